@@ -1,0 +1,11 @@
+// The public surface of the libvirt binding: typed handles and plain data, never a Pointer.
+export * from "./constants.ts";
+export { Connection, type DomainCapabilitiesQuery, type LifecycleMessage, libraryVersion } from "./connect.ts";
+export { Domain, type DomainInfo, type InterfaceAddresses, isNoSuchDomain } from "./domain.ts";
+export { ErrorCode, LibvirtError } from "./error.ts";
+export { addLoopTimer, registerEventLoop, runEventLoopOnce } from "./events.ts";
+export { type DhcpLease, Network } from "./network.ts";
+export { DomainSnapshot } from "./snapshot.ts";
+export { StoragePool } from "./storage-pool.ts";
+export { StorageVol, type VolumeInfo } from "./storage-vol.ts";
+export { sdNotify } from "./systemd.ts";
