@@ -245,4 +245,3 @@ export class Domain extends Handle {
 export function isNoSuchDomain(e: unknown): boolean {
   return e instanceof LibvirtError && e.libvirtCode === ErrorCode.NO_DOMAIN;
 }
-

@@ -1,6 +1,12 @@
 // The public surface of the libvirt binding: typed handles and plain data, never a Pointer.
+
+export {
+  Connection,
+  type DomainCapabilitiesQuery,
+  type LifecycleMessage,
+  libraryVersion,
+} from "./connect.ts";
 export * from "./constants.ts";
-export { Connection, type DomainCapabilitiesQuery, type LifecycleMessage, libraryVersion } from "./connect.ts";
 export { Domain, type DomainInfo, type InterfaceAddresses, isNoSuchDomain } from "./domain.ts";
 export { ErrorCode, LibvirtError } from "./error.ts";
 export { addLoopTimer, registerEventLoop, runEventLoopOnce } from "./events.ts";

@@ -6,7 +6,9 @@ type Notify = (state: string) => boolean;
 function load(): Notify {
   if (!process.env.NOTIFY_SOCKET) return () => false;
   try {
-    const lib = dlopen("libsystemd.so.0", { sd_notify: { args: [FFIType.i32, FFIType.ptr], returns: FFIType.i32 } });
+    const lib = dlopen("libsystemd.so.0", {
+      sd_notify: { args: [FFIType.i32, FFIType.ptr], returns: FFIType.i32 },
+    });
     // sd_notify(0, "READY=1"): the string is ours and only read during the call.
     return (state) => lib.symbols.sd_notify(0, Buffer.from(`${state}\0`)) > 0;
   } catch {

@@ -1,0 +1,28 @@
+// Parses the subcommand line with node:util's parseArgs (strict: unknown flags are errors).
+import { parseArgs } from "node:util";
+
+export interface Parsed {
+  command: string[];
+  config?: string;
+  help: boolean;
+}
+
+export function parseCli(argv: string[]): Parsed {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: { config: { type: "string", short: "c" }, help: { type: "boolean", short: "h" } },
+  });
+  return { command: positionals, config: values.config, help: values.help ?? false };
+}
+
+export const USAGE = `usage: berth <command> [--config FILE]
+
+commands:
+  serve            run the appliance (HTTP API, hypervisor workers)
+  version          print berth's version
+  config check     validate the configuration and exit 0, or print the errors and exit 1
+
+The config file defaults to /etc/berth/berth.toml (BERTH_CONFIG overrides it).
+Environment overrides: BERTH_LISTEN, BERTH_DATA_DIR, BERTH_HYPERVISOR_URI.`;

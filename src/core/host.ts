@@ -1,0 +1,84 @@
+// What berth says about itself and its hypervisor: /v1 and /healthz answer from here.
+import { pingDatabase } from "../db/host-meta.ts";
+import { AppError, HypervisorUnavailable } from "../errors.ts";
+import { BERTH_VERSION } from "../version.ts";
+import { chooseDomainType, parseCapabilities } from "../xml/capabilities.ts";
+import type { Core } from "./context.ts";
+import type { Hypervisor } from "./hypervisor/client.ts";
+
+/** Features this build offers; clients branch on these strings, so they only ever grow. */
+export const FEATURES = [
+  "libvirt-ffi",
+  "hypervisor-workers",
+  "lifecycle-events",
+  "sqlite-wal",
+  "openapi",
+] as const;
+
+export interface HostInfo {
+  version: string;
+  libvirt_version: string | null;
+  hypervisor_version: string | null;
+  hypervisor_uri: string;
+  hypervisor_state: string;
+  domain_type: string;
+  features: string[];
+}
+
+export async function hostInfo(core: Core): Promise<HostInfo> {
+  let lib: string | null = null;
+  let hv: string | null = null;
+  if (core.hv.state !== "down") {
+    try {
+      const ping = await core.hv.call("ping", {});
+      lib = ping.libvirtVersion;
+      hv = ping.hypervisorVersion;
+    } catch (e) {
+      if (!(e instanceof HypervisorUnavailable)) throw e;
+    }
+  }
+  return {
+    version: BERTH_VERSION,
+    libvirt_version: lib,
+    hypervisor_version: hv,
+    hypervisor_uri: core.config.hypervisor.uri,
+    hypervisor_state: core.hv.state,
+    domain_type: core.domainType(),
+    features: [...FEATURES],
+  };
+}
+
+export interface Health {
+  healthy: boolean;
+  checks: { database: string; hypervisor: string };
+}
+
+export async function health(core: Core): Promise<Health> {
+  let database = "ok";
+  try {
+    pingDatabase(core.db);
+  } catch (e) {
+    database = `failed: ${(e as Error).message}`;
+  }
+  let hypervisor = "ok";
+  try {
+    await core.hv.call("ping", {}, { timeoutMs: 2000 });
+  } catch (e) {
+    hypervisor = e instanceof AppError ? e.message : `failed: ${(e as Error).message}`;
+  }
+  return { healthy: database === "ok" && hypervisor === "ok", checks: { database, hypervisor } };
+}
+
+/** Resolves `domain_type = "auto"` from the host's capabilities; "unknown" until the hypervisor answers. */
+export async function probeDomainType(
+  hv: Hypervisor,
+  setting: "auto" | "kvm" | "qemu",
+): Promise<"kvm" | "qemu" | "unknown"> {
+  if (setting !== "auto") return setting;
+  try {
+    return chooseDomainType(setting, parseCapabilities(await hv.call("capabilities", {})));
+  } catch (e) {
+    if (e instanceof HypervisorUnavailable) return "unknown";
+    throw e;
+  }
+}

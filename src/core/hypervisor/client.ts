@@ -1,0 +1,239 @@
+// The HTTP thread's handle on libvirt: typed calls dispatched to Workers, deadlines, reconnect with backoff.
+
+import { AppError, HypervisorError, HypervisorTimeout, HypervisorUnavailable } from "../../errors.ts";
+import { ErrorCode } from "../../ffi/error.ts";
+import { LONG_OPS, type OpArgs, type OpName, type OpResult } from "./ops/index.ts";
+import type { FromPump, FromWorker, ToPump, ToWorker, WireError } from "./protocol.ts";
+
+export type HypervisorState = "connecting" | "up" | "down";
+
+export interface HypervisorOptions {
+  uri: string;
+  workerUrl: string;
+  pumpUrl?: string;
+  workers: number;
+  callTimeoutMs: number;
+  longCallTimeoutMs: number;
+  reconnectMaxMs: number;
+}
+
+export type LifecycleListener = (e: Extract<FromPump, { type: "lifecycle" }>) => void;
+export type StateListener = (state: HypervisorState, reason: string) => void;
+
+interface Pending {
+  resolve: (v: unknown) => void;
+  reject: (e: Error) => void;
+  timer: Timer;
+  op: string;
+}
+
+/** One Worker and the calls waiting on it. */
+class Slot {
+  readonly worker: Worker;
+  readonly pending = new Map<number, Pending>();
+  constructor(url: string, uri: string, onMessage: (slot: Slot, m: FromWorker) => void) {
+    this.worker = new Worker(url);
+    this.worker.onmessage = (ev: MessageEvent<FromWorker>) => onMessage(this, ev.data);
+    this.send({ type: "init", uri });
+  }
+  send(m: ToWorker): void {
+    this.worker.postMessage(m);
+  }
+}
+
+/** Maps a Worker's wire error to berth's error model; LibvirtError codes stay visible in details. */
+export function fromWire(e: WireError, op: string): AppError {
+  const details = { op, libvirtCode: e.libvirtCode, libvirtDomain: e.libvirtDomain };
+  if (e.kind === "unavailable")
+    return new HypervisorUnavailable(`hypervisor unavailable: ${e.message}`, { details });
+  if (e.kind === "internal") return new AppError(500, "internal", `${op} failed: ${e.message}`, { details });
+  return new HypervisorError(e.message, { details });
+}
+
+export class Hypervisor {
+  #slots: Slot[] = [];
+  #pump: Worker | null = null;
+  #nextId = 1;
+  #state: HypervisorState = "connecting";
+  #reason = "starting";
+  #backoffMs = 0;
+  #reconnectTimer: Timer | null = null;
+  #closed = false;
+  readonly #lifecycle = new Set<LifecycleListener>();
+  readonly #stateListeners = new Set<StateListener>();
+
+  constructor(readonly opts: HypervisorOptions) {}
+
+  get state(): HypervisorState {
+    return this.#state;
+  }
+
+  get reason(): string {
+    return this.#reason;
+  }
+
+  /** Starts the Workers and tries to connect once; berth serves (with 503s) even if libvirtd is down. */
+  async start(): Promise<void> {
+    for (let i = 0; i < this.opts.workers; i++) this.#slots.push(this.#spawn());
+    if (this.opts.pumpUrl) {
+      this.#pump = new Worker(this.opts.pumpUrl);
+      this.#pump.onmessage = (ev: MessageEvent<FromPump>) => this.#onPump(ev.data);
+    }
+    await this.#probe();
+  }
+
+  onLifecycle(fn: LifecycleListener): () => void {
+    this.#lifecycle.add(fn);
+    return () => this.#lifecycle.delete(fn);
+  }
+
+  onState(fn: StateListener): () => void {
+    this.#stateListeners.add(fn);
+    return () => this.#stateListeners.delete(fn);
+  }
+
+  /** Runs `op` in a Worker. Fails at once with 503 while the hypervisor is down. */
+  call<K extends OpName>(
+    op: K,
+    args: OpArgs<K>,
+    opts: { timeoutMs?: number } = {},
+  ): Promise<Awaited<OpResult<K>>> {
+    if (this.#closed) return Promise.reject(new HypervisorUnavailable("berth is shutting down"));
+    if (this.#state === "down") {
+      return Promise.reject(new HypervisorUnavailable(`hypervisor unavailable: ${this.#reason}`));
+    }
+    return this.#dispatch(op, args, opts.timeoutMs) as Promise<Awaited<OpResult<K>>>;
+  }
+
+  #dispatch(op: string, args: unknown, timeoutMs?: number): Promise<unknown> {
+    const slot = this.#leastBusy();
+    const id = this.#nextId++;
+    const deadline =
+      timeoutMs ?? (LONG_OPS.has(op as OpName) ? this.opts.longCallTimeoutMs : this.opts.callTimeoutMs);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => this.#timedOut(slot, id, deadline), deadline);
+      slot.pending.set(id, { resolve, reject, timer, op });
+      slot.send({ type: "call", id, op, args });
+    });
+  }
+
+  #leastBusy(): Slot {
+    let best = this.#slots[0];
+    if (!best) throw new HypervisorUnavailable("hypervisor client is not started");
+    for (const s of this.#slots) if (s.pending.size < best.pending.size) best = s;
+    return best;
+  }
+
+  #spawn(): Slot {
+    return new Slot(this.opts.workerUrl, this.opts.uri, (slot, m) => this.#onResult(slot, m));
+  }
+
+  #onResult(slot: Slot, m: FromWorker): void {
+    const p = slot.pending.get(m.id);
+    if (!p) return; // answered after its deadline; the caller already has a timeout error
+    slot.pending.delete(m.id);
+    clearTimeout(p.timer);
+    if (m.ok) {
+      p.resolve(m.value);
+      return;
+    }
+    if (m.disconnected) this.#markDown(m.error.message);
+    p.reject(fromWire(m.error, p.op));
+  }
+
+  /** A call past its deadline fails, and its Worker (stuck in C) is abandoned and replaced. */
+  #timedOut(slot: Slot, id: number, deadline: number): void {
+    const p = slot.pending.get(id);
+    if (!p) return;
+    const i = this.#slots.indexOf(slot);
+    if (i >= 0) this.#slots[i] = this.#spawn();
+    slot.worker.terminate();
+    for (const [otherId, other] of slot.pending) {
+      clearTimeout(other.timer);
+      const err =
+        otherId === id
+          ? new HypervisorTimeout(`${p.op} did not finish within ${deadline} ms; its worker was replaced`, {
+              details: { op: p.op, timeoutMs: deadline },
+            })
+          : new HypervisorUnavailable(`${other.op} was queued behind ${p.op}, which hung; retry`);
+      other.reject(err);
+    }
+    slot.pending.clear();
+    // A hung open or call usually means a hung daemon: fail fast until a ping answers again.
+    this.#markDown(`${p.op} timed out after ${deadline} ms`);
+  }
+
+  #onPump(m: FromPump): void {
+    if (m.type === "lifecycle") {
+      for (const fn of this.#lifecycle) fn(m);
+    } else if (m.type === "closed") {
+      this.#markDown(`connection closed (${m.reason})`);
+    }
+  }
+
+  #setState(state: HypervisorState, reason: string): void {
+    if (this.#state === state && this.#reason === reason) return;
+    this.#state = state;
+    this.#reason = reason;
+    for (const fn of this.#stateListeners) fn(state, reason);
+  }
+
+  #markDown(reason: string): void {
+    if (this.#closed) return;
+    const wasDown = this.#state === "down";
+    this.#setState("down", reason);
+    if (wasDown) return;
+    // Every Worker drops its (now dead) connection and reopens on its next call.
+    for (const s of this.#slots) s.send({ type: "reset" });
+    this.#scheduleReconnect();
+  }
+
+  #scheduleReconnect(): void {
+    if (this.#reconnectTimer || this.#closed) return;
+    this.#backoffMs = Math.min(this.#backoffMs ? this.#backoffMs * 2 : 100, this.opts.reconnectMaxMs);
+    this.#reconnectTimer = setTimeout(() => {
+      this.#reconnectTimer = null;
+      void this.#probe();
+    }, this.#backoffMs);
+  }
+
+  /** One ping on every Worker: each opens its connection; any failure keeps berth down and retries. */
+  async #probe(): Promise<void> {
+    try {
+      await Promise.all(this.#slots.map(() => this.#dispatch("ping", {}, this.opts.callTimeoutMs)));
+    } catch (e) {
+      this.#setState("down", e instanceof Error ? e.message : String(e));
+      this.#scheduleReconnect();
+      return;
+    }
+    this.#backoffMs = 0;
+    this.#pump?.postMessage({ type: "connect", uri: this.opts.uri } satisfies ToPump);
+    this.#setState("up", "connected");
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    if (this.#reconnectTimer) clearTimeout(this.#reconnectTimer);
+    for (const s of this.#slots) {
+      for (const p of s.pending.values()) {
+        clearTimeout(p.timer);
+        p.reject(new HypervisorUnavailable("berth is shutting down"));
+      }
+      s.worker.terminate();
+    }
+    this.#slots = [];
+    if (this.#pump) {
+      this.#pump.postMessage({ type: "stop" } satisfies ToPump);
+      const pump = this.#pump;
+      // Give the pump one loop tick to close its connection before the thread goes.
+      await Bun.sleep(250);
+      pump.terminate();
+      this.#pump = null;
+    }
+  }
+}
+
+/** True for the error libvirt gives when a looked-up domain does not exist. */
+export function isNoSuchDomain(e: unknown): boolean {
+  return e instanceof AppError && e.details?.libvirtCode === ErrorCode.NO_DOMAIN;
+}

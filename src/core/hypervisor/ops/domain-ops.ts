@@ -1,0 +1,94 @@
+// Domain operations run inside a hypervisor Worker: each looks the domain up by name, acts, frees it.
+import {
+  type AddressSourceName,
+  Affect,
+  type Connection,
+  type DomainInfo,
+  type DomainState,
+  type InterfaceAddresses,
+} from "../../../ffi/index.ts";
+
+export interface DomainSummary {
+  name: string;
+  uuid: string;
+  state: DomainState;
+  persistent: boolean;
+  /** The berth metadata element when `metadataUri` was asked for and the domain carries it. */
+  metadata?: string | null;
+}
+
+type ByName = { name: string };
+type DeviceArgs = ByName & { xml: string; live?: boolean; config?: boolean };
+
+function affect(a: { live?: boolean; config?: boolean }): number {
+  return (a.live ? Affect.LIVE : 0) | (a.config ? Affect.CONFIG : 0);
+}
+
+function withDomain<T>(c: Connection, name: string, fn: (d: ReturnType<Connection["domainByName"]>) => T): T {
+  using d = c.domainByName(name);
+  return fn(d);
+}
+
+export const domainOps = {
+  "domain.list"(c: Connection, a: { metadataUri?: string }): DomainSummary[] {
+    return c.listDomains().map((d) => {
+      using dom = d;
+      const s: DomainSummary = {
+        name: dom.name(),
+        uuid: dom.uuid(),
+        state: dom.state().state,
+        persistent: dom.isPersistent(),
+      };
+      if (a.metadataUri) s.metadata = dom.metadata(a.metadataUri);
+      return s;
+    });
+  },
+  "domain.define"(c: Connection, a: { xml: string; validate?: boolean }): { name: string; uuid: string } {
+    using d = c.defineDomain(a.xml, a.validate ? 1 : 0);
+    return { name: d.name(), uuid: d.uuid() };
+  },
+  "domain.undefine": (c: Connection, a: ByName & { flags?: number }) =>
+    withDomain(c, a.name, (d) => d.undefine(a.flags ?? 0)),
+  "domain.create": (c: Connection, a: ByName) => withDomain(c, a.name, (d) => d.create()),
+  "domain.destroy": (c: Connection, a: ByName & { graceful?: boolean }) =>
+    withDomain(c, a.name, (d) => d.destroy(a.graceful ? 1 : 0)),
+  "domain.shutdown": (c: Connection, a: ByName) => withDomain(c, a.name, (d) => d.shutdown()),
+  "domain.reboot": (c: Connection, a: ByName) => withDomain(c, a.name, (d) => d.reboot()),
+  "domain.reset": (c: Connection, a: ByName) => withDomain(c, a.name, (d) => d.reset()),
+  "domain.suspend": (c: Connection, a: ByName) => withDomain(c, a.name, (d) => d.suspend()),
+  "domain.resume": (c: Connection, a: ByName) => withDomain(c, a.name, (d) => d.resume()),
+  "domain.managedSave": (c: Connection, a: ByName) => withDomain(c, a.name, (d) => d.managedSave()),
+  "domain.hasManagedSave": (c: Connection, a: ByName) => withDomain(c, a.name, (d) => d.hasManagedSave()),
+  "domain.removeManagedSave": (c: Connection, a: ByName) =>
+    withDomain(c, a.name, (d) => d.removeManagedSave()),
+  "domain.setAutostart": (c: Connection, a: ByName & { on: boolean }) =>
+    withDomain(c, a.name, (d) => d.setAutostart(a.on)),
+  "domain.info": (
+    c: Connection,
+    a: ByName,
+  ): DomainInfo & { uuid: string; persistent: boolean; reason: number } =>
+    withDomain(c, a.name, (d) => ({
+      ...d.info(),
+      uuid: d.uuid(),
+      persistent: d.isPersistent(),
+      reason: d.state().reason,
+    })),
+  "domain.xml": (c: Connection, a: ByName & { flags?: number }) =>
+    withDomain(c, a.name, (d) => d.xml(a.flags ?? 0)),
+  "domain.getMetadata": (c: Connection, a: ByName & { uri: string }) =>
+    withDomain(c, a.name, (d) => d.metadata(a.uri)),
+  "domain.setMetadata": (
+    c: Connection,
+    a: ByName & { uri: string; key: string; xml: string | null; live?: boolean; config?: boolean },
+  ) => withDomain(c, a.name, (d) => d.setMetadata(a.uri, a.key, a.xml, affect(a))),
+  "domain.attachDevice": (c: Connection, a: DeviceArgs) =>
+    withDomain(c, a.name, (d) => d.attachDevice(a.xml, affect(a))),
+  "domain.detachDevice": (c: Connection, a: DeviceArgs) =>
+    withDomain(c, a.name, (d) => d.detachDevice(a.xml, affect(a))),
+  "domain.updateDevice": (c: Connection, a: DeviceArgs) =>
+    withDomain(c, a.name, (d) => d.updateDevice(a.xml, affect(a))),
+  "domain.blockResize": (c: Connection, a: ByName & { disk: string; bytes: number }) =>
+    withDomain(c, a.name, (d) => d.blockResize(a.disk, a.bytes)),
+  "domain.addresses": (c: Connection, a: ByName & { source: AddressSourceName }): InterfaceAddresses[] =>
+    withDomain(c, a.name, (d) => d.interfaceAddresses(a.source)),
+};

@@ -1,0 +1,33 @@
+// Hypervisor-wide operations run inside a hypervisor Worker: versions and capabilities.
+import {
+  type Connection,
+  type DomainCapabilitiesQuery,
+  formatVersion,
+  libraryVersion,
+} from "../../../ffi/index.ts";
+
+export interface HostInfo {
+  libvirtVersion: string;
+  libraryVersion: string;
+  hypervisorVersion: string;
+  uri: string;
+  hostname: string;
+}
+
+export const hostOps = {
+  ping(c: Connection, _a: Record<string, never>): HostInfo {
+    return {
+      libvirtVersion: formatVersion(c.libVersion()),
+      libraryVersion: formatVersion(libraryVersion()),
+      hypervisorVersion: formatVersion(c.hypervisorVersion()),
+      uri: c.uri(),
+      hostname: c.hostname(),
+    };
+  },
+  capabilities(c: Connection, _a: Record<string, never>): string {
+    return c.capabilities();
+  },
+  domainCapabilities(c: Connection, a: DomainCapabilitiesQuery): string {
+    return c.domainCapabilities(a);
+  },
+};

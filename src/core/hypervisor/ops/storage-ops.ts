@@ -1,0 +1,87 @@
+// Storage pool and volume operations run inside a hypervisor Worker, addressed by pool and volume name.
+import type { Connection, VolumeInfo } from "../../../ffi/index.ts";
+
+export interface PoolSummary {
+  name: string;
+  active: boolean;
+}
+
+export interface VolumeSummary extends VolumeInfo {
+  name: string;
+  path: string;
+}
+
+type ByPool = { pool: string };
+type ByVol = ByPool & { volume: string };
+
+function withPool<T>(
+  c: Connection,
+  name: string,
+  fn: (p: ReturnType<Connection["storagePoolByName"]>) => T,
+): T {
+  using p = c.storagePoolByName(name);
+  return fn(p);
+}
+
+function describe(v: { name(): string; path(): string; info(): VolumeInfo }): VolumeSummary {
+  return { name: v.name(), path: v.path(), ...v.info() };
+}
+
+export const storageOps = {
+  "pool.list"(c: Connection, _a: Record<string, never>): PoolSummary[] {
+    return c.listStoragePools().map((p) => {
+      using pool = p;
+      return { name: pool.name(), active: pool.isActive() };
+    });
+  },
+  "pool.define"(c: Connection, a: { xml: string }): string {
+    using p = c.defineStoragePool(a.xml);
+    return p.name();
+  },
+  "pool.build": (c: Connection, a: ByPool) => withPool(c, a.pool, (p) => p.build()),
+  "pool.create": (c: Connection, a: ByPool) => withPool(c, a.pool, (p) => p.create()),
+  "pool.destroy": (c: Connection, a: ByPool) => withPool(c, a.pool, (p) => p.destroy()),
+  "pool.undefine": (c: Connection, a: ByPool) => withPool(c, a.pool, (p) => p.undefine()),
+  "pool.setAutostart": (c: Connection, a: ByPool & { on: boolean }) =>
+    withPool(c, a.pool, (p) => p.setAutostart(a.on)),
+  "pool.refresh": (c: Connection, a: ByPool) => withPool(c, a.pool, (p) => p.refresh()),
+  "pool.xml": (c: Connection, a: ByPool) => withPool(c, a.pool, (p) => p.xml()),
+  "volume.list": (c: Connection, a: ByPool): VolumeSummary[] =>
+    withPool(c, a.pool, (p) =>
+      p.listVolumes().map((v) => {
+        using vol = v;
+        return describe(vol);
+      }),
+    ),
+  "volume.create": (c: Connection, a: ByPool & { xml: string }): VolumeSummary =>
+    withPool(c, a.pool, (p) => {
+      using v = p.createVolume(a.xml);
+      return describe(v);
+    }),
+  "volume.createFrom": (c: Connection, a: ByPool & { xml: string; from: string }): VolumeSummary =>
+    withPool(c, a.pool, (p) => {
+      using src = p.volume(a.from);
+      using v = p.createVolumeFrom(a.xml, src);
+      return describe(v);
+    }),
+  "volume.info": (c: Connection, a: ByVol): VolumeSummary =>
+    withPool(c, a.pool, (p) => {
+      using v = p.volume(a.volume);
+      return describe(v);
+    }),
+  "volume.xml": (c: Connection, a: ByVol): string =>
+    withPool(c, a.pool, (p) => {
+      using v = p.volume(a.volume);
+      return v.xml();
+    }),
+  "volume.delete": (c: Connection, a: ByVol): void =>
+    withPool(c, a.pool, (p) => {
+      using v = p.volume(a.volume);
+      v.delete();
+    }),
+  "volume.resize": (c: Connection, a: ByVol & { bytes: number }): void =>
+    withPool(c, a.pool, (p) => {
+      using v = p.volume(a.volume);
+      v.resize(a.bytes);
+    }),
+};

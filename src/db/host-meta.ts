@@ -1,0 +1,18 @@
+// host_meta: small key/value facts about this berth installation (first start, last hypervisor URI).
+import type { Database } from "bun:sqlite";
+
+export function getMeta(db: Database, key: string): string | null {
+  const row = db.query("SELECT value FROM host_meta WHERE key = ?").get(key) as { value: string } | null;
+  return row?.value ?? null;
+}
+
+export function setMeta(db: Database, key: string, value: string): void {
+  db.query(
+    "INSERT INTO host_meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+  ).run(key, value);
+}
+
+/** A cheap read proving the database answers (used by /healthz). */
+export function pingDatabase(db: Database): void {
+  db.query("SELECT 1").get();
+}

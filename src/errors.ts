@@ -1,0 +1,76 @@
+// The one error model: every failure berth reports is an AppError with a stable code and an HTTP status.
+
+export interface AppErrorOptions {
+  cause?: unknown;
+  details?: Record<string, unknown>;
+}
+
+/**
+ * `errorCode`, not `code`: Elysia treats a property named `code` as its own error kind.
+ * `httpStatus`, not `status`: Elysia would otherwise answer with it before our mapping runs.
+ */
+export class AppError extends Error {
+  override name = "AppError";
+  readonly details: Record<string, unknown> | undefined;
+  constructor(
+    readonly httpStatus: number,
+    readonly errorCode: string,
+    message: string,
+    opts: AppErrorOptions = {},
+  ) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.details = opts.details;
+  }
+}
+
+export class BadRequest extends AppError {
+  constructor(message: string, opts?: AppErrorOptions) {
+    super(400, "invalid_request", message, opts);
+  }
+}
+
+export class NotFound extends AppError {
+  constructor(message: string, opts?: AppErrorOptions) {
+    super(404, "not_found", message, opts);
+  }
+}
+
+export class Conflict extends AppError {
+  constructor(message: string, opts?: AppErrorOptions) {
+    super(409, "conflict", message, opts);
+  }
+}
+
+export class HypervisorUnavailable extends AppError {
+  constructor(message: string, opts?: AppErrorOptions) {
+    super(503, "hypervisor_unavailable", message, opts);
+  }
+}
+
+export class HypervisorTimeout extends AppError {
+  constructor(message: string, opts?: AppErrorOptions) {
+    super(504, "hypervisor_timeout", message, opts);
+  }
+}
+
+/** A hypervisor call that libvirt refused for a reason berth does not translate further. */
+export class HypervisorError extends AppError {
+  constructor(message: string, opts?: AppErrorOptions) {
+    super(502, "hypervisor_error", message, opts);
+  }
+}
+
+export class ConfigError extends AppError {
+  constructor(
+    message: string,
+    readonly problems: string[] = [message],
+  ) {
+    super(500, "config_invalid", message);
+  }
+}
+
+export class DatabaseError extends AppError {
+  constructor(message: string, opts?: AppErrorOptions) {
+    super(500, "database_error", message, opts);
+  }
+}

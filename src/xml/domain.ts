@@ -1,0 +1,124 @@
+// buildDomainXml: the pure builder of berth's libvirt domain XML (virtio-scsi disks, OVS/VLAN NICs).
+import { toXml } from "./codec.ts";
+
+export const BERTH_NS = "https://berth.dev/xmlns/vm/1";
+export const BERTH_NS_KEY = "berth";
+
+export type BootSpec =
+  | { kind: "disk" }
+  | { kind: "kernel"; kernel: string; initrd?: string; cmdline?: string }
+  | { kind: "cdrom" };
+
+export interface DiskSpec {
+  /** Host path of the volume. */
+  path: string;
+  format: "qcow2" | "raw";
+  device?: "disk" | "cdrom";
+  readonly?: boolean;
+}
+
+export type NicSpec =
+  | { kind: "network"; network: string; mac?: string }
+  | { kind: "ovs"; bridge: string; vlan?: number; trunk?: number[]; mac?: string };
+
+export interface DomainSpec {
+  name: string;
+  uuid?: string;
+  type: "kvm" | "qemu";
+  vcpus: number;
+  memoryMiB: number;
+  boot: BootSpec;
+  /** In order: the first is sda, the second sdb, … on the one virtio-scsi controller. */
+  disks: DiskSpec[];
+  nics: NicSpec[];
+  /** File the serial console is logged to. */
+  consoleLog?: string;
+  /** berth's id for this VM, stored in the domain's metadata so berth only touches its own. */
+  berthId?: string;
+  description?: string;
+}
+
+/** sda, sdb, … sdz, sdaa, … — the names the guest's SCSI disks get in order. */
+export function scsiTarget(index: number): string {
+  let n = index;
+  let s = "";
+  do {
+    s = String.fromCharCode(97 + (n % 26)) + s;
+    n = Math.floor(n / 26) - 1;
+  } while (n >= 0);
+  return `sd${s}`;
+}
+
+function os(spec: DomainSpec): Record<string, unknown> {
+  const o: Record<string, unknown> = { type: { "@arch": "x86_64", "@machine": "pc", "#text": "hvm" } };
+  if (spec.boot.kind === "kernel") {
+    o.kernel = spec.boot.kernel;
+    if (spec.boot.initrd) o.initrd = spec.boot.initrd;
+    if (spec.boot.cmdline) o.cmdline = spec.boot.cmdline;
+  } else {
+    o.boot = { "@dev": spec.boot.kind === "cdrom" ? "cdrom" : "hd" };
+  }
+  return o;
+}
+
+export function diskElement(d: DiskSpec, index: number): Record<string, unknown> {
+  const el: Record<string, unknown> = {
+    "@type": "file",
+    "@device": d.device ?? "disk",
+    driver: { "@name": "qemu", "@type": d.format },
+    source: { "@file": d.path },
+    target: { "@dev": scsiTarget(index), "@bus": "scsi" },
+    // A fixed unit per position keeps sda, sdb, … stable across hot-plug and restarts.
+    address: { "@type": "drive", "@controller": 0, "@bus": 0, "@target": 0, "@unit": index },
+  };
+  if (d.readonly || d.device === "cdrom") el.readonly = "";
+  return el;
+}
+
+export function nicElement(n: NicSpec): Record<string, unknown> {
+  const mac = n.mac ? { mac: { "@address": n.mac } } : {};
+  if (n.kind === "network") {
+    return { "@type": "network", ...mac, source: { "@network": n.network }, model: { "@type": "virtio" } };
+  }
+  const el: Record<string, unknown> = {
+    "@type": "bridge",
+    ...mac,
+    source: { "@bridge": n.bridge },
+    virtualport: { "@type": "openvswitch" },
+    model: { "@type": "virtio" },
+  };
+  if (n.trunk?.length) el.vlan = { "@trunk": "yes", tag: n.trunk.map((id) => ({ "@id": id })) };
+  else if (n.vlan !== undefined) el.vlan = { tag: { "@id": n.vlan } };
+  return el;
+}
+
+export function buildDomainXml(spec: DomainSpec): string {
+  const serial: Record<string, unknown> = { "@type": "pty", target: { "@port": 0 } };
+  if (spec.consoleLog) serial.log = { "@file": spec.consoleLog, "@append": "on" };
+  const domain: Record<string, unknown> = {
+    "@type": spec.type,
+    name: spec.name,
+    ...(spec.uuid ? { uuid: spec.uuid } : {}),
+    ...(spec.description ? { description: spec.description } : {}),
+    ...(spec.berthId
+      ? {
+          metadata: { [`${BERTH_NS_KEY}:vm`]: { [`@xmlns:${BERTH_NS_KEY}`]: BERTH_NS, "@id": spec.berthId } },
+        }
+      : {}),
+    memory: { "@unit": "MiB", "#text": spec.memoryMiB },
+    vcpu: spec.vcpus,
+    os: os(spec),
+    features: { acpi: "", apic: "" },
+    on_poweroff: "destroy",
+    on_reboot: "restart",
+    on_crash: "destroy",
+    devices: {
+      controller: { "@type": "scsi", "@index": 0, "@model": "virtio-scsi" },
+      disk: spec.disks.map(diskElement),
+      interface: spec.nics.map(nicElement),
+      serial,
+      console: { "@type": "pty", target: { "@type": "serial", "@port": 0 } },
+    },
+  };
+  return toXml({ domain });
+}
