@@ -1,26 +1,53 @@
 // The native API's one error mapping: every failure becomes {"error": {"code", "message"}} with its status.
+import { Elysia } from "elysia";
 import { AppError } from "../errors.ts";
 
 export interface ErrorBody {
   error: { code: string; message: string; details?: Record<string, unknown> };
 }
 
-interface ValidationLike {
+interface SchemaLike {
   type?: string;
-  all?: { path?: string; message?: string; summary?: string }[];
+  const?: unknown;
+  format?: string;
+  anyOf?: SchemaLike[];
 }
 
-/** Elysia's validation message echoes the whole input; keep the path and what was expected. */
+interface ValidationLike {
+  type?: string;
+  all?: { path?: string; message?: string; summary?: string; schema?: SchemaLike }[];
+}
+
+/** What a schema wants, in words: "integer", "one of \"a\", \"b\"". */
+function wanted(schema: SchemaLike | undefined): string | undefined {
+  if (!schema) return undefined;
+  if (schema.const !== undefined) return JSON.stringify(schema.const);
+  // Elysia widens numbers to accept numeric strings; the number is what the client should send.
+  if (schema.anyOf) {
+    const real = schema.anyOf.filter(
+      (b) => !(b.type === "string" && (b.format === "integer" || b.format === "numeric")),
+    );
+    const parts = [...new Set(real.map(wanted).filter((x): x is string => !!x))];
+    return parts.length === 1 ? parts[0] : `one of ${parts.join(", ")}`;
+  }
+  return schema.type;
+}
+
+/** Elysia's validation message echoes the whole input; keep the first problem per field and what was expected. */
 function describeValidation(e: ValidationLike): string {
-  const first = e.all?.slice(0, 5) ?? [];
-  if (first.length === 0) return `invalid ${e.type ?? "request"}`;
   const where = e.type ?? "body";
-  return first
-    .map((x) => {
-      const path = x.path ? `${where}${x.path.replaceAll("/", ".")}` : where;
-      return `${path}: ${x.message ?? x.summary ?? "invalid"}`;
-    })
-    .join("; ");
+  const seen = new Set<string>();
+  const parts: string[] = [];
+  for (const x of e.all ?? []) {
+    const path = x.path ? `${where}${x.path.replaceAll("/", ".")}` : where;
+    if (seen.has(path)) continue;
+    seen.add(path);
+    const msg =
+      x.message === "Expected union value" && wanted(x.schema) ? `Expected ${wanted(x.schema)}` : x.message;
+    parts.push(`${path}: ${msg ?? x.summary ?? "invalid"}`);
+    if (parts.length === 5) break;
+  }
+  return parts.length > 0 ? parts.join("; ") : `invalid ${where}`;
 }
 
 export function toErrorResponse(code: string | number, error: unknown): { status: number; body: ErrorBody } {
@@ -53,4 +80,13 @@ export function toErrorResponse(code: string | number, error: unknown): { status
       console.error("berth: unhandled error", error);
       return { status: 500, body: { error: { code: "internal", message: "internal error" } } };
   }
+}
+
+/** The mapping as a plugin, global so it covers every route of the app that uses it. */
+export function errorMapping() {
+  return new Elysia({ name: "berth-error-mapping" }).onError({ as: "global" }, ({ code, error, set }) => {
+    const { status, body } = toErrorResponse(code, error);
+    set.status = status;
+    return body;
+  });
 }

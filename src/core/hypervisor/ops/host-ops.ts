@@ -30,4 +30,8 @@ export const hostOps = {
   domainCapabilities(c: Connection, a: DomainCapabilitiesQuery): string {
     return c.domainCapabilities(a);
   },
+  /** Fault injector: blocks the Worker like a hung daemon would (deadline and replacement tests). */
+  "debug.block"(_c: Connection, a: { ms: number }): void {
+    Bun.sleepSync(a.ms);
+  },
 };

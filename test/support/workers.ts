@@ -1,0 +1,7 @@
+// Worker entry files as the tests load them (the compiled binary embeds the same files).
+import type { WorkerUrls } from "../../src/server.ts";
+
+export const WORKERS: WorkerUrls = {
+  hypervisor: new URL("../../src/workers/hypervisor.ts", import.meta.url).href,
+  pump: new URL("../../src/workers/event-pump.ts", import.meta.url).href,
+};

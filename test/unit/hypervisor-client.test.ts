@@ -1,0 +1,72 @@
+// The HTTP thread's hypervisor client: Worker calls, error mapping, deadlines, fast 503s while down.
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { Hypervisor, isNoSuchDomain } from "../../src/core/hypervisor/client.ts";
+import { AppError, HypervisorTimeout, HypervisorUnavailable } from "../../src/errors.ts";
+import { WORKERS } from "../support/workers.ts";
+
+const opts = {
+  uri: "test:///default",
+  workerUrl: WORKERS.hypervisor,
+  workers: 1,
+  callTimeoutMs: 2000,
+  longCallTimeoutMs: 5000,
+  reconnectMaxMs: 200,
+};
+
+let hv: Hypervisor;
+beforeAll(async () => {
+  hv = new Hypervisor(opts);
+  await hv.start();
+});
+afterAll(() => hv.close());
+
+test("connects and answers typed calls from its Worker", async () => {
+  expect(hv.state).toBe("up");
+  const ping = await hv.call("ping", {});
+  expect(ping.uri).toBe("test:///default");
+  const domains = await hv.call("domain.list", {});
+  expect(domains.map((d) => d.name)).toContain("test");
+  expect(domains[0]?.state).toBe("running");
+});
+
+test("a libvirt failure arrives as an AppError carrying libvirt's code", async () => {
+  const err = await hv.call("domain.info", { name: "no-such-vm" }).catch((e) => e);
+  expect(err).toBeInstanceOf(AppError);
+  expect(isNoSuchDomain(err)).toBe(true);
+  expect((err as AppError).details?.libvirtCode).toBe(42);
+});
+
+test("a call past its deadline fails with a timeout and the Worker is replaced", async () => {
+  const started = performance.now();
+  const err = await hv.call("debug.block", { ms: 1500 }, { timeoutMs: 100 }).catch((e) => e);
+  expect(err).toBeInstanceOf(HypervisorTimeout);
+  expect(performance.now() - started).toBeLessThan(1000);
+  // The replacement reconnects; berth is usable again without a restart.
+  for (let i = 0; i < 50 && hv.state !== "up"; i++) await Bun.sleep(50);
+  expect(hv.state).toBe("up");
+  expect((await hv.call("ping", {})).uri).toBe("test:///default");
+});
+
+test("many concurrent calls all get answers", async () => {
+  const results = await Promise.all(Array.from({ length: 200 }, () => hv.call("domain.list", {})));
+  expect(results.every((r) => r.length >= 1)).toBe(true);
+});
+
+test("with no daemon to reach, start returns, state is down and calls fail fast with 503", async () => {
+  const down = new Hypervisor({
+    ...opts,
+    uri: "qemu+unix:///system?socket=/nonexistent/libvirt-sock",
+  });
+  await down.start();
+  try {
+    expect(down.state).toBe("down");
+    const t0 = performance.now();
+    const err = await down.call("domain.list", {}).catch((e) => e);
+    expect(err).toBeInstanceOf(HypervisorUnavailable);
+    expect((err as AppError).httpStatus).toBe(503);
+    expect((err as AppError).errorCode).toBe("hypervisor_unavailable");
+    expect(performance.now() - t0).toBeLessThan(50);
+  } finally {
+    await down.close();
+  }
+});
