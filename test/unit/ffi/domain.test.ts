@@ -69,7 +69,7 @@ test("define, look up by name and UUID, list, XML, undefine", () => {
 
 test("invalid XML is a LibvirtError with an XML code", () => {
   const e = caught(() => conn.defineDomain("<domain"));
-  expect([ErrorCode.XML_ERROR, ErrorCode.XML_DETAIL]).toContain(e.libvirtCode);
+  expect([ErrorCode.XML_ERROR, ErrorCode.XML_DETAIL] as number[]).toContain(e.libvirtCode);
 });
 
 test("lifecycle: create, suspend, resume, reboot, reset, shutdown, destroy, with state and info", () => {
@@ -81,7 +81,7 @@ test("lifecycle: create, suspend, resume, reboot, reset, shutdown, destroy, with
   expect(info.vcpus).toBe(1);
   expect(info.maxMemoryKiB).toBe(128 * 1024);
   const already = caught(() => d.create());
-  expect([ErrorCode.OPERATION_INVALID, ErrorCode.INTERNAL_ERROR]).toContain(already.libvirtCode);
+  expect([ErrorCode.OPERATION_INVALID, ErrorCode.INTERNAL_ERROR] as number[]).toContain(already.libvirtCode);
   d.suspend();
   expect(d.state().state).toBe("paused");
   d.resume();

@@ -3,6 +3,7 @@ import { expect, test } from "bun:test";
 import { Elysia, t } from "elysia";
 import { Conflict, HypervisorUnavailable } from "../../../src/errors.ts";
 import { errorMapping } from "../../../src/routes/errors.ts";
+import { json } from "../../support/http.ts";
 
 // A route with a strict body, mounted the way createApp mounts every native route.
 const app = new Elysia({ normalize: false })
@@ -40,7 +41,7 @@ test("valid input passes through", async () => {
 test("malformed JSON is 400 invalid_json", async () => {
   const res = await post(`{"name":`);
   expect(res.status).toBe(400);
-  expect(await res.json()).toEqual({
+  expect(await json(res)).toEqual({
     error: { code: "invalid_json", message: "request body is not valid JSON" },
   });
 });
@@ -48,7 +49,7 @@ test("malformed JSON is 400 invalid_json", async () => {
 test("an unknown field is 400 invalid_request naming the field", async () => {
   const res = await post(`{"name":"a","count":2,"colour":"red"}`);
   expect(res.status).toBe(400);
-  const body = await res.json();
+  const body = await json(res);
   expect(body.error.code).toBe("invalid_request");
   expect(body.error.message).toContain("colour");
 });
@@ -56,7 +57,7 @@ test("an unknown field is 400 invalid_request naming the field", async () => {
 test("a wrong type is 400 invalid_request naming the path, without echoing the whole input", async () => {
   const res = await post(`{"name":"a","count":"lots","pad":"${"x".repeat(5000)}"}`);
   expect(res.status).toBe(400);
-  const body = await res.json();
+  const body = await json(res);
   expect(body.error.code).toBe("invalid_request");
   expect(body.error.message).toContain("count");
   expect(body.error.message.length).toBeLessThan(600);
@@ -66,10 +67,10 @@ test("a wrong type is 400 invalid_request naming the path, without echoing the w
 test("AppErrors keep their status and code", async () => {
   const c = await app.handle(new Request("http://localhost/conflict"));
   expect(c.status).toBe(409);
-  expect(await c.json()).toEqual({ error: { code: "conflict", message: "thing web-1 already exists" } });
+  expect(await json(c)).toEqual({ error: { code: "conflict", message: "thing web-1 already exists" } });
   const d = await app.handle(new Request("http://localhost/down"));
   expect(d.status).toBe(503);
-  expect((await d.json()).error.code).toBe("hypervisor_unavailable");
+  expect((await json(d)).error.code).toBe("hypervisor_unavailable");
 });
 
 test("a bug is a 500 with no stack trace or internal detail", async () => {

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { FEATURES } from "../../../src/core/host.ts";
 import { createApp } from "../../../src/routes/app.ts";
 import { testCore } from "../../support/core.ts";
+import { json } from "../../support/http.ts";
 
 let core: Awaited<ReturnType<typeof testCore>>;
 let app: ReturnType<typeof createApp>;
@@ -17,7 +18,7 @@ const get = (path: string) => app.handle(new Request(`http://localhost${path}`))
 test("GET /v1 answers versions, URI, domain type and features", async () => {
   const res = await get("/v1");
   expect(res.status).toBe(200);
-  const body = await res.json();
+  const body = await json(res);
   expect(body).toMatchObject({
     version: expect.stringMatching(/^\d+\.\d+\.\d+/),
     libvirt_version: expect.stringMatching(/^\d+\.\d+\.\d+$/),
@@ -31,7 +32,7 @@ test("GET /v1 answers versions, URI, domain type and features", async () => {
 test("GET /healthz is 200 with both checks ok", async () => {
   const res = await get("/healthz");
   expect(res.status).toBe(200);
-  expect(await res.json()).toEqual({ healthy: true, checks: { database: "ok", hypervisor: "ok" } });
+  expect(await json(res)).toEqual({ healthy: true, checks: { database: "ok", hypervisor: "ok" } });
 });
 
 test("GET /healthz is 503 when the database is gone", async () => {
@@ -39,7 +40,7 @@ test("GET /healthz is 503 when the database is gone", async () => {
   broken.db.close();
   const res = await createApp(broken).handle(new Request("http://localhost/healthz"));
   expect(res.status).toBe(503);
-  const body = await res.json();
+  const body = await json(res);
   expect(body.healthy).toBe(false);
   expect(body.checks.database).toStartWith("failed");
   await broken.hv.close();
@@ -48,7 +49,7 @@ test("GET /healthz is 503 when the database is gone", async () => {
 test("GET /openapi.json describes the routes", async () => {
   const res = await get("/openapi.json");
   expect(res.status).toBe(200);
-  const doc = await res.json();
+  const doc = await json(res);
   expect(doc.openapi).toStartWith("3.");
   expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(["/v1", "/healthz"]));
   expect(doc.paths["/v1"].get.responses["200"]).toBeDefined();
@@ -67,5 +68,5 @@ test("GET /docs renders with a locally served script and no outside URL", async 
 test("an unknown route is the native 404 error shape", async () => {
   const res = await get("/v1/nope");
   expect(res.status).toBe(404);
-  expect(await res.json()).toEqual({ error: { code: "not_found", message: "no such route" } });
+  expect(await json(res)).toEqual({ error: { code: "not_found", message: "no such route" } });
 });
