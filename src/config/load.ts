@@ -15,7 +15,7 @@ type Raw = Record<string, unknown>;
 
 export async function loadConfig(opts: LoadOptions = {}): Promise<Config> {
   const env = opts.env ?? process.env;
-  const explicit = opts.path ?? env.BERTH_CONFIG;
+  const explicit = opts.path || env.BERTH_CONFIG || undefined;
   const path = explicit ?? DEFAULT_CONFIG_PATH;
   const file = Bun.file(path);
   let text = "";

@@ -30,9 +30,9 @@ export async function hostInfo(core: Core): Promise<HostInfo> {
   let hv: string | null = null;
   if (core.hv.state !== "down") {
     try {
-      const ping = await core.hv.call("ping", {});
-      lib = ping.libvirtVersion;
-      hv = ping.hypervisorVersion;
+      const info = await core.hv.call("hostInfo", {});
+      lib = info.libvirtVersion;
+      hv = info.hypervisorVersion;
     } catch (e) {
       if (!(e instanceof HypervisorUnavailable)) throw e;
     }

@@ -22,8 +22,9 @@ afterAll(() => hv.close());
 
 test("connects and answers typed calls from its Worker", async () => {
   expect(hv.state).toBe("up");
-  const ping = await hv.call("ping", {});
-  expect(ping.uri).toBe("test:///default");
+  const info = await hv.call("hostInfo", {});
+  expect(info.uri).toBe("test:///default");
+  expect((await hv.call("ping", {})).libvirtVersion).toBe(info.libvirtVersion);
   const domains = await hv.call("domain.list", {});
   expect(domains.map((d) => d.name)).toContain("test");
   expect(domains[0]?.state).toBe("running");
@@ -44,7 +45,7 @@ test("a call past its deadline fails with a timeout and the Worker is replaced",
   // The replacement reconnects; berth is usable again without a restart.
   for (let i = 0; i < 50 && hv.state !== "up"; i++) await Bun.sleep(50);
   expect(hv.state).toBe("up");
-  expect((await hv.call("ping", {})).uri).toBe("test:///default");
+  expect((await hv.call("hostInfo", {})).uri).toBe("test:///default");
 });
 
 test("many concurrent calls all get answers", async () => {

@@ -105,8 +105,7 @@ export class Hypervisor {
     return this.#dispatch(op, args, opts.timeoutMs) as Promise<Awaited<OpResult<K>>>;
   }
 
-  #dispatch(op: string, args: unknown, timeoutMs?: number): Promise<unknown> {
-    const slot = this.#leastBusy();
+  #dispatch(op: string, args: unknown, timeoutMs?: number, slot = this.#leastBusy()): Promise<unknown> {
     const id = this.#nextId++;
     const deadline =
       timeoutMs ?? (LONG_OPS.has(op as OpName) ? this.opts.longCallTimeoutMs : this.opts.callTimeoutMs);
@@ -200,7 +199,7 @@ export class Hypervisor {
   /** One ping on every Worker: each opens its connection; any failure keeps berth down and retries. */
   async #probe(): Promise<void> {
     try {
-      await Promise.all(this.#slots.map(() => this.#dispatch("ping", {}, this.opts.callTimeoutMs)));
+      await Promise.all(this.#slots.map((slot) => this.#dispatch("ping", {}, this.opts.callTimeoutMs, slot)));
     } catch (e) {
       this.#setState("down", e instanceof Error ? e.message : String(e));
       this.#scheduleReconnect();

@@ -15,7 +15,12 @@ export interface HostInfo {
 }
 
 export const hostOps = {
-  ping(c: Connection, _a: Record<string, never>): HostInfo {
+  /** A cheap round trip to the daemon (no capability probing), for health checks and reconnects. */
+  ping(c: Connection, _a: Record<string, never>): { libvirtVersion: string } {
+    return { libvirtVersion: formatVersion(c.libVersion()) };
+  },
+  /** Versions and identity; the hypervisor version can make libvirt probe QEMU, so it is not a ping. */
+  hostInfo(c: Connection, _a: Record<string, never>): HostInfo {
     return {
       libvirtVersion: formatVersion(c.libVersion()),
       libraryVersion: formatVersion(libraryVersion()),

@@ -1,0 +1,81 @@
+// The compiled binary: built with `bun run build`, run from another directory on the test driver.
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { json } from "../support/http.ts";
+
+const root = new URL("../..", import.meta.url).pathname;
+const binary = join(root, "dist/berth");
+const elsewhere = mkdtempSync(join(tmpdir(), "berth-bin-"));
+const port = 18_000 + Math.floor(Math.random() * 2000);
+const base = `http://127.0.0.1:${port}`;
+let proc: ReturnType<typeof Bun.spawn> | null = null;
+
+function env(extra: Record<string, string> = {}): Record<string, string | undefined> {
+  const e: Record<string, string | undefined> = {
+    ...process.env,
+    BERTH_HYPERVISOR_URI: "test:///default",
+    BERTH_DATA_DIR: join(elsewhere, "data"),
+    BERTH_LISTEN: `127.0.0.1:${port}`,
+    ...extra,
+  };
+  if (!extra.BERTH_CONFIG) delete e.BERTH_CONFIG;
+  return e;
+}
+
+beforeAll(() => {
+  const build = Bun.spawnSync(["bun", "run", "build"], { cwd: root, stdout: "pipe", stderr: "pipe" });
+  if (build.exitCode !== 0) throw new Error(`build failed: ${build.stderr.toString()}`);
+}, 60_000);
+
+afterAll(async () => {
+  proc?.kill("SIGTERM");
+  await proc?.exited;
+});
+
+test("`berth version` prints the version", () => {
+  const r = Bun.spawnSync([binary, "version"], { cwd: elsewhere });
+  expect(r.exitCode).toBe(0);
+  expect(r.stdout.toString()).toMatch(/^berth \d+\.\d+\.\d+/);
+});
+
+test("`berth config check` exits 0 on a good file and 1 with the errors on a bad one", async () => {
+  await Bun.write(join(elsewhere, "good.toml"), 'listen = "127.0.0.1:1"\n');
+  await Bun.write(join(elsewhere, "bad.toml"), '[hypervisor]\ndomain_type = "xen"\nworkrs = 2\n');
+  const good = Bun.spawnSync([binary, "config", "check", "--config", "good.toml"], { cwd: elsewhere });
+  expect(good.exitCode).toBe(0);
+  const bad = Bun.spawnSync([binary, "config", "check", "--config", "bad.toml"], { cwd: elsewhere });
+  expect(bad.exitCode).toBe(1);
+  const err = bad.stderr.toString();
+  expect(err).toContain("hypervisor.domain_type");
+  expect(err).toContain("hypervisor.workrs: Unexpected property");
+});
+
+test("`berth serve` refuses an explicit config file that does not exist", () => {
+  const r = Bun.spawnSync([binary, "serve"], {
+    cwd: elsewhere,
+    env: env({ BERTH_CONFIG: join(elsewhere, "none.toml") }),
+  });
+  expect(r.exitCode).toBe(1);
+  expect(r.stderr.toString()).toContain("does not exist");
+});
+
+test("`berth serve` from another directory answers /v1, /healthz and /openapi.json, and stops on SIGTERM", async () => {
+  proc = Bun.spawn([binary, "serve"], { cwd: elsewhere, env: env(), stdout: "pipe", stderr: "pipe" });
+  let res: Response | null = null;
+  for (let i = 0; i < 100 && !res; i++) {
+    res = await fetch(`${base}/healthz`).catch(() => null);
+    if (!res) await Bun.sleep(50);
+  }
+  expect(res?.status).toBe(200);
+  const v1 = await json(await fetch(`${base}/v1`));
+  expect(v1.hypervisor_uri).toBe("test:///default");
+  expect(v1.libvirt_version).toMatch(/^\d+\.\d+\.\d+$/);
+  const doc = await json(await fetch(`${base}/openapi.json`));
+  expect(doc.paths["/v1"]).toBeDefined();
+  expect((await fetch(`${base}/docs/assets/scalar.js`)).status).toBe(200);
+  proc.kill("SIGTERM");
+  expect(await proc.exited).toBe(0);
+  proc = null;
+});
