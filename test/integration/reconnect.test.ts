@@ -30,9 +30,10 @@ describe.skipIf(!integrationReady())("hypervisor outage", () => {
     // The event pump sees the socket close; a call in flight would also report it.
     const detected = await waitFor(
       async () => {
-        if (core.hv.state === "down") return true;
+        const isDown = () => core.hv.state === "down";
+        if (isDown()) return true;
         await core.hv.call("ping", {}).catch(() => {});
-        return core.hv.state === "down";
+        return isDown();
       },
       10_000,
       "berth to notice libvirtd is gone",
