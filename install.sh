@@ -25,7 +25,7 @@ readonly RUNTIME_PKGS=(
 )
 readonly TEST_PKGS=(cpio xz-utils zstd wrk hyperfine)
 
-REPO_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO_DIR="$(cd "$(dirname "${BASH_SOURCE[0]:-$0}")" && pwd)"
 readonly REPO_DIR
 
 # Daemons live in sbin, which `su` without `-` leaves out of PATH.
@@ -78,8 +78,9 @@ Options:
   -h, --help        show this help
 
 Environment:
-  BERTH_LISTEN      host:port to health-check (default: 'listen' from ${CONF},
-                    else ${DEFAULT_LISTEN}); also passed on to berth itself
+  BERTH_LISTEN      without systemd: host:port for berth (it reads this too) and
+                    for the health check; default: 'listen' from ${CONF},
+                    else ${DEFAULT_LISTEN}
   CI=true           same as --with-test-deps
 EOF
 }
@@ -247,10 +248,12 @@ run_quiet() {
 
 wait_for_libvirt() {
   local deadline=$((SECONDS + LIBVIRT_TIMEOUT_S))
-  # virsh can block forever on a hung daemon, hence timeout on every try.
-  until timeout 5 virsh -c "$LIBVIRT_URI" version >/dev/null 2>&1; do
+  # virsh can block forever on a hung daemon, hence timeout on every try. Not
+  # `virsh version`: it makes libvirt look up QEMU's capabilities, which it
+  # re-probes (4-8 s) on every call where /dev/kvm is not usable by libvirt-qemu.
+  until timeout 10 virsh -c "$LIBVIRT_URI" list --all --name >/dev/null 2>&1; do
     if [ "$SECONDS" -ge "$deadline" ]; then
-      timeout 5 virsh -c "$LIBVIRT_URI" version >&2 || true
+      timeout 10 virsh -c "$LIBVIRT_URI" list --all --name >&2 || true
       die "libvirt (${LIBVIRT_URI}) did not answer within ${LIBVIRT_TIMEOUT_S}s; see /var/log/libvirt/libvirtd.log"
     fi
     sleep 0.5
@@ -258,8 +261,22 @@ wait_for_libvirt() {
   log "libvirt answers on ${LIBVIRT_URI}"
 }
 
+# Without udev (containers, CI), /dev/kvm stays root-only: libvirt then probes QEMU as root, finds KVM,
+# re-checks as libvirt-qemu, finds none, and re-probes QEMU on every call (seconds per define).
+# Give it the group and mode udev's rule would have set.
+fix_kvm_node() {
+  if [ -c /dev/kvm ] && [ "$(stat -c %G /dev/kvm)" = root ] && getent group kvm >/dev/null; then
+    log "setting /dev/kvm to root:kvm 0660, as udev would"
+    chgrp kvm /dev/kvm
+    chmod 0660 /dev/kvm
+  fi
+}
+
 # Without systemd: start each daemon only when it is not running already.
 start_daemons_by_hand() {
+  # Packages ship these, but virtlogd and ovs-ctl fail outright when a cleaned /var/log lacks them.
+  mkdir -p /var/log/libvirt /var/log/openvswitch
+  fix_kvm_node
   if daemon_running virtlogd /run/virtlogd.pid; then
     log "virtlogd already running"
   else
@@ -292,6 +309,10 @@ start_daemons_systemd() {
 
 listen_address() {
   local listen="${BERTH_LISTEN:-}"
+  # berth.service does not see this shell's environment: only the config counts there.
+  if has_systemd; then
+    listen=""
+  fi
   if [ -z "$listen" ] && [ -r "$CONF" ]; then
     # Top-level `listen = "host:port"` (before the first [table]).
     listen="$(awk '/^[[:space:]]*\[/ { exit } /^[[:space:]]*listen[[:space:]]*=/ { sub(/^[^=]*=[[:space:]]*/, ""); sub(/[[:space:]]*#.*$/, ""); gsub(/["'\'']/, ""); print; exit }' "$CONF")"

@@ -75,6 +75,11 @@ export function diskElement(d: DiskSpec, index: number): Record<string, unknown>
   return el;
 }
 
+/** The `<disk>` of a device to hot-plug at `index` (sda = 0) on the virtio-scsi controller. */
+export function buildDiskDeviceXml(d: DiskSpec, index: number): string {
+  return toXml({ disk: diskElement(d, index) });
+}
+
 export function nicElement(n: NicSpec): Record<string, unknown> {
   const mac = n.mac ? { mac: { "@address": n.mac } } : {};
   if (n.kind === "network") {

@@ -21,7 +21,7 @@ export async function startLibvirtd(): Promise<void> {
   if (systemd) run(["systemctl", "start", "libvirtd.service"]);
   else run(["libvirtd", "-d"]);
   for (let i = 0; i < 100; i++) {
-    if (run(["virsh", "-c", SYSTEM_URI, "version"], 3000).ok) return;
+    if (run(["virsh", "-c", SYSTEM_URI, "list", "--all", "--name"], 3000).ok) return;
     await Bun.sleep(100);
   }
   throw new Error("libvirtd did not come back within 10 s");

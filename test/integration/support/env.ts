@@ -12,7 +12,7 @@ function probe(): string | null {
   if (process.getuid?.() !== 0) return "integration tests need root (libvirtd, OVS, qemu)";
   if (!existsSync("/run/libvirt/libvirt-sock"))
     return "libvirtd is not running (/run/libvirt/libvirt-sock missing)";
-  const v = run(["virsh", "-c", SYSTEM_URI, "version"]);
+  const v = run(["virsh", "-c", SYSTEM_URI, "list", "--all", "--name"]);
   if (!v.ok) return `libvirtd does not answer: ${v.out.trim()}`;
   const o = run(["ovs-vsctl", "--timeout=5", "show"]);
   if (!o.ok) return `Open vSwitch does not answer: ${o.out.trim()}`;

@@ -46,15 +46,3 @@ test("subnets: gateway, mask and DHCP range; bad input is a RangeError", () => {
     expect(() => parseSubnet(bad)).toThrow(RangeError);
   }
 });
-
-test("capabilities parsing picks the host arch's domain types", async () => {
-  const { parseCapabilities, chooseDomainType } = await import("../../../src/xml/capabilities.ts");
-  const caps = parseCapabilities(`<capabilities><host><cpu><arch>x86_64</arch></cpu></host>
-    <guest><os_type>hvm</os_type><arch name='i686'><domain type='qemu'/></arch></guest>
-    <guest><os_type>hvm</os_type><arch name='x86_64'><domain type='qemu'/><domain type='kvm'/></arch></guest>
-  </capabilities>`);
-  expect(caps).toEqual({ arch: "x86_64", domainTypes: ["qemu", "kvm"] });
-  expect(chooseDomainType("auto", caps)).toBe("kvm");
-  expect(chooseDomainType("qemu", caps)).toBe("qemu");
-  expect(chooseDomainType("auto", { arch: "x86_64", domainTypes: ["qemu"] })).toBe("qemu");
-});
