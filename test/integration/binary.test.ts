@@ -79,3 +79,45 @@ test("`berth serve` from another directory answers /v1, /healthz and /openapi.js
   expect(await proc.exited).toBe(0);
   proc = null;
 });
+
+test("under systemd's notify protocol it sends READY=1, WATCHDOG=1 and STOPPING=1", async () => {
+  // Bun has no unix datagram sockets; python3 (on every machine of this kind) plays systemd's side.
+  const sock = join(elsewhere, "notify.sock");
+  const listener = Bun.spawn(
+    [
+      "python3",
+      "-c",
+      `import socket,sys
+s=socket.socket(socket.AF_UNIX,socket.SOCK_DGRAM); s.bind(sys.argv[1]); print("bound",flush=True)
+seen=set()
+while not {"READY=1","WATCHDOG=1","STOPPING=1"} <= seen:
+    for line in s.recv(4096).decode().split("\\n"):
+        if line and line not in seen: seen.add(line); print(line,flush=True)`,
+      sock,
+    ],
+    { stdout: "pipe" },
+  );
+  const reader = listener.stdout.getReader();
+  const lines: string[] = [];
+  const readLine = async () => {
+    const { value } = await reader.read();
+    lines.push(...new TextDecoder().decode(value).trim().split("\n"));
+  };
+  await readLine(); // bound
+  const berth = Bun.spawn([binary, "serve"], {
+    cwd: elsewhere,
+    env: env({ NOTIFY_SOCKET: sock, WATCHDOG_USEC: "200000" }),
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const until = async (want: string) => {
+    for (let i = 0; i < 50 && !lines.includes(want); i++) await readLine();
+  };
+  await until("READY=1");
+  await until("WATCHDOG=1");
+  berth.kill("SIGTERM");
+  await until("STOPPING=1");
+  expect(await berth.exited).toBe(0);
+  expect(lines).toEqual(expect.arrayContaining(["READY=1", "WATCHDOG=1", "STOPPING=1"]));
+  expect(await listener.exited).toBe(0);
+}, 30_000);

@@ -86,6 +86,16 @@ describe.skipIf(!integrationReady())("tiny guest on libvirtd, QEMU and OVS", () 
     if (dir) rmSync(dir, { recursive: true, force: true });
   }, 120_000);
 
+  test("host and domain capabilities come from the real daemon", async () => {
+    expect(await core.hv.call("capabilities", {})).toContain("<capabilities>");
+    const dc = await core.hv.call("domainCapabilities", { virtType: "qemu", arch: "x86_64" });
+    expect(dc).toContain("<domainCapabilities>");
+    expect(dc).toContain("<domain>qemu</domain>");
+    const info = await core.hv.call("hostInfo", {});
+    expect(info.uri).toBe(SYSTEM_URI);
+    expect(info.hypervisorVersion).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+
   test("a linked-clone-capable qcow2 root volume is created through the pool API", async () => {
     const vol = await core.hv.call("volume.create", {
       pool: NAMES.pool,
