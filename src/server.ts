@@ -3,8 +3,11 @@ import type { Database } from "bun:sqlite";
 import { parseListen } from "./config/load.ts";
 import type { Config } from "./config/schema.ts";
 import type { Core } from "./core/context.ts";
+import { EventBus } from "./core/events.ts";
 import { probeDomainType } from "./core/host.ts";
 import { Hypervisor } from "./core/hypervisor/client.ts";
+import { Locks } from "./core/locks.ts";
+import { Operations } from "./core/operations.ts";
 import { setMeta } from "./db/host-meta.ts";
 import { openDatabase } from "./db/open.ts";
 import { sdNotify } from "./ffi/index.ts";
@@ -41,6 +44,12 @@ export function createHypervisor(config: Config, urls: WorkerUrls): Hypervisor {
 }
 
 export async function buildCore(config: Config, db: Database, hv: Hypervisor): Promise<Core> {
+  const events = new EventBus();
+  const locks = new Locks();
+  const ops = new Operations(db, events, locks);
+  const interrupted = ops.recoverInterrupted();
+  if (interrupted > 0)
+    log.warn("operations interrupted by the last stop were marked failed", { count: interrupted });
   let domainType: "kvm" | "qemu" | "unknown" = "unknown";
   const probe = async () => {
     domainType = await probeDomainType(hv, config.hypervisor.domain_type);
@@ -49,10 +58,17 @@ export async function buildCore(config: Config, db: Database, hv: Hypervisor): P
     log[state === "down" ? "warn" : "info"](`hypervisor ${state}`, { reason });
     if (state === "up" && domainType === "unknown") void probe();
   });
-  hv.onLifecycle((e) => log.debug("domain event", { name: e.name, event: e.event, detail: e.detail }));
+  hv.onLifecycle((e) => {
+    log.debug("domain event", { name: e.name, event: e.event, detail: e.detail });
+    events.publish("domain.lifecycle", `domain/${e.name}`, {
+      uuid: e.uuid,
+      event: e.event,
+      detail: e.detail,
+    });
+  });
   await hv.start();
   await probe();
-  return { config, db, hv, domainType: () => domainType };
+  return { config, db, hv, events, locks, ops, domainType: () => domainType };
 }
 
 export async function startBerth(config: Config, urls: WorkerUrls): Promise<RunningBerth> {

@@ -18,6 +18,43 @@ export const HypervisorSchema = T.Object(
   { ...strict, default: {} },
 );
 
+export const StorageSchema = T.Object(
+  {
+    pool: T.String({ pattern: "^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$", default: "berth" }),
+    path: T.String({ default: "", description: "pool directory; empty means <data_dir>/pool" }),
+  },
+  { ...strict, default: {} },
+);
+
+export const NetworkSchema = T.Object(
+  {
+    ovs_datapath: T.Union([T.Literal("system"), T.Literal("netdev")], {
+      default: "system",
+      description: "netdev (userspace) where the kernel has no openvswitch module",
+    }),
+  },
+  { ...strict, default: {} },
+);
+
+export const VmSchema = T.Object(
+  {
+    shutdown_timeout_s: T.Integer({ minimum: 1, maximum: 3600, default: 60 }),
+    console_dir: T.String({
+      default: "",
+      description: "serial console logs; empty means <data_dir>/console",
+    }),
+  },
+  { ...strict, default: {} },
+);
+
+export const ReconcileSchema = T.Object(
+  {
+    interval_s: T.Integer({ minimum: 5, maximum: 86_400, default: 60 }),
+    orphans: T.Union([T.Literal("report"), T.Literal("adopt"), T.Literal("remove")], { default: "report" }),
+  },
+  { ...strict, default: {} },
+);
+
 export const ConfigSchema = T.Object(
   {
     listen: T.String({
@@ -30,6 +67,10 @@ export const ConfigSchema = T.Object(
       default: "info",
     }),
     hypervisor: HypervisorSchema,
+    storage: StorageSchema,
+    network: NetworkSchema,
+    vm: VmSchema,
+    reconcile: ReconcileSchema,
   },
   strict,
 );

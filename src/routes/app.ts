@@ -4,6 +4,7 @@ import type { Core } from "../core/context.ts";
 import { docsRoutes } from "./docs.ts";
 import { errorMapping } from "./errors.ts";
 import { metaRoutes } from "./native/meta.ts";
+import { operationRoutes } from "./native/operations.ts";
 
 export function createApp(core: Core) {
   // normalize: false makes unknown body fields a validation error instead of silently dropping them.

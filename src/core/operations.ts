@@ -1,0 +1,185 @@
+// Operations: long actions run in the background with progress, a per-target lock, and bounded waits.
+import type { Database } from "bun:sqlite";
+import {
+  failInterrupted,
+  finishOperation,
+  getOperation,
+  insertOperation,
+  listOperations,
+  type OperationRow,
+  updateProgress,
+} from "../db/operations.ts";
+import { AppError, NotFound } from "../errors.ts";
+import { log } from "../log.ts";
+import type { EventBus } from "./events.ts";
+import type { Locks } from "./locks.ts";
+import { newId } from "./names.ts";
+import { now } from "./time.ts";
+
+export interface Operation {
+  id: string;
+  kind: string;
+  target: string;
+  status: OperationRow["status"];
+  progress: number;
+  message: string;
+  error: { code: string; message: string; status: number } | null;
+  result: unknown;
+  created_at: string;
+  updated_at: string;
+  finished_at: string | null;
+}
+
+export interface OpContext {
+  id: string;
+  /** Aborted when the operation is cancelled; long steps check it. */
+  signal: AbortSignal;
+  progress(fraction: number, message?: string): void;
+}
+
+/** Longest a client may block on /wait or ?wait=true. */
+export const MAX_WAIT_SECONDS = 300;
+
+function present(row: OperationRow): Operation {
+  return {
+    ...row,
+    error: row.error ? (JSON.parse(row.error) as Operation["error"]) : null,
+    result: row.result ? JSON.parse(row.result) : null,
+  };
+}
+
+export class Operations {
+  #waiters = new Map<string, Set<() => void>>();
+  #aborts = new Map<string, AbortController>();
+
+  constructor(
+    private readonly db: Database,
+    private readonly events: EventBus,
+    private readonly locks: Locks,
+  ) {}
+
+  /** Marks operations a previous run left behind as failed; returns how many. */
+  recoverInterrupted(): number {
+    return failInterrupted(this.db, now());
+  }
+
+  /**
+   * Starts `fn` in the background as an operation on `target`. With `lock`, the target is held for
+   * the operation's whole life and a second action on it is refused with 409 before anything starts.
+   */
+  start(
+    kind: string,
+    target: string,
+    fn: (ctx: OpContext) => Promise<unknown>,
+    opts: { lock?: boolean } = {},
+  ): Operation {
+    const id = newId();
+    if (opts.lock) this.locks.acquire(target, id, kind);
+    const at = now();
+    try {
+      insertOperation(this.db, { id, kind, target, created_at: at });
+    } catch (e) {
+      if (opts.lock) this.locks.release(target, id);
+      throw e;
+    }
+    const abort = new AbortController();
+    this.#aborts.set(id, abort);
+    this.events.publish("operation.started", `operation/${id}`, { kind, target });
+    const ctx: OpContext = {
+      id,
+      signal: abort.signal,
+      progress: (fraction, message = "") => {
+        const p = Math.max(0, Math.min(1, fraction));
+        updateProgress(this.db, id, p, message, now());
+        this.events.publish("operation.progress", `operation/${id}`, { kind, target, progress: p, message });
+      },
+    };
+    // Runs after the caller has the operation in hand (and after the 202 is on its way).
+    queueMicrotask(() => void this.#run(id, kind, target, fn, ctx, abort, opts.lock ?? false));
+    return this.get(id);
+  }
+
+  async #run(
+    id: string,
+    kind: string,
+    target: string,
+    fn: (ctx: OpContext) => Promise<unknown>,
+    ctx: OpContext,
+    abort: AbortController,
+    locked: boolean,
+  ): Promise<void> {
+    try {
+      const result = await fn(ctx);
+      finishOperation(
+        this.db,
+        id,
+        "succeeded",
+        { result: result === undefined ? null : JSON.stringify(result) },
+        now(),
+      );
+      this.events.publish("operation.succeeded", `operation/${id}`, { kind, target });
+    } catch (e) {
+      const cancelled = abort.signal.aborted;
+      const error =
+        e instanceof AppError
+          ? { code: e.errorCode, message: e.message, status: e.httpStatus }
+          : cancelled
+            ? { code: "cancelled", message: `operation ${id} was cancelled`, status: 409 }
+            : { code: "internal", message: e instanceof Error ? e.message : String(e), status: 500 };
+      if (!(e instanceof AppError)) log.error("operation failed", { id, kind, target, error: String(e) });
+      finishOperation(
+        this.db,
+        id,
+        cancelled ? "cancelled" : "failed",
+        { error: JSON.stringify(error) },
+        now(),
+      );
+      this.events.publish(cancelled ? "operation.cancelled" : "operation.failed", `operation/${id}`, {
+        kind,
+        target,
+        error,
+      });
+    } finally {
+      if (locked) this.locks.release(target, id);
+      this.#aborts.delete(id);
+      for (const wake of this.#waiters.get(id) ?? []) wake();
+      this.#waiters.delete(id);
+    }
+  }
+
+  get(id: string): Operation {
+    const row = getOperation(this.db, id);
+    if (!row) throw new NotFound(`operation ${id} does not exist`);
+    return present(row);
+  }
+
+  list(filter: { target?: string; status?: string; limit?: number } = {}): Operation[] {
+    return listOperations(this.db, { ...filter, limit: filter.limit ?? 100 }).map(present);
+  }
+
+  /** Resolves when the operation ends or after `timeoutSeconds` (capped), with its latest state. */
+  async wait(id: string, timeoutSeconds: number): Promise<Operation> {
+    const op = this.get(id);
+    if (op.status !== "running") return op;
+    const ms = Math.min(Math.max(timeoutSeconds, 0), MAX_WAIT_SECONDS) * 1000;
+    await new Promise<void>((resolve) => {
+      const waiters = this.#waiters.get(id) ?? new Set();
+      const done = () => {
+        clearTimeout(timer);
+        waiters.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      waiters.add(done);
+      this.#waiters.set(id, waiters);
+    });
+    return this.get(id);
+  }
+
+  /** Asks a running operation to stop; its steps undo themselves. Idempotent for finished ones. */
+  cancel(id: string): Operation {
+    const op = this.get(id);
+    this.#aborts.get(id)?.abort(new AppError(409, "cancelled", `operation ${id} was cancelled`));
+    return op;
+  }
+}

@@ -1,0 +1,79 @@
+// operations table: long-running actions with status, progress, error and result.
+import type { Database } from "bun:sqlite";
+
+export type OperationStatus = "running" | "succeeded" | "failed" | "cancelled";
+
+export interface OperationRow {
+  id: string;
+  kind: string;
+  target: string;
+  status: OperationStatus;
+  progress: number;
+  message: string;
+  error: string | null;
+  result: string | null;
+  created_at: string;
+  updated_at: string;
+  finished_at: string | null;
+}
+
+export function insertOperation(
+  db: Database,
+  row: Pick<OperationRow, "id" | "kind" | "target" | "created_at">,
+): void {
+  db.query(
+    "INSERT INTO operations (id, kind, target, status, created_at, updated_at) VALUES (?, ?, ?, 'running', ?, ?)",
+  ).run(row.id, row.kind, row.target, row.created_at, row.created_at);
+}
+
+export function updateProgress(
+  db: Database,
+  id: string,
+  progress: number,
+  message: string,
+  at: string,
+): void {
+  db.query(
+    "UPDATE operations SET progress = ?, message = ?, updated_at = ? WHERE id = ? AND status = 'running'",
+  ).run(progress, message, at, id);
+}
+
+export function finishOperation(
+  db: Database,
+  id: string,
+  status: Exclude<OperationStatus, "running">,
+  fields: { error?: string | null; result?: string | null },
+  at: string,
+): void {
+  db.query(
+    `UPDATE operations SET status = ?, error = ?, result = ?, progress = CASE WHEN ? = 'succeeded' THEN 1 ELSE progress END,
+       updated_at = ?, finished_at = ? WHERE id = ?`,
+  ).run(status, fields.error ?? null, fields.result ?? null, status, at, at, id);
+}
+
+export function getOperation(db: Database, id: string): OperationRow | null {
+  return db.query("SELECT * FROM operations WHERE id = ?").get(id) as OperationRow | null;
+}
+
+export function listOperations(
+  db: Database,
+  filter: { target?: string; status?: string; limit: number },
+): OperationRow[] {
+  return db
+    .query(
+      `SELECT * FROM operations WHERE (?1 IS NULL OR target = ?1) AND (?2 IS NULL OR status = ?2)
+       ORDER BY created_at DESC LIMIT ?3`,
+    )
+    .all(filter.target ?? null, filter.status ?? null, filter.limit) as OperationRow[];
+}
+
+/** Operations a crash interrupted: marked failed at start, so nobody waits on them forever. */
+export function failInterrupted(db: Database, at: string): number {
+  return db
+    .query(
+      `UPDATE operations SET status = 'failed', updated_at = ?1, finished_at = ?1,
+         error = '{"code":"interrupted","message":"berth stopped while this operation ran","status":500}'
+       WHERE status = 'running'`,
+    )
+    .run(at).changes;
+}
