@@ -211,8 +211,9 @@ install_config() {
     install -m 0640 -o root -g root "${REPO_DIR}/deploy/berth.example.toml" "$CONF"
     log "created ${CONF} from deploy/berth.example.toml"
   fi
-  install -d -m 0750 -o root -g root "$DATA_DIR"
-  chmod 0750 "$DATA_DIR"
+  # 0711: QEMU (user libvirt-qemu) must traverse it to reach disks in the pool below; nobody may list it.
+  install -d -m 0711 -o root -g root "$DATA_DIR"
+  chmod 0711 "$DATA_DIR"
   local out
   out="$("$BIN" config check --config "$CONF" 2>&1)" || die "config check failed for ${CONF}: ${out}"
 }

@@ -3,9 +3,11 @@ import type { Database } from "bun:sqlite";
 import { parseListen } from "./config/load.ts";
 import type { Config } from "./config/schema.ts";
 import type { Core } from "./core/context.ts";
+import { syncDeclared } from "./core/declared.ts";
 import { EventBus } from "./core/events.ts";
 import { probeDomainType } from "./core/host.ts";
 import { Hypervisor } from "./core/hypervisor/client.ts";
+import { recoverImports } from "./core/images/index.ts";
 import { Locks } from "./core/locks.ts";
 import { Operations } from "./core/operations.ts";
 import { setMeta } from "./db/host-meta.ts";
@@ -13,6 +15,7 @@ import { openDatabase } from "./db/open.ts";
 import { sdNotify } from "./ffi/index.ts";
 import { log } from "./log.ts";
 import { createApp } from "./routes/app.ts";
+import { startReconciler } from "./scheduler/reconcile.ts";
 
 export interface WorkerUrls {
   hypervisor: string;
@@ -25,18 +28,13 @@ export interface RunningBerth {
   stop(): Promise<void>;
 }
 
-/** The test driver keeps its state per connection, so it gets exactly one Worker. */
-export function workerCount(config: Config): number {
-  return config.hypervisor.uri.startsWith("test:") ? 1 : config.hypervisor.workers;
-}
-
 export function createHypervisor(config: Config, urls: WorkerUrls): Hypervisor {
   const hv = config.hypervisor;
   return new Hypervisor({
     uri: hv.uri,
     workerUrl: urls.hypervisor,
     pumpUrl: urls.pump,
-    workers: workerCount(config),
+    workers: hv.workers,
     callTimeoutMs: hv.call_timeout_ms,
     longCallTimeoutMs: hv.long_call_timeout_ms,
     reconnectMaxMs: hv.reconnect_max_ms,
@@ -71,6 +69,23 @@ export async function buildCore(config: Config, db: Database, hv: Hypervisor): P
   return { config, db, hv, events, locks, ops, domainType: () => domainType };
 }
 
+/** Runs `task` once, as soon as the hypervisor is up (now, or after it comes back). */
+function whenUp(hv: Hypervisor, task: () => Promise<unknown>): void {
+  const run = () =>
+    task().catch((e) =>
+      log.error("start-up task failed", { error: e instanceof Error ? e.message : String(e) }),
+    );
+  if (hv.state === "up") {
+    void run();
+    return;
+  }
+  const off = hv.onState((state) => {
+    if (state !== "up") return;
+    off();
+    void run();
+  });
+}
+
 export async function startBerth(config: Config, urls: WorkerUrls): Promise<RunningBerth> {
   const db = openDatabase(config.data_dir);
   if (!db.query("SELECT 1 FROM host_meta WHERE key = 'first_started'").get()) {
@@ -79,8 +94,16 @@ export async function startBerth(config: Config, urls: WorkerUrls): Promise<Runn
   setMeta(db, "hypervisor_uri", config.hypervisor.uri);
   const hv = createHypervisor(config, urls);
   const core = await buildCore(config, db, hv);
+  const declared = syncDeclared(core);
+  log.info("declared sizes and profiles applied", {
+    sizes: declared.sizes.applied.length,
+    profiles: declared.profiles.applied.length,
+  });
+  whenUp(hv, () => recoverImports(core));
+  const reconciler = startReconciler(core);
   const { hostname, port } = parseListen(config.listen);
-  const app = createApp(core).listen({ hostname, port });
+  // Image uploads stream whole disk images through one request; Bun's default cap is 128 MiB.
+  const app = createApp(core).listen({ hostname, port, maxRequestBodySize: 2 ** 40 });
   const url = `http://${config.listen}`;
   log.info("berth listening", { url, hypervisor: config.hypervisor.uri, state: hv.state });
 
@@ -95,6 +118,7 @@ export async function startBerth(config: Config, urls: WorkerUrls): Promise<Runn
     async stop() {
       sdNotify("STOPPING=1");
       if (watchdog) clearInterval(watchdog);
+      await reconciler.stop();
       await app.stop();
       await hv.close();
       db.close();

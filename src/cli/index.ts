@@ -1,5 +1,6 @@
 // The berth command line: one binary, a few subcommands; returns the process exit status.
 import { loadConfig } from "../config/load.ts";
+import { declaredProblems } from "../core/declared.ts";
 import { AppError, ConfigError } from "../errors.ts";
 import { log, setLogLevel } from "../log.ts";
 import { startBerth, type WorkerUrls } from "../server.ts";
@@ -25,7 +26,11 @@ export async function runCli(argv: string[], urls: WorkerUrls): Promise<number> 
         console.log(`berth ${BERTH_VERSION}`);
         return 0;
       case "config check": {
-        await loadConfig({ path: args.config });
+        const problems = declaredProblems(await loadConfig({ path: args.config }));
+        if (problems.length > 0) {
+          console.error(`berth: invalid declared sizes or profiles:\n  ${problems.join("\n  ")}`);
+          return 1;
+        }
         console.log("config ok");
         return 0;
       }

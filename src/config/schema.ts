@@ -1,5 +1,6 @@
 // The berth.toml schema: every setting, its type and default. The names are a contract.
 import { type Static, Type as T } from "@sinclair/typebox";
+import { DNS_LABEL } from "../patterns.ts";
 
 const strict = { additionalProperties: false } as const;
 
@@ -32,6 +33,10 @@ export const NetworkSchema = T.Object(
       default: "system",
       description: "netdev (userspace) where the kernel has no openvswitch module",
     }),
+    manage_bridges: T.Boolean({
+      default: true,
+      description: "create missing OVS bridges (ovs-vsctl); false means the bridges already exist",
+    }),
   },
   { ...strict, default: {} },
 );
@@ -55,6 +60,72 @@ export const ReconcileSchema = T.Object(
   { ...strict, default: {} },
 );
 
+/** A named vCPU+memory shape; the same object is the body of POST /v1/sizes. */
+export const SizeSchema = T.Object(
+  {
+    name: T.String({ pattern: DNS_LABEL, description: "a DNS label, e.g. 1cpu256mb" }),
+    vcpus: T.Integer({ minimum: 1, maximum: 256 }),
+    memory_mib: T.Integer({ minimum: 16, maximum: 4_194_304 }),
+  },
+  strict,
+);
+
+const Ref = (what: string) => T.String({ minLength: 1, maxLength: 63, description: `name of a ${what}` });
+
+export const ProfileDiskSchema = T.Object(
+  {
+    name: T.String({ pattern: DNS_LABEL, description: "the disk's name within the VM (not root)" }),
+    size_gb: T.Optional(
+      T.Integer({
+        minimum: 1,
+        maximum: 65_536,
+        description: "blank size, or the size an image copy grows to",
+      }),
+    ),
+    bus: T.Optional(T.Literal("scsi", { description: "every disk hangs off one virtio-scsi controller" })),
+    media: T.Optional(T.Union([T.Literal("disk"), T.Literal("cdrom")], { description: "default disk" })),
+    image: T.Optional(Ref("disk image (media disk) or ISO (media cdrom)")),
+  },
+  strict,
+);
+
+export const ProfileBootSchema = T.Object(
+  {
+    mode: T.Union([T.Literal("disk"), T.Literal("kernel"), T.Literal("iso"), T.Literal("network")]),
+    kernel_image: T.Optional(Ref("kernel image (mode kernel)")),
+    cmdline: T.Optional(T.String({ maxLength: 4096, description: "kernel command line (kernel, network)" })),
+    iso_image: T.Optional(Ref("ISO image (mode iso)")),
+    location: T.Optional(
+      T.String({ maxLength: 2048, description: "install tree URL, http(s) or ftp (mode network)" }),
+    ),
+  },
+  strict,
+);
+
+/** Everything a profile says about the VMs made from it; every field is optional. */
+export const ProfileFields = {
+  image: T.Optional(
+    T.Union([Ref("disk image"), T.Null()], { description: "base image; null or absent: none" }),
+  ),
+  size: T.Optional(Ref("size")),
+  cpus: T.Optional(T.Integer({ minimum: 1, maximum: 256, description: "overrides the size's vcpus" })),
+  memory_mib: T.Optional(
+    T.Integer({ minimum: 16, maximum: 4_194_304, description: "overrides the size's memory" }),
+  ),
+  root_disk_gb: T.Optional(T.Integer({ minimum: 1, maximum: 65_536, description: "root overlay size" })),
+  disks: T.Optional(T.Array(ProfileDiskSchema, { maxItems: 15 })),
+  networks: T.Optional(T.Array(Ref("network"), { maxItems: 8, description: "one NIC per entry, in order" })),
+  boot: T.Optional(ProfileBootSchema),
+  ssh_keys: T.Optional(T.Array(T.String({ minLength: 1, maxLength: 16_384 }), { maxItems: 100 })),
+  user_data: T.Optional(T.String({ maxLength: 65_536, description: "cloud-init user-data" })),
+};
+
+/** A named VM recipe; the same object is the body of POST /v1/profiles. */
+export const ProfileSchema = T.Object(
+  { name: T.String({ pattern: DNS_LABEL, description: "a DNS label" }), ...ProfileFields },
+  strict,
+);
+
 export const ConfigSchema = T.Object(
   {
     listen: T.String({
@@ -71,6 +142,11 @@ export const ConfigSchema = T.Object(
     network: NetworkSchema,
     vm: VmSchema,
     reconcile: ReconcileSchema,
+    sizes: T.Array(SizeSchema, { default: [], description: "sizes this file declares (source of truth)" }),
+    profiles: T.Array(ProfileSchema, {
+      default: [],
+      description: "profiles this file declares (source of truth)",
+    }),
   },
   strict,
 );

@@ -1,4 +1,5 @@
 // The event bus: berth's own actions and libvirt's lifecycle events, fanned out to /v1/events listeners.
+import { log } from "../log.ts";
 
 export interface BerthEvent {
   id: number;
@@ -24,7 +25,18 @@ export class EventBus {
     const e: BerthEvent = { id: ++this.#seq, time: new Date().toISOString(), type, target, data };
     this.#recent.push(e);
     if (this.#recent.length > this.keep) this.#recent.shift();
-    for (const fn of this.#listeners) fn(e);
+    for (const fn of this.#listeners) {
+      try {
+        fn(e);
+      } catch (err) {
+        // A failing listener must not fail the action that published (nor the other listeners).
+        log.error("event listener failed", {
+          type,
+          target,
+          error: err instanceof Error ? err.message : String(err),
+        });
+      }
+    }
     return e;
   }
 

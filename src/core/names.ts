@@ -1,8 +1,10 @@
 // Names people give resources: DNS labels (VMs, networks, images), and generated ones when omitted.
 import { BadRequest } from "../errors.ts";
 
-/** RFC 1123 label: 1–63 of a-z, 0-9 and "-", not starting or ending with "-". */
-export const DNS_LABEL = "^(?!-)[a-z0-9-]{1,63}(?<!-)$";
+import { DNS_LABEL } from "../patterns.ts";
+
+export { DNS_LABEL };
+
 const DNS_LABEL_RE = new RegExp(DNS_LABEL);
 
 export function checkName(kind: string, name: string): string {

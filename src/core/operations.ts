@@ -89,6 +89,7 @@ export class Operations {
       id,
       signal: abort.signal,
       progress: (fraction, message = "") => {
+        if (!this.#aborts.has(id)) return; // the operation has ended
         const p = Math.max(0, Math.min(1, fraction));
         updateProgress(this.db, id, p, message, now());
         this.events.publish("operation.progress", `operation/${id}`, { kind, target, progress: p, message });
@@ -109,6 +110,7 @@ export class Operations {
     locked: boolean,
   ): Promise<void> {
     try {
+      abort.signal.throwIfAborted(); // cancelled before it began
       const result = await fn(ctx);
       finishOperation(
         this.db,
@@ -126,7 +128,8 @@ export class Operations {
           : cancelled
             ? { code: "cancelled", message: `operation ${id} was cancelled`, status: 409 }
             : { code: "internal", message: e instanceof Error ? e.message : String(e), status: 500 };
-      if (!(e instanceof AppError)) log.error("operation failed", { id, kind, target, error: String(e) });
+      if (!(e instanceof AppError) && !cancelled)
+        log.error("operation failed", { id, kind, target, error: String(e) });
       finishOperation(
         this.db,
         id,
@@ -161,7 +164,8 @@ export class Operations {
   async wait(id: string, timeoutSeconds: number): Promise<Operation> {
     const op = this.get(id);
     if (op.status !== "running") return op;
-    const ms = Math.min(Math.max(timeoutSeconds, 0), MAX_WAIT_SECONDS) * 1000;
+    const seconds = Number.isFinite(timeoutSeconds) ? timeoutSeconds : 0;
+    const ms = Math.min(Math.max(seconds, 0), MAX_WAIT_SECONDS) * 1000;
     await new Promise<void>((resolve) => {
       const waiters = this.#waiters.get(id) ?? new Set();
       const done = () => {

@@ -56,6 +56,7 @@ export const MIGRATIONS: readonly Migration[] = [
         vlan       INTEGER,
         trunk      TEXT,
         subnet     TEXT,
+        owns_bridge INTEGER NOT NULL DEFAULT 0 CHECK (owns_bridge IN (0, 1)),
         created_at TEXT NOT NULL
       ) STRICT;
 

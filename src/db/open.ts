@@ -1,6 +1,6 @@
 // Opens berth's SQLite database (WAL, busy timeout, foreign keys) and brings its schema up to date.
 import { Database } from "bun:sqlite";
-import { mkdirSync } from "node:fs";
+import { chmodSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { DatabaseError } from "../errors.ts";
 import { LATEST_SCHEMA, MIGRATIONS, type Migration } from "./migrations.ts";
@@ -17,12 +17,14 @@ export interface OpenOptions {
 export function openDatabase(dataDir: string, opts: OpenOptions = {}): Database {
   let path = ":memory:";
   if (dataDir !== ":memory:") {
-    mkdirSync(dataDir, { recursive: true, mode: 0o750 });
+    // Traversable, not listable: QEMU reaches VM disks in the pool below it; the database file stays 0600.
+    mkdirSync(dataDir, { recursive: true, mode: 0o711 });
     path = join(dataDir, DB_FILE);
   }
   let db: Database;
   try {
     db = new Database(path, { create: true, strict: true });
+    if (path !== ":memory:") chmodSync(path, 0o600);
   } catch (cause) {
     throw new DatabaseError(`cannot open database ${path}: ${(cause as Error).message}`, { cause });
   }

@@ -3,12 +3,32 @@ import { Elysia } from "elysia";
 import type { Core } from "../core/context.ts";
 import { docsRoutes } from "./docs.ts";
 import { errorMapping } from "./errors.ts";
+import { eventRoutes } from "./native/events.ts";
+import { imageRoutes } from "./native/images.ts";
 import { metaRoutes } from "./native/meta.ts";
+import { networkRoutes } from "./native/networks.ts";
 import { operationRoutes } from "./native/operations.ts";
+import { profileRoutes } from "./native/profiles.ts";
+import { sizeRoutes } from "./native/sizes.ts";
+import { vmDiskRoutes } from "./native/vm-disks.ts";
+import { vmPowerRoutes } from "./native/vm-power.ts";
+import { vmRoutes } from "./native/vms.ts";
 
 export function createApp(core: Core) {
   // normalize: false makes unknown body fields a validation error instead of silently dropping them.
-  return new Elysia({ normalize: false }).use(errorMapping()).use(docsRoutes()).use(metaRoutes(core));
+  return new Elysia({ normalize: false })
+    .use(errorMapping())
+    .use(docsRoutes())
+    .use(metaRoutes(core))
+    .use(networkRoutes(core))
+    .use(sizeRoutes(core))
+    .use(profileRoutes(core))
+    .use(imageRoutes(core))
+    .use(operationRoutes(core))
+    .use(eventRoutes(core))
+    .use(vmRoutes(core))
+    .use(vmPowerRoutes(core))
+    .use(vmDiskRoutes(core));
 }
 
 export type App = ReturnType<typeof createApp>;

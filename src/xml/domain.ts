@@ -12,6 +12,8 @@ export type BootSpec =
 export interface DiskSpec {
   /** Host path of the volume. */
   path: string;
+  /** SCSI unit (0 = sda); defaults to the disk's position in the list. */
+  unit?: number;
   format: "qcow2" | "raw";
   device?: "disk" | "cdrom";
   readonly?: boolean;
@@ -61,7 +63,8 @@ function os(spec: DomainSpec): Record<string, unknown> {
   return o;
 }
 
-export function diskElement(d: DiskSpec, index: number): Record<string, unknown> {
+export function diskElement(d: DiskSpec, position: number): Record<string, unknown> {
+  const index = d.unit ?? position;
   const el: Record<string, unknown> = {
     "@type": "file",
     "@device": d.device ?? "disk",

@@ -6,6 +6,8 @@ export type NetworkSpec =
   | { kind: "ovs"; name: string; bridge: string; vlan?: number; trunk?: number[] };
 
 export interface Ipv4Subnet {
+  /** The network address: the CIDR's address with the host bits cleared. */
+  network: string;
   gateway: string;
   netmask: string;
   dhcpStart: string;
@@ -27,6 +29,7 @@ export function parseSubnet(cidr: string): Ipv4Subnet {
   const size = 2 ** (32 - prefix);
   const base = toInt(octets.join(".")) - (toInt(octets.join(".")) % size);
   return {
+    network: toIp(base),
     gateway: toIp(base + 1),
     netmask: toIp(2 ** 32 - size),
     dhcpStart: toIp(base + 2),

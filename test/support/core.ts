@@ -1,4 +1,7 @@
-// Builds a real Core for tests: real libvirt (test driver by default), real in-memory SQLite.
+// Builds a real Core for tests: real libvirt (test driver by default), real SQLite in a temporary directory.
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { parseConfig } from "../../src/config/load.ts";
 import type { Config } from "../../src/config/schema.ts";
 import type { Core } from "../../src/core/context.ts";
@@ -6,10 +9,12 @@ import { openDatabase } from "../../src/db/open.ts";
 import { buildCore, createHypervisor } from "../../src/server.ts";
 import { WORKERS } from "./workers.ts";
 
+/** A config on the test driver with a fresh temporary data_dir (its database, pool and console paths). */
 export function testConfig(toml = "", env: Record<string, string> = {}): Config {
+  const dataDir = mkdtempSync(join(tmpdir(), "berth-test-"));
   return parseConfig(toml, "test", {
     BERTH_HYPERVISOR_URI: "test:///default",
-    BERTH_DATA_DIR: ":memory:",
+    BERTH_DATA_DIR: dataDir,
     ...env,
   });
 }

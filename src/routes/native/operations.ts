@@ -9,7 +9,7 @@ const Id = t.Object({ id: t.String({ maxLength: 64 }) });
 
 export function operationRoutes(core: Core) {
   return new Elysia({ prefix: "/v1/operations" })
-    .get("/", ({ query }) => core.ops.list(query), {
+    .get("", ({ query }) => core.ops.list(query), {
       query: t.Object(
         {
           target: t.Optional(t.String({ maxLength: 200 })),

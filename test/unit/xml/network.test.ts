@@ -36,6 +36,7 @@ test("an OVS network with one VLAN tag, and one with a trunk", () => {
 
 test("subnets: gateway, mask and DHCP range; bad input is a RangeError", () => {
   expect(parseSubnet("10.1.2.77/28")).toEqual({
+    network: "10.1.2.64",
     gateway: "10.1.2.65",
     netmask: "255.255.255.240",
     dhcpStart: "10.1.2.66",

@@ -6,6 +6,7 @@ import {
   type DomainInfo,
   type DomainState,
   type InterfaceAddresses,
+  isNoSuchDomain,
 } from "../../../ffi/index.ts";
 
 export interface DomainSummary {
@@ -31,17 +32,24 @@ function withDomain<T>(c: Connection, name: string, fn: (d: ReturnType<Connectio
 
 export const domainOps = {
   "domain.list"(c: Connection, a: { metadataUri?: string }): DomainSummary[] {
-    return c.listDomains().map((d) => {
+    const out: DomainSummary[] = [];
+    for (const d of c.listDomains()) {
       using dom = d;
-      const s: DomainSummary = {
-        name: dom.name(),
-        uuid: dom.uuid(),
-        state: dom.state().state,
-        persistent: dom.isPersistent(),
-      };
-      if (a.metadataUri) s.metadata = dom.metadata(a.metadataUri);
-      return s;
-    });
+      try {
+        const s: DomainSummary = {
+          name: dom.name(),
+          uuid: dom.uuid(),
+          state: dom.state().state,
+          persistent: dom.isPersistent(),
+        };
+        if (a.metadataUri) s.metadata = dom.metadata(a.metadataUri);
+        out.push(s);
+      } catch (e) {
+        // Undefined between the listing and these reads: it is simply not there any more.
+        if (!isNoSuchDomain(e)) throw e;
+      }
+    }
+    return out;
   },
   "domain.define"(c: Connection, a: { xml: string; validate?: boolean }): { name: string; uuid: string } {
     using d = c.defineDomain(a.xml, a.validate ? 1 : 0);

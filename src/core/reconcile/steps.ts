@@ -1,0 +1,52 @@
+// Shared steps of reconcile: acting under a VM's lock as an operation, and checking a domain is berth's.
+import { ErrorCode } from "../../ffi/error.ts";
+import { BERTH_NS } from "../../xml/domain.ts";
+import { readBerthId } from "../../xml/domain-read.ts";
+import type { Core } from "../context.ts";
+import type { OpContext } from "../operations.ts";
+import { isLibvirt } from "../storage-pool.ts";
+
+/**
+ * Runs `fn` as a locked operation on `target` (visible in /v1/operations, and a user's action on the
+ * same VM meanwhile gets a 409 naming it) and resolves with its result. Throws Conflict when busy.
+ */
+export function asOperation<T>(
+  core: Core,
+  kind: string,
+  target: string,
+  fn: (ctx: OpContext) => Promise<T>,
+): Promise<T> {
+  const done = Promise.withResolvers<T>();
+  core.ops.start(
+    kind,
+    target,
+    async (ctx) => {
+      try {
+        const v = await fn(ctx);
+        done.resolve(v);
+        return v;
+      } catch (e) {
+        done.reject(e);
+        throw e;
+      }
+    },
+    { lock: true },
+  );
+  return done.promise;
+}
+
+/** True when domain `name` exists and still carries berth's metadata with this id. */
+export async function domainHasBerthId(core: Core, name: string, id: string): Promise<boolean> {
+  let xml: string | null;
+  try {
+    xml = await core.hv.call("domain.getMetadata", { name, uri: BERTH_NS });
+  } catch (e) {
+    if (isLibvirt(e, ErrorCode.NO_DOMAIN)) return false;
+    throw e;
+  }
+  return xml !== null && readBerthId(xml) === id;
+}
+
+export function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}

@@ -1,0 +1,79 @@
+// Creating a VM: plan and record it, then volumes, definition and start as one operation that undoes itself.
+import { deleteVm, insertVm, updateVm } from "../../db/vms.ts";
+import { Conflict } from "../../errors.ts";
+import type { Core } from "../context.ts";
+import type { Operation } from "../operations.ts";
+import { Reverter } from "../reverter.ts";
+import { ensureStoragePool } from "../storage-pool.ts";
+import { now } from "../time.ts";
+import { domainState, removeDomain } from "./domain.ts";
+import { domainXmlFor } from "./domain-xml.ts";
+import { type CreateVmRequest, planVm } from "./plan.ts";
+import { loadVm, type Vm, vmTarget } from "./records.ts";
+import { createVolume } from "./volumes.ts";
+
+/**
+ * Validates everything up front (a 4xx creates nothing), records the VM as `creating`, and returns the
+ * operation that builds it. A crash mid-way leaves a `creating` row that reconcile cleans up.
+ */
+export async function createVm(core: Core, req: CreateVmRequest): Promise<{ op: Operation; vm: Vm }> {
+  const plan = planVm(core, req);
+  const { row } = plan;
+  if ((await domainState(core, row.name)) !== null) {
+    throw new Conflict(`a libvirt domain named ${row.name} already exists and berth does not manage it`);
+  }
+  try {
+    insertVm(
+      core.db,
+      row,
+      plan.volumes.map((v) => v.disk),
+      plan.nics,
+    );
+  } catch (e) {
+    // Two creates of one name raced past the check above; the UNIQUE constraint settles it.
+    if ((e as { code?: string }).code === "SQLITE_CONSTRAINT_UNIQUE")
+      throw new Conflict(`vm ${row.name} already exists`);
+    throw e;
+  }
+  let op: Operation;
+  try {
+    op = core.ops.start(
+      "vm.create",
+      vmTarget(row.name),
+      async (ctx) => {
+        const r = new Reverter();
+        r.add(`forget vm ${row.name}`, () => deleteVm(core.db, row.id));
+        return r.run(async () => {
+          const pool = await ensureStoragePool(core);
+          for (const [i, v] of plan.volumes.entries()) {
+            await createVolume(core, pool, v, r);
+            ctx.progress((i + 1) / (plan.volumes.length + 2), `volume ${v.disk.volume}`);
+          }
+          const defined = await core.hv.call("domain.define", {
+            xml: domainXmlFor(
+              core,
+              row,
+              plan.volumes.map((v) => v.disk),
+              plan.nics,
+            ),
+          });
+          r.add(`remove domain ${row.name}`, () => removeDomain(core, row.name));
+          updateVm(core.db, row.id, { uuid: defined.uuid, status: "stopped", updated_at: now() });
+          ctx.progress(plan.volumes.length / (plan.volumes.length + 2), "defined");
+          if (plan.start) {
+            await core.hv.call("domain.create", { name: row.name });
+            const at = now();
+            updateVm(core.db, row.id, { status: "running", started_at: at, updated_at: at });
+          }
+          core.events.publish("vm.created", vmTarget(row.name), { id: row.id, started: plan.start });
+          return loadVm(core, row.name);
+        });
+      },
+      { lock: true },
+    );
+  } catch (e) {
+    deleteVm(core.db, row.id);
+    throw e;
+  }
+  return { op, vm: loadVm(core, row.name) };
+}

@@ -1,0 +1,28 @@
+// Deleting a VM: stop it if needed, undefine it with what libvirt keeps for it, delete exactly its own volumes.
+import { deleteVm, disksOf } from "../../db/vms.ts";
+import type { Core } from "../context.ts";
+import type { Operation } from "../operations.ts";
+import { ensureStoragePool } from "../storage-pool.ts";
+import { removeDomain } from "./domain.ts";
+import { findVmRow, vmTarget } from "./records.ts";
+import { deleteVolume, ownsVolume } from "./volumes.ts";
+
+export function deleteVmOp(core: Core, name: string): Operation {
+  const row = findVmRow(core, name);
+  return core.ops.start(
+    "vm.delete",
+    vmTarget(name),
+    async (ctx) => {
+      await removeDomain(core, name);
+      ctx.progress(0.5, "domain removed");
+      const pool = await ensureStoragePool(core);
+      for (const d of disksOf(core.db, row.id)) {
+        if (ownsVolume(row.id, d)) await deleteVolume(core, pool, d.volume);
+      }
+      deleteVm(core.db, row.id);
+      core.events.publish("vm.deleted", vmTarget(name), { id: row.id });
+      return { id: row.id, name };
+    },
+    { lock: true },
+  );
+}

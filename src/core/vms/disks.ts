@@ -1,0 +1,132 @@
+// A VM's disks: add (hot-plugged on the SCSI bus when running), grow (live or offline), remove.
+import { type DiskRow, deleteDisk, disksOf, insertDisk, nicsOf, updateDiskSize } from "../../db/vms.ts";
+import { BadRequest, Conflict, NotFound } from "../../errors.ts";
+import { buildDiskDeviceXml, scsiTarget } from "../../xml/domain.ts";
+import type { Core } from "../context.ts";
+import { checkName } from "../names.ts";
+import type { Operation } from "../operations.ts";
+import { Reverter } from "../reverter.ts";
+import { ensureStoragePool } from "../storage-pool.ts";
+import { domainState } from "./domain.ts";
+import { diskSpec, domainXmlFor } from "./domain-xml.ts";
+import { type DiskRequest, MAX_DISKS, planVolume } from "./plan.ts";
+import { diskView, findVmRow, type VmDisk, vmTarget } from "./records.ts";
+import { createVolume, deleteVolume, ownsVolume } from "./volumes.ts";
+
+const GiB = 1024 ** 3;
+
+export function listDisks(core: Core, vmName: string): VmDisk[] {
+  return disksOf(core.db, findVmRow(core, vmName).id).map(diskView);
+}
+
+function findDisk(core: Core, vmId: string, vmName: string, disk: string): DiskRow {
+  const d = disksOf(core.db, vmId).find((x) => x.name === disk);
+  if (!d) throw new NotFound(`vm ${vmName} has no disk ${disk}`);
+  return d;
+}
+
+/** Rewrites the persistent definition from berth's records (the live one is changed by hot-plug). */
+async function persist(core: Core, vmId: string, vmName: string): Promise<void> {
+  const row = findVmRow(core, vmName);
+  await core.hv.call("domain.define", {
+    xml: domainXmlFor(core, row, disksOf(core.db, vmId), nicsOf(core.db, vmId)),
+  });
+}
+
+async function isRunning(core: Core, name: string): Promise<boolean> {
+  const s = await domainState(core, name);
+  if (s === null) throw new Conflict(`vm ${name} has no domain in libvirt`);
+  return s !== "shutoff" && s !== "crashed";
+}
+
+export function addDisk(core: Core, vmName: string, req: DiskRequest): Operation {
+  const vm = findVmRow(core, vmName);
+  const disks = disksOf(core.db, vm.id);
+  const name = req.name ?? `disk${disks.length}`;
+  checkName("disk", name);
+  if (disks.some((d) => d.name === name)) throw new Conflict(`vm ${vmName} already has a disk ${name}`);
+  const used = new Set(disks.map((d) => d.unit));
+  let unit = 0;
+  while (used.has(unit)) unit++;
+  if (unit >= MAX_DISKS) throw new Conflict(`vm ${vmName} already has ${MAX_DISKS} disks`);
+  const plan = planVolume(core, vm.id, unit, { ...req, name });
+  return core.ops.start(
+    "vm.disk.add",
+    vmTarget(vmName),
+    async () => {
+      const r = new Reverter();
+      return r.run(async () => {
+        const pool = await ensureStoragePool(core);
+        await createVolume(core, pool, plan, r);
+        if (await isRunning(core, vmName)) {
+          const xml = buildDiskDeviceXml(diskSpec(plan.disk), unit);
+          await core.hv.call("domain.attachDevice", { name: vmName, xml, live: true });
+          r.add(`detach ${name}`, () =>
+            core.hv.call("domain.detachDevice", { name: vmName, xml, live: true }),
+          );
+        }
+        insertDisk(core.db, plan.disk);
+        r.add(`forget disk ${name}`, () => deleteDisk(core.db, vm.id, unit));
+        await persist(core, vm.id, vmName);
+        core.events.publish("vm.disk.added", vmTarget(vmName), { disk: name, target: scsiTarget(unit) });
+        return diskView(plan.disk);
+      });
+    },
+    { lock: true },
+  );
+}
+
+export function growDisk(core: Core, vmName: string, disk: string, sizeGb: number): Operation {
+  const vm = findVmRow(core, vmName);
+  const d = findDisk(core, vm.id, vmName, disk);
+  const bytes = sizeGb * GiB;
+  if (d.device !== "disk") throw new BadRequest(`disk ${disk} is a ${d.device}; only disks grow`);
+  if (bytes < d.size)
+    throw new BadRequest(`disk ${disk} is ${d.size} bytes; shrinking to ${bytes} is refused`);
+  if (bytes === d.size) throw new Conflict(`disk ${disk} is already ${sizeGb} GiB`);
+  return core.ops.start(
+    "vm.disk.grow",
+    vmTarget(vmName),
+    async () => {
+      const pool = await ensureStoragePool(core);
+      if (await isRunning(core, vmName)) {
+        await core.hv.call("domain.blockResize", { name: vmName, disk: scsiTarget(d.unit), bytes });
+      } else {
+        await core.hv.call("volume.resize", { pool, volume: d.volume, bytes });
+      }
+      updateDiskSize(core.db, vm.id, d.unit, bytes);
+      core.events.publish("vm.disk.grown", vmTarget(vmName), { disk, size: bytes });
+      return diskView({ ...d, size: bytes });
+    },
+    { lock: true },
+  );
+}
+
+export function removeDisk(
+  core: Core,
+  vmName: string,
+  disk: string,
+  opts: { force_root?: boolean },
+): Operation {
+  const vm = findVmRow(core, vmName);
+  const d = findDisk(core, vm.id, vmName, disk);
+  if (d.unit === 0 && !opts.force_root) {
+    throw new Conflict(`disk ${disk} is the root disk; delete it only with force_root=true`);
+  }
+  return core.ops.start(
+    "vm.disk.remove",
+    vmTarget(vmName),
+    async () => {
+      if (await isRunning(core, vmName)) {
+        const xml = buildDiskDeviceXml(diskSpec(d), d.unit);
+        await core.hv.call("domain.detachDevice", { name: vmName, xml, live: true });
+      }
+      deleteDisk(core.db, vm.id, d.unit);
+      await persist(core, vm.id, vmName);
+      if (ownsVolume(vm.id, d)) await deleteVolume(core, await ensureStoragePool(core), d.volume);
+      core.events.publish("vm.disk.removed", vmTarget(vmName), { disk });
+      return { name: disk };
+    },
+    { lock: true },
+  );
+}

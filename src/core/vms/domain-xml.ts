@@ -1,0 +1,47 @@
+// The libvirt definition of a VM, rebuilt from berth's records (berth's database is the source of truth).
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import type { DiskRow, NicRow, VmRow } from "../../db/vms.ts";
+import { HypervisorUnavailable } from "../../errors.ts";
+import { type BootSpec, buildDomainXml, type DiskSpec } from "../../xml/domain.ts";
+import type { Core } from "../context.ts";
+import { findImage } from "../images/index.ts";
+import { consoleDir } from "../paths.ts";
+import type { BootConfig } from "./records.ts";
+
+export function consoleLogOf(core: Core, vmId: string): string {
+  return join(consoleDir(core.config), `${vmId}.log`);
+}
+
+function bootSpec(core: Core, boot: BootConfig): BootSpec {
+  if (boot.mode === "kernel" && boot.kernel_image) {
+    const k = findImage(core, boot.kernel_image);
+    return { kind: "kernel", kernel: k.path, initrd: k.initrd_path ?? undefined, cmdline: boot.cmdline };
+  }
+  return { kind: boot.mode === "iso" ? "cdrom" : "disk" };
+}
+
+export function diskSpec(d: DiskRow): DiskSpec {
+  return { path: d.path, format: d.format === "raw" ? "raw" : "qcow2", device: d.device };
+}
+
+export function domainXmlFor(core: Core, vm: VmRow, disks: DiskRow[], nics: NicRow[]): string {
+  const type = core.domainType();
+  if (type === "unknown") throw new HypervisorUnavailable("the hypervisor's domain type is not known yet");
+  // Units are fixed per disk, so a gap (a deleted disk) keeps every other disk on its sdX.
+  const ordered = [...disks].sort((a, b) => a.unit - b.unit);
+  mkdirSync(consoleDir(core.config), { recursive: true });
+  return buildDomainXml({
+    name: vm.name,
+    uuid: vm.uuid ?? undefined,
+    type,
+    vcpus: vm.vcpus,
+    memoryMiB: vm.memory_mib,
+    boot: bootSpec(core, JSON.parse(vm.boot) as BootConfig),
+    disks: ordered.map((d) => ({ ...diskSpec(d), unit: d.unit })),
+    nics: nics.map((n) => ({ kind: "network", network: n.network, mac: n.mac })),
+    consoleLog: consoleLogOf(core, vm.id),
+    berthId: vm.id,
+    description: vm.description || undefined,
+  });
+}

@@ -1,0 +1,42 @@
+// PATCH of a VM: tags and description at any time; vCPUs and memory only while it is stopped.
+import { disksOf, nicsOf, updateVm } from "../../db/vms.ts";
+import { Conflict } from "../../errors.ts";
+import type { Core } from "../context.ts";
+import { now } from "../time.ts";
+import { domainState } from "./domain.ts";
+import { domainXmlFor } from "./domain-xml.ts";
+import { findVmRow, loadVm, type Vm, vmTarget } from "./records.ts";
+
+export interface UpdateVmRequest {
+  tags?: Record<string, string>;
+  description?: string;
+  cpus?: number;
+  memory_mib?: number;
+}
+
+export async function updateVmSettings(core: Core, name: string, req: UpdateVmRequest): Promise<Vm> {
+  const row = findVmRow(core, name);
+  core.locks.ensureFree(vmTarget(name));
+  const at = now();
+  if (req.cpus !== undefined || req.memory_mib !== undefined) {
+    const state = await domainState(core, name);
+    if (state !== "shutoff") {
+      throw new Conflict(
+        `vm ${name} must be stopped to change cpus or memory (it is ${state ?? row.status})`,
+      );
+    }
+    const next = { ...row, vcpus: req.cpus ?? row.vcpus, memory_mib: req.memory_mib ?? row.memory_mib };
+    // Redefining with the same name and UUID replaces the persistent definition.
+    await core.hv.call("domain.define", {
+      xml: domainXmlFor(core, next, disksOf(core.db, row.id), nicsOf(core.db, row.id)),
+    });
+    updateVm(core.db, row.id, { vcpus: next.vcpus, memory_mib: next.memory_mib, updated_at: at });
+  }
+  updateVm(core.db, row.id, {
+    ...(req.tags !== undefined ? { tags: JSON.stringify(req.tags) } : {}),
+    ...(req.description !== undefined ? { description: req.description } : {}),
+    updated_at: at,
+  });
+  core.events.publish("vm.updated", vmTarget(name), { fields: Object.keys(req) });
+  return loadVm(core, name);
+}

@@ -1,0 +1,146 @@
+// vms, vm_disks and vm_nics tables: berth's record of each VM it created.
+import type { Database } from "bun:sqlite";
+
+export type VmStatus = "creating" | "running" | "stopped" | "paused" | "error" | "gone";
+
+export interface VmRow {
+  id: string;
+  name: string;
+  uuid: string | null;
+  status: VmStatus;
+  vcpus: number;
+  memory_mib: number;
+  profile: string | null;
+  image: string | null;
+  boot: string;
+  description: string;
+  tags: string;
+  ssh_keys: string;
+  created_at: string;
+  started_at: string | null;
+  stopped_at: string | null;
+  updated_at: string;
+}
+
+export interface DiskRow {
+  vm_id: string;
+  unit: number;
+  name: string;
+  volume: string;
+  path: string;
+  format: string;
+  device: "disk" | "cdrom";
+  size: number;
+  image: string | null;
+}
+
+export interface NicRow {
+  vm_id: string;
+  idx: number;
+  network: string;
+  mac: string;
+}
+
+export function insertVm(db: Database, vm: VmRow, disks: DiskRow[], nics: NicRow[]): void {
+  db.transaction(() => {
+    db.query(
+      `INSERT INTO vms (id, name, uuid, status, vcpus, memory_mib, profile, image, boot, description, tags, ssh_keys,
+         created_at, started_at, stopped_at, updated_at)
+       VALUES ($id, $name, $uuid, $status, $vcpus, $memory_mib, $profile, $image, $boot, $description, $tags, $ssh_keys,
+         $created_at, $started_at, $stopped_at, $updated_at)`,
+    ).run(vm as unknown as Record<string, string | number | null>);
+    for (const d of disks) insertDisk(db, d);
+    for (const n of nics) {
+      db.query("INSERT INTO vm_nics (vm_id, idx, network, mac) VALUES (?, ?, ?, ?)").run(
+        n.vm_id,
+        n.idx,
+        n.network,
+        n.mac,
+      );
+    }
+  })();
+}
+
+export function insertDisk(db: Database, d: DiskRow): void {
+  db.query(
+    `INSERT INTO vm_disks (vm_id, unit, name, volume, path, format, device, size, image)
+     VALUES ($vm_id, $unit, $name, $volume, $path, $format, $device, $size, $image)`,
+  ).run(d as unknown as Record<string, string | number | null>);
+}
+
+export function vmByName(db: Database, name: string): VmRow | null {
+  return db.query("SELECT * FROM vms WHERE name = ?").get(name) as VmRow | null;
+}
+
+export function vmNameTaken(db: Database, name: string): boolean {
+  return db.query("SELECT 1 FROM vms WHERE name = ?").get(name) !== null;
+}
+
+export interface VmFilter {
+  status?: string;
+  name?: string;
+}
+
+export function listVms(db: Database, f: VmFilter = {}): VmRow[] {
+  return db
+    .query("SELECT * FROM vms WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR name = ?2) ORDER BY name")
+    .all(f.status ?? null, f.name ?? null) as VmRow[];
+}
+
+export function disksOf(db: Database, vmId: string): DiskRow[] {
+  return db.query("SELECT * FROM vm_disks WHERE vm_id = ? ORDER BY unit").all(vmId) as DiskRow[];
+}
+
+export function nicsOf(db: Database, vmId: string): NicRow[] {
+  return db.query("SELECT * FROM vm_nics WHERE vm_id = ? ORDER BY idx").all(vmId) as NicRow[];
+}
+
+/** Every disk and NIC row, grouped by VM: two queries for a whole listing instead of two per VM. */
+export function devicesByVm(db: Database): { disks: Map<string, DiskRow[]>; nics: Map<string, NicRow[]> } {
+  const disks = new Map<string, DiskRow[]>();
+  for (const d of db.query("SELECT * FROM vm_disks ORDER BY vm_id, unit").all() as DiskRow[]) {
+    disks.set(d.vm_id, [...(disks.get(d.vm_id) ?? []), d]);
+  }
+  const nics = new Map<string, NicRow[]>();
+  for (const n of db.query("SELECT * FROM vm_nics ORDER BY vm_id, idx").all() as NicRow[]) {
+    nics.set(n.vm_id, [...(nics.get(n.vm_id) ?? []), n]);
+  }
+  return { disks, nics };
+}
+
+const UPDATABLE = new Set([
+  "uuid",
+  "status",
+  "vcpus",
+  "memory_mib",
+  "boot",
+  "description",
+  "tags",
+  "ssh_keys",
+  "started_at",
+  "stopped_at",
+  "updated_at",
+]);
+
+export function updateVm(db: Database, id: string, fields: Partial<Omit<VmRow, "id">>): void {
+  const keys = Object.keys(fields);
+  for (const k of keys) if (!UPDATABLE.has(k)) throw new Error(`vms.${k} is not an updatable column`);
+  if (keys.length === 0) return;
+  const set = keys.map((k) => `${k} = $${k}`).join(", ");
+  db.query(`UPDATE vms SET ${set} WHERE id = $id`).run({ ...fields, id } as Record<
+    string,
+    string | number | null
+  >);
+}
+
+export function deleteVm(db: Database, id: string): void {
+  db.query("DELETE FROM vms WHERE id = ?").run(id);
+}
+
+export function updateDiskSize(db: Database, vmId: string, unit: number, size: number): void {
+  db.query("UPDATE vm_disks SET size = ? WHERE vm_id = ? AND unit = ?").run(size, vmId, unit);
+}
+
+export function deleteDisk(db: Database, vmId: string, unit: number): void {
+  db.query("DELETE FROM vm_disks WHERE vm_id = ? AND unit = ?").run(vmId, unit);
+}

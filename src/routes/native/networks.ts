@@ -1,0 +1,92 @@
+// /v1/networks: persistent, autostarted libvirt networks on Open vSwitch (VLAN or trunk) or NAT with DHCP.
+import { Elysia, t } from "elysia";
+import type { Core } from "../../core/context.ts";
+import { createNetwork, deleteNetwork, listNetworks, showNetwork } from "../../core/networks/index.ts";
+
+const tags = ["networks"];
+const VlanTag = t.Integer({ minimum: 1, maximum: 4094 });
+const ByName = t.Object({ name: t.String({ maxLength: 63 }) });
+
+const CreateNetworkSchema = t.Object(
+  {
+    name: t.String({ maxLength: 63, description: "a DNS label; also the libvirt network's name" }),
+    mode: t.Optional(
+      t.Union([t.Literal("ovs"), t.Literal("nat")], {
+        description: "ovs (default): an Open vSwitch bridge; nat: a libvirt NAT network with DHCP",
+      }),
+    ),
+    bridge: t.Optional(
+      t.String({
+        maxLength: 64,
+        description:
+          "ovs: the OVS bridge (created if missing). nat: the Linux bridge libvirt creates (default virbr-<hash>). 1-15 of A-Z a-z 0-9 _ . -",
+      }),
+    ),
+    vlan: t.Optional(t.Integer({ minimum: 1, maximum: 4094, description: "ovs: the access VLAN tag" })),
+    trunk: t.Optional(
+      t.Array(VlanTag, {
+        minItems: 1,
+        maxItems: 4094,
+        description: "ovs: VLAN tags of a trunk port (unique)",
+      }),
+    ),
+    subnet: t.Optional(
+      t.String({ maxLength: 18, description: "nat: IPv4 CIDR, /8 to /29; gateway .1, DHCP over the rest" }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+const NetworkSchema = t.Object({
+  name: t.String(),
+  kind: t.Union([t.Literal("ovs"), t.Literal("nat")]),
+  bridge: t.String(),
+  vlan: t.Nullable(t.Integer()),
+  trunk: t.Nullable(t.Array(t.Integer())),
+  subnet: t.Nullable(t.String({ description: "normalised to the network address" })),
+  created_at: t.String(),
+  defined: t.Boolean({ description: "false if the libvirt network vanished behind berth's back" }),
+  active: t.Boolean(),
+  autostart: t.Boolean(),
+  persistent: t.Boolean(),
+});
+
+export function networkRoutes(core: Core) {
+  return new Elysia({ prefix: "/v1/networks" })
+    .get("", () => listNetworks(core), {
+      response: t.Array(NetworkSchema),
+      detail: { summary: "List berth's networks with their libvirt state", tags },
+    })
+    .post("", async ({ body, status }) => status(201, await createNetwork(core, body)), {
+      body: CreateNetworkSchema,
+      response: { 201: NetworkSchema },
+      detail: {
+        summary: "Create a network: {name, bridge, vlan}, {name, bridge, trunk} or {name, mode: nat, subnet}",
+        description:
+          "Becomes a persistent, autostarted libvirt network (never transient). An OVS bridge is created when missing (setting network.manage_bridges) with the datapath of network.ovs_datapath. Without vlan or trunk an OVS network is untagged. 409 when the name, a NAT bridge or an overlapping NAT subnet is taken, or when libvirt already has a network of that name that berth did not create. A failed step undoes the earlier ones.",
+        tags,
+      },
+    })
+    .get("/:name", ({ params }) => showNetwork(core, params.name), {
+      params: ByName,
+      response: NetworkSchema,
+      detail: { summary: "Show a network with its libvirt state", tags },
+    })
+    .delete(
+      "/:name",
+      async ({ params, status }) => {
+        await deleteNetwork(core, params.name);
+        return status(204, undefined);
+      },
+      {
+        params: ByName,
+        detail: {
+          responses: { 204: { description: "deleted" } },
+          summary: "Delete a network (204); 409 while a VM or a profile uses it",
+          description:
+            "Stops and undefines the libvirt network. Its OVS bridge is removed only if berth created it, no other berth network is on it and it has no ports left.",
+          tags,
+        },
+      },
+    );
+}

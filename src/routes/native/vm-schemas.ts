@@ -1,0 +1,90 @@
+// TypeBox schemas of the VM routes: request bodies (unknown fields rejected) and the VM resource.
+import { t } from "elysia";
+import { DNS_LABEL } from "../../core/names.ts";
+
+const strict = { additionalProperties: false } as const;
+
+export const VmName = t.String({ pattern: DNS_LABEL, maxLength: 63, description: "DNS label" });
+export const RefName = t.String({ minLength: 1, maxLength: 63 });
+
+const Tags = t.Record(t.String({ minLength: 1, maxLength: 64 }), t.String({ maxLength: 256 }), {
+  maxProperties: 64,
+  description: "key/value tags",
+});
+const SshKey = t.String({ minLength: 1, maxLength: 16384 });
+
+export const DiskRequestSchema = t.Object(
+  {
+    name: t.Optional(VmName),
+    size_gb: t.Optional(t.Integer({ minimum: 1, maximum: 65536 })),
+    image: t.Optional(RefName),
+    media: t.Optional(t.Union([t.Literal("disk"), t.Literal("cdrom")])),
+  },
+  strict,
+);
+
+export const CreateVmSchema = t.Object(
+  {
+    name: t.Optional(VmName),
+    profile: t.Optional(RefName),
+    image: t.Optional(RefName),
+    size: t.Optional(RefName),
+    cpus: t.Optional(t.Integer({ minimum: 1, maximum: 256 })),
+    memory_mib: t.Optional(t.Integer({ minimum: 16, maximum: 4_194_304 })),
+    root_disk_gb: t.Optional(t.Integer({ minimum: 1, maximum: 65536 })),
+    disks: t.Optional(t.Array(DiskRequestSchema, { maxItems: 15 })),
+    networks: t.Optional(t.Array(RefName, { maxItems: 8 })),
+    start: t.Optional(t.Boolean({ default: true })),
+    ssh_keys: t.Optional(t.Array(SshKey, { maxItems: 32 })),
+    tags: t.Optional(Tags),
+    description: t.Optional(t.String({ maxLength: 4096 })),
+  },
+  strict,
+);
+
+export const UpdateVmSchema = t.Object(
+  {
+    tags: t.Optional(Tags),
+    description: t.Optional(t.String({ maxLength: 4096 })),
+    cpus: t.Optional(t.Integer({ minimum: 1, maximum: 256 })),
+    memory_mib: t.Optional(t.Integer({ minimum: 16, maximum: 4_194_304 })),
+  },
+  strict,
+);
+
+export const VmDiskSchema = t.Object({
+  name: t.String(),
+  target: t.String({ description: "the guest's name for it: sda, sdb, …" }),
+  device: t.Union([t.Literal("disk"), t.Literal("cdrom")]),
+  format: t.String(),
+  size: t.Integer({ description: "bytes" }),
+  volume: t.String(),
+  path: t.String(),
+  image: t.Nullable(t.String()),
+});
+
+export const VmSchema = t.Object({
+  id: t.String(),
+  name: t.String(),
+  uuid: t.Nullable(t.String()),
+  status: t.String({ description: "creating, running, stopped, paused, error or gone" }),
+  vcpus: t.Integer(),
+  memory_mib: t.Integer(),
+  profile: t.Nullable(t.String()),
+  image: t.Nullable(t.String()),
+  boot: t.Object({
+    mode: t.String(),
+    kernel_image: t.Optional(t.String()),
+    cmdline: t.Optional(t.String()),
+    iso_image: t.Optional(t.String()),
+  }),
+  description: t.String(),
+  tags: t.Record(t.String(), t.String()),
+  ssh_keys: t.Array(t.String()),
+  disks: t.Array(VmDiskSchema),
+  nics: t.Array(t.Object({ network: t.String(), mac: t.String() })),
+  created_at: t.String(),
+  started_at: t.Nullable(t.String()),
+  stopped_at: t.Nullable(t.String()),
+  updated_at: t.String(),
+});

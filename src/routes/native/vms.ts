@@ -1,0 +1,72 @@
+// /v1/vms: create, list, show, change and delete VMs.
+import { Elysia, t } from "elysia";
+import type { Core } from "../../core/context.ts";
+import { createVm, deleteVmOp, getVm, listVmViews, updateVmSettings } from "../../core/vms/index.ts";
+import { accepted } from "./accepted.ts";
+import { OperationSchema, WaitQuery } from "./schemas.ts";
+import { CreateVmSchema, UpdateVmSchema, VmName, VmSchema } from "./vm-schemas.ts";
+
+const tags = ["vms"];
+const ByName = t.Object({ name: VmName });
+
+export function vmRoutes(core: Core) {
+  return new Elysia({ prefix: "/v1/vms" })
+    .get("", ({ query }) => listVmViews(core, query), {
+      query: t.Object(
+        {
+          status: t.Optional(t.String({ maxLength: 32 })),
+          name: t.Optional(t.String({ maxLength: 63 })),
+          tag: t.Optional(t.String({ maxLength: 330, description: "key or key=value, exact" })),
+        },
+        { additionalProperties: false },
+      ),
+      response: t.Array(VmSchema),
+      detail: { summary: "List VMs (filters: status, tag, name — exact matches)", tags },
+    })
+    .post(
+      "",
+      async ({ body, query, set }) => {
+        const { op } = await createVm(core, body);
+        return accepted(core, op, set, query.wait);
+      },
+      {
+        body: CreateVmSchema,
+        query: WaitQuery,
+        response: { 200: OperationSchema, 202: OperationSchema },
+        detail: {
+          summary: "Create a VM (202 + operation; the VM exists as `creating` at once)",
+          description:
+            "From a profile, or an image + size (or explicit cpus/memory_mib). The root disk is a qcow2 linked clone of the image. Every reference is checked before anything is created.",
+          tags,
+        },
+      },
+    )
+    .get("/:name", ({ params }) => getVm(core, params.name), {
+      params: ByName,
+      response: VmSchema,
+      detail: { summary: "Show a VM", tags },
+    })
+    .patch("/:name", ({ params, body }) => updateVmSettings(core, params.name, body), {
+      params: ByName,
+      body: UpdateVmSchema,
+      response: VmSchema,
+      detail: {
+        summary: "Change tags/description anytime; cpus/memory_mib only while stopped (else 409)",
+        tags,
+      },
+    })
+    .delete(
+      "/:name",
+      ({ params, query, set }) => accepted(core, deleteVmOp(core, params.name), set, query.wait),
+      {
+        params: ByName,
+        query: WaitQuery,
+        response: { 200: OperationSchema, 202: OperationSchema },
+        detail: {
+          summary:
+            "Delete a VM: hard stop if running, undefine (managed save, snapshots, NVRAM), delete its own volumes",
+          tags,
+        },
+      },
+    );
+}

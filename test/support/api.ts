@@ -1,0 +1,35 @@
+// A tiny client for route tests: JSON requests through app.handle, no socket.
+
+import type { Core } from "../../src/core/context.ts";
+import { createApp } from "../../src/routes/app.ts";
+import { type Json, json } from "./http.ts";
+
+export interface Reply {
+  status: number;
+  body: Json;
+  headers: Headers;
+}
+
+export function apiClient(core: Core) {
+  const app = createApp(core);
+  const call = async (method: string, path: string, body?: unknown, raw?: string): Promise<Reply> => {
+    const init: RequestInit = { method };
+    if (body !== undefined || raw !== undefined) {
+      init.body = raw ?? JSON.stringify(body);
+      init.headers = { "content-type": "application/json" };
+    }
+    const res = await app.handle(new Request(`http://localhost${path}`, init));
+    const text = await res.text();
+    return { status: res.status, body: text ? (JSON.parse(text) as Json) : null, headers: res.headers };
+  };
+  return {
+    app,
+    get: (p: string) => call("GET", p),
+    post: (p: string, b?: unknown) => call("POST", p, b),
+    patch: (p: string, b?: unknown) => call("PATCH", p, b),
+    put: (p: string, b?: unknown) => call("PUT", p, b),
+    delete: (p: string) => call("DELETE", p),
+    raw: (method: string, p: string, raw: string) => call(method, p, undefined, raw),
+    json,
+  };
+}
