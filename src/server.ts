@@ -10,6 +10,7 @@ import { Hypervisor } from "./core/hypervisor/client.ts";
 import { recoverImports } from "./core/images/index.ts";
 import { Locks } from "./core/locks.ts";
 import { Operations } from "./core/operations.ts";
+import { trackLifecycle } from "./core/vms/track.ts";
 import { setMeta } from "./db/host-meta.ts";
 import { openDatabase } from "./db/open.ts";
 import { sdNotify } from "./ffi/index.ts";
@@ -66,7 +67,9 @@ export async function buildCore(config: Config, db: Database, hv: Hypervisor): P
   });
   await hv.start();
   await probe();
-  return { config, db, hv, events, locks, ops, domainType: () => domainType };
+  const core: Core = { config, db, hv, events, locks, ops, domainType: () => domainType };
+  trackLifecycle(core);
+  return core;
 }
 
 /** Runs `task` once, as soon as the hypervisor is up (now, or after it comes back). */

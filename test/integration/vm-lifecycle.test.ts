@@ -112,6 +112,47 @@ describe.skipIf(!integrationReady())("VM lifecycle on libvirtd", () => {
     expect((await api.get(`/v1/vms/${name}`)).body.status).toBe("stopped");
   }, 60_000);
 
+  test("a guest that honours ACPI shuts down without force; one that powers off behind berth's back is seen as stopped", async () => {
+    await ok(
+      api.post("/v1/profiles", {
+        name: `acpi-${id}`,
+        size: `s${id}`,
+        root_disk_gb: 1,
+        boot: { mode: "kernel", kernel_image: `tiny-${id}`, cmdline: `${GUEST.cmdline} berth.acpi=1` },
+      }),
+      201,
+    );
+    const vm = (await ok(api.post("/v1/vms?wait=true", { name: `vm-acpi-${id}`, profile: `acpi-${id}` })))
+      .body.result;
+    await waitFor(seen(vm.id, /^acpi honoured$/), 90_000, "the guest's acpid");
+    await waitFor(seen(vm.id, /^ready$/), 30_000, "the guest to be ready");
+    await ok(api.post(`/v1/vms/${vm.name}/shutdown?wait=true`, { timeout_s: 60 }));
+    expect((await api.get(`/v1/vms/${vm.name}`)).body).toMatchObject({ status: "stopped", state: "shutoff" });
+    const boots = () => reports(vm.id).filter((l) => l === "ready").length;
+    const before = boots();
+    await ok(api.post(`/v1/vms/${vm.name}/start?wait=true`));
+    await waitFor(() => boots() > before, 90_000, "the guest's second boot");
+    expect((await api.get(`/v1/vms/${vm.name}`)).body.status).toBe("running");
+    // Power off from outside berth: libvirt's event updates berth's record.
+    expect(run(["virsh", "-c", SYSTEM_URI, "shutdown", vm.name]).ok).toBe(true);
+    await waitFor(
+      async () => (await core.hv.call("domain.info", { name: vm.name })).state === "shutoff",
+      60_000,
+      "shutoff",
+    );
+    const t0 = performance.now();
+    await waitFor(
+      async () => (await api.get(`/v1/vms/${vm.name}`)).body.status === "stopped",
+      5_000,
+      "stopped",
+    );
+    console.log(
+      `status followed an outside power-off within ${(performance.now() - t0).toFixed(0)} ms of libvirt`,
+    );
+    await ok(api.delete(`/v1/vms/${vm.name}?wait=true`));
+    await api.delete(`/v1/profiles/acpi-${id}`);
+  }, 240_000);
+
   test("a create that fails at start leaves no volume and no domain", async () => {
     const before = (await core.hv.call("volume.list", { pool: POOL })).map((v) => v.name).sort();
     // QEMU cannot give a TCG guest 64 TiB: define succeeds, start fails.

@@ -9,14 +9,14 @@ import { now } from "../time.ts";
 import { domainState, removeDomain } from "./domain.ts";
 import { domainXmlFor } from "./domain-xml.ts";
 import { type CreateVmRequest, planVm } from "./plan.ts";
-import { loadVm, type Vm, vmTarget } from "./records.ts";
+import { loadVm, vmTarget } from "./records.ts";
 import { createVolume } from "./volumes.ts";
 
 /**
  * Validates everything up front (a 4xx creates nothing), records the VM as `creating`, and returns the
  * operation that builds it. A crash mid-way leaves a `creating` row that reconcile cleans up.
  */
-export async function createVm(core: Core, req: CreateVmRequest): Promise<{ op: Operation; vm: Vm }> {
+export async function createVm(core: Core, req: CreateVmRequest): Promise<Operation> {
   const plan = planVm(core, req);
   const { row } = plan;
   if ((await domainState(core, row.name)) !== null) {
@@ -75,5 +75,5 @@ export async function createVm(core: Core, req: CreateVmRequest): Promise<{ op: 
     deleteVm(core.db, row.id);
     throw e;
   }
-  return { op, vm: loadVm(core, row.name) };
+  return op;
 }

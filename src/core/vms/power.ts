@@ -32,7 +32,7 @@ export interface ShutdownOptions {
   force?: boolean;
 }
 
-function statusOf(state: DomainState): VmStatus {
+export function statusOf(state: DomainState): VmStatus {
   if (state === "shutoff" || state === "crashed") return "stopped";
   if (state === "paused" || state === "pmsuspended") return "paused";
   return "running";

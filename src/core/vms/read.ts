@@ -1,10 +1,13 @@
 // Listing and showing VMs, with their status kept in step with libvirt's live state.
 import { devicesByVm, listVms } from "../../db/vms.ts";
+import { HypervisorUnavailable } from "../../errors.ts";
+import type { DomainState } from "../../ffi/constants.ts";
 import type { Core } from "../context.ts";
-import { loadVm, present, type Vm } from "./records.ts";
+import { loadVm, networkInfo, present, type Vm } from "./records.ts";
 
 export interface VmQuery {
-  status?: string;
+  /** berth's status (creating, running, stopped, paused, error, gone). */
+  state?: string;
   name?: string;
   /** "key" or "key=value": VMs carrying that tag (exact match). */
   tag?: string;
@@ -17,14 +20,32 @@ function hasTag(vm: Vm, tag: string): boolean {
   return Object.hasOwn(vm.tags, key) && vm.tags[key] === tag.slice(eq + 1);
 }
 
-export function listVmViews(core: Core, q: VmQuery = {}): Vm[] {
+/** libvirt's state of every domain, in one call; empty while the hypervisor is unreachable. */
+async function liveStates(core: Core): Promise<Map<string, DomainState> | null> {
+  try {
+    return new Map((await core.hv.call("domain.list", {})).map((d) => [d.name, d.state]));
+  } catch (e) {
+    if (e instanceof HypervisorUnavailable) return null;
+    throw e;
+  }
+}
+
+export async function listVmViews(core: Core, q: VmQuery = {}): Promise<Vm[]> {
   const { disks, nics } = devicesByVm(core.db);
-  const vms = listVms(core.db, { status: q.status, name: q.name }).map((row) =>
-    present(row, disks.get(row.id) ?? [], nics.get(row.id) ?? []),
+  const live = await liveStates(core);
+  const networks = networkInfo(core);
+  const vms = listVms(core.db, { status: q.state, name: q.name }).map((row) =>
+    present(
+      row,
+      disks.get(row.id) ?? [],
+      nics.get(row.id) ?? [],
+      live ? (live.get(row.name) ?? "absent") : "unknown",
+      networks,
+    ),
   );
   return q.tag === undefined ? vms : vms.filter((vm) => hasTag(vm, q.tag as string));
 }
 
-export function getVm(core: Core, name: string): Vm {
+export function getVm(core: Core, name: string): Promise<Vm> {
   return loadVm(core, name);
 }

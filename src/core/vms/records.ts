@@ -1,8 +1,13 @@
 // How a VM is looked up and presented: the database row joined with its disks, NICs and live state.
+
+import { listNetworkRows } from "../../db/networks.ts";
 import { type DiskRow, disksOf, type NicRow, nicsOf, type VmRow, vmByName } from "../../db/vms.ts";
-import { NotFound } from "../../errors.ts";
+import { HypervisorUnavailable, NotFound } from "../../errors.ts";
+import type { DomainState } from "../../ffi/constants.ts";
 import { scsiTarget } from "../../xml/domain.ts";
 import type { Core } from "../context.ts";
+import { type NetworkRecord, toRecord } from "../networks/records.ts";
+import { domainState } from "./domain.ts";
 
 export interface VmDisk {
   name: string;
@@ -18,7 +23,13 @@ export interface VmDisk {
 export interface VmNic {
   network: string;
   mac: string;
+  kind: "ovs" | "nat" | null;
+  vlan: number | null;
+  trunk: number[] | null;
 }
+
+/** What a NIC's network looks like, by network name (absent when the network row is gone). */
+export type NetworkInfo = Map<string, Pick<NetworkRecord, "kind" | "vlan" | "trunk">>;
 
 export interface BootConfig {
   mode: "disk" | "kernel" | "iso";
@@ -31,8 +42,10 @@ export interface Vm {
   id: string;
   name: string;
   uuid: string | null;
-  /** berth's view (creating, running, stopped, paused, error, gone), kept in step with libvirt. */
+  /** berth's record (creating, running, stopped, paused, error, gone), kept in step with libvirt. */
   status: VmRow["status"];
+  /** libvirt's live state (running, shutoff, paused, …); "unknown" while the hypervisor is unreachable. */
+  state: DomainState | "unknown" | "absent";
   vcpus: number;
   memory_mib: number;
   profile: string | null;
@@ -62,12 +75,19 @@ export function diskView(d: DiskRow): VmDisk {
   };
 }
 
-export function present(row: VmRow, disks: DiskRow[], nics: NicRow[]): Vm {
+export function present(
+  row: VmRow,
+  disks: DiskRow[],
+  nics: NicRow[],
+  state: Vm["state"],
+  networks: NetworkInfo,
+): Vm {
   return {
     id: row.id,
     name: row.name,
     uuid: row.uuid,
     status: row.status,
+    state,
     vcpus: row.vcpus,
     memory_mib: row.memory_mib,
     profile: row.profile,
@@ -77,7 +97,16 @@ export function present(row: VmRow, disks: DiskRow[], nics: NicRow[]): Vm {
     tags: JSON.parse(row.tags) as Record<string, string>,
     ssh_keys: JSON.parse(row.ssh_keys) as string[],
     disks: disks.map(diskView),
-    nics: nics.map((n) => ({ network: n.network, mac: n.mac })),
+    nics: nics.map((n) => {
+      const net = networks.get(n.network);
+      return {
+        network: n.network,
+        mac: n.mac,
+        kind: net?.kind ?? null,
+        vlan: net?.vlan ?? null,
+        trunk: net?.trunk ?? null,
+      };
+    }),
     created_at: row.created_at,
     started_at: row.started_at,
     stopped_at: row.stopped_at,
@@ -92,9 +121,20 @@ export function findVmRow(core: Core, name: string): VmRow {
   return row;
 }
 
-export function loadVm(core: Core, name: string): Vm {
+export function networkInfo(core: Core): NetworkInfo {
+  return new Map(listNetworkRows(core.db).map((r) => [r.name, toRecord(r)]));
+}
+
+/** The VM as berth records it, with libvirt's state (one quick call; "unknown" if unreachable). */
+export async function loadVm(core: Core, name: string): Promise<Vm> {
   const row = findVmRow(core, name);
-  return present(row, disksOf(core.db, row.id), nicsOf(core.db, row.id));
+  let state: Vm["state"] = "unknown";
+  try {
+    state = (await domainState(core, name)) ?? "absent";
+  } catch (e) {
+    if (!(e instanceof HypervisorUnavailable)) throw e;
+  }
+  return present(row, disksOf(core.db, row.id), nicsOf(core.db, row.id), state, networkInfo(core));
 }
 
 export const vmTarget = (name: string) => `vm/${name}`;

@@ -67,7 +67,11 @@ export const VmSchema = t.Object({
   id: t.String(),
   name: t.String(),
   uuid: t.Nullable(t.String()),
-  status: t.String({ description: "creating, running, stopped, paused, error or gone" }),
+  status: t.String({ description: "berth's record: creating, running, stopped, paused, error or gone" }),
+  state: t.String({
+    description:
+      "libvirt's live state (running, shutoff, paused, …); unknown while libvirtd is unreachable, absent if the domain is gone",
+  }),
   vcpus: t.Integer(),
   memory_mib: t.Integer(),
   profile: t.Nullable(t.String()),
@@ -82,7 +86,15 @@ export const VmSchema = t.Object({
   tags: t.Record(t.String(), t.String()),
   ssh_keys: t.Array(t.String()),
   disks: t.Array(VmDiskSchema),
-  nics: t.Array(t.Object({ network: t.String(), mac: t.String() })),
+  nics: t.Array(
+    t.Object({
+      network: t.String(),
+      mac: t.String(),
+      kind: t.Nullable(t.String({ description: "ovs or nat" })),
+      vlan: t.Nullable(t.Integer()),
+      trunk: t.Nullable(t.Array(t.Integer())),
+    }),
+  ),
   created_at: t.String(),
   started_at: t.Nullable(t.String()),
   stopped_at: t.Nullable(t.String()),

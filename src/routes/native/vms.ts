@@ -14,20 +14,26 @@ export function vmRoutes(core: Core) {
     .get("", ({ query }) => listVmViews(core, query), {
       query: t.Object(
         {
-          status: t.Optional(t.String({ maxLength: 32 })),
+          state: t.Optional(
+            t.Union(
+              ["creating", "running", "stopped", "paused", "error", "gone"].map((v) => t.Literal(v)),
+              {
+                description: "berth's status of the VM",
+              },
+            ),
+          ),
           name: t.Optional(t.String({ maxLength: 63 })),
           tag: t.Optional(t.String({ maxLength: 330, description: "key or key=value, exact" })),
         },
         { additionalProperties: false },
       ),
       response: t.Array(VmSchema),
-      detail: { summary: "List VMs (filters: status, tag, name — exact matches)", tags },
+      detail: { summary: "List VMs (filters: state, tag, name — exact matches)", tags },
     })
     .post(
       "",
       async ({ body, query, set }) => {
-        const { op } = await createVm(core, body);
-        return accepted(core, op, set, query.wait);
+        return accepted(core, await createVm(core, body), set, query.wait);
       },
       {
         body: CreateVmSchema,

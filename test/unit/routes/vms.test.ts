@@ -2,12 +2,12 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { BERTH_NS } from "../../../src/xml/domain.ts";
 import { apiClient } from "../../support/api.ts";
-import { testCore } from "../../support/core.ts";
+import { testConfig, testCore } from "../../support/core.ts";
 
 let core: Awaited<ReturnType<typeof testCore>>;
 let api: ReturnType<typeof apiClient>;
 beforeAll(async () => {
-  core = await testCore();
+  core = await testCore(testConfig("[network]\nmanage_bridges = false"));
   api = apiClient(core);
 });
 afterAll(() => core.close());
@@ -127,16 +127,54 @@ describe("create", () => {
   });
 });
 
+describe("nics", () => {
+  test("each NIC is on a berth network, with a generated MAC and the network's VLAN", async () => {
+    expect((await api.post("/v1/networks", { name: "v10", bridge: "br-vms-test", vlan: 10 })).status).toBe(
+      201,
+    );
+    const r = await api.post("/v1/vms?wait=true", {
+      name: "nic-1",
+      ...small,
+      start: false,
+      networks: ["v10", "v10"],
+    });
+    expect(r.status).toBe(200);
+    const vm = (await api.get("/v1/vms/nic-1")).body;
+    expect(vm.nics).toEqual([
+      {
+        network: "v10",
+        mac: expect.stringMatching(/^52:54:00(:[0-9a-f]{2}){3}$/),
+        kind: "ovs",
+        vlan: 10,
+        trunk: null,
+      },
+      { network: "v10", mac: expect.stringMatching(/^52:54:00/), kind: "ovs", vlan: 10, trunk: null },
+    ]);
+    expect(vm.nics[0].mac).not.toBe(vm.nics[1].mac);
+    const xml = await core.hv.call("domain.xml", { name: "nic-1" });
+    expect(xml).toContain(`<mac address='${vm.nics[0].mac}'/>`);
+    expect(xml).toContain("<source network='v10'");
+    // A network in use cannot go.
+    expect((await api.delete("/v1/networks/v10")).status).toBe(409);
+    expect((await api.delete("/v1/vms/nic-1?wait=true")).status).toBe(200);
+    expect((await api.delete("/v1/networks/v10")).status).toBe(204);
+  });
+});
+
 describe("read and change", () => {
   test("list filters by status, tag and exact name", async () => {
     const names = (r: { body: { name: string }[] }) => r.body.map((v) => v.name);
-    expect(names(await api.get("/v1/vms?status=running"))).toEqual(["web-1"]);
+    expect(names(await api.get("/v1/vms?state=running"))).toEqual(["web-1"]);
     expect(names(await api.get("/v1/vms?tag=team"))).toEqual(["web-1"]);
     expect(names(await api.get("/v1/vms?tag=team=a"))).toEqual(["web-1"]);
     expect(names(await api.get("/v1/vms?tag=team=b"))).toEqual([]);
     expect(names(await api.get("/v1/vms?name=web"))).toEqual([]); // never a prefix match
     expect(names(await api.get("/v1/vms?name=web-2"))).toEqual(["web-2"]);
     expect((await api.get("/v1/vms?colour=red")).status).toBe(400);
+    expect((await api.get("/v1/vms?state=sideways")).status).toBe(400);
+    expect((await api.get("/v1/vms")).body.find((v: { name: string }) => v.name === "web-2").state).toBe(
+      "shutoff",
+    );
     expect((await api.get("/v1/vms/nope")).status).toBe(404);
     expect((await api.get("/v1/vms/Bad_Name")).status).toBe(400);
   });
