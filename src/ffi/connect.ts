@@ -8,7 +8,7 @@ import { sym } from "./lib.ts";
 import { Network } from "./network.ts";
 import { StoragePool } from "./storage-pool.ts";
 import { StorageVol } from "./storage-vol.ts";
-import { borrowString, cstr, cstrOrNull, outCell, takePointerArray, takeString } from "./strings.ts";
+import { borrowString, cstr, cstrOrNull, listAll, outCell, takeString } from "./strings.ts";
 
 export interface DomainCapabilitiesQuery {
   emulator?: string;
@@ -107,11 +107,10 @@ export class Connection extends Handle {
 
   /** virConnectListAllDomains: each element becomes an owned Domain, then the array is freed. */
   listDomains(flags = 0): Domain[] {
-    const cell = outCell();
-    const n = sym.virConnectListAllDomains(this[RAW](), cell, flags);
-    if (n < 0) throw lastError();
-    if (cell[0] === 0n) return [];
-    return takePointerArray(Number(cell[0]) as Pointer, n, (p) => new Domain(p));
+    return listAll(
+      (cell) => sym.virConnectListAllDomains(this[RAW](), cell, flags),
+      (p) => new Domain(p),
+    );
   }
 
   /** virDomainLookupByName */
@@ -137,11 +136,10 @@ export class Connection extends Handle {
 
   /** virConnectListAllNetworks: each element becomes an owned Network, then the array is freed. */
   listNetworks(flags = 0): Network[] {
-    const cell = outCell();
-    const n = sym.virConnectListAllNetworks(this[RAW](), cell, flags);
-    if (n < 0) throw lastError();
-    if (cell[0] === 0n) return [];
-    return takePointerArray(Number(cell[0]) as Pointer, n, (p) => new Network(p));
+    return listAll(
+      (cell) => sym.virConnectListAllNetworks(this[RAW](), cell, flags),
+      (p) => new Network(p),
+    );
   }
 
   /** virNetworkLookupByName */
@@ -160,11 +158,10 @@ export class Connection extends Handle {
 
   /** virConnectListAllStoragePools: each element becomes an owned StoragePool, then the array is freed. */
   listStoragePools(flags = 0): StoragePool[] {
-    const cell = outCell();
-    const n = sym.virConnectListAllStoragePools(this[RAW](), cell, flags);
-    if (n < 0) throw lastError();
-    if (cell[0] === 0n) return [];
-    return takePointerArray(Number(cell[0]) as Pointer, n, (p) => new StoragePool(p));
+    return listAll(
+      (cell) => sym.virConnectListAllStoragePools(this[RAW](), cell, flags),
+      (p) => new StoragePool(p),
+    );
   }
 
   /** virStoragePoolLookupByName */

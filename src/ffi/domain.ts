@@ -12,7 +12,7 @@ import { check, ErrorCode, LibvirtError, lastError } from "./error.ts";
 import { Handle, RAW } from "./handle.ts";
 import { sym } from "./lib.ts";
 import { DomainSnapshot } from "./snapshot.ts";
-import { borrowString, cstr, outCell, takePointerArray, takeString } from "./strings.ts";
+import { borrowString, cstr, listAll, takeString } from "./strings.ts";
 
 export interface DomainInfo {
   state: DomainState;
@@ -190,32 +190,31 @@ export class Domain extends Handle {
    * Layout: name@0, hwaddr@8, naddrs u32@16, addrs@24; each address: type i32@0, addr@8, prefix u32@16.
    */
   interfaceAddresses(source: AddressSourceName): InterfaceAddresses[] {
-    const cell = outCell();
-    const n = sym.virDomainInterfaceAddresses(this[RAW](), cell, AddressSource[source], 0);
-    if (n < 0) throw lastError();
-    if (n === 0 || cell[0] === 0n) return [];
-    return takePointerArray(Number(cell[0]) as Pointer, n, (iface) => {
-      try {
-        const naddrs = read.u32(iface, 16);
-        const addrs = read.ptr(iface, 24) as Pointer;
-        const addresses: InterfaceAddresses["addresses"] = [];
-        for (let i = 0; i < naddrs; i++) {
-          const at = i * 24;
-          addresses.push({
-            type: read.i32(addrs, at) === 1 ? "ipv6" : "ipv4",
-            address: borrowString(read.ptr(addrs, at + 8) as Pointer),
-            prefix: read.u32(addrs, at + 16),
-          });
+    return listAll(
+      (cell) => sym.virDomainInterfaceAddresses(this[RAW](), cell, AddressSource[source], 0),
+      (iface) => {
+        try {
+          const naddrs = read.u32(iface, 16);
+          const addrs = read.ptr(iface, 24) as Pointer;
+          const addresses: InterfaceAddresses["addresses"] = [];
+          for (let i = 0; i < naddrs; i++) {
+            const at = i * 24;
+            addresses.push({
+              type: read.i32(addrs, at) === 1 ? "ipv6" : "ipv4",
+              address: borrowString(read.ptr(addrs, at + 8) as Pointer),
+              prefix: read.u32(addrs, at + 16),
+            });
+          }
+          return {
+            name: borrowString(read.ptr(iface, 0) as Pointer),
+            mac: borrowString(read.ptr(iface, 8) as Pointer),
+            addresses,
+          };
+        } finally {
+          sym.virDomainInterfaceFree(iface);
         }
-        return {
-          name: borrowString(read.ptr(iface, 0) as Pointer),
-          mac: borrowString(read.ptr(iface, 8) as Pointer),
-          addresses,
-        };
-      } finally {
-        sym.virDomainInterfaceFree(iface);
-      }
-    });
+      },
+    );
   }
 
   /** virDomainSnapshotCreateXML */
@@ -227,11 +226,10 @@ export class Domain extends Handle {
 
   /** virDomainListAllSnapshots: each element becomes an owned DomainSnapshot, then the array is freed. */
   listSnapshots(flags = 0): DomainSnapshot[] {
-    const cell = outCell();
-    const n = sym.virDomainListAllSnapshots(this[RAW](), cell, flags);
-    if (n < 0) throw lastError();
-    if (cell[0] === 0n) return [];
-    return takePointerArray(Number(cell[0]) as Pointer, n, (p) => new DomainSnapshot(p));
+    return listAll(
+      (cell) => sym.virDomainListAllSnapshots(this[RAW](), cell, flags),
+      (p) => new DomainSnapshot(p),
+    );
   }
 
   /** virDomainSnapshotLookupByName */

@@ -3,7 +3,7 @@ import { type Pointer, read } from "bun:ffi";
 import { check, lastError } from "./error.ts";
 import { Handle, RAW } from "./handle.ts";
 import { sym } from "./lib.ts";
-import { borrowString, cstrOrNull, outCell, takePointerArray, takeString } from "./strings.ts";
+import { borrowString, cstrOrNull, listAll, takeString } from "./strings.ts";
 
 export interface DhcpLease {
   iface: string;
@@ -76,25 +76,24 @@ export class Network extends Handle {
    * type i32@16, mac@24, iaid@32, ipaddr@40, prefix u32@48, hostname@56, clientid@64.
    */
   dhcpLeases(mac?: string): DhcpLease[] {
-    const cell = outCell();
-    const n = sym.virNetworkGetDHCPLeases(this[RAW](), cstrOrNull(mac), cell, 0);
-    if (n < 0) throw lastError();
-    if (cell[0] === 0n) return [];
-    return takePointerArray(Number(cell[0]) as Pointer, n, (l) => {
-      try {
-        return {
-          iface: borrowString(read.ptr(l, 0) as Pointer),
-          expiryTime: Number(read.i64(l, 8)),
-          type: read.i32(l, 16) === 1 ? "ipv6" : "ipv4",
-          mac: borrowString(read.ptr(l, 24) as Pointer),
-          ipAddress: borrowString(read.ptr(l, 40) as Pointer),
-          prefix: read.u32(l, 48),
-          hostname: borrowString(read.ptr(l, 56) as Pointer),
-          clientId: borrowString(read.ptr(l, 64) as Pointer),
-        };
-      } finally {
-        sym.virNetworkDHCPLeaseFree(l);
-      }
-    });
+    return listAll(
+      (cell) => sym.virNetworkGetDHCPLeases(this[RAW](), cstrOrNull(mac), cell, 0),
+      (l) => {
+        try {
+          return {
+            iface: borrowString(read.ptr(l, 0) as Pointer),
+            expiryTime: Number(read.i64(l, 8)),
+            type: read.i32(l, 16) === 1 ? "ipv6" : "ipv4",
+            mac: borrowString(read.ptr(l, 24) as Pointer),
+            ipAddress: borrowString(read.ptr(l, 40) as Pointer),
+            prefix: read.u32(l, 48),
+            hostname: borrowString(read.ptr(l, 56) as Pointer),
+            clientId: borrowString(read.ptr(l, 64) as Pointer),
+          };
+        } finally {
+          sym.virNetworkDHCPLeaseFree(l);
+        }
+      },
+    );
   }
 }

@@ -4,7 +4,7 @@ import { check, lastError } from "./error.ts";
 import { Handle, RAW } from "./handle.ts";
 import { sym } from "./lib.ts";
 import { StorageVol } from "./storage-vol.ts";
-import { borrowString, cstr, outCell, takePointerArray, takeString } from "./strings.ts";
+import { borrowString, cstr, listAll, takeString } from "./strings.ts";
 
 export class StoragePool extends Handle {
   constructor(p: Pointer) {
@@ -60,11 +60,10 @@ export class StoragePool extends Handle {
 
   /** virStoragePoolListAllVolumes: each element becomes an owned StorageVol, then the array is freed. */
   listVolumes(): StorageVol[] {
-    const cell = outCell();
-    const n = sym.virStoragePoolListAllVolumes(this[RAW](), cell, 0);
-    if (n < 0) throw lastError();
-    if (cell[0] === 0n) return [];
-    return takePointerArray(Number(cell[0]) as Pointer, n, (p) => new StorageVol(p));
+    return listAll(
+      (cell) => sym.virStoragePoolListAllVolumes(this[RAW](), cell, 0),
+      (p) => new StorageVol(p),
+    );
   }
 
   /** virStorageVolLookupByName */

@@ -1,5 +1,6 @@
 // Moving strings and out-parameters across the C boundary without leaking or dangling.
 import { CString, type Pointer, read } from "bun:ffi";
+import { lastError } from "./error.ts";
 import { freeMem } from "./lib.ts";
 
 /** A NUL-terminated UTF-8 copy of `s`; the caller keeps it referenced for the whole call. */
@@ -44,4 +45,16 @@ export function takePointerArray<T>(arrayPtr: Pointer, count: number, wrap: (p: 
     freeMem(arrayPtr);
   }
   return out;
+}
+
+/**
+ * The virConnectListAll* / vir*ListAll* pattern: `call` fills an out-cell with an array the caller
+ * owns and returns its length (or -1); each element is handed to `wrap`, then the array is freed.
+ */
+export function listAll<T>(call: (cell: BigUint64Array) => number, wrap: (p: Pointer) => T): T[] {
+  const cell = outCell();
+  const n = call(cell);
+  if (n < 0) throw lastError();
+  if (cell[0] === 0n) return [];
+  return takePointerArray(Number(cell[0]) as Pointer, n, wrap);
 }

@@ -110,42 +110,27 @@ export function planVolume(
     };
   }
   const volume = `vm-${vmId}-${unit}.qcow2`;
-  const path = join(poolDir(core.config), volume);
+  const own = (size: number, image: string | null): DiskRow => ({
+    vm_id: vmId,
+    unit,
+    name: d.name,
+    volume,
+    path: join(poolDir(core.config), volume),
+    format: "qcow2",
+    device: "disk",
+    size,
+    image,
+  });
   if (d.image) {
     const img = diskImage(core, d.image, "disk");
-    const size = Math.max(img.virtual_size, (d.size_gb ?? 0) * GiB);
     return {
-      disk: {
-        vm_id: vmId,
-        unit,
-        name: d.name,
-        volume,
-        path,
-        format: "qcow2",
-        device: "disk",
-        size,
-        image: img.name,
-      },
+      disk: own(Math.max(img.virtual_size, (d.size_gb ?? 0) * GiB), img.name),
       backing: { path: img.path, format: img.format === "qcow2" ? "qcow2" : "raw" },
       shared: false,
     };
   }
   if (!d.size_gb) throw new BadRequest(`disk ${d.name}: give size_gb or an image`);
-  return {
-    disk: {
-      vm_id: vmId,
-      unit,
-      name: d.name,
-      volume,
-      path,
-      format: "qcow2",
-      device: "disk",
-      size: d.size_gb * GiB,
-      image: null,
-    },
-    backing: null,
-    shared: false,
-  };
+  return { disk: own(d.size_gb * GiB, null), backing: null, shared: false };
 }
 
 export function planVm(core: Core, req: CreateVmRequest): VmPlan {
