@@ -21,6 +21,7 @@ readonly STOP_TIMEOUT_S=20
 readonly RUNTIME_PKGS=(
   libvirt0 libvirt-clients libvirt-daemon libvirt-daemon-driver-qemu libvirt-daemon-system
   qemu-system-x86 qemu-utils openvswitch-switch dnsmasq-base ca-certificates
+  genisoimage # builds the cloud-init config drive (cidata ISO)
   curl procps uuid-runtime # used by this script (health check, pgrep) and by ovs-ctl --system-id=random
 )
 readonly TEST_PKGS=(cpio xz-utils zstd wrk hyperfine)

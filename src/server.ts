@@ -10,6 +10,7 @@ import { Hypervisor } from "./core/hypervisor/client.ts";
 import { recoverImports } from "./core/images/index.ts";
 import { Locks } from "./core/locks.ts";
 import { Operations } from "./core/operations.ts";
+import { watchInstalls } from "./core/vms/install.ts";
 import { trackLifecycle } from "./core/vms/track.ts";
 import { setMeta } from "./db/host-meta.ts";
 import { openDatabase } from "./db/open.ts";
@@ -69,6 +70,7 @@ export async function buildCore(config: Config, db: Database, hv: Hypervisor): P
   await probe();
   const core: Core = { config, db, hv, events, locks, ops, domainType: () => domainType };
   trackLifecycle(core);
+  watchInstalls(core);
   return core;
 }
 

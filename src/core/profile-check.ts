@@ -15,7 +15,8 @@ export type ProfileSpec = Static<typeof ProfileSpecSchema>;
 /** The name the VM's first disk always has; an extra disk may not take it. */
 export const ROOT_DISK = "root";
 
-const SSH_KEY = /^(ssh-[a-z0-9-]+|ecdsa-sha2-[a-z0-9-]+|sk-[a-z0-9@.-]+) [A-Za-z0-9+/]+={0,3}( [^\r\n]*)?$/;
+export const SSH_KEY =
+  /^(ssh-[a-z0-9-]+|ecdsa-sha2-[a-z0-9-]+|sk-[a-z0-9@.-]+) [A-Za-z0-9+/]+={0,3}( [^\r\n]*)?$/;
 const CONTROL = /\p{Cc}/u;
 const BOOT_FIELDS = {
   disk: [],

@@ -118,6 +118,22 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX operations_target ON operations(target, status);
     `,
   },
+  {
+    version: 3,
+    name: "vm snapshots: what each VM looked like when it was snapshotted",
+    sql: `
+      CREATE TABLE vm_snapshots (
+        vm_id        TEXT NOT NULL REFERENCES vms(id) ON DELETE CASCADE,
+        name         TEXT NOT NULL,
+        description  TEXT NOT NULL DEFAULT '',
+        state        TEXT NOT NULL,
+        memory_state INTEGER NOT NULL DEFAULT 0 CHECK (memory_state IN (0, 1)),
+        config       TEXT NOT NULL,
+        created_at   TEXT NOT NULL,
+        PRIMARY KEY (vm_id, name)
+      ) STRICT;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA = MIGRATIONS.length;

@@ -5,19 +5,20 @@ export interface ReconcileVmRow {
   id: string;
   name: string;
   status: string;
+  boot: string;
   created_at: string;
   updated_at: string;
 }
 
 export function reconcileVms(db: Database): ReconcileVmRow[] {
   return db
-    .query("SELECT id, name, status, created_at, updated_at FROM vms ORDER BY name")
+    .query("SELECT id, name, status, boot, created_at, updated_at FROM vms ORDER BY name")
     .all() as ReconcileVmRow[];
 }
 
 export function reconcileVmById(db: Database, id: string): ReconcileVmRow | null {
   return db
-    .query("SELECT id, name, status, created_at, updated_at FROM vms WHERE id = ?")
+    .query("SELECT id, name, status, boot, created_at, updated_at FROM vms WHERE id = ?")
     .get(id) as ReconcileVmRow | null;
 }
 

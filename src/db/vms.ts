@@ -68,6 +68,23 @@ export function insertDisk(db: Database, d: DiskRow): void {
   ).run(d as unknown as Record<string, string | number | null>);
 }
 
+/** Replaces a VM's disks and NICs in one transaction (its definition was replaced as a whole). */
+export function replaceDevices(db: Database, vmId: string, disks: DiskRow[], nics: NicRow[]): void {
+  db.transaction(() => {
+    db.query("DELETE FROM vm_disks WHERE vm_id = ?").run(vmId);
+    db.query("DELETE FROM vm_nics WHERE vm_id = ?").run(vmId);
+    for (const d of disks) insertDisk(db, d);
+    for (const n of nics) {
+      db.query("INSERT INTO vm_nics (vm_id, idx, network, mac) VALUES (?, ?, ?, ?)").run(
+        n.vm_id,
+        n.idx,
+        n.network,
+        n.mac,
+      );
+    }
+  })();
+}
+
 export function vmByName(db: Database, name: string): VmRow | null {
   return db.query("SELECT * FROM vms WHERE name = ?").get(name) as VmRow | null;
 }

@@ -11,8 +11,12 @@ import { operationRoutes } from "./native/operations.ts";
 import { profileRoutes } from "./native/profiles.ts";
 import { sizeRoutes } from "./native/sizes.ts";
 import { vmDiskRoutes } from "./native/vm-disks.ts";
+import { vmInfoRoutes } from "./native/vm-info.ts";
 import { vmPowerRoutes } from "./native/vm-power.ts";
+import { vmSnapshotRoutes } from "./native/vm-snapshots.ts";
+import { vmXmlRoutes } from "./native/vm-xml.ts";
 import { vmRoutes } from "./native/vms.ts";
+import { stagingRoutes } from "./staging/index.ts";
 
 export function createApp(core: Core) {
   // normalize: false makes unknown body fields a validation error instead of silently dropping them.
@@ -28,7 +32,11 @@ export function createApp(core: Core) {
     .use(eventRoutes(core))
     .use(vmRoutes(core))
     .use(vmPowerRoutes(core))
-    .use(vmDiskRoutes(core));
+    .use(vmDiskRoutes(core))
+    .use(vmSnapshotRoutes(core))
+    .use(vmInfoRoutes(core))
+    .use(vmXmlRoutes(core))
+    .use(stagingRoutes(core));
 }
 
 export type App = ReturnType<typeof createApp>;

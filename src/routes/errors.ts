@@ -13,9 +13,29 @@ interface SchemaLike {
   anyOf?: SchemaLike[];
 }
 
+interface ErrorLike {
+  path?: string;
+  message?: string;
+  summary?: string;
+  schema?: SchemaLike;
+  /** A union's errors, one list per branch. */
+  errors?: Iterable<ErrorLike>[];
+}
+
 interface ValidationLike {
   type?: string;
-  all?: { path?: string; message?: string; summary?: string; schema?: SchemaLike }[];
+  all?: ErrorLike[];
+}
+
+/** For a union, the errors of the branch the value fits best: fewest unexpected fields, then fewest errors. */
+function closestBranch(x: ErrorLike): ErrorLike[] {
+  if (!x.errors?.length) return [x];
+  const branches = x.errors.map((b) => [...b]);
+  const unexpected = (b: ErrorLike[]) => b.filter((e) => e.message === "Unexpected property").length;
+  const best = branches.reduce((a, b) =>
+    unexpected(b) < unexpected(a) || (unexpected(b) === unexpected(a) && b.length < a.length) ? b : a,
+  );
+  return best.length > 0 ? best : [x];
 }
 
 /** What a schema wants, in words: "integer", "one of \"a\", \"b\"". */
@@ -38,7 +58,7 @@ function describeValidation(e: ValidationLike): string {
   const where = e.type ?? "body";
   const seen = new Set<string>();
   const parts: string[] = [];
-  for (const x of e.all ?? []) {
+  for (const x of (e.all ?? []).flatMap(closestBranch)) {
     const path = x.path ? `${where}${x.path.replaceAll("/", ".")}` : where;
     if (seen.has(path)) continue;
     seen.add(path);

@@ -38,6 +38,8 @@ export interface DomainSpec {
   /** berth's id for this VM, stored in the domain's metadata so berth only touches its own. */
   berthId?: string;
   description?: string;
+  /** "destroy" while an installer runs, so its closing reboot ends the install (as virt-install does). */
+  onReboot?: "restart" | "destroy";
 }
 
 /** sda, sdb, … sdz, sdaa, … — the names the guest's SCSI disks get in order. */
@@ -118,7 +120,7 @@ export function buildDomainXml(spec: DomainSpec): string {
     os: os(spec),
     features: { acpi: "", apic: "" },
     on_poweroff: "destroy",
-    on_reboot: "restart",
+    on_reboot: spec.onReboot ?? "restart",
     on_crash: "destroy",
     devices: {
       controller: { "@type": "scsi", "@index": 0, "@model": "virtio-scsi" },

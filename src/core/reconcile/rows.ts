@@ -12,6 +12,7 @@ import type { Core } from "../context.ts";
 import type { DomainSummary } from "../hypervisor/ops/domain-ops.ts";
 import { now } from "../time.ts";
 import { removeDomain } from "../vms/domain.ts";
+import { installVolumesOf } from "../vms/install-boot.ts";
 import { vmTarget } from "../vms/records.ts";
 import { deleteVolume, ownsVolume } from "../vms/volumes.ts";
 import type { ReconcileReport } from "./report.ts";
@@ -46,6 +47,8 @@ async function cleanCreate(p: PassContext, row: ReconcileVmRow): Promise<void> {
     if (dom && (await domainHasBerthId(core, dom.name, row.id))) await removeDomain(core, dom.name);
     const disks = diskVolumesOf(core.db, row.id).filter((d) => ownsVolume(row.id, d));
     for (const d of disks) await deleteVolume(core, core.config.storage.pool, d.volume);
+    // A network install's fetched kernel and initrd are the VM's own volumes too.
+    for (const v of installVolumesOf(row)) await deleteVolume(core, core.config.storage.pool, v);
     deleteVmRow(core.db, row.id);
     core.events.publish("vm.cleaned", vmTarget(row.name), {
       id: row.id,

@@ -1,14 +1,18 @@
 // Creating a VM: plan and record it, then volumes, definition and start as one operation that undoes itself.
-import { deleteVm, insertVm, updateVm } from "../../db/vms.ts";
+import { deleteVm, insertVm, updateDiskSize, updateVm } from "../../db/vms.ts";
 import { Conflict } from "../../errors.ts";
 import type { Core } from "../context.ts";
 import type { Operation } from "../operations.ts";
 import { Reverter } from "../reverter.ts";
 import { ensureStoragePool } from "../storage-pool.ts";
 import { now } from "../time.ts";
+import { storeConfigDrive } from "./cloud-init.ts";
 import { domainState, removeDomain } from "./domain.ts";
 import { domainXmlFor } from "./domain-xml.ts";
-import { type CreateVmRequest, planVm } from "./plan.ts";
+import { followInstall } from "./install.ts";
+import { installPending } from "./install-boot.ts";
+import { fetchInstallFiles, findInstallTree } from "./install-tree.ts";
+import { type CreateVmRequest, planDisks, planVm } from "./plan.ts";
 import { loadVm, vmTarget } from "./records.ts";
 import { createVolume } from "./volumes.ts";
 
@@ -22,13 +26,10 @@ export async function createVm(core: Core, req: CreateVmRequest): Promise<Operat
   if ((await domainState(core, row.name)) !== null) {
     throw new Conflict(`a libvirt domain named ${row.name} already exists and berth does not manage it`);
   }
+  // A location that is not an install tree is a 400 before anything exists.
+  const tree = plan.boot.location ? await findInstallTree(plan.boot.location) : null;
   try {
-    insertVm(
-      core.db,
-      row,
-      plan.volumes.map((v) => v.disk),
-      plan.nics,
-    );
+    insertVm(core.db, row, planDisks(plan), plan.nics);
   } catch (e) {
     // Two creates of one name raced past the check above; the UNIQUE constraint settles it.
     if ((e as { code?: string }).code === "SQLITE_CONSTRAINT_UNIQUE")
@@ -43,19 +44,19 @@ export async function createVm(core: Core, req: CreateVmRequest): Promise<Operat
       async (ctx) => {
         const r = new Reverter();
         r.add(`forget vm ${row.name}`, () => deleteVm(core.db, row.id));
-        return r.run(async () => {
+        const vm = await r.run(async () => {
           const pool = await ensureStoragePool(core);
           for (const [i, v] of plan.volumes.entries()) {
             await createVolume(core, pool, v, r);
             ctx.progress((i + 1) / (plan.volumes.length + 2), `volume ${v.disk.volume}`);
           }
+          if (plan.cidata) {
+            await storeConfigDrive(core, pool, plan.cidata, r);
+            updateDiskSize(core.db, row.id, plan.cidata.disk.unit, plan.cidata.disk.size);
+          }
+          if (tree) await fetchInstallFiles(core, pool, row.id, tree, r, ctx, 0.5);
           const defined = await core.hv.call("domain.define", {
-            xml: domainXmlFor(
-              core,
-              row,
-              plan.volumes.map((v) => v.disk),
-              plan.nics,
-            ),
+            xml: domainXmlFor(core, row, planDisks(plan), plan.nics),
           });
           r.add(`remove domain ${row.name}`, () => removeDomain(core, row.name));
           updateVm(core.db, row.id, { uuid: defined.uuid, status: "stopped", updated_at: now() });
@@ -68,6 +69,8 @@ export async function createVm(core: Core, req: CreateVmRequest): Promise<Operat
           core.events.publish("vm.created", vmTarget(row.name), { id: row.id, started: plan.start });
           return loadVm(core, row.name);
         });
+        // Outside the reverter: an install that fails keeps its VM (and console log) for a look.
+        return plan.start && installPending(plan.boot) ? followInstall(core, row, ctx) : vm;
       },
       { lock: true },
     );

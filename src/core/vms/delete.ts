@@ -4,6 +4,7 @@ import type { Core } from "../context.ts";
 import type { Operation } from "../operations.ts";
 import { ensureStoragePool } from "../storage-pool.ts";
 import { removeDomain } from "./domain.ts";
+import { installVolumesOf } from "./install-boot.ts";
 import { findVmRow, vmTarget } from "./records.ts";
 import { deleteVolume, ownsVolume } from "./volumes.ts";
 
@@ -19,6 +20,7 @@ export function deleteVmOp(core: Core, name: string): Operation {
       for (const d of disksOf(core.db, row.id)) {
         if (ownsVolume(row.id, d)) await deleteVolume(core, pool, d.volume);
       }
+      for (const v of installVolumesOf(findVmRow(core, name))) await deleteVolume(core, pool, v);
       deleteVm(core.db, row.id);
       core.events.publish("vm.deleted", vmTarget(name), { id: row.id });
       return { id: row.id, name };

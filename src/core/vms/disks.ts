@@ -10,7 +10,7 @@ import { ensureStoragePool } from "../storage-pool.ts";
 import { domainState } from "./domain.ts";
 import { diskSpec, domainXmlFor } from "./domain-xml.ts";
 import { type DiskRequest, MAX_DISKS, planVolume } from "./plan.ts";
-import { diskView, findVmRow, type VmDisk, vmTarget } from "./records.ts";
+import { diskView, findVmRow, refuseRawXml, type VmDisk, vmTarget } from "./records.ts";
 import { createVolume, deleteVolume, ownsVolume } from "./volumes.ts";
 
 const GiB = 1024 ** 3;
@@ -41,6 +41,7 @@ async function isRunning(core: Core, name: string): Promise<boolean> {
 
 export function addDisk(core: Core, vmName: string, req: DiskRequest): Operation {
   const vm = findVmRow(core, vmName);
+  refuseRawXml(vm, "add disks");
   const disks = disksOf(core.db, vm.id);
   const name = req.name ?? `disk${disks.length}`;
   checkName("disk", name);
@@ -109,6 +110,7 @@ export function removeDisk(
   opts: { force_root?: boolean },
 ): Operation {
   const vm = findVmRow(core, vmName);
+  refuseRawXml(vm, "remove disks");
   const d = findDisk(core, vm.id, vmName, disk);
   if (d.unit === 0 && !opts.force_root) {
     throw new Conflict(`disk ${disk} is the root disk; delete it only with force_root=true`);

@@ -7,17 +7,19 @@ import { type BootSpec, buildDomainXml, type DiskSpec } from "../../xml/domain.t
 import type { Core } from "../context.ts";
 import { findImage } from "../images/index.ts";
 import { consoleDir } from "../paths.ts";
-import type { BootConfig } from "./records.ts";
+import { installKernelBoot, installPending } from "./install-boot.ts";
+import { type BootConfig, refuseRawXml } from "./records.ts";
 
 export function consoleLogOf(core: Core, vmId: string): string {
   return join(consoleDir(core.config), `${vmId}.log`);
 }
 
-function bootSpec(core: Core, boot: BootConfig): BootSpec {
+function bootSpec(core: Core, boot: BootConfig, vmId: string): BootSpec {
   if (boot.mode === "kernel" && boot.kernel_image) {
     const k = findImage(core, boot.kernel_image);
     return { kind: "kernel", kernel: k.path, initrd: k.initrd_path ?? undefined, cmdline: boot.cmdline };
   }
+  if (boot.mode === "network") return installKernelBoot(core, vmId, boot.cmdline);
   return { kind: boot.mode === "iso" ? "cdrom" : "disk" };
 }
 
@@ -26,18 +28,21 @@ export function diskSpec(d: DiskRow): DiskSpec {
 }
 
 export function domainXmlFor(core: Core, vm: VmRow, disks: DiskRow[], nics: NicRow[]): string {
+  refuseRawXml(vm, "change its definition");
   const type = core.domainType();
   if (type === "unknown") throw new HypervisorUnavailable("the hypervisor's domain type is not known yet");
   // Units are fixed per disk, so a gap (a deleted disk) keeps every other disk on its sdX.
   const ordered = [...disks].sort((a, b) => a.unit - b.unit);
   mkdirSync(consoleDir(core.config), { recursive: true });
+  const boot = JSON.parse(vm.boot) as BootConfig;
   return buildDomainXml({
     name: vm.name,
     uuid: vm.uuid ?? undefined,
     type,
     vcpus: vm.vcpus,
     memoryMiB: vm.memory_mib,
-    boot: bootSpec(core, JSON.parse(vm.boot) as BootConfig),
+    boot: bootSpec(core, boot, vm.id),
+    ...(installPending(boot) ? { onReboot: "destroy" as const } : {}),
     disks: ordered.map((d) => ({ ...diskSpec(d), unit: d.unit })),
     nics: nics.map((n) => ({ kind: "network", network: n.network, mac: n.mac })),
     consoleLog: consoleLogOf(core, vm.id),

@@ -2,6 +2,7 @@
 export { createVm } from "./create.ts";
 export { deleteVmOp } from "./delete.ts";
 export { addDisk, growDisk, listDisks, removeDisk } from "./disks.ts";
+export { type InstallRequest, installFromAgent } from "./install.ts";
 export type { CreateVmRequest, DiskRequest } from "./plan.ts";
 export { POWER_ACTIONS, type PowerAction, powerVm, type ShutdownOptions } from "./power.ts";
 export { getVm, listVmViews, type VmQuery } from "./read.ts";

@@ -12,6 +12,9 @@ import { poolDir } from "../paths.ts";
 import { findProfile } from "../profiles.ts";
 import { findSize } from "../sizes.ts";
 import { now } from "../time.ts";
+import { type ConfigDrivePlan, planConfigDrive } from "./cloud-init.ts";
+import { checkInstall, type InstallRequest } from "./install.ts";
+import { INSTALL_DISK } from "./install-boot.ts";
 import type { BootConfig } from "./records.ts";
 
 const GiB = 1024 ** 3;
@@ -38,6 +41,9 @@ export interface CreateVmRequest {
   networks?: string[];
   start?: boolean;
   ssh_keys?: string[];
+  user_data?: string;
+  /** A network install from an install tree; overrides the profile's boot. */
+  install?: InstallRequest;
   tags?: Record<string, string>;
   description?: string;
 }
@@ -56,7 +62,14 @@ export interface VmPlan {
   nics: NicRow[];
   boot: BootConfig;
   kernel: { kernel: string; initrd: string | null; cmdline: string } | null;
+  /** The cloud-init config drive, when the VM has ssh keys or user-data. */
+  cidata: ConfigDrivePlan | null;
   start: boolean;
+}
+
+/** Every disk row the plan records: its volumes, then the config drive. */
+export function planDisks(plan: VmPlan): DiskRow[] {
+  return [...plan.volumes.map((v) => v.disk), ...(plan.cidata ? [plan.cidata.disk] : [])];
 }
 
 export function randomMac(): string {
@@ -164,21 +177,20 @@ export function planVm(core: Core, req: CreateVmRequest): VmPlan {
     seen.add(d.name);
   }
 
-  const asked = spec.boot ?? { mode: "disk" as const };
-  if (asked.mode === "network") {
-    throw new BadRequest(
-      `profile ${profile?.name}: network install is not available yet (boot from disk, kernel or iso)`,
-    );
-  }
+  const asked = req.install
+    ? { mode: "network" as const, ...req.install }
+    : (spec.boot ?? { mode: "disk" as const });
+  if (asked.mode === "network") checkInstall(asked);
   const boot: BootConfig = {
     mode: asked.mode,
     ...(asked.kernel_image ? { kernel_image: asked.kernel_image } : {}),
     ...(asked.cmdline ? { cmdline: asked.cmdline } : {}),
     ...(asked.iso_image ? { iso_image: asked.iso_image } : {}),
+    ...(asked.location ? { location: asked.location } : {}),
   };
   if (boot.mode === "iso") {
     if (!boot.iso_image) throw new BadRequest("boot mode iso needs iso_image");
-    wanted.push({ name: "install", image: boot.iso_image, media: "cdrom" });
+    wanted.push({ name: INSTALL_DISK, image: boot.iso_image, media: "cdrom" });
   }
   let kernel: VmPlan["kernel"] = null;
   if (boot.mode === "kernel") {
@@ -189,6 +201,15 @@ export function planVm(core: Core, req: CreateVmRequest): VmPlan {
   }
 
   const volumes = wanted.map((d, unit) => planVolume(core, id, unit, d));
+  const sshKeys = req.ssh_keys ?? spec.ssh_keys ?? [];
+  const cidata = planConfigDrive(core, {
+    vmId: id,
+    name,
+    unit: wanted.length,
+    sshKeys,
+    userData: req.user_data ?? spec.user_data,
+    diskNames: wanted.map((d) => d.name),
+  });
   const networks = req.networks ?? spec.networks ?? [];
   if (networks.length > MAX_NICS) throw new BadRequest(`a vm has at most ${MAX_NICS} nics`);
   const nics = networks.map((n, idx) => ({
@@ -212,7 +233,7 @@ export function planVm(core: Core, req: CreateVmRequest): VmPlan {
       boot: JSON.stringify(boot),
       description: req.description ?? "",
       tags: JSON.stringify(req.tags ?? {}),
-      ssh_keys: JSON.stringify(req.ssh_keys ?? spec.ssh_keys ?? []),
+      ssh_keys: JSON.stringify(sshKeys),
       created_at: at,
       started_at: null,
       stopped_at: null,
@@ -222,6 +243,7 @@ export function planVm(core: Core, req: CreateVmRequest): VmPlan {
     nics,
     boot,
     kernel,
+    cidata,
     start: req.start ?? true,
   };
 }

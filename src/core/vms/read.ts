@@ -3,6 +3,7 @@ import { devicesByVm, listVms } from "../../db/vms.ts";
 import { HypervisorUnavailable } from "../../errors.ts";
 import type { DomainState } from "../../ffi/constants.ts";
 import type { Core } from "../context.ts";
+import { primaryIpv4 } from "./addresses.ts";
 import { loadVm, networkInfo, present, type Vm } from "./records.ts";
 
 export interface VmQuery {
@@ -46,6 +47,8 @@ export async function listVmViews(core: Core, q: VmQuery = {}): Promise<Vm[]> {
   return q.tag === undefined ? vms : vms.filter((vm) => hasTag(vm, q.tag as string));
 }
 
-export function getVm(core: Core, name: string): Promise<Vm> {
-  return loadVm(core, name);
+/** One VM, with its primary IPv4 looked up (lists skip that lookup: it costs a call per VM). */
+export async function getVm(core: Core, name: string): Promise<Vm> {
+  const vm = await loadVm(core, name);
+  return { ...vm, primary_ipv4: await primaryIpv4(core, vm) };
 }

@@ -2,7 +2,7 @@
 
 import { listNetworkRows } from "../../db/networks.ts";
 import { type DiskRow, disksOf, type NicRow, nicsOf, type VmRow, vmByName } from "../../db/vms.ts";
-import { HypervisorUnavailable, NotFound } from "../../errors.ts";
+import { Conflict, HypervisorUnavailable, NotFound } from "../../errors.ts";
 import type { DomainState } from "../../ffi/constants.ts";
 import { scsiTarget } from "../../xml/domain.ts";
 import type { Core } from "../context.ts";
@@ -32,10 +32,13 @@ export interface VmNic {
 export type NetworkInfo = Map<string, Pick<NetworkRecord, "kind" | "vlan" | "trunk">>;
 
 export interface BootConfig {
-  mode: "disk" | "kernel" | "iso";
+  /** "xml": defined from a user's raw XML, which only PUT /v1/vms/{name}/xml changes. */
+  mode: "disk" | "kernel" | "iso" | "network" | "xml";
   kernel_image?: string;
   cmdline?: string;
   iso_image?: string;
+  /** The install tree of a network install (mode network). */
+  location?: string;
 }
 
 export interface Vm {
@@ -46,6 +49,8 @@ export interface Vm {
   status: VmRow["status"];
   /** libvirt's live state (running, shutoff, paused, …); "unknown" while the hypervisor is unreachable. */
   state: DomainState | "unknown" | "absent";
+  /** The first IPv4 address known for its NICs (shown on a single VM; null in lists and until known). */
+  primary_ipv4: string | null;
   vcpus: number;
   memory_mib: number;
   profile: string | null;
@@ -88,6 +93,7 @@ export function present(
     uuid: row.uuid,
     status: row.status,
     state,
+    primary_ipv4: null,
     vcpus: row.vcpus,
     memory_mib: row.memory_mib,
     profile: row.profile,
@@ -138,3 +144,12 @@ export async function loadVm(core: Core, name: string): Promise<Vm> {
 }
 
 export const vmTarget = (name: string) => `vm/${name}`;
+
+/** A VM defined from raw XML keeps the user's definition: berth's own rebuilds would overwrite it. */
+export function refuseRawXml(row: Pick<VmRow, "name" | "boot">, what: string): void {
+  if ((JSON.parse(row.boot) as BootConfig).mode === "xml") {
+    throw new Conflict(
+      `vm ${row.name} was defined from raw XML: ${what} through PUT /v1/vms/${row.name}/xml`,
+    );
+  }
+}

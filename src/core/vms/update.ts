@@ -5,7 +5,7 @@ import type { Core } from "../context.ts";
 import { now } from "../time.ts";
 import { domainState } from "./domain.ts";
 import { domainXmlFor } from "./domain-xml.ts";
-import { findVmRow, loadVm, type Vm, vmTarget } from "./records.ts";
+import { findVmRow, loadVm, refuseRawXml, type Vm, vmTarget } from "./records.ts";
 
 export interface UpdateVmRequest {
   tags?: Record<string, string>;
@@ -19,6 +19,7 @@ export async function updateVmSettings(core: Core, name: string, req: UpdateVmRe
   core.locks.ensureFree(vmTarget(name));
   const at = now();
   if (req.cpus !== undefined || req.memory_mib !== undefined) {
+    refuseRawXml(row, "change cpus or memory");
     const state = await domainState(core, name);
     if (state !== "shutoff") {
       throw new Conflict(

@@ -6,10 +6,12 @@ import { buildVolumeXml } from "../../xml/storage.ts";
 import type { Core } from "../context.ts";
 import type { Reverter } from "../reverter.ts";
 import { isLibvirt } from "../storage-pool.ts";
+import { cidataVolume } from "./cloud-init.ts";
 import type { VolumePlan } from "./plan.ts";
 
-/** Volumes a VM owns are named after it and its unit; ISOs it borrows from images are not its own. */
+/** Volumes a VM owns are named after it and its unit, or are its config drive; ISOs it borrows from images are not. */
 export function ownsVolume(vmId: string, d: Pick<DiskRow, "unit" | "volume" | "device">): boolean {
+  if (d.device === "cdrom") return d.volume === cidataVolume(vmId);
   return d.device === "disk" && d.volume === `vm-${vmId}-${d.unit}.qcow2`;
 }
 

@@ -3,6 +3,7 @@ import { Elysia, t } from "elysia";
 import type { Core } from "../../core/context.ts";
 import { type PowerAction, powerVm } from "../../core/vms/index.ts";
 import { accepted } from "./accepted.ts";
+import { optionalJson } from "./parse.ts";
 import { OperationSchema, WaitQuery } from "./schemas.ts";
 import { VmName } from "./vm-schemas.ts";
 
@@ -40,6 +41,7 @@ export function vmPowerRoutes(core: Core) {
       accepted(core, await powerVm(core, params.name, "shutdown", body ?? {}), set, query.wait),
     {
       params: ByName,
+      parse: optionalJson,
       body: ShutdownBody,
       query: WaitQuery,
       response: responses,

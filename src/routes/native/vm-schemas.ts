@@ -36,6 +36,20 @@ export const CreateVmSchema = t.Object(
     networks: t.Optional(t.Array(RefName, { maxItems: 8 })),
     start: t.Optional(t.Boolean({ default: true })),
     ssh_keys: t.Optional(t.Array(SshKey, { maxItems: 32 })),
+    user_data: t.Optional(
+      t.String({ maxLength: 65_536, description: "cloud-init user-data for the config drive (cidata)" }),
+    ),
+    install: t.Optional(
+      t.Object(
+        {
+          location: t.String({ minLength: 1, maxLength: 2048, description: "install tree URL (http/https)" }),
+          cmdline: t.Optional(
+            t.String({ maxLength: 4096, description: "the installer's kernel command line" }),
+          ),
+        },
+        { ...strict, description: "network install: boot the tree's installer, then the disk" },
+      ),
+    ),
     tags: t.Optional(Tags),
     description: t.Optional(t.String({ maxLength: 4096 })),
   },
@@ -72,6 +86,11 @@ export const VmSchema = t.Object({
     description:
       "libvirt's live state (running, shutoff, paused, …); unknown while libvirtd is unreachable, absent if the domain is gone",
   }),
+  primary_ipv4: t.Nullable(
+    t.String({
+      description: "the first IPv4 known for its NICs; on GET /v1/vms/{name} only (null in lists)",
+    }),
+  ),
   vcpus: t.Integer(),
   memory_mib: t.Integer(),
   profile: t.Nullable(t.String()),
@@ -81,6 +100,7 @@ export const VmSchema = t.Object({
     kernel_image: t.Optional(t.String()),
     cmdline: t.Optional(t.String()),
     iso_image: t.Optional(t.String()),
+    location: t.Optional(t.String()),
   }),
   description: t.String(),
   tags: t.Record(t.String(), t.String()),

@@ -2,9 +2,11 @@
 import { Elysia, t } from "elysia";
 import type { Core } from "../../core/context.ts";
 import { createVm, deleteVmOp, getVm, listVmViews, updateVmSettings } from "../../core/vms/index.ts";
+import { defineVmFromXml } from "../../core/vms/xml-define.ts";
 import { accepted } from "./accepted.ts";
 import { OperationSchema, WaitQuery } from "./schemas.ts";
 import { CreateVmSchema, UpdateVmSchema, VmName, VmSchema } from "./vm-schemas.ts";
+import { DefineVmXmlSchema, XML_POLICY } from "./vm-xml.ts";
 
 const tags = ["vms"];
 const ByName = t.Object({ name: VmName });
@@ -33,16 +35,19 @@ export function vmRoutes(core: Core) {
     .post(
       "",
       async ({ body, query, set }) => {
-        return accepted(core, await createVm(core, body), set, query.wait);
+        const op = "xml" in body ? await defineVmFromXml(core, body) : await createVm(core, body);
+        return accepted(core, op, set, query.wait);
       },
       {
-        body: CreateVmSchema,
+        body: t.Union([CreateVmSchema, DefineVmXmlSchema]),
         query: WaitQuery,
         response: { 200: OperationSchema, 202: OperationSchema },
         detail: {
           summary: "Create a VM (202 + operation; the VM exists as `creating` at once)",
           description:
-            "From a profile, or an image + size (or explicit cpus/memory_mib). The root disk is a qcow2 linked clone of the image. Every reference is checked before anything is created.",
+            "From a profile, or an image + size (or explicit cpus/memory_mib). The root disk is a qcow2 linked clone of the image. Every reference is checked before anything is created. " +
+            "Or from raw libvirt XML: `{xml, start?, tags?, description?}` defines the `<domain>` (its name must be free in berth and libvirt, its UUID too: else 409) and starts it only with `start: true`. " +
+            XML_POLICY,
           tags,
         },
       },

@@ -56,8 +56,16 @@ test("acting on a VM already in the target state is a 409 that says why", async 
 test("shutdown takes only timeout_s and force; unknown VMs are 404; unknown actions 404", async () => {
   expect((await act("shutdown", { timeout_s: 0 })).status).toBe(400);
   expect((await act("shutdown", { please: true })).status).toBe(400);
+  // Malformed JSON is refused before anything happens (an optional body must not hide a parse error).
+  await act("start");
+  const bad = await api.raw("POST", "/v1/vms/p1/shutdown?wait=true", "{nope");
+  expect(bad.status).toBe(400);
+  expect(bad.body.error.code).toBe("invalid_json");
+  expect(await status()).toBe("running");
   expect((await api.post("/v1/vms/nope/start")).status).toBe(404);
   expect((await api.post("/v1/vms/p1/explode")).status).toBe(404);
+  expect((await api.post("/v1/vms/p1/shutdown?wait=true")).status).toBe(200); // no body: the defaults
+  await act("start");
   const r = await act("shutdown", { timeout_s: 5, force: true });
   expect(r.status).toBe(200);
   expect(await status()).toBe("stopped");

@@ -1,0 +1,274 @@
+// The staging hypervisor agent's model over core: its names, and its synchronous host and network actions.
+import { AppError, BadRequest, NotFound } from "../../errors.ts";
+import type { Core } from "../context.ts";
+import {
+  createNetwork,
+  deleteNetwork,
+  findNetwork,
+  type NetworkView,
+  showNetwork,
+} from "../networks/index.ts";
+import { MAX_WAIT_SECONDS, type Operation } from "../operations.ts";
+import {
+  type CreateVmRequest,
+  createVm,
+  deleteVmOp,
+  getVm,
+  installFromAgent,
+  powerVm,
+  type Vm,
+} from "../vms/index.ts";
+import { vmTarget } from "../vms/records.ts";
+
+/**
+ * Staging names (hosts like `ns.example.com`, networks like `ns_example_com_vlan_10`) are 1-253 of
+ * A-Z a-z 0-9 . _ -. berth names are DNS labels, so a staging name that is a DNS label without "--"
+ * is used as is, and any other is written `s--` + its characters with `.`→`-d`, `_`→`-u`, `-`→`-h`
+ * and an uppercase letter X→`-cx`. The mapping is exact and reversible: `ns` and `ns.example.com`
+ * are the berth VMs `ns` and `s--ns-dexample-dcom`, never confused.
+ */
+const STAGING_NAME = /^[A-Za-z0-9._-]{1,253}$/;
+const PLAIN = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
+const PREFIX = "s--";
+const ESCAPES: Record<string, string> = { ".": "-d", _: "-u", "-": "-h" };
+const UNESCAPES: Record<string, string> = { d: ".", u: "_", h: "-" };
+
+/** The berth name of a staging name, or null when it has none (bad characters, or too long). */
+export function berthNameOf(name: string): string | null {
+  if (!STAGING_NAME.test(name)) return null;
+  if (PLAIN.test(name) && !name.includes("--")) return name;
+  let out = PREFIX;
+  for (const ch of name) {
+    out += ESCAPES[ch] ?? (ch >= "A" && ch <= "Z" ? `-c${ch.toLowerCase()}` : ch);
+  }
+  return out.length <= 63 ? out : null;
+}
+
+/** The staging name a berth name stands for (itself unless it is an `s--` encoding). */
+export function stagingNameOf(berthName: string): string {
+  if (!berthName.startsWith(PREFIX)) return berthName;
+  let out = "";
+  const body = berthName.slice(PREFIX.length);
+  for (let i = 0; i < body.length; i++) {
+    const ch = body[i] as string;
+    if (ch !== "-") {
+      out += ch;
+      continue;
+    }
+    const code = body[++i] ?? "";
+    if (code === "c" && /^[a-z]$/.test(body[i + 1] ?? "")) out += (body[++i] as string).toUpperCase();
+    else if (code in UNESCAPES) out += UNESCAPES[code];
+    else return berthName; // not an encoding berth wrote: a native name shown as it is
+  }
+  // Only a name this front would have written decodes; anything else keeps its berth name.
+  return berthNameOf(out) === berthName ? out : berthName;
+}
+
+/** The berth name for a create; a name with no berth form is a 400 that says why. */
+function berthNameFor(kind: string, name: string): string {
+  const berth = berthNameOf(name);
+  if (berth !== null) return berth;
+  if (!STAGING_NAME.test(name)) {
+    throw new BadRequest(
+      `${kind} name ${JSON.stringify(name)} is invalid: use 1-253 letters, digits, '.', '_' and '-'`,
+    );
+  }
+  throw new BadRequest(`${kind} name ${JSON.stringify(name)} is too long to be stored as a berth name`);
+}
+
+/** The berth name of an existing host or network, or 404 (a name with no berth form cannot exist). */
+function existing(kind: string, name: string): string {
+  const berth = berthNameOf(name);
+  if (berth === null) throw new NotFound(`${kind} ${name} does not exist`);
+  return berth;
+}
+
+/**
+ * Says which staging name a core error is about, when berth knows it by another name. With `self`,
+ * a 404 can only be about this host or network and says so in the agent's words.
+ */
+function about(kind: string, name: string, berth: string, e: unknown, self = true): unknown {
+  if (!(e instanceof AppError)) return e;
+  if (self && e instanceof NotFound) return new NotFound(`${kind} ${name} does not exist`, { cause: e });
+  if (name === berth) return e;
+  return new AppError(e.httpStatus, e.errorCode, `${kind} ${name}: ${e.message}`, {
+    cause: e,
+    ...(e.details ? { details: e.details } : {}),
+  });
+}
+
+/** Turns an operation's end into the agent's answer: nothing when it succeeded, else its error. */
+function settle(op: Operation, done: Operation): Operation {
+  if (done.status === "running") {
+    throw new AppError(
+      504,
+      "operation_timeout",
+      `${op.kind} is still running after ${MAX_WAIT_SECONDS} s; see /v1/operations/${op.id}`,
+      { details: { operation: op.id } },
+    );
+  }
+  if (done.status !== "succeeded") {
+    const err = done.error ?? { status: 500, code: "internal", message: `${op.kind} ${done.status}` };
+    throw new AppError(err.status, err.code, err.message, { details: { operation: op.id } });
+  }
+  return done;
+}
+
+/** The original agent answered when the work was done: wait (bounded) for the operation to end. */
+async function finished(core: Core, op: Operation): Promise<Operation> {
+  return settle(op, await core.ops.wait(op.id, MAX_WAIT_SECONDS));
+}
+
+export interface HostRequest {
+  memory: number;
+  disks: number[];
+  networks: string[];
+  install?: boolean;
+  location?: string;
+  cmdline?: string;
+}
+
+/** One vCPU (the agent had no cpus field; virt-install's default), memory MB→MiB, first disk = root (sda). */
+export function hostCreateRequest(core: Core, host: string, req: HostRequest): CreateVmRequest {
+  const name = berthNameFor("host", host);
+  // The agent refused a body without install (400); location or cmdline alone is still a mistake.
+  if (req.install !== true && (req.location !== undefined || req.cmdline !== undefined)) {
+    throw new BadRequest("location and cmdline apply only with install: true");
+  }
+  const install = installFromAgent(req);
+  const networks = req.networks.map((n) => {
+    const berth = berthNameOf(n);
+    if (berth === null) throw new BadRequest(`network ${n} does not exist`);
+    try {
+      findNetwork(core, berth);
+    } catch (e) {
+      if (e instanceof NotFound) throw new BadRequest(`network ${n} does not exist`, { cause: e });
+      throw e;
+    }
+    return berth;
+  });
+  const [root, ...rest] = req.disks;
+  return {
+    name,
+    cpus: 1,
+    memory_mib: req.memory,
+    root_disk_gb: root,
+    disks: rest.map((size_gb, i) => ({ name: `disk${i + 1}`, size_gb })),
+    networks,
+    description: `staging host ${host}`,
+    ...(install ? { install } : {}),
+  };
+}
+
+/**
+ * Waits until the host exists: the create operation's end, or, for a network install (minutes to
+ * hours), its start — the agent answered once virt-install had launched the installer.
+ */
+async function created(core: Core, op: Operation, name: string, installing: boolean): Promise<void> {
+  if (!installing) {
+    await finished(core, op);
+    return;
+  }
+  let unsubscribe = () => {};
+  const started = new Promise<"started">((resolve) => {
+    unsubscribe = core.events.subscribe((e) => {
+      if (e.type === "vm.created" && e.target === vmTarget(name)) resolve("started");
+    });
+  });
+  try {
+    const first = await Promise.race([core.ops.wait(op.id, MAX_WAIT_SECONDS), started]);
+    if (first !== "started") settle(op, first);
+  } finally {
+    unsubscribe();
+  }
+}
+
+export async function createHost(core: Core, host: string, req: HostRequest): Promise<Vm> {
+  const create = hostCreateRequest(core, host, req);
+  const name = create.name as string;
+  try {
+    await created(core, await createVm(core, create), name, create.install !== undefined);
+    return await getVm(core, name);
+  } catch (e) {
+    throw about("host", host, name, e, false);
+  }
+}
+
+export async function getHost(core: Core, host: string): Promise<Vm> {
+  const name = existing("host", host);
+  try {
+    return await getVm(core, name);
+  } catch (e) {
+    throw about("host", host, name, e);
+  }
+}
+
+/**
+ * A create still following its install holds the host for hours; deleting the host ends it first
+ * (the agent's DELETE destroyed a domain mid-install). Other actions keep their 409.
+ */
+async function stopFollowingInstall(core: Core, name: string): Promise<void> {
+  const holder = core.locks.holder(vmTarget(name));
+  const create = core.ops
+    .list({ target: vmTarget(name), status: "running" })
+    .find((op) => op.id === holder && op.kind === "vm.create");
+  if (!create) return;
+  if ((await getVm(core, name)).status === "creating") return; // still building: a short 409 instead
+  core.ops.cancel(create.id);
+  await core.ops.wait(create.id, MAX_WAIT_SECONDS);
+}
+
+/** Removes the domain and exactly this host's own volumes (never another host's). */
+export async function deleteHost(core: Core, host: string): Promise<void> {
+  const name = existing("host", host);
+  try {
+    await stopFollowingInstall(core, name);
+    await finished(core, deleteVmOp(core, name));
+  } catch (e) {
+    throw about("host", host, name, e);
+  }
+}
+
+/** Starts the host; one already running (an install too) is left as it is: the caller wants it up. */
+export async function startHost(core: Core, host: string): Promise<void> {
+  const name = existing("host", host);
+  try {
+    const vm = await getVm(core, name);
+    if (vm.state === "running" || vm.state === "blocked") return;
+    await finished(core, await powerVm(core, name, "start"));
+  } catch (e) {
+    throw about("host", host, name, e);
+  }
+}
+
+export async function getStagingNetwork(core: Core, network: string): Promise<NetworkView> {
+  const name = existing("network", network);
+  try {
+    return await showNetwork(core, name);
+  } catch (e) {
+    throw about("network", network, name, e);
+  }
+}
+
+/** An OVS network with an access VLAN; persistent and autostarted (the agent's were transient). */
+export async function createStagingNetwork(
+  core: Core,
+  network: string,
+  req: { bridge: string; vlan: number },
+): Promise<NetworkView> {
+  const name = berthNameFor("network", network);
+  try {
+    return await createNetwork(core, { name, mode: "ovs", bridge: req.bridge, vlan: req.vlan });
+  } catch (e) {
+    throw about("network", network, name, e, false);
+  }
+}
+
+export async function deleteStagingNetwork(core: Core, network: string): Promise<void> {
+  const name = existing("network", network);
+  try {
+    await deleteNetwork(core, name);
+  } catch (e) {
+    throw about("network", network, name, e);
+  }
+}

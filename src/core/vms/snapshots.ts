@@ -1,0 +1,242 @@
+// A VM's snapshots: libvirt internal snapshots (with RAM when running) recorded with the VM's config at that time.
+import {
+  deleteSnapshot,
+  insertSnapshot,
+  type SnapshotRow,
+  snapshotByName,
+  snapshotsOf,
+} from "../../db/snapshots.ts";
+import { disksOf, nicsOf, updateDiskSize, updateVm, type VmRow } from "../../db/vms.ts";
+import { Conflict, NotFound } from "../../errors.ts";
+import { ErrorCode } from "../../ffi/error.ts";
+import { scsiTarget } from "../../xml/domain.ts";
+import { buildSnapshotXml, readSnapshotXml } from "../../xml/snapshot.ts";
+import type { Core } from "../context.ts";
+import { checkName, generateName } from "../names.ts";
+import type { Operation } from "../operations.ts";
+import { Reverter } from "../reverter.ts";
+import { isLibvirt } from "../storage-pool.ts";
+import { now } from "../time.ts";
+import { domainState } from "./domain.ts";
+import { recordState } from "./power.ts";
+import { findVmRow, loadVm, vmTarget } from "./records.ts";
+
+/** What the VM looked like when the snapshot was taken (berth's records at that moment). */
+export interface SnapshotConfig {
+  vcpus: number;
+  memory_mib: number;
+  disks: { name: string; target: string; size: number }[];
+  networks: { network: string; mac: string }[];
+}
+
+export interface VmSnapshot extends SnapshotConfig {
+  name: string;
+  description: string;
+  /** libvirt's domain state when it was taken: running, paused, shutoff, … */
+  state: string;
+  /** True when the snapshot holds the guest's memory: reverting resumes it where it was. */
+  memory_state: boolean;
+  created_at: string;
+}
+
+export interface CreateSnapshotRequest {
+  name?: string;
+  description?: string;
+}
+
+function view(s: SnapshotRow): VmSnapshot {
+  const config = JSON.parse(s.config) as SnapshotConfig;
+  return {
+    name: s.name,
+    description: s.description,
+    state: s.state,
+    memory_state: s.memory_state === 1,
+    created_at: s.created_at,
+    vcpus: config.vcpus,
+    memory_mib: config.memory_mib,
+    disks: config.disks,
+    networks: config.networks,
+  };
+}
+
+function configOf(core: Core, vm: VmRow): SnapshotConfig {
+  return {
+    vcpus: vm.vcpus,
+    memory_mib: vm.memory_mib,
+    disks: disksOf(core.db, vm.id).map((d) => ({ name: d.name, target: scsiTarget(d.unit), size: d.size })),
+    networks: nicsOf(core.db, vm.id).map((n) => ({ network: n.network, mac: n.mac })),
+  };
+}
+
+function findSnapshot(core: Core, vm: VmRow, snap: string): SnapshotRow {
+  const row = snapshotByName(core.db, vm.id, snap);
+  if (!row) throw new NotFound(`vm ${vm.name} has no snapshot ${snap}`);
+  return row;
+}
+
+/** The VM must exist in libvirt and be free; a VM still being created cannot be snapshotted or reverted. */
+async function checkActionable(core: Core, vm: VmRow): Promise<void> {
+  core.locks.ensureFree(vmTarget(vm.name));
+  if (vm.status === "creating") throw new Conflict(`vm ${vm.name} is still being created`);
+  if ((await domainState(core, vm.name)) === null) {
+    throw new Conflict(`vm ${vm.name} has no domain in libvirt (status ${vm.status})`);
+  }
+}
+
+export function listSnapshots(core: Core, vmName: string): VmSnapshot[] {
+  return snapshotsOf(core.db, findVmRow(core, vmName).id).map(view);
+}
+
+export function getSnapshot(core: Core, vmName: string, snap: string): VmSnapshot {
+  return view(findSnapshot(core, findVmRow(core, vmName), snap));
+}
+
+/** The requested name (409 if taken) or a generated one; `taken` says where a name is used, null if free. */
+function snapshotName(vm: VmRow, requested: string | undefined, taken: (n: string) => string | null): string {
+  if (requested !== undefined) {
+    const by = taken(requested);
+    if (by !== null) throw new Conflict(`vm ${vm.name} already has a snapshot ${requested}${by}`);
+    return requested;
+  }
+  for (;;) {
+    const n = generateName("snap");
+    if (taken(n) === null) return n;
+  }
+}
+
+/**
+ * Takes an internal snapshot: in each qcow2 disk (a linked clone's overlay too, never its backing
+ * image), plus the guest's RAM when it runs. Raw disks cannot hold one, so they are refused up front.
+ */
+export async function createSnapshot(
+  core: Core,
+  vmName: string,
+  req: CreateSnapshotRequest,
+): Promise<Operation> {
+  const vm = findVmRow(core, vmName);
+  if (req.name !== undefined) checkName("snapshot", req.name);
+  const disks = disksOf(core.db, vm.id);
+  const raw = disks.find((d) => d.device === "disk" && d.format !== "qcow2");
+  if (raw) {
+    throw new Conflict(
+      `vm ${vmName} cannot be snapshotted: disk ${raw.name} (${scsiTarget(raw.unit)}) is ${raw.format}, ` +
+        "and libvirt keeps internal snapshots only in qcow2 disks",
+    );
+  }
+  await checkActionable(core, vm);
+  const inLibvirt = new Set(await core.hv.call("snapshot.list", { name: vmName }));
+  const name = snapshotName(vm, req.name, (n) => {
+    if (snapshotByName(core.db, vm.id, n)) return "";
+    return inLibvirt.has(n) ? " in libvirt (not taken by berth)" : null;
+  });
+  const xml = buildSnapshotXml({
+    name,
+    description: req.description,
+    skipDisks: disks.filter((d) => d.device === "cdrom").map((d) => scsiTarget(d.unit)),
+  });
+  return core.ops.start(
+    "vm.snapshot.create",
+    vmTarget(vmName),
+    async (ctx) => {
+      const r = new Reverter();
+      return r.run(async () => {
+        const at = now();
+        const config = configOf(core, findVmRow(core, vmName));
+        await core.hv.call("snapshot.create", { name: vmName, xml });
+        r.add(`delete snapshot ${name}`, () =>
+          core.hv.call("snapshot.delete", { name: vmName, snapshot: name }),
+        );
+        ctx.progress(0.8, "snapshot taken");
+        const facts = readSnapshotXml(await core.hv.call("snapshot.xml", { name: vmName, snapshot: name }));
+        const row: SnapshotRow = {
+          vm_id: vm.id,
+          name,
+          description: req.description ?? "",
+          state: facts.state,
+          memory_state: facts.memory ? 1 : 0,
+          config: JSON.stringify(config),
+          created_at: at,
+        };
+        insertSnapshot(core.db, row);
+        core.events.publish("vm.snapshot.created", vmTarget(vmName), {
+          snapshot: name,
+          memory_state: facts.memory,
+        });
+        return view(row);
+      });
+    },
+    { lock: true },
+  );
+}
+
+/** Why reverting would leave berth's records and libvirt's definition apart, or null when it would not. */
+function revertRefusal(current: SnapshotConfig, then: SnapshotConfig): string | null {
+  const disks = (c: SnapshotConfig) => c.disks.map((d) => `${d.name}@${d.target}`).join(",");
+  const nics = (c: SnapshotConfig) => c.networks.map((n) => `${n.network}/${n.mac}`).join(",");
+  if (disks(current) !== disks(then)) {
+    return `its disks changed since (now ${disks(current) || "none"}, then ${disks(then) || "none"})`;
+  }
+  if (nics(current) !== nics(then)) return "its NICs changed since";
+  return null;
+}
+
+/**
+ * Reverts to the snapshot: libvirt restores the disks, the definition and (with memory) the running
+ * guest. Disks or NICs added or removed since are refused (409): the revert would drop or miss them.
+ */
+export async function revertSnapshot(core: Core, vmName: string, snap: string): Promise<Operation> {
+  const vm = findVmRow(core, vmName);
+  const row = findSnapshot(core, vm, snap);
+  const then = JSON.parse(row.config) as SnapshotConfig;
+  const why = revertRefusal(configOf(core, vm), then);
+  if (why) throw new Conflict(`cannot revert vm ${vmName} to snapshot ${snap}: ${why}`);
+  await checkActionable(core, vm);
+  return core.ops.start(
+    "vm.snapshot.revert",
+    vmTarget(vmName),
+    async () => {
+      try {
+        await core.hv.call("snapshot.revert", { name: vmName, snapshot: snap });
+      } catch (e) {
+        if (!isLibvirt(e, ErrorCode.NO_DOMAIN_SNAPSHOT)) throw e;
+        throw new Conflict(`snapshot ${snap} of vm ${vmName} is no longer in libvirt; delete it`, {
+          cause: e,
+        });
+      }
+      // libvirt put back the definition of that time: berth's record follows it.
+      updateVm(core.db, vm.id, { vcpus: then.vcpus, memory_mib: then.memory_mib, updated_at: now() });
+      const units = new Map(disksOf(core.db, vm.id).map((d) => [d.name, d.unit]));
+      for (const d of then.disks) {
+        const unit = units.get(d.name);
+        if (unit !== undefined) updateDiskSize(core.db, vm.id, unit, d.size);
+      }
+      const state = await domainState(core, vmName);
+      if (state) recordState(core, vm.id, vmName, state);
+      core.events.publish("vm.snapshot.reverted", vmTarget(vmName), { snapshot: snap, state });
+      return loadVm(core, vmName);
+    },
+    { lock: true },
+  );
+}
+
+/** Deletes the snapshot from libvirt (from the qcow2 disks) and from berth's records. */
+export function deleteSnapshotOp(core: Core, vmName: string, snap: string): Operation {
+  const vm = findVmRow(core, vmName);
+  findSnapshot(core, vm, snap);
+  return core.ops.start(
+    "vm.snapshot.delete",
+    vmTarget(vmName),
+    async () => {
+      try {
+        await core.hv.call("snapshot.delete", { name: vmName, snapshot: snap });
+      } catch (e) {
+        // Gone from libvirt already (the domain or the snapshot): only the record is left to remove.
+        if (!isLibvirt(e, ErrorCode.NO_DOMAIN_SNAPSHOT) && !isLibvirt(e, ErrorCode.NO_DOMAIN)) throw e;
+      }
+      deleteSnapshot(core.db, vm.id, snap);
+      core.events.publish("vm.snapshot.deleted", vmTarget(vmName), { snapshot: snap });
+      return { name: snap };
+    },
+    { lock: true },
+  );
+}

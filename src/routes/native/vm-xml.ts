@@ -1,0 +1,126 @@
+// /v1/vms/{name}/xml: a VM's raw libvirt XML (dump and replace), and the body of POST /v1/vms that defines one from XML.
+import { Elysia, t } from "elysia";
+import type { Core } from "../../core/context.ts";
+import { getVmXml } from "../../core/vms/xml-define.ts";
+import { MAX_XML_BYTES } from "../../core/vms/xml-policy.ts";
+import { replaceVmXml } from "../../core/vms/xml-replace.ts";
+import { accepted } from "./accepted.ts";
+import { OperationSchema, WaitQuery } from "./schemas.ts";
+import { VmName } from "./vm-schemas.ts";
+
+const strict = { additionalProperties: false } as const;
+const tags = ["vm xml"];
+const ByName = t.Object({ name: VmName });
+
+/** What berth lets raw XML reach; shown in the OpenAPI descriptions of both routes that take XML. */
+export const XML_POLICY =
+  "The XML is validated by libvirt (its schema, then its parser: a refusal is 400 `invalid_xml` with libvirt's message) " +
+  "and must stay within what a self-service guest may use, else 400 `xml_not_allowed` listing every problem: " +
+  "`<domain type>` kvm or qemu (qemu only where berth runs guests as qemu); disks of type file inside berth's pool " +
+  "directory only (no `type='block'`, network or volume disks, no host paths outside the pool; image files read-only, " +
+  "never another VM's disk); kernel, initrd and dtb from the pool; interfaces of type network on berth's networks " +
+  "without VLAN, virtualport, script or backend overrides; serial/console/channel of type pty, unix (no path), " +
+  "spicevmc, spiceport, vc or null, their `<log file>` in berth's console directory; no hostdev, filesystem, shmem, " +
+  "smartcard, evdev or passthrough input, TPM passthrough, `qemu:commandline` or other passthrough namespaces, " +
+  "static or disabled seclabels, custom emulator binaries; firmware only from the distribution's firmware " +
+  "directories. Any other absolute host path in the XML is refused. berth stores its own metadata (namespace " +
+  "https://berth.dev/xmlns/vm/1) with virDomainSetMetadata after libvirt accepted the XML, replacing any element of " +
+  "that namespace the XML carried. Disks the XML brings are never deleted by berth (deleting the VM keeps them).";
+
+export const DefineVmXmlSchema = t.Object(
+  {
+    xml: t.String({
+      minLength: 1,
+      maxLength: MAX_XML_BYTES,
+      description: "a libvirt `<domain>` document; its `<name>` is the VM's name (a DNS label)",
+    }),
+    start: t.Optional(
+      t.Boolean({ default: false, description: "start it once defined (default false, like virsh define)" }),
+    ),
+    tags: t.Optional(
+      t.Record(t.String({ minLength: 1, maxLength: 64 }), t.String({ maxLength: 256 }), {
+        maxProperties: 64,
+        description: "key/value tags",
+      }),
+    ),
+    description: t.Optional(t.String({ maxLength: 4096, description: "default: the XML's <description>" })),
+  },
+  { ...strict, description: "define a VM from raw libvirt XML" },
+);
+
+const ReplaceXmlSchema = t.Object(
+  {
+    xml: t.String({
+      minLength: 1,
+      maxLength: MAX_XML_BYTES,
+      description: "the new `<domain>`: same `<name>` (renames are refused) and the VM's `<uuid>`",
+    }),
+    restart: t.Optional(
+      t.Boolean({
+        default: false,
+        description: "stop (hard) and start an active VM so the new definition takes effect now",
+      }),
+    ),
+  },
+  strict,
+);
+
+export function vmXmlRoutes(core: Core) {
+  return new Elysia({ prefix: "/v1/vms" })
+    .get(
+      "/:name/xml",
+      async ({ params, query, set }) => {
+        set.headers["content-type"] = "text/xml; charset=utf-8";
+        return getVmXml(core, params.name, query.inactive);
+      },
+      {
+        params: ByName,
+        query: t.Object(
+          {
+            inactive: t.Optional(
+              t.Boolean({ description: "the persistent definition instead of the running one" }),
+            ),
+          },
+          strict,
+        ),
+        detail: {
+          summary: "Dump a VM's libvirt domain XML",
+          description:
+            "The running definition (the persistent one when the VM is stopped, or with `inactive=true`), as libvirt " +
+            "formats it, secrets such as graphics passwords included so that a PUT of it loses nothing. " +
+            "404 for an unknown VM, 409 when its domain is gone from libvirt.",
+          tags,
+          responses: {
+            200: { description: "the domain XML", content: { "text/xml": { schema: { type: "string" } } } },
+            404: { description: "no such VM" },
+            409: { description: "the VM has no libvirt domain" },
+          },
+        },
+      },
+    )
+    .put(
+      "/:name/xml",
+      async ({ params, body, query, set }) =>
+        accepted(core, await replaceVmXml(core, params.name, body), set, query.wait),
+      {
+        params: ByName,
+        body: ReplaceXmlSchema,
+        query: WaitQuery,
+        response: { 200: OperationSchema, 202: OperationSchema },
+        detail: {
+          summary: "Replace a VM's definition with raw libvirt XML (202 + operation)",
+          description:
+            "Redefines the VM (same name and UUID: libvirt replaces the persistent definition). The XML's `<name>` " +
+            "must be the VM's (else 400: renaming is not supported), its `<uuid>` must be given and be the VM's " +
+            "(missing: 400; another: 409). Without `restart`, a running VM keeps running on its old live " +
+            "definition and picks up the new one at its next start (`GET …/xml?inactive=true` shows it); with " +
+            "`restart: true` an active VM is stopped hard and started on the new definition (a stopped VM stays " +
+            "stopped). berth's metadata is written again after every PUT, whatever the XML says in its namespace. " +
+            "berth's record (vcpus, memory, disks, NICs) follows the new XML. A disk berth created for the VM may " +
+            "not be left out (409: remove it through the disks API first). If any step fails, the previous " +
+            `definition is restored (and the VM started again on it if it was restarted). ${XML_POLICY}`,
+          tags,
+        },
+      },
+    );
+}

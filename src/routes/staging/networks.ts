@@ -1,0 +1,75 @@
+// The staging agent's /networks: OVS networks with an access VLAN, persistent and listed even when inactive.
+import { Elysia, t } from "elysia";
+import type { Core } from "../../core/context.ts";
+import {
+  createStagingNetwork,
+  deleteStagingNetwork,
+  getStagingNetwork,
+  stagingNameOf,
+} from "../../core/fronts/staging.ts";
+import { listNetworks, type NetworkView } from "../../core/networks/index.ts";
+import { stagingErrorShape } from "./errors.ts";
+import { CreateNetworkSchema, described, ErrorSchema, NetworkParams, NetworkSchema } from "./schemas.ts";
+
+const tags = ["staging agent"];
+const yesNo = (b: boolean) => (b ? ("yes" as const) : ("no" as const));
+
+/** A network in the words of `virsh net-list`, which the agent passed through. */
+function networkView(n: NetworkView) {
+  return {
+    name: stagingNameOf(n.name),
+    state: n.active ? ("active" as const) : ("inactive" as const),
+    autostart: yesNo(n.autostart),
+    persistent: yesNo(n.persistent),
+  };
+}
+
+export function stagingNetworkRoutes(core: Core) {
+  return new Elysia()
+    .mapResponse(stagingErrorShape)
+    .get("/networks", async () => (await listNetworks(core)).map(networkView), {
+      response: t.Array(NetworkSchema),
+      detail: { summary: "List all networks, active or not", tags },
+    })
+    .get(
+      "/networks/:network",
+      async ({ params }) => networkView(await getStagingNetwork(core, params.network)),
+      {
+        params: NetworkParams,
+        response: { 200: NetworkSchema, 404: ErrorSchema },
+        detail: { summary: "Probe for the network: 200, or 404 when it does not exist", tags },
+      },
+    )
+    .post(
+      "/networks/:network",
+      async ({ params, body, status }) =>
+        status(201, networkView(await createStagingNetwork(core, params.network, body))),
+      {
+        params: NetworkParams,
+        body: CreateNetworkSchema,
+        parse: "json",
+        response: { 201: NetworkSchema, 400: ErrorSchema, 409: ErrorSchema },
+        detail: {
+          summary: "Create an OVS network on bridge with an access VLAN (201)",
+          description:
+            "A persistent, autostarted libvirt network (the agent's were transient and vanished on reboot). The bridge is created when missing if network.manage_bridges is set.",
+          tags,
+        },
+      },
+    )
+    .delete(
+      "/networks/:network",
+      async ({ params, status }) => {
+        await deleteStagingNetwork(core, params.network);
+        return status(204, undefined);
+      },
+      {
+        params: NetworkParams,
+        detail: {
+          summary: "Delete the network (204)",
+          responses: described({ 204: "deleted", 404: "no such network", 409: "a host uses it" }),
+          tags,
+        },
+      },
+    );
+}
