@@ -104,7 +104,7 @@ describe.skipIf(!integrationReady())("raw XML VMs on libvirtd", () => {
       status: "running",
       vcpus: 1,
       memory_mib: 256,
-      boot: { mode: "disk" },
+      boot: { mode: "xml" },
     });
     expect(vm.disks).toEqual([expect.objectContaining({ target: "sda", path: diskPath, volume: DISK })]);
     expect(await core.hv.call("domain.getMetadata", { name: VM, uri: BERTH_NS })).toContain(`id="${vm.id}"`);
