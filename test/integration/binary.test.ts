@@ -8,7 +8,14 @@ import { json } from "../support/http.ts";
 const root = new URL("../..", import.meta.url).pathname;
 const binary = join(root, "dist/berth");
 const elsewhere = mkdtempSync(join(tmpdir(), "berth-bin-"));
-const port = 18_000 + Math.floor(Math.random() * 2000);
+/** A port nobody listens on right now: the kernel picks it for a throwaway listener. */
+function freePort(): number {
+  const probe = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response() });
+  const p = probe.port as number;
+  probe.stop(true);
+  return p;
+}
+const port = freePort();
 const base = `http://127.0.0.1:${port}`;
 let proc: ReturnType<typeof Bun.spawn> | null = null;
 
@@ -64,11 +71,12 @@ test("`berth serve` refuses an explicit config file that does not exist", () => 
 test("`berth serve` from another directory answers /v1, /healthz and /openapi.json, and stops on SIGTERM", async () => {
   proc = Bun.spawn([binary, "serve"], { cwd: elsewhere, env: env(), stdout: "pipe", stderr: "pipe" });
   let res: Response | null = null;
-  for (let i = 0; i < 100 && !res; i++) {
+  for (let i = 0; i < 200 && !res && proc.exitCode === null; i++) {
     res = await fetch(`${base}/healthz`).catch(() => null);
     if (!res) await Bun.sleep(50);
   }
-  expect(res?.status).toBe(200);
+  if (!res) throw new Error(`berth did not answer: ${await new Response(proc.stderr as ReadableStream).text()}`);
+  expect(res.status).toBe(200);
   const v1 = await json(await fetch(`${base}/v1`));
   expect(v1.hypervisor_uri).toBe("test:///default");
   expect(v1.libvirt_version).toMatch(/^\d+\.\d+\.\d+$/);
@@ -78,7 +86,7 @@ test("`berth serve` from another directory answers /v1, /healthz and /openapi.js
   proc.kill("SIGTERM");
   expect(await proc.exited).toBe(0);
   proc = null;
-});
+}, 30_000);
 
 test("under systemd's notify protocol it sends READY=1, WATCHDOG=1 and STOPPING=1", async () => {
   // Bun has no unix datagram sockets; python3 (on every machine of this kind) plays systemd's side.
