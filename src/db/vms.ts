@@ -50,15 +50,17 @@ export function insertVm(db: Database, vm: VmRow, disks: DiskRow[], nics: NicRow
          $created_at, $started_at, $stopped_at, $updated_at)`,
     ).run(vm as unknown as Record<string, string | number | null>);
     for (const d of disks) insertDisk(db, d);
-    for (const n of nics) {
-      db.query("INSERT INTO vm_nics (vm_id, idx, network, mac) VALUES (?, ?, ?, ?)").run(
-        n.vm_id,
-        n.idx,
-        n.network,
-        n.mac,
-      );
-    }
+    for (const n of nics) insertNic(db, n);
   })();
+}
+
+function insertNic(db: Database, n: NicRow): void {
+  db.query("INSERT INTO vm_nics (vm_id, idx, network, mac) VALUES (?, ?, ?, ?)").run(
+    n.vm_id,
+    n.idx,
+    n.network,
+    n.mac,
+  );
 }
 
 export function insertDisk(db: Database, d: DiskRow): void {
@@ -74,14 +76,7 @@ export function replaceDevices(db: Database, vmId: string, disks: DiskRow[], nic
     db.query("DELETE FROM vm_disks WHERE vm_id = ?").run(vmId);
     db.query("DELETE FROM vm_nics WHERE vm_id = ?").run(vmId);
     for (const d of disks) insertDisk(db, d);
-    for (const n of nics) {
-      db.query("INSERT INTO vm_nics (vm_id, idx, network, mac) VALUES (?, ?, ?, ?)").run(
-        n.vm_id,
-        n.idx,
-        n.network,
-        n.mac,
-      );
-    }
+    for (const n of nics) insertNic(db, n);
   })();
 }
 

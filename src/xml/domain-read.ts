@@ -1,25 +1,9 @@
 // Pure readers of libvirt domain XML: berth's metadata id, and the facts reconcile needs to adopt a domain.
-import { ATTR, fromXml } from "./codec.ts";
-
-type Node = Record<string, unknown>;
-
-const isNode = (v: unknown): v is Node => typeof v === "object" && v !== null && !Array.isArray(v);
+import { attrOf, fromXml, isNode, listOf, textOf } from "./codec.ts";
 
 /** Text content of an element parsed with or without attributes. */
 function text(v: unknown): string | null {
-  if (typeof v === "string") return v.trim();
-  if (isNode(v) && typeof v["#text"] === "string") return v["#text"].trim();
-  return null;
-}
-
-function attr(v: unknown, name: string): string | null {
-  if (!isNode(v)) return null;
-  const a = v[`${ATTR}${name}`];
-  return typeof a === "string" ? a : null;
-}
-
-function list(v: unknown): unknown[] {
-  return Array.isArray(v) ? v : v === undefined ? [] : [v];
+  return textOf(v)?.trim() ?? null;
 }
 
 /**
@@ -32,7 +16,7 @@ export function readBerthId(metadataXml: string): string | null {
   if (roots.length !== 1) return null;
   const root = roots[0] as string;
   if (root.slice(root.indexOf(":") + 1) !== "vm") return null;
-  const id = attr(tree[root], "id");
+  const id = attrOf(tree[root], "id");
   return id && id.length > 0 ? id : null;
 }
 
@@ -56,7 +40,7 @@ const UNIT_BYTES: Record<string, number> = {
 
 function memoryMiB(v: unknown): number {
   const n = Number(text(v) ?? "0");
-  const unit = (attr(v, "unit") ?? "KiB").toLowerCase();
+  const unit = (attrOf(v, "unit") ?? "KiB").toLowerCase();
   const scale = UNIT_BYTES[unit];
   if (scale === undefined || !Number.isFinite(n)) throw new Error(`unknown memory size ${n} ${unit}`);
   return Math.floor((n * scale) / 1024 ** 2);
@@ -90,37 +74,37 @@ export interface DomainFacts {
 }
 
 function disk(d: unknown): DomainDiskFacts | null {
-  const device = attr(d, "device");
+  const device = attrOf(d, "device");
   if (device !== "disk" && device !== "cdrom") return null;
   if (!isNode(d)) return null;
-  const path = attr(d.source, "file") ?? attr(d.source, "dev");
+  const path = attrOf(d.source, "file") ?? attrOf(d.source, "dev");
   if (!path) return null;
-  const unit = attr(d.address, "unit");
+  const unit = attrOf(d.address, "unit");
   return {
     path,
-    format: attr(d.driver, "type") ?? "raw",
+    format: attrOf(d.driver, "type") ?? "raw",
     device,
-    target: attr(d.target, "dev") ?? "",
+    target: attrOf(d.target, "dev") ?? "",
     unit: unit === null ? null : Number(unit),
   };
 }
 
 function nic(i: unknown): DomainNicFacts | null {
   if (!isNode(i)) return null;
-  const mac = attr(i.mac, "address");
-  const type = attr(i, "type");
+  const mac = attrOf(i.mac, "address");
+  const type = attrOf(i, "type");
   if (type === "network") {
-    const network = attr(i.source, "network");
+    const network = attrOf(i.source, "network");
     return network ? { kind: "network", network, mac } : null;
   }
   if (type === "bridge") {
-    const bridge = attr(i.source, "bridge");
+    const bridge = attrOf(i.source, "bridge");
     if (!bridge) return null;
     const vlan = isNode(i.vlan) ? i.vlan : null;
-    const tags = list(vlan?.tag)
-      .map((t) => Number(attr(t, "id")))
+    const tags = listOf(vlan?.tag)
+      .map((t) => Number(attrOf(t, "id")))
       .filter(Number.isInteger);
-    const trunk = attr(vlan, "trunk") === "yes";
+    const trunk = attrOf(vlan, "trunk") === "yes";
     return {
       kind: "bridge",
       bridge,
@@ -146,17 +130,17 @@ export function readDomainXml(xml: string): DomainFacts {
     name,
     uuid: text(dom.uuid),
     description: text(dom.description) ?? "",
-    vcpus: Number(attr(vcpu, "current") ?? text(vcpu) ?? "1"),
+    vcpus: Number(attrOf(vcpu, "current") ?? text(vcpu) ?? "1"),
     memoryMiB: memoryMiB(dom.memory),
     boot: text(os.kernel)
       ? "kernel"
-      : list(os.boot).some((b) => attr(b, "dev") === "cdrom")
+      : listOf(os.boot).some((b) => attrOf(b, "dev") === "cdrom")
         ? "cdrom"
         : "disk",
-    disks: list(devices.disk)
+    disks: listOf(devices.disk)
       .map(disk)
       .filter((d): d is DomainDiskFacts => d !== null),
-    nics: list(devices.interface)
+    nics: listOf(devices.interface)
       .map(nic)
       .filter((n): n is DomainNicFacts => n !== null),
   };

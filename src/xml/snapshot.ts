@@ -1,5 +1,5 @@
 // buildSnapshotXml / readSnapshotXml: the pure builder of a `<domainsnapshot>` request and reader of libvirt's answer.
-import { ATTR, fromXml, toXml } from "./codec.ts";
+import { ATTR, fromXml, isNode, textOf, toXml } from "./codec.ts";
 
 export interface SnapshotSpec {
   name: string;
@@ -31,14 +31,8 @@ export interface SnapshotFacts {
   creationTime: number | null;
 }
 
-type Node = Record<string, unknown>;
-
-const isNode = (v: unknown): v is Node => typeof v === "object" && v !== null && !Array.isArray(v);
-
 function text(v: unknown): string | null {
-  if (typeof v === "string") return v.trim();
-  if (isNode(v) && typeof v["#text"] === "string") return v["#text"].trim();
-  return null;
+  return textOf(v)?.trim() ?? null;
 }
 
 /** Reads the facts berth records from virDomainSnapshotGetXMLDesc. */

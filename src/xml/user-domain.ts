@@ -1,10 +1,8 @@
 // Pure checks of domain XML a user hands berth: its head (name, uuid, type) and what it may reach on the host.
 import { basename, dirname, normalize } from "node:path";
-import { ATTR, fromXml, toXml } from "./codec.ts";
+import { ATTR, attrOf, fromXml, isNode, listOf, textOf, toXml, type XmlNode } from "./codec.ts";
 
-type Node = Record<string, unknown>;
-
-const isNode = (v: unknown): v is Node => typeof v === "object" && v !== null && !Array.isArray(v);
+type Node = XmlNode;
 
 export interface DomainHead {
   name: string;
@@ -20,21 +18,9 @@ export class UnreadableDomainXml extends Error {
   override name = "UnreadableDomainXml";
 }
 
-/** Text of an element that has it (with or without attributes); null otherwise. */
-function textOf(v: unknown): string | null {
-  if (typeof v === "string") return v;
-  if (isNode(v) && typeof v["#text"] === "string") return v["#text"];
-  return null;
-}
-
+/** An attribute's value; undefined when absent (optional fields of the facts read below). */
 function attr(v: unknown, name: string): string | undefined {
-  if (!isNode(v)) return undefined;
-  const a = v[`${ATTR}${name}`];
-  return typeof a === "string" ? a : undefined;
-}
-
-function list(v: unknown): unknown[] {
-  return Array.isArray(v) ? v : v === undefined ? [] : [v];
+  return attrOf(v, name) ?? undefined;
 }
 
 /** Element children as [local path name, child] pairs, repeated elements flattened. */
@@ -43,7 +29,7 @@ function children(v: unknown): [string, unknown][] {
   const out: [string, unknown][] = [];
   for (const [k, c] of Object.entries(v)) {
     if (k.startsWith(ATTR) || k === "#text") continue;
-    for (const one of list(c)) out.push([k, one]);
+    for (const one of listOf(c)) out.push([k, one]);
   }
   return out;
 }
