@@ -52,6 +52,38 @@ export function declaredProblems(config: Config): string[] {
  * config entries the file dropped are removed, or, while something still uses them, kept and handed
  * to the API (origin "api") with a warning. A broken declaration stops berth with ConfigError.
  */
+interface DeclaredTable {
+  rows(): { name: string }[];
+  /** What still uses the entry (VMs of a profile, profiles of a size). */
+  users(name: string): string[];
+  handOver(name: string): void;
+  remove(name: string): void;
+}
+
+/** Config-origin entries the file no longer declares: removed, or handed to the API while still used. */
+function dropUndeclared(
+  kind: "size" | "profile",
+  declared: Set<string>,
+  report: SyncReport["sizes"],
+  table: DeclaredTable,
+): void {
+  for (const row of table.rows()) {
+    if (declared.has(row.name)) continue;
+    const users = table.users(row.name);
+    if (users.length > 0) {
+      table.handOver(row.name);
+      report.kept.push(row.name);
+      log.warn(`${kind} no longer declared but still used: kept, now managed by the API`, {
+        [kind]: row.name,
+        users,
+      });
+    } else {
+      table.remove(row.name);
+      report.removed.push(row.name);
+    }
+  }
+}
+
 export function syncDeclared(core: Core): SyncReport {
   const { config, db } = core;
   const problems = declaredProblems(config);
@@ -79,36 +111,18 @@ export function syncDeclared(core: Core): SyncReport {
       report.profiles.applied.push(name);
     }
     // Profiles first: a dropped size may only be in use by a dropped profile.
-    for (const row of listProfileRows(db, "config")) {
-      if (profileNames.has(row.name)) continue;
-      const vms = vmsUsingProfile(db, row.name);
-      if (vms.length > 0) {
-        setProfileOrigin(db, row.name, "api");
-        report.profiles.kept.push(row.name);
-        log.warn("profile no longer declared but still used: kept, now managed by the API", {
-          profile: row.name,
-          vms,
-        });
-      } else {
-        deleteProfileRow(db, row.name);
-        report.profiles.removed.push(row.name);
-      }
-    }
-    for (const row of listSizeRows(db, "config")) {
-      if (sizeNames.has(row.name)) continue;
-      const profiles = profilesUsingSize(db, row.name);
-      if (profiles.length > 0) {
-        setSizeOrigin(db, row.name, "api");
-        report.sizes.kept.push(row.name);
-        log.warn("size no longer declared but still used: kept, now managed by the API", {
-          size: row.name,
-          profiles,
-        });
-      } else {
-        deleteSizeRow(db, row.name);
-        report.sizes.removed.push(row.name);
-      }
-    }
+    dropUndeclared("profile", profileNames, report.profiles, {
+      rows: () => listProfileRows(db, "config"),
+      users: (name) => vmsUsingProfile(db, name),
+      handOver: (name) => setProfileOrigin(db, name, "api"),
+      remove: (name) => deleteProfileRow(db, name),
+    });
+    dropUndeclared("size", sizeNames, report.sizes, {
+      rows: () => listSizeRows(db, "config"),
+      users: (name) => profilesUsingSize(db, name),
+      handOver: (name) => setSizeOrigin(db, name, "api"),
+      remove: (name) => deleteSizeRow(db, name),
+    });
   })();
 
   // References may be created later through the API (a network, an image): warn, do not refuse to start.
