@@ -17,6 +17,7 @@ import { openDatabase } from "./db/open.ts";
 import { sdNotify } from "./ffi/index.ts";
 import { log } from "./log.ts";
 import { createApp } from "./routes/app.ts";
+import { startPoolScheduler } from "./scheduler/pools.ts";
 import { startReconciler } from "./scheduler/reconcile.ts";
 
 export interface WorkerUrls {
@@ -106,6 +107,7 @@ export async function startBerth(config: Config, urls: WorkerUrls): Promise<Runn
   });
   whenUp(hv, () => recoverImports(core));
   const reconciler = startReconciler(core);
+  const pools = startPoolScheduler(core); // applies [[pools]] (ConfigError if broken), then keeps them filled
   const { hostname, port } = parseListen(config.listen);
   // Image uploads stream whole disk images through one request; Bun's default cap is 128 MiB.
   const app = createApp(core).listen({ hostname, port, maxRequestBodySize: 2 ** 40 });
@@ -123,6 +125,7 @@ export async function startBerth(config: Config, urls: WorkerUrls): Promise<Runn
     async stop() {
       sdNotify("STOPPING=1");
       if (watchdog) clearInterval(watchdog);
+      await pools.stop();
       await reconciler.stop();
       await app.stop();
       await hv.close();

@@ -23,6 +23,7 @@ commands:
   serve            run the appliance (HTTP API, hypervisor workers)
   version          print berth's version
   config check     validate the configuration and exit 0, or print the errors and exit 1
+  hash-password    read a password on stdin, print its argon2id hash (for [auth] users)
 
 The config file defaults to /etc/berth/berth.toml (BERTH_CONFIG overrides it).
 Environment overrides: BERTH_LISTEN, BERTH_DATA_DIR, BERTH_HYPERVISOR_URI.`;

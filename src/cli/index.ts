@@ -1,11 +1,14 @@
 // The berth command line: one binary, a few subcommands; returns the process exit status.
 import { loadConfig } from "../config/load.ts";
+import { checkAuthConfig } from "../core/auth/index.ts";
 import { declaredProblems } from "../core/declared.ts";
+import { declaredPoolProblems } from "../core/pools/declared.ts";
 import { AppError, ConfigError } from "../errors.ts";
 import { log, setLogLevel } from "../log.ts";
 import { startBerth, type WorkerUrls } from "../server.ts";
 import { BERTH_VERSION } from "../version.ts";
 import { parseCli, USAGE } from "./args.ts";
+import { runHashPassword } from "./hash-password.ts";
 
 export async function runCli(argv: string[], urls: WorkerUrls): Promise<number> {
   let args: ReturnType<typeof parseCli>;
@@ -26,14 +29,18 @@ export async function runCli(argv: string[], urls: WorkerUrls): Promise<number> 
         console.log(`berth ${BERTH_VERSION}`);
         return 0;
       case "config check": {
-        const problems = declaredProblems(await loadConfig({ path: args.config }));
+        const config = await loadConfig({ path: args.config });
+        checkAuthConfig(config);
+        const problems = [...declaredProblems(config), ...declaredPoolProblems(config)];
         if (problems.length > 0) {
-          console.error(`berth: invalid declared sizes or profiles:\n  ${problems.join("\n  ")}`);
+          console.error(`berth: invalid declared sizes, profiles or pools:\n  ${problems.join("\n  ")}`);
           return 1;
         }
         console.log("config ok");
         return 0;
       }
+      case "hash-password":
+        return await runHashPassword();
       case "serve":
         return await serve(args.config, urls);
       default:
@@ -50,6 +57,7 @@ export async function runCli(argv: string[], urls: WorkerUrls): Promise<number> 
 
 async function serve(configPath: string | undefined, urls: WorkerUrls): Promise<number> {
   const config = await loadConfig({ path: configPath });
+  checkAuthConfig(config);
   setLogLevel(config.log_level);
   const berth = await startBerth(config, urls);
   return await new Promise<number>((resolve) => {

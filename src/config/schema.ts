@@ -126,6 +126,105 @@ export const ProfileSchema = T.Object(
   strict,
 );
 
+export const SchedulerSchema = T.Object(
+  {
+    max_concurrent_creates: T.Integer({
+      minimum: 1,
+      maximum: 256,
+      default: 4,
+      description: "pool VMs being created at once, over all pools",
+    }),
+    interval_s: T.Integer({
+      minimum: 1,
+      maximum: 3600,
+      default: 5,
+      description: "how often pools are checked (they are also checked whenever something changes)",
+    }),
+  },
+  { ...strict, default: {} },
+);
+
+/** Everything a pool says besides its name; every field has a default but the recipe. */
+export const PoolFields = {
+  profile: T.Optional(Ref("profile")),
+  image: T.Optional(Ref("disk image (without a profile)")),
+  vm_size: T.Optional(Ref("size (without a profile; the pool's count is `size`)")),
+  networks: T.Optional(T.Array(Ref("network"), { maxItems: 8, description: "overrides the profile's" })),
+  size: T.Integer({ minimum: 0, maximum: 10_000, description: "ready VMs to keep (pending + ready)" }),
+  ready_ttl: T.Optional(
+    T.Integer({ minimum: 0, maximum: 525_600, description: "minutes a ready VM is kept; 0: forever" }),
+  ),
+  lifetime: T.Optional(
+    T.Number({ exclusiveMinimum: 0, maximum: 8760, description: "hours a checked-out VM lives by default" }),
+  ),
+  max_lifetime: T.Optional(
+    T.Number({ exclusiveMinimum: 0, maximum: 8760, description: "longest lifetime, in hours from checkout" }),
+  ),
+  ready_check: T.Optional(
+    T.String({
+      pattern: "^(running|ip|tcp:[0-9]{1,5})$",
+      description: "running, ip (an address is known) or tcp:PORT (a TCP connect succeeds)",
+    }),
+  ),
+  ready_timeout: T.Optional(
+    T.Integer({ minimum: 1, maximum: 1440, description: "minutes a VM may take to become ready" }),
+  ),
+  alias: T.Optional(
+    T.Array(T.String({ pattern: DNS_LABEL }), { maxItems: 32, description: "other names of the pool" }),
+  ),
+};
+
+/** A pool of ready VMs; the same object is the body of POST /v1/pools. */
+export const PoolSchema = T.Object(
+  { name: T.String({ pattern: DNS_LABEL, description: "a DNS label" }), ...PoolFields },
+  strict,
+);
+
+/** A user who may ask for tokens: the hash comes from `berth hash-password` (argon2id; bcrypt also verifies). */
+export const AuthUserSchema = T.Object(
+  {
+    name: T.String({ pattern: "^[A-Za-z0-9._@-]{1,64}$", description: "the HTTP basic auth user name" }),
+    password_hash: T.String({
+      pattern: "^\\$(argon2id|argon2i|argon2d|2a|2b|2y)\\$",
+      minLength: 20,
+      description: "from berth hash-password (argon2id; bcrypt is accepted too)",
+    }),
+    admin: T.Boolean({ default: false, description: "may act on every VM and revoke any token" }),
+  },
+  strict,
+);
+
+export const AuthSchema = T.Object(
+  {
+    enabled: T.Boolean({
+      default: false,
+      description: "every mutating route needs a token; required on a non-loopback listen",
+    }),
+    users: T.Array(AuthUserSchema, { default: [], description: "users and their password hashes" }),
+    users_file: T.String({
+      default: "",
+      description: "a TOML or JSON file with more users ({users = [...]}); empty means none",
+    }),
+    token_lifetime_hours: T.Integer({
+      minimum: 0,
+      maximum: 87_600,
+      default: 24,
+      description: "hours a token is valid after it is issued; 0: until revoked",
+    }),
+    max_running_vms_per_user: T.Integer({
+      minimum: 0,
+      maximum: 100_000,
+      default: 0,
+      description: "checked-out VMs one user may hold at once; 0: unlimited",
+    }),
+    allow_insecure_listen: T.Boolean({
+      default: false,
+      description: "start on a non-loopback listen with auth disabled (anyone reaching it can do anything)",
+    }),
+  },
+  { ...strict, default: {} },
+);
+
 export const ConfigSchema = T.Object(
   {
     listen: T.String({
@@ -142,14 +241,19 @@ export const ConfigSchema = T.Object(
     network: NetworkSchema,
     vm: VmSchema,
     reconcile: ReconcileSchema,
+    auth: AuthSchema,
     sizes: T.Array(SizeSchema, { default: [], description: "sizes this file declares (source of truth)" }),
     profiles: T.Array(ProfileSchema, {
       default: [],
       description: "profiles this file declares (source of truth)",
     }),
+    scheduler: SchedulerSchema,
+    pools: T.Array(PoolSchema, { default: [], description: "pools this file declares (source of truth)" }),
   },
   strict,
 );
 
 export type Config = Static<typeof ConfigSchema>;
 export type HypervisorConfig = Static<typeof HypervisorSchema>;
+export type AuthConfig = Static<typeof AuthSchema>;
+export type AuthUser = Static<typeof AuthUserSchema>;

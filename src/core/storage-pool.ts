@@ -10,8 +10,19 @@ function isLibvirt(e: unknown, code: number): boolean {
   return e instanceof AppError && e.details?.libvirtCode === code;
 }
 
-/** Makes sure the pool exists and runs; safe to call at every start and after reconnects. */
-export async function ensureStoragePool(core: Core): Promise<string> {
+// One ensure at a time per configuration: concurrent first users wait for the same define/build/start.
+const inFlight = new WeakMap<object, Promise<string>>();
+
+/** Makes sure the pool exists and runs; safe to call at every start, after reconnects, and concurrently. */
+export function ensureStoragePool(core: Core): Promise<string> {
+  const running = inFlight.get(core.config);
+  if (running) return running;
+  const p = ensure(core).finally(() => inFlight.delete(core.config));
+  inFlight.set(core.config, p);
+  return p;
+}
+
+async function ensure(core: Core): Promise<string> {
   const name = core.config.storage.pool;
   const pools = await core.hv.call("pool.list", {});
   const found = pools.find((p) => p.name === name);

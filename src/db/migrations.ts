@@ -134,6 +134,70 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 4,
+    name: "warm pools: pools, pool membership and checkouts, history of ended pool VMs",
+    sql: `
+      CREATE TABLE pools (
+        name       TEXT PRIMARY KEY,
+        spec       TEXT NOT NULL,
+        origin     TEXT NOT NULL CHECK (origin IN ('api', 'config')),
+        generation INTEGER NOT NULL DEFAULT 1,
+        failures   INTEGER NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      ) STRICT;
+
+      CREATE TABLE pool_vms (
+        vm_name        TEXT PRIMARY KEY,
+        vm_id          TEXT UNIQUE REFERENCES vms(id) ON DELETE CASCADE,
+        pool           TEXT NOT NULL,
+        generation     INTEGER NOT NULL,
+        status         TEXT NOT NULL CHECK (status IN ('pending', 'ready', 'checked_out', 'draining')),
+        created_at     TEXT NOT NULL,
+        ready_at       TEXT,
+        checked_out_at TEXT,
+        owner          TEXT,
+        lifetime_hours REAL,
+        expires_at     TEXT
+      ) STRICT;
+      CREATE INDEX pool_vms_pool ON pool_vms(pool, status);
+
+      CREATE TABLE pool_history (
+        vm_name        TEXT NOT NULL,
+        pool           TEXT NOT NULL,
+        status         TEXT NOT NULL,
+        created_at     TEXT NOT NULL,
+        ready_at       TEXT,
+        checked_out_at TEXT,
+        owner          TEXT,
+        ended_at       TEXT NOT NULL
+      ) STRICT;
+      CREATE INDEX pool_history_ended ON pool_history(ended_at);
+
+      -- Fires for cascaded deletes too: a pool VM deleted by anyone leaves its history.
+      CREATE TRIGGER pool_vms_history AFTER DELETE ON pool_vms BEGIN
+        INSERT INTO pool_history (vm_name, pool, status, created_at, ready_at, checked_out_at, owner, ended_at)
+        VALUES (old.vm_name, old.pool, old.status, old.created_at, old.ready_at, old.checked_out_at, old.owner,
+                strftime('%Y-%m-%dT%H:%M:%fZ', 'now'));
+      END;
+    `,
+  },
+  {
+    version: 5,
+    name: "auth tokens: the SHA-256 of each token, never the token",
+    sql: `
+      CREATE TABLE tokens (
+        id           TEXT PRIMARY KEY,
+        user         TEXT NOT NULL,
+        token_hash   TEXT NOT NULL UNIQUE,
+        created_at   TEXT NOT NULL,
+        expires_at   TEXT,
+        last_used_at TEXT
+      ) STRICT;
+      CREATE INDEX tokens_user ON tokens(user);
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA = MIGRATIONS.length;

@@ -1,15 +1,19 @@
 // Builds the HTTP application: the native API, docs, and the one error mapping.
 import { Elysia } from "elysia";
 import type { Core } from "../core/context.ts";
+import { authGuard } from "./auth.ts";
 import { docsRoutes } from "./docs.ts";
 import { errorMapping } from "./errors.ts";
+import { checkoutRoutes } from "./native/checkout.ts";
 import { eventRoutes } from "./native/events.ts";
 import { imageRoutes } from "./native/images.ts";
 import { metaRoutes } from "./native/meta.ts";
 import { networkRoutes } from "./native/networks.ts";
 import { operationRoutes } from "./native/operations.ts";
+import { poolRoutes } from "./native/pools.ts";
 import { profileRoutes } from "./native/profiles.ts";
 import { sizeRoutes } from "./native/sizes.ts";
+import { tokenRoutes } from "./native/tokens.ts";
 import { vmDiskRoutes } from "./native/vm-disks.ts";
 import { vmInfoRoutes } from "./native/vm-info.ts";
 import { vmPowerRoutes } from "./native/vm-power.ts";
@@ -22,6 +26,7 @@ export function createApp(core: Core) {
   // normalize: false makes unknown body fields a validation error instead of silently dropping them.
   return new Elysia({ normalize: false })
     .use(errorMapping())
+    .use(authGuard(core))
     .use(docsRoutes())
     .use(metaRoutes(core))
     .use(networkRoutes(core))
@@ -36,7 +41,10 @@ export function createApp(core: Core) {
     .use(vmSnapshotRoutes(core))
     .use(vmInfoRoutes(core))
     .use(vmXmlRoutes(core))
-    .use(stagingRoutes(core));
+    .use(poolRoutes(core))
+    .use(checkoutRoutes(core))
+    .use(stagingRoutes(core))
+    .use(tokenRoutes(core));
 }
 
 export type App = ReturnType<typeof createApp>;

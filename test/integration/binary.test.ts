@@ -75,7 +75,8 @@ test("`berth serve` from another directory answers /v1, /healthz and /openapi.js
     res = await fetch(`${base}/healthz`).catch(() => null);
     if (!res) await Bun.sleep(50);
   }
-  if (!res) throw new Error(`berth did not answer: ${await new Response(proc.stderr as ReadableStream).text()}`);
+  if (!res)
+    throw new Error(`berth did not answer: ${await new Response(proc.stderr as ReadableStream).text()}`);
   expect(res.status).toBe(200);
   const v1 = await json(await fetch(`${base}/v1`));
   expect(v1.hypervisor_uri).toBe("test:///default");

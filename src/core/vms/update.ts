@@ -2,6 +2,7 @@
 import { disksOf, nicsOf, updateVm } from "../../db/vms.ts";
 import { Conflict } from "../../errors.ts";
 import type { Core } from "../context.ts";
+import { setVmLifetime } from "../pools/checkout.ts";
 import { now } from "../time.ts";
 import { domainState } from "./domain.ts";
 import { domainXmlFor } from "./domain-xml.ts";
@@ -12,12 +13,15 @@ export interface UpdateVmRequest {
   description?: string;
   cpus?: number;
   memory_mib?: number;
+  /** Checked-out pool VMs only: hours from checkout, within the pool's max_lifetime. */
+  lifetime?: number;
 }
 
 export async function updateVmSettings(core: Core, name: string, req: UpdateVmRequest): Promise<Vm> {
   const row = findVmRow(core, name);
   core.locks.ensureFree(vmTarget(name));
   const at = now();
+  if (req.lifetime !== undefined) setVmLifetime(core, name, req.lifetime);
   if (req.cpus !== undefined || req.memory_mib !== undefined) {
     refuseRawXml(row, "change cpus or memory");
     const state = await domainState(core, name);

@@ -62,6 +62,12 @@ export const UpdateVmSchema = t.Object(
     description: t.Optional(t.String({ maxLength: 4096 })),
     cpus: t.Optional(t.Integer({ minimum: 1, maximum: 256 })),
     memory_mib: t.Optional(t.Integer({ minimum: 16, maximum: 4_194_304 })),
+    lifetime: t.Optional(
+      t.Number({
+        exclusiveMinimum: 0,
+        description: "checked-out pool VMs: hours from checkout, up to the pool's max",
+      }),
+    ),
   },
   strict,
 );

@@ -1,0 +1,186 @@
+// Checkout: hands out ready pool VMs all or nothing, in one SQLite transaction; lifetimes of checked-out VMs.
+import { checkOutMember, getMember, readyMembers, setLifetime } from "../../db/pools.ts";
+import { updateVm, vmByName } from "../../db/vms.ts";
+import { AppError, BadRequest, Conflict, NotFound } from "../../errors.ts";
+import type { Core } from "../context.ts";
+import { vmTarget } from "../vms/records.ts";
+import { findPool, type PoolRecord, poolTarget, resolvePool } from "./records.ts";
+
+const HOUR_MS = 3_600_000;
+
+export interface CheckoutOptions {
+  /** Who the VMs are for (the token's user); null without auth. */
+  owner?: string | null;
+  /** Hours from now; default the pool's lifetime; at most its max_lifetime. */
+  lifetime?: number;
+  /** Added to every VM's tags (next to `pool`). */
+  tags?: Record<string, string>;
+  /** The clock, in ms (tests). */
+  now?: number;
+}
+
+export interface CheckedOutVm {
+  name: string;
+  pool: string;
+  /** The name the caller asked for (the pool, or one of its aliases). */
+  requested: string;
+  owner: string | null;
+  lifetime_hours: number;
+  checked_out_at: string;
+  expires_at: string;
+}
+
+export interface CheckoutResult {
+  vms: CheckedOutVm[];
+}
+
+/** 503: nothing was taken because these pools had too few ready VMs. */
+export class PoolEmpty extends AppError {
+  constructor(readonly short: { pool: string; requested: number; ready: number }[]) {
+    super(
+      503,
+      "pool_empty",
+      `not enough ready VMs in ${short.map((s) => `${s.pool} (asked ${s.requested}, ready ${s.ready})`).join(", ")}; nothing was checked out`,
+      { details: { pools: short } },
+    );
+  }
+}
+
+function lifetimeFor(pool: PoolRecord, hours: number | undefined): number {
+  const h = hours ?? pool.spec.lifetime;
+  if (!(h > 0) || h > pool.spec.max_lifetime) {
+    throw new BadRequest(
+      `lifetime ${h} h for pool ${pool.name} must be above 0 and at most ${pool.spec.max_lifetime} h`,
+    );
+  }
+  return h;
+}
+
+/**
+ * Every VM asked for, or none: the picks and the status moves run in one transaction, and each move
+ * is guarded by `status = 'ready'`, so a VM is never handed out twice.
+ */
+export function checkout(
+  core: Core,
+  request: Record<string, number>,
+  opts: CheckoutOptions = {},
+): CheckoutResult {
+  const wanted = new Map<string, { pool: PoolRecord; count: number; asked: string[] }>();
+  const unknown: string[] = [];
+  for (const [asked, count] of Object.entries(request)) {
+    if (!Number.isInteger(count) || count < 1 || count > 1000) {
+      throw new BadRequest(`count for ${asked} must be an integer from 1 to 1000 (got ${count})`);
+    }
+    const pool = resolvePool(core, asked);
+    if (!pool) {
+      unknown.push(asked);
+      continue;
+    }
+    const w = wanted.get(pool.name) ?? { pool, count: 0, asked: [] };
+    w.count += count;
+    for (let i = 0; i < count; i++) w.asked.push(asked);
+    wanted.set(pool.name, w);
+  }
+  if (unknown.length > 0) throw new NotFound(`no pool or alias named ${unknown.join(", ")}`);
+  if (wanted.size === 0) throw new BadRequest('ask for at least one VM: {"<pool>": count}');
+  const at = opts.now ?? Date.now();
+  const checkedOutAt = new Date(at).toISOString();
+  const lifetimes = new Map([...wanted].map(([name, w]) => [name, lifetimeFor(w.pool, opts.lifetime)]));
+
+  const vms = core.db.transaction((): CheckedOutVm[] => {
+    const picks = new Map<string, string[]>();
+    const short: { pool: string; requested: number; ready: number }[] = [];
+    for (const [name, w] of wanted) {
+      const ready = readyMembers(core.db, name, w.pool.generation, w.count);
+      if (ready.length < w.count) short.push({ pool: name, requested: w.count, ready: ready.length });
+      picks.set(name, ready);
+    }
+    if (short.length > 0) throw new PoolEmpty(short); // rolls the transaction back: nothing taken
+    const out: CheckedOutVm[] = [];
+    for (const [name, vmNames] of picks) {
+      const w = wanted.get(name);
+      const hours = lifetimes.get(name);
+      if (!w || hours === undefined) continue;
+      for (const [i, vmName] of vmNames.entries()) {
+        const expires = new Date(at + hours * HOUR_MS).toISOString();
+        const owner = opts.owner ?? null;
+        if (
+          !checkOutMember(core.db, vmName, {
+            checked_out_at: checkedOutAt,
+            owner,
+            lifetime_hours: hours,
+            expires_at: expires,
+          })
+        ) {
+          throw new Conflict(`vm ${vmName} was taken meanwhile; nothing was checked out`);
+        }
+        const row = vmByName(core.db, vmName);
+        if (row) {
+          const tags = { ...(JSON.parse(row.tags) as Record<string, string>), ...opts.tags, pool: name };
+          updateVm(core.db, row.id, { tags: JSON.stringify(tags), updated_at: checkedOutAt });
+        }
+        out.push({
+          name: vmName,
+          pool: name,
+          requested: w.asked[i] ?? name,
+          owner,
+          lifetime_hours: hours,
+          checked_out_at: checkedOutAt,
+          expires_at: expires,
+        });
+      }
+    }
+    return out;
+  })();
+
+  for (const vm of vms) {
+    core.events.publish("pool.checkout", poolTarget(vm.pool), {
+      vm: vm.name,
+      owner: vm.owner,
+      expires_at: vm.expires_at,
+    });
+  }
+  return { vms };
+}
+
+/** What a checked-out VM's lease looks like; null for a VM that is not checked out from a pool. */
+export function leaseOf(core: Core, vmName: string): Omit<CheckedOutVm, "requested"> | null {
+  const m = getMember(core.db, vmName);
+  if (m?.status !== "checked_out" || m.checked_out_at === null || m.expires_at === null) return null;
+  return {
+    name: m.vm_name,
+    pool: m.pool,
+    owner: m.owner,
+    lifetime_hours: m.lifetime_hours ?? 0,
+    checked_out_at: m.checked_out_at,
+    expires_at: m.expires_at,
+  };
+}
+
+/**
+ * PATCH lifetime: hours counted from checkout (absolute, as vmpooler does), at most the pool's
+ * max_lifetime (400 beyond); 409 for a VM that is not checked out from a pool.
+ */
+export function setVmLifetime(core: Core, vmName: string, hours: number): Omit<CheckedOutVm, "requested"> {
+  const m = getMember(core.db, vmName);
+  if (m?.status !== "checked_out" || m.checked_out_at === null) {
+    if (!vmByName(core.db, vmName)) throw new NotFound(`vm ${vmName} does not exist`);
+    throw new Conflict(`vm ${vmName} is not checked out from a pool: it has no lifetime`);
+  }
+  let max: number;
+  try {
+    max = findPool(core, m.pool).spec.max_lifetime;
+  } catch (e) {
+    if (!(e instanceof NotFound)) throw e;
+    max = m.lifetime_hours ?? 0; // its pool was deleted: the lifetime can only shrink
+  }
+  if (!(hours > 0) || hours > max) {
+    throw new BadRequest(`lifetime ${hours} h for vm ${vmName} must be above 0 and at most ${max} h`);
+  }
+  const expires = new Date(Date.parse(m.checked_out_at) + hours * HOUR_MS).toISOString();
+  setLifetime(core.db, vmName, hours, expires);
+  core.events.publish("pool.vm.lifetime", vmTarget(vmName), { lifetime_hours: hours, expires_at: expires });
+  const lease = leaseOf(core, vmName);
+  if (!lease) throw new Conflict(`vm ${vmName} was returned meanwhile`);
+  return lease;
+}

@@ -1,0 +1,267 @@
+// One pass of the pool scheduler: readiness, failures, recycling, expiry, draining and refill, as core calls.
+import {
+  countFailure,
+  deleteMember,
+  endedSince,
+  insertMember,
+  lastHistorySeq,
+  listMembers,
+  listPoolRows,
+  moveMember,
+  type PoolMember,
+  setMemberVmId,
+} from "../../db/pools.ts";
+import { vmByName } from "../../db/vms.ts";
+import { AppError, Conflict, NotFound } from "../../errors.ts";
+import { log } from "../../log.ts";
+import type { Core } from "../context.ts";
+import { generateName } from "../names.ts";
+import { createVm } from "../vms/create.ts";
+import { deleteVmOp } from "../vms/delete.ts";
+import { vmTarget } from "../vms/records.ts";
+import { isReady } from "./readiness.ts";
+import { type PoolRecord, poolTarget, toPoolRecord } from "./records.ts";
+import { parseReadyCheck } from "./spec.ts";
+
+const MINUTE_MS = 60_000;
+
+export interface TickReport {
+  created: string[];
+  ready: string[];
+  failed: string[];
+  drained: string[];
+  forgotten: string[];
+}
+
+const errText = (e: unknown) => (e instanceof Error ? e.message : String(e));
+
+/** Drops a member berth itself gave up on; recorded as draining so its history is not read as a failure. */
+function forget(core: Core, vmName: string): void {
+  moveMember(core.db, vmName, ["pending", "ready", "checked_out"], "draining");
+  deleteMember(core.db, vmName);
+}
+
+/** Per core, the last pool_history row a pass has looked at. */
+const seen = new WeakMap<Core, number>();
+
+/** Members whose VM vanished before it was drained: a create that failed (pending) or a VM deleted by hand. */
+function noticeVanished(core: Core, r: TickReport): void {
+  const from = seen.get(core) ?? 0;
+  for (const h of endedSince(core.db, from)) {
+    seen.set(core, h.seq);
+    if (h.status === "pending") {
+      countFailure(core.db, h.pool);
+      core.events.publish("pool.vm.failed", poolTarget(h.pool), {
+        vm: h.vm_name,
+        reason: "vm vanished while pending",
+      });
+      r.failed.push(h.vm_name);
+    } else if (h.status === "ready") {
+      core.events.publish("pool.vm.gone", poolTarget(h.pool), {
+        vm: h.vm_name,
+        reason: "vm deleted while ready",
+      });
+    }
+  }
+}
+
+/** Passes on one core never overlap: a refill must see the members the previous pass recorded. */
+const running = new WeakMap<Core, Promise<unknown>>();
+
+/** Runs one pass after any pass in progress; `now` (ms) is the clock, injectable for tests. */
+export function tick(core: Core, now: number = Date.now()): Promise<TickReport> {
+  const prev = running.get(core) ?? Promise.resolve();
+  const next = prev.then(
+    () => pass(core, now),
+    () => pass(core, now),
+  );
+  running.set(core, next);
+  return next;
+}
+
+/** Marks the member draining and asks for its VM's deletion; a busy VM is retried on a later pass. */
+function drain(core: Core, m: PoolMember, reason: string, r: TickReport): void {
+  if (m.status !== "draining") {
+    if (!moveMember(core.db, m.vm_name, [m.status], "draining")) return; // checked out meanwhile
+    core.events.publish("pool.vm.draining", poolTarget(m.pool), { vm: m.vm_name, reason });
+    r.drained.push(m.vm_name);
+  }
+  if (core.locks.holder(vmTarget(m.vm_name))) return; // its create or another action is still running
+  try {
+    deleteVmOp(core, m.vm_name);
+  } catch (e) {
+    if (e instanceof NotFound) deleteMember(core.db, m.vm_name);
+    else if (!(e instanceof Conflict))
+      throw new AppError(500, "internal", `draining vm ${m.vm_name}: ${errText(e)}`, { cause: e });
+  }
+}
+
+function fail(core: Core, m: PoolMember, reason: string, r: TickReport): void {
+  countFailure(core.db, m.pool);
+  core.events.publish("pool.vm.failed", poolTarget(m.pool), { vm: m.vm_name, reason });
+  log.warn("pool vm failed to become ready", { pool: m.pool, vm: m.vm_name, reason });
+  r.failed.push(m.vm_name);
+  drain(core, m, reason, r);
+}
+
+async function pass(core: Core, now: number): Promise<TickReport> {
+  const r: TickReport = { created: [], ready: [], failed: [], drained: [], forgotten: [] };
+  if (core.hv.state !== "up") return r; // every call would fail; the "up" transition wakes the scheduler
+  // History written before this core started belongs to an earlier run: not this run's failures.
+  if (!seen.has(core)) seen.set(core, lastHistorySeq(core.db));
+  noticeVanished(core, r);
+  const pools = new Map(listPoolRows(core.db).map((row) => [row.name, toPoolRecord(row)]));
+  const checks: Promise<void>[] = [];
+
+  for (const m of listMembers(core.db)) {
+    const pool = pools.get(m.pool);
+    if (m.vm_id === null) {
+      // Recorded but a crash came before its VM's id: adopt the VM if it carries the pool's tag, else forget.
+      const row = vmByName(core.db, m.vm_name);
+      const tagged = row && (JSON.parse(row.tags) as Record<string, string>).pool === m.pool;
+      if (row && tagged) setMemberVmId(core.db, m.vm_name, row.id);
+      else {
+        forget(core, m.vm_name);
+        r.forgotten.push(m.vm_name);
+      }
+      continue;
+    }
+    if (m.status === "draining") {
+      drain(core, m, "draining", r);
+      continue;
+    }
+    if (m.status === "checked_out") {
+      if (m.expires_at !== null && Date.parse(m.expires_at) <= now) {
+        core.events.publish("pool.vm.expired", poolTarget(m.pool), {
+          vm: m.vm_name,
+          expires_at: m.expires_at,
+        });
+        drain(core, m, "lifetime ended", r);
+      }
+      continue;
+    }
+    if (!pool) {
+      drain(core, m, "pool deleted", r);
+      continue;
+    }
+    if (m.generation !== pool.generation) {
+      drain(core, m, "pool changed or reset", r);
+      continue;
+    }
+    if (m.status === "ready") {
+      if (m.vm_status !== "running") drain(core, m, `vm is ${m.vm_status}`, r);
+      else if (
+        pool.spec.ready_ttl > 0 &&
+        m.ready_at !== null &&
+        Date.parse(m.ready_at) + pool.spec.ready_ttl * MINUTE_MS <= now
+      )
+        drain(core, m, "ready_ttl passed", r);
+      continue;
+    }
+    // pending
+    const late = Date.parse(m.created_at) + pool.spec.ready_timeout * MINUTE_MS <= now;
+    // Its create (or another action) still runs: the recorded status is a step on the way, not a verdict.
+    if (m.vm_status === "creating" || core.locks.holder(vmTarget(m.vm_name))) {
+      if (late) fail(core, m, "not created within ready_timeout", r);
+      continue;
+    }
+    if (m.vm_status !== "running") {
+      fail(core, m, `vm is ${m.vm_status}`, r);
+      continue;
+    }
+    const check = parseReadyCheck(pool.spec.ready_check) ?? { kind: "running" };
+    checks.push(
+      isReady(core, m.vm_name, check).then(
+        (ok) => {
+          if (
+            ok &&
+            moveMember(core.db, m.vm_name, ["pending"], "ready", { ready_at: new Date(now).toISOString() })
+          ) {
+            core.events.publish("pool.vm.ready", poolTarget(m.pool), {
+              vm: m.vm_name,
+              check: pool.spec.ready_check,
+            });
+            r.ready.push(m.vm_name);
+          } else if (!ok && late)
+            fail(core, m, `not ready (${pool.spec.ready_check}) within ready_timeout`, r);
+        },
+        (e) => log.warn("pool readiness check failed", { vm: m.vm_name, error: errText(e) }),
+      ),
+    );
+  }
+  await Promise.all(checks);
+  await refill(core, [...pools.values()], now, r);
+  return r;
+}
+
+/** Per pool, creates VMs until pending + ready = size, within the global limit on creations in flight. */
+async function refill(core: Core, pools: PoolRecord[], now: number, r: TickReport): Promise<void> {
+  const members = listMembers(core.db);
+  let budget =
+    core.config.scheduler.max_concurrent_creates -
+    members.filter(
+      (m) =>
+        m.status === "pending" &&
+        (m.vm_status === "creating" ||
+          m.vm_id === null ||
+          core.locks.holder(vmTarget(m.vm_name)) !== undefined),
+    ).length;
+  for (const pool of pools) {
+    const stock = members.filter(
+      (m) =>
+        m.pool === pool.name &&
+        m.generation === pool.generation &&
+        (m.status === "pending" || m.status === "ready"),
+    );
+    // Too many (the size was lowered): drain the surplus, ready ones first, the newest first.
+    const surplus = stock.length - pool.spec.size;
+    if (surplus > 0) {
+      const order = [...stock].sort((a, b) =>
+        a.status === b.status ? b.created_at.localeCompare(a.created_at) : a.status === "ready" ? -1 : 1,
+      );
+      for (const m of order.slice(0, surplus)) drain(core, m, "pool size lowered", r);
+      continue;
+    }
+    for (let missing = pool.spec.size - stock.length; missing > 0 && budget > 0; missing--, budget--) {
+      const name = await createMember(core, pool, now, r);
+      if (name === null) break; // this pool's recipe is broken right now: do not hammer it
+    }
+  }
+}
+
+async function createMember(
+  core: Core,
+  pool: PoolRecord,
+  now: number,
+  r: TickReport,
+): Promise<string | null> {
+  const name = generateName(pool.name.slice(0, 40).replace(/-+$/, ""));
+  insertMember(core.db, {
+    vm_name: name,
+    pool: pool.name,
+    generation: pool.generation,
+    created_at: new Date(now).toISOString(),
+  });
+  const { spec } = pool;
+  try {
+    await createVm(core, {
+      name,
+      ...(spec.profile !== undefined ? { profile: spec.profile } : { image: spec.image, size: spec.vm_size }),
+      ...(spec.networks !== undefined ? { networks: spec.networks } : {}),
+      start: true,
+      tags: { pool: pool.name },
+      description: `pool ${pool.name}`,
+    });
+  } catch (e) {
+    forget(core, name);
+    countFailure(core.db, pool.name);
+    core.events.publish("pool.vm.failed", poolTarget(pool.name), { vm: name, reason: errText(e) });
+    log.warn("pool vm could not be created", { pool: pool.name, error: errText(e) });
+    return null;
+  }
+  const row = vmByName(core.db, name);
+  if (row) setMemberVmId(core.db, name, row.id);
+  core.events.publish("pool.vm.creating", poolTarget(pool.name), { vm: name, generation: pool.generation });
+  r.created.push(name);
+  return name;
+}

@@ -1,0 +1,186 @@
+// pools and pool_vms tables: pool definitions, and which VM belongs to which pool in which state.
+import type { Database } from "bun:sqlite";
+import type { Origin } from "./sizes.ts";
+
+export interface PoolRow {
+  name: string;
+  /** JSON of the pool's definition (every field but the name). */
+  spec: string;
+  origin: Origin;
+  /** Bumped when the recipe changes or the pool is reset: pending and ready VMs of older ones are drained. */
+  generation: number;
+  /** VMs that failed to become ready. */
+  failures: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export type PoolVmStatus = "pending" | "ready" | "checked_out" | "draining";
+
+export interface PoolVmRow {
+  vm_name: string;
+  /** Null only between recording the membership and the VM's own record (a crash leaves it null). */
+  vm_id: string | null;
+  pool: string;
+  generation: number;
+  status: PoolVmStatus;
+  created_at: string;
+  ready_at: string | null;
+  checked_out_at: string | null;
+  owner: string | null;
+  lifetime_hours: number | null;
+  expires_at: string | null;
+}
+
+/** A member joined with its VM's recorded status (null when the VM row is gone or not yet there). */
+export type PoolMember = PoolVmRow & { vm_status: string | null };
+
+export function insertPool(db: Database, r: PoolRow): void {
+  db.query(
+    `INSERT INTO pools (name, spec, origin, generation, failures, created_at, updated_at)
+     VALUES ($name, $spec, $origin, $generation, $failures, $created_at, $updated_at)`,
+  ).run(r as unknown as Record<string, string | number>);
+}
+
+export function getPoolRow(db: Database, name: string): PoolRow | null {
+  return db.query("SELECT * FROM pools WHERE name = ?").get(name) as PoolRow | null;
+}
+
+export function listPoolRows(db: Database, origin?: Origin): PoolRow[] {
+  return db
+    .query("SELECT * FROM pools WHERE (?1 IS NULL OR origin = ?1) ORDER BY name")
+    .all(origin ?? null) as PoolRow[];
+}
+
+/** Replaces the definition; `bump` starts a new generation (the old one's spare VMs get drained). */
+export function updatePoolSpec(
+  db: Database,
+  name: string,
+  spec: string,
+  origin: Origin,
+  bump: boolean,
+  at: string,
+): void {
+  db.query(
+    "UPDATE pools SET spec = ?, origin = ?, generation = generation + ?, updated_at = ? WHERE name = ?",
+  ).run(spec, origin, bump ? 1 : 0, at, name);
+}
+
+export function bumpGeneration(db: Database, name: string, at: string): void {
+  db.query("UPDATE pools SET generation = generation + 1, updated_at = ? WHERE name = ?").run(at, name);
+}
+
+export function countFailure(db: Database, name: string): void {
+  db.query("UPDATE pools SET failures = failures + 1 WHERE name = ?").run(name);
+}
+
+export function deletePoolRow(db: Database, name: string): void {
+  db.query("DELETE FROM pools WHERE name = ?").run(name);
+}
+
+/** The pool that has `alias` among its aliases (exact match on an element). */
+export function poolByAlias(db: Database, alias: string): string | null {
+  const r = db
+    .query("SELECT p.name FROM pools p, json_each(p.spec, '$.alias') a WHERE a.value = ? ORDER BY p.name")
+    .get(alias) as { name: string } | null;
+  return r?.name ?? null;
+}
+
+export function insertMember(
+  db: Database,
+  m: Pick<PoolVmRow, "vm_name" | "pool" | "generation" | "created_at">,
+): void {
+  db.query(
+    "INSERT INTO pool_vms (vm_name, pool, generation, status, created_at) VALUES (?, ?, ?, 'pending', ?)",
+  ).run(m.vm_name, m.pool, m.generation, m.created_at);
+}
+
+export function setMemberVmId(db: Database, vmName: string, vmId: string): void {
+  db.query("UPDATE pool_vms SET vm_id = ? WHERE vm_name = ?").run(vmId, vmName);
+}
+
+export function deleteMember(db: Database, vmName: string): void {
+  db.query("DELETE FROM pool_vms WHERE vm_name = ?").run(vmName);
+}
+
+export function getMember(db: Database, vmName: string): PoolVmRow | null {
+  return db.query("SELECT * FROM pool_vms WHERE vm_name = ?").get(vmName) as PoolVmRow | null;
+}
+
+/** Every member (of one pool, or all), with its VM's recorded status. */
+export function listMembers(db: Database, pool?: string): PoolMember[] {
+  return db
+    .query(
+      `SELECT pv.*, v.status AS vm_status FROM pool_vms pv LEFT JOIN vms v ON v.id = pv.vm_id
+       WHERE (?1 IS NULL OR pv.pool = ?1) ORDER BY pv.created_at, pv.vm_name`,
+    )
+    .all(pool ?? null) as PoolMember[];
+}
+
+/** Moves a member from one status to another only if it is still in `from`; true when it moved. */
+export function moveMember(
+  db: Database,
+  vmName: string,
+  from: readonly PoolVmStatus[],
+  to: PoolVmStatus,
+  fields: Partial<Pick<PoolVmRow, "ready_at">> = {},
+): boolean {
+  const marks = from.map(() => "?").join(", ");
+  const r = db
+    .query(
+      `UPDATE pool_vms SET status = ?, ready_at = COALESCE(?, ready_at)
+       WHERE vm_name = ? AND status IN (${marks})`,
+    )
+    .run(to, fields.ready_at ?? null, vmName, ...from);
+  return r.changes === 1;
+}
+
+/** The oldest ready VMs of a pool's current generation whose VM is running, at most `limit`. */
+export function readyMembers(db: Database, pool: string, generation: number, limit: number): string[] {
+  return (
+    db
+      .query(
+        `SELECT pv.vm_name FROM pool_vms pv JOIN vms v ON v.id = pv.vm_id
+         WHERE pv.pool = ? AND pv.generation = ? AND pv.status = 'ready' AND v.status = 'running'
+         ORDER BY pv.ready_at, pv.vm_name LIMIT ?`,
+      )
+      .all(pool, generation, limit) as { vm_name: string }[]
+  ).map((r) => r.vm_name);
+}
+
+/** Hands one ready VM out; false when someone else got it first (the WHERE guard). */
+export function checkOutMember(
+  db: Database,
+  vmName: string,
+  f: Pick<PoolVmRow, "checked_out_at" | "owner" | "lifetime_hours" | "expires_at">,
+): boolean {
+  const r = db
+    .query(
+      `UPDATE pool_vms SET status = 'checked_out', checked_out_at = ?, owner = ?, lifetime_hours = ?, expires_at = ?
+       WHERE vm_name = ? AND status = 'ready'`,
+    )
+    .run(f.checked_out_at, f.owner, f.lifetime_hours, f.expires_at, vmName);
+  return r.changes === 1;
+}
+
+export function setLifetime(db: Database, vmName: string, hours: number, expiresAt: string): void {
+  db.query("UPDATE pool_vms SET lifetime_hours = ?, expires_at = ? WHERE vm_name = ?").run(
+    hours,
+    expiresAt,
+    vmName,
+  );
+}
+
+/** Members that ended (their row deleted, by anyone) after history row `after`, oldest first. */
+export function endedSince(
+  db: Database,
+  after: number,
+): { seq: number; vm_name: string; pool: string; status: PoolVmStatus }[] {
+  return db
+    .query("SELECT rowid AS seq, vm_name, pool, status FROM pool_history WHERE rowid > ? ORDER BY rowid")
+    .all(after) as { seq: number; vm_name: string; pool: string; status: PoolVmStatus }[];
+}
+
+export function lastHistorySeq(db: Database): number {
+  return (db.query("SELECT COALESCE(MAX(rowid), 0) AS n FROM pool_history").get() as { n: number }).n;
+}

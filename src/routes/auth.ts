@@ -1,0 +1,123 @@
+// The one auth guard of every front: resolves the caller, demands a token for every mutating route, enforces VM owners.
+import { Elysia } from "elysia";
+import {
+  assertOwner,
+  authenticatePassword,
+  authenticateToken,
+  type Caller,
+  presentedBasic,
+  presentedToken,
+  Unauthorized,
+} from "../core/auth/index.ts";
+import type { Core } from "../core/context.ts";
+import { berthNameOf } from "../core/fronts/staging.ts";
+import { AppError } from "../errors.ts";
+import { toErrorResponse } from "./errors.ts";
+
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+const REALM = 'realm="berth"';
+
+/** Paths that act on one VM, and the berth VM name each one names; ownership is checked on them. */
+const VM_PATHS: { pattern: RegExp; vmName: (segment: string) => string | null }[] = [
+  { pattern: /^\/v1\/vms\/([^/]+)(?:\/|$)/, vmName: (s) => s },
+  { pattern: /^\/hosts\/([^/]+)(?:\/|$)/, vmName: berthNameOf },
+];
+
+/** Where a password is the credential: issuing a token needs one (a stolen token cannot renew itself). */
+const PASSWORD_ONLY: { method: string; pattern: RegExp }[] = [{ method: "POST", pattern: /^\/v1\/tokens$/ }];
+/** Token routes where a password may stand in for a token, as vmpooler's clients list and delete with one. */
+const PASSWORD_OR_TOKEN: RegExp[] = [/^\/v1\/tokens(\/|$)/];
+
+/** Fronts whose errors have their own shape; the guard answers before their routes' own mapping can run. */
+const FRONT_SHAPES: { pattern: RegExp; body: (code: string, message: string) => unknown }[] = [
+  { pattern: /^\/(hosts|networks)(\/|$)/, body: (_code, message) => ({ error: message }) },
+];
+
+const callers = new WeakMap<Request, Caller | null>();
+
+/** The caller the guard resolved for this request: null when auth is off or an open route had no token. */
+export function callerOf(ctx: { request: Request }): Caller | null {
+  return callers.get(ctx.request) ?? null;
+}
+
+function decode(segment: string): string | null {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    // A malformed escape names no VM; the route itself answers 400 or 404 for it.
+    return null;
+  }
+}
+
+function vmNameOf(path: string): string | null {
+  for (const p of VM_PATHS) {
+    const m = p.pattern.exec(path);
+    const segment = m ? decode(m[1] as string) : null;
+    if (segment !== null) return p.vmName(segment);
+  }
+  return null;
+}
+
+async function byPassword(core: Core, headers: Headers): Promise<Caller> {
+  const basic = presentedBasic(headers);
+  if (!basic) throw new Unauthorized("this route needs HTTP basic auth (user and password)", "Basic");
+  return await authenticatePassword(core, basic.user, basic.password);
+}
+
+function byToken(core: Core, headers: Headers): Caller {
+  const token = presentedToken(headers);
+  if (!token) throw new Unauthorized("this route needs a token: X-AUTH-TOKEN or Authorization: Bearer");
+  return authenticateToken(core, token);
+}
+
+/** What a request must present, by method and path; throws 401/403, or returns the caller (null: anonymous). */
+async function authorize(core: Core, method: string, path: string, headers: Headers): Promise<Caller | null> {
+  if (PASSWORD_ONLY.some((r) => r.method === method && r.pattern.test(path))) {
+    return await byPassword(core, headers);
+  }
+  if (PASSWORD_OR_TOKEN.some((r) => r.test(path))) {
+    return presentedToken(headers) ? byToken(core, headers) : await byPassword(core, headers);
+  }
+  if (SAFE_METHODS.has(method)) {
+    const token = presentedToken(headers);
+    if (!token) return null;
+    try {
+      return authenticateToken(core, token);
+    } catch (e) {
+      // Open routes stay open: a stale token on a GET reads as anonymous rather than failing.
+      if (e instanceof Unauthorized) return null;
+      throw e;
+    }
+  }
+  const caller = byToken(core, headers);
+  const vm = vmNameOf(path);
+  if (vm !== null) assertOwner(core, vm, caller);
+  return caller;
+}
+
+function refusal(path: string, e: AppError): Response {
+  const { status, body } = toErrorResponse(e.errorCode, e);
+  const shape = FRONT_SHAPES.find((f) => f.pattern.test(path));
+  const headers: Record<string, string> = {};
+  if (e instanceof Unauthorized) headers["www-authenticate"] = `${e.challenge} ${REALM}`;
+  return Response.json(shape ? shape.body(body.error.code, body.error.message) : body, { status, headers });
+}
+
+/**
+ * Global: mounted right after the error mapping, it runs on every request before its body is parsed,
+ * so an unauthenticated client never gets a body parsed or a route run. Off when [auth] enabled is false.
+ */
+export function authGuard(core: Core) {
+  return new Elysia()
+    .onRequest(async ({ request }) => {
+      if (!core.config.auth.enabled) return;
+      const path = new URL(request.url).pathname;
+      try {
+        callers.set(request, await authorize(core, request.method, path, request.headers));
+      } catch (e) {
+        if (e instanceof AppError) return refusal(path, e);
+        throw e;
+      }
+    })
+    .derive({ as: "global" }, ({ request }) => ({ caller: callerOf({ request }) }));
+}

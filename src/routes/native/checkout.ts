@@ -1,0 +1,45 @@
+// POST /v1/checkout: take ready VMs from one or more pools, all or nothing.
+import { Elysia, t } from "elysia";
+import type { Core } from "../../core/context.ts";
+import { checkout } from "../../core/pools/checkout.ts";
+import { DNS_LABEL } from "../../patterns.ts";
+
+const tags = ["pools"];
+
+const CheckedOutVm = t.Object({
+  name: t.String(),
+  pool: t.String(),
+  requested: t.String(),
+  owner: t.Nullable(t.String()),
+  lifetime_hours: t.Number(),
+  checked_out_at: t.String(),
+  expires_at: t.String(),
+});
+
+export function checkoutRoutes(core: Core) {
+  return new Elysia({ prefix: "/v1/checkout" }).post(
+    "",
+    ({ body, query }) =>
+      checkout(core, body, {
+        owner: null,
+        ...(query.lifetime !== undefined ? { lifetime: query.lifetime } : {}),
+      }),
+    {
+      body: t.Record(t.String({ pattern: DNS_LABEL }), t.Integer({ minimum: 1, maximum: 1000 }), {
+        additionalProperties: false,
+        description: '{"<pool or alias>": count, …}',
+      }),
+      query: t.Object(
+        { lifetime: t.Optional(t.Number({ exclusiveMinimum: 0, description: "hours; default the pool's" })) },
+        { additionalProperties: false },
+      ),
+      response: t.Object({ vms: t.Array(CheckedOutVm) }),
+      detail: {
+        summary: "Check out ready VMs: every one asked for, or none",
+        description:
+          "One transaction takes every VM or none: 503 `pool_empty` names each pool that had too few ready VMs (details.pools), 404 an unknown pool or alias. A VM is never handed out twice. Each gets the tag pool=<pool>, a lifetime (hours, default the pool's, at most its max_lifetime: 400 beyond) and an expiry; PATCH /v1/vms/{name} {lifetime} changes it, DELETE returns it.",
+        tags,
+      },
+    },
+  );
+}

@@ -1,0 +1,43 @@
+// startPoolScheduler: applies declared pools, wakes on changes (not only on its timer), and publishes its decisions.
+import { expect, test } from "bun:test";
+import type { BerthEvent } from "../../../src/core/events.ts";
+import { createPool } from "../../../src/core/pools/pools.ts";
+import { listMembers } from "../../../src/db/pools.ts";
+import { startPoolScheduler } from "../../../src/scheduler/pools.ts";
+import { cleanup, poolCore } from "../core/pools-support.ts";
+
+test("a new pool fills without waiting for the timer; every decision is an event", async () => {
+  const P = "upsc";
+  const core = await poolCore(
+    P,
+    `[scheduler]\ninterval_s = 3600\n[[pools]]\nname = "${P}-declared"\nprofile = "${P}-tiny"\nsize = 0`,
+  );
+  const seen: BerthEvent[] = [];
+  const off = core.events.subscribe((e) => {
+    if (e.type.startsWith("pool.")) seen.push(e);
+  });
+  const scheduler = startPoolScheduler(core);
+  try {
+    expect(core.db.query("SELECT origin FROM pools WHERE name = ?").get(`${P}-declared`)).toEqual({
+      origin: "config",
+    });
+    await scheduler.idle();
+    createPool(core, { name: `${P}-woken`, profile: `${P}-tiny`, size: 2 });
+    const deadline = Date.now() + 20_000;
+    while (
+      listMembers(core.db, `${P}-woken`).filter((m) => m.status === "ready").length < 2 &&
+      Date.now() < deadline
+    ) {
+      await Bun.sleep(20);
+    }
+    expect(listMembers(core.db, `${P}-woken`).map((m) => m.status)).toEqual(["ready", "ready"]);
+    const types = seen.map((e) => e.type);
+    expect(types.filter((t) => t === "pool.vm.creating").length).toBe(2);
+    expect(types.filter((t) => t === "pool.vm.ready").length).toBe(2);
+  } finally {
+    off();
+    await scheduler.stop();
+    await cleanup(core);
+    await core.close();
+  }
+});
