@@ -225,6 +225,18 @@ export const AuthSchema = T.Object(
   { ...strict, default: {} },
 );
 
+/** vmpooler's API front (served under /api/v1). */
+export const VmpoolerSchema = T.Object(
+  {
+    domain: T.String({
+      maxLength: 253,
+      default: "",
+      description: "the domain vmpooler answers name next to host names; empty leaves the key out",
+    }),
+  },
+  { ...strict, default: {} },
+);
+
 export const ConfigSchema = T.Object(
   {
     listen: T.String({
@@ -249,6 +261,7 @@ export const ConfigSchema = T.Object(
     }),
     scheduler: SchedulerSchema,
     pools: T.Array(PoolSchema, { default: [], description: "pools this file declares (source of truth)" }),
+    vmpooler: VmpoolerSchema,
   },
   strict,
 );

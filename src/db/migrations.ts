@@ -198,6 +198,31 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX tokens_user ON tokens(user);
     `,
   },
+  {
+    version: 6,
+    name: "tag history of checked-out pool VMs, for summaries",
+    sql: `
+      CREATE TABLE pool_tags (
+        vm_name TEXT NOT NULL,
+        day     TEXT NOT NULL,
+        key     TEXT NOT NULL,
+        value   TEXT NOT NULL,
+        PRIMARY KEY (vm_name, day, key)
+      ) STRICT;
+      CREATE INDEX pool_tags_day ON pool_tags(day);
+
+      -- Checkout and PATCH set a checked-out VM's tags through vms.tags: record them (and the owner as user).
+      CREATE TRIGGER vms_pool_tags AFTER UPDATE OF tags ON vms
+      WHEN EXISTS (SELECT 1 FROM pool_vms WHERE vm_id = new.id AND status = 'checked_out') BEGIN
+        INSERT OR REPLACE INTO pool_tags (vm_name, day, key, value)
+          SELECT new.name, substr(new.updated_at, 1, 10), j.key, CAST(j.value AS TEXT)
+          FROM json_each(new.tags) j WHERE j.key <> 'pool';
+        INSERT OR REPLACE INTO pool_tags (vm_name, day, key, value)
+          SELECT new.name, substr(new.updated_at, 1, 10), 'user', pv.owner
+          FROM pool_vms pv WHERE pv.vm_id = new.id AND pv.owner IS NOT NULL;
+      END;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA = MIGRATIONS.length;

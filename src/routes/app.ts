@@ -4,6 +4,7 @@ import type { Core } from "../core/context.ts";
 import { authGuard } from "./auth.ts";
 import { docsRoutes } from "./docs.ts";
 import { errorMapping } from "./errors.ts";
+import { metricsRoutes } from "./metrics.ts";
 import { checkoutRoutes } from "./native/checkout.ts";
 import { eventRoutes } from "./native/events.ts";
 import { imageRoutes } from "./native/images.ts";
@@ -13,6 +14,7 @@ import { operationRoutes } from "./native/operations.ts";
 import { poolRoutes } from "./native/pools.ts";
 import { profileRoutes } from "./native/profiles.ts";
 import { sizeRoutes } from "./native/sizes.ts";
+import { statusRoutes } from "./native/status.ts";
 import { tokenRoutes } from "./native/tokens.ts";
 import { vmDiskRoutes } from "./native/vm-disks.ts";
 import { vmInfoRoutes } from "./native/vm-info.ts";
@@ -21,6 +23,7 @@ import { vmSnapshotRoutes } from "./native/vm-snapshots.ts";
 import { vmXmlRoutes } from "./native/vm-xml.ts";
 import { vmRoutes } from "./native/vms.ts";
 import { stagingRoutes } from "./staging/index.ts";
+import { vmpoolerRoutes } from "./vmpooler/index.ts";
 
 export function createApp(core: Core) {
   // normalize: false makes unknown body fields a validation error instead of silently dropping them.
@@ -44,7 +47,10 @@ export function createApp(core: Core) {
     .use(poolRoutes(core))
     .use(checkoutRoutes(core))
     .use(stagingRoutes(core))
-    .use(tokenRoutes(core));
+    .use(tokenRoutes(core))
+    .use(statusRoutes(core))
+    .use(metricsRoutes(core))
+    .use(vmpoolerRoutes(core));
 }
 
 export type App = ReturnType<typeof createApp>;

@@ -13,6 +13,7 @@ import type { Core } from "../core/context.ts";
 import { berthNameOf } from "../core/fronts/staging.ts";
 import { AppError } from "../errors.ts";
 import { toErrorResponse } from "./errors.ts";
+import { vmpoolerErrorBody } from "./vmpooler/errors.ts";
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 const REALM = 'realm="berth"';
@@ -21,16 +22,26 @@ const REALM = 'realm="berth"';
 const VM_PATHS: { pattern: RegExp; vmName: (segment: string) => string | null }[] = [
   { pattern: /^\/v1\/vms\/([^/]+)(?:\/|$)/, vmName: (s) => s },
   { pattern: /^\/hosts\/([^/]+)(?:\/|$)/, vmName: berthNameOf },
+  { pattern: /^\/api\/v1\/vm\/([^/]+)(?:\/|$)/, vmName: (s) => s },
 ];
 
 /** Where a password is the credential: issuing a token needs one (a stolen token cannot renew itself). */
-const PASSWORD_ONLY: { method: string; pattern: RegExp }[] = [{ method: "POST", pattern: /^\/v1\/tokens$/ }];
+const PASSWORD_ONLY: { method: string; pattern: RegExp }[] = [
+  { method: "POST", pattern: /^\/v1\/tokens$/ },
+  { method: "POST", pattern: /^\/api\/v1\/token\/?$/ },
+];
 /** Token routes where a password may stand in for a token, as vmpooler's clients list and delete with one. */
-const PASSWORD_OR_TOKEN: RegExp[] = [/^\/v1\/tokens(\/|$)/];
+const PASSWORD_OR_TOKEN: { method?: string; pattern: RegExp }[] = [
+  { pattern: /^\/v1\/tokens(\/|$)/ },
+  { pattern: /^\/api\/v1\/token\/?$/ },
+  // vmpooler's GET /token/<token> stays open: the token in the path is the credential.
+  { method: "DELETE", pattern: /^\/api\/v1\/token\/[^/]+$/ },
+];
 
 /** Fronts whose errors have their own shape; the guard answers before their routes' own mapping can run. */
 const FRONT_SHAPES: { pattern: RegExp; body: (code: string, message: string) => unknown }[] = [
   { pattern: /^\/(hosts|networks)(\/|$)/, body: (_code, message) => ({ error: message }) },
+  { pattern: /^\/api\/v1(\/|$)/, body: (_code, message) => vmpoolerErrorBody(message) },
 ];
 
 const callers = new WeakMap<Request, Caller | null>();
@@ -75,7 +86,7 @@ async function authorize(core: Core, method: string, path: string, headers: Head
   if (PASSWORD_ONLY.some((r) => r.method === method && r.pattern.test(path))) {
     return await byPassword(core, headers);
   }
-  if (PASSWORD_OR_TOKEN.some((r) => r.test(path))) {
+  if (PASSWORD_OR_TOKEN.some((r) => (r.method ?? method) === method && r.pattern.test(path))) {
     return presentedToken(headers) ? byToken(core, headers) : await byPassword(core, headers);
   }
   if (SAFE_METHODS.has(method)) {

@@ -3,6 +3,7 @@ import { checkOutMember, getMember, readyMembers, setLifetime } from "../../db/p
 import { updateVm, vmByName } from "../../db/vms.ts";
 import { AppError, BadRequest, Conflict, NotFound } from "../../errors.ts";
 import type { Core } from "../context.ts";
+import { countCheckout } from "../status/counters.ts";
 import { vmTarget } from "../vms/records.ts";
 import { findPool, type PoolRecord, poolTarget, resolvePool } from "./records.ts";
 
@@ -65,6 +66,18 @@ export function checkout(
   request: Record<string, number>,
   opts: CheckoutOptions = {},
 ): CheckoutResult {
+  try {
+    const result = checkoutAll(core, request, opts);
+    countCheckout(core, "success");
+    return result;
+  } catch (e) {
+    if (e instanceof PoolEmpty) countCheckout(core, "empty");
+    else if (e instanceof BadRequest || e instanceof NotFound) countCheckout(core, "invalid");
+    throw e;
+  }
+}
+
+function checkoutAll(core: Core, request: Record<string, number>, opts: CheckoutOptions): CheckoutResult {
   const wanted = new Map<string, { pool: PoolRecord; count: number; asked: string[] }>();
   const unknown: string[] = [];
   for (const [asked, count] of Object.entries(request)) {

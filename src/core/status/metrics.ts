@@ -1,0 +1,86 @@
+// Prometheus text exposition (format 0.0.4): pool gauges, checkout counters, duration histograms, errors, libvirt.
+import { bootSpans, cloneSpans, failedOperationsByKind, type Span } from "../../db/history.ts";
+import type { Core } from "../context.ts";
+import { checkoutCounts } from "./counters.ts";
+import { poolStatus } from "./status.ts";
+
+export const METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
+
+/** Upper bounds (seconds) of the clone and ready-time histogram buckets. */
+export const DURATION_BUCKETS = [1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1800] as const;
+
+/** A label value escaped as the exposition format asks: backslash, double quote and newline. */
+export function escapeLabel(v: string): string {
+  return v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
+}
+
+const labels = (l: Record<string, string>) => {
+  const parts = Object.entries(l).map(([k, v]) => `${k}="${escapeLabel(v)}"`);
+  return parts.length === 0 ? "" : `{${parts.join(",")}}`;
+};
+
+class Exposition {
+  readonly lines: string[] = [];
+  family(name: string, help: string, type: "gauge" | "counter" | "histogram"): void {
+    this.lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+  }
+  sample(name: string, l: Record<string, string>, value: number): void {
+    this.lines.push(`${name}${labels(l)} ${value}`);
+  }
+  histogram(name: string, l: Record<string, string>, seconds: number[]): void {
+    for (const le of DURATION_BUCKETS) {
+      this.sample(`${name}_bucket`, { ...l, le: String(le) }, seconds.filter((s) => s <= le).length);
+    }
+    this.sample(`${name}_bucket`, { ...l, le: "+Inf" }, seconds.length);
+    this.sample(`${name}_sum`, l, Math.round(seconds.reduce((a, b) => a + b, 0) * 1000) / 1000);
+    this.sample(`${name}_count`, l, seconds.length);
+  }
+}
+
+function byPool(spans: Span[], pools: string[]): Map<string, number[]> {
+  const m = new Map<string, number[]>(pools.map((p) => [p, []]));
+  for (const s of spans) m.set(s.pool, [...(m.get(s.pool) ?? []), s.seconds]);
+  return m;
+}
+
+export function renderMetrics(core: Core, now: number = Date.now()): string {
+  const e = new Exposition();
+  const status = poolStatus(core, now);
+  const gauges = [
+    ["berth_pool_size", "VMs a pool keeps (pending + ready)", "size"],
+    ["berth_pool_ready", "ready VMs in a pool", "ready"],
+    ["berth_pool_pending", "VMs of a pool being created or not yet ready", "pending"],
+    ["berth_pool_checked_out", "checked-out VMs of a pool", "running"],
+  ] as const;
+  for (const [name, help, field] of gauges) {
+    e.family(name, help, "gauge");
+    for (const p of status.pools) e.sample(name, { pool: p.name }, p[field]);
+  }
+  e.family("berth_checkouts_total", "checkout requests since start, by outcome", "counter");
+  for (const [outcome, n] of Object.entries(checkoutCounts(core)))
+    e.sample("berth_checkouts_total", { outcome }, n);
+
+  const names = status.pools.map((p) => p.name);
+  const all = ["0000-01-01T00:00:00.000Z", "9999-12-31T23:59:59.999Z"] as const;
+  e.family(
+    "berth_clone_seconds",
+    "pool VM creation, from its create operation's start to the VM running",
+    "histogram",
+  );
+  for (const [pool, s] of byPool(cloneSpans(core.db, ...all), names))
+    e.histogram("berth_clone_seconds", { pool }, s);
+  e.family(
+    "berth_ready_seconds",
+    "pool VM boot, from its creation to passing its readiness check",
+    "histogram",
+  );
+  for (const [pool, s] of byPool(bootSpans(core.db, ...all), names))
+    e.histogram("berth_ready_seconds", { pool }, s);
+
+  e.family("berth_operation_errors_total", "failed operations recorded, by kind", "counter");
+  for (const { kind, n } of failedOperationsByKind(core.db))
+    e.sample("berth_operation_errors_total", { kind }, n);
+  e.family("berth_libvirt_up", "1 when berth's libvirt connection is up, else 0", "gauge");
+  e.sample("berth_libvirt_up", {}, core.hv.state === "up" ? 1 : 0);
+  return `${e.lines.join("\n")}\n`;
+}

@@ -1,0 +1,13 @@
+// vmpooler's API under /api/v1: /vm, /token, /status and /summary, over berth's core.
+import { Elysia } from "elysia";
+import type { Core } from "../../core/context.ts";
+import { vmpoolerStatusRoutes } from "./status.ts";
+import { vmpoolerTokenRoutes } from "./tokens.ts";
+import { vmpoolerVmRoutes } from "./vms.ts";
+
+export function vmpoolerRoutes(core: Core) {
+  return new Elysia()
+    .use(vmpoolerVmRoutes(core))
+    .use(vmpoolerTokenRoutes(core))
+    .use(vmpoolerStatusRoutes(core));
+}

@@ -1,0 +1,52 @@
+// vmpooler's /token routes: issue with a password, list, look up by the token, revoke (while [auth] is on).
+import { Elysia, t } from "elysia";
+import type { Core } from "../../core/context.ts";
+import {
+  VMPOOLER_PREFIX,
+  vmpoolerIssueToken,
+  vmpoolerRevokeToken,
+  vmpoolerTokenInfo,
+  vmpoolerTokens,
+} from "../../core/fronts/vmpooler.ts";
+import { callerOf } from "../auth.ts";
+import { vmpoolerErrorShape } from "./errors.ts";
+import { described } from "./schemas.ts";
+
+const tags = ["vmpooler"];
+const TokenParams = t.Object({ token: t.String({ maxLength: 256 }) });
+
+export function vmpoolerTokenRoutes(core: Core) {
+  return new Elysia({ prefix: `${VMPOOLER_PREFIX}/token` })
+    .mapResponse(vmpoolerErrorShape)
+    .get("", (ctx) => vmpoolerTokens(core, callerOf(ctx)), {
+      detail: {
+        summary: "The caller's tokens by id, with when each was created (token or HTTP basic auth)",
+        responses: described({ 401: "no valid credentials", 404: "auth is off" }),
+        tags,
+      },
+    })
+    .post("", (ctx) => vmpoolerIssueToken(core, callerOf(ctx)), {
+      parse: "none",
+      detail: {
+        summary: "Issue a token (HTTP basic auth); send it as X-AUTH-TOKEN",
+        responses: described({ 401: "no valid password", 404: "auth is off" }),
+        tags,
+      },
+    })
+    .get("/:token", ({ params }) => vmpoolerTokenInfo(core, params.token), {
+      params: TokenParams,
+      detail: {
+        summary: "A token's user, times and the user's checked-out VMs (the token is the credential)",
+        responses: described({ 404: "no such live token, or auth is off" }),
+        tags,
+      },
+    })
+    .delete("/:token", (ctx) => vmpoolerRevokeToken(core, callerOf(ctx), ctx.params.token), {
+      params: TokenParams,
+      detail: {
+        summary: "Revoke one of the caller's tokens, named by itself or its id",
+        responses: described({ 401: "no valid credentials", 404: "no such token of the caller" }),
+        tags,
+      },
+    });
+}

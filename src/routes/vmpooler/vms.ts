@@ -1,0 +1,129 @@
+// vmpooler's /vm routes: pool names, all-or-nothing checkout, a VM's view, lifetime and tags, return, disks, snapshots.
+import { Elysia, t } from "elysia";
+import type { Core } from "../../core/context.ts";
+import {
+  countsOfBody,
+  countsOfPath,
+  VMPOOLER_PREFIX,
+  vmpoolerAddDisk,
+  vmpoolerCheckout,
+  vmpoolerDelete,
+  vmpoolerPoolNames,
+  vmpoolerRevert,
+  vmpoolerSnapshot,
+  vmpoolerUpdate,
+  vmpoolerVm,
+} from "../../core/fronts/vmpooler.ts";
+import { callerOf } from "../auth.ts";
+import { vmpoolerErrorShape } from "./errors.ts";
+import { ChangeBody, CheckoutBody, described, HostParams } from "./schemas.ts";
+
+const tags = ["vmpooler"];
+const checkoutStatuses = described({
+  404: "an unknown pool or alias, or none named",
+  503: "a pool had too few ready VMs: nothing was taken",
+});
+
+export function vmpoolerVmRoutes(core: Core) {
+  return (
+    new Elysia({ prefix: `${VMPOOLER_PREFIX}/vm` })
+      .mapResponse(vmpoolerErrorShape)
+      .get("", () => vmpoolerPoolNames(core), {
+        response: t.Array(t.String()),
+        detail: { summary: "The pools a checkout accepts, each followed by its aliases", tags },
+      })
+      .post("", (ctx) => vmpoolerCheckout(core, countsOfBody(ctx.body), callerOf(ctx)), {
+        body: CheckoutBody,
+        // vmpooler clients post JSON with curl -d, whose content type is form-encoded.
+        parse: "json",
+        detail: {
+          summary: 'Check out VMs of several pools: {"<pool>": count}; every one asked for, or none',
+          responses: checkoutStatuses,
+          tags,
+        },
+      })
+      // One parameter name at this place for every method (the router's rule): here it holds pool+pool+….
+      .post("/:hostname", (ctx) => vmpoolerCheckout(core, countsOfPath(ctx.params.hostname), callerOf(ctx)), {
+        params: t.Object({ hostname: t.String({ maxLength: 4096, description: "pool+pool+…" }) }),
+        parse: "none",
+        detail: {
+          summary: "Check out one VM per pool named (pool+pool+…); every one, or none",
+          responses: checkoutStatuses,
+          tags,
+        },
+      })
+      .get("/:hostname", ({ params }) => vmpoolerVm(core, params.hostname), {
+        params: HostParams,
+        detail: {
+          summary: "A VM: template (pool), lifetime, hours running, state, tags, added disks, snapshots",
+          responses: described({ 404: "no such VM" }),
+          tags,
+        },
+      })
+      .put("/:hostname", ({ params, body }) => vmpoolerUpdate(core, params.hostname, body), {
+        params: HostParams,
+        body: ChangeBody,
+        parse: "json",
+        detail: {
+          summary: "Change a VM's lifetime (hours from checkout) or add tags",
+          responses: described({
+            400: "bad lifetime or tags, or beyond the pool's max_lifetime",
+            404: "no such VM",
+            409: "not checked out from a pool (lifetime), or busy",
+          }),
+          tags,
+        },
+      })
+      .delete("/:hostname", ({ params }) => vmpoolerDelete(core, params.hostname), {
+        params: HostParams,
+        detail: {
+          summary: "Return a VM: its deletion is scheduled",
+          responses: described({ 404: "no such VM", 409: "another action on it is running" }),
+          tags,
+        },
+      })
+      .post(
+        "/:hostname/disk/:size",
+        ({ params, status }) => status(202, vmpoolerAddDisk(core, params.hostname, params.size)),
+        {
+          params: t.Object({ hostname: HostParams.properties.hostname, size: t.String({ maxLength: 8 }) }),
+          parse: "none",
+          detail: {
+            summary: "Add a blank disk of size GB (202; GET shows it once added)",
+            responses: described({ 400: "size is not 1-65536", 404: "no such VM", 409: "busy or raw XML" }),
+            tags,
+          },
+        },
+      )
+      .post(
+        "/:hostname/snapshot",
+        async ({ params, status }) => status(202, await vmpoolerSnapshot(core, params.hostname)),
+        {
+          params: HostParams,
+          parse: "none",
+          detail: {
+            summary: "Take a snapshot (202 with its name; GET shows it once taken)",
+            responses: described({ 404: "no such VM", 409: "busy, or a raw disk" }),
+            tags,
+          },
+        },
+      )
+      .post(
+        "/:hostname/snapshot/:snapshot",
+        async ({ params, status }) =>
+          status(202, await vmpoolerRevert(core, params.hostname, params.snapshot)),
+        {
+          params: t.Object({
+            hostname: HostParams.properties.hostname,
+            snapshot: t.String({ maxLength: 63 }),
+          }),
+          parse: "none",
+          detail: {
+            summary: "Revert the VM to a snapshot (202)",
+            responses: described({ 404: "no such VM or snapshot", 409: "busy, or its disks changed since" }),
+            tags,
+          },
+        },
+      )
+  );
+}
