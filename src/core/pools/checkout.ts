@@ -2,6 +2,7 @@
 import { checkOutMember, getMember, readyMembers, setLifetime } from "../../db/pools.ts";
 import { updateVm, vmByName } from "../../db/vms.ts";
 import { AppError, BadRequest, Conflict, NotFound } from "../../errors.ts";
+import { checkQuota } from "../auth/quota.ts";
 import type { Core } from "../context.ts";
 import { countCheckout } from "../status/counters.ts";
 import { vmTarget } from "../vms/records.ts";
@@ -100,7 +101,10 @@ function checkoutAll(core: Core, request: Record<string, number>, opts: Checkout
   const checkedOutAt = new Date(at).toISOString();
   const lifetimes = new Map([...wanted].map(([name, w]) => [name, lifetimeFor(w.pool, opts.lifetime)]));
 
+  const total = [...wanted.values()].reduce((n, w) => n + w.count, 0);
   const vms = core.db.transaction((): CheckedOutVm[] => {
+    // Inside the transaction: two checkouts by one user cannot both slip under the quota.
+    checkQuota(core, opts.owner ?? null, total);
     const picks = new Map<string, string[]>();
     const short: { pool: string; requested: number; ready: number }[] = [];
     for (const [name, w] of wanted) {

@@ -3,6 +3,7 @@ import { Elysia, t } from "elysia";
 import type { Core } from "../../core/context.ts";
 import { checkout } from "../../core/pools/checkout.ts";
 import { DNS_LABEL } from "../../patterns.ts";
+import { callerOf } from "../auth.ts";
 
 const tags = ["pools"];
 
@@ -19,10 +20,10 @@ const CheckedOutVm = t.Object({
 export function checkoutRoutes(core: Core) {
   return new Elysia({ prefix: "/v1/checkout" }).post(
     "",
-    ({ body, query }) =>
-      checkout(core, body, {
-        owner: null,
-        ...(query.lifetime !== undefined ? { lifetime: query.lifetime } : {}),
+    (ctx) =>
+      checkout(core, ctx.body, {
+        owner: callerOf(ctx)?.name ?? null,
+        ...(ctx.query.lifetime !== undefined ? { lifetime: ctx.query.lifetime } : {}),
       }),
     {
       body: t.Record(t.String({ pattern: DNS_LABEL }), t.Integer({ minimum: 1, maximum: 1000 }), {
@@ -37,7 +38,7 @@ export function checkoutRoutes(core: Core) {
       detail: {
         summary: "Check out ready VMs: every one asked for, or none",
         description:
-          "One transaction takes every VM or none: 503 `pool_empty` names each pool that had too few ready VMs (details.pools), 404 an unknown pool or alias. A VM is never handed out twice. Each gets the tag pool=<pool>, a lifetime (hours, default the pool's, at most its max_lifetime: 400 beyond) and an expiry; PATCH /v1/vms/{name} {lifetime} changes it, DELETE returns it.",
+          "The caller (with auth on) becomes the owner, within [auth] max_running_vms_per_user (403 quota_exceeded). One transaction takes every VM or none: 503 `pool_empty` names each pool that had too few ready VMs (details.pools), 404 an unknown pool or alias. A VM is never handed out twice. Each gets the tag pool=<pool>, a lifetime (hours, default the pool's, at most its max_lifetime: 400 beyond) and an expiry; PATCH /v1/vms/{name} {lifetime} changes it, DELETE returns it.",
         tags,
       },
     },

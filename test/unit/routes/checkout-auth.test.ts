@@ -1,0 +1,72 @@
+// Native checkout with [auth] on: the token's user owns what it checks out, others cannot return it, quota holds.
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { createPool } from "../../../src/core/pools/pools.ts";
+import { createApp } from "../../../src/routes/app.ts";
+import { json } from "../../support/http.ts";
+import { cleanup, fill, poolCore } from "../core/pools-support.ts";
+
+const P = "ucoa";
+const POOL = `${P}-deb`;
+let core: Awaited<ReturnType<typeof poolCore>>;
+let app: ReturnType<typeof createApp>;
+const tokens: Record<string, string> = {};
+
+const basic = (user: string, pw: string) => `Basic ${Buffer.from(`${user}:${pw}`).toString("base64")}`;
+async function call(method: string, path: string, headers: Record<string, string> = {}, body?: unknown) {
+  const init: RequestInit = { method, headers: { ...headers } };
+  if (body !== undefined) {
+    init.body = JSON.stringify(body);
+    (init.headers as Record<string, string>)["content-type"] = "application/json";
+  }
+  const res = await app.handle(new Request(`http://localhost${path}`, init));
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null };
+}
+
+beforeAll(async () => {
+  const alice = await Bun.password.hash("alice-pw", { algorithm: "argon2id" });
+  const bob = await Bun.password.hash("bob-pw", { algorithm: "argon2id" });
+  core = await poolCore(
+    P,
+    `[auth]\nenabled = true\nmax_running_vms_per_user = 2\n[[auth.users]]\nname = "alice"\npassword_hash = "${alice}"\n[[auth.users]]\nname = "bob"\npassword_hash = "${bob}"`,
+  );
+  createPool(core, { name: POOL, profile: `${P}-tiny`, size: 4 });
+  await fill(core, POOL, 4);
+  app = createApp(core);
+  for (const [user, pw] of [
+    ["alice", "alice-pw"],
+    ["bob", "bob-pw"],
+  ] as const) {
+    const r = await call("POST", "/v1/tokens", { authorization: basic(user, pw) });
+    expect(r.status).toBe(201);
+    tokens[user] = r.body.token;
+  }
+});
+afterAll(async () => {
+  await cleanup(core);
+  await core.close();
+});
+
+const as = (user: string) => ({ "x-auth-token": tokens[user] as string });
+
+test("checkout needs a token; the caller owns the VMs; another user cannot return them; the owner can", async () => {
+  expect((await call("POST", "/v1/checkout", {}, { [POOL]: 1 })).status).toBe(401);
+  const r = await call("POST", "/v1/checkout", as("alice"), { [POOL]: 1 });
+  expect(r.status).toBe(200);
+  const vm = r.body.vms[0];
+  expect(vm.owner).toBe("alice");
+  const stolen = await call("DELETE", `/v1/vms/${vm.name}`, as("bob"));
+  expect(stolen.status).toBe(403);
+  expect(stolen.body.error.code).toBe("not_owner");
+  expect((await call("DELETE", `/v1/vms/${vm.name}?wait=true`, as("alice"))).status).toBe(200);
+});
+
+test("the per-user quota holds inside the checkout: over it, 403 and nothing is taken", async () => {
+  const ready = (await call("GET", `/v1/pools/${POOL}`)).body.counts.ready;
+  const over = await call("POST", "/v1/checkout", as("bob"), { [POOL]: 3 });
+  expect(over.status).toBe(403);
+  expect(over.body.error.code).toBe("quota_exceeded");
+  expect((await call("GET", `/v1/pools/${POOL}`)).body.counts.ready).toBe(ready);
+  expect((await call("POST", "/v1/checkout", as("bob"), { [POOL]: 2 })).status).toBe(200);
+  expect((await call("POST", "/v1/checkout", as("bob"), { [POOL]: 1 })).status).toBe(403);
+});
