@@ -2,7 +2,6 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { createPool } from "../../../src/core/pools/pools.ts";
 import { createApp } from "../../../src/routes/app.ts";
-import { json } from "../../support/http.ts";
 import { cleanup, fill, poolCore } from "../core/pools-support.ts";
 
 const P = "ucoa";
