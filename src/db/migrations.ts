@@ -223,6 +223,30 @@ export const MIGRATIONS: readonly Migration[] = [
       END;
     `,
   },
+  {
+    version: 7,
+    name: "on-demand requests: VMs asked for beyond a pool's ready stock, and what each got",
+    sql: `
+      CREATE TABLE pool_requests (
+        id             TEXT PRIMARY KEY,
+        owner          TEXT,
+        status         TEXT NOT NULL CHECK (status IN ('pending', 'ready', 'cancelled', 'failed')),
+        lifetime_hours REAL,
+        error          TEXT,
+        created_at     TEXT NOT NULL,
+        ready_at       TEXT
+      ) STRICT;
+      CREATE INDEX pool_requests_status ON pool_requests(status, created_at);
+
+      CREATE TABLE pool_request_items (
+        request_id TEXT NOT NULL REFERENCES pool_requests(id) ON DELETE CASCADE,
+        pool       TEXT NOT NULL,
+        count      INTEGER NOT NULL CHECK (count > 0),
+        vms        TEXT NOT NULL DEFAULT '[]',
+        PRIMARY KEY (request_id, pool)
+      ) STRICT;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA = MIGRATIONS.length;

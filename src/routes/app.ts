@@ -13,6 +13,7 @@ import { networkRoutes } from "./native/networks.ts";
 import { operationRoutes } from "./native/operations.ts";
 import { poolRoutes } from "./native/pools.ts";
 import { profileRoutes } from "./native/profiles.ts";
+import { requestRoutes } from "./native/requests.ts";
 import { sizeRoutes } from "./native/sizes.ts";
 import { statusRoutes } from "./native/status.ts";
 import { tokenRoutes } from "./native/tokens.ts";
@@ -46,6 +47,7 @@ export function createApp(core: Core) {
     .use(vmXmlRoutes(core))
     .use(poolRoutes(core))
     .use(checkoutRoutes(core))
+    .use(requestRoutes(core))
     .use(stagingRoutes(core))
     .use(tokenRoutes(core))
     .use(statusRoutes(core))

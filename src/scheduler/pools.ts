@@ -12,6 +12,8 @@ const WAKE = new Set([
   "pool.deleted",
   "pool.reset",
   "pool.checkout",
+  "pool.request.created",
+  "pool.request.cancelled",
   "vm.created",
   "vm.deleted",
   "domain.lifecycle",

@@ -21,6 +21,7 @@ import { deleteVmOp } from "../vms/delete.ts";
 import { vmTarget } from "../vms/records.ts";
 import { isReady } from "./readiness.ts";
 import { type PoolRecord, poolTarget, toPoolRecord } from "./records.ts";
+import { extraDemand, fulfillRequests } from "./requests.ts";
 import { parseReadyCheck } from "./spec.ts";
 
 const MINUTE_MS = 60_000;
@@ -190,11 +191,12 @@ async function pass(core: Core, now: number): Promise<TickReport> {
     );
   }
   await Promise.all(checks);
+  fulfillRequests(core, now);
   await refill(core, [...pools.values()], now, r);
   return r;
 }
 
-/** Per pool, creates VMs until pending + ready = size, within the global limit on creations in flight. */
+/** Per pool, creates VMs until pending + ready = size + what requests wait for, within the limit on creations. */
 async function refill(core: Core, pools: PoolRecord[], now: number, r: TickReport): Promise<void> {
   const members = listMembers(core.db);
   let budget =
@@ -206,23 +208,25 @@ async function refill(core: Core, pools: PoolRecord[], now: number, r: TickRepor
           m.vm_id === null ||
           core.locks.holder(vmTarget(m.vm_name)) !== undefined),
     ).length;
+  const extra = extraDemand(core);
   for (const pool of pools) {
+    const target = pool.spec.size + (extra.get(pool.name) ?? 0);
     const stock = members.filter(
       (m) =>
         m.pool === pool.name &&
         m.generation === pool.generation &&
         (m.status === "pending" || m.status === "ready"),
     );
-    // Too many (the size was lowered): drain the surplus, ready ones first, the newest first.
-    const surplus = stock.length - pool.spec.size;
+    // Too many (the size was lowered, a request cancelled): drain the surplus, ready ones first, the newest first.
+    const surplus = stock.length - target;
     if (surplus > 0) {
       const order = [...stock].sort((a, b) =>
         a.status === b.status ? b.created_at.localeCompare(a.created_at) : a.status === "ready" ? -1 : 1,
       );
-      for (const m of order.slice(0, surplus)) drain(core, m, "pool size lowered", r);
+      for (const m of order.slice(0, surplus)) drain(core, m, "pool size lowered or request cancelled", r);
       continue;
     }
-    for (let missing = pool.spec.size - stock.length; missing > 0 && budget > 0; missing--, budget--) {
+    for (let missing = target - stock.length; missing > 0 && budget > 0; missing--, budget--) {
       const name = await createMember(core, pool, now, r);
       if (name === null) break; // this pool's recipe is broken right now: do not hammer it
     }
