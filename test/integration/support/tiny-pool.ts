@@ -1,0 +1,78 @@
+// A berth on real libvirtd with the tiny guest as a kernel image, a NAT network and a profile, ready for pools.
+import { chmodSync } from "node:fs";
+import { apiClient } from "../../support/api.ts";
+import { testConfig, testCore } from "../../support/core.ts";
+import type { Json } from "../../support/http.ts";
+import { SYSTEM_URI } from "./env.ts";
+import { buildGuest, GUEST } from "./guest.ts";
+
+export interface TinyPoolEnv {
+  core: Awaited<ReturnType<typeof testCore>>;
+  api: ReturnType<typeof apiClient>;
+  profile: string;
+  network: string;
+  /** Deletes the pools, VMs, profile, network, image and storage pool it made, then closes the core. */
+  teardown(): Promise<void>;
+}
+
+async function ok(p: Promise<{ status: number; body: Json }>, want: number): Promise<Json> {
+  const r = await p;
+  if (r.status !== want) throw new Error(`expected ${want}, got ${r.status}: ${JSON.stringify(r.body)}`);
+  return r.body;
+}
+
+/** `tag` names everything it creates; `subnet` must not clash with other runs' NAT networks. */
+export async function tinyPoolEnv(tag: string, subnet: string, extraToml = ""): Promise<TinyPoolEnv> {
+  buildGuest();
+  const storage = `berth-it-${tag}`;
+  const config = testConfig(
+    `[hypervisor]\ndomain_type = "qemu"\nworkers = 2\n[storage]\npool = "${storage}"\n${extraToml}`,
+    { BERTH_HYPERVISOR_URI: SYSTEM_URI },
+  );
+  chmodSync(config.data_dir, 0o711); // QEMU must reach the pool below it
+  const core = await testCore(config);
+  const api = apiClient(core);
+  const image = `${tag}-k`;
+  const network = `${tag}-nat`;
+  const profile = `${tag}-p`;
+  await ok(
+    api.post("/v1/images?wait=true", {
+      name: image,
+      kind: "kernel",
+      kernel: { path: GUEST.kernel },
+      initrd: { path: GUEST.initrd },
+    }),
+    200,
+  );
+  await ok(api.post("/v1/networks", { name: network, mode: "nat", subnet }), 201);
+  await ok(
+    api.post("/v1/profiles", {
+      name: profile,
+      cpus: 1,
+      memory_mib: 256,
+      root_disk_gb: 1,
+      networks: [network],
+      boot: { mode: "kernel", kernel_image: image, cmdline: GUEST.cmdline },
+    }),
+    201,
+  );
+  return {
+    core,
+    api,
+    profile,
+    network,
+    async teardown() {
+      for (const p of (await api.get("/v1/pools")).body ?? []) await api.delete(`/v1/pools/${p.name}`);
+      for (const vm of (await api.get("/v1/vms")).body ?? [])
+        await api.delete(`/v1/vms/${vm.name}?wait=true`);
+      await api.delete(`/v1/profiles/${profile}`);
+      await api.delete(`/v1/networks/${network}`);
+      await api.delete(`/v1/images/${image}`);
+      await core.hv.call("pool.destroy", { pool: storage }).then(
+        () => core.hv.call("pool.undefine", { pool: storage }),
+        (e) => e,
+      );
+      await core.close();
+    },
+  };
+}
