@@ -48,7 +48,8 @@ export class PoolEmpty extends AppError {
   }
 }
 
-function lifetimeFor(pool: PoolRecord, hours: number | undefined): number {
+/** The lifetime a checkout gets: the one asked for or the pool's, never past max_lifetime (400). */
+export function lifetimeFor(pool: PoolRecord, hours: number | undefined): number {
   const h = hours ?? pool.spec.lifetime;
   if (!(h > 0) || h > pool.spec.max_lifetime) {
     throw new BadRequest(
@@ -78,8 +79,16 @@ export function checkout(
   }
 }
 
-function checkoutAll(core: Core, request: Record<string, number>, opts: CheckoutOptions): CheckoutResult {
-  const wanted = new Map<string, { pool: PoolRecord; count: number; asked: string[] }>();
+export interface Wanted {
+  pool: PoolRecord;
+  count: number;
+  /** The name each VM was asked by (a pool or one of its aliases), one entry per VM. */
+  asked: string[];
+}
+
+/** Reads `{"<pool or alias>": count, …}` into counts per pool: 400 for a bad count or none, 404 for unknown names. */
+export function resolveRequest(core: Core, request: Record<string, number>): Map<string, Wanted> {
+  const wanted = new Map<string, Wanted>();
   const unknown: string[] = [];
   for (const [asked, count] of Object.entries(request)) {
     if (!Number.isInteger(count) || count < 1 || count > 1000) {
@@ -97,6 +106,11 @@ function checkoutAll(core: Core, request: Record<string, number>, opts: Checkout
   }
   if (unknown.length > 0) throw new NotFound(`no pool or alias named ${unknown.join(", ")}`);
   if (wanted.size === 0) throw new BadRequest('ask for at least one VM: {"<pool>": count}');
+  return wanted;
+}
+
+function checkoutAll(core: Core, request: Record<string, number>, opts: CheckoutOptions): CheckoutResult {
+  const wanted = resolveRequest(core, request);
   const at = opts.now ?? Date.now();
   const checkedOutAt = new Date(at).toISOString();
   const lifetimes = new Map([...wanted].map(([name, w]) => [name, lifetimeFor(w.pool, opts.lifetime)]));

@@ -12,7 +12,7 @@ import {
   setItemVms,
 } from "../../db/requests.ts";
 import { updateVm, vmByName } from "../../db/vms.ts";
-import { AppError, BadRequest, Conflict, NotFound } from "../../errors.ts";
+import { AppError, Conflict, NotFound } from "../../errors.ts";
 import { log } from "../../log.ts";
 import type { Caller } from "../auth/caller.ts";
 import { NotOwner } from "../auth/errors.ts";
@@ -20,7 +20,8 @@ import { checkQuota } from "../auth/quota.ts";
 import type { Core } from "../context.ts";
 import { newId } from "../names.ts";
 import { deleteVmOp } from "../vms/delete.ts";
-import { type PoolRecord, poolTarget, resolvePool, toPoolRecord } from "./records.ts";
+import { lifetimeFor, resolveRequest } from "./checkout.ts";
+import { type PoolRecord, poolTarget, toPoolRecord } from "./records.ts";
 
 const HOUR_MS = 3_600_000;
 
@@ -50,37 +51,16 @@ export const requestTarget = (id: string) => `request/${id}`;
 
 const errText = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
-function checkLifetime(pool: PoolRecord, hours: number | undefined): void {
-  if (hours === undefined) return;
-  if (!(hours > 0) || hours > pool.spec.max_lifetime) {
-    throw new BadRequest(
-      `lifetime ${hours} h for pool ${pool.name} must be above 0 and at most ${pool.spec.max_lifetime} h`,
-    );
-  }
-}
-
 /** Records a request for `{pool or alias: count}`; the scheduler builds the VMs and hands them out. */
 export function createRequest(
   core: Core,
   body: Record<string, number>,
   opts: { owner?: string | null; lifetime?: number; now?: number } = {},
 ): RequestView {
-  const counts = new Map<string, number>();
-  const unknown: string[] = [];
-  for (const [asked, count] of Object.entries(body)) {
-    if (!Number.isInteger(count) || count < 1 || count > 1000) {
-      throw new BadRequest(`count for ${asked} must be an integer from 1 to 1000 (got ${count})`);
-    }
-    const pool = resolvePool(core, asked);
-    if (!pool) {
-      unknown.push(asked);
-      continue;
-    }
-    checkLifetime(pool, opts.lifetime);
-    counts.set(pool.name, (counts.get(pool.name) ?? 0) + count);
-  }
-  if (unknown.length > 0) throw new NotFound(`no pool or alias named ${unknown.join(", ")}`);
-  if (counts.size === 0) throw new BadRequest('ask for at least one VM: {"<pool>": count}');
+  const wanted = resolveRequest(core, body);
+  // The pool's own lifetime is applied at hand-out; one asked for is checked against max_lifetime now.
+  if (opts.lifetime !== undefined) for (const w of wanted.values()) lifetimeFor(w.pool, opts.lifetime);
+  const counts = new Map([...wanted].map(([name, w]) => [name, w.count]));
   const owner = opts.owner ?? null;
   const total = [...counts.values()].reduce((n, c) => n + c, 0);
   checkQuota(core, owner, total); // refused now rather than after the VMs are built
