@@ -12,11 +12,17 @@ export interface Reply {
 
 export function apiClient(core: Core) {
   const app = createApp(core);
-  const call = async (method: string, path: string, body?: unknown, raw?: string): Promise<Reply> => {
-    const init: RequestInit = { method };
+  const call = async (
+    method: string,
+    path: string,
+    body?: unknown,
+    raw?: string,
+    headers: Record<string, string> = {},
+  ): Promise<Reply> => {
+    const init: RequestInit = { method, headers: { ...headers } };
     if (body !== undefined || raw !== undefined) {
       init.body = raw ?? JSON.stringify(body);
-      init.headers = { "content-type": "application/json" };
+      (init.headers as Record<string, string>)["content-type"] = "application/json";
     }
     const res = await app.handle(new Request(`http://localhost${path}`, init));
     const text = await res.text();
@@ -30,6 +36,13 @@ export function apiClient(core: Core) {
     put: (p: string, b?: unknown) => call("PUT", p, b),
     delete: (p: string) => call("DELETE", p),
     raw: (method: string, p: string, raw: string) => call(method, p, undefined, raw),
+    /** Any method with extra headers (credentials), and an optional JSON body. */
+    send: (method: string, p: string, headers: Record<string, string>, b?: unknown) =>
+      call(method, p, b, undefined, headers),
     json,
   };
 }
+
+/** An HTTP basic Authorization header value. */
+export const basicAuth = (user: string, password: string) =>
+  `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`;

@@ -1,26 +1,16 @@
 // Native checkout with [auth] on: the token's user owns what it checks out, others cannot return it, quota holds.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { createPool } from "../../../src/core/pools/pools.ts";
-import { createApp } from "../../../src/routes/app.ts";
+import { apiClient, basicAuth } from "../../support/api.ts";
 import { cleanup, fill, poolCore } from "../core/pools-support.ts";
 
 const P = "ucoa";
 const POOL = `${P}-deb`;
 let core: Awaited<ReturnType<typeof poolCore>>;
-let app: ReturnType<typeof createApp>;
+let http: ReturnType<typeof apiClient>;
+const call = (m: string, path: string, h: Record<string, string> = {}, b?: unknown) =>
+  http.send(m, path, h, b);
 const tokens: Record<string, string> = {};
-
-const basic = (user: string, pw: string) => `Basic ${Buffer.from(`${user}:${pw}`).toString("base64")}`;
-async function call(method: string, path: string, headers: Record<string, string> = {}, body?: unknown) {
-  const init: RequestInit = { method, headers: { ...headers } };
-  if (body !== undefined) {
-    init.body = JSON.stringify(body);
-    (init.headers as Record<string, string>)["content-type"] = "application/json";
-  }
-  const res = await app.handle(new Request(`http://localhost${path}`, init));
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
-}
 
 beforeAll(async () => {
   const alice = await Bun.password.hash("alice-pw", { algorithm: "argon2id" });
@@ -31,12 +21,12 @@ beforeAll(async () => {
   );
   createPool(core, { name: POOL, profile: `${P}-tiny`, size: 4 });
   await fill(core, POOL, 4);
-  app = createApp(core);
+  http = apiClient(core);
   for (const [user, pw] of [
     ["alice", "alice-pw"],
     ["bob", "bob-pw"],
   ] as const) {
-    const r = await call("POST", "/v1/tokens", { authorization: basic(user, pw) });
+    const r = await call("POST", "/v1/tokens", { authorization: basicAuth(user, pw) });
     expect(r.status).toBe(201);
     tokens[user] = r.body.token;
   }

@@ -4,8 +4,7 @@ import { createPool, deletePool } from "../../../src/core/pools/pools.ts";
 import { tick } from "../../../src/core/pools/tick.ts";
 import { getMember, listMembers } from "../../../src/db/pools.ts";
 import { vmByName } from "../../../src/db/vms.ts";
-import { createApp } from "../../../src/routes/app.ts";
-import { apiClient } from "../../support/api.ts";
+import { apiClient, basicAuth } from "../../support/api.ts";
 import { cleanup, fill, poolCore, settle } from "../core/pools-support.ts";
 
 const P = "ureq";
@@ -200,19 +199,10 @@ describe("errors", () => {
 describe("owners with auth on", () => {
   const A = `${P}a`;
   let authed: Awaited<ReturnType<typeof poolCore>>;
-  let app: ReturnType<typeof createApp>;
+  let http: ReturnType<typeof apiClient>;
+  const call = (m: string, path: string, h: Record<string, string> = {}, b?: unknown) =>
+    http.send(m, path, h, b);
   const tokens: Record<string, string> = {};
-  const basic = (user: string, pw: string) => `Basic ${Buffer.from(`${user}:${pw}`).toString("base64")}`;
-  async function call(method: string, path: string, headers: Record<string, string> = {}, body?: unknown) {
-    const init: RequestInit = { method, headers: { ...headers } };
-    if (body !== undefined) {
-      init.body = JSON.stringify(body);
-      (init.headers as Record<string, string>)["content-type"] = "application/json";
-    }
-    const res = await app.handle(new Request(`http://localhost${path}`, init));
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : null };
-  }
   const as = (user: string) => ({ "x-auth-token": tokens[user] as string });
 
   beforeAll(async () => {
@@ -223,12 +213,12 @@ describe("owners with auth on", () => {
       `[auth]\nenabled = true\nmax_running_vms_per_user = 3\n[[auth.users]]\nname = "alice"\npassword_hash = "${alice}"\n[[auth.users]]\nname = "bob"\npassword_hash = "${bob}"`,
     );
     createPool(authed, { name: `${A}-pool`, profile: `${A}-tiny`, size: 1 });
-    app = createApp(authed);
+    http = apiClient(authed);
     for (const [user, pw] of [
       ["alice", "alice-pw"],
       ["bob", "bob-pw"],
     ] as const) {
-      tokens[user] = (await call("POST", "/v1/tokens", { authorization: basic(user, pw) })).body.token;
+      tokens[user] = (await call("POST", "/v1/tokens", { authorization: basicAuth(user, pw) })).body.token;
     }
   });
   afterAll(async () => {
