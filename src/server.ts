@@ -4,6 +4,7 @@ import { parseListen } from "./config/load.ts";
 import type { Config } from "./config/schema.ts";
 import type { Core } from "./core/context.ts";
 import { syncDeclared } from "./core/declared.ts";
+import { ensureDemo } from "./core/demo/ensure.ts";
 import { EventBus } from "./core/events.ts";
 import { probeDomainType } from "./core/host.ts";
 import { Hypervisor } from "./core/hypervisor/client.ts";
@@ -105,9 +106,10 @@ export async function startBerth(config: Config, urls: WorkerUrls): Promise<Runn
     sizes: declared.sizes.applied.length,
     profiles: declared.profiles.applied.length,
   });
-  whenUp(hv, () => recoverImports(core));
   const reconciler = startReconciler(core);
   const pools = startPoolScheduler(core); // applies [[pools]] (ConfigError if broken), then keeps them filled
+  // Imports a crash interrupted are settled before the demo may import its image.
+  whenUp(hv, () => recoverImports(core).finally(() => ensureDemo(core)));
   const { hostname, port } = parseListen(config.listen);
   // Image uploads stream whole disk images through one request; Bun's default cap is 128 MiB.
   const app = createApp(core).listen({ hostname, port, maxRequestBodySize: 2 ** 40 });

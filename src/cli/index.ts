@@ -8,6 +8,7 @@ import { log, setLogLevel } from "../log.ts";
 import { startBerth, type WorkerUrls } from "../server.ts";
 import { BERTH_VERSION } from "../version.ts";
 import { parseCli, USAGE } from "./args.ts";
+import { runDemoImage } from "./demo-image.ts";
 import { runHashPassword } from "./hash-password.ts";
 
 export async function runCli(argv: string[], urls: WorkerUrls): Promise<number> {
@@ -41,6 +42,8 @@ export async function runCli(argv: string[], urls: WorkerUrls): Promise<number> 
       }
       case "hash-password":
         return await runHashPassword();
+      case "demo-image":
+        return await runDemoImage(args.config, args.out);
       case "serve":
         return await serve(args.config, urls);
       default:

@@ -225,13 +225,38 @@ export const AuthSchema = T.Object(
   { ...strict, default: {} },
 );
 
-/** vmpooler's API front (served under /api/v1). */
+/** vmpooler's API front (served under `prefix`, /api/v1 by default). */
 export const VmpoolerSchema = T.Object(
   {
+    prefix: T.String({
+      // Letters, digits, _ and - only (the auth guard builds its path patterns from it), never a
+      // path the native or staging fronts serve.
+      pattern: "^(?!/(v1|hosts|networks|healthz|metrics|docs|openapi)(/|$))(/[A-Za-z0-9_-]{1,32}){1,4}$",
+      default: "/api/v1",
+      description: "the path vmpooler's API is served under (/api/v1 as vmpooler; /api/v2 for newer clients)",
+    }),
     domain: T.String({
       maxLength: 253,
       default: "",
       description: "the domain vmpooler answers name next to host names; empty leaves the key out",
+    }),
+  },
+  { ...strict, default: {} },
+);
+
+/** The demo pool that works out of the box, on the tiny guest `berth demo-image` builds. */
+export const DemoSchema = T.Object(
+  {
+    enabled: T.Boolean({
+      default: true,
+      description:
+        "keep the demo pool (image, NAT network, profile and pool named demo) when its guest is built",
+    }),
+    size: T.Integer({ minimum: 0, maximum: 16, default: 2, description: "ready demo VMs to keep" }),
+    subnet: T.String({
+      pattern: "^[0-9]{1,3}(\\.[0-9]{1,3}){3}/[0-9]{1,2}$",
+      default: "192.168.147.0/24",
+      description: "the demo NAT network's IPv4 subnet",
     }),
   },
   { ...strict, default: {} },
@@ -262,6 +287,7 @@ export const ConfigSchema = T.Object(
     scheduler: SchedulerSchema,
     pools: T.Array(PoolSchema, { default: [], description: "pools this file declares (source of truth)" }),
     vmpooler: VmpoolerSchema,
+    demo: DemoSchema,
   },
   strict,
 );
@@ -269,4 +295,5 @@ export const ConfigSchema = T.Object(
 export type Config = Static<typeof ConfigSchema>;
 export type HypervisorConfig = Static<typeof HypervisorSchema>;
 export type AuthConfig = Static<typeof AuthSchema>;
+export type DemoConfig = Static<typeof DemoSchema>;
 export type AuthUser = Static<typeof AuthUserSchema>;

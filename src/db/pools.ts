@@ -78,12 +78,12 @@ export function deletePoolRow(db: Database, name: string): void {
   db.query("DELETE FROM pools WHERE name = ?").run(name);
 }
 
-/** The pool that has `alias` among its aliases (exact match on an element). */
-export function poolByAlias(db: Database, alias: string): string | null {
-  const r = db
+/** The pools that have `alias` among their aliases (exact match on an element), by name. */
+export function poolsByAlias(db: Database, alias: string): string[] {
+  const rows = db
     .query("SELECT p.name FROM pools p, json_each(p.spec, '$.alias') a WHERE a.value = ? ORDER BY p.name")
-    .get(alias) as { name: string } | null;
-  return r?.name ?? null;
+    .all(alias) as { name: string }[];
+  return rows.map((r) => r.name);
 }
 
 export function insertMember(

@@ -18,31 +18,41 @@ import { vmpoolerErrorBody } from "./vmpooler/errors.ts";
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 const REALM = 'realm="berth"';
 
-/** Paths that act on one VM, and the berth VM name each one names; ownership is checked on them. */
-const VM_PATHS: { pattern: RegExp; vmName: (segment: string) => string | null }[] = [
-  { pattern: /^\/v1\/vms\/([^/]+)(?:\/|$)/, vmName: (s) => s },
-  { pattern: /^\/hosts\/([^/]+)(?:\/|$)/, vmName: berthNameOf },
-  { pattern: /^\/api\/v1\/vm\/([^/]+)(?:\/|$)/, vmName: (s) => s },
-];
+interface Rules {
+  /** Paths that act on one VM, and the berth VM name each one names; ownership is checked on them. */
+  vmPaths: { pattern: RegExp; vmName: (segment: string) => string | null }[];
+  /** Where a password is the credential: issuing a token needs one (a stolen token cannot renew itself). */
+  passwordOnly: { method: string; pattern: RegExp }[];
+  /** Token routes where a password may stand in for a token, as vmpooler's clients list and delete with one. */
+  passwordOrToken: { method?: string; pattern: RegExp }[];
+  /** Fronts whose errors have their own shape; the guard answers before their routes' own mapping can run. */
+  frontShapes: { pattern: RegExp; body: (code: string, message: string) => unknown }[];
+}
 
-/** Where a password is the credential: issuing a token needs one (a stolen token cannot renew itself). */
-const PASSWORD_ONLY: { method: string; pattern: RegExp }[] = [
-  { method: "POST", pattern: /^\/v1\/tokens$/ },
-  { method: "POST", pattern: /^\/api\/v1\/token\/?$/ },
-];
-/** Token routes where a password may stand in for a token, as vmpooler's clients list and delete with one. */
-const PASSWORD_OR_TOKEN: { method?: string; pattern: RegExp }[] = [
-  { pattern: /^\/v1\/tokens(\/|$)/ },
-  { pattern: /^\/api\/v1\/token\/?$/ },
-  // vmpooler's GET /token/<token> stays open: the token in the path is the credential.
-  { method: "DELETE", pattern: /^\/api\/v1\/token\/[^/]+$/ },
-];
-
-/** Fronts whose errors have their own shape; the guard answers before their routes' own mapping can run. */
-const FRONT_SHAPES: { pattern: RegExp; body: (code: string, message: string) => unknown }[] = [
-  { pattern: /^\/(hosts|networks)(\/|$)/, body: (_code, message) => ({ error: message }) },
-  { pattern: /^\/api\/v1(\/|$)/, body: (_code, message) => vmpoolerErrorBody(message) },
-];
+/** The guard's tables; `vp` is [vmpooler] prefix, which the config schema limits to /, letters, digits, _ and -. */
+function rulesFor(vp: string): Rules {
+  return {
+    vmPaths: [
+      { pattern: /^\/v1\/vms\/([^/]+)(?:\/|$)/, vmName: (s) => s },
+      { pattern: /^\/hosts\/([^/]+)(?:\/|$)/, vmName: berthNameOf },
+      { pattern: new RegExp(`^${vp}/vm/([^/]+)(?:/|$)`), vmName: (s) => s },
+    ],
+    passwordOnly: [
+      { method: "POST", pattern: /^\/v1\/tokens$/ },
+      { method: "POST", pattern: new RegExp(`^${vp}/token/?$`) },
+    ],
+    passwordOrToken: [
+      { pattern: /^\/v1\/tokens(\/|$)/ },
+      { pattern: new RegExp(`^${vp}/token/?$`) },
+      // vmpooler's GET /token/<token> stays open: the token in the path is the credential.
+      { method: "DELETE", pattern: new RegExp(`^${vp}/token/[^/]+$`) },
+    ],
+    frontShapes: [
+      { pattern: /^\/(hosts|networks)(\/|$)/, body: (_code, message) => ({ error: message }) },
+      { pattern: new RegExp(`^${vp}(/|$)`), body: (_code, message) => vmpoolerErrorBody(message) },
+    ],
+  };
+}
 
 const callers = new WeakMap<Request, Caller | null>();
 
@@ -60,8 +70,8 @@ function decode(segment: string): string | null {
   }
 }
 
-function vmNameOf(path: string): string | null {
-  for (const p of VM_PATHS) {
+function vmNameOf(rules: Rules, path: string): string | null {
+  for (const p of rules.vmPaths) {
     const m = p.pattern.exec(path);
     const segment = m ? decode(m[1] as string) : null;
     if (segment !== null) return p.vmName(segment);
@@ -82,11 +92,17 @@ function byToken(core: Core, headers: Headers): Caller {
 }
 
 /** What a request must present, by method and path; throws 401/403, or returns the caller (null: anonymous). */
-async function authorize(core: Core, method: string, path: string, headers: Headers): Promise<Caller | null> {
-  if (PASSWORD_ONLY.some((r) => r.method === method && r.pattern.test(path))) {
+async function authorize(
+  core: Core,
+  rules: Rules,
+  method: string,
+  path: string,
+  headers: Headers,
+): Promise<Caller | null> {
+  if (rules.passwordOnly.some((r) => r.method === method && r.pattern.test(path))) {
     return await byPassword(core, headers);
   }
-  if (PASSWORD_OR_TOKEN.some((r) => (r.method ?? method) === method && r.pattern.test(path))) {
+  if (rules.passwordOrToken.some((r) => (r.method ?? method) === method && r.pattern.test(path))) {
     return presentedToken(headers) ? byToken(core, headers) : await byPassword(core, headers);
   }
   if (SAFE_METHODS.has(method)) {
@@ -101,14 +117,14 @@ async function authorize(core: Core, method: string, path: string, headers: Head
     }
   }
   const caller = byToken(core, headers);
-  const vm = vmNameOf(path);
+  const vm = vmNameOf(rules, path);
   if (vm !== null) assertOwner(core, vm, caller);
   return caller;
 }
 
-function refusal(path: string, e: AppError): Response {
+function refusal(rules: Rules, path: string, e: AppError): Response {
   const { status, body } = toErrorResponse(e.errorCode, e);
-  const shape = FRONT_SHAPES.find((f) => f.pattern.test(path));
+  const shape = rules.frontShapes.find((f) => f.pattern.test(path));
   const headers: Record<string, string> = {};
   if (e instanceof Unauthorized) headers["www-authenticate"] = `${e.challenge} ${REALM}`;
   return Response.json(shape ? shape.body(body.error.code, body.error.message) : body, { status, headers });
@@ -119,14 +135,15 @@ function refusal(path: string, e: AppError): Response {
  * so an unauthenticated client never gets a body parsed or a route run. Off when [auth] enabled is false.
  */
 export function authGuard(core: Core) {
+  const rules = rulesFor(core.config.vmpooler.prefix);
   return new Elysia()
     .onRequest(async ({ request }) => {
       if (!core.config.auth.enabled) return;
       const path = new URL(request.url).pathname;
       try {
-        callers.set(request, await authorize(core, request.method, path, request.headers));
+        callers.set(request, await authorize(core, rules, request.method, path, request.headers));
       } catch (e) {
-        if (e instanceof AppError) return refusal(path, e);
+        if (e instanceof AppError) return refusal(rules, path, e);
         throw e;
       }
     })

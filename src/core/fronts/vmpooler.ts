@@ -12,9 +12,6 @@ import { now } from "../time.ts";
 import { addDisk, deleteVmOp, getVm, updateVmSettings } from "../vms/index.ts";
 import { createSnapshot, listSnapshots, revertSnapshot } from "../vms/snapshots.ts";
 
-/** Where the front is served; the auth guard's tables name the same prefix. */
-export const VMPOOLER_PREFIX = "/api/v1";
-
 const HOUR_MS = 3_600_000;
 /** vmpooler counted in whole gigabytes; berth's own disk limit. */
 const MAX_DISK_GB = 65_536;
@@ -28,12 +25,13 @@ function domainOf(core: Core): { domain?: string } {
   return d ? { domain: d } : {};
 }
 
-/** Every pool name and alias a checkout accepts, each pool followed by its aliases. */
+/** Every pool name and alias a checkout accepts, each pool followed by its aliases (a shared alias once). */
 export function vmpoolerPoolNames(core: Core): string[] {
-  return listPoolRows(core.db).flatMap((r) => {
+  const names = listPoolRows(core.db).flatMap((r) => {
     const p = toPoolRecord(r);
     return [p.name, ...p.spec.alias];
   });
+  return [...new Set(names)];
 }
 
 /** A count as vmpooler clients send it: a positive integer, or the string of one. */

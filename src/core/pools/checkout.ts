@@ -6,7 +6,7 @@ import { checkQuota } from "../auth/quota.ts";
 import type { Core } from "../context.ts";
 import { countCheckout } from "../status/counters.ts";
 import { vmTarget } from "../vms/records.ts";
-import { findPool, type PoolRecord, poolTarget, resolvePool } from "./records.ts";
+import { findPool, type PoolRecord, poolTarget, resolvePools } from "./records.ts";
 
 const HOUR_MS = 3_600_000;
 
@@ -80,88 +80,91 @@ export function checkout(
 }
 
 export interface Wanted {
-  pool: PoolRecord;
+  /** The name asked for: a pool, or an alias. */
+  asked: string;
+  /** The pools it may take from: the named pool, or every pool that has the alias. */
+  pools: PoolRecord[];
   count: number;
-  /** The name each VM was asked by (a pool or one of its aliases), one entry per VM. */
-  asked: string[];
 }
 
-/** Reads `{"<pool or alias>": count, …}` into counts per pool: 400 for a bad count or none, 404 for unknown names. */
-export function resolveRequest(core: Core, request: Record<string, number>): Map<string, Wanted> {
-  const wanted = new Map<string, Wanted>();
+/** Reads `{"<pool or alias>": count, …}`: 400 for a bad count or none, 404 for unknown names. */
+export function resolveRequest(core: Core, request: Record<string, number>): Wanted[] {
+  const wanted: Wanted[] = [];
   const unknown: string[] = [];
   for (const [asked, count] of Object.entries(request)) {
     if (!Number.isInteger(count) || count < 1 || count > 1000) {
       throw new BadRequest(`count for ${asked} must be an integer from 1 to 1000 (got ${count})`);
     }
-    const pool = resolvePool(core, asked);
-    if (!pool) {
-      unknown.push(asked);
-      continue;
-    }
-    const w = wanted.get(pool.name) ?? { pool, count: 0, asked: [] };
-    w.count += count;
-    for (let i = 0; i < count; i++) w.asked.push(asked);
-    wanted.set(pool.name, w);
+    const pools = resolvePools(core, asked);
+    if (pools.length === 0) unknown.push(asked);
+    else wanted.push({ asked, pools, count });
   }
   if (unknown.length > 0) throw new NotFound(`no pool or alias named ${unknown.join(", ")}`);
-  if (wanted.size === 0) throw new BadRequest('ask for at least one VM: {"<pool>": count}');
+  if (wanted.length === 0) throw new BadRequest('ask for at least one VM: {"<pool>": count}');
   return wanted;
+}
+
+interface Pick {
+  vm: string;
+  pool: PoolRecord;
+  asked: string;
+}
+
+/**
+ * Chooses ready VMs for every name asked, inside the caller's transaction: pools named directly
+ * first, then aliases, each taking from its pools in turn (the most stocked first), never one VM twice.
+ */
+function pickReady(core: Core, wanted: Wanted[]): { picks: Pick[]; short: PoolEmpty["short"] } {
+  const taken = new Map<string, number>(); // per pool, ready VMs already picked in this checkout
+  const available = (p: PoolRecord, n: number) => {
+    const skip = taken.get(p.name) ?? 0;
+    return readyMembers(core.db, p.name, p.generation, skip + n).slice(skip);
+  };
+  const picks: Pick[] = [];
+  const short: PoolEmpty["short"] = [];
+  const order = [...wanted].sort((a, b) => a.pools.length - b.pools.length);
+  for (const w of order) {
+    let need = w.count;
+    const stock = w.pools
+      .map((p) => ({ p, n: available(p, w.count).length }))
+      .sort((a, b) => b.n - a.n || a.p.name.localeCompare(b.p.name));
+    for (const { p } of stock) {
+      if (need === 0) break;
+      const vms = available(p, need);
+      for (const vm of vms) picks.push({ vm, pool: p, asked: w.asked });
+      taken.set(p.name, (taken.get(p.name) ?? 0) + vms.length);
+      need -= vms.length;
+    }
+    if (need > 0) short.push({ pool: w.asked, requested: w.count, ready: w.count - need });
+  }
+  return { picks, short };
 }
 
 function checkoutAll(core: Core, request: Record<string, number>, opts: CheckoutOptions): CheckoutResult {
   const wanted = resolveRequest(core, request);
   const at = opts.now ?? Date.now();
   const checkedOutAt = new Date(at).toISOString();
-  const lifetimes = new Map([...wanted].map(([name, w]) => [name, lifetimeFor(w.pool, opts.lifetime)]));
-
-  const total = [...wanted.values()].reduce((n, w) => n + w.count, 0);
+  const owner = opts.owner ?? null;
+  const total = wanted.reduce((n, w) => n + w.count, 0);
   const vms = core.db.transaction((): CheckedOutVm[] => {
     // Inside the transaction: two checkouts by one user cannot both slip under the quota.
-    checkQuota(core, opts.owner ?? null, total);
-    const picks = new Map<string, string[]>();
-    const short: { pool: string; requested: number; ready: number }[] = [];
-    for (const [name, w] of wanted) {
-      const ready = readyMembers(core.db, name, w.pool.generation, w.count);
-      if (ready.length < w.count) short.push({ pool: name, requested: w.count, ready: ready.length });
-      picks.set(name, ready);
-    }
+    checkQuota(core, owner, total);
+    const { picks, short } = pickReady(core, wanted);
     if (short.length > 0) throw new PoolEmpty(short); // rolls the transaction back: nothing taken
-    const out: CheckedOutVm[] = [];
-    for (const [name, vmNames] of picks) {
-      const w = wanted.get(name);
-      const hours = lifetimes.get(name);
-      if (!w || hours === undefined) continue;
-      for (const [i, vmName] of vmNames.entries()) {
-        const expires = new Date(at + hours * HOUR_MS).toISOString();
-        const owner = opts.owner ?? null;
-        if (
-          !checkOutMember(core.db, vmName, {
-            checked_out_at: checkedOutAt,
-            owner,
-            lifetime_hours: hours,
-            expires_at: expires,
-          })
-        ) {
-          throw new Conflict(`vm ${vmName} was taken meanwhile; nothing was checked out`);
-        }
-        const row = vmByName(core.db, vmName);
-        if (row) {
-          const tags = { ...(JSON.parse(row.tags) as Record<string, string>), ...opts.tags, pool: name };
-          updateVm(core.db, row.id, { tags: JSON.stringify(tags), updated_at: checkedOutAt });
-        }
-        out.push({
-          name: vmName,
-          pool: name,
-          requested: w.asked[i] ?? name,
-          owner,
-          lifetime_hours: hours,
-          checked_out_at: checkedOutAt,
-          expires_at: expires,
-        });
+    return picks.map(({ vm, pool, asked }) => {
+      const hours = lifetimeFor(pool, opts.lifetime);
+      const expires = new Date(at + hours * HOUR_MS).toISOString();
+      const lease = { checked_out_at: checkedOutAt, owner, lifetime_hours: hours, expires_at: expires };
+      if (!checkOutMember(core.db, vm, lease)) {
+        throw new Conflict(`vm ${vm} was taken meanwhile; nothing was checked out`);
       }
-    }
-    return out;
+      const row = vmByName(core.db, vm);
+      if (row) {
+        const tags = { ...(JSON.parse(row.tags) as Record<string, string>), ...opts.tags, pool: pool.name };
+        updateVm(core.db, row.id, { tags: JSON.stringify(tags), updated_at: checkedOutAt });
+      }
+      return { name: vm, pool: pool.name, requested: asked, ...lease };
+    });
   })();
 
   for (const vm of vms) {

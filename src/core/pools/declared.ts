@@ -24,18 +24,17 @@ export interface PoolSyncReport {
 /** What the schema cannot catch in the declared pools (duplicates, alias clashes, pool rules); pure. */
 export function declaredPoolProblems(config: Config): string[] {
   const p: string[] = [];
-  const owner = new Map<string, string>();
+  const names = new Set<string>();
   for (const pool of config.pools) {
-    if (owner.has(pool.name)) p.push(`pools: ${pool.name} is declared twice or is another pool's alias`);
-    owner.set(pool.name, pool.name);
+    if (names.has(pool.name)) p.push(`pools: ${pool.name} is declared twice`);
+    names.add(pool.name);
   }
   config.pools.forEach((pool, i) => {
     const { name, ...spec } = pool;
     for (const problem of poolProblems(name, cleanPoolSpec(spec))) p.push(`pools.${i}: ${problem}`);
+    // Several pools may share an alias (a checkout by it takes from any of them); a pool's name may not be one.
     for (const a of withDefaults(spec).alias) {
-      const other = owner.get(a);
-      if (other !== undefined && other !== name) p.push(`pools.${i}: alias ${a} already names pool ${other}`);
-      owner.set(a, name);
+      if (names.has(a)) p.push(`pools.${i}: alias ${a} is the name of pool ${a}`);
     }
   });
   return p;

@@ -37,15 +37,10 @@ export function checkPoolRefs(core: Core, spec: PoolSpec): void {
   for (const n of spec.networks ?? []) findNetwork(core, n);
 }
 
-/** An alias names one pool only, and is never another pool's name; 409 otherwise. */
+/** An alias is never a pool's name (several pools may share one alias); 409 otherwise. */
 export function checkAliases(core: Core, name: string, spec: PoolSpec): void {
   for (const a of spec.alias ?? []) {
     if (getPoolRow(core.db, a)) throw new Conflict(`alias ${a} is the name of pool ${a}`);
-    for (const row of listPoolRows(core.db)) {
-      if (row.name !== name && toPoolRecord(row).spec.alias.includes(a)) {
-        throw new Conflict(`alias ${a} already names pool ${row.name}`);
-      }
-    }
   }
   for (const row of listPoolRows(core.db)) {
     if (row.name !== name && toPoolRecord(row).spec.alias.includes(name)) {

@@ -1,5 +1,5 @@
 // How pools are looked up (by name or alias) and presented.
-import { getPoolRow, listMembers, type PoolRow, poolByAlias } from "../../db/pools.ts";
+import { getPoolRow, listMembers, type PoolRow, poolsByAlias } from "../../db/pools.ts";
 import type { Origin } from "../../db/sizes.ts";
 import { NotFound } from "../../errors.ts";
 import type { Core } from "../context.ts";
@@ -42,12 +42,14 @@ export function findPool(core: Core, name: string): PoolRecord {
   return toPoolRecord(row);
 }
 
-/** The pool a checkout name means: a pool's own name first, then an alias; null when neither. */
-export function resolvePool(core: Core, nameOrAlias: string): PoolRecord | null {
+/**
+ * The pools a checkout name means: the pool of that name, else every pool that has it as an alias
+ * (an alias may cover several pools, as in vmpooler); empty when neither.
+ */
+export function resolvePools(core: Core, nameOrAlias: string): PoolRecord[] {
   const row = getPoolRow(core.db, nameOrAlias);
-  if (row) return toPoolRecord(row);
-  const name = poolByAlias(core.db, nameOrAlias);
-  return name ? findPool(core, name) : null;
+  if (row) return [toPoolRecord(row)];
+  return poolsByAlias(core.db, nameOrAlias).map((name) => findPool(core, name));
 }
 
 export const poolTarget = (name: string) => `pool/${name}`;

@@ -55,16 +55,20 @@ const errText = (e: unknown) => (e instanceof Error ? e.message : String(e));
 export function createRequest(
   core: Core,
   body: Record<string, number>,
-  opts: { owner?: string | null; lifetime?: number; now?: number } = {},
+  opts: { owner?: string | null; lifetime?: number; now?: number; id?: string } = {},
 ): RequestView {
-  const wanted = resolveRequest(core, body);
-  // The pool's own lifetime is applied at hand-out; one asked for is checked against max_lifetime now.
-  if (opts.lifetime !== undefined) for (const w of wanted.values()) lifetimeFor(w.pool, opts.lifetime);
-  const counts = new Map([...wanted].map(([name, w]) => [name, w.count]));
+  const counts = new Map<string, number>();
+  for (const w of resolveRequest(core, body)) {
+    const pool = servingPool(core, w.pools);
+    // The pool's own lifetime is applied at hand-out; one asked for is checked against max_lifetime now.
+    if (opts.lifetime !== undefined) lifetimeFor(pool, opts.lifetime);
+    counts.set(pool.name, (counts.get(pool.name) ?? 0) + w.count);
+  }
   const owner = opts.owner ?? null;
   const total = [...counts.values()].reduce((n, c) => n + c, 0);
   checkQuota(core, owner, total); // refused now rather than after the VMs are built
-  const id = newId();
+  const id = opts.id ?? newId();
+  if (getRequest(core.db, id)) throw new Conflict(`request ${id} already exists`);
   const items = [...counts].map(([pool, count]) => ({ pool, count }));
   insertRequest(
     core.db,
@@ -81,6 +85,12 @@ export function createRequest(
     pools: Object.fromEntries(counts),
   });
   return requestView(core, id);
+}
+
+/** The one pool a request's name is served from: an alias covering several takes the most stocked one. */
+function servingPool(core: Core, pools: PoolRecord[]): PoolRecord {
+  const stock = (p: PoolRecord) => readyMembers(core.db, p.name, p.generation, 1000).length;
+  return pools.reduce((best, p) => (stock(p) > stock(best) ? p : best));
 }
 
 export function requestView(core: Core, id: string): RequestView {

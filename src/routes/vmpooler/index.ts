@@ -1,4 +1,4 @@
-// vmpooler's API under /api/v1: /vm, /token, /status and /summary, over berth's core.
+// vmpooler's API under [vmpooler] prefix (/api/v1): /vm, /token, /status and /summary, over berth's core.
 import { Elysia } from "elysia";
 import type { Core } from "../../core/context.ts";
 import { vmpoolerStatusRoutes } from "./status.ts";

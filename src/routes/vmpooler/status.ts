@@ -1,7 +1,7 @@
 // vmpooler's GET /status and GET /summary, in its document's shapes.
 import { Elysia, t } from "elysia";
 import type { Core } from "../../core/context.ts";
-import { VMPOOLER_PREFIX, vmpoolerStatus, vmpoolerSummary } from "../../core/fronts/vmpooler.ts";
+import { vmpoolerStatus, vmpoolerSummary } from "../../core/fronts/vmpooler.ts";
 import { vmpoolerErrorShape } from "./errors.ts";
 import { described } from "./schemas.ts";
 
@@ -9,7 +9,7 @@ const tags = ["vmpooler"];
 const DATE = t.String({ maxLength: 10, description: "YYYY-MM-DD (UTC); default today" });
 
 export function vmpoolerStatusRoutes(core: Core) {
-  return new Elysia({ prefix: VMPOOLER_PREFIX })
+  return new Elysia({ prefix: core.config.vmpooler.prefix })
     .mapResponse(vmpoolerErrorShape)
     .get("/status", () => vmpoolerStatus(core), {
       detail: {

@@ -2,7 +2,6 @@
 import { Elysia, t } from "elysia";
 import type { Core } from "../../core/context.ts";
 import {
-  VMPOOLER_PREFIX,
   vmpoolerIssueToken,
   vmpoolerRevokeToken,
   vmpoolerTokenInfo,
@@ -16,7 +15,7 @@ const tags = ["vmpooler"];
 const TokenParams = t.Object({ token: t.String({ maxLength: 256 }) });
 
 export function vmpoolerTokenRoutes(core: Core) {
-  return new Elysia({ prefix: `${VMPOOLER_PREFIX}/token` })
+  return new Elysia({ prefix: `${core.config.vmpooler.prefix}/token` })
     .mapResponse(vmpoolerErrorShape)
     .get("", (ctx) => vmpoolerTokens(core, callerOf(ctx)), {
       detail: {

@@ -4,7 +4,6 @@ import type { Core } from "../../core/context.ts";
 import {
   countsOfBody,
   countsOfPath,
-  VMPOOLER_PREFIX,
   vmpoolerAddDisk,
   vmpoolerCheckout,
   vmpoolerDelete,
@@ -26,7 +25,7 @@ const checkoutStatuses = described({
 
 export function vmpoolerVmRoutes(core: Core) {
   return (
-    new Elysia({ prefix: `${VMPOOLER_PREFIX}/vm` })
+    new Elysia({ prefix: `${core.config.vmpooler.prefix}/vm` })
       .mapResponse(vmpoolerErrorShape)
       .get("", () => vmpoolerPoolNames(core), {
         response: t.Array(t.String()),

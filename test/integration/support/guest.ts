@@ -1,7 +1,8 @@
-// The tiny real test guest (test/fixtures/guest): built once from Debian packages, and its console markers.
+// The tiny real test guest: the demo pool's guest (berth demo-image), built once into test/fixtures/guest/cache.
 import { existsSync, readFileSync } from "node:fs";
 
 const dir = new URL("../../fixtures/guest/", import.meta.url).pathname;
+const main = new URL("../../../src/main.ts", import.meta.url).pathname;
 
 export const GUEST = {
   kernel: `${dir}cache/vmlinuz`,
@@ -9,9 +10,13 @@ export const GUEST = {
   cmdline: "console=ttyS0",
 };
 
-/** Runs the cached fixture build (a no-op when nothing changed). */
+/** Runs berth's own guest build into the fixture cache (a no-op when nothing changed). */
 export function buildGuest(): void {
-  const r = Bun.spawnSync(["bash", `${dir}build.sh`], { stdout: "pipe", stderr: "pipe", timeout: 600_000 });
+  const r = Bun.spawnSync([process.execPath, main, "demo-image", "--out", `${dir}cache`], {
+    stdout: "pipe",
+    stderr: "pipe",
+    timeout: 600_000,
+  });
   if (r.exitCode !== 0) throw new Error(`guest build failed: ${r.stderr.toString()}${r.stdout.toString()}`);
   if (!existsSync(GUEST.kernel) || !existsSync(GUEST.initrd))
     throw new Error("guest build produced no kernel/initrd");

@@ -147,6 +147,35 @@ describe("checkout", () => {
     expect(JSON.parse(row?.tags ?? "{}")).toEqual({ pool: `${P}-a`, job: "7" });
   });
 
+  test("an alias several pools share takes from any of them, named pools first, all or nothing", async () => {
+    const shared = `${P}-shared`;
+    createPool(core, { name: `${P}-c`, profile, size: 2, alias: [shared] });
+    createPool(core, { name: `${P}-d`, profile, size: 1, alias: [shared] });
+    await fill(core, `${P}-c`, 2);
+    await fill(core, `${P}-d`, 1);
+    const ready = () =>
+      [`${P}-c`, `${P}-d`].map((p) => members(p).filter((m) => m.status === "ready").length);
+    const e = (() => {
+      try {
+        return checkout(core, { [shared]: 2, [`${P}-c`]: 2 });
+      } catch (x) {
+        return x;
+      }
+    })();
+    // c's two go to the name that asked for c; the alias finds only d's one: nothing is taken.
+    expect(e).toBeInstanceOf(PoolEmpty);
+    expect((e as PoolEmpty).short).toEqual([{ pool: shared, requested: 2, ready: 1 }]);
+    expect(ready()).toEqual([2, 1]);
+    const got = checkout(core, { [shared]: 3 });
+    expect(got.vms.map((v) => v.requested)).toEqual([shared, shared, shared]);
+    expect(got.vms.map((v) => v.pool).sort()).toEqual([`${P}-c`, `${P}-c`, `${P}-d`]);
+    expect(new Set(got.vms.map((v) => v.name)).size).toBe(3);
+    expect(ready()).toEqual([0, 0]);
+    updatePool(core, `${P}-c`, { size: 0 });
+    updatePool(core, `${P}-d`, { size: 0 });
+    for (const v of got.vms) expect((await api.delete(`/v1/vms/${v.name}?wait=true`)).status).toBe(200);
+  });
+
   test("lifetime: default from the pool, bounded by max_lifetime, and expiry deletes on time", async () => {
     createPool(core, { name: `${P}-life`, profile, size: 1, lifetime: 2, max_lifetime: 4 });
     await fill(core, `${P}-life`, 1);

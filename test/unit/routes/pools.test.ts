@@ -80,7 +80,7 @@ describe("/v1/pools", () => {
     expect((await api.patch(`/v1/pools/${P}-cfg`, { bogus: 1 })).status).toBe(400);
   });
 
-  test("unknown references are 404; taken names and aliases 409", async () => {
+  test("unknown references are 404; taken names 409; an alias may be shared, never a pool's name", async () => {
     expect((await api.post("/v1/pools", { name: `${P}-y`, profile: `${P}-nope`, size: 1 })).status).toBe(404);
     expect(
       (
@@ -98,15 +98,17 @@ describe("/v1/pools", () => {
     expect(
       (await api.post("/v1/pools", { name: `${P}-cfg-alias`, profile: `${P}-tiny`, size: 1 })).status,
     ).toBe(409);
+    const shared = await api.post("/v1/pools", {
+      name: `${P}-z`,
+      profile: `${P}-tiny`,
+      size: 0,
+      alias: [`${P}-cfg-alias`],
+    });
+    expect(shared.status).toBe(201);
+    expect((await api.delete(`/v1/pools/${P}-z`)).status).toBe(204);
     expect(
-      (
-        await api.post("/v1/pools", {
-          name: `${P}-z`,
-          profile: `${P}-tiny`,
-          size: 1,
-          alias: [`${P}-cfg-alias`],
-        })
-      ).status,
+      (await api.post("/v1/pools", { name: `${P}-z`, profile: `${P}-tiny`, size: 0, alias: [`${P}-cfg`] }))
+        .status,
     ).toBe(409);
     expect((await api.patch(`/v1/pools/${P}-none`, { size: 1 })).status).toBe(404);
     expect((await api.delete(`/v1/pools/${P}-none`)).status).toBe(404);
