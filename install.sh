@@ -17,6 +17,8 @@ readonly DEFAULT_LISTEN="127.0.0.1:8470"
 readonly HEALTH_TIMEOUT_S=20
 readonly LIBVIRT_TIMEOUT_S=30
 readonly STOP_TIMEOUT_S=20
+readonly KVM_PROBE_TIMEOUT_S=15
+CONFIG_CREATED=0
 
 readonly RUNTIME_PKGS=(
   libvirt0 libvirt-clients libvirt-daemon libvirt-daemon-driver-qemu libvirt-daemon-system
@@ -211,6 +213,7 @@ install_config() {
   else
     [ -f "${REPO_DIR}/deploy/berth.example.toml" ] || die "missing ${REPO_DIR}/deploy/berth.example.toml"
     install -m 0640 -o root -g root "${REPO_DIR}/deploy/berth.example.toml" "$CONF"
+    CONFIG_CREATED=1
     log "created ${CONF} from deploy/berth.example.toml"
   fi
   # 0711: QEMU (user libvirt-qemu) must traverse it to reach disks in the pool below; nobody may list it.
@@ -227,7 +230,33 @@ build_demo_image() {
   if out="$("$BIN" demo-image --config "$CONF" 2>&1)"; then
     log "$(printf '%s\n' "$out" | tail -n 1)"
   else
-    log "WARNING: the demo guest was not built (the demo pool stays off): ${out}"
+    warn "the demo guest was not built (the demo pool stays off): ${out}"
+  fi
+}
+
+# Some hosts offer /dev/kvm but never run a guest with it (nested or restricted virtualisation): the
+# guest starts and prints nothing. Boot the demo guest under KVM for a moment; if it says nothing,
+# a config this run created gets domain_type = "qemu" (TCG), and an existing one a warning.
+choose_domain_type() {
+  local kernel="${DATA_DIR}/demo/vmlinuz" initrd="${DATA_DIR}/demo/initramfs.img" out
+  if [ ! -e /dev/kvm ]; then
+    log "no /dev/kvm: guests run under TCG (domain_type auto picks qemu)"
+    return 0
+  fi
+  if [ ! -f "$kernel" ] || [ ! -f "$initrd" ] || ! command -v qemu-system-x86_64 >/dev/null; then
+    log "KVM not probed (no demo guest or qemu-system-x86_64)"
+    return 0
+  fi
+  out="$(timeout "$KVM_PROBE_TIMEOUT_S" qemu-system-x86_64 -accel kvm -m 128 -nodefaults -display none \
+    -serial stdio -no-reboot -kernel "$kernel" -initrd "$initrd" \
+    -append "console=ttyS0 berth.installer=1 panic=-1" </dev/null 2>&1 | grep -a -m1 'BERTH-GUEST: boot' || true)"
+  if [ -n "$out" ]; then
+    log "KVM runs guests here"
+  elif [ "$CONFIG_CREATED" -eq 1 ] && grep -q '^domain_type = "auto"$' "$CONF"; then
+    sed -i 's/^domain_type = "auto"$/domain_type = "qemu"  # set by install.sh: KVM did not run a guest here/' "$CONF"
+    log "KVM did not run a test guest within ${KVM_PROBE_TIMEOUT_S}s: ${CONF} now has domain_type = \"qemu\" (TCG)"
+  else
+    warn "KVM did not run a test guest within ${KVM_PROBE_TIMEOUT_S}s; set domain_type = \"qemu\" in ${CONF} if guests hang"
   fi
 }
 
@@ -485,6 +514,7 @@ main() {
   step "binary" install_binary
   step "config" install_config
   step "demo image" build_demo_image
+  step "domain type" choose_domain_type
 
   if has_systemd; then
     log "systemd is PID 1: installing berth.service"

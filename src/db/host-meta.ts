@@ -12,6 +12,16 @@ export function setMeta(db: Database, key: string, value: string): void {
   ).run(key, value);
 }
 
+/**
+ * This installation's random id, made on first use: berth writes it into every domain's metadata, so
+ * two berths on one libvirtd (or a test's berth next to the installed one) never take each other's
+ * domains for orphans.
+ */
+export function instanceId(db: Database): string {
+  db.query("INSERT OR IGNORE INTO host_meta (key, value) VALUES ('instance_id', ?)").run(crypto.randomUUID());
+  return getMeta(db, "instance_id") as string;
+}
+
 /** A cheap read proving the database answers (used by /healthz). */
 export function pingDatabase(db: Database): void {
   db.query("SELECT 1").get();

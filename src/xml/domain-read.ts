@@ -11,13 +11,19 @@ function text(v: unknown): string | null {
  * without a namespace prefix); null when it is not a berth element with an id.
  */
 export function readBerthId(metadataXml: string): string | null {
+  return readBerthMark(metadataXml)?.id ?? null;
+}
+
+/** The id and (when recorded) the berth installation of berth's metadata element; null when it is not one. */
+export function readBerthMark(metadataXml: string): { id: string; instance: string | null } | null {
   const tree = fromXml(metadataXml);
   const roots = Object.keys(tree).filter((k) => !k.startsWith("?"));
   if (roots.length !== 1) return null;
   const root = roots[0] as string;
   if (root.slice(root.indexOf(":") + 1) !== "vm") return null;
   const id = attrOf(tree[root], "id");
-  return id && id.length > 0 ? id : null;
+  if (!id) return null;
+  return { id, instance: attrOf(tree[root], "instance") || null };
 }
 
 /** libvirt's memory units (virScaleInteger): bytes per unit. KiB when no unit is given. */

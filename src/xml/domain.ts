@@ -37,6 +37,8 @@ export interface DomainSpec {
   consoleLog?: string;
   /** berth's id for this VM, stored in the domain's metadata so berth only touches its own. */
   berthId?: string;
+  /** The berth installation that made it (see instanceId); with berthId only. */
+  berthInstance?: string;
   description?: string;
   /** "destroy" while an installer runs, so its closing reboot ends the install (as virt-install does). */
   onReboot?: "restart" | "destroy";
@@ -112,7 +114,13 @@ export function buildDomainXml(spec: DomainSpec): string {
     ...(spec.description ? { description: spec.description } : {}),
     ...(spec.berthId
       ? {
-          metadata: { [`${BERTH_NS_KEY}:vm`]: { [`@xmlns:${BERTH_NS_KEY}`]: BERTH_NS, "@id": spec.berthId } },
+          metadata: {
+            [`${BERTH_NS_KEY}:vm`]: {
+              [`@xmlns:${BERTH_NS_KEY}`]: BERTH_NS,
+              "@id": spec.berthId,
+              ...(spec.berthInstance ? { "@instance": spec.berthInstance } : {}),
+            },
+          },
         }
       : {}),
     memory: { "@unit": "MiB", "#text": spec.memoryMiB },

@@ -78,8 +78,8 @@ export function sameUuid(a: string, b: string): boolean {
 }
 
 /** The element berth stores in the domain's metadata (virDomainSetMetadata adds the namespace). */
-export function berthMetadataXml(id: string): string {
-  return toXml({ vm: { "@id": id } }).trim();
+export function berthMetadataXml(id: string, instance?: string): string {
+  return toXml({ vm: { "@id": id, ...(instance ? { "@instance": instance } : {}) } }).trim();
 }
 
 /** What a domain on this host may use; berth fills it from its config and records. */

@@ -20,7 +20,7 @@ const MAX_DISK_GB = 65_536;
 type Ok = { ok: true; [key: string]: unknown };
 
 /** vmpooler's `domain` key: present only when [vmpooler] domain is set, as vmpooler omitted it unset. */
-function domainOf(core: Core): { domain?: string } {
+export function vmpoolerDomain(core: Core): { domain?: string } {
   const d = core.config.vmpooler.domain;
   return d ? { domain: d } : {};
 }
@@ -71,7 +71,7 @@ export function vmpoolerCheckout(core: Core, counts: Record<string, number>, cal
   for (const vm of vms) hosts.set(vm.requested, [...(hosts.get(vm.requested) ?? []), vm.name]);
   const out: Record<string, unknown> = {};
   for (const [asked, names] of hosts) out[asked] = { hostname: names.length === 1 ? names[0] : names };
-  return { ok: true, ...out, ...domainOf(core) };
+  return { ok: true, ...out, ...vmpoolerDomain(core) };
 }
 
 /** vmpooler's VM states, from pool membership: pending, ready, running (checked out), completed. */
@@ -109,7 +109,7 @@ export async function vmpoolerVm(core: Core, name: string, at = Date.now()): Pro
     running: Math.round(((at - Date.parse(since)) / HOUR_MS) * 100) / 100,
     state,
     tags: vm.tags,
-    ...domainOf(core),
+    ...vmpoolerDomain(core),
     ...(disk.length > 0 ? { disk } : {}),
     ...(snapshots.length > 0 ? { snapshots } : {}),
   };

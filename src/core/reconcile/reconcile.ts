@@ -1,8 +1,9 @@
 // reconcile(core): brings the vms table and libvirt's berth-marked domains back in step, and says what it did.
+import { instanceId } from "../../db/host-meta.ts";
 import { reconcileVms } from "../../db/reconcile.ts";
 import { log } from "../../log.ts";
 import { BERTH_NS } from "../../xml/domain.ts";
-import { readBerthId } from "../../xml/domain-read.ts";
+import { readBerthMark } from "../../xml/domain-read.ts";
 import type { Core } from "../context.ts";
 import type { DomainSummary } from "../hypervisor/ops/domain-ops.ts";
 import { now } from "../time.ts";
@@ -36,13 +37,17 @@ export interface ReconcileOptions {
 function berthDomains(
   list: DomainSummary[],
   report: ReconcileReport,
+  instance: string,
 ): { byId: Map<string, DomainSummary>; ambiguous: Set<string> } {
   const claims = new Map<string, DomainSummary[]>();
   for (const d of list) {
     if (!d.metadata) continue;
     let id: string | null = null;
     try {
-      id = readBerthId(d.metadata);
+      const mark = readBerthMark(d.metadata);
+      // Another berth installation's domain (a second berth on this libvirtd): never ours to touch.
+      if (mark?.instance && mark.instance !== instance) continue;
+      id = mark?.id ?? null;
     } catch (e) {
       log.warn("reconcile: unreadable berth metadata", { domain: d.name, error: errorText(e) });
     }
@@ -79,7 +84,7 @@ export async function reconcile(core: Core, opts: ReconcileOptions = {}): Promis
   );
   // By name, so reports (and the order orphans are handled in) do not depend on libvirt's listing order.
   list.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  const { byId: domains, ambiguous } = berthDomains(list, report);
+  const { byId: domains, ambiguous } = berthDomains(list, report, instanceId(core.db));
   const rows = reconcileVms(core.db).filter((r) => !ambiguous.has(r.id));
   report.checked = { vms: rows.length, domains: domains.size };
   const p: PassContext = {

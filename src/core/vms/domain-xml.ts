@@ -1,6 +1,8 @@
 // The libvirt definition of a VM, rebuilt from berth's records (berth's database is the source of truth).
+
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
+import { instanceId } from "../../db/host-meta.ts";
 import type { DiskRow, NicRow, VmRow } from "../../db/vms.ts";
 import { HypervisorUnavailable } from "../../errors.ts";
 import { type BootSpec, buildDomainXml, type DiskSpec } from "../../xml/domain.ts";
@@ -47,6 +49,7 @@ export function domainXmlFor(core: Core, vm: VmRow, disks: DiskRow[], nics: NicR
     nics: nics.map((n) => ({ kind: "network", network: n.network, mac: n.mac })),
     consoleLog: consoleLogOf(core, vm.id),
     berthId: vm.id,
+    berthInstance: instanceId(core.db),
     description: vm.description || undefined,
   });
 }

@@ -1,5 +1,6 @@
 // Raw libvirt XML for VMs (what PVC users expect): define a VM from a user's domain XML, and dump a VM's XML.
 import { mkdirSync } from "node:fs";
+import { instanceId } from "../../db/host-meta.ts";
 import {
   type DiskRow,
   deleteVm,
@@ -92,7 +93,7 @@ export async function markAsBerth(core: Core, name: string, id: string): Promise
     name,
     uri: BERTH_NS,
     key: BERTH_NS_KEY,
-    xml: berthMetadataXml(id),
+    xml: berthMetadataXml(id, instanceId(core.db)),
     config: true,
   });
 }

@@ -1,8 +1,10 @@
 // reconcile(core) on the test driver: gone, crashed creates, state sync, orphans reported/adopted/removed.
+
 import { afterAll, beforeAll, beforeEach, expect, test } from "bun:test";
 import type { Core } from "../../../src/core/context.ts";
 import type { BerthEvent } from "../../../src/core/events.ts";
 import { reconcile } from "../../../src/core/reconcile/reconcile.ts";
+import { instanceId } from "../../../src/db/host-meta.ts";
 import { buildDomainXml, type DiskSpec } from "../../../src/xml/domain.ts";
 import { buildVolumeXml } from "../../../src/xml/storage.ts";
 import { testConfig, testCore } from "../../support/core.ts";
@@ -60,7 +62,12 @@ async function volumes(): Promise<string[]> {
 async function domain(
   name: string,
   berthId: string | undefined,
-  opts: { disks?: DiskSpec[]; start?: boolean; nics?: Parameters<typeof buildDomainXml>[0]["nics"] } = {},
+  opts: {
+    disks?: DiskSpec[];
+    start?: boolean;
+    nics?: Parameters<typeof buildDomainXml>[0]["nics"];
+    instance?: string;
+  } = {},
 ): Promise<void> {
   await core.hv.call("domain.define", {
     xml: buildDomainXml({
@@ -72,6 +79,7 @@ async function domain(
       disks: opts.disks ?? [],
       nics: opts.nics ?? [],
       ...(berthId ? { berthId } : {}),
+      ...(opts.instance ? { berthInstance: opts.instance } : {}),
     }),
   });
   if (opts.start) await core.hv.call("domain.create", { name });
@@ -127,6 +135,24 @@ test("domains without berth metadata are never reported nor touched, whatever th
   expect(states.find((d) => d.name === "rc-plain")?.state).toBe("running");
   expect(states.find((d) => d.name === "test")?.state).toBe("running");
   expect(core.db.query("SELECT count(*) AS n FROM vms").get()).toEqual({ n: 0 });
+});
+
+test("another berth installation's domains are never orphans, whatever the orphans setting; ours are", async () => {
+  await domain("rc-foreign", "rc-id-foreign", { instance: "another-berth" });
+  await domain("rc-mine", "rc-id-mine", { instance: instanceId(core.db) });
+  for (const orphans of ["report", "adopt", "remove"] as const) {
+    const r = await reconcile(
+      { ...core, config: { ...core.config, reconcile: { ...core.config.reconcile, orphans } } },
+      {
+        domains: (n) => n === "rc-foreign",
+      },
+    );
+    expect(r.orphans).toEqual([]);
+  }
+  expect(await domainNames()).toContain("rc-foreign");
+  expect(vmRow("rc-id-foreign")).toBeNull();
+  const mine = await reconcile(core, { domains: (n) => n === "rc-mine" });
+  expect(mine.orphans).toEqual([{ id: "rc-id-mine", domain: "rc-mine", action: "reported" }]);
 });
 
 test("report: an orphan is listed every pass, announced once, and left alone", async () => {
@@ -432,4 +458,51 @@ test("the domains option limits a pass to the named domains; the others count as
   expect(r.orphans.map((o) => o.domain)).toEqual(["rc-in"]);
   expect(await domainNames()).toContain("rc-out");
   expect(await domainNames()).not.toContain("rc-in");
+});
+
+/** An operation on `target` that a crash cut short, as the next start records it. */
+function interrupted(kind: string, target: string, at: string): void {
+  core.db
+    .query(
+      `INSERT INTO operations (id, kind, target, status, created_at, updated_at, finished_at, error)
+       VALUES (?, ?, ?, 'failed', ?, ?, ?, '{"code":"interrupted","message":"berth stopped","status":500}')`,
+    )
+    .run(crypto.randomUUID(), kind, target, at, at, at);
+}
+
+test("a delete a crash cut short is finished: after the domain went, and before", async () => {
+  const a = "rc-del-a";
+  const b = "rc-del-b";
+  await volume(`vm-${a}-0.qcow2`);
+  const bVol = await volume(`vm-${b}-0.qcow2`);
+  row(a, "rc-del-a", "running", { disks: [{ unit: 0, volume: `vm-${a}-0.qcow2` }] });
+  row(b, "rc-del-b", "stopped", { disks: [{ unit: 0, volume: `vm-${b}-0.qcow2` }] });
+  await domain("rc-del-b", b, { disks: [{ path: bVol, format: "qcow2" }] });
+  interrupted("vm.delete", "vm/rc-del-a", ago(5000));
+  interrupted("vm.delete", "vm/rc-del-b", ago(5000));
+  const r = await reconcile(core);
+  expect(r.errors).toEqual([]);
+  expect(r.gone).toEqual([]);
+  expect(r.cleaned.sort()).toEqual(["rc-del-a", "rc-del-b"]);
+  expect(vmRow(a)).toBeNull();
+  expect(vmRow(b)).toBeNull();
+  expect(await domainNames()).not.toContain("rc-del-b");
+  expect(await volumes()).not.toContain(`vm-${a}-0.qcow2`);
+  expect(await volumes()).not.toContain(`vm-${b}-0.qcow2`);
+  expect(core.ops.list({ target: "vm/rc-del-a", status: "succeeded" }).map((o) => o.kind)).toEqual([
+    "vm.delete",
+  ]);
+});
+
+test("a gone row whose last operation is an interrupted delete is finished too; other interruptions are not", async () => {
+  row("rc-id-was", "rc-was", "gone");
+  interrupted("vm.delete", "vm/rc-was", ago(5000));
+  row("rc-id-start", "rc-start", "running");
+  interrupted("vm.delete", "vm/rc-start", ago(9000));
+  interrupted("vm.start", "vm/rc-start", ago(5000)); // a later action: the delete is no longer wanted
+  const r = await reconcile(core);
+  expect(r.cleaned).toEqual(["rc-was"]);
+  expect(r.gone).toEqual(["rc-start"]);
+  expect(vmRow("rc-id-was")).toBeNull();
+  expect(vmRow("rc-id-start")?.status).toBe("gone");
 });

@@ -1,0 +1,64 @@
+// vmpooler's /ondemandvm routes: VMs built for a request beyond the pools' ready stock.
+import { Elysia, t } from "elysia";
+import type { Core } from "../../core/context.ts";
+import {
+  vmpoolerOndemand,
+  vmpoolerOndemandDelete,
+  vmpoolerOndemandStatus,
+} from "../../core/fronts/vmpooler-ondemand.ts";
+import { callerOf } from "../auth.ts";
+import { vmpoolerErrorShape } from "./errors.ts";
+import { described } from "./schemas.ts";
+
+const tags = ["vmpooler"];
+const ById = t.Object({ request_id: t.String({ minLength: 1, maxLength: 64 }) });
+
+export function vmpoolerOndemandRoutes(core: Core) {
+  return new Elysia({ prefix: `${core.config.vmpooler.prefix}/ondemandvm` })
+    .mapResponse(vmpoolerErrorShape)
+    .post("", (ctx) => ctx.status(201, vmpoolerOndemand(core, ctx.body, callerOf(ctx))), {
+      body: t.Record(
+        t.String({ minLength: 1, maxLength: 253 }),
+        t.Union([t.Integer(), t.String({ maxLength: 64 })]),
+        {
+          additionalProperties: false,
+          description: '{"<pool or alias>": count, …, "request_id": "<optional id of your choosing>"}',
+        },
+      ),
+      // vmpooler clients post JSON with curl -d, whose content type is form-encoded.
+      parse: "json",
+      detail: {
+        summary: "Ask for VMs to be built for you (201 with the request's id; poll GET until ready)",
+        responses: described({
+          400: "a bad count or request_id",
+          403: "beyond the user's quota of running VMs",
+          404: "an unknown pool or alias, or none named",
+          409: "a request with that request_id exists",
+        }),
+        tags,
+      },
+    })
+    .get(
+      "/:request_id",
+      ({ params, status }) => {
+        const r = vmpoolerOndemandStatus(core, params.request_id);
+        return status(r.status, r.body);
+      },
+      {
+        params: ById,
+        detail: {
+          summary: "A request: 202 with ready/pending counts per pool, then 200 with the host names",
+          responses: described({ 202: "not ready yet", 404: "no such request" }),
+          tags,
+        },
+      },
+    )
+    .delete("/:request_id", (ctx) => vmpoolerOndemandDelete(core, ctx.params.request_id, callerOf(ctx)), {
+      params: ById,
+      detail: {
+        summary: "Delete a request: it stops, and the VMs it was given are returned",
+        responses: described({ 403: "another user's request", 404: "no such request" }),
+        tags,
+      },
+    });
+}
