@@ -60,6 +60,32 @@ export class HypervisorError extends AppError {
   }
 }
 
+/** The disk berth writes to (the image storage pool, or the data directory with its database) is full. */
+export class InsufficientStorage extends AppError {
+  constructor(message: string, opts?: AppErrorOptions) {
+    super(507, "insufficient_storage", message, opts);
+  }
+}
+
+/** ENOSPC as libvirt and qemu-img word it, and SQLite's SQLITE_FULL message (case-sensitive: names are lowercase). */
+const NO_SPACE = /No space left on device|ENOSPC|Disk quota exceeded|database or disk is full/;
+
+/** True when a low-level failure means the disk is full: SQLITE_FULL, ENOSPC, or their messages. */
+export function isNoSpace(e: unknown): boolean {
+  if (e instanceof InsufficientStorage) return true;
+  const code = (e as { code?: unknown } | null)?.code;
+  if (code === "SQLITE_FULL" || code === "ENOSPC" || code === "EDQUOT") return true;
+  return NO_SPACE.test(e instanceof Error ? e.message : String(e));
+}
+
+/** The 507 a disk-full failure stands for (keeping it as the cause), or null for any other failure. */
+export function asInsufficientStorage(e: unknown, what: string): InsufficientStorage | null {
+  if (e instanceof InsufficientStorage) return e;
+  if (!isNoSpace(e)) return null;
+  const reason = e instanceof Error ? e.message : String(e);
+  return new InsufficientStorage(`${what}: out of disk space (${reason})`, { cause: e });
+}
+
 export class ConfigError extends AppError {
   constructor(
     message: string,

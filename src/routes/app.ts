@@ -2,6 +2,7 @@
 import { Elysia } from "elysia";
 import type { Core } from "../core/context.ts";
 import { authGuard } from "./auth.ts";
+import { bodyGuard } from "./body-guard.ts";
 import { docsRoutes } from "./docs.ts";
 import { errorMapping } from "./errors.ts";
 import { metricsRoutes } from "./metrics.ts";
@@ -29,8 +30,9 @@ import { vmpoolerRoutes } from "./vmpooler/index.ts";
 export function createApp(core: Core) {
   // normalize: false makes unknown body fields a validation error instead of silently dropping them.
   return new Elysia({ normalize: false })
-    .use(errorMapping())
+    .use(errorMapping(core.config.vmpooler.prefix))
     .use(authGuard(core))
+    .use(bodyGuard())
     .use(docsRoutes())
     .use(metaRoutes(core))
     .use(networkRoutes(core))

@@ -12,8 +12,7 @@ import {
 import type { Core } from "../core/context.ts";
 import { berthNameOf } from "../core/fronts/staging.ts";
 import { AppError } from "../errors.ts";
-import { toErrorResponse } from "./errors.ts";
-import { vmpoolerErrorBody } from "./vmpooler/errors.ts";
+import { errorBodyFor, toErrorResponse } from "./errors.ts";
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 const REALM = 'realm="berth"';
@@ -25,8 +24,6 @@ interface Rules {
   passwordOnly: { method: string; pattern: RegExp }[];
   /** Token routes where a password may stand in for a token, as vmpooler's clients list and delete with one. */
   passwordOrToken: { method?: string; pattern: RegExp }[];
-  /** Fronts whose errors have their own shape; the guard answers before their routes' own mapping can run. */
-  frontShapes: { pattern: RegExp; body: (code: string, message: string) => unknown }[];
 }
 
 /** The guard's tables; `vp` is [vmpooler] prefix, which the config schema limits to /, letters, digits, _ and -. */
@@ -46,10 +43,6 @@ function rulesFor(vp: string): Rules {
       { pattern: new RegExp(`^${vp}/token/?$`) },
       // vmpooler's GET /token/<token> stays open: the token in the path is the credential.
       { method: "DELETE", pattern: new RegExp(`^${vp}/token/[^/]+$`) },
-    ],
-    frontShapes: [
-      { pattern: /^\/(hosts|networks)(\/|$)/, body: (_code, message) => ({ error: message }) },
-      { pattern: new RegExp(`^${vp}(/|$)`), body: (_code, message) => vmpoolerErrorBody(message) },
     ],
   };
 }
@@ -122,12 +115,12 @@ async function authorize(
   return caller;
 }
 
-function refusal(rules: Rules, path: string, e: AppError): Response {
+/** The guard answers before any route's own mapping can run: in the shape of the front the path is under. */
+function refusal(vmpoolerPrefix: string, path: string, e: AppError): Response {
   const { status, body } = toErrorResponse(e.errorCode, e);
-  const shape = rules.frontShapes.find((f) => f.pattern.test(path));
   const headers: Record<string, string> = {};
   if (e instanceof Unauthorized) headers["www-authenticate"] = `${e.challenge} ${REALM}`;
-  return Response.json(shape ? shape.body(body.error.code, body.error.message) : body, { status, headers });
+  return Response.json(errorBodyFor(path, body, vmpoolerPrefix), { status, headers });
 }
 
 /**
@@ -143,7 +136,7 @@ export function authGuard(core: Core) {
       try {
         callers.set(request, await authorize(core, rules, request.method, path, request.headers));
       } catch (e) {
-        if (e instanceof AppError) return refusal(rules, path, e);
+        if (e instanceof AppError) return refusal(core.config.vmpooler.prefix, path, e);
         throw e;
       }
     })

@@ -1,6 +1,8 @@
 // The native API's one error mapping: every failure becomes {"error": {"code", "message"}} with its status.
 import { Elysia } from "elysia";
-import { AppError } from "../errors.ts";
+import { AppError, asInsufficientStorage } from "../errors.ts";
+import { stagingErrorBody } from "./staging/errors.ts";
+import { vmpoolerErrorBody } from "./vmpooler/errors.ts";
 
 export interface ErrorBody {
   error: { code: string; message: string; details?: Record<string, unknown> };
@@ -95,18 +97,43 @@ export function toErrorResponse(code: string | number, error: unknown): { status
         status: 400,
         body: { error: { code: "invalid_request", message: String((error as Error).message) } },
       };
-    default:
+    default: {
+      // SQLITE_FULL from a write on a full data directory: the client can retry once space returns.
+      const full = asInsufficientStorage(error, "the database");
+      if (full) return toErrorResponse(code, full);
       // A bug: log it with its stack, answer without one.
       console.error("berth: unhandled error", error);
       return { status: 500, body: { error: { code: "internal", message: "internal error" } } };
+    }
   }
 }
 
+/** Where vmpooler's front is served unless the config says otherwise ([vmpooler] prefix). */
+const DEFAULT_VMPOOLER_PREFIX = "/api/v1";
+
+/**
+ * The body for `path`: the native one, or the front's own shape when the path is under a front's
+ * prefix (an unknown path there, or a refusal before any route ran). `vmpoolerPrefix` is limited by
+ * the config schema to /, letters, digits, _ and -, so it is safe inside a pattern.
+ */
+export function errorBodyFor(
+  path: string,
+  body: ErrorBody,
+  vmpoolerPrefix = DEFAULT_VMPOOLER_PREFIX,
+): unknown {
+  if (/^\/(hosts|networks)(\/|$)/.test(path)) return stagingErrorBody(body.error.message);
+  if (new RegExp(`^${vmpoolerPrefix}(/|$)`).test(path)) return vmpoolerErrorBody(body.error.message);
+  return body;
+}
+
 /** The mapping as a plugin, global so it covers every route of the app that uses it. */
-export function errorMapping() {
-  return new Elysia({ name: "berth-error-mapping" }).onError({ as: "global" }, ({ code, error, set }) => {
-    const { status, body } = toErrorResponse(code, error);
-    set.status = status;
-    return body;
-  });
+export function errorMapping(vmpoolerPrefix = DEFAULT_VMPOOLER_PREFIX) {
+  return new Elysia({ name: "berth-error-mapping" }).onError(
+    { as: "global" },
+    ({ code, error, set, request }) => {
+      const { status, body } = toErrorResponse(code, error);
+      set.status = status;
+      return errorBodyFor(new URL(request.url).pathname, body, vmpoolerPrefix);
+    },
+  );
 }

@@ -70,8 +70,10 @@ export function vmXmlRoutes(core: Core) {
     .get(
       "/:name/xml",
       async ({ params, query, set }) => {
+        const xml = await getVmXml(core, params.name, query.inactive);
+        // Set only once there is XML: an error answered after it would be JSON labelled text/xml.
         set.headers["content-type"] = "text/xml; charset=utf-8";
-        return getVmXml(core, params.name, query.inactive);
+        return xml;
       },
       {
         params: ByName,

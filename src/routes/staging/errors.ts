@@ -1,4 +1,9 @@
 // The staging agent's error shape: {"error": "<message>"} (the agent documented no error body).
 import { frontErrorShape } from "../front-errors.ts";
 
-export const stagingErrorShape = frontErrorShape((message) => ({ error: message }));
+/** The body the front answers for an error. */
+export function stagingErrorBody(message: string): { error: string } {
+  return { error: message };
+}
+
+export const stagingErrorShape = frontErrorShape(stagingErrorBody);

@@ -20,6 +20,10 @@ const app = new Elysia({ normalize: false })
   .get("/down", () => {
     throw new HypervisorUnavailable("hypervisor unavailable: connection closed (eof)");
   })
+  .post("/full", () => {
+    // What bun:sqlite throws when a write finds the data directory's disk full.
+    throw Object.assign(new Error("database or disk is full"), { code: "SQLITE_FULL", errno: 13 });
+  })
   .get("/bug", () => {
     throw new TypeError("secret internal detail at /src/x.ts:12");
   });
@@ -85,4 +89,12 @@ test("a bug is a 500 with no stack trace or internal detail", async () => {
   } finally {
     console.error = spy;
   }
+});
+
+test("a database write on a full disk (SQLITE_FULL) is 507 insufficient_storage, not a 500", async () => {
+  const res = await app.handle(new Request("http://localhost/full", { method: "POST" }));
+  expect(res.status).toBe(507);
+  const body = await json(res);
+  expect(body.error.code).toBe("insufficient_storage");
+  expect(body.error.message).toContain("out of disk space");
 });

@@ -27,7 +27,12 @@ afterAll(async () => {
 
 test("the front answers under the prefix only, and the guard's token, password and owner rules follow it", async () => {
   expect((await api.get("/api/v2/vm")).body).toEqual([POOL]);
-  expect((await api.get("/api/v1/vm")).status).toBe(404);
+  const moved = await api.get("/api/v1/vm");
+  expect(moved.status).toBe(404);
+  expect(moved.body.error.code).toBe("not_found"); // no longer vmpooler's path: the native shape
+  const unknown = await api.get("/api/v2/nope");
+  expect(unknown.status).toBe(404);
+  expect(unknown.body).toEqual({ ok: false, reason: expect.any(String) });
   const anonymous = await api.post(`/api/v2/vm/${POOL}`);
   expect(anonymous.status).toBe(401);
   expect(anonymous.body.ok).toBe(false); // the guard answers in vmpooler's shape under the new prefix

@@ -1,0 +1,61 @@
+// A fuzz target: a test-driver core with one of everything (size, pool with ready VMs, a VM, a token) to aim requests at.
+import { issueToken } from "../../../src/core/auth/index.ts";
+import type { Core } from "../../../src/core/context.ts";
+import { createPool } from "../../../src/core/pools/pools.ts";
+import { createApp } from "../../../src/routes/app.ts";
+import { fill, poolCore } from "../../unit/core/pools-support.ts";
+import type { AuthMaterial } from "./fuzz-routes.ts";
+
+export const FUZZ_USER = "fuzzadmin";
+export const FUZZ_PASSWORD = "fuzz-pw";
+
+export interface FuzzTarget {
+  core: Core & { close(): Promise<void> };
+  app: ReturnType<typeof createApp>;
+  /** Names the generator uses now and then, so requests reach past "not found". */
+  names: string[];
+  auth: AuthMaterial | null;
+}
+
+/** A core named by `prefix` on test:///default, with auth on or off, and its fixtures. */
+export async function fuzzTarget(prefix: string, auth: boolean): Promise<FuzzTarget> {
+  const users = auth
+    ? `[auth]\nenabled = true\n[[auth.users]]\nname = "${FUZZ_USER}"\npassword_hash = "${await Bun.password.hash(FUZZ_PASSWORD, { algorithm: "argon2id", memoryCost: 1024, timeCost: 1 })}"\nadmin = true\n`
+    : "";
+  const core = await poolCore(prefix, users);
+  const app = createApp(core);
+  const pool = `${prefix}-pool`;
+  createPool(core, { name: pool, profile: `${prefix}-tiny`, size: 2, alias: [`${prefix}-alias`] });
+  await fill(core, pool, 2);
+  const issued = auth ? issueToken(core, { name: FUZZ_USER, admin: true, tokenId: null }) : null;
+  const headers: Record<string, string> = { "content-type": "application/json" };
+  if (issued) headers["x-auth-token"] = issued.token;
+  const post = async (path: string, body: unknown) => {
+    const res = await app.handle(
+      new Request(`http://localhost${path}`, { method: "POST", headers, body: JSON.stringify(body) }),
+    );
+    if (res.status >= 300) throw new Error(`fixture ${path}: ${res.status} ${await res.text()}`);
+  };
+  await post("/v1/sizes", { name: `${prefix}-size`, vcpus: 1, memory_mib: 64 });
+  await post("/v1/vms?wait=true", { name: `${prefix}-vm`, profile: `${prefix}-tiny` });
+  const members = core.db.query("SELECT name FROM vms").all() as { name: string }[];
+  const names = [
+    ...members.map((m) => m.name),
+    pool,
+    `${prefix}-alias`,
+    `${prefix}-tiny`,
+    `${prefix}-size`,
+    `${prefix}-store`,
+    ...(issued ? [issued.id, issued.token] : []),
+    "default",
+    "root",
+    `${pool}+${pool}`,
+    "1",
+  ];
+  return {
+    core,
+    app,
+    names,
+    auth: issued ? { token: issued.token, user: FUZZ_USER, password: FUZZ_PASSWORD } : null,
+  };
+}
