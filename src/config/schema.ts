@@ -211,6 +211,13 @@ export const AuthSchema = T.Object(
       default: 24,
       description: "hours a token is valid after it is issued; 0: until revoked",
     }),
+    vm_lifetime_hours: T.Integer({
+      minimum: 0,
+      maximum: 87_600,
+      default: 0,
+      description:
+        "hours a VM checked out with a token lives when no lifetime is asked for (vmpooler's vm_lifetime_auth); 0: the pool's lifetime",
+    }),
     max_running_vms_per_user: T.Integer({
       minimum: 0,
       maximum: 100_000,

@@ -48,9 +48,24 @@ export class PoolEmpty extends AppError {
   }
 }
 
-/** The lifetime a checkout gets: the one asked for or the pool's, never past max_lifetime (400). */
-export function lifetimeFor(pool: PoolRecord, hours: number | undefined): number {
-  const h = hours ?? pool.spec.lifetime;
+/**
+ * The lifetime a VM gets when none is asked for: [auth] vm_lifetime_hours for a token's user (vmpooler's
+ * vm_lifetime_auth) when set, else the pool's; never past the pool's max_lifetime.
+ */
+export function defaultLifetime(core: Core, pool: PoolRecord, owner: string | null): number {
+  const authed = core.config.auth.vm_lifetime_hours;
+  const h = owner !== null && authed > 0 ? authed : pool.spec.lifetime;
+  return Math.min(h, pool.spec.max_lifetime);
+}
+
+/** The lifetime a checkout gets: the one asked for or the default, never past max_lifetime (400). */
+export function lifetimeFor(
+  core: Core,
+  pool: PoolRecord,
+  hours: number | undefined,
+  owner: string | null,
+): number {
+  const h = hours ?? defaultLifetime(core, pool, owner);
   if (!(h > 0) || h > pool.spec.max_lifetime) {
     throw new BadRequest(
       `lifetime ${h} h for pool ${pool.name} must be above 0 and at most ${pool.spec.max_lifetime} h`,
@@ -152,7 +167,7 @@ function checkoutAll(core: Core, request: Record<string, number>, opts: Checkout
     const { picks, short } = pickReady(core, wanted);
     if (short.length > 0) throw new PoolEmpty(short); // rolls the transaction back: nothing taken
     return picks.map(({ vm, pool, asked }) => {
-      const hours = lifetimeFor(pool, opts.lifetime);
+      const hours = lifetimeFor(core, pool, opts.lifetime, owner);
       const expires = new Date(at + hours * HOUR_MS).toISOString();
       const lease = { checked_out_at: checkedOutAt, owner, lifetime_hours: hours, expires_at: expires };
       if (!checkOutMember(core.db, vm, lease)) {

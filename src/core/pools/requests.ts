@@ -20,7 +20,7 @@ import { checkQuota } from "../auth/quota.ts";
 import type { Core } from "../context.ts";
 import { newId } from "../names.ts";
 import { deleteVmOp } from "../vms/delete.ts";
-import { lifetimeFor, resolveRequest } from "./checkout.ts";
+import { defaultLifetime, lifetimeFor, resolveRequest } from "./checkout.ts";
 import { type PoolRecord, poolTarget, toPoolRecord } from "./records.ts";
 
 const HOUR_MS = 3_600_000;
@@ -61,7 +61,7 @@ export function createRequest(
   for (const w of resolveRequest(core, body)) {
     const pool = servingPool(core, w.pools);
     // The pool's own lifetime is applied at hand-out; one asked for is checked against max_lifetime now.
-    if (opts.lifetime !== undefined) lifetimeFor(pool, opts.lifetime);
+    if (opts.lifetime !== undefined) lifetimeFor(core, pool, opts.lifetime, opts.owner ?? null);
     counts.set(pool.name, (counts.get(pool.name) ?? 0) + w.count);
   }
   const owner = opts.owner ?? null;
@@ -219,7 +219,10 @@ function assign(
     const out: { vm: string; pool: string; expires_at: string }[] = [];
     for (const [name, vms] of picks) {
       const pool = pools.get(name) as PoolRecord;
-      const hours = Math.min(r.lifetime_hours ?? pool.spec.lifetime, pool.spec.max_lifetime);
+      const hours = Math.min(
+        r.lifetime_hours ?? defaultLifetime(core, pool, r.owner),
+        pool.spec.max_lifetime,
+      );
       const expires = new Date(now + hours * HOUR_MS).toISOString();
       for (const vm of vms) {
         const f = { checked_out_at: at, owner: r.owner, lifetime_hours: hours, expires_at: expires };

@@ -85,6 +85,7 @@ describe("start-up refusal", () => {
       users: [],
       users_file: "",
       token_lifetime_hours: 24,
+      vm_lifetime_hours: 0,
       max_running_vms_per_user: 0,
       allow_insecure_listen: false,
     });

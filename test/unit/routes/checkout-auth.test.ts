@@ -1,6 +1,8 @@
 // Native checkout with [auth] on: the token's user owns what it checks out, others cannot return it, quota holds.
 import { afterAll, beforeAll, expect, test } from "bun:test";
+import { checkout } from "../../../src/core/pools/checkout.ts";
 import { createPool } from "../../../src/core/pools/pools.ts";
+import { deleteVmOp } from "../../../src/core/vms/delete.ts";
 import { apiClient, basicAuth } from "../../support/api.ts";
 import { cleanup, fill, poolCore } from "../core/pools-support.ts";
 
@@ -17,7 +19,7 @@ beforeAll(async () => {
   const bob = await Bun.password.hash("bob-pw", { algorithm: "argon2id" });
   core = await poolCore(
     P,
-    `[auth]\nenabled = true\nmax_running_vms_per_user = 2\n[[auth.users]]\nname = "alice"\npassword_hash = "${alice}"\n[[auth.users]]\nname = "bob"\npassword_hash = "${bob}"`,
+    `[auth]\nenabled = true\nmax_running_vms_per_user = 2\nvm_lifetime_hours = 3\n[[auth.users]]\nname = "alice"\npassword_hash = "${alice}"\n[[auth.users]]\nname = "bob"\npassword_hash = "${bob}"`,
   );
   createPool(core, { name: POOL, profile: `${P}-tiny`, size: 4 });
   await fill(core, POOL, 4);
@@ -48,6 +50,20 @@ test("checkout needs a token; the caller owns the VMs; another user cannot retur
   expect(stolen.status).toBe(403);
   expect(stolen.body.error.code).toBe("not_owner");
   expect((await call("DELETE", `/v1/vms/${vm.name}?wait=true`, as("alice"))).status).toBe(200);
+});
+
+test("a token's checkout without a lifetime gets [auth] vm_lifetime_hours; one asked for or none without an owner, the pool's rules", async () => {
+  const r = await call("POST", "/v1/checkout", as("alice"), { [POOL]: 1 });
+  expect(r.status).toBe(200);
+  expect(r.body.vms[0].lifetime_hours).toBe(3);
+  const asked = await call("POST", "/v1/checkout?lifetime=5", as("alice"), { [POOL]: 1 });
+  expect(asked.body.vms[0].lifetime_hours).toBe(5);
+  const anonymous = checkout(core, { [POOL]: 1 }, { owner: null });
+  expect(anonymous.vms[0]?.lifetime_hours).toBe(24);
+  for (const name of [r.body.vms[0].name, asked.body.vms[0].name, anonymous.vms[0]?.name as string]) {
+    await core.ops.wait(deleteVmOp(core, name).id, 60);
+  }
+  await fill(core, POOL, 4);
 });
 
 test("the per-user quota holds inside the checkout: over it, 403 and nothing is taken", async () => {
