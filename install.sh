@@ -27,7 +27,7 @@ readonly RUNTIME_PKGS=(
   cpio xz-utils zstd # berth demo-image packs the demo guest's initramfs (modules may be xz/zstd)
   curl procps uuid-runtime # used by this script (health check, pgrep) and by ovs-ctl --system-id=random
 )
-readonly TEST_PKGS=(wrk hyperfine)
+readonly TEST_PKGS=(wrk hyperfine virtinst) # virtinst: bench/provision.ts's virt-install baseline
 
 REPO_DIR="$(cd "$(dirname "${BASH_SOURCE[0]:-$0}")" && pwd)"
 readonly REPO_DIR
@@ -72,8 +72,8 @@ started by hand and berth runs in the background (pid file ${PID_FILE},
 log ${LOG_FILE}).
 
 Options:
-  --with-test-deps  also install what the benchmarks need (wrk hyperfine);
-                    implied when CI=true
+  --with-test-deps  also install what the benchmarks need (wrk hyperfine
+                    virtinst); implied when CI=true
   --no-start        install everything, start libvirt/OVS, but do not (re)start berth
   --uninstall       stop berth, remove ${BIN} and the systemd unit; keeps
                     ${CONF_DIR} and ${DATA_DIR}

@@ -1,9 +1,11 @@
 // Time for a pool of tiny guests to become ready from empty on real libvirtd (readiness tcp:8080).
 // Usage: bun bench/pool-fill.ts [size]   (root; libvirtd running). Writes bench/results/pool-fill.json.
-import { mkdirSync, writeFileSync } from "node:fs";
 import { startPoolScheduler } from "../src/scheduler/pools.ts";
 import { tinyPoolEnv } from "../test/integration/support/tiny-pool.ts";
+import { requireLibvirt } from "./support/libvirt-env.ts";
+import { fmt, printTable, writeResults } from "./support/report.ts";
 
+requireLibvirt();
 const size = Number(process.argv[2] ?? 4);
 const env = await tinyPoolEnv(`bfill-${process.pid}`, "192.168.221.0/24", "[scheduler]\ninterval_s = 1\n");
 const pool = `bfill-${process.pid}`;
@@ -25,19 +27,11 @@ try {
   }
   await scheduler.stop();
   const limit = env.core.config.scheduler.max_concurrent_creates;
-  console.log(
-    `pool of ${size} tiny guests (TCG, max_concurrent_creates ${limit}), seconds from empty until each VM is ready:`,
+  printTable(
+    `pool of ${size} tiny guests (TCG, max_concurrent_creates ${limit}), seconds from empty until each VM is ready`,
+    Object.fromEntries(readyAt.map((s, i) => [`vm ${i + 1}`, { "ready after s": fmt(s, 1) }])),
   );
-  console.table(readyAt.map((s, i) => ({ vm: i + 1, "ready after s": s.toFixed(1) })));
-  mkdirSync(new URL("results", import.meta.url), { recursive: true });
-  writeFileSync(
-    new URL("results/pool-fill.json", import.meta.url),
-    JSON.stringify(
-      { at: new Date().toISOString(), size, maxConcurrentCreates: limit, readyAfterSeconds: readyAt },
-      null,
-      2,
-    ),
-  );
+  writeResults("pool-fill", { size, maxConcurrentCreates: limit, readyAfterSeconds: readyAt });
 } finally {
   await env.teardown();
 }
