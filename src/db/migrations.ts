@@ -247,6 +247,13 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 8,
+    name: "checkout reads a pool's ready VMs in hand-out order without sorting the pool",
+    sql: `
+      CREATE INDEX pool_vms_ready ON pool_vms(pool, generation, status, ready_at, vm_name);
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA = MIGRATIONS.length;

@@ -117,6 +117,56 @@ export function listMembers(db: Database, pool?: string): PoolMember[] {
     .all(pool ?? null) as PoolMember[];
 }
 
+/**
+ * The members a scheduler pass must look at (a pass is then proportional to what changed, not to the
+ * pools' sizes): not yet linked to their VM, pending, draining, checked out past `now`, and ready ones
+ * whose VM stopped or whose pool is gone or of a newer generation.
+ */
+export function membersNeedingAttention(db: Database, now: string): PoolMember[] {
+  return db
+    .query(
+      `SELECT pv.*, v.status AS vm_status FROM pool_vms pv
+       LEFT JOIN vms v ON v.id = pv.vm_id
+       LEFT JOIN pools p ON p.name = pv.pool
+       WHERE pv.vm_id IS NULL OR pv.status IN ('pending', 'draining')
+          OR (pv.status = 'checked_out' AND pv.expires_at <= ?1)
+          OR (pv.status = 'ready' AND (v.status IS NOT 'running' OR p.name IS NULL OR pv.generation != p.generation))
+       ORDER BY pv.created_at, pv.vm_name`,
+    )
+    .all(now) as PoolMember[];
+}
+
+/** A pool's ready members of `generation` that became ready at or before `cutoff` (ready_ttl passed). */
+export function readyBefore(db: Database, pool: string, generation: number, cutoff: string): PoolMember[] {
+  return db
+    .query(
+      `SELECT pv.*, v.status AS vm_status FROM pool_vms pv LEFT JOIN vms v ON v.id = pv.vm_id
+       WHERE pv.pool = ? AND pv.generation = ? AND pv.status = 'ready' AND pv.ready_at <= ?
+       ORDER BY pv.ready_at, pv.vm_name`,
+    )
+    .all(pool, generation, cutoff) as PoolMember[];
+}
+
+/** Per pool and generation, how many members are pending and ready (what refill counts as stock). */
+export function stockCounts(db: Database): { pool: string; generation: number; n: number }[] {
+  return db
+    .query(
+      `SELECT pool, generation, count(*) AS n FROM pool_vms
+       WHERE status IN ('pending', 'ready') GROUP BY pool, generation`,
+    )
+    .all() as { pool: string; generation: number; n: number }[];
+}
+
+/** Members still pending: the creations in flight are among them. */
+export function pendingMembers(db: Database): PoolMember[] {
+  return db
+    .query(
+      `SELECT pv.*, v.status AS vm_status FROM pool_vms pv LEFT JOIN vms v ON v.id = pv.vm_id
+       WHERE pv.status = 'pending' ORDER BY pv.created_at, pv.vm_name`,
+    )
+    .all() as PoolMember[];
+}
+
 /** Moves a member from one status to another only if it is still in `from`; true when it moved. */
 export function moveMember(
   db: Database,

@@ -19,6 +19,12 @@ const WAKE = new Set([
   "domain.lifecycle",
 ]);
 const WAKE_OPS = new Set(["vm.create", "vm.delete"]);
+/**
+ * Changes come in bursts (a storm of checkouts, a pool's creates finishing): one pass this long after the
+ * first change covers the whole burst, instead of a pass per change competing with the requests for the
+ * HTTP thread.
+ */
+const WAKE_DELAY_MS = 100;
 
 /** Applies the pools declared in the config file (a broken one throws ConfigError), then starts the passes. */
 export function startPoolScheduler(core: Core): PeriodicJob {
@@ -29,18 +35,27 @@ export function startPoolScheduler(core: Core): PeriodicJob {
       r.created.length + r.ready.length + r.failed.length + r.drained.length + r.forgotten.length;
     if (changed > 0) log.info("pool scheduler", { reason, ...r });
   });
+  let wakeTimer: ReturnType<typeof setTimeout> | null = null;
+  const wake = (reason: string) => {
+    if (wakeTimer) return;
+    wakeTimer = setTimeout(() => {
+      wakeTimer = null;
+      job.trigger(reason);
+    }, WAKE_DELAY_MS);
+  };
   const offEvents = core.events.subscribe((e) => {
     const opKind = e.type.startsWith("operation.") && e.type !== "operation.progress" ? e.data.kind : null;
-    if (WAKE.has(e.type) || (typeof opKind === "string" && WAKE_OPS.has(opKind))) job.trigger(e.type);
+    if (WAKE.has(e.type) || (typeof opKind === "string" && WAKE_OPS.has(opKind))) wake(e.type);
   });
   const offState = core.hv.onState((state) => {
-    if (state === "up") job.trigger("hypervisor up");
+    if (state === "up") wake("hypervisor up");
   });
   return {
     ...job,
     async stop() {
       offEvents();
       offState();
+      if (wakeTimer) clearTimeout(wakeTimer);
       await job.stop();
     },
   };

@@ -7,9 +7,13 @@ import {
   lastHistorySeq,
   listMembers,
   listPoolRows,
+  membersNeedingAttention,
   moveMember,
   type PoolMember,
+  pendingMembers,
+  readyBefore,
   setMemberVmId,
+  stockCounts,
 } from "../../db/pools.ts";
 import { vmByName } from "../../db/vms.ts";
 import { AppError, Conflict, NotFound } from "../../errors.ts";
@@ -114,7 +118,7 @@ async function pass(core: Core, now: number): Promise<TickReport> {
   const pools = new Map(listPoolRows(core.db).map((row) => [row.name, toPoolRecord(row)]));
   const checks: Promise<void>[] = [];
 
-  for (const m of listMembers(core.db)) {
+  for (const m of attention(core, pools, now)) {
     const pool = pools.get(m.pool);
     if (m.vm_id === null) {
       // Recorded but a crash came before its VM's id: adopt the VM if it carries the pool's tag, else forget.
@@ -196,37 +200,51 @@ async function pass(core: Core, now: number): Promise<TickReport> {
   return r;
 }
 
+/**
+ * The members this pass acts on: those needing attention, plus ready ones past their pool's ready_ttl.
+ * Healthy ready and checked-out members (the bulk of a big pool) are not read at all.
+ */
+function attention(core: Core, pools: Map<string, PoolRecord>, now: number): PoolMember[] {
+  const out = membersNeedingAttention(core.db, new Date(now).toISOString());
+  const seenNames = new Set(out.map((m) => m.vm_name));
+  for (const pool of pools.values()) {
+    if (pool.spec.ready_ttl <= 0) continue;
+    const cutoff = new Date(now - pool.spec.ready_ttl * MINUTE_MS).toISOString();
+    for (const m of readyBefore(core.db, pool.name, pool.generation, cutoff)) {
+      if (!seenNames.has(m.vm_name)) out.push(m);
+    }
+  }
+  return out;
+}
+
 /** Per pool, creates VMs until pending + ready = size + what requests wait for, within the limit on creations. */
 async function refill(core: Core, pools: PoolRecord[], now: number, r: TickReport): Promise<void> {
-  const members = listMembers(core.db);
   let budget =
     core.config.scheduler.max_concurrent_creates -
-    members.filter(
+    pendingMembers(core.db).filter(
       (m) =>
-        m.status === "pending" &&
-        (m.vm_status === "creating" ||
-          m.vm_id === null ||
-          core.locks.holder(vmTarget(m.vm_name)) !== undefined),
+        m.vm_status === "creating" ||
+        m.vm_id === null ||
+        core.locks.holder(vmTarget(m.vm_name)) !== undefined,
     ).length;
+  const counts = new Map(stockCounts(core.db).map((c) => [`${c.pool}\0${c.generation}`, c.n]));
   const extra = extraDemand(core);
   for (const pool of pools) {
     const target = pool.spec.size + (extra.get(pool.name) ?? 0);
-    const stock = members.filter(
-      (m) =>
-        m.pool === pool.name &&
-        m.generation === pool.generation &&
-        (m.status === "pending" || m.status === "ready"),
-    );
+    const stockCount = counts.get(`${pool.name}\0${pool.generation}`) ?? 0;
     // Too many (the size was lowered, a request cancelled): drain the surplus, ready ones first, the newest first.
-    const surplus = stock.length - target;
+    const surplus = stockCount - target;
     if (surplus > 0) {
+      const stock = listMembers(core.db, pool.name).filter(
+        (m) => m.generation === pool.generation && (m.status === "pending" || m.status === "ready"),
+      );
       const order = [...stock].sort((a, b) =>
         a.status === b.status ? b.created_at.localeCompare(a.created_at) : a.status === "ready" ? -1 : 1,
       );
       for (const m of order.slice(0, surplus)) drain(core, m, "pool size lowered or request cancelled", r);
       continue;
     }
-    for (let missing = target - stock.length; missing > 0 && budget > 0; missing--, budget--) {
+    for (let missing = target - stockCount; missing > 0 && budget > 0; missing--, budget--) {
       const name = await createMember(core, pool, now, r);
       if (name === null) break; // this pool's recipe is broken right now: do not hammer it
     }
