@@ -21,14 +21,25 @@ function hasTag(vm: Vm, tag: string): boolean {
   return Object.hasOwn(vm.tags, key) && vm.tags[key] === tag.slice(eq + 1);
 }
 
-/** libvirt's state of every domain, in one call; empty while the hypervisor is unreachable. */
-async function liveStates(core: Core): Promise<Map<string, DomainState> | null> {
-  try {
-    return new Map((await core.hv.call("domain.list", {})).map((d) => [d.name, d.state]));
-  } catch (e) {
-    if (e instanceof HypervisorUnavailable) return null;
-    throw e;
-  }
+/** Per core, the domain.list call in flight: concurrent lists share it instead of queueing one call each. */
+const inFlight = new WeakMap<Core, Promise<Map<string, DomainState> | null>>();
+
+/** libvirt's state of every domain, in one call; null while the hypervisor is unreachable. */
+function liveStates(core: Core): Promise<Map<string, DomainState> | null> {
+  const shared = inFlight.get(core);
+  if (shared) return shared;
+  const call = core.hv
+    .call("domain.list", {})
+    .then(
+      (list) => new Map(list.map((d) => [d.name, d.state])),
+      (e) => {
+        if (e instanceof HypervisorUnavailable) return null;
+        throw e;
+      },
+    )
+    .finally(() => inFlight.delete(core));
+  inFlight.set(core, call);
+  return call;
 }
 
 export async function listVmViews(core: Core, q: VmQuery = {}): Promise<Vm[]> {
