@@ -9,7 +9,7 @@ import {
   type OperationRow,
   updateProgress,
 } from "../db/operations.ts";
-import { AppError, NotFound } from "../errors.ts";
+import { AppError, asInsufficientStorage, NotFound } from "../errors.ts";
 import { log } from "../log.ts";
 import type { EventBus } from "./events.ts";
 import type { Locks } from "./locks.ts";
@@ -112,16 +112,11 @@ export class Operations {
     try {
       abort.signal.throwIfAborted(); // cancelled before it began
       const result = await fn(ctx);
-      finishOperation(
-        this.db,
-        id,
-        "succeeded",
-        { result: result === undefined ? null : JSON.stringify(result) },
-        now(),
-      );
+      this.#finish(id, "succeeded", { result: result === undefined ? null : JSON.stringify(result) });
       this.events.publish("operation.succeeded", `operation/${id}`, { kind, target });
-    } catch (e) {
+    } catch (thrown) {
       const cancelled = abort.signal.aborted;
+      const e = asInsufficientStorage(thrown, `${kind} ${target}`) ?? thrown;
       const error =
         e instanceof AppError
           ? { code: e.errorCode, message: e.message, status: e.httpStatus }
@@ -130,13 +125,7 @@ export class Operations {
             : { code: "internal", message: e instanceof Error ? e.message : String(e), status: 500 };
       if (!(e instanceof AppError) && !cancelled)
         log.error("operation failed", { id, kind, target, error: String(e) });
-      finishOperation(
-        this.db,
-        id,
-        cancelled ? "cancelled" : "failed",
-        { error: JSON.stringify(error) },
-        now(),
-      );
+      this.#finish(id, cancelled ? "cancelled" : "failed", { error: JSON.stringify(error) });
       this.events.publish(cancelled ? "operation.cancelled" : "operation.failed", `operation/${id}`, {
         kind,
         target,
@@ -147,6 +136,19 @@ export class Operations {
       this.#aborts.delete(id);
       for (const wake of this.#waiters.get(id) ?? []) wake();
       this.#waiters.delete(id);
+    }
+  }
+
+  /** Records the outcome; a database that cannot take it (disk full) is logged, and the next start marks it interrupted. */
+  #finish(
+    id: string,
+    status: "succeeded" | "failed" | "cancelled",
+    outcome: { result?: string | null; error?: string },
+  ): void {
+    try {
+      finishOperation(this.db, id, status, outcome, now());
+    } catch (e) {
+      log.error("cannot record the end of an operation", { id, status, error: String(e) });
     }
   }
 

@@ -3,6 +3,12 @@ import { log } from "../log.ts";
 
 export class Reverter {
   #undo: { what: string; fn: () => unknown }[] = [];
+  #failed: string[] = [];
+
+  /** Undos that failed so far in the revert under way: a later undo can keep the record of what they left. */
+  get failures(): readonly string[] {
+    return this.#failed;
+  }
 
   /** Registers the undo of a step that just succeeded. */
   add(what: string, fn: () => unknown): void {
@@ -17,6 +23,7 @@ export class Reverter {
   /** Undoes completed steps, newest first; an undo that fails is logged and the rest still run. */
   async revert(): Promise<string[]> {
     const failed: string[] = [];
+    this.#failed = failed;
     for (const { what, fn } of this.#undo.reverse()) {
       try {
         await fn();

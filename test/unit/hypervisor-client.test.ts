@@ -1,6 +1,6 @@
 // The HTTP thread's hypervisor client: Worker calls, error mapping, deadlines, fast 503s while down.
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { Hypervisor, isNoSuchDomain } from "../../src/core/hypervisor/client.ts";
+import { fromWire, Hypervisor, isNoSuchDomain } from "../../src/core/hypervisor/client.ts";
 import { AppError, HypervisorTimeout, HypervisorUnavailable } from "../../src/errors.ts";
 import { WORKERS } from "../support/workers.ts";
 
@@ -70,4 +70,20 @@ test("with no daemon to reach, start returns, state is down and calls fail fast 
   } finally {
     await down.close();
   }
+});
+
+test("ENOSPC in libvirt's message (qemu-img on a full pool) maps to 507 insufficient_storage", () => {
+  const message =
+    "internal error: Child process (/usr/bin/qemu-img create -f qcow2 /p/x.qcow2 1G) unexpected exit status 1: " +
+    "qemu-img: /p/x.qcow2: Could not resize file: No space left on device";
+  const e = fromWire({ kind: "libvirt", message, libvirtCode: 1, libvirtDomain: 18 }, "volume.create");
+  expect(e.httpStatus).toBe(507);
+  expect(e.errorCode).toBe("insufficient_storage");
+  expect(e.details).toEqual({ op: "volume.create", libvirtCode: 1, libvirtDomain: 18 });
+  // A name that merely contains the letters is not a full disk: names are lowercase.
+  const other = fromWire(
+    { kind: "libvirt", message: "Domain not found: no domain with matching name 'enospc'", libvirtCode: 42 },
+    "domain.info",
+  );
+  expect(other.httpStatus).toBe(502);
 });

@@ -1,6 +1,13 @@
 // The HTTP thread's handle on libvirt: typed calls dispatched to Workers, deadlines, reconnect with backoff.
 
-import { AppError, HypervisorError, HypervisorTimeout, HypervisorUnavailable } from "../../errors.ts";
+import {
+  AppError,
+  HypervisorError,
+  HypervisorTimeout,
+  HypervisorUnavailable,
+  InsufficientStorage,
+  isNoSpace,
+} from "../../errors.ts";
 import { ErrorCode } from "../../ffi/error.ts";
 import { LONG_OPS, type OpArgs, type OpName, type OpResult } from "./ops/index.ts";
 import type { FromPump, FromWorker, ToPump, ToWorker, WireError } from "./protocol.ts";
@@ -47,6 +54,9 @@ export function fromWire(e: WireError, op: string): AppError {
   if (e.kind === "unavailable")
     return new HypervisorUnavailable(`hypervisor unavailable: ${e.message}`, { details });
   if (e.kind === "internal") return new AppError(500, "internal", `${op} failed: ${e.message}`, { details });
+  // qemu-img or libvirt hit ENOSPC in the storage pool: the client's answer is 507, not a hypervisor fault.
+  if (isNoSpace(e.message))
+    return new InsufficientStorage(`${op}: out of disk space: ${e.message}`, { details });
   return new HypervisorError(e.message, { details });
 }
 

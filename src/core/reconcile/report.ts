@@ -9,7 +9,7 @@ export interface ReconcileReport {
   checked: { vms: number; domains: number };
   /** VMs whose domain vanished, now marked gone. */
   gone: string[];
-  /** VMs left `creating` by a crash, whose volumes, domain and row were removed. */
+  /** VMs a crash left half-created (`creating`) or half-deleted, whose volumes, domain and row were removed. */
   cleaned: string[];
   /** Rows whose status was brought in line with libvirt. */
   synced: { name: string; from: string; to: string }[];

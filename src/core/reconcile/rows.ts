@@ -11,6 +11,7 @@ import { log } from "../../log.ts";
 import type { Core } from "../context.ts";
 import type { DomainSummary } from "../hypervisor/ops/domain-ops.ts";
 import { now } from "../time.ts";
+import { deleteVmOp } from "../vms/delete.ts";
 import { removeDomain } from "../vms/domain.ts";
 import { installVolumesOf } from "../vms/install-boot.ts";
 import { vmTarget } from "../vms/records.ts";
@@ -33,9 +34,13 @@ export interface PassContext {
 }
 
 function isStaleCreate(p: PassContext, row: ReconcileVmRow): boolean {
+  const target = vmTarget(row.name);
+  if (p.core.ops.list({ target, status: "running", limit: 1 }).length > 0) return false;
   const created = Date.parse(row.created_at);
-  if (!(created < p.bootedAt || Date.now() - created > p.staleCreateMs)) return false;
-  return p.core.ops.list({ target: vmTarget(row.name), status: "running", limit: 1 }).length === 0;
+  if (created < p.bootedAt || Date.now() - created > p.staleCreateMs) return true;
+  // Its create ended and left the row (an undo failed, see forgetCreated): the cleanup is reconcile's now.
+  const [last] = p.core.ops.list({ target, limit: 1 });
+  return last?.kind === "vm.create" && last.created_at >= row.created_at;
 }
 
 /** Removes what a crashed create left: its domain (if still berth's), its own volumes, its row. */
@@ -86,14 +91,35 @@ function syncStatus(p: PassContext, row: ReconcileVmRow, dom: DomainSummary): vo
   p.report.synced.push({ name: row.name, from: row.status, to });
 }
 
-/** Applies the rules to one row. Every database change re-checks the row, so a racing action wins. */
-export async function reconcileRow(p: PassContext, row: ReconcileVmRow): Promise<void> {
-  if (row.status === "gone") return;
-  const holder = p.core.locks.holder(vmTarget(row.name));
-  if (holder) {
-    p.report.skipped.push({ target: vmTarget(row.name), reason: `operation ${holder} is running` });
+/** The VM's last operation is a delete that a crash cut short (marked interrupted at start). */
+function deleteWasInterrupted(p: PassContext, row: ReconcileVmRow): boolean {
+  const [last] = p.core.ops.list({ target: vmTarget(row.name), limit: 1 });
+  return last?.kind === "vm.delete" && last.status === "failed" && last.error?.code === "interrupted";
+}
+
+/** Finishes the delete the user (or a pool) asked for: domain, own volumes and row, as a new vm.delete. */
+async function finishDelete(p: PassContext, row: ReconcileVmRow): Promise<void> {
+  const op = deleteVmOp(p.core, row.name);
+  const done = await p.core.ops.wait(op.id, 120);
+  if (done.status !== "succeeded") {
+    p.report.errors.push({ target: vmTarget(row.name), message: done.error?.message ?? done.status });
     return;
   }
+  log.warn("reconcile: finished a delete interrupted by a crash", { name: row.name, id: row.id });
+  p.report.cleaned.push(row.name);
+}
+
+/** Applies the rules to one row. Every database change re-checks the row, so a racing action wins. */
+export async function reconcileRow(p: PassContext, row: ReconcileVmRow): Promise<void> {
+  const holder = p.core.locks.holder(vmTarget(row.name));
+  if (holder) {
+    if (row.status !== "gone")
+      p.report.skipped.push({ target: vmTarget(row.name), reason: `operation ${holder} is running` });
+    return;
+  }
+  // Otherwise a delete cut short after the domain went would leave a `gone` row holding its volumes.
+  if (row.status !== "creating" && deleteWasInterrupted(p, row)) return finishDelete(p, row);
+  if (row.status === "gone") return;
   if (row.status === "creating") {
     if (isStaleCreate(p, row)) await cleanCreate(p, row);
     return;

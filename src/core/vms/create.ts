@@ -1,5 +1,5 @@
 // Creating a VM: plan and record it, then volumes, definition and start as one operation that undoes itself.
-import { deleteVm, insertVm, updateDiskSize, updateVm } from "../../db/vms.ts";
+import { deleteVm, insertVm, updateDiskSize, updateVm, type VmRow } from "../../db/vms.ts";
 import { Conflict } from "../../errors.ts";
 import type { Core } from "../context.ts";
 import type { Operation } from "../operations.ts";
@@ -15,6 +15,17 @@ import { fetchInstallFiles, findInstallTree } from "./install-tree.ts";
 import { type CreateVmRequest, planDisks, planVm } from "./plan.ts";
 import { loadVm, vmTarget } from "./records.ts";
 import { createVolume } from "./volumes.ts";
+
+/**
+ * The first undo of a create, so it runs last: forgets the VM's row, unless an undo before it failed and left a
+ * volume or domain behind; then the row stays, `creating` again, so reconcile finishes the cleanup.
+ */
+export function forgetCreated(core: Core, r: Reverter, row: Pick<VmRow, "id" | "name">): void {
+  r.add(`forget vm ${row.name}`, () => {
+    if (r.failures.length > 0) updateVm(core.db, row.id, { status: "creating", updated_at: now() });
+    else deleteVm(core.db, row.id);
+  });
+}
 
 /**
  * Validates everything up front (a 4xx creates nothing), records the VM as `creating`, and returns the
@@ -43,7 +54,7 @@ export async function createVm(core: Core, req: CreateVmRequest): Promise<Operat
       vmTarget(row.name),
       async (ctx) => {
         const r = new Reverter();
-        r.add(`forget vm ${row.name}`, () => deleteVm(core.db, row.id));
+        forgetCreated(core, r, row);
         const vm = await r.run(async () => {
           const pool = await ensureStoragePool(core);
           for (const [i, v] of plan.volumes.entries()) {

@@ -110,15 +110,26 @@ export async function powerVm(
   const row = findVmRow(core, name);
   core.locks.ensureFree(vmTarget(name));
   if (row.status === "creating") throw new Conflict(`vm ${name} is still being created`);
-  const state = await domainState(core, name);
-  if (state === null) throw new Conflict(`vm ${name} has no domain in libvirt (status ${row.status})`);
-  if (!APPLIES[action].includes(state)) {
-    throw new Conflict(`cannot ${action} vm ${name}: it is ${statusOf(state)}`, { details: { state } });
-  }
+  const check = async (): Promise<DomainState> => {
+    const state = await domainState(core, name);
+    if (state === null) throw new Conflict(`vm ${name} has no domain in libvirt (status ${row.status})`);
+    if (!APPLIES[action].includes(state)) {
+      throw new Conflict(`cannot ${action} vm ${name}: it is ${statusOf(state)}`, { details: { state } });
+    }
+    return state;
+  };
+  await check();
   return core.ops.start(
     `vm.${action}`,
     vmTarget(name),
     async (ctx) => {
+      // Again under the lock: the VM may have changed between the check above and taking it.
+      await check().catch((e) => {
+        const state = e instanceof Conflict ? (e.details?.state as DomainState | undefined) : undefined;
+        // The lock kept lifecycle tracking away meanwhile: record what libvirt says now.
+        if (state && statusOf(state) !== findVmRow(core, name).status) recordState(core, row.id, name, state);
+        throw e;
+      });
       await act(core, name, action, opts, ctx.signal);
       const after = await domainState(core, name);
       if (after) recordState(core, row.id, name, after);

@@ -24,6 +24,7 @@ import { consoleDir } from "../paths.ts";
 import { Reverter } from "../reverter.ts";
 import { isLibvirt } from "../storage-pool.ts";
 import { now } from "../time.ts";
+import { forgetCreated } from "./create.ts";
 import { domainState, removeDomain } from "./domain.ts";
 import { recordState } from "./power.ts";
 import { findVmRow, loadVm, vmTarget } from "./records.ts";
@@ -185,7 +186,7 @@ export async function defineVmFromXml(core: Core, req: DefineVmXmlRequest): Prom
       vmTarget(row.name),
       async (ctx) => {
         const r = new Reverter();
-        r.add(`forget vm ${row.name}`, () => deleteVm(core.db, row.id));
+        forgetCreated(core, r, row);
         return r.run(async () => {
           mkdirSync(consoleDir(core.config), { recursive: true });
           const defined = await defineXml(core, req.xml);

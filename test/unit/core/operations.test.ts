@@ -135,6 +135,30 @@ test("any other error fails it as internal (500) with its message", async () => 
   });
 });
 
+test("a disk-full failure (SQLITE_FULL, or ENOSPC in a message) fails it as 507 insufficient_storage", async () => {
+  const { ops } = rig();
+  const full = ops.start("vm.create", "vm/a", async () => {
+    throw Object.assign(new Error("database or disk is full"), { code: "SQLITE_FULL" });
+  });
+  expect((await ops.wait(full.id, 5)).error).toMatchObject({ code: "insufficient_storage", status: 507 });
+  const nospc = ops.start("vm.create", "vm/b", async () => {
+    throw new Error("write /var/lib/berth/pool/x: No space left on device");
+  });
+  expect((await ops.wait(nospc.id, 5)).error).toMatchObject({ code: "insufficient_storage", status: 507 });
+});
+
+test("an outcome the database cannot take is logged; the process goes on and the lock is released", async () => {
+  const { ops, db, locks } = rig();
+  const g = gate();
+  const op = ops.start("vm.start", "vm/a", g.fn, { lock: true });
+  await Bun.sleep(1);
+  db.run("DROP TABLE operations"); // any write now fails, as it would on a full disk
+  g.finish("done");
+  await Bun.sleep(5);
+  expect(locks.holder("vm/a")).toBeUndefined();
+  expect(op.status).toBe("running");
+});
+
 test("cancel aborts the body's signal; the operation ends cancelled with a 409 error", async () => {
   const { ops, seen } = rig();
   let reason: unknown;

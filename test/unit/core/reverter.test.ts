@@ -70,3 +70,15 @@ test("run() undoes the completed steps when a later one fails, and rethrows that
   await expect(p).rejects.toBe(boom);
   expect(undone).toEqual(["step 1"]);
 });
+
+test("later undos see which earlier ones failed, so they can keep the record of what is left", async () => {
+  const r = new Reverter();
+  const seen: string[][] = [];
+  r.add("forget row", () => seen.push([...r.failures]));
+  r.add("delete volume", () => {
+    throw new Error("hypervisor unavailable");
+  });
+  r.add("remove domain", () => seen.push([...r.failures]));
+  expect(await r.revert()).toEqual(["delete volume"]);
+  expect(seen).toEqual([[], ["delete volume"]]);
+});

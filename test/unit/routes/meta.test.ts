@@ -70,3 +70,25 @@ test("an unknown route is the native 404 error shape", async () => {
   expect(res.status).toBe(404);
   expect(await json(res)).toEqual({ error: { code: "not_found", message: "no such route" } });
 });
+
+test("GET /healthz waits 2 s at most for a slow ping, and never shortens the ping's own deadline", async () => {
+  // Fault injector: libvirtd answers pings late (busy Workers); the options berth passes are recorded.
+  const seen: unknown[] = [];
+  const hv = {
+    get state() {
+      return core.hv.state;
+    },
+    call: async (op: string, args: unknown, opts?: unknown) => {
+      seen.push(opts);
+      if (op === "ping") await Bun.sleep(2500);
+      return core.hv.call(op as never, args as never);
+    },
+  } as unknown as typeof core.hv;
+  const t0 = performance.now();
+  const res = await createApp({ ...core, hv }).handle(new Request("http://localhost/healthz"));
+  expect(performance.now() - t0).toBeLessThan(2400);
+  expect(res.status).toBe(503);
+  expect((await json(res)).checks.hypervisor).toContain("no answer to a ping within 2000 ms");
+  expect(seen).toEqual([undefined]);
+  expect(core.hv.state).toBe("up");
+});

@@ -1,5 +1,7 @@
 // Power actions on the test driver: each moves the VM between states; acting in the wrong state is 409.
 import { afterAll, beforeAll, expect, test } from "bun:test";
+import type { Core } from "../../../src/core/context.ts";
+import { powerVm } from "../../../src/core/vms/power.ts";
 import type { DomainState } from "../../../src/ffi/constants.ts";
 import { apiClient } from "../../support/api.ts";
 import { testCore } from "../../support/core.ts";
@@ -69,4 +71,36 @@ test("shutdown takes only timeout_s and force; unknown VMs are 404; unknown acti
   const r = await act("shutdown", { timeout_s: 5, force: true });
   expect(r.status).toBe(200);
   expect(await status()).toBe("stopped");
+});
+
+test("an action whose check passed just before another client stopped the VM ends 409, not a libvirt error", async () => {
+  expect(
+    (await api.post("/v1/vms?wait=true", { name: "p-race", cpus: 1, memory_mib: 64, root_disk_gb: 1 }))
+      .status,
+  ).toBe(200);
+  // Fault injector: the first state read answers "running", then someone else stops the domain.
+  let fired = false;
+  const hv = {
+    get state() {
+      return core.hv.state;
+    },
+    call: async (op: string, args: unknown) => {
+      const r = await core.hv.call(op as never, args as never);
+      if (op === "domain.info" && !fired) {
+        fired = true;
+        await core.hv.call("domain.destroy", { name: "p-race" });
+      }
+      return r;
+    },
+  } as unknown as Core["hv"];
+  const op = await powerVm({ ...core, hv }, "p-race", "stop");
+  const done = await core.ops.wait(op.id, 5);
+  expect(done.status).toBe("failed");
+  expect(done.error).toEqual({
+    code: "conflict",
+    message: "cannot stop vm p-race: it is stopped",
+    status: 409,
+  });
+  expect((await api.get("/v1/vms/p-race")).body.status).toBe("stopped");
+  expect((await api.delete("/v1/vms/p-race?wait=true")).status).toBe(200);
 });

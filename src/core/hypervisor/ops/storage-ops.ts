@@ -1,5 +1,5 @@
 // Storage pool and volume operations run inside a hypervisor Worker, addressed by pool and volume name.
-import type { Connection, VolumeInfo } from "../../../ffi/index.ts";
+import { type Connection, ErrorCode, LibvirtError, type VolumeInfo } from "../../../ffi/index.ts";
 
 export interface PoolSummary {
   name: string;
@@ -23,8 +23,24 @@ function withPool<T>(
   return fn(p);
 }
 
-function describe(v: { name(): string; path(): string; info(): VolumeInfo }): VolumeSummary {
+type VolumeLike = { name(): string; path(): string; info(): VolumeInfo };
+
+function describe(v: VolumeLike): VolumeSummary {
   return { name: v.name(), path: v.path(), ...v.info() };
+}
+
+/** Describes each listed volume; one deleted between the listing and these reads is simply not there any more. */
+export function describeListed(vols: Iterable<VolumeLike & Disposable>): VolumeSummary[] {
+  const out: VolumeSummary[] = [];
+  for (const v of vols) {
+    using vol = v;
+    try {
+      out.push(describe(vol));
+    } catch (e) {
+      if (!(e instanceof LibvirtError && e.libvirtCode === ErrorCode.NO_STORAGE_VOL)) throw e;
+    }
+  }
+  return out;
 }
 
 export const storageOps = {
@@ -47,12 +63,7 @@ export const storageOps = {
   "pool.refresh": (c: Connection, a: ByPool) => withPool(c, a.pool, (p) => p.refresh()),
   "pool.xml": (c: Connection, a: ByPool) => withPool(c, a.pool, (p) => p.xml()),
   "volume.list": (c: Connection, a: ByPool): VolumeSummary[] =>
-    withPool(c, a.pool, (p) =>
-      p.listVolumes().map((v) => {
-        using vol = v;
-        return describe(vol);
-      }),
-    ),
+    withPool(c, a.pool, (p) => describeListed(p.listVolumes())),
   "volume.create": (c: Connection, a: ByPool & { xml: string }): VolumeSummary =>
     withPool(c, a.pool, (p) => {
       using v = p.createVolume(a.xml);
