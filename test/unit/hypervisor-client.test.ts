@@ -48,6 +48,21 @@ test("a call past its deadline fails with a timeout and the Worker is replaced",
   expect((await hv.call("hostInfo", {})).uri).toBe("test:///default");
 });
 
+test("a quick call never waits behind long ones: with 3 Workers, long calls leave the first to quick ones", async () => {
+  const lanes = new Hypervisor({ ...opts, workers: 3 });
+  await lanes.start();
+  try {
+    const longs = Array.from({ length: 4 }, () => lanes.call("debug.blockLong", { ms: 600 }));
+    const t0 = performance.now();
+    await lanes.call("domain.list", {});
+    // Behind the long calls it would take 1.2 s (two of them queued on each Worker).
+    expect(performance.now() - t0).toBeLessThan(400);
+    await Promise.all(longs);
+  } finally {
+    await lanes.close();
+  }
+});
+
 test("many concurrent calls all get answers", async () => {
   const results = await Promise.all(Array.from({ length: 200 }, () => hv.call("domain.list", {})));
   expect(results.every((r) => r.length >= 1)).toBe(true);

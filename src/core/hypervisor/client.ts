@@ -46,6 +46,12 @@ class Slot {
   send(m: ToWorker): void {
     this.worker.postMessage(m);
   }
+  /** Long calls queued on this Worker (a quick call sent here waits for them). */
+  longPending(): number {
+    let n = 0;
+    for (const p of this.pending.values()) if (LONG_OPS.has(p.op as OpName)) n++;
+    return n;
+  }
 }
 
 /** Maps a Worker's wire error to berth's error model; LibvirtError codes stay visible in details. */
@@ -59,6 +65,9 @@ export function fromWire(e: WireError, op: string): AppError {
     return new InsufficientStorage(`${op}: out of disk space: ${e.message}`, { details });
   return new HypervisorError(e.message, { details });
 }
+
+/** From this many Workers on, the first one is kept for quick calls. */
+const QUICK_LANE_MIN_WORKERS = 3;
 
 export class Hypervisor {
   #slots: Slot[] = [];
@@ -115,7 +124,7 @@ export class Hypervisor {
     return this.#dispatch(op, args, opts.timeoutMs) as Promise<Awaited<OpResult<K>>>;
   }
 
-  #dispatch(op: string, args: unknown, timeoutMs?: number, slot = this.#leastBusy()): Promise<unknown> {
+  #dispatch(op: string, args: unknown, timeoutMs?: number, slot = this.#slotFor(op)): Promise<unknown> {
     const id = this.#nextId++;
     const deadline =
       timeoutMs ?? (LONG_OPS.has(op as OpName) ? this.opts.longCallTimeoutMs : this.opts.callTimeoutMs);
@@ -126,10 +135,20 @@ export class Hypervisor {
     });
   }
 
-  #leastBusy(): Slot {
-    let best = this.#slots[0];
-    if (!best) throw new HypervisorUnavailable("hypervisor client is not started");
-    for (const s of this.#slots) if (s.pending.size < best.pending.size) best = s;
+  /**
+   * Where a call goes. Quick calls prefer a Worker without a long call (start, destroy, volume copies: up
+   * to seconds) queued; with 3 Workers or more, long calls never take the first one, so a list or a
+   * lookup never waits behind a storm of creates. With fewer, long calls keep every Worker.
+   */
+  #slotFor(op: string): Slot {
+    const first = this.#slots[0];
+    if (!first) throw new HypervisorUnavailable("hypervisor client is not started");
+    const long = LONG_OPS.has(op as OpName);
+    const candidates =
+      long && this.#slots.length >= QUICK_LANE_MIN_WORKERS ? this.#slots.slice(1) : this.#slots;
+    const cost = (s: Slot) => (long ? 0 : s.longPending() * 1000) + s.pending.size;
+    let best = candidates[0] as Slot;
+    for (const s of candidates) if (cost(s) < cost(best)) best = s;
     return best;
   }
 

@@ -39,4 +39,8 @@ export const hostOps = {
   "debug.block"(_c: Connection, a: { ms: number }): void {
     Bun.sleepSync(a.ms);
   },
+  /** The same, dispatched as a long call (a slow start or copy): which Worker it may take is tested. */
+  "debug.blockLong"(_c: Connection, a: { ms: number }): void {
+    Bun.sleepSync(a.ms);
+  },
 };

@@ -30,6 +30,7 @@ export const LONG_OPS: ReadonlySet<OpName> = new Set<OpName>([
   "volume.resize",
   "pool.build",
   "pool.create",
+  "debug.blockLong",
 ]);
 
 export function runOp(c: Connection, op: string, args: unknown): unknown {
