@@ -1,8 +1,12 @@
 // A tiny client for route tests: JSON requests through app.handle, no socket.
 
+import { afterAll, beforeAll } from "bun:test";
 import type { Core } from "../../src/core/context.ts";
 import { createApp } from "../../src/routes/app.ts";
+import { testConfig, testCore } from "./core.ts";
 import { type Json, json } from "./http.ts";
+
+type TestCore = Awaited<ReturnType<typeof testCore>>;
 
 export interface Reply {
   status: number;
@@ -46,3 +50,17 @@ export function apiClient(core: Core) {
 /** An HTTP basic Authorization header value. */
 export const basicAuth = (user: string, password: string) =>
   `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`;
+
+/**
+ * A core on the test driver with an API client on it, opened before the file's tests and closed after
+ * them; read `.core` and `.api` inside tests.
+ */
+export function apiOnFreshCore(toml = ""): { core: TestCore; api: ReturnType<typeof apiClient> } {
+  const env = {} as { core: TestCore; api: ReturnType<typeof apiClient> };
+  beforeAll(async () => {
+    env.core = await testCore(testConfig(toml));
+    env.api = apiClient(env.core);
+  });
+  afterAll(() => env.core.close());
+  return env;
+}

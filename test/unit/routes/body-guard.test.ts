@@ -1,17 +1,10 @@
 // Bodies no schema accepts are refused before validation: deep nesting (was a 500) and bare strings (was seconds of CPU).
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { MAX_BODY_DEPTH, nestedDeeperThan } from "../../../src/routes/body-guard.ts";
-import { apiClient } from "../../support/api.ts";
-import { testConfig, testCore } from "../../support/core.ts";
+import { apiOnFreshCore } from "../../support/api.ts";
 import { json } from "../../support/http.ts";
 
-let core: Awaited<ReturnType<typeof testCore>>;
-let api: ReturnType<typeof apiClient>;
-beforeAll(async () => {
-  core = await testCore(testConfig());
-  api = apiClient(core);
-});
-afterAll(() => core.close());
+const t = apiOnFreshCore();
 
 const deepObject = (n: number) => `${'{"a":'.repeat(n)}1${"}".repeat(n)}`;
 const deepArray = (n: number) => `${"[".repeat(n)}${"]".repeat(n)}`;
@@ -33,7 +26,7 @@ describe("deeply nested bodies", () => {
   ] as const) {
     test(`${method} ${path}: 400 in the front's shape for 50 000 levels of objects or arrays`, async () => {
       for (const raw of [deepObject(50_000), deepArray(100_000)]) {
-        const r = await api.raw(method, path, raw);
+        const r = await t.api.raw(method, path, raw);
         expect(r.status).toBe(400);
         (check as (b: unknown) => void)(r.body);
       }
@@ -41,7 +34,7 @@ describe("deeply nested bodies", () => {
   }
 
   test("a body at the limit is validated as usual (unknown field: 400 from the schema)", async () => {
-    const r = await api.raw("POST", "/v1/sizes", deepObject(MAX_BODY_DEPTH - 1));
+    const r = await t.api.raw("POST", "/v1/sizes", deepObject(MAX_BODY_DEPTH - 1));
     expect(r.status).toBe(400);
     expect(r.body.error.message).not.toContain("nested");
   });
@@ -55,7 +48,7 @@ describe("string bodies", () => {
       ["application/json", JSON.stringify(big)],
     ] as const) {
       const t0 = performance.now();
-      const res = await api.app.handle(
+      const res = await t.api.app.handle(
         new Request("http://localhost/v1/vms/ubg-nope", {
           method: "PATCH",
           headers: { "content-type": type },
