@@ -2,8 +2,11 @@
 // NAT network, plus a base disk image so berth's VMs get a linked clone like the shell baseline's.
 import { rmSync } from "node:fs";
 import { join } from "node:path";
+import { parseConfig } from "../../src/config/load.ts";
 import { integrationReady } from "../../test/integration/support/env.ts";
 import { type TinyPoolEnv, tinyPoolEnv } from "../../test/integration/support/tiny-pool.ts";
+
+const DEFAULT_WORKERS = parseConfig("", "defaults").hypervisor.workers;
 
 export interface LibvirtBench {
   env: TinyPoolEnv;
@@ -26,7 +29,10 @@ export function requireLibvirt(): void {
 
 export async function libvirtBench(tag: string, subnet: string, extraToml = ""): Promise<LibvirtBench> {
   requireLibvirt();
-  const env = await tinyPoolEnv(tag, subnet, `[network]\novs_datapath = "netdev"\n${extraToml}`);
+  // berth's default Worker count, as an installed berth runs (the tests use 2).
+  const env = await tinyPoolEnv(tag, subnet, `[network]\novs_datapath = "netdev"\n${extraToml}`, {
+    workers: DEFAULT_WORKERS,
+  });
   const { api } = env;
   const scratch = join(env.core.config.data_dir, "baseline");
   Bun.spawnSync(["mkdir", "-m", "0755", "-p", scratch]);

@@ -21,12 +21,20 @@ async function ok(p: Promise<{ status: number; body: Json }>, want: number): Pro
   return r.body;
 }
 
-/** `tag` names everything it creates; `subnet` must not clash with other runs' NAT networks. */
-export async function tinyPoolEnv(tag: string, subnet: string, extraToml = ""): Promise<TinyPoolEnv> {
+/**
+ * `tag` names everything it creates; `subnet` must not clash with other runs' NAT networks. Tests run
+ * with 2 hypervisor Workers (light on a 2-core machine); benchmarks pass berth's default.
+ */
+export async function tinyPoolEnv(
+  tag: string,
+  subnet: string,
+  extraToml = "",
+  opts: { workers?: number } = {},
+): Promise<TinyPoolEnv> {
   buildGuest();
   const storage = `berth-it-${tag}`;
   const config = testConfig(
-    `[hypervisor]\ndomain_type = "qemu"\nworkers = 2\n[storage]\npool = "${storage}"\n${extraToml}`,
+    `[hypervisor]\ndomain_type = "qemu"\nworkers = ${opts.workers ?? 2}\n[storage]\npool = "${storage}"\n${extraToml}`,
     { BERTH_HYPERVISOR_URI: SYSTEM_URI },
   );
   chmodSync(config.data_dir, 0o711); // QEMU must reach the pool below it
