@@ -2,12 +2,14 @@
 // Usage: bun bench/pool-fill.ts [size]   (root; libvirtd running). Writes bench/results/pool-fill.json.
 import { startPoolScheduler } from "../src/scheduler/pools.ts";
 import { tinyPoolEnv } from "../test/integration/support/tiny-pool.ts";
-import { requireLibvirt } from "./support/libvirt-env.ts";
+import { DEFAULT_WORKERS, requireLibvirt } from "./support/libvirt-env.ts";
 import { fmt, printTable, writeResults } from "./support/report.ts";
 
 requireLibvirt();
 const size = Number(process.argv[2] ?? 4);
-const env = await tinyPoolEnv(`bfill-${process.pid}`, "192.168.221.0/24", "[scheduler]\ninterval_s = 1\n");
+const env = await tinyPoolEnv(`bfill-${process.pid}`, "192.168.221.0/24", "[scheduler]\ninterval_s = 1\n", {
+  workers: DEFAULT_WORKERS,
+});
 const pool = `bfill-${process.pid}`;
 try {
   const r = await env.api.post("/v1/pools", {

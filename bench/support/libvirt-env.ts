@@ -6,7 +6,8 @@ import { parseConfig } from "../../src/config/load.ts";
 import { integrationReady } from "../../test/integration/support/env.ts";
 import { type TinyPoolEnv, tinyPoolEnv } from "../../test/integration/support/tiny-pool.ts";
 
-const DEFAULT_WORKERS = parseConfig("", "defaults").hypervisor.workers;
+/** berth's default hypervisor Worker count, which the benchmarks on real libvirtd run with. */
+export const DEFAULT_WORKERS = parseConfig("", "defaults").hypervisor.workers;
 
 export interface LibvirtBench {
   env: TinyPoolEnv;
