@@ -16,6 +16,13 @@ export function domainStateName(n: number): DomainState {
   return DOMAIN_STATES[n] ?? "nostate";
 }
 
+/** virConnectListAllDomainsFlags that select by state: listing by them reads every state in a few calls. */
+export const ListDomains = {
+  RUNNING: 16,
+  PAUSED: 32,
+  SHUTOFF: 64,
+} as const;
+
 /** virDomainEventType, indexed by the `event` argument of a lifecycle callback. */
 export const LIFECYCLE_EVENTS = [
   "defined",

@@ -21,15 +21,15 @@ function hasTag(vm: Vm, tag: string): boolean {
   return Object.hasOwn(vm.tags, key) && vm.tags[key] === tag.slice(eq + 1);
 }
 
-/** Per core, the domain.list call in flight: concurrent lists share it instead of queueing one call each. */
+/** Per core, the domain.states call in flight: concurrent lists share it instead of queueing one call each. */
 const inFlight = new WeakMap<Core, Promise<Map<string, DomainState> | null>>();
 
-/** libvirt's state of every domain, in one call; null while the hypervisor is unreachable. */
+/** libvirt's state of every domain, in one Worker call; null while the hypervisor is unreachable. */
 function liveStates(core: Core): Promise<Map<string, DomainState> | null> {
   const shared = inFlight.get(core);
   if (shared) return shared;
   const call = core.hv
-    .call("domain.list", {})
+    .call("domain.states", {})
     .then(
       (list) => new Map(list.map((d) => [d.name, d.state])),
       (e) => {

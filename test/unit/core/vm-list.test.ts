@@ -1,4 +1,4 @@
-// Listing VMs: concurrent lists share one domain.list call to libvirt instead of queueing one each.
+// Listing VMs: concurrent lists share one domain.states call to libvirt instead of queueing one each.
 import { afterAll, expect, test } from "bun:test";
 import type { Core } from "../../../src/core/context.ts";
 import { listVmViews } from "../../../src/core/vms/index.ts";
@@ -18,11 +18,11 @@ function counting(c: Core): { core: Core; calls: string[] } {
   return { core: { ...c, hv }, calls };
 }
 
-test("eight concurrent lists make one domain.list call; a later list makes its own", async () => {
+test("eight concurrent lists make one domain.states call; a later list makes its own", async () => {
   const { core: counted, calls } = counting(core);
   const lists = await Promise.all(Array.from({ length: 8 }, () => listVmViews(counted)));
-  expect(calls.filter((c) => c === "domain.list")).toHaveLength(1);
+  expect(calls.filter((c) => c === "domain.states")).toHaveLength(1);
   for (const l of lists) expect(l).toEqual(lists[0] as (typeof lists)[0]);
   await listVmViews(counted);
-  expect(calls.filter((c) => c === "domain.list")).toHaveLength(2);
+  expect(calls.filter((c) => c === "domain.states")).toHaveLength(2);
 });

@@ -7,6 +7,7 @@ import {
   type DomainState,
   type InterfaceAddresses,
   isNoSuchDomain,
+  ListDomains,
 } from "../../../ffi/index.ts";
 
 export interface DomainSummary {
@@ -47,6 +48,41 @@ export const domainOps = {
       } catch (e) {
         // Undefined between the listing and these reads: it is simply not there any more.
         if (!isNoSuchDomain(e)) throw e;
+      }
+    }
+    return out;
+  },
+  /**
+   * Every domain's state in a handful of calls (all names, then one listing per common state) rather
+   * than one per domain; only domains in none of those listings (blocked, crashed, or changing state
+   * meanwhile) are asked one by one.
+   */
+  "domain.states"(c: Connection, _a: Record<string, never>): { name: string; state: DomainState }[] {
+    const names = (flags: number) =>
+      c.listDomains(flags).map((d) => {
+        using dom = d;
+        return dom.name();
+      });
+    const all = names(0);
+    const known = new Map<string, DomainState>();
+    for (const [flag, state] of [
+      [ListDomains.RUNNING, "running"],
+      [ListDomains.PAUSED, "paused"],
+      [ListDomains.SHUTOFF, "shutoff"],
+    ] as const) {
+      for (const n of names(flag)) if (!known.has(n)) known.set(n, state);
+    }
+    const out: { name: string; state: DomainState }[] = [];
+    for (const name of all) {
+      const state = known.get(name);
+      if (state) {
+        out.push({ name, state });
+        continue;
+      }
+      try {
+        out.push({ name, state: withDomain(c, name, (d) => d.state().state) });
+      } catch (e) {
+        if (!isNoSuchDomain(e)) throw e; // undefined since the listing: not there any more
       }
     }
     return out;
