@@ -12,15 +12,27 @@ export function setMeta(db: Database, key: string, value: string): void {
   ).run(key, value);
 }
 
+const instanceIds = new WeakMap<Database, string>();
+
 /**
  * This installation's random id, made on first use: berth writes it into every domain's metadata, so
  * two berths on one libvirtd (or a test's berth next to the installed one) never take each other's
- * domains for orphans.
+ * domains for orphans. Read once per database: hot paths (every domain XML, every reconcile pass) never write.
  */
 export function instanceId(db: Database): string {
-  db.query("INSERT OR IGNORE INTO host_meta (key, value) VALUES ('instance_id', ?)").run(crypto.randomUUID());
-  return getMeta(db, "instance_id") as string;
+  const cached = instanceIds.get(db);
+  if (cached) return cached;
+  let id = getMeta(db, "instance_id");
+  if (!id) {
+    db.query("INSERT OR IGNORE INTO host_meta (key, value) VALUES ('instance_id', ?)").run(
+      crypto.randomUUID(),
+    );
+    id = getMeta(db, "instance_id") as string;
+  }
+  instanceIds.set(db, id);
+  return id;
 }
+
 
 /** A cheap read proving the database answers (used by /healthz). */
 export function pingDatabase(db: Database): void {
