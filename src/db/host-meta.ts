@@ -33,7 +33,6 @@ export function instanceId(db: Database): string {
   return id;
 }
 
-
 /** A cheap read proving the database answers (used by /healthz). */
 export function pingDatabase(db: Database): void {
   db.query("SELECT 1").get();
