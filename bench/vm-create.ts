@@ -1,22 +1,14 @@
-// VM lifecycle steps on real libvirtd through berth's native API, sequential: create → running, a linked-clone
-// overlay through the pool API, delete. Usage: bun bench/vm-create.ts [N]   (root; libvirtd running).
-// Writes bench/results/vm-create.json. bench/provision.ts compares creation against the shell and virt-install.
-import { chmodSync } from "node:fs";
 import { buildVolumeXml } from "../src/xml/storage.ts";
+import { systemCore } from "../test/integration/support/system-core.ts";
 import { apiClient } from "../test/support/api.ts";
-import { testConfig, testCore } from "../test/support/core.ts";
-import { requireLibvirt } from "./support/libvirt-env.ts";
+import { DEFAULT_WORKERS, requireLibvirt } from "./support/libvirt-env.ts";
 import { msCells, printTable, writeResults } from "./support/report.ts";
 import { summarize } from "./support/stats.ts";
 
 requireLibvirt();
 const n = Number(process.argv[2] ?? 8);
 const pool = `berth-bench-${process.pid}`;
-const config = testConfig(`[hypervisor]\ndomain_type = "qemu"\n[storage]\npool = "${pool}"\n`, {
-  BERTH_HYPERVISOR_URI: "qemu:///system",
-});
-chmodSync(config.data_dir, 0o711);
-const core = await testCore(config);
+const core = await systemCore(pool, "", DEFAULT_WORKERS);
 const api = apiClient(core);
 
 const createMs: number[] = [];

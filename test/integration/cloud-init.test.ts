@@ -1,19 +1,18 @@
 // The cloud-init config drive on real libvirtd + QEMU: the tiny guest mounts cidata and sees its key and hostname.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chmodSync } from "node:fs";
 import { apiClient } from "../support/api.ts";
-import { testConfig, testCore } from "../support/core.ts";
 import type { Json } from "../support/http.ts";
 import { waitFor } from "./support/daemons.ts";
-import { integrationReady, SYSTEM_URI } from "./support/env.ts";
+import { integrationReady } from "./support/env.ts";
 import { buildGuest, consoleReports, GUEST } from "./support/guest.ts";
+import { dropStoragePool, type SystemCore, systemCore } from "./support/system-core.ts";
 
 const id = `${process.pid}`;
 const POOL = `berth-it-ci-${id}`;
 const KEY = `ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl berth-it-${id}@cidata`;
 
 describe.skipIf(!integrationReady())("cloud-init config drive on libvirtd", () => {
-  let core: Awaited<ReturnType<typeof testCore>>;
+  let core: SystemCore;
   let api: ReturnType<typeof apiClient>;
   const ok = async (p: Promise<{ status: number; body: Json }>, want = 200) => {
     const r = await p;
@@ -23,14 +22,7 @@ describe.skipIf(!integrationReady())("cloud-init config drive on libvirtd", () =
 
   beforeAll(async () => {
     buildGuest();
-    const config = testConfig(
-      `[hypervisor]\ndomain_type = "qemu"\nworkers = 2\n[storage]\npool = "${POOL}"\n`,
-      {
-        BERTH_HYPERVISOR_URI: SYSTEM_URI,
-      },
-    );
-    chmodSync(config.data_dir, 0o711);
-    core = await testCore(config);
+    core = await systemCore(POOL);
     api = apiClient(core);
     await ok(
       api.post("/v1/images?wait=true", {
@@ -57,9 +49,7 @@ describe.skipIf(!integrationReady())("cloud-init config drive on libvirtd", () =
     for (const vm of (await api.get("/v1/vms")).body ?? []) await api.delete(`/v1/vms/${vm.name}?wait=true`);
     await api.delete(`/v1/profiles/ci-tiny-${id}`);
     await api.delete(`/v1/images/ci-tiny-${id}`);
-    const left = (await core.hv.call("volume.list", { pool: POOL })).map((v) => v.name);
-    await core.hv.call("pool.destroy", { pool: POOL }).catch(() => undefined);
-    await core.hv.call("pool.undefine", { pool: POOL }).catch(() => undefined);
+    const left = await dropStoragePool(core, POOL);
     await core.close();
     expect(left).toEqual([]);
   }, 120_000);

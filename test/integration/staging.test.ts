@@ -1,13 +1,12 @@
 // The staging agent's API on real libvirtd + QEMU + OVS: a VLAN network, hosts on it (one installing) with sda on virtio-scsi.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chmodSync } from "node:fs";
 import { apiClient } from "../support/api.ts";
-import { testConfig, testCore } from "../support/core.ts";
 import type { Json } from "../support/http.ts";
 import { debianTree, serveTree } from "../unit/core/install-fixtures.ts";
 import { waitFor } from "./support/daemons.ts";
 import { integrationReady, run, SYSTEM_URI } from "./support/env.ts";
 import { buildGuest, consoleReports, GUEST } from "./support/guest.ts";
+import { type SystemCore, systemCore } from "./support/system-core.ts";
 
 const id = `${process.pid}`;
 const POOL = `berth-it-stg-${id}`;
@@ -19,7 +18,7 @@ const DOM = `s--ns${id}-dexample-dcom`;
 const NET_BERTH = `s--stg-u${id}-uvlan-u10`;
 
 describe.skipIf(!integrationReady())("the staging agent's API on libvirtd", () => {
-  let core: Awaited<ReturnType<typeof testCore>>;
+  let core: SystemCore;
   let api: ReturnType<typeof apiClient>;
   const ok = async (p: Promise<{ status: number; body: Json }>, want: number) => {
     const r = await p;
@@ -34,12 +33,7 @@ describe.skipIf(!integrationReady())("the staging agent's API on libvirtd", () =
   beforeAll(async () => {
     buildGuest();
     tree = serveTree(debianTree("/ubuntu/dists/xenial/", Bun.file(GUEST.kernel), Bun.file(GUEST.initrd)));
-    const config = testConfig(
-      `[hypervisor]\ndomain_type = "qemu"\nworkers = 2\n[storage]\npool = "${POOL}"\n[network]\novs_datapath = "netdev"\nmanage_bridges = true\n`,
-      { BERTH_HYPERVISOR_URI: SYSTEM_URI },
-    );
-    chmodSync(config.data_dir, 0o711);
-    core = await testCore(config);
+    core = await systemCore(POOL, `[network]\novs_datapath = "netdev"\nmanage_bridges = true\n`);
     api = apiClient(core);
   }, 600_000);
 

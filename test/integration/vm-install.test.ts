@@ -1,21 +1,20 @@
 // A network install on real libvirtd + QEMU from a loopback install tree (Debian netboot layout, the tiny guest).
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chmodSync } from "node:fs";
 import type { BerthEvent } from "../../src/core/events.ts";
 import { apiClient } from "../support/api.ts";
-import { testConfig, testCore } from "../support/core.ts";
 import type { Json } from "../support/http.ts";
 import { debianTree, serveTree } from "../unit/core/install-fixtures.ts";
 import { waitFor } from "./support/daemons.ts";
-import { integrationReady, SYSTEM_URI } from "./support/env.ts";
+import { integrationReady } from "./support/env.ts";
 import { buildGuest, consoleReports, GUEST } from "./support/guest.ts";
+import { dropStoragePool, type SystemCore, systemCore } from "./support/system-core.ts";
 
 const id = `${process.pid}`;
 const POOL = `berth-it-inst-${id}`;
 const CMDLINE = "console=ttyS0 berth.installer=1";
 
 describe.skipIf(!integrationReady())("network install on libvirtd", () => {
-  let core: Awaited<ReturnType<typeof testCore>>;
+  let core: SystemCore;
   let api: ReturnType<typeof apiClient>;
   let tree: ReturnType<typeof serveTree>;
   const events: BerthEvent[] = [];
@@ -23,14 +22,7 @@ describe.skipIf(!integrationReady())("network install on libvirtd", () => {
   beforeAll(async () => {
     buildGuest();
     tree = serveTree(debianTree("/debian/dists/berth/", Bun.file(GUEST.kernel), Bun.file(GUEST.initrd)));
-    const config = testConfig(
-      `[hypervisor]\ndomain_type = "qemu"\nworkers = 2\n[storage]\npool = "${POOL}"\n`,
-      {
-        BERTH_HYPERVISOR_URI: SYSTEM_URI,
-      },
-    );
-    chmodSync(config.data_dir, 0o711);
-    core = await testCore(config);
+    core = await systemCore(POOL);
     api = apiClient(core);
     core.events.subscribe((e) => events.push(e));
   }, 600_000);
@@ -39,9 +31,7 @@ describe.skipIf(!integrationReady())("network install on libvirtd", () => {
     tree?.stop();
     if (!core) return;
     for (const vm of (await api.get("/v1/vms")).body ?? []) await api.delete(`/v1/vms/${vm.name}?wait=true`);
-    const left = (await core.hv.call("volume.list", { pool: POOL })).map((v) => v.name);
-    await core.hv.call("pool.destroy", { pool: POOL }).catch(() => undefined);
-    await core.hv.call("pool.undefine", { pool: POOL }).catch(() => undefined);
+    const left = await dropStoragePool(core, POOL);
     await core.close();
     expect(left).toEqual([]);
   }, 120_000);

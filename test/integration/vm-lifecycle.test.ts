@@ -1,12 +1,11 @@
 // VMs end to end on real libvirtd + QEMU (TCG) + OVS with the tiny guest, through berth's native API.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chmodSync } from "node:fs";
 import { apiClient } from "../support/api.ts";
-import { testConfig, testCore } from "../support/core.ts";
 import type { Json } from "../support/http.ts";
 import { waitFor } from "./support/daemons.ts";
 import { integrationReady, run, SYSTEM_URI } from "./support/env.ts";
 import { buildGuest, consoleReports, GUEST } from "./support/guest.ts";
+import { dropStoragePool, type SystemCore, systemCore } from "./support/system-core.ts";
 
 const id = `${process.pid}`;
 const POOL = `berth-it-vm-${id}`;
@@ -16,7 +15,7 @@ const VLAN_NET = `it-v42-${id}`;
 const MiB = 2 ** 20;
 
 describe.skipIf(!integrationReady())("VM lifecycle on libvirtd", () => {
-  let core: Awaited<ReturnType<typeof testCore>>;
+  let core: SystemCore;
   let api: ReturnType<typeof apiClient>;
   const consoleOf = (vmId: string) => `${core.config.data_dir}/console/${vmId}.log`;
   const reports = (vmId: string) => consoleReports(consoleOf(vmId));
@@ -29,12 +28,7 @@ describe.skipIf(!integrationReady())("VM lifecycle on libvirtd", () => {
 
   beforeAll(async () => {
     buildGuest();
-    const config = testConfig(
-      `[hypervisor]\ndomain_type = "qemu"\nworkers = 2\n[storage]\npool = "${POOL}"\n[network]\novs_datapath = "netdev"\nmanage_bridges = true\n`,
-      { BERTH_HYPERVISOR_URI: SYSTEM_URI },
-    );
-    chmodSync(config.data_dir, 0o711);
-    core = await testCore(config);
+    core = await systemCore(POOL, `[network]\novs_datapath = "netdev"\nmanage_bridges = true\n`);
     api = apiClient(core);
     await ok(
       api.post("/v1/images?wait=true", {
@@ -68,9 +62,7 @@ describe.skipIf(!integrationReady())("VM lifecycle on libvirtd", () => {
     await api.delete(`/v1/networks/${NAT}`);
     await api.delete(`/v1/networks/${VLAN_NET}`);
     await api.delete(`/v1/images/tiny-${id}`);
-    const left = (await core.hv.call("volume.list", { pool: POOL })).map((v) => v.name);
-    await core.hv.call("pool.destroy", { pool: POOL }).catch(() => undefined);
-    await core.hv.call("pool.undefine", { pool: POOL }).catch(() => undefined);
+    const left = await dropStoragePool(core, POOL);
     run(["ovs-vsctl", "--timeout=10", "--if-exists", "del-br", OVS]);
     await core.close();
     expect(left).toEqual([]);

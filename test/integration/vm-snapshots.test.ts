@@ -4,11 +4,11 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { primaryIpv4 } from "../../src/core/vms/addresses.ts";
 import { apiClient } from "../support/api.ts";
-import { testConfig, testCore } from "../support/core.ts";
 import type { Json } from "../support/http.ts";
 import { waitFor } from "./support/daemons.ts";
 import { integrationReady, run, SYSTEM_URI } from "./support/env.ts";
 import { buildGuest, consoleReports, GUEST } from "./support/guest.ts";
+import { dropStoragePool, type SystemCore, systemCore } from "./support/system-core.ts";
 
 const id = `${process.pid}`;
 const POOL = `berth-it-snap-${id}`;
@@ -19,7 +19,7 @@ const PROFILE = `snap-${id}`;
 const IMG = { kernel: `snapk-${id}`, disk: `snapd-${id}`, iso: `snapi-${id}` };
 
 describe.skipIf(!integrationReady())("snapshots, addresses and console on libvirtd", () => {
-  let core: Awaited<ReturnType<typeof testCore>>;
+  let core: SystemCore;
   let api: ReturnType<typeof apiClient>;
   let dir: string;
   let vm: Json;
@@ -47,12 +47,7 @@ describe.skipIf(!integrationReady())("snapshots, addresses and console on libvir
     const iso = new Uint8Array(64 * 1024);
     iso.set([1, ...new TextEncoder().encode("CD001"), 1], 32768);
     writeFileSync(join(dir, "cd.iso"), iso);
-    const config = testConfig(
-      `[hypervisor]\ndomain_type = "qemu"\nworkers = 2\n[storage]\npool = "${POOL}"\n[network]\novs_datapath = "netdev"\n`,
-      { BERTH_HYPERVISOR_URI: SYSTEM_URI },
-    );
-    chmodSync(config.data_dir, 0o711);
-    core = await testCore(config);
+    core = await systemCore(POOL, `[network]\novs_datapath = "netdev"\n`);
     api = apiClient(core);
     await ok(
       api.post("/v1/images?wait=true", {
@@ -87,9 +82,7 @@ describe.skipIf(!integrationReady())("snapshots, addresses and console on libvir
     await api.delete(`/v1/profiles/${PROFILE}`);
     await api.delete(`/v1/networks/${NAT}`);
     for (const name of Object.values(IMG)) await api.delete(`/v1/images/${name}`);
-    const left = (await core.hv.call("volume.list", { pool: POOL })).map((v) => v.name);
-    await core.hv.call("pool.destroy", { pool: POOL }).catch(() => undefined);
-    await core.hv.call("pool.undefine", { pool: POOL }).catch(() => undefined);
+    const left = await dropStoragePool(core, POOL);
     await core.close();
     rmSync(dir, { recursive: true, force: true });
     expect(left).toEqual([]);

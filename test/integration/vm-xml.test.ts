@@ -1,16 +1,16 @@
 // Raw libvirt XML on real libvirtd + QEMU (TCG): define the tiny guest from XML, boot it, PUT more memory with restart, delete it.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chmodSync, existsSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { fromXml } from "../../src/xml/codec.ts";
 import { BERTH_NS } from "../../src/xml/domain.ts";
 import { buildVolumeXml } from "../../src/xml/storage.ts";
 import { apiClient } from "../support/api.ts";
-import { testConfig, testCore } from "../support/core.ts";
 import type { Json } from "../support/http.ts";
 import { waitFor } from "./support/daemons.ts";
-import { integrationReady, SYSTEM_URI } from "./support/env.ts";
+import { integrationReady } from "./support/env.ts";
 import { buildGuest, consoleReports, GUEST } from "./support/guest.ts";
+import { dropStoragePool, type SystemCore, systemCore } from "./support/system-core.ts";
 
 const id = `${process.pid}`;
 const POOL = `berth-it-xml-${id}`;
@@ -20,7 +20,7 @@ const DISK = `xml-it-${id}-user.qcow2`;
 const MiB = 2 ** 20;
 
 describe.skipIf(!integrationReady())("raw XML VMs on libvirtd", () => {
-  let core: Awaited<ReturnType<typeof testCore>>;
+  let core: SystemCore;
   let api: ReturnType<typeof apiClient>;
   let kernel: { path: string; initrd_path: string };
   let diskPath: string;
@@ -58,12 +58,7 @@ describe.skipIf(!integrationReady())("raw XML VMs on libvirtd", () => {
 
   beforeAll(async () => {
     buildGuest();
-    const config = testConfig(
-      `[hypervisor]\ndomain_type = "qemu"\nworkers = 2\n[storage]\npool = "${POOL}"\n[network]\novs_datapath = "netdev"\n`,
-      { BERTH_HYPERVISOR_URI: SYSTEM_URI },
-    );
-    chmodSync(config.data_dir, 0o711);
-    core = await testCore(config);
+    core = await systemCore(POOL, `[network]\novs_datapath = "netdev"\n`);
     api = apiClient(core);
     const img = await ok(
       api.post("/v1/images?wait=true", {
@@ -81,7 +76,7 @@ describe.skipIf(!integrationReady())("raw XML VMs on libvirtd", () => {
         xml: buildVolumeXml({ name: DISK, capacityBytes: 1024 * MiB, format: "qcow2" }),
       })
     ).path;
-    logFile = join(config.data_dir, "console", `${VM}.log`);
+    logFile = join(core.config.data_dir, "console", `${VM}.log`);
   }, 600_000);
 
   afterAll(async () => {
@@ -89,9 +84,7 @@ describe.skipIf(!integrationReady())("raw XML VMs on libvirtd", () => {
     if ((await api.get(`/v1/vms/${VM}`)).status === 200) await api.delete(`/v1/vms/${VM}?wait=true`);
     await core.hv.call("volume.delete", { pool: POOL, volume: DISK }).catch(() => undefined);
     await api.delete(`/v1/images/${IMAGE}`);
-    const left = (await core.hv.call("volume.list", { pool: POOL })).map((v) => v.name);
-    await core.hv.call("pool.destroy", { pool: POOL }).catch(() => undefined);
-    await core.hv.call("pool.undefine", { pool: POOL }).catch(() => undefined);
+    const left = await dropStoragePool(core, POOL);
     await core.close();
     expect(left).toEqual([]);
   }, 120_000);

@@ -1,13 +1,10 @@
-// A berth on real libvirtd with the tiny guest as a kernel image, a NAT network and a profile, ready for pools.
-import { chmodSync } from "node:fs";
 import { apiClient } from "../../support/api.ts";
-import { testConfig, testCore } from "../../support/core.ts";
 import type { Json } from "../../support/http.ts";
-import { SYSTEM_URI } from "./env.ts";
 import { buildGuest, GUEST } from "./guest.ts";
+import { type SystemCore, systemCore } from "./system-core.ts";
 
 export interface TinyPoolEnv {
-  core: Awaited<ReturnType<typeof testCore>>;
+  core: SystemCore;
   api: ReturnType<typeof apiClient>;
   profile: string;
   network: string;
@@ -33,12 +30,7 @@ export async function tinyPoolEnv(
 ): Promise<TinyPoolEnv> {
   buildGuest();
   const storage = `berth-it-${tag}`;
-  const config = testConfig(
-    `[hypervisor]\ndomain_type = "qemu"\nworkers = ${opts.workers ?? 2}\n[storage]\npool = "${storage}"\n${extraToml}`,
-    { BERTH_HYPERVISOR_URI: SYSTEM_URI },
-  );
-  chmodSync(config.data_dir, 0o711); // QEMU must reach the pool below it
-  const core = await testCore(config);
+  const core = await systemCore(storage, extraToml, opts.workers);
   const api = apiClient(core);
   const image = `${tag}-k`;
   const network = `${tag}-nat`;
