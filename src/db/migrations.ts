@@ -254,6 +254,15 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX pool_vms_ready ON pool_vms(pool, generation, status, ready_at, vm_name);
     `,
   },
+  {
+    version: 9,
+    name: "owners: the user who created a VM, and who started an operation (authorization in core)",
+    sql: `
+      ALTER TABLE vms ADD COLUMN owner TEXT;
+      CREATE INDEX vms_owner ON vms(owner) WHERE owner IS NOT NULL;
+      ALTER TABLE operations ADD COLUMN owner TEXT;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA = MIGRATIONS.length;
