@@ -67,6 +67,13 @@ export class InsufficientStorage extends AppError {
   }
 }
 
+/** The host's vCPUs or memory, with their overcommit ratios, cannot take what a request asks for. */
+export class CapacityExceeded extends AppError {
+  constructor(message: string, opts?: AppErrorOptions) {
+    super(409, "capacity_exceeded", message, opts);
+  }
+}
+
 /** ENOSPC as libvirt and qemu-img word it, and SQLite's SQLITE_FULL message (case-sensitive: names are lowercase). */
 const NO_SPACE = /No space left on device|ENOSPC|Disk quota exceeded|database or disk is full/;
 

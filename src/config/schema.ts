@@ -144,6 +144,38 @@ export const SchedulerSchema = T.Object(
   { ...strict, default: {} },
 );
 
+/** How much of the host berth's VMs may hold: vCPUs and memory against the host's, disks against the pool. */
+export const CapacitySchema = T.Object(
+  {
+    vcpu_overcommit: T.Number({
+      exclusiveMinimum: 0,
+      maximum: 1000,
+      default: 4,
+      description: "berth's VMs may hold at most the host's CPUs times this in vCPUs",
+    }),
+    memory_overcommit: T.Number({
+      exclusiveMinimum: 0,
+      maximum: 100,
+      default: 1.5,
+      description: "berth's VMs may hold at most the host's memory times this",
+    }),
+    max_disk_gb: T.Integer({
+      minimum: 1,
+      maximum: 65_536,
+      default: 2048,
+      description: "the largest disk (GiB, virtual size) a VM may have",
+    }),
+    disk_overcommit: T.Number({
+      exclusiveMinimum: 0,
+      maximum: 1000,
+      default: 2,
+      description:
+        "the virtual sizes of berth's VM disks may total at most the storage pool's capacity times this (qcow2 is thin)",
+    }),
+  },
+  { ...strict, default: {} },
+);
+
 /** Everything a pool says besides its name; every field has a default but the recipe. */
 export const PoolFields = {
   profile: T.Optional(Ref("profile")),
@@ -292,6 +324,7 @@ export const ConfigSchema = T.Object(
       description: "profiles this file declares (source of truth)",
     }),
     scheduler: SchedulerSchema,
+    capacity: CapacitySchema,
     pools: T.Array(PoolSchema, { default: [], description: "pools this file declares (source of truth)" }),
     vmpooler: VmpoolerSchema,
     demo: DemoSchema,

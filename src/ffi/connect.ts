@@ -17,6 +17,12 @@ export interface DomainCapabilitiesQuery {
   virtType?: string;
 }
 
+/** What virNodeGetInfo says about the host: its active CPUs and its memory. */
+export interface NodeInfo {
+  cpus: number;
+  memoryKiB: number;
+}
+
 export interface LifecycleMessage {
   name: string;
   uuid: string;
@@ -103,6 +109,17 @@ export class Connection extends Handle {
     ) as Pointer | null;
     if (!p) throw lastError();
     return takeString(p);
+  }
+
+  /**
+   * virNodeGetInfo into a struct we own (LP64: char model[32], unsigned long memory KiB @32, then
+   * unsigned int cpus @40, mhz, nodes, sockets, cores, threads).
+   */
+  nodeInfo(): NodeInfo {
+    const buf = new ArrayBuffer(64);
+    check(sym.virNodeGetInfo(this[RAW](), new Uint8Array(buf)));
+    const v = new DataView(buf);
+    return { memoryKiB: Number(v.getBigUint64(32, true)), cpus: v.getUint32(40, true) };
   }
 
   /** virConnectListAllDomains: each element becomes an owned Domain, then the array is freed. */

@@ -5,6 +5,7 @@ export {
   type DomainCapabilitiesQuery,
   type LifecycleMessage,
   libraryVersion,
+  type NodeInfo,
 } from "./connect.ts";
 export * from "./constants.ts";
 export { Domain, type DomainInfo, type InterfaceAddresses, isNoSuchDomain } from "./domain.ts";
@@ -12,6 +13,6 @@ export { ErrorCode, LibvirtError } from "./error.ts";
 export { addLoopTimer, registerEventLoop, runEventLoopOnce } from "./events.ts";
 export { type DhcpLease, Network } from "./network.ts";
 export { DomainSnapshot } from "./snapshot.ts";
-export { StoragePool } from "./storage-pool.ts";
+export { StoragePool, type StoragePoolInfo } from "./storage-pool.ts";
 export { StorageVol, type VolumeInfo } from "./storage-vol.ts";
 export { sdNotify } from "./systemd.ts";

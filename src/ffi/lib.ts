@@ -24,6 +24,7 @@ const libvirtSymbols = {
   virConnectGetHostname: { args: [ptr], returns: ptr },
   virConnectGetCapabilities: { args: [ptr], returns: ptr },
   virConnectGetDomainCapabilities: { args: [ptr, ptr, ptr, ptr, ptr, u32], returns: ptr },
+  virNodeGetInfo: { args: [ptr, ptr], returns: i32 },
   // domains
   virConnectListAllDomains: { args: [ptr, ptr, u32], returns: i32 },
   virDomainLookupByName: { args: [ptr, ptr], returns: ptr },
@@ -96,6 +97,7 @@ const libvirtSymbols = {
   virStoragePoolIsActive: { args: [ptr], returns: i32 },
   virStoragePoolGetXMLDesc: { args: [ptr, u32], returns: ptr },
   virStoragePoolGetName: { args: [ptr], returns: ptr },
+  virStoragePoolGetInfo: { args: [ptr, ptr], returns: i32 },
   virStoragePoolListAllVolumes: { args: [ptr, ptr, u32], returns: i32 },
   virStoragePoolFree: { args: [ptr], returns: i32 },
   // storage volumes

@@ -6,6 +6,13 @@ import { sym } from "./lib.ts";
 import { StorageVol } from "./storage-vol.ts";
 import { borrowString, cstr, listAll, takeString } from "./strings.ts";
 
+/** Bytes: the pool's size, what its volumes take, and what is free, as libvirt last measured them. */
+export interface StoragePoolInfo {
+  capacity: number;
+  allocation: number;
+  available: number;
+}
+
 export class StoragePool extends Handle {
   constructor(p: Pointer) {
     super(p, (q) => sym.virStoragePoolFree(q));
@@ -56,6 +63,13 @@ export class StoragePool extends Handle {
   /** virStoragePoolIsActive */
   isActive(): boolean {
     return check(sym.virStoragePoolIsActive(this[RAW]())) === 1;
+  }
+
+  /** virStoragePoolGetInfo into a struct we own (state i32@0, capacity u64@8, allocation u64@16, available u64@24). */
+  info(): StoragePoolInfo {
+    const buf = new BigUint64Array(4);
+    check(sym.virStoragePoolGetInfo(this[RAW](), buf));
+    return { capacity: Number(buf[1]), allocation: Number(buf[2]), available: Number(buf[3]) };
   }
 
   /** virStoragePoolListAllVolumes: each element becomes an owned StorageVol, then the array is freed. */

@@ -1,6 +1,7 @@
 // Creating a VM: plan and record it, then volumes, definition and start as one operation that undoes itself.
 import { deleteVm, insertVm, updateDiskSize, updateVm, type VmRow } from "../../db/vms.ts";
 import { Conflict } from "../../errors.ts";
+import { checkVmFits, measureRoom } from "../capacity.ts";
 import type { Core } from "../context.ts";
 import type { Operation } from "../operations.ts";
 import { Reverter } from "../reverter.ts";
@@ -12,7 +13,7 @@ import { domainXmlFor } from "./domain-xml.ts";
 import { followInstall } from "./install.ts";
 import { installPending } from "./install-boot.ts";
 import { fetchInstallFiles, findInstallTree } from "./install-tree.ts";
-import { type CreateVmRequest, planDisks, planVm } from "./plan.ts";
+import { type CreateVmRequest, planDisks, planNeed, planVm } from "./plan.ts";
 import { loadVm, vmTarget } from "./records.ts";
 import { createVolume } from "./volumes.ts";
 
@@ -39,6 +40,10 @@ export async function createVm(core: Core, req: CreateVmRequest): Promise<Operat
   }
   // A location that is not an install tree is a 400 before anything exists.
   const tree = plan.boot.location ? await findInstallTree(plan.boot.location) : null;
+  const need = planNeed(plan);
+  const room = await measureRoom(core, need.disk_bytes);
+  // No await from here to the insert: a concurrent create counts this VM.
+  checkVmFits(core, room, need, `vm ${row.name}`);
   try {
     insertVm(core.db, row, planDisks(plan), plan.nics);
   } catch (e) {

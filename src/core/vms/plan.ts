@@ -4,6 +4,7 @@ import { join } from "node:path";
 import type { DiskRow, NicRow, VmRow } from "../../db/vms.ts";
 import { vmNameTaken } from "../../db/vms.ts";
 import { BadRequest, Conflict } from "../../errors.ts";
+import { checkDiskSize, type VmNeed } from "../capacity.ts";
 import type { Core } from "../context.ts";
 import { findImage, type ImageRecord } from "../images/index.ts";
 import { checkName, generateName, newId } from "../names.ts";
@@ -72,6 +73,12 @@ export function planDisks(plan: VmPlan): DiskRow[] {
   return [...plan.volumes.map((v) => v.disk), ...(plan.cidata ? [plan.cidata.disk] : [])];
 }
 
+/** What the VM takes from the host: its vCPUs, memory, and the virtual sizes of the volumes it creates. */
+export function planNeed(plan: VmPlan): VmNeed {
+  const disk_bytes = plan.volumes.reduce((sum, v) => sum + (v.shared ? 0 : v.disk.size), 0);
+  return { vcpus: plan.row.vcpus, memory_mib: plan.row.memory_mib, disk_bytes };
+}
+
 export function randomMac(): string {
   const b = crypto.getRandomValues(new Uint8Array(3));
   return `52:54:00:${[...b].map((x) => x.toString(16).padStart(2, "0")).join(":")}`;
@@ -123,17 +130,20 @@ export function planVolume(
     };
   }
   const volume = `vm-${vmId}-${unit}.qcow2`;
-  const own = (size: number, image: string | null): DiskRow => ({
-    vm_id: vmId,
-    unit,
-    name: d.name,
-    volume,
-    path: join(poolDir(core.config), volume),
-    format: "qcow2",
-    device: "disk",
-    size,
-    image,
-  });
+  const own = (size: number, image: string | null): DiskRow => {
+    checkDiskSize(core, `disk ${d.name}`, size);
+    return {
+      vm_id: vmId,
+      unit,
+      name: d.name,
+      volume,
+      path: join(poolDir(core.config), volume),
+      format: "qcow2",
+      device: "disk",
+      size,
+      image,
+    };
+  };
   if (d.image) {
     const img = diskImage(core, d.image, "disk");
     return {

@@ -4,6 +4,7 @@ import {
   type DomainCapabilitiesQuery,
   formatVersion,
   libraryVersion,
+  type NodeInfo,
 } from "../../../ffi/index.ts";
 
 export interface HostInfo {
@@ -28,6 +29,10 @@ export const hostOps = {
       uri: c.uri(),
       hostname: c.hostname(),
     };
+  },
+  /** The host's CPUs and memory (virNodeGetInfo): what capacity checks bound VMs by. */
+  nodeInfo(c: Connection, _a: Record<string, never>): NodeInfo {
+    return c.nodeInfo();
   },
   capabilities(c: Connection, _a: Record<string, never>): string {
     return c.capabilities();

@@ -1,5 +1,11 @@
 // Storage pool and volume operations run inside a hypervisor Worker, addressed by pool and volume name.
-import { type Connection, ErrorCode, LibvirtError, type VolumeInfo } from "../../../ffi/index.ts";
+import {
+  type Connection,
+  ErrorCode,
+  LibvirtError,
+  type StoragePoolInfo,
+  type VolumeInfo,
+} from "../../../ffi/index.ts";
 
 export interface PoolSummary {
   name: string;
@@ -62,6 +68,7 @@ export const storageOps = {
     withPool(c, a.pool, (p) => p.setAutostart(a.on)),
   "pool.refresh": (c: Connection, a: ByPool) => withPool(c, a.pool, (p) => p.refresh()),
   "pool.xml": (c: Connection, a: ByPool) => withPool(c, a.pool, (p) => p.xml()),
+  "pool.info": (c: Connection, a: ByPool): StoragePoolInfo => withPool(c, a.pool, (p) => p.info()),
   "volume.list": (c: Connection, a: ByPool): VolumeSummary[] =>
     withPool(c, a.pool, (p) => describeListed(p.listVolumes())),
   "volume.create": (c: Connection, a: ByPool & { xml: string }): VolumeSummary =>
