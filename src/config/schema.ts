@@ -27,6 +27,36 @@ export const StorageSchema = T.Object(
   { ...strict, default: {} },
 );
 
+/** Where image bytes may come from: host directories (admin imports) and which networks URLs may reach. */
+export const ImagesSchema = T.Object(
+  {
+    import_dirs: T.Array(T.String({ pattern: "^/", description: "an absolute directory" }), {
+      default: [],
+      maxItems: 64,
+      description:
+        "host directories path imports may read from (symlinks resolved); empty: path imports are off",
+    }),
+    allow_private_networks: T.Boolean({
+      default: false,
+      description:
+        "let image URLs and install locations reach private, loopback, link-local and other non-public addresses",
+    }),
+    max_download_gib: T.Integer({
+      minimum: 1,
+      maximum: 65_536,
+      default: 64,
+      description: "largest image a URL import may download",
+    }),
+    download_timeout_min: T.Integer({
+      minimum: 1,
+      maximum: 10_080,
+      default: 360,
+      description: "longest time a URL import may take",
+    }),
+  },
+  { ...strict, default: {} },
+);
+
 export const NetworkSchema = T.Object(
   {
     ovs_datapath: T.Union([T.Literal("system"), T.Literal("netdev")], {
@@ -254,7 +284,40 @@ export const AuthSchema = T.Object(
       minimum: 0,
       maximum: 100_000,
       default: 0,
-      description: "checked-out VMs one user may hold at once; 0: unlimited",
+      description: "the older name of max_vms_per_user (the smaller of the two applies); 0: unlimited",
+    }),
+    max_vms_per_user: T.Integer({
+      minimum: 0,
+      maximum: 100_000,
+      default: 0,
+      description: "VMs one user may own at once (created or checked out); 0: unlimited",
+    }),
+    max_vcpus_per_user: T.Integer({
+      minimum: 0,
+      maximum: 1_000_000,
+      default: 0,
+      description: "vCPUs of all the VMs one user owns; 0: unlimited",
+    }),
+    max_memory_mib_per_user: T.Integer({
+      minimum: 0,
+      maximum: 1_073_741_824,
+      default: 0,
+      description: "MiB of memory of all the VMs one user owns; 0: unlimited",
+    }),
+    max_disk_gb_per_user: T.Integer({
+      minimum: 0,
+      maximum: 1_073_741_824,
+      default: 0,
+      description: "GiB of disk (virtual sizes) of all the VMs one user owns; 0: unlimited",
+    }),
+    users_can_create: T.Boolean({
+      default: true,
+      description: "users (not only admins) may create VMs from the existing images, sizes and profiles",
+    }),
+    public_reads: T.Boolean({
+      default: false,
+      description:
+        "anyone may see every VM's non-secret fields (name, state, pool, IP, lifetime, tags), as vmpooler's GET /vm/<host> and /status are public; off: a user sees only their own VMs",
     }),
     allow_insecure_listen: T.Boolean({
       default: false,
@@ -278,6 +341,68 @@ export const VmpoolerSchema = T.Object(
       maxLength: 253,
       default: "",
       description: "the domain vmpooler answers name next to host names; empty leaves the key out",
+    }),
+  },
+  { ...strict, default: {} },
+);
+
+/** Bounds on what one client can make berth hold: bodies, uploads, event streams, idle connections, password checks. */
+export const LimitsSchema = T.Object(
+  {
+    max_body_bytes: T.Integer({
+      minimum: 1024,
+      maximum: 67_108_864,
+      default: 1_048_576,
+      description: "largest JSON or form request body (413 beyond), refused before it is read",
+    }),
+    max_upload_bytes: T.Integer({
+      minimum: 1_048_576,
+      maximum: 2 ** 50,
+      default: 2 ** 40,
+      description:
+        "largest image upload (413 beyond); an upload must also fit the storage pool's free space (507)",
+    }),
+    idle_timeout_s: T.Integer({
+      minimum: 1,
+      maximum: 255,
+      default: 30,
+      description: "a connection with no request in flight and nothing sent for this long is closed",
+    }),
+    max_event_streams: T.Integer({
+      minimum: 1,
+      maximum: 100_000,
+      default: 256,
+      description: "open /v1/events streams over all clients (503 beyond)",
+    }),
+    max_event_streams_per_client: T.Integer({
+      minimum: 1,
+      maximum: 100_000,
+      default: 16,
+      description: "open /v1/events streams per user (with a token) or per client address (503 beyond)",
+    }),
+    password_checks_per_minute_per_user: T.Integer({
+      minimum: 1,
+      maximum: 100_000,
+      default: 30,
+      description: "password checks per user name per minute, in bursts of as many (429 beyond)",
+    }),
+    password_checks_per_minute_per_address: T.Integer({
+      minimum: 1,
+      maximum: 100_000,
+      default: 10,
+      description: "password checks per client address per minute, in bursts of as many (429 beyond)",
+    }),
+    max_concurrent_password_checks: T.Integer({
+      minimum: 1,
+      maximum: 64,
+      default: 2,
+      description: "password hashes verified at once (each takes tens of milliseconds of CPU)",
+    }),
+    max_queued_password_checks: T.Integer({
+      minimum: 0,
+      maximum: 10_000,
+      default: 16,
+      description: "password checks waiting for a free verifier (429 beyond)",
     }),
   },
   { ...strict, default: {} },
@@ -314,6 +439,7 @@ export const ConfigSchema = T.Object(
     }),
     hypervisor: HypervisorSchema,
     storage: StorageSchema,
+    images: ImagesSchema,
     network: NetworkSchema,
     vm: VmSchema,
     reconcile: ReconcileSchema,
@@ -328,6 +454,7 @@ export const ConfigSchema = T.Object(
     pools: T.Array(PoolSchema, { default: [], description: "pools this file declares (source of truth)" }),
     vmpooler: VmpoolerSchema,
     demo: DemoSchema,
+    limits: LimitsSchema,
   },
   strict,
 );
@@ -335,5 +462,7 @@ export const ConfigSchema = T.Object(
 export type Config = Static<typeof ConfigSchema>;
 export type HypervisorConfig = Static<typeof HypervisorSchema>;
 export type AuthConfig = Static<typeof AuthSchema>;
+export type ImagesConfig = Static<typeof ImagesSchema>;
 export type DemoConfig = Static<typeof DemoSchema>;
+export type LimitsConfig = Static<typeof LimitsSchema>;
 export type AuthUser = Static<typeof AuthUserSchema>;

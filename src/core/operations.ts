@@ -28,6 +28,8 @@ export interface Operation {
   created_at: string;
   updated_at: string;
   finished_at: string | null;
+  /** The user who started it; null for berth's own work and with auth off. */
+  owner: string | null;
 }
 
 export interface OpContext {
@@ -71,13 +73,13 @@ export class Operations {
     kind: string,
     target: string,
     fn: (ctx: OpContext) => Promise<unknown>,
-    opts: { lock?: boolean } = {},
+    opts: { lock?: boolean; owner?: string | null } = {},
   ): Operation {
     const id = newId();
     if (opts.lock) this.locks.acquire(target, id, kind);
     const at = now();
     try {
-      insertOperation(this.db, { id, kind, target, created_at: at });
+      insertOperation(this.db, { id, kind, target, created_at: at, owner: opts.owner ?? null });
     } catch (e) {
       if (opts.lock) this.locks.release(target, id);
       throw e;
@@ -158,7 +160,7 @@ export class Operations {
     return present(row);
   }
 
-  list(filter: { target?: string; status?: string; limit?: number } = {}): Operation[] {
+  list(filter: { target?: string; status?: string; owner?: string; limit?: number } = {}): Operation[] {
     return listOperations(this.db, { ...filter, limit: filter.limit ?? 100 }).map(present);
   }
 

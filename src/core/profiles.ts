@@ -10,9 +10,16 @@ import {
 } from "../db/profiles.ts";
 import type { Origin } from "../db/sizes.ts";
 import { Conflict, NotFound } from "../errors.ts";
+import { actsAsAdmin, type Caller, requireAdmin } from "./auth/index.ts";
 import type { Core } from "./context.ts";
 import { checkName } from "./names.ts";
-import { checkProfileRefs, checkProfileShape, type ProfileSpec } from "./profile-check.ts";
+import { redactUrls } from "./net/redact.ts";
+import {
+  checkProfileCapacity,
+  checkProfileRefs,
+  checkProfileShape,
+  type ProfileSpec,
+} from "./profile-check.ts";
 import { refuseDeclared } from "./sizes.ts";
 
 export type { ProfileSpec } from "./profile-check.ts";
@@ -41,7 +48,10 @@ function toRecord(r: ProfileRow): ProfileRecord {
 }
 
 export function profileView(p: ProfileRecord): ProfileView {
-  return { name: p.name, origin: p.origin, ...p.spec };
+  const { boot } = p.spec;
+  // An install location may carry credentials: stored as given, shown without them.
+  const shown = boot?.location === undefined ? boot : { ...boot, location: redactUrls(boot.location) };
+  return { name: p.name, origin: p.origin, ...p.spec, ...(shown ? { boot: shown } : {}) };
 }
 
 /** The profile named exactly `name`, or NotFound. */
@@ -51,15 +61,27 @@ export function findProfile(core: Core, name: string): ProfileRecord {
   return toRecord(row);
 }
 
-export function listProfiles(core: Core): ProfileView[] {
-  return listProfileRows(core.db).map((r) => profileView(toRecord(r)));
+/** A profile as the caller may see it: its user_data (which may carry secrets) only for admins. */
+function seenBy(core: Core, caller: Caller | null, view: ProfileView): ProfileView {
+  if (actsAsAdmin(core, caller)) return view;
+  const { user_data: _secret, ...rest } = view;
+  return rest;
 }
 
-export function showProfile(core: Core, name: string): ProfileView {
-  return profileView(findProfile(core, name));
+export function listProfiles(core: Core, caller: Caller | null): ProfileView[] {
+  return listProfileRows(core.db).map((r) => seenBy(core, caller, profileView(toRecord(r))));
 }
 
-export function createProfile(core: Core, input: { name: string } & ProfilePatch): ProfileView {
+export function showProfile(core: Core, caller: Caller | null, name: string): ProfileView {
+  return seenBy(core, caller, profileView(findProfile(core, name)));
+}
+
+export function createProfile(
+  core: Core,
+  caller: Caller | null,
+  input: { name: string } & ProfilePatch,
+): ProfileView {
+  requireAdmin(core, caller, "create profiles");
   const { name, ...rest } = input;
   checkName("profile", name);
   const spec = cleanSpec(rest);
@@ -67,24 +89,33 @@ export function createProfile(core: Core, input: { name: string } & ProfilePatch
   refuseDeclared(core, "profile", name);
   if (getProfileRow(core.db, name)) throw new Conflict(`profile ${name} already exists`);
   checkProfileRefs(core, spec);
+  checkProfileCapacity(core, name, spec);
   insertProfile(core.db, { name, spec: JSON.stringify(spec), origin: "api" });
   core.events.publish("profile.created", `profile/${name}`);
   return profileView({ name, origin: "api", spec });
 }
 
-export function updateProfile(core: Core, name: string, patch: ProfilePatch): ProfileView {
+export function updateProfile(
+  core: Core,
+  caller: Caller | null,
+  name: string,
+  patch: ProfilePatch,
+): ProfileView {
+  requireAdmin(core, caller, "change profiles");
   const current = findProfile(core, name);
   refuseDeclared(core, "profile", name, current.origin);
   const spec = cleanSpec({ ...current.spec, ...patch });
   checkProfileShape(name, spec);
   checkProfileRefs(core, spec);
+  checkProfileCapacity(core, name, spec);
   updateProfileSpec(core.db, name, JSON.stringify(spec));
   core.events.publish("profile.updated", `profile/${name}`, { fields: Object.keys(patch) });
   return profileView({ name, origin: current.origin, spec });
 }
 
 /** Refused for a profile the config file declares or a VM was created from. */
-export function deleteProfile(core: Core, name: string): void {
+export function deleteProfile(core: Core, caller: Caller | null, name: string): void {
+  requireAdmin(core, caller, "delete profiles");
   const current = findProfile(core, name);
   refuseDeclared(core, "profile", name, current.origin);
   const vms = vmsUsingProfile(core.db, name);

@@ -4,6 +4,8 @@ import type { SizeSchema } from "../config/schema.ts";
 import { profilesUsingSize } from "../db/profiles.ts";
 import { deleteSizeRow, getSizeRow, insertSize, listSizeRows, type Origin } from "../db/sizes.ts";
 import { BadRequest, Conflict, NotFound } from "../errors.ts";
+import { type Caller, requireAdmin } from "./auth/index.ts";
+import { checkShapeIfKnown } from "./capacity.ts";
 import type { Core } from "./context.ts";
 import { checkName } from "./names.ts";
 
@@ -47,8 +49,10 @@ export function listSizes(core: Core): SizeRecord[] {
   return listSizeRows(core.db);
 }
 
-export function createSize(core: Core, input: SizeInput): SizeRecord {
+export function createSize(core: Core, caller: Caller | null, input: SizeInput): SizeRecord {
+  requireAdmin(core, caller, "create sizes");
   const s = checkSize(input);
+  checkShapeIfKnown(core, s, `size ${s.name}`);
   refuseDeclared(core, "size", s.name);
   if (getSizeRow(core.db, s.name)) throw new Conflict(`size ${s.name} already exists`);
   const row: SizeRecord = { name: s.name, vcpus: s.vcpus, memory_mib: s.memory_mib, origin: "api" };
@@ -58,7 +62,8 @@ export function createSize(core: Core, input: SizeInput): SizeRecord {
 }
 
 /** Refused for a size the config file declares or a profile uses; VMs never depend on it. */
-export function deleteSize(core: Core, name: string): void {
+export function deleteSize(core: Core, caller: Caller | null, name: string): void {
+  requireAdmin(core, caller, "delete sizes");
   const row = findSize(core, name);
   refuseDeclared(core, "size", name, row.origin);
   const profiles = profilesUsingSize(core.db, name);

@@ -15,15 +15,17 @@ export interface OperationRow {
   created_at: string;
   updated_at: string;
   finished_at: string | null;
+  /** The user who started it; null for berth's own work and with auth off. */
+  owner: string | null;
 }
 
 export function insertOperation(
   db: Database,
-  row: Pick<OperationRow, "id" | "kind" | "target" | "created_at">,
+  row: Pick<OperationRow, "id" | "kind" | "target" | "created_at" | "owner">,
 ): void {
   db.query(
-    "INSERT INTO operations (id, kind, target, status, created_at, updated_at) VALUES (?, ?, ?, 'running', ?, ?)",
-  ).run(row.id, row.kind, row.target, row.created_at, row.created_at);
+    "INSERT INTO operations (id, kind, target, status, created_at, updated_at, owner) VALUES (?, ?, ?, 'running', ?, ?, ?)",
+  ).run(row.id, row.kind, row.target, row.created_at, row.created_at, row.owner);
 }
 
 export function updateProgress(
@@ -57,14 +59,18 @@ export function getOperation(db: Database, id: string): OperationRow | null {
 
 export function listOperations(
   db: Database,
-  filter: { target?: string; status?: string; limit: number },
+  /** `owner`: only operations that user started or that act on a VM the user owns. */
+  filter: { target?: string; status?: string; owner?: string; limit: number },
 ): OperationRow[] {
   return db
     .query(
       `SELECT * FROM operations WHERE (?1 IS NULL OR target = ?1) AND (?2 IS NULL OR status = ?2)
+         AND (?4 IS NULL OR owner = ?4
+           OR target IN (SELECT 'vm/' || name FROM vms WHERE owner = ?4)
+           OR target IN (SELECT 'vm/' || vm_name FROM pool_vms WHERE owner = ?4 AND status = 'checked_out'))
        ORDER BY created_at DESC LIMIT ?3`,
     )
-    .all(filter.target ?? null, filter.status ?? null, filter.limit) as OperationRow[];
+    .all(filter.target ?? null, filter.status ?? null, filter.limit, filter.owner ?? null) as OperationRow[];
 }
 
 /** Operations a crash interrupted: marked failed at start, so nobody waits on them forever. */

@@ -1,18 +1,49 @@
-// Who holds a checked-out VM: reads the owner column of pool_vms (migration 4), for ownership and quotas.
+// Who owns a VM: the user who created it (vms.owner, migration 9) or who checked it out (pool_vms.owner).
 import type { Database } from "bun:sqlite";
 
-/** The owner of the VM named exactly `vmName`, or null when it has none (not checked out, or anonymous). */
+/** The owner of the VM named exactly `vmName`, or null (a pool's ready VM, berth's own, made with auth off). */
 export function ownerOfVm(db: Database, vmName: string): string | null {
-  const row = db.query("SELECT owner FROM pool_vms WHERE vm_name = ?").get(vmName) as {
-    owner: string | null;
-  } | null;
+  const row = db
+    .query(
+      `SELECT COALESCE(v.owner, CASE WHEN pv.status = 'checked_out' THEN pv.owner END) AS owner
+       FROM vms v LEFT JOIN pool_vms pv ON pv.vm_name = v.name WHERE v.name = ?`,
+    )
+    .get(vmName) as { owner: string | null } | null;
   return row?.owner ?? null;
+}
+
+/** Every VM's owner by VM name (VMs without one are absent): one query for a whole listing. */
+export function ownersByVm(db: Database): Map<string, string> {
+  const rows = db
+    .query(
+      `SELECT v.name AS name, COALESCE(v.owner, CASE WHEN pv.status = 'checked_out' THEN pv.owner END) AS owner
+       FROM vms v LEFT JOIN pool_vms pv ON pv.vm_name = v.name
+       WHERE v.owner IS NOT NULL OR (pv.status = 'checked_out' AND pv.owner IS NOT NULL)`,
+    )
+    .all() as { name: string; owner: string }[];
+  return new Map(rows.map((r) => [r.name, r.owner]));
+}
+
+/** What `user` holds: VMs (created or checked out, not gone), their vCPUs, memory and disk bytes. */
+export function usageOf(
+  db: Database,
+  user: string,
+): { vms: number; vcpus: number; memory_mib: number; disk_bytes: number } {
+  return db
+    .query(
+      `WITH owned AS (
+         SELECT v.id, v.vcpus, v.memory_mib FROM vms v LEFT JOIN pool_vms pv ON pv.vm_name = v.name
+         WHERE v.status != 'gone'
+           AND COALESCE(v.owner, CASE WHEN pv.status = 'checked_out' THEN pv.owner END) = ?1)
+       SELECT count(*) AS vms, COALESCE(sum(vcpus), 0) AS vcpus, COALESCE(sum(memory_mib), 0) AS memory_mib,
+         COALESCE((SELECT sum(d.size) FROM vm_disks d WHERE d.device = 'disk' AND d.vm_id IN (SELECT id FROM owned)), 0)
+           AS disk_bytes
+       FROM owned`,
+    )
+    .get(user) as { vms: number; vcpus: number; memory_mib: number; disk_bytes: number };
 }
 
 /** How many checked-out VMs `user` holds now. */
 export function countOwnedVms(db: Database, user: string): number {
-  const row = db
-    .query("SELECT count(*) AS n FROM pool_vms WHERE owner = ? AND status = 'checked_out'")
-    .get(user) as { n: number };
-  return row.n;
+  return usageOf(db, user).vms;
 }

@@ -20,6 +20,8 @@ export interface VmRow {
   started_at: string | null;
   stopped_at: string | null;
   updated_at: string;
+  /** The user who created it (null: made by berth itself, by an admin with auth off, or a pool's). */
+  owner?: string | null;
 }
 
 export interface DiskRow {
@@ -45,10 +47,10 @@ export function insertVm(db: Database, vm: VmRow, disks: DiskRow[], nics: NicRow
   db.transaction(() => {
     db.query(
       `INSERT INTO vms (id, name, uuid, status, vcpus, memory_mib, profile, image, boot, description, tags, ssh_keys,
-         created_at, started_at, stopped_at, updated_at)
+         created_at, started_at, stopped_at, updated_at, owner)
        VALUES ($id, $name, $uuid, $status, $vcpus, $memory_mib, $profile, $image, $boot, $description, $tags, $ssh_keys,
-         $created_at, $started_at, $stopped_at, $updated_at)`,
-    ).run(vm as unknown as Record<string, string | number | null>);
+         $created_at, $started_at, $stopped_at, $updated_at, $owner)`,
+    ).run({ ...vm, owner: vm.owner ?? null } as unknown as Record<string, string | number | null>);
     for (const d of disks) insertDisk(db, d);
     for (const n of nics) insertNic(db, n);
   })();

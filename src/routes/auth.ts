@@ -1,7 +1,6 @@
-// The one auth guard of every front: resolves the caller, demands a token for every mutating route, enforces VM owners.
+// The one auth guard of every front: resolves the caller and demands a token for every mutating route; core authorizes.
 import { Elysia } from "elysia";
 import {
-  assertOwner,
   authenticatePassword,
   authenticateToken,
   type Caller,
@@ -10,7 +9,6 @@ import {
   Unauthorized,
 } from "../core/auth/index.ts";
 import type { Core } from "../core/context.ts";
-import { berthNameOf } from "../core/fronts/staging.ts";
 import { AppError } from "../errors.ts";
 import { errorBodyFor, toErrorResponse } from "./errors.ts";
 
@@ -18,8 +16,6 @@ const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 const REALM = 'realm="berth"';
 
 interface Rules {
-  /** Paths that act on one VM, and the berth VM name each one names; ownership is checked on them. */
-  vmPaths: { pattern: RegExp; vmName: (segment: string) => string | null }[];
   /** Where a password is the credential: issuing a token needs one (a stolen token cannot renew itself). */
   passwordOnly: { method: string; pattern: RegExp }[];
   /** Token routes where a password may stand in for a token, as vmpooler's clients list and delete with one. */
@@ -29,11 +25,6 @@ interface Rules {
 /** The guard's tables; `vp` is [vmpooler] prefix, which the config schema limits to /, letters, digits, _ and -. */
 function rulesFor(vp: string): Rules {
   return {
-    vmPaths: [
-      { pattern: /^\/v1\/vms\/([^/]+)(?:\/|$)/, vmName: (s) => s },
-      { pattern: /^\/hosts\/([^/]+)(?:\/|$)/, vmName: berthNameOf },
-      { pattern: new RegExp(`^${vp}/vm/([^/]+)(?:/|$)`), vmName: (s) => s },
-    ],
     passwordOnly: [
       { method: "POST", pattern: /^\/v1\/tokens$/ },
       { method: "POST", pattern: new RegExp(`^${vp}/token/?$`) },
@@ -52,24 +43,6 @@ const callers = new WeakMap<Request, Caller | null>();
 /** The caller the guard resolved for this request: null when auth is off or an open route had no token. */
 export function callerOf(ctx: { request: Request }): Caller | null {
   return callers.get(ctx.request) ?? null;
-}
-
-function decode(segment: string): string | null {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    // A malformed escape names no VM; the route itself answers 400 or 404 for it.
-    return null;
-  }
-}
-
-function vmNameOf(rules: Rules, path: string): string | null {
-  for (const p of rules.vmPaths) {
-    const m = p.pattern.exec(path);
-    const segment = m ? decode(m[1] as string) : null;
-    if (segment !== null) return p.vmName(segment);
-  }
-  return null;
 }
 
 async function byPassword(core: Core, headers: Headers): Promise<Caller> {
@@ -109,10 +82,8 @@ async function authorize(
       throw e;
     }
   }
-  const caller = byToken(core, headers);
-  const vm = vmNameOf(rules, path);
-  if (vm !== null) assertOwner(core, vm, caller);
-  return caller;
+  // Which objects the caller may touch is core's decision (src/core/auth/access.ts, vm-access.ts).
+  return byToken(core, headers);
 }
 
 /** The guard answers before any route's own mapping can run: in the shape of the front the path is under. */

@@ -1,5 +1,7 @@
 // Networks on real libvirtd + Open vSwitch (netdev datapath): persistent, autostarted, bridges managed, undo on failure.
+
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { SYSTEM } from "../../src/core/auth/access.ts";
 import { createNetwork } from "../../src/core/networks/index.ts";
 import { apiClient } from "../support/api.ts";
 import { testConfig, testCore } from "../support/core.ts";
@@ -111,6 +113,7 @@ describe.skipIf(!integrationReady())("networks on libvirtd and Open vSwitch", ()
   test("a create failing after the bridge and the define leaves neither behind", async () => {
     const err = createNetwork(
       core,
+      SYSTEM,
       { name: N.fail, bridge: BR.failed, vlan: 7 },
       {
         before: (s) => {

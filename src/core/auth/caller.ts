@@ -5,6 +5,8 @@ export interface Caller {
   admin: boolean;
   /** The token the request came with; null when it authenticated with a password. */
   tokenId: string | null;
+  /** berth's own work (scheduler, reconcile): never an owner, never counted against a quota. */
+  system?: boolean;
 }
 
 /** The token a request presents: vmpooler's X-AUTH-TOKEN header, else `Authorization: Bearer`. */

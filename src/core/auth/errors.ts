@@ -13,6 +13,13 @@ export class Unauthorized extends AppError {
   }
 }
 
+/** 403: an admin-only action (images, sizes, profiles, networks, pools, raw XML, others' objects). */
+export class Forbidden extends AppError {
+  constructor(message: string) {
+    super(403, "forbidden", message);
+  }
+}
+
 /** 403: the VM was checked out by someone else. */
 export class NotOwner extends AppError {
   constructor(message: string) {

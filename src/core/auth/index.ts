@@ -1,8 +1,9 @@
 // Authentication and authorization: users, tokens, ownership of checked-out VMs, quotas, start-up checks.
+
+export { actsAsAdmin, ownerNameOf, requireAdmin, requireCaller, SYSTEM } from "./access.ts";
 export { type Caller, presentedBasic, presentedToken } from "./caller.ts";
-export { AuthDisabled, type Challenge, NotOwner, QuotaExceeded, Unauthorized } from "./errors.ts";
-export { assertOwner } from "./ownership.ts";
-export { checkQuota } from "./quota.ts";
+export { AuthDisabled, type Challenge, Forbidden, NotOwner, QuotaExceeded, Unauthorized } from "./errors.ts";
+export { checkQuota, type Usage } from "./quota.ts";
 export { assertSafeListen, checkAuthConfig } from "./startup.ts";
 export {
   authenticatePassword,
@@ -15,3 +16,4 @@ export {
   type TokenView,
 } from "./tokens.ts";
 export { readUsersFile, usersOf, verifyPassword } from "./users.ts";
+export { assertVmActor, assertVmSecrets, assertVmVisible, sightOf, type VmSight } from "./vm-access.ts";

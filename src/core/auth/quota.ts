@@ -1,23 +1,67 @@
-// Per-user quota of checked-out VMs ([auth] max_running_vms_per_user), checked by checkout.
-import { countOwnedVms } from "../../db/vm-owners.ts";
+// Per-user quotas over every VM a user owns (created or checked out): count, vCPUs, memory, disk ([auth] max_*_per_user).
+import { usageOf } from "../../db/vm-owners.ts";
 import type { Core } from "../context.ts";
 import type { Caller } from "./caller.ts";
 import { QuotaExceeded } from "./errors.ts";
 
+/** What a user holds, or is about to add. */
+export interface Usage {
+  vms: number;
+  vcpus: number;
+  memory_mib: number;
+  disk_bytes: number;
+}
+
+const GiB = 1024 ** 3;
+
+/** The limits in force, each 0 for unlimited; max_running_vms_per_user is the older name of max_vms_per_user. */
+function limits(core: Core): Usage {
+  const a = core.config.auth;
+  const counts = [a.max_vms_per_user, a.max_running_vms_per_user].filter((n) => n > 0);
+  return {
+    vms: counts.length > 0 ? Math.min(...counts) : 0,
+    vcpus: a.max_vcpus_per_user,
+    memory_mib: a.max_memory_mib_per_user,
+    disk_bytes: a.max_disk_gb_per_user * GiB,
+  };
+}
+
+const WHAT: Record<keyof Usage, string> = {
+  vms: "VMs",
+  vcpus: "vCPUs",
+  memory_mib: "MiB of memory",
+  disk_bytes: "bytes of disk",
+};
+
 /**
- * 403 quota_exceeded when `user` would hold more than the quota after taking `adding` more VMs.
- * Synchronous, so checkout can call it inside its SQLite transaction and no race slips past it.
- * Anonymous checkouts (no user) and a quota of 0 are unlimited.
+ * 403 quota_exceeded when `user` would hold more than a limit after adding `adding` (a number: that many
+ * VMs). Synchronous, so checkout calls it inside its SQLite transaction (after its moves, with `{}`, it
+ * checks what the user now holds). Anonymous callers, berth itself and limits of 0 are unlimited.
  */
-export function checkQuota(core: Core, user: Caller | string | null, adding = 1): void {
-  const max = core.config.auth.max_running_vms_per_user;
+export function checkQuota(
+  core: Core,
+  user: Caller | string | null,
+  adding: Partial<Usage> | number = 1,
+): void {
+  if (!core.config.auth.enabled) return;
+  if (typeof user === "object" && user?.system) return;
   const name = typeof user === "string" ? user : user?.name;
-  if (max === 0 || !name) return;
-  const held = countOwnedVms(core.db, name);
-  if (held + adding > max) {
+  if (!name) return;
+  const max = limits(core);
+  if (Object.values(max).every((m) => m === 0)) return;
+  const add: Usage = {
+    vms: 0,
+    vcpus: 0,
+    memory_mib: 0,
+    disk_bytes: 0,
+    ...(typeof adding === "number" ? { vms: adding } : adding),
+  };
+  const held = usageOf(core.db, name);
+  for (const k of Object.keys(WHAT) as (keyof Usage)[]) {
+    if (max[k] === 0 || held[k] + add[k] <= max[k]) continue;
     throw new QuotaExceeded(
-      `user ${name} holds ${held} of at most ${max} VMs and cannot take ${adding} more`,
-      { user: name, held, max, requested: adding },
+      `user ${name} holds ${held[k]} of at most ${max[k]} ${WHAT[k]} and cannot take ${add[k]} more`,
+      { user: name, quota: k, held: held[k], max: max[k], requested: add[k] },
     );
   }
 }

@@ -1,4 +1,5 @@
 // The demo pool out of the box: once its tiny guest is built, the image, NAT network, profile and pool named demo exist.
+
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { Config } from "../../config/schema.ts";
@@ -8,6 +9,7 @@ import { getPoolRow } from "../../db/pools.ts";
 import { getProfileRow } from "../../db/profiles.ts";
 import { AppError } from "../../errors.ts";
 import { log } from "../../log.ts";
+import { SYSTEM } from "../auth/access.ts";
 import type { Core } from "../context.ts";
 import { importImage } from "../images/index.ts";
 import { createNetwork } from "../networks/index.ts";
@@ -40,12 +42,12 @@ export async function ensureDemo(core: Core): Promise<DemoState> {
     return "not_built";
   }
   if (!imageByName(core.db, DEMO)) {
-    const op = await importImage(core, {
-      name: DEMO,
-      kind: "kernel",
-      kernel: { path: files.kernel },
-      initrd: { path: files.initrd },
-    });
+    // berth's own guest, in its own directory: trusted whatever [images] import_dirs says.
+    const op = await importImage(
+      core,
+      { name: DEMO, kind: "kernel", kernel: { path: files.kernel }, initrd: { path: files.initrd } },
+      { trustedDirs: [demoDir(core.config)] },
+    );
     const done = await core.ops.wait(op.id, IMPORT_WAIT_S);
     if (done.status !== "succeeded") {
       throw new AppError(
@@ -56,9 +58,9 @@ export async function ensureDemo(core: Core): Promise<DemoState> {
     }
   }
   if (!getNetworkRow(core.db, DEMO))
-    await createNetwork(core, { name: DEMO, mode: "nat", subnet: demo.subnet });
+    await createNetwork(core, SYSTEM, { name: DEMO, mode: "nat", subnet: demo.subnet });
   if (!getProfileRow(core.db, DEMO)) {
-    createProfile(core, {
+    createProfile(core, SYSTEM, {
       name: DEMO,
       cpus: 1,
       memory_mib: 256,
@@ -68,7 +70,7 @@ export async function ensureDemo(core: Core): Promise<DemoState> {
     });
   }
   if (!getPoolRow(core.db, DEMO)) {
-    createPool(core, {
+    createPool(core, SYSTEM, {
       name: DEMO,
       profile: DEMO,
       size: demo.size,

@@ -1,5 +1,6 @@
 // The staging hypervisor agent's model over core: its names, and its synchronous host and network actions.
 import { AppError, BadRequest, NotFound } from "../../errors.ts";
+import { assertVmActor, type Caller } from "../auth/index.ts";
 import type { Core } from "../context.ts";
 import {
   createNetwork,
@@ -183,21 +184,26 @@ async function created(core: Core, op: Operation, name: string, installing: bool
   }
 }
 
-export async function createHost(core: Core, host: string, req: HostRequest): Promise<Vm> {
+export async function createHost(
+  core: Core,
+  caller: Caller | null,
+  host: string,
+  req: HostRequest,
+): Promise<Vm> {
   const create = hostCreateRequest(core, host, req);
   const name = create.name as string;
   try {
-    await created(core, await createVm(core, create), name, create.install !== undefined);
-    return await getVm(core, name);
+    await created(core, await createVm(core, caller, create), name, create.install !== undefined);
+    return await getVm(core, caller, name);
   } catch (e) {
     throw about("host", host, name, e, false);
   }
 }
 
-export async function getHost(core: Core, host: string): Promise<Vm> {
+export async function getHost(core: Core, caller: Caller | null, host: string): Promise<Vm> {
   const name = existing("host", host);
   try {
-    return await getVm(core, name);
+    return await getVm(core, caller, name);
   } catch (e) {
     throw about("host", host, name, e);
   }
@@ -207,44 +213,50 @@ export async function getHost(core: Core, host: string): Promise<Vm> {
  * A create still following its install holds the host for hours; deleting the host ends it first
  * (the agent's DELETE destroyed a domain mid-install). Other actions keep their 409.
  */
-async function stopFollowingInstall(core: Core, name: string): Promise<void> {
+async function stopFollowingInstall(core: Core, caller: Caller | null, name: string): Promise<void> {
   const holder = core.locks.holder(vmTarget(name));
   const create = core.ops
     .list({ target: vmTarget(name), status: "running" })
     .find((op) => op.id === holder && op.kind === "vm.create");
   if (!create) return;
-  if ((await getVm(core, name)).status === "creating") return; // still building: a short 409 instead
+  if ((await getVm(core, caller, name)).status === "creating") return; // still building: a short 409 instead
   core.ops.cancel(create.id);
   await core.ops.wait(create.id, MAX_WAIT_SECONDS);
 }
 
 /** Removes the domain and exactly this host's own volumes (never another host's). */
-export async function deleteHost(core: Core, host: string): Promise<void> {
+export async function deleteHost(core: Core, caller: Caller | null, host: string): Promise<void> {
   const name = existing("host", host);
   try {
-    await stopFollowingInstall(core, name);
-    await finished(core, deleteVmOp(core, name));
+    assertVmActor(core, caller, name);
+    await stopFollowingInstall(core, caller, name);
+    await finished(core, deleteVmOp(core, caller, name));
   } catch (e) {
     throw about("host", host, name, e);
   }
 }
 
 /** Starts the host; one already running (an install too) is left as it is: the caller wants it up. */
-export async function startHost(core: Core, host: string): Promise<void> {
+export async function startHost(core: Core, caller: Caller | null, host: string): Promise<void> {
   const name = existing("host", host);
   try {
-    const vm = await getVm(core, name);
+    assertVmActor(core, caller, name);
+    const vm = await getVm(core, caller, name);
     if (vm.state === "running" || vm.state === "blocked") return;
-    await finished(core, await powerVm(core, name, "start"));
+    await finished(core, await powerVm(core, caller, name, "start"));
   } catch (e) {
     throw about("host", host, name, e);
   }
 }
 
-export async function getStagingNetwork(core: Core, network: string): Promise<NetworkView> {
+export async function getStagingNetwork(
+  core: Core,
+  caller: Caller | null,
+  network: string,
+): Promise<NetworkView> {
   const name = existing("network", network);
   try {
-    return await showNetwork(core, name);
+    return await showNetwork(core, caller, name);
   } catch (e) {
     throw about("network", network, name, e);
   }
@@ -253,21 +265,26 @@ export async function getStagingNetwork(core: Core, network: string): Promise<Ne
 /** An OVS network with an access VLAN; persistent and autostarted (the agent's were transient). */
 export async function createStagingNetwork(
   core: Core,
+  caller: Caller | null,
   network: string,
   req: { bridge: string; vlan: number },
 ): Promise<NetworkView> {
   const name = berthNameFor("network", network);
   try {
-    return await createNetwork(core, { name, mode: "ovs", bridge: req.bridge, vlan: req.vlan });
+    return await createNetwork(core, caller, { name, mode: "ovs", bridge: req.bridge, vlan: req.vlan });
   } catch (e) {
     throw about("network", network, name, e, false);
   }
 }
 
-export async function deleteStagingNetwork(core: Core, network: string): Promise<void> {
+export async function deleteStagingNetwork(
+  core: Core,
+  caller: Caller | null,
+  network: string,
+): Promise<void> {
   const name = existing("network", network);
   try {
-    await deleteNetwork(core, name);
+    await deleteNetwork(core, caller, name);
   } catch (e) {
     throw about("network", network, name, e);
   }

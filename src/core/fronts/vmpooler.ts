@@ -2,8 +2,17 @@
 import { randomBytes } from "node:crypto";
 import { getMember, listMembers, listPoolRows } from "../../db/pools.ts";
 import { tokenByHash, tokenById } from "../../db/tokens.ts";
+import { ownerOfVm } from "../../db/vm-owners.ts";
 import { BadRequest, NotFound } from "../../errors.ts";
-import { AuthDisabled, type Caller, hashToken, issueToken, listTokens, revokeToken } from "../auth/index.ts";
+import {
+  AuthDisabled,
+  type Caller,
+  hashToken,
+  issueToken,
+  listTokens,
+  revokeToken,
+  sightOf,
+} from "../auth/index.ts";
 import type { Core } from "../context.ts";
 import { checkout, leaseOf } from "../pools/checkout.ts";
 import { toPoolRecord } from "../pools/records.ts";
@@ -89,8 +98,13 @@ export interface VmpoolerVm {
 }
 
 /** A VM as GET /vm/<hostname> shows it; any berth VM, a checked-out one with its lease. */
-export async function vmpoolerVm(core: Core, name: string, at = Date.now()): Promise<Ok> {
-  const vm = await getVm(core, name);
+export async function vmpoolerVm(
+  core: Core,
+  caller: Caller | null,
+  name: string,
+  at = Date.now(),
+): Promise<Ok> {
+  const vm = await getVm(core, caller, name);
   const member = getMember(core.db, name);
   const lease = leaseOf(core, name);
   const since = lease?.checked_out_at ?? vm.started_at ?? vm.created_at;
@@ -102,7 +116,9 @@ export async function vmpoolerVm(core: Core, name: string, at = Date.now()): Pro
   const disk = vm.disks
     .filter((d) => d.device === "disk" && d.name !== "root")
     .map((d) => `+${Math.round(d.size / 1024 ** 3)}gb`);
-  const snapshots = listSnapshots(core, name).map((s) => s.name);
+  const owner = ownerOfVm(core.db, name);
+  const snapshots =
+    sightOf(core, caller, owner) === "full" ? listSnapshots(core, caller, name).map((s) => s.name) : [];
   const view: VmpoolerVm = {
     template: member?.pool ?? vm.profile ?? vm.image ?? "",
     lifetime: lease?.lifetime_hours ?? 0,
@@ -124,15 +140,16 @@ export interface VmpoolerChange {
 /** PUT /vm/<hostname>: lifetime (whole hours, within the pool's limit) and tags merged into the VM's. */
 export async function vmpoolerUpdate(
   core: Core,
+  caller: Caller | null,
   name: string,
   change: VmpoolerChange,
 ): Promise<{ ok: true }> {
   if (change.lifetime === undefined && change.tags === undefined) {
     throw new BadRequest("give lifetime (hours) or tags");
   }
-  const vm = await getVm(core, name);
+  const vm = await getVm(core, caller, name);
   const lifetime = change.lifetime === undefined ? undefined : countOf("lifetime", change.lifetime);
-  await updateVmSettings(core, name, {
+  await updateVmSettings(core, caller, name, {
     ...(lifetime !== undefined ? { lifetime } : {}),
     ...(change.tags !== undefined ? { tags: { ...vm.tags, ...change.tags } } : {}),
   });
@@ -140,16 +157,16 @@ export async function vmpoolerUpdate(
 }
 
 /** DELETE /vm/<hostname>: the deletion is scheduled (an operation); vmpooler answered at once too. */
-export function vmpoolerDelete(core: Core, name: string): { ok: true } {
-  deleteVmOp(core, name);
+export function vmpoolerDelete(core: Core, caller: Caller | null, name: string): { ok: true } {
+  deleteVmOp(core, caller, name);
   return { ok: true };
 }
 
 /** POST /vm/<hostname>/disk/<size>: a blank disk of `size` GB, added by an operation. */
-export function vmpoolerAddDisk(core: Core, name: string, size: string): Ok {
+export function vmpoolerAddDisk(core: Core, caller: Caller | null, name: string, size: string): Ok {
   const gb = /^[0-9]{1,5}$/.test(size) ? Number(size) : 0;
   if (gb < 1 || gb > MAX_DISK_GB) throw new BadRequest(`disk size ${size} must be 1 to ${MAX_DISK_GB} (GB)`);
-  addDisk(core, name, { size_gb: gb });
+  addDisk(core, caller, name, { size_gb: gb });
   return { ok: true, [name]: { disk: `+${gb}gb` } };
 }
 
@@ -161,14 +178,19 @@ function snapshotName(): string {
 }
 
 /** POST /vm/<hostname>/snapshot: the snapshot's name is answered at once; it is taken by an operation. */
-export async function vmpoolerSnapshot(core: Core, name: string): Promise<Ok> {
+export async function vmpoolerSnapshot(core: Core, caller: Caller | null, name: string): Promise<Ok> {
   const snapshot = snapshotName();
-  await createSnapshot(core, name, { name: snapshot });
+  await createSnapshot(core, caller, name, { name: snapshot });
   return { ok: true, [name]: { snapshot } };
 }
 
-export async function vmpoolerRevert(core: Core, name: string, snapshot: string): Promise<{ ok: true }> {
-  await revertSnapshot(core, name, snapshot);
+export async function vmpoolerRevert(
+  core: Core,
+  caller: Caller | null,
+  name: string,
+  snapshot: string,
+): Promise<{ ok: true }> {
+  await revertSnapshot(core, caller, name, snapshot);
   return { ok: true };
 }
 

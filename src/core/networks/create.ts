@@ -3,6 +3,7 @@ import { insertNetwork, listNetworkRows } from "../../db/networks.ts";
 import { AppError, Conflict } from "../../errors.ts";
 import { ErrorCode } from "../../ffi/error.ts";
 import { buildNetworkXml, type NetworkSpec } from "../../xml/network.ts";
+import { type Caller, requireAdmin } from "../auth/index.ts";
 import type { Core } from "../context.ts";
 import { ensureBridge, removeBridge } from "../ovs.ts";
 import { Reverter } from "../reverter.ts";
@@ -61,9 +62,11 @@ function specOf(plan: NetworkPlan): NetworkSpec {
 
 export function createNetwork(
   core: Core,
+  caller: Caller | null,
   input: NetworkInput,
   hooks: CreateHooks = {},
 ): Promise<NetworkView> {
+  requireAdmin(core, caller, "create networks");
   const plan = planNetwork(input);
   return serialize(core.db, async () => {
     checkFree(core, plan);

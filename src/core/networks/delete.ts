@@ -10,6 +10,7 @@ import { profilesUsingNetwork } from "../../db/profiles.ts";
 import { Conflict, NotFound } from "../../errors.ts";
 import { ErrorCode } from "../../ffi/error.ts";
 import { log } from "../../log.ts";
+import { type Caller, requireAdmin } from "../auth/index.ts";
 import type { Core } from "../context.ts";
 import { bridgePorts, removeBridge } from "../ovs.ts";
 import { isLibvirt } from "../storage-pool.ts";
@@ -47,7 +48,8 @@ async function releaseBridge(bridge: string, network: string): Promise<void> {
   }
 }
 
-export function deleteNetwork(core: Core, name: string): Promise<void> {
+export function deleteNetwork(core: Core, caller: Caller | null, name: string): Promise<void> {
+  requireAdmin(core, caller, "delete networks");
   return serialize(core.db, async () => {
     const row = getNetworkRow(core.db, name);
     if (!row) throw new NotFound(`network ${name} does not exist`);

@@ -1,6 +1,7 @@
 // Networks: berth's persistent, autostarted libvirt networks (OVS with VLANs, or NAT) and their state.
 import { getNetworkRow, listNetworkRows } from "../../db/networks.ts";
 import { NotFound } from "../../errors.ts";
+import type { Caller } from "../auth/index.ts";
 import type { Core } from "../context.ts";
 import { type NetworkRecord, type NetworkView, toRecord, viewOf } from "./records.ts";
 
@@ -16,13 +17,14 @@ export function findNetwork(core: Core, name: string): NetworkRecord {
   return toRecord(row);
 }
 
-export async function listNetworks(core: Core): Promise<NetworkView[]> {
+/** The catalogue of networks: anyone may read it (nothing in it is secret). */
+export async function listNetworks(core: Core, _caller: Caller | null): Promise<NetworkView[]> {
   const rows = listNetworkRows(core.db);
   const state = new Map((await core.hv.call("network.list", {})).map((n) => [n.name, n]));
   return rows.map((r) => viewOf(toRecord(r), state.get(r.name)));
 }
 
-export async function showNetwork(core: Core, name: string): Promise<NetworkView> {
+export async function showNetwork(core: Core, _caller: Caller | null, name: string): Promise<NetworkView> {
   const rec = findNetwork(core, name);
   const state = (await core.hv.call("network.list", {})).find((n) => n.name === name);
   return viewOf(rec, state);

@@ -10,6 +10,7 @@ import {
   updatePoolSpec,
 } from "../../db/pools.ts";
 import { BadRequest, Conflict } from "../../errors.ts";
+import { type Caller, requireAdmin } from "../auth/index.ts";
 import type { Core } from "../context.ts";
 import { getImage } from "../images/index.ts";
 import { checkName } from "../names.ts";
@@ -64,7 +65,8 @@ export function showPool(core: Core, name: string): PoolView {
   return poolView(core, findPool(core, name));
 }
 
-export function createPool(core: Core, input: PoolInput): PoolView {
+export function createPool(core: Core, caller: Caller | null, input: PoolInput): PoolView {
+  requireAdmin(core, caller, "create pools");
   const { name, ...rest } = input;
   checkName("pool", name);
   const spec = cleanPoolSpec(rest);
@@ -87,7 +89,8 @@ export function createPool(core: Core, input: PoolInput): PoolView {
   return showPool(core, name);
 }
 
-export function updatePool(core: Core, name: string, patch: PoolPatch): PoolView {
+export function updatePool(core: Core, caller: Caller | null, name: string, patch: PoolPatch): PoolView {
+  requireAdmin(core, caller, "change pools");
   const current = findPool(core, name);
   refuseDeclared(core, name, current.origin);
   const before = cleanPoolSpec(JSON.parse(getPoolRow(core.db, name)?.spec ?? "{}") as PoolSpec);
@@ -102,7 +105,8 @@ export function updatePool(core: Core, name: string, patch: PoolPatch): PoolView
 }
 
 /** Drains the pool's pending and ready VMs (the scheduler deletes them) and forgets it; checked-out VMs live on. */
-export function deletePool(core: Core, name: string): void {
+export function deletePool(core: Core, caller: Caller | null, name: string): void {
+  requireAdmin(core, caller, "delete pools");
   const current = findPool(core, name);
   refuseDeclared(core, name, current.origin);
   core.db.transaction(() => {
@@ -114,7 +118,8 @@ export function deletePool(core: Core, name: string): void {
 }
 
 /** A new generation: every pending and ready VM is drained and the pool refills from scratch. */
-export function resetPool(core: Core, name: string): PoolView {
+export function resetPool(core: Core, caller: Caller | null, name: string): PoolView {
+  requireAdmin(core, caller, "reset pools");
   findPool(core, name);
   bumpGeneration(core.db, name, now());
   core.events.publish("pool.reset", poolTarget(name));

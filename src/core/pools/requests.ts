@@ -1,4 +1,5 @@
 // On-demand requests (vmpooler's /ondemandvm): VMs asked for beyond a pool's ready stock, handed out when built.
+
 import { checkOutMember, getMember, getPoolRow, readyMembers } from "../../db/pools.ts";
 import {
   getRequest,
@@ -14,6 +15,7 @@ import {
 import { updateVm, vmByName } from "../../db/vms.ts";
 import { AppError, Conflict, NotFound } from "../../errors.ts";
 import { log } from "../../log.ts";
+import { actsAsAdmin, SYSTEM } from "../auth/access.ts";
 import type { Caller } from "../auth/caller.ts";
 import { NotOwner } from "../auth/errors.ts";
 import { checkQuota } from "../auth/quota.ts";
@@ -93,6 +95,16 @@ function servingPool(core: Core, pools: PoolRecord[]): PoolRecord {
   return pools.reduce((best, p) => (stock(p) > stock(best) ? p : best));
 }
 
+/** A request as its owner, an admin, or anyone with [auth] public_reads sees it; 404 for the others. */
+export function requestViewFor(core: Core, caller: Caller | null, id: string): RequestView {
+  const r = getRequest(core.db, id);
+  const mine = r !== null && r.owner !== null && r.owner === caller?.name;
+  if (!r || !(mine || actsAsAdmin(core, caller) || core.config.auth.public_reads)) {
+    throw new NotFound(`request ${id} does not exist`);
+  }
+  return requestView(core, id);
+}
+
 export function requestView(core: Core, id: string): RequestView {
   const r = getRequest(core.db, id);
   if (!r) throw new NotFound(`request ${id} does not exist`);
@@ -124,8 +136,8 @@ export function requestView(core: Core, id: string): RequestView {
 export function cancelRequest(core: Core, id: string, caller: Caller | null): RequestView {
   const r = getRequest(core.db, id);
   if (!r) throw new NotFound(`request ${id} does not exist`);
-  if (core.config.auth.enabled && r.owner !== null && !caller?.admin && caller?.name !== r.owner) {
-    throw new NotOwner(`request ${id} belongs to another user`);
+  if (!actsAsAdmin(core, caller) && (r.owner === null || caller?.name !== r.owner)) {
+    throw new NotOwner(`request ${id} belongs to ${r.owner === null ? "nobody: only an admin" : "another user"}`);
   }
   if (r.status === "cancelled" || r.status === "failed")
     throw new Conflict(`request ${id} is already ${r.status}`);
@@ -139,7 +151,7 @@ export function cancelRequest(core: Core, id: string, caller: Caller | null): Re
         // Returned early or given to someone else since: not this request's to release.
         if (m?.status !== "checked_out" || m.owner !== r.owner) continue;
         try {
-          deleteVmOp(core, vm);
+          deleteVmOp(core, SYSTEM, vm); // the caller may cancel this request: its VMs go with it
           released.push(vm);
         } catch (e) {
           if (e instanceof NotFound) continue;

@@ -1,4 +1,5 @@
 // One pass of the pool scheduler: readiness, failures, recycling, expiry, draining and refill, as core calls.
+
 import {
   countFailure,
   deleteMember,
@@ -18,6 +19,7 @@ import {
 import { vmByName } from "../../db/vms.ts";
 import { AppError, Conflict, NotFound } from "../../errors.ts";
 import { log } from "../../log.ts";
+import { SYSTEM } from "../auth/access.ts";
 import type { Core } from "../context.ts";
 import { generateName } from "../names.ts";
 import { createVm } from "../vms/create.ts";
@@ -93,7 +95,7 @@ function drain(core: Core, m: PoolMember, reason: string, r: TickReport): void {
   }
   if (core.locks.holder(vmTarget(m.vm_name))) return; // its create or another action is still running
   try {
-    deleteVmOp(core, m.vm_name);
+    deleteVmOp(core, SYSTEM, m.vm_name);
   } catch (e) {
     if (e instanceof NotFound) deleteMember(core.db, m.vm_name);
     else if (!(e instanceof Conflict))
@@ -266,7 +268,7 @@ async function createMember(
   });
   const { spec } = pool;
   try {
-    await createVm(core, {
+    await createVm(core, SYSTEM, {
       name,
       ...(spec.profile !== undefined ? { profile: spec.profile } : { image: spec.image, size: spec.vm_size }),
       ...(spec.networks !== undefined ? { networks: spec.networks } : {}),

@@ -8,6 +8,7 @@ import {
   setVmStatusIfUnchanged,
 } from "../../db/reconcile.ts";
 import { log } from "../../log.ts";
+import { SYSTEM } from "../auth/access.ts";
 import type { Core } from "../context.ts";
 import type { DomainSummary } from "../hypervisor/ops/domain-ops.ts";
 import { now } from "../time.ts";
@@ -99,7 +100,7 @@ function deleteWasInterrupted(p: PassContext, row: ReconcileVmRow): boolean {
 
 /** Finishes the delete the user (or a pool) asked for: domain, own volumes and row, as a new vm.delete. */
 async function finishDelete(p: PassContext, row: ReconcileVmRow): Promise<void> {
-  const op = deleteVmOp(p.core, row.name);
+  const op = deleteVmOp(p.core, SYSTEM, row.name);
   const done = await p.core.ops.wait(op.id, 120);
   if (done.status !== "succeeded") {
     p.report.errors.push({ target: vmTarget(row.name), message: done.error?.message ?? done.status });

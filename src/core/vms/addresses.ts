@@ -3,6 +3,7 @@ import { nicsOf } from "../../db/vms.ts";
 import { AppError, HypervisorUnavailable } from "../../errors.ts";
 import { ErrorCode } from "../../ffi/error.ts";
 import { log } from "../../log.ts";
+import { assertVmSecrets, type Caller } from "../auth/index.ts";
 import type { Core } from "../context.ts";
 import type { OpResult } from "../hypervisor/ops/index.ts";
 import { isLibvirt } from "../storage-pool.ts";
@@ -154,7 +155,12 @@ function sources(core: Core, vmName: string, nics: NicRef[]) {
 const isOn = (state: string | null) => state !== null && state !== "shutoff" && state !== "crashed";
 
 /** Per NIC, in NIC order: empty lists until something knows an address, and for a stopped VM. */
-export async function vmAddresses(core: Core, vmName: string): Promise<NicAddresses[]> {
+export async function vmAddresses(
+  core: Core,
+  caller: Caller | null,
+  vmName: string,
+): Promise<NicAddresses[]> {
+  assertVmSecrets(core, caller, vmName);
   const vm = findVmRow(core, vmName);
   const networks = networkInfo(core);
   const nics = nicsOf(core.db, vm.id).map((n) => ({

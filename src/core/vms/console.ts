@@ -1,5 +1,6 @@
 // A VM's serial console log (written and rotated by virtlogd) and its tail, read backwards in chunks.
 import { type FileHandle, open } from "node:fs/promises";
+import { assertVmSecrets, type Caller } from "../auth/index.ts";
 import type { Core } from "../context.ts";
 import { consoleLogOf } from "./domain-xml.ts";
 import { findVmRow } from "./records.ts";
@@ -20,7 +21,13 @@ export interface ConsoleTail {
   lines: string[];
 }
 
-export async function consoleTail(core: Core, vmName: string, lines: number): Promise<ConsoleTail> {
+export async function consoleTail(
+  core: Core,
+  caller: Caller | null,
+  vmName: string,
+  lines: number,
+): Promise<ConsoleTail> {
+  assertVmSecrets(core, caller, vmName);
   const path = consoleLogOf(core, findVmRow(core, vmName).id);
   return { path, lines: await tailLines(path, lines) };
 }

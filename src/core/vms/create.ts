@@ -1,6 +1,8 @@
 // Creating a VM: plan and record it, then volumes, definition and start as one operation that undoes itself.
 import { deleteVm, insertVm, updateDiskSize, updateVm, type VmRow } from "../../db/vms.ts";
 import { Conflict } from "../../errors.ts";
+import { Forbidden } from "../auth/errors.ts";
+import { type Caller, checkQuota, ownerNameOf, requireCaller } from "../auth/index.ts";
 import { checkVmFits, measureRoom } from "../capacity.ts";
 import type { Core } from "../context.ts";
 import type { Operation } from "../operations.ts";
@@ -32,18 +34,31 @@ export function forgetCreated(core: Core, r: Reverter, row: Pick<VmRow, "id" | "
  * Validates everything up front (a 4xx creates nothing), records the VM as `creating`, and returns the
  * operation that builds it. A crash mid-way leaves a `creating` row that reconcile cleans up.
  */
-export async function createVm(core: Core, req: CreateVmRequest): Promise<Operation> {
+export async function createVm(core: Core, caller: Caller | null, req: CreateVmRequest): Promise<Operation> {
+  requireCaller(core, caller);
+  if (core.config.auth.enabled && !caller?.admin && !core.config.auth.users_can_create) {
+    throw new Forbidden("only an admin may create VMs here ([auth] users_can_create is false)");
+  }
   const plan = planVm(core, req);
   const { row } = plan;
+  row.owner = ownerNameOf(core, caller);
   if ((await domainState(core, row.name)) !== null) {
     throw new Conflict(`a libvirt domain named ${row.name} already exists and berth does not manage it`);
   }
   // A location that is not an install tree is a 400 before anything exists.
-  const tree = plan.boot.location ? await findInstallTree(plan.boot.location) : null;
+  const tree = plan.boot.location ? await findInstallTree(plan.boot.location, core.config.images) : null;
   const need = planNeed(plan);
   const room = await measureRoom(core, need.disk_bytes);
   // No await from here to the insert: a concurrent create counts this VM.
   checkVmFits(core, room, need, `vm ${row.name}`);
+  const disks = planDisks(plan);
+  // Synchronous from the check to the insert: two creates by one user cannot both slip under the quota.
+  checkQuota(core, row.owner ?? null, {
+    vms: 1,
+    vcpus: row.vcpus,
+    memory_mib: row.memory_mib,
+    disk_bytes: disks.filter((d) => d.device === "disk").reduce((n, d) => n + d.size, 0),
+  });
   try {
     insertVm(core.db, row, planDisks(plan), plan.nics);
   } catch (e) {
@@ -88,7 +103,7 @@ export async function createVm(core: Core, req: CreateVmRequest): Promise<Operat
         // Outside the reverter: an install that fails keeps its VM (and console log) for a look.
         return plan.start && installPending(plan.boot) ? followInstall(core, row, ctx) : vm;
       },
-      { lock: true },
+      { lock: true, owner: row.owner ?? null },
     );
   } catch (e) {
     deleteVm(core.db, row.id);

@@ -1,5 +1,6 @@
 // Deleting a VM: stop it if needed, undefine it with what libvirt keeps for it, delete exactly its own volumes.
 import { deleteVm, disksOf } from "../../db/vms.ts";
+import { assertVmActor, type Caller, ownerNameOf } from "../auth/index.ts";
 import type { Core } from "../context.ts";
 import type { Operation } from "../operations.ts";
 import { ensureStoragePool } from "../storage-pool.ts";
@@ -8,7 +9,8 @@ import { installVolumesOf } from "./install-boot.ts";
 import { findVmRow, vmTarget } from "./records.ts";
 import { deleteVolume, ownsVolume } from "./volumes.ts";
 
-export function deleteVmOp(core: Core, name: string): Operation {
+export function deleteVmOp(core: Core, caller: Caller | null, name: string): Operation {
+  assertVmActor(core, caller, name);
   const row = findVmRow(core, name);
   return core.ops.start(
     "vm.delete",
@@ -25,6 +27,6 @@ export function deleteVmOp(core: Core, name: string): Operation {
       core.events.publish("vm.deleted", vmTarget(name), { id: row.id });
       return { id: row.id, name };
     },
-    { lock: true },
+    { lock: true, owner: ownerNameOf(core, caller) },
   );
 }

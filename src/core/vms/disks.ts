@@ -2,6 +2,8 @@
 import { type DiskRow, deleteDisk, disksOf, insertDisk, nicsOf, updateDiskSize } from "../../db/vms.ts";
 import { BadRequest, Conflict, NotFound } from "../../errors.ts";
 import { buildDiskDeviceXml, scsiTarget } from "../../xml/domain.ts";
+import { assertVmActor, assertVmSecrets, type Caller } from "../auth/index.ts";
+import { checkDiskSize, checkDisksFit, poolSpace } from "../capacity.ts";
 import type { Core } from "../context.ts";
 import { checkName } from "../names.ts";
 import type { Operation } from "../operations.ts";
@@ -15,7 +17,8 @@ import { createVolume, deleteVolume, ownsVolume } from "./volumes.ts";
 
 const GiB = 1024 ** 3;
 
-export function listDisks(core: Core, vmName: string): VmDisk[] {
+export function listDisks(core: Core, caller: Caller | null, vmName: string): VmDisk[] {
+  assertVmSecrets(core, caller, vmName);
   return disksOf(core.db, findVmRow(core, vmName).id).map(diskView);
 }
 
@@ -39,7 +42,8 @@ async function isRunning(core: Core, name: string): Promise<boolean> {
   return s !== "shutoff" && s !== "crashed";
 }
 
-export function addDisk(core: Core, vmName: string, req: DiskRequest): Operation {
+export function addDisk(core: Core, caller: Caller | null, vmName: string, req: DiskRequest): Operation {
+  assertVmActor(core, caller, vmName);
   const vm = findVmRow(core, vmName);
   refuseRawXml(vm, "add disks");
   const disks = disksOf(core.db, vm.id);
@@ -58,9 +62,12 @@ export function addDisk(core: Core, vmName: string, req: DiskRequest): Operation
       const r = new Reverter();
       return r.run(async () => {
         const pool = await ensureStoragePool(core);
+        // Under the VM's lock and before anything is made: a disk the pool cannot hold is a 507.
+        const need = plan.shared ? 0 : plan.disk.size;
+        checkDisksFit(core, await poolSpace(core, need), need);
         await createVolume(core, pool, plan, r);
         if (await isRunning(core, vmName)) {
-          const xml = buildDiskDeviceXml(diskSpec(plan.disk), unit);
+          const xml = buildDiskDeviceXml(diskSpec(core, plan.disk), unit);
           await core.hv.call("domain.attachDevice", { name: vmName, xml, live: true });
           r.add(`detach ${name}`, () =>
             core.hv.call("domain.detachDevice", { name: vmName, xml, live: true }),
@@ -77,7 +84,14 @@ export function addDisk(core: Core, vmName: string, req: DiskRequest): Operation
   );
 }
 
-export function growDisk(core: Core, vmName: string, disk: string, sizeGb: number): Operation {
+export function growDisk(
+  core: Core,
+  caller: Caller | null,
+  vmName: string,
+  disk: string,
+  sizeGb: number,
+): Operation {
+  assertVmActor(core, caller, vmName);
   const vm = findVmRow(core, vmName);
   const d = findDisk(core, vm.id, vmName, disk);
   const bytes = sizeGb * GiB;
@@ -85,11 +99,13 @@ export function growDisk(core: Core, vmName: string, disk: string, sizeGb: numbe
   if (bytes < d.size)
     throw new BadRequest(`disk ${disk} is ${d.size} bytes; shrinking to ${bytes} is refused`);
   if (bytes === d.size) throw new Conflict(`disk ${disk} is already ${sizeGb} GiB`);
+  checkDiskSize(core, `disk ${disk}`, bytes);
   return core.ops.start(
     "vm.disk.grow",
     vmTarget(vmName),
     async () => {
       const pool = await ensureStoragePool(core);
+      checkDisksFit(core, await poolSpace(core, bytes - d.size), bytes - d.size);
       if (await isRunning(core, vmName)) {
         await core.hv.call("domain.blockResize", { name: vmName, disk: scsiTarget(d.unit), bytes });
       } else {
@@ -105,10 +121,12 @@ export function growDisk(core: Core, vmName: string, disk: string, sizeGb: numbe
 
 export function removeDisk(
   core: Core,
+  caller: Caller | null,
   vmName: string,
   disk: string,
   opts: { force_root?: boolean },
 ): Operation {
+  assertVmActor(core, caller, vmName);
   const vm = findVmRow(core, vmName);
   refuseRawXml(vm, "remove disks");
   const d = findDisk(core, vm.id, vmName, disk);
@@ -120,7 +138,7 @@ export function removeDisk(
     vmTarget(vmName),
     async () => {
       if (await isRunning(core, vmName)) {
-        const xml = buildDiskDeviceXml(diskSpec(d), d.unit);
+        const xml = buildDiskDeviceXml(diskSpec(core, d), d.unit);
         await core.hv.call("domain.detachDevice", { name: vmName, xml, live: true });
       }
       deleteDisk(core.db, vm.id, d.unit);

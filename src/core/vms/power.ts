@@ -3,6 +3,7 @@
 import { updateVm, type VmStatus } from "../../db/vms.ts";
 import { AppError, Conflict } from "../../errors.ts";
 import type { DomainState } from "../../ffi/constants.ts";
+import { assertVmActor, type Caller } from "../auth/index.ts";
 import type { Core } from "../context.ts";
 import type { Operation } from "../operations.ts";
 import { now } from "../time.ts";
@@ -103,10 +104,12 @@ async function act(
 
 export async function powerVm(
   core: Core,
+  caller: Caller | null,
   name: string,
   action: PowerAction,
   opts: ShutdownOptions = {},
 ): Promise<Operation> {
+  assertVmActor(core, caller, name);
   const row = findVmRow(core, name);
   core.locks.ensureFree(vmTarget(name));
   if (row.status === "creating") throw new Conflict(`vm ${name} is still being created`);

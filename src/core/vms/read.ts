@@ -1,7 +1,10 @@
 // Listing and showing VMs, with their status kept in step with libvirt's live state.
+
+import { ownersByVm } from "../../db/vm-owners.ts";
 import { devicesByVm, listVms } from "../../db/vms.ts";
 import { HypervisorUnavailable } from "../../errors.ts";
 import type { DomainState } from "../../ffi/constants.ts";
+import { assertVmVisible, type Caller, sightOf, type VmSight } from "../auth/index.ts";
 import type { Core } from "../context.ts";
 import { primaryIpv4 } from "./addresses.ts";
 import { loadVm, networkInfo, present, type Vm } from "./records.ts";
@@ -42,24 +45,50 @@ function liveStates(core: Core): Promise<Map<string, DomainState> | null> {
   return call;
 }
 
-export async function listVmViews(core: Core, q: VmQuery = {}): Promise<Vm[]> {
+/** What someone who is not the owner sees with [auth] public_reads: nothing secret, nothing of the host. */
+export function publicView(vm: Vm): Vm {
+  return {
+    ...vm,
+    uuid: null,
+    boot: { mode: vm.boot.mode },
+    description: "",
+    ssh_keys: [],
+    disks: [],
+    nics: [],
+  };
+}
+
+function seen(vm: Vm, sight: VmSight): Vm {
+  return sight === "full" ? vm : publicView(vm);
+}
+
+/** The VMs the caller may see (all for admins; their own for users, and the rest in public view with public_reads). */
+export async function listVmViews(core: Core, caller: Caller | null, q: VmQuery = {}): Promise<Vm[]> {
+  const owners = ownersByVm(core.db);
+  const rows = listVms(core.db, { status: q.state, name: q.name })
+    .map((row) => ({ row, sight: sightOf(core, caller, owners.get(row.name) ?? null) }))
+    .filter((r) => r.sight !== "none");
   const { disks, nics } = devicesByVm(core.db);
   const live = await liveStates(core);
   const networks = networkInfo(core);
-  const vms = listVms(core.db, { status: q.state, name: q.name }).map((row) =>
-    present(
-      row,
-      disks.get(row.id) ?? [],
-      nics.get(row.id) ?? [],
-      live ? (live.get(row.name) ?? "absent") : "unknown",
-      networks,
+  const vms = rows.map(({ row, sight }) =>
+    seen(
+      present(
+        row,
+        disks.get(row.id) ?? [],
+        nics.get(row.id) ?? [],
+        live ? (live.get(row.name) ?? "absent") : "unknown",
+        networks,
+      ),
+      sight,
     ),
   );
   return q.tag === undefined ? vms : vms.filter((vm) => hasTag(vm, q.tag as string));
 }
 
-/** One VM, with its primary IPv4 looked up (lists skip that lookup: it costs a call per VM). */
-export async function getVm(core: Core, name: string): Promise<Vm> {
+/** One VM, with its primary IPv4 looked up (lists skip that lookup: it costs a call per VM); 404 when hidden. */
+export async function getVm(core: Core, caller: Caller | null, name: string): Promise<Vm> {
+  const sight = assertVmVisible(core, caller, name);
   const vm = await loadVm(core, name);
-  return { ...vm, primary_ipv4: await primaryIpv4(core, vm) };
+  return seen({ ...vm, primary_ipv4: await primaryIpv4(core, vm) }, sight);
 }

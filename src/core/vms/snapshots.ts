@@ -11,6 +11,7 @@ import { Conflict, NotFound } from "../../errors.ts";
 import { ErrorCode } from "../../ffi/error.ts";
 import { scsiTarget } from "../../xml/domain.ts";
 import { buildSnapshotXml, readSnapshotXml } from "../../xml/snapshot.ts";
+import { assertVmActor, assertVmSecrets, type Caller } from "../auth/index.ts";
 import type { Core } from "../context.ts";
 import { checkName, generateName } from "../names.ts";
 import type { Operation } from "../operations.ts";
@@ -83,11 +84,13 @@ async function checkActionable(core: Core, vm: VmRow): Promise<void> {
   }
 }
 
-export function listSnapshots(core: Core, vmName: string): VmSnapshot[] {
+export function listSnapshots(core: Core, caller: Caller | null, vmName: string): VmSnapshot[] {
+  assertVmSecrets(core, caller, vmName);
   return snapshotsOf(core.db, findVmRow(core, vmName).id).map(view);
 }
 
-export function getSnapshot(core: Core, vmName: string, snap: string): VmSnapshot {
+export function getSnapshot(core: Core, caller: Caller | null, vmName: string, snap: string): VmSnapshot {
+  assertVmSecrets(core, caller, vmName);
   return view(findSnapshot(core, findVmRow(core, vmName), snap));
 }
 
@@ -110,9 +113,11 @@ function snapshotName(vm: VmRow, requested: string | undefined, taken: (n: strin
  */
 export async function createSnapshot(
   core: Core,
+  caller: Caller | null,
   vmName: string,
   req: CreateSnapshotRequest,
 ): Promise<Operation> {
+  assertVmActor(core, caller, vmName);
   const vm = findVmRow(core, vmName);
   if (req.name !== undefined) checkName("snapshot", req.name);
   const disks = disksOf(core.db, vm.id);
@@ -184,7 +189,13 @@ function revertRefusal(current: SnapshotConfig, then: SnapshotConfig): string | 
  * Reverts to the snapshot: libvirt restores the disks, the definition and (with memory) the running
  * guest. Disks or NICs added or removed since are refused (409): the revert would drop or miss them.
  */
-export async function revertSnapshot(core: Core, vmName: string, snap: string): Promise<Operation> {
+export async function revertSnapshot(
+  core: Core,
+  caller: Caller | null,
+  vmName: string,
+  snap: string,
+): Promise<Operation> {
+  assertVmActor(core, caller, vmName);
   const vm = findVmRow(core, vmName);
   const row = findSnapshot(core, vm, snap);
   const then = JSON.parse(row.config) as SnapshotConfig;
@@ -220,7 +231,8 @@ export async function revertSnapshot(core: Core, vmName: string, snap: string): 
 }
 
 /** Deletes the snapshot from libvirt (from the qcow2 disks) and from berth's records. */
-export function deleteSnapshotOp(core: Core, vmName: string, snap: string): Operation {
+export function deleteSnapshotOp(core: Core, caller: Caller | null, vmName: string, snap: string): Operation {
+  assertVmActor(core, caller, vmName);
   const vm = findVmRow(core, vmName);
   findSnapshot(core, vm, snap);
   return core.ops.start(

@@ -1,6 +1,10 @@
 // PATCH of a VM: tags and description at any time; vCPUs and memory only while it is stopped.
+
+import { ownerOfVm } from "../../db/vm-owners.ts";
 import { disksOf, nicsOf, updateVm } from "../../db/vms.ts";
 import { Conflict } from "../../errors.ts";
+import { assertVmActor, type Caller, checkQuota } from "../auth/index.ts";
+import { checkVmShape } from "../capacity.ts";
 import type { Core } from "../context.ts";
 import { setVmLifetime } from "../pools/checkout.ts";
 import { now } from "../time.ts";
@@ -17,7 +21,13 @@ export interface UpdateVmRequest {
   lifetime?: number;
 }
 
-export async function updateVmSettings(core: Core, name: string, req: UpdateVmRequest): Promise<Vm> {
+export async function updateVmSettings(
+  core: Core,
+  caller: Caller | null,
+  name: string,
+  req: UpdateVmRequest,
+): Promise<Vm> {
+  assertVmActor(core, caller, name);
   const row = findVmRow(core, name);
   core.locks.ensureFree(vmTarget(name));
   const at = now();
@@ -31,6 +41,11 @@ export async function updateVmSettings(core: Core, name: string, req: UpdateVmRe
       );
     }
     const next = { ...row, vcpus: req.cpus ?? row.vcpus, memory_mib: req.memory_mib ?? row.memory_mib };
+    await checkVmShape(core, next, `vm ${name}`, row.id);
+    checkQuota(core, ownerOfVm(core.db, name), {
+      vcpus: Math.max(0, next.vcpus - row.vcpus),
+      memory_mib: Math.max(0, next.memory_mib - row.memory_mib),
+    });
     // Redefining with the same name and UUID replaces the persistent definition.
     await core.hv.call("domain.define", {
       xml: domainXmlFor(core, next, disksOf(core.db, row.id), nicsOf(core.db, row.id)),

@@ -17,6 +17,8 @@ import { ErrorCode } from "../../ffi/error.ts";
 import { BERTH_NS, BERTH_NS_KEY } from "../../xml/domain.ts";
 import { type DomainFacts, readDomainXml } from "../../xml/domain-read.ts";
 import { berthMetadataXml, type DomainHead, sameUuid } from "../../xml/user-domain.ts";
+import { assertVmSecrets, type Caller, requireAdmin } from "../auth/index.ts";
+import { checkVmShape } from "../capacity.ts";
 import type { Core } from "../context.ts";
 import { checkName, newId } from "../names.ts";
 import type { Operation } from "../operations.ts";
@@ -28,7 +30,7 @@ import { forgetCreated } from "./create.ts";
 import { domainState, removeDomain } from "./domain.ts";
 import { recordState } from "./power.ts";
 import { findVmRow, loadVm, vmTarget } from "./records.ts";
-import { enforcePolicy, invalidXml, policyFor, readAhead, readHead } from "./xml-policy.ts";
+import { allowedXml, invalidXml, readAhead, readHead } from "./xml-policy.ts";
 import { diskRows, nicRows } from "./xml-records.ts";
 
 export interface DefineVmXmlRequest {
@@ -54,9 +56,6 @@ const XML_REFUSALS = new Set<number>([
   ErrorCode.CONFIG_UNSUPPORTED,
   92, // XML_INVALID_SCHEMA
 ]);
-
-const MAX_VCPUS = 256;
-const MAX_MEMORY_MIB = 4_194_304;
 
 /**
  * Defines `xml` with libvirt's schema validation. libvirt's refusal of the XML is the user's 400
@@ -99,16 +98,18 @@ export async function markAsBerth(core: Core, name: string, id: string): Promise
   });
 }
 
-/** After libvirt read the XML: the policy again on libvirt's own reading, then vcpus/memory bounds. */
+/** After libvirt read the XML: the allowlist again on libvirt's own reading (explicit backing chains included), then vcpus/memory bounds. */
 export async function verifyDefined(core: Core, row: VmRow, head: DomainHead): Promise<string> {
   const canonical = await inactiveXml(core, row.name);
-  enforcePolicy(canonical, policyFor(core, row.name, row.id));
+  await allowedXml(core, row.name, row.id, canonical, true);
   const facts = readDomainXml(canonical);
   if (facts.name !== head.name) throw invalidXml(`libvirt read the name as ${facts.name}, not ${head.name}`);
-  if (facts.vcpus < 1 || facts.vcpus > MAX_VCPUS)
-    throw invalidXml(`a vm has 1 to ${MAX_VCPUS} vcpus (the XML asks for ${facts.vcpus})`);
-  if (facts.memoryMiB < 16 || facts.memoryMiB > MAX_MEMORY_MIB)
-    throw invalidXml(`a vm has 16 to ${MAX_MEMORY_MIB} MiB of memory (the XML asks for ${facts.memoryMiB})`);
+  if (facts.vcpus < 1) throw invalidXml(`a vm has at least 1 vcpu (the XML asks for ${facts.vcpus})`);
+  if (facts.memoryMiB < 16)
+    throw invalidXml(`a vm has at least 16 MiB of memory (the XML asks for ${facts.memoryMiB})`);
+  // The host's bounds: its own row (recorded ahead, or its current shape) is replaced, not added.
+  const shape = { vcpus: facts.vcpus, memory_mib: facts.memoryMiB };
+  await checkVmShape(core, shape, `vm ${row.name}`, row.id, invalidXml);
   return canonical;
 }
 
@@ -143,13 +144,18 @@ async function checkFree(core: Core, head: DomainHead): Promise<void> {
  * POST /v1/vms with {xml}: checks everything it can up front (a 4xx defines nothing), records the
  * VM as `creating`, then defines, re-checks libvirt's reading, marks and records it as an operation.
  */
-export async function defineVmFromXml(core: Core, req: DefineVmXmlRequest): Promise<Operation> {
+export async function defineVmFromXml(
+  core: Core,
+  caller: Caller | null,
+  req: DefineVmXmlRequest,
+): Promise<Operation> {
+  requireAdmin(core, caller, "define a VM from raw libvirt XML");
   const head = readHead(req.xml);
   checkName("vm", head.name);
   if (vmNameTaken(core.db, head.name)) throw new Conflict(`vm ${head.name} already exists`);
   await checkFree(core, head);
   const id = newId();
-  enforcePolicy(req.xml, policyFor(core, head.name, id));
+  const xml = await allowedXml(core, head.name, id, req.xml);
   const at = now();
   // Shown while it is created; replaced by libvirt's reading once defined.
   const ahead = readAhead(req.xml);
@@ -189,7 +195,7 @@ export async function defineVmFromXml(core: Core, req: DefineVmXmlRequest): Prom
         forgetCreated(core, r, row);
         return r.run(async () => {
           mkdirSync(consoleDir(core.config), { recursive: true });
-          const defined = await defineXml(core, req.xml);
+          const defined = await defineXml(core, xml);
           r.add(`remove domain ${row.name}`, () => removeDomain(core, row.name));
           ctx.progress(0.3, "defined");
           const canonical = await verifyDefined(core, row, head);
@@ -224,7 +230,13 @@ export async function defineVmFromXml(core: Core, req: DefineVmXmlRequest): Prom
 }
 
 /** GET /v1/vms/{name}/xml: the live definition, or with `inactive` the persistent one. */
-export async function getVmXml(core: Core, name: string, inactive = false): Promise<string> {
+export async function getVmXml(
+  core: Core,
+  caller: Caller | null,
+  name: string,
+  inactive = false,
+): Promise<string> {
+  assertVmSecrets(core, caller, name);
   findVmRow(core, name);
   try {
     return await core.hv.call("domain.xml", {

@@ -5,6 +5,7 @@ import { BadRequest, Conflict } from "../../errors.ts";
 import { ErrorCode } from "../../ffi/error.ts";
 import { readDomainXml } from "../../xml/domain-read.ts";
 import { sameUuid } from "../../xml/user-domain.ts";
+import { type Caller, requireAdmin } from "../auth/index.ts";
 import type { Core } from "../context.ts";
 import type { Operation } from "../operations.ts";
 import { consoleDir } from "../paths.ts";
@@ -14,7 +15,7 @@ import { domainState } from "./domain.ts";
 import { recordState } from "./power.ts";
 import { findVmRow, loadVm, vmTarget } from "./records.ts";
 import { defineXml, inactiveXml, markAsBerth, recordDefinition, verifyDefined } from "./xml-define.ts";
-import { enforcePolicy, policyFor, readAhead, readHead } from "./xml-policy.ts";
+import { allowedXml, readAhead, readHead } from "./xml-policy.ts";
 import { checkOwnDisksKept } from "./xml-records.ts";
 
 export interface ReplaceVmXmlRequest {
@@ -31,7 +32,13 @@ async function stop(core: Core, name: string): Promise<void> {
   }
 }
 
-export async function replaceVmXml(core: Core, name: string, req: ReplaceVmXmlRequest): Promise<Operation> {
+export async function replaceVmXml(
+  core: Core,
+  caller: Caller | null,
+  name: string,
+  req: ReplaceVmXmlRequest,
+): Promise<Operation> {
+  requireAdmin(core, caller, "give a VM raw libvirt XML");
   const row = findVmRow(core, name);
   core.locks.ensureFree(vmTarget(name));
   if (row.status === "creating") throw new Conflict(`vm ${name} is still being created`);
@@ -50,7 +57,7 @@ export async function replaceVmXml(core: Core, name: string, req: ReplaceVmXmlRe
   if (row.uuid === null || !sameUuid(head.uuid, row.uuid)) {
     throw new Conflict(`the XML's uuid ${head.uuid} is not vm ${name}'s (${row.uuid})`);
   }
-  enforcePolicy(req.xml, policyFor(core, name, row.id));
+  const xml = await allowedXml(core, name, row.id, req.xml);
   const facts = readAhead(req.xml);
   if (facts) checkOwnDisksKept(row.id, name, disksOf(core.db, row.id), facts);
   if ((await domainState(core, name)) === null) throw new Conflict(`vm ${name} has no domain in libvirt`);
@@ -64,7 +71,7 @@ export async function replaceVmXml(core: Core, name: string, req: ReplaceVmXmlRe
       const r = new Reverter();
       return r.run(async () => {
         mkdirSync(consoleDir(core.config), { recursive: true });
-        await defineXml(core, req.xml);
+        await defineXml(core, xml);
         r.add(`restore the previous definition of ${name}`, () =>
           core.hv.call("domain.define", { xml: before }),
         );

@@ -1,7 +1,9 @@
 // /v1/networks: persistent, autostarted libvirt networks on Open vSwitch (VLAN or trunk) or NAT with DHCP.
+
 import { Elysia, t } from "elysia";
 import type { Core } from "../../core/context.ts";
 import { createNetwork, deleteNetwork, listNetworks, showNetwork } from "../../core/networks/index.ts";
+import { callerOf } from "../auth.ts";
 
 const tags = ["networks"];
 const VlanTag = t.Integer({ minimum: 1, maximum: 4094 });
@@ -53,29 +55,35 @@ const NetworkSchema = t.Object({
 
 export function networkRoutes(core: Core) {
   return new Elysia({ prefix: "/v1/networks" })
-    .get("", () => listNetworks(core), {
+    .get("", ({ request }) => listNetworks(core, callerOf({ request })), {
       response: t.Array(NetworkSchema),
       detail: { summary: "List berth's networks with their libvirt state", tags },
     })
-    .post("", async ({ body, status }) => status(201, await createNetwork(core, body)), {
-      body: CreateNetworkSchema,
-      response: { 201: NetworkSchema },
-      detail: {
-        summary: "Create a network: {name, bridge, vlan}, {name, bridge, trunk} or {name, mode: nat, subnet}",
-        description:
-          "Becomes a persistent, autostarted libvirt network (never transient). An OVS bridge is created when missing (setting network.manage_bridges) with the datapath of network.ovs_datapath. Without vlan or trunk an OVS network is untagged. 409 when the name, a NAT bridge or an overlapping NAT subnet is taken, or when libvirt already has a network of that name that berth did not create. A failed step undoes the earlier ones.",
-        tags,
+    .post(
+      "",
+      async ({ request, body, status }) =>
+        status(201, await createNetwork(core, callerOf({ request }), body)),
+      {
+        body: CreateNetworkSchema,
+        response: { 201: NetworkSchema },
+        detail: {
+          summary:
+            "Create a network: {name, bridge, vlan}, {name, bridge, trunk} or {name, mode: nat, subnet}",
+          description:
+            "Becomes a persistent, autostarted libvirt network (never transient). An OVS bridge is created when missing (setting network.manage_bridges) with the datapath of network.ovs_datapath. Without vlan or trunk an OVS network is untagged. 409 when the name, a NAT bridge or an overlapping NAT subnet is taken, or when libvirt already has a network of that name that berth did not create. A failed step undoes the earlier ones.",
+          tags,
+        },
       },
-    })
-    .get("/:name", ({ params }) => showNetwork(core, params.name), {
+    )
+    .get("/:name", ({ request, params }) => showNetwork(core, callerOf({ request }), params.name), {
       params: ByName,
       response: NetworkSchema,
       detail: { summary: "Show a network with its libvirt state", tags },
     })
     .delete(
       "/:name",
-      async ({ params, status }) => {
-        await deleteNetwork(core, params.name);
+      async ({ request, params, status }) => {
+        await deleteNetwork(core, callerOf({ request }), params.name);
         return status(204, undefined);
       },
       {

@@ -1,4 +1,5 @@
 // /v1/pools: pools of ready VMs (create, list, show, change size or recipe, delete, reset); berth.toml may declare some.
+
 import type { TSchema } from "@sinclair/typebox";
 import { Elysia, t } from "elysia";
 import { PoolFields, PoolSchema } from "../../config/schema.ts";
@@ -11,6 +12,7 @@ import {
   showPool,
   updatePool,
 } from "../../core/pools/pools.ts";
+import { callerOf } from "../auth.ts";
 
 const tags = ["pools"];
 const ByName = t.Object({ name: t.String({ maxLength: 63 }) });
@@ -52,7 +54,7 @@ export function poolRoutes(core: Core) {
       response: t.Array(PoolView),
       detail: { summary: "List pools with their pending, ready, checked-out and draining counts", tags },
     })
-    .post("", ({ body, status }) => status(201, createPool(core, body)), {
+    .post("", ({ request, body, status }) => status(201, createPool(core, callerOf({ request }), body)), {
       body: PoolSchema,
       response: { 201: PoolView },
       detail: {
@@ -67,21 +69,25 @@ export function poolRoutes(core: Core) {
       response: PoolView,
       detail: { summary: "Show a pool", tags },
     })
-    .patch("/:name", ({ params, body }) => updatePool(core, params.name, body), {
-      params: ByName,
-      body: PatchPoolSchema,
-      response: PoolView,
-      detail: {
-        summary: "Change a pool: each field given replaces it, null removes it",
-        description:
-          "A new recipe (profile, image, vm_size, networks) drains the pending and ready VMs made from the old one; checked-out VMs are not touched. 409 for a pool the config file declares.",
-        tags,
+    .patch(
+      "/:name",
+      ({ request, params, body }) => updatePool(core, callerOf({ request }), params.name, body),
+      {
+        params: ByName,
+        body: PatchPoolSchema,
+        response: PoolView,
+        detail: {
+          summary: "Change a pool: each field given replaces it, null removes it",
+          description:
+            "A new recipe (profile, image, vm_size, networks) drains the pending and ready VMs made from the old one; checked-out VMs are not touched. 409 for a pool the config file declares.",
+          tags,
+        },
       },
-    })
+    )
     .delete(
       "/:name",
-      ({ params, status }) => {
-        deletePool(core, params.name);
+      ({ request, params, status }) => {
+        deletePool(core, callerOf({ request }), params.name);
         return status(204, undefined);
       },
       {
@@ -94,7 +100,7 @@ export function poolRoutes(core: Core) {
         },
       },
     )
-    .post("/:name/reset", ({ params }) => resetPool(core, params.name), {
+    .post("/:name/reset", ({ request, params }) => resetPool(core, callerOf({ request }), params.name), {
       params: ByName,
       response: PoolView,
       detail: { summary: "Drain every pending and ready VM of the pool and refill it", tags },

@@ -1,4 +1,5 @@
 // /v1/profiles: named VM recipes (image, size, disks, networks, boot, keys); berth.toml may declare some.
+
 import type { TSchema } from "@sinclair/typebox";
 import { Elysia, t } from "elysia";
 import { ProfileFields, ProfileSchema } from "../../config/schema.ts";
@@ -10,6 +11,7 @@ import {
   showProfile,
   updateProfile,
 } from "../../core/profiles.ts";
+import { callerOf } from "../auth.ts";
 
 const tags = ["profiles"];
 const ByName = t.Object({ name: t.String({ maxLength: 63 }) });
@@ -40,11 +42,11 @@ const PatchProfileSchema = t.Object(
 
 export function profileRoutes(core: Core) {
   return new Elysia({ prefix: "/v1/profiles" })
-    .get("", () => listProfiles(core), {
+    .get("", ({ request }) => listProfiles(core, callerOf({ request })), {
       response: t.Array(ProfileView),
       detail: { summary: "List profiles", tags },
     })
-    .post("", ({ body, status }) => status(201, createProfile(core, body)), {
+    .post("", ({ request, body, status }) => status(201, createProfile(core, callerOf({ request }), body)), {
       body: ProfileSchema,
       response: { 201: ProfileView },
       detail: {
@@ -54,26 +56,30 @@ export function profileRoutes(core: Core) {
         tags,
       },
     })
-    .get("/:name", ({ params }) => showProfile(core, params.name), {
+    .get("/:name", ({ request, params }) => showProfile(core, callerOf({ request }), params.name), {
       params: ByName,
       response: ProfileView,
       detail: { summary: "Show a profile", tags },
     })
-    .patch("/:name", ({ params, body }) => updateProfile(core, params.name, body), {
-      params: ByName,
-      body: PatchProfileSchema,
-      response: ProfileView,
-      detail: {
-        summary: "Change a profile: each field given replaces it, null removes it",
-        description:
-          "The result is checked like a new profile. VMs already made from it keep what they were made with. 409 for a profile the config file declares.",
-        tags,
+    .patch(
+      "/:name",
+      ({ request, params, body }) => updateProfile(core, callerOf({ request }), params.name, body),
+      {
+        params: ByName,
+        body: PatchProfileSchema,
+        response: ProfileView,
+        detail: {
+          summary: "Change a profile: each field given replaces it, null removes it",
+          description:
+            "The result is checked like a new profile. VMs already made from it keep what they were made with. 409 for a profile the config file declares.",
+          tags,
+        },
       },
-    })
+    )
     .delete(
       "/:name",
-      ({ params, status }) => {
-        deleteProfile(core, params.name);
+      ({ request, params, status }) => {
+        deleteProfile(core, callerOf({ request }), params.name);
         return status(204, undefined);
       },
       {

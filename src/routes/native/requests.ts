@@ -1,7 +1,7 @@
 // /v1/requests: on-demand requests (vmpooler's /ondemandvm) for pool VMs beyond the ready stock.
 import { Elysia, t } from "elysia";
 import type { Core } from "../../core/context.ts";
-import { cancelRequest, createRequest, requestView } from "../../core/pools/requests.ts";
+import { cancelRequest, createRequest, requestViewFor } from "../../core/pools/requests.ts";
 import { DNS_LABEL } from "../../patterns.ts";
 import { callerOf } from "../auth.ts";
 
@@ -62,7 +62,7 @@ export function requestRoutes(core: Core) {
         },
       },
     )
-    .get("/:id", ({ params }) => requestView(core, params.id), {
+    .get("/:id", ({ request, params }) => requestViewFor(core, callerOf({ request }), params.id), {
       params: ById,
       response: RequestSchema,
       detail: {

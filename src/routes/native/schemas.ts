@@ -18,6 +18,7 @@ export const OperationSchema = t.Object({
   created_at: t.String(),
   updated_at: t.String(),
   finished_at: t.Nullable(t.String()),
+  owner: t.Nullable(t.String({ description: "the user who started it (null: berth itself, or auth off)" })),
 });
 
 export const ErrorSchema = t.Object({

@@ -1,8 +1,10 @@
 // /v1/sizes: named vCPU+memory shapes (1cpu256mb); the config file may declare some.
+
 import { Elysia, t } from "elysia";
 import { SizeSchema } from "../../config/schema.ts";
 import type { Core } from "../../core/context.ts";
 import { createSize, deleteSize, findSize, listSizes } from "../../core/sizes.ts";
+import { callerOf } from "../auth.ts";
 
 const tags = ["sizes"];
 const ByName = t.Object({ name: t.String({ maxLength: 63 }) });
@@ -22,7 +24,7 @@ export function sizeRoutes(core: Core) {
       response: t.Array(SizeView),
       detail: { summary: "List sizes", tags },
     })
-    .post("", ({ body, status }) => status(201, createSize(core, body)), {
+    .post("", ({ request, body, status }) => status(201, createSize(core, callerOf({ request }), body)), {
       body: SizeSchema,
       response: { 201: SizeView },
       detail: {
@@ -38,8 +40,8 @@ export function sizeRoutes(core: Core) {
     })
     .delete(
       "/:name",
-      ({ params, status }) => {
-        deleteSize(core, params.name);
+      ({ request, params, status }) => {
+        deleteSize(core, callerOf({ request }), params.name);
         return status(204, undefined);
       },
       {

@@ -1,7 +1,9 @@
 // /v1/vms/{name}/disks: list, add (hot-plug when running), grow, remove.
+
 import { Elysia, t } from "elysia";
 import type { Core } from "../../core/context.ts";
 import { addDisk, growDisk, listDisks, removeDisk } from "../../core/vms/index.ts";
+import { callerOf } from "../auth.ts";
 import { accepted } from "./accepted.ts";
 import { OperationSchema, WaitQuery } from "./schemas.ts";
 import { DiskRequestSchema, VmDiskSchema, VmName } from "./vm-schemas.ts";
@@ -13,14 +15,15 @@ const responses = { 200: OperationSchema, 202: OperationSchema };
 
 export function vmDiskRoutes(core: Core) {
   return new Elysia({ prefix: "/v1/vms/:name/disks" })
-    .get("", ({ params }) => listDisks(core, params.name), {
+    .get("", ({ request, params }) => listDisks(core, callerOf({ request }), params.name), {
       params: ByName,
       response: t.Array(VmDiskSchema),
       detail: { summary: "A VM's disks in SCSI order (sda, sdb, …)", tags },
     })
     .post(
       "",
-      ({ params, body, query, set }) => accepted(core, addDisk(core, params.name, body), set, query.wait),
+      ({ request, params, body, query, set }) =>
+        accepted(core, addDisk(core, callerOf({ request }), params.name, body), set, query.wait),
       {
         params: ByName,
         body: DiskRequestSchema,
@@ -35,8 +38,13 @@ export function vmDiskRoutes(core: Core) {
     )
     .patch(
       "/:disk",
-      ({ params, body, query, set }) =>
-        accepted(core, growDisk(core, params.name, params.disk, body.size_gb), set, query.wait),
+      ({ request, params, body, query, set }) =>
+        accepted(
+          core,
+          growDisk(core, callerOf({ request }), params.name, params.disk, body.size_gb),
+          set,
+          query.wait,
+        ),
       {
         params: ByDisk,
         body: t.Object(
@@ -53,10 +61,10 @@ export function vmDiskRoutes(core: Core) {
     )
     .delete(
       "/:disk",
-      ({ params, query, set }) =>
+      ({ request, params, query, set }) =>
         accepted(
           core,
-          removeDisk(core, params.name, params.disk, { force_root: query.force_root }),
+          removeDisk(core, callerOf({ request }), params.name, params.disk, { force_root: query.force_root }),
           set,
           query.wait,
         ),

@@ -1,8 +1,10 @@
 // /v1/vms/{name}/addresses and /console: where a VM is reachable, and the tail of its serial console.
+
 import { Elysia, t } from "elysia";
 import type { Core } from "../../core/context.ts";
 import { vmAddresses } from "../../core/vms/addresses.ts";
 import { CONSOLE_DEFAULT_LINES, CONSOLE_MAX_LINES, consoleTail } from "../../core/vms/console.ts";
+import { callerOf } from "../auth.ts";
 import { VmName } from "./vm-schemas.ts";
 
 const ByName = t.Object({ name: VmName });
@@ -31,7 +33,7 @@ const ConsoleSchema = t.Object({
 
 export function vmInfoRoutes(core: Core) {
   return new Elysia({ prefix: "/v1/vms/:name" })
-    .get("/addresses", ({ params }) => vmAddresses(core, params.name), {
+    .get("/addresses", ({ request, params }) => vmAddresses(core, callerOf({ request }), params.name), {
       params: ByName,
       query: t.Object({}, { additionalProperties: false }),
       response: t.Array(NicAddressesSchema),
@@ -44,7 +46,8 @@ export function vmInfoRoutes(core: Core) {
     })
     .get(
       "/console",
-      ({ params, query }) => consoleTail(core, params.name, query.lines ?? CONSOLE_DEFAULT_LINES),
+      ({ request, params, query }) =>
+        consoleTail(core, callerOf({ request }), params.name, query.lines ?? CONSOLE_DEFAULT_LINES),
       {
         params: ByName,
         query: t.Object(

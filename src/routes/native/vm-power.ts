@@ -1,7 +1,9 @@
 // /v1/vms/{name}/{start|stop|shutdown|restart|reset|suspend|resume}: power actions as operations.
+
 import { Elysia, t } from "elysia";
 import type { Core } from "../../core/context.ts";
 import { type PowerAction, powerVm } from "../../core/vms/index.ts";
+import { callerOf } from "../auth.ts";
 import { accepted } from "./accepted.ts";
 import { optionalJson } from "./parse.ts";
 import { OperationSchema, WaitQuery } from "./schemas.ts";
@@ -37,8 +39,13 @@ const ShutdownBody = t.Optional(
 export function vmPowerRoutes(core: Core) {
   let app = new Elysia({ prefix: "/v1/vms" }).post(
     "/:name/shutdown",
-    async ({ params, body, query, set }) =>
-      accepted(core, await powerVm(core, params.name, "shutdown", body ?? {}), set, query.wait),
+    async ({ request, params, body, query, set }) =>
+      accepted(
+        core,
+        await powerVm(core, callerOf({ request }), params.name, "shutdown", body ?? {}),
+        set,
+        query.wait,
+      ),
     {
       params: ByName,
       parse: optionalJson,
@@ -55,8 +62,8 @@ export function vmPowerRoutes(core: Core) {
   for (const [action, summary] of Object.entries(SUMMARIES) as [PowerAction, string][]) {
     app = app.post(
       `/:name/${action}`,
-      async ({ params, query, set }) =>
-        accepted(core, await powerVm(core, params.name, action), set, query.wait),
+      async ({ request, params, query, set }) =>
+        accepted(core, await powerVm(core, callerOf({ request }), params.name, action), set, query.wait),
       { params: ByName, query: WaitQuery, response: responses, detail: { summary, tags } },
     );
   }

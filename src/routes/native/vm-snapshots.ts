@@ -1,4 +1,5 @@
 // /v1/vms/{name}/snapshots: list, take (with RAM when running), show, revert and delete snapshots.
+
 import { Elysia, t } from "elysia";
 import type { Core } from "../../core/context.ts";
 import {
@@ -8,6 +9,7 @@ import {
   listSnapshots,
   revertSnapshot,
 } from "../../core/vms/snapshots.ts";
+import { callerOf } from "../auth.ts";
 import { accepted } from "./accepted.ts";
 import { optionalJson } from "./parse.ts";
 import { OperationSchema, WaitQuery } from "./schemas.ts";
@@ -44,15 +46,20 @@ const CreateSnapshotBody = t.Optional(
 
 export function vmSnapshotRoutes(core: Core) {
   return new Elysia({ prefix: "/v1/vms/:name/snapshots" })
-    .get("", ({ params }) => listSnapshots(core, params.name), {
+    .get("", ({ request, params }) => listSnapshots(core, callerOf({ request }), params.name), {
       params: ByName,
       response: t.Array(SnapshotSchema),
       detail: { summary: "A VM's snapshots, newest first", tags },
     })
     .post(
       "",
-      async ({ params, body, query, set }) =>
-        accepted(core, await createSnapshot(core, params.name, body ?? {}), set, query.wait),
+      async ({ request, params, body, query, set }) =>
+        accepted(
+          core,
+          await createSnapshot(core, callerOf({ request }), params.name, body ?? {}),
+          set,
+          query.wait,
+        ),
       {
         params: ByName,
         parse: optionalJson,
@@ -67,15 +74,24 @@ export function vmSnapshotRoutes(core: Core) {
         },
       },
     )
-    .get("/:snap", ({ params }) => getSnapshot(core, params.name, params.snap), {
-      params: BySnap,
-      response: SnapshotSchema,
-      detail: { summary: "Show a snapshot: when, the VM's state, and its config at that time", tags },
-    })
+    .get(
+      "/:snap",
+      ({ request, params }) => getSnapshot(core, callerOf({ request }), params.name, params.snap),
+      {
+        params: BySnap,
+        response: SnapshotSchema,
+        detail: { summary: "Show a snapshot: when, the VM's state, and its config at that time", tags },
+      },
+    )
     .post(
       "/:snap/revert",
-      async ({ params, query, set }) =>
-        accepted(core, await revertSnapshot(core, params.name, params.snap), set, query.wait),
+      async ({ request, params, query, set }) =>
+        accepted(
+          core,
+          await revertSnapshot(core, callerOf({ request }), params.name, params.snap),
+          set,
+          query.wait,
+        ),
       {
         params: BySnap,
         query: WaitQuery,
@@ -90,8 +106,13 @@ export function vmSnapshotRoutes(core: Core) {
     )
     .delete(
       "/:snap",
-      ({ params, query, set }) =>
-        accepted(core, deleteSnapshotOp(core, params.name, params.snap), set, query.wait),
+      ({ request, params, query, set }) =>
+        accepted(
+          core,
+          deleteSnapshotOp(core, callerOf({ request }), params.name, params.snap),
+          set,
+          query.wait,
+        ),
       {
         params: BySnap,
         query: WaitQuery,

@@ -1,9 +1,11 @@
 // /v1/vms/{name}/xml: a VM's raw libvirt XML (dump and replace), and the body of POST /v1/vms that defines one from XML.
+
 import { Elysia, t } from "elysia";
 import type { Core } from "../../core/context.ts";
 import { getVmXml } from "../../core/vms/xml-define.ts";
 import { MAX_XML_BYTES } from "../../core/vms/xml-policy.ts";
 import { replaceVmXml } from "../../core/vms/xml-replace.ts";
+import { callerOf } from "../auth.ts";
 import { accepted } from "./accepted.ts";
 import { OperationSchema, WaitQuery } from "./schemas.ts";
 import { VmName } from "./vm-schemas.ts";
@@ -69,8 +71,8 @@ export function vmXmlRoutes(core: Core) {
   return new Elysia({ prefix: "/v1/vms" })
     .get(
       "/:name/xml",
-      async ({ params, query, set }) => {
-        const xml = await getVmXml(core, params.name, query.inactive);
+      async ({ request, params, query, set }) => {
+        const xml = await getVmXml(core, callerOf({ request }), params.name, query.inactive);
         // Set only once there is XML: an error answered after it would be JSON labelled text/xml.
         set.headers["content-type"] = "text/xml; charset=utf-8";
         return xml;
@@ -102,8 +104,8 @@ export function vmXmlRoutes(core: Core) {
     )
     .put(
       "/:name/xml",
-      async ({ params, body, query, set }) =>
-        accepted(core, await replaceVmXml(core, params.name, body), set, query.wait),
+      async ({ request, params, body, query, set }) =>
+        accepted(core, await replaceVmXml(core, callerOf({ request }), params.name, body), set, query.wait),
       {
         params: ByName,
         body: ReplaceXmlSchema,

@@ -1,8 +1,10 @@
 // /v1/vms: create, list, show, change and delete VMs.
+
 import { Elysia, t } from "elysia";
 import type { Core } from "../../core/context.ts";
 import { createVm, deleteVmOp, getVm, listVmViews, updateVmSettings } from "../../core/vms/index.ts";
 import { defineVmFromXml } from "../../core/vms/xml-define.ts";
+import { callerOf } from "../auth.ts";
 import { accepted } from "./accepted.ts";
 import { OperationSchema, WaitQuery } from "./schemas.ts";
 import { CreateVmSchema, UpdateVmSchema, VmName, VmSchema } from "./vm-schemas.ts";
@@ -13,7 +15,7 @@ const ByName = t.Object({ name: VmName });
 
 export function vmRoutes(core: Core) {
   return new Elysia({ prefix: "/v1/vms" })
-    .get("", ({ query }) => listVmViews(core, query), {
+    .get("", ({ request, query }) => listVmViews(core, callerOf({ request }), query), {
       query: t.Object(
         {
           state: t.Optional(
@@ -34,8 +36,11 @@ export function vmRoutes(core: Core) {
     })
     .post(
       "",
-      async ({ body, query, set }) => {
-        const op = "xml" in body ? await defineVmFromXml(core, body) : await createVm(core, body);
+      async ({ request, body, query, set }) => {
+        const op =
+          "xml" in body
+            ? await defineVmFromXml(core, callerOf({ request }), body)
+            : await createVm(core, callerOf({ request }), body);
         return accepted(core, op, set, query.wait);
       },
       {
@@ -52,23 +57,28 @@ export function vmRoutes(core: Core) {
         },
       },
     )
-    .get("/:name", ({ params }) => getVm(core, params.name), {
+    .get("/:name", ({ request, params }) => getVm(core, callerOf({ request }), params.name), {
       params: ByName,
       response: VmSchema,
       detail: { summary: "Show a VM", tags },
     })
-    .patch("/:name", ({ params, body }) => updateVmSettings(core, params.name, body), {
-      params: ByName,
-      body: UpdateVmSchema,
-      response: VmSchema,
-      detail: {
-        summary: "Change tags/description anytime; cpus/memory_mib only while stopped (else 409)",
-        tags,
+    .patch(
+      "/:name",
+      ({ request, params, body }) => updateVmSettings(core, callerOf({ request }), params.name, body),
+      {
+        params: ByName,
+        body: UpdateVmSchema,
+        response: VmSchema,
+        detail: {
+          summary: "Change tags/description anytime; cpus/memory_mib only while stopped (else 409)",
+          tags,
+        },
       },
-    })
+    )
     .delete(
       "/:name",
-      ({ params, query, set }) => accepted(core, deleteVmOp(core, params.name), set, query.wait),
+      ({ request, params, query, set }) =>
+        accepted(core, deleteVmOp(core, callerOf({ request }), params.name), set, query.wait),
       {
         params: ByName,
         query: WaitQuery,

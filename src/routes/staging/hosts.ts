@@ -1,8 +1,10 @@
 // The staging agent's /hosts: list, probe, create (synchronous), delete and start libvirt domains by host name.
+
 import { Elysia, t } from "elysia";
 import type { Core } from "../../core/context.ts";
 import { createHost, deleteHost, getHost, stagingNameOf, startHost } from "../../core/fronts/staging.ts";
 import { listVmViews, type Vm } from "../../core/vms/index.ts";
+import { callerOf } from "../auth.ts";
 import { stagingErrorShape } from "./errors.ts";
 import { CreateHostSchema, described, ErrorSchema, HostParams, HostSchema } from "./schemas.ts";
 
@@ -30,18 +32,23 @@ function hostView(vm: Vm) {
 export function stagingHostRoutes(core: Core) {
   return new Elysia()
     .mapResponse(stagingErrorShape)
-    .get("/hosts", async () => (await listVmViews(core)).map(hostView), {
+    .get("/hosts", async ({ request }) => (await listVmViews(core, callerOf({ request }))).map(hostView), {
       response: t.Array(HostSchema),
       detail: { summary: "List all hosts (every berth VM, under its staging name)", tags },
     })
-    .get("/hosts/:host", async ({ params }) => hostView(await getHost(core, params.host)), {
-      params: HostParams,
-      response: { 200: HostSchema, 404: ErrorSchema },
-      detail: { summary: "Probe for the host's domain: 200, or 404 when it does not exist", tags },
-    })
+    .get(
+      "/hosts/:host",
+      async ({ request, params }) => hostView(await getHost(core, callerOf({ request }), params.host)),
+      {
+        params: HostParams,
+        response: { 200: HostSchema, 404: ErrorSchema },
+        detail: { summary: "Probe for the host's domain: 200, or 404 when it does not exist", tags },
+      },
+    )
     .post(
       "/hosts/:host",
-      async ({ params, body, status }) => status(201, hostView(await createHost(core, params.host, body))),
+      async ({ request, params, body, status }) =>
+        status(201, hostView(await createHost(core, callerOf({ request }), params.host, body))),
       {
         params: HostParams,
         body: CreateHostSchema,
@@ -58,8 +65,8 @@ export function stagingHostRoutes(core: Core) {
     )
     .delete(
       "/hosts/:host",
-      async ({ params, status }) => {
-        await deleteHost(core, params.host);
+      async ({ request, params, status }) => {
+        await deleteHost(core, callerOf({ request }), params.host);
         return status(204, undefined);
       },
       {
@@ -77,8 +84,8 @@ export function stagingHostRoutes(core: Core) {
     )
     .put(
       "/hosts/:host/start",
-      async ({ params, status }) => {
-        await startHost(core, params.host);
+      async ({ request, params, status }) => {
+        await startHost(core, callerOf({ request }), params.host);
         return status(204, undefined);
       },
       {

@@ -1,4 +1,5 @@
 // The staging agent's /networks: OVS networks with an access VLAN, persistent and listed even when inactive.
+
 import { Elysia, t } from "elysia";
 import type { Core } from "../../core/context.ts";
 import {
@@ -8,6 +9,7 @@ import {
   stagingNameOf,
 } from "../../core/fronts/staging.ts";
 import { listNetworks, type NetworkView } from "../../core/networks/index.ts";
+import { callerOf } from "../auth.ts";
 import { stagingErrorShape } from "./errors.ts";
 import { CreateNetworkSchema, described, ErrorSchema, NetworkParams, NetworkSchema } from "./schemas.ts";
 
@@ -27,13 +29,18 @@ function networkView(n: NetworkView) {
 export function stagingNetworkRoutes(core: Core) {
   return new Elysia()
     .mapResponse(stagingErrorShape)
-    .get("/networks", async () => (await listNetworks(core)).map(networkView), {
-      response: t.Array(NetworkSchema),
-      detail: { summary: "List all networks, active or not", tags },
-    })
+    .get(
+      "/networks",
+      async ({ request }) => (await listNetworks(core, callerOf({ request }))).map(networkView),
+      {
+        response: t.Array(NetworkSchema),
+        detail: { summary: "List all networks, active or not", tags },
+      },
+    )
     .get(
       "/networks/:network",
-      async ({ params }) => networkView(await getStagingNetwork(core, params.network)),
+      async ({ request, params }) =>
+        networkView(await getStagingNetwork(core, callerOf({ request }), params.network)),
       {
         params: NetworkParams,
         response: { 200: NetworkSchema, 404: ErrorSchema },
@@ -42,8 +49,11 @@ export function stagingNetworkRoutes(core: Core) {
     )
     .post(
       "/networks/:network",
-      async ({ params, body, status }) =>
-        status(201, networkView(await createStagingNetwork(core, params.network, body))),
+      async ({ request, params, body, status }) =>
+        status(
+          201,
+          networkView(await createStagingNetwork(core, callerOf({ request }), params.network, body)),
+        ),
       {
         params: NetworkParams,
         body: CreateNetworkSchema,
@@ -59,8 +69,8 @@ export function stagingNetworkRoutes(core: Core) {
     )
     .delete(
       "/networks/:network",
-      async ({ params, status }) => {
-        await deleteStagingNetwork(core, params.network);
+      async ({ request, params, status }) => {
+        await deleteStagingNetwork(core, callerOf({ request }), params.network);
         return status(204, undefined);
       },
       {

@@ -51,7 +51,7 @@ export function vmpoolerVmRoutes(core: Core) {
           tags,
         },
       })
-      .get("/:hostname", ({ params }) => vmpoolerVm(core, params.hostname), {
+      .get("/:hostname", ({ request, params }) => vmpoolerVm(core, callerOf({ request }), params.hostname), {
         params: HostParams,
         detail: {
           summary: "A VM: template (pool), lifetime, hours running, state, tags, added disks, snapshots",
@@ -59,31 +59,40 @@ export function vmpoolerVmRoutes(core: Core) {
           tags,
         },
       })
-      .put("/:hostname", ({ params, body }) => vmpoolerUpdate(core, params.hostname, body), {
-        params: HostParams,
-        body: ChangeBody,
-        parse: "json",
-        detail: {
-          summary: "Change a VM's lifetime (hours from checkout) or add tags",
-          responses: described({
-            400: "bad lifetime or tags, or beyond the pool's max_lifetime",
-            404: "no such VM",
-            409: "not checked out from a pool (lifetime), or busy",
-          }),
-          tags,
+      .put(
+        "/:hostname",
+        ({ request, params, body }) => vmpoolerUpdate(core, callerOf({ request }), params.hostname, body),
+        {
+          params: HostParams,
+          body: ChangeBody,
+          parse: "json",
+          detail: {
+            summary: "Change a VM's lifetime (hours from checkout) or add tags",
+            responses: described({
+              400: "bad lifetime or tags, or beyond the pool's max_lifetime",
+              404: "no such VM",
+              409: "not checked out from a pool (lifetime), or busy",
+            }),
+            tags,
+          },
         },
-      })
-      .delete("/:hostname", ({ params }) => vmpoolerDelete(core, params.hostname), {
-        params: HostParams,
-        detail: {
-          summary: "Return a VM: its deletion is scheduled",
-          responses: described({ 404: "no such VM", 409: "another action on it is running" }),
-          tags,
+      )
+      .delete(
+        "/:hostname",
+        ({ request, params }) => vmpoolerDelete(core, callerOf({ request }), params.hostname),
+        {
+          params: HostParams,
+          detail: {
+            summary: "Return a VM: its deletion is scheduled",
+            responses: described({ 404: "no such VM", 409: "another action on it is running" }),
+            tags,
+          },
         },
-      })
+      )
       .post(
         "/:hostname/disk/:size",
-        ({ params, status }) => status(202, vmpoolerAddDisk(core, params.hostname, params.size)),
+        ({ request, params, status }) =>
+          status(202, vmpoolerAddDisk(core, callerOf({ request }), params.hostname, params.size)),
         {
           params: t.Object({ hostname: HostParams.properties.hostname, size: t.String({ maxLength: 8 }) }),
           parse: "none",
@@ -96,7 +105,8 @@ export function vmpoolerVmRoutes(core: Core) {
       )
       .post(
         "/:hostname/snapshot",
-        async ({ params, status }) => status(202, await vmpoolerSnapshot(core, params.hostname)),
+        async ({ request, params, status }) =>
+          status(202, await vmpoolerSnapshot(core, callerOf({ request }), params.hostname)),
         {
           params: HostParams,
           parse: "none",
@@ -109,8 +119,8 @@ export function vmpoolerVmRoutes(core: Core) {
       )
       .post(
         "/:hostname/snapshot/:snapshot",
-        async ({ params, status }) =>
-          status(202, await vmpoolerRevert(core, params.hostname, params.snapshot)),
+        async ({ request, params, status }) =>
+          status(202, await vmpoolerRevert(core, callerOf({ request }), params.hostname, params.snapshot)),
         {
           params: t.Object({
             hostname: HostParams.properties.hostname,

@@ -1,4 +1,5 @@
 // A fuzz target: a test-driver core with one of everything (size, pool with ready VMs, a VM, a token) to aim requests at.
+import { SYSTEM } from "../../../src/core/auth/access.ts";
 import { issueToken } from "../../../src/core/auth/index.ts";
 import type { Core } from "../../../src/core/context.ts";
 import { createPool } from "../../../src/core/pools/pools.ts";
@@ -25,7 +26,7 @@ export async function fuzzTarget(prefix: string, auth: boolean): Promise<FuzzTar
   const core = await poolCore(prefix, users);
   const app = createApp(core);
   const pool = `${prefix}-pool`;
-  createPool(core, { name: pool, profile: `${prefix}-tiny`, size: 2, alias: [`${prefix}-alias`] });
+  createPool(core, SYSTEM, { name: pool, profile: `${prefix}-tiny`, size: 2, alias: [`${prefix}-alias`] });
   await fill(core, pool, 2);
   const issued = auth ? issueToken(core, { name: FUZZ_USER, admin: true, tokenId: null }) : null;
   const headers: Record<string, string> = { "content-type": "application/json" };

@@ -6,8 +6,10 @@ import { join } from "node:path";
 import { hashPassword } from "../../../src/cli/hash-password.ts";
 import { parseConfig } from "../../../src/config/load.ts";
 import {
-  assertOwner,
   assertSafeListen,
+  assertVmActor,
+  assertVmSecrets,
+  assertVmVisible,
   authenticatePassword,
   authenticateToken,
   checkAuthConfig,
@@ -87,6 +89,12 @@ describe("start-up refusal", () => {
       token_lifetime_hours: 24,
       vm_lifetime_hours: 0,
       max_running_vms_per_user: 0,
+      max_vms_per_user: 0,
+      max_vcpus_per_user: 0,
+      max_memory_mib_per_user: 0,
+      max_disk_gb_per_user: 0,
+      users_can_create: true,
+      public_reads: false,
       allow_insecure_listen: false,
     });
   });
@@ -215,31 +223,84 @@ describe("tokens, owners and quotas on a core", () => {
     expect(authenticateToken(core, r.token).name).toBe("root");
   });
 
-  const holdVm = (vm: string, owner: string | null, status = "checked_out") =>
+  /** A VM row (4 vCPU, 1024 MiB, one 10 GiB disk), checked out of pool p by `owner`, or created by `creator`. */
+  const holdVm = (
+    vm: string,
+    owner: string | null,
+    status = "checked_out",
+    creator: string | null = null,
+  ) => {
+    const at = new Date().toISOString();
+    const id = `id-${vm}`;
     core.db
       .query(
-        "INSERT INTO pool_vms (vm_name, pool, generation, status, created_at, owner) VALUES (?, 'p', 1, ?, ?, ?)",
+        `INSERT INTO vms (id, name, status, vcpus, memory_mib, boot, description, tags, ssh_keys, created_at, updated_at, owner)
+         VALUES (?, ?, 'running', 4, 1024, '{"mode":"disk"}', '', '{}', '[]', ?, ?, ?)`,
       )
-      .run(vm, status, new Date().toISOString(), owner);
+      .run(id, vm, at, at, creator);
+    core.db
+      .query(
+        "INSERT INTO vm_disks (vm_id, unit, name, volume, path, format, device, size) VALUES (?, 0, 'root', ?, ?, 'qcow2', 'disk', ?)",
+      )
+      .run(id, `${vm}.qcow2`, `/nonexistent/${vm}.qcow2`, 10 * 1024 ** 3);
+    if (owner !== null || status !== "checked_out")
+      core.db
+        .query(
+          "INSERT INTO pool_vms (vm_name, pool, generation, status, created_at, owner) VALUES (?, 'p', 1, ?, ?, ?)",
+        )
+        .run(vm, status, at, owner);
+  };
 
-  test("assertOwner: the owner and admins pass; anyone else is 403 not_owner; unowned VMs pass", () => {
+  test("VM access: the owner and admins act; others get 403 not_owner; pool VMs are admins' only; exact names", () => {
     holdVm("auth-core-owned", "alice");
     holdVm("auth-core-free", null, "ready");
-    expect(() => assertOwner(core, "auth-core-owned", alice)).not.toThrow();
-    expect(() => assertOwner(core, "auth-core-owned", root)).not.toThrow();
+    holdVm("auth-core-made", null, "checked_out", "alice");
+    expect(() => assertVmActor(core, alice, "auth-core-owned")).not.toThrow();
+    expect(() => assertVmActor(core, alice, "auth-core-made")).not.toThrow();
+    expect(() => assertVmActor(core, root, "auth-core-owned")).not.toThrow();
+    expect(() => assertVmActor(core, root, "auth-core-free")).not.toThrow();
     const other = { name: "mallory", admin: false, tokenId: null };
-    expect(errorOf(() => assertOwner(core, "auth-core-owned", other))).toMatchObject({
+    // With public_reads off, another user's VM is hidden: 404 as if absent.
+    for (const vm of ["auth-core-owned", "auth-core-made", "auth-core-free", "auth-core-absent"]) {
+      expect(errorOf(() => assertVmActor(core, other, vm))).toMatchObject({ httpStatus: 404 });
+      expect(errorOf(() => assertVmVisible(core, other, vm))).toMatchObject({ httpStatus: 404 });
+      expect(errorOf(() => assertVmSecrets(core, other, vm))).toMatchObject({ httpStatus: 404 });
+    }
+    // A ready pool VM belongs to the pool: a user who does not own it cannot change it.
+    expect(errorOf(() => assertVmActor(core, alice, "auth-core-free"))).toMatchObject({ httpStatus: 404 });
+    expect(errorOf(() => assertVmActor(core, null, "auth-core-owned"))).toMatchObject({ httpStatus: 404 });
+    // Exact names only: a prefix of an owned VM's name is another VM.
+    expect(errorOf(() => assertVmActor(core, alice, "auth-core-own"))).toMatchObject({ httpStatus: 404 });
+    expect(assertVmVisible(core, alice, "auth-core-owned")).toBe("full");
+  });
+
+  test("with public_reads a non-owner sees the public view, reads no secret and changes nothing (403)", async () => {
+    const pub = await testCore(
+      testConfig(
+        `[auth]\nenabled = true\npublic_reads = true\n[[auth.users]]\nname = "alice"\npassword_hash = "${aliceHash}"`,
+      ),
+    );
+    pub.db
+      .query(
+        `INSERT INTO vms (id, name, status, vcpus, memory_mib, boot, description, tags, ssh_keys, created_at, updated_at, owner)
+         VALUES ('x', 'pub-vm', 'running', 1, 64, '{"mode":"disk"}', '', '{}', '[]', '2026-01-01', '2026-01-01', 'alice')`,
+      )
+      .run();
+    const mallory = { name: "mallory", admin: false, tokenId: null };
+    expect(assertVmVisible(pub, mallory, "pub-vm")).toBe("public");
+    expect(assertVmVisible(pub, null, "pub-vm")).toBe("public");
+    expect(errorOf(() => assertVmSecrets(pub, mallory, "pub-vm"))).toMatchObject({
       httpStatus: 403,
       errorCode: "not_owner",
     });
-    expect(errorOf(() => assertOwner(core, "auth-core-owned", null))).toMatchObject({ httpStatus: 403 });
-    expect(() => assertOwner(core, "auth-core-free", other)).not.toThrow();
-    expect(() => assertOwner(core, "auth-core-absent", other)).not.toThrow();
-    // Exact names only: a prefix of an owned VM's name is another VM.
-    expect(() => assertOwner(core, "auth-core-own", other)).not.toThrow();
+    expect(errorOf(() => assertVmActor(pub, mallory, "pub-vm"))).toMatchObject({
+      httpStatus: 403,
+      errorCode: "not_owner",
+    });
+    await pub.close();
   });
 
-  test("checkQuota counts the user's checked-out VMs against max_running_vms_per_user", () => {
+  test("checkQuota counts every VM the user owns (checked out or created) against max_running_vms_per_user", () => {
     holdVm("auth-quota-1", "quser");
     holdVm("auth-quota-ready", "quser", "ready");
     expect(() => checkQuota(core, "quser")).not.toThrow();
@@ -248,12 +309,51 @@ describe("tokens, owners and quotas on a core", () => {
       errorCode: "quota_exceeded",
       details: { user: "quser", held: 1, max: 2, requested: 2 },
     });
-    holdVm("auth-quota-2", "quser");
+    holdVm("auth-quota-2", null, "checked_out", "quser");
     expect(errorOf(() => checkQuota(core, { name: "quser", admin: false, tokenId: null }))).toMatchObject({
       httpStatus: 403,
     });
     expect(() => checkQuota(core, null, 100)).not.toThrow();
   });
+});
+
+test("quotas cover vCPUs, memory and disk of every VM a user owns", async () => {
+  const hash = await Bun.password.hash("q", { algorithm: "argon2id" });
+  const core = await testCore(
+    testConfig(
+      `[auth]\nenabled = true\nmax_vcpus_per_user = 6\nmax_memory_mib_per_user = 2048\nmax_disk_gb_per_user = 25\n[[auth.users]]\nname = "q"\npassword_hash = "${hash}"`,
+    ),
+  );
+  const at = new Date().toISOString();
+  core.db
+    .query(
+      `INSERT INTO vms (id, name, status, vcpus, memory_mib, boot, description, tags, ssh_keys, created_at, updated_at, owner)
+       VALUES ('q1', 'quota-vm', 'running', 4, 1024, '{"mode":"disk"}', '', '{}', '[]', ?, ?, 'q')`,
+    )
+    .run(at, at);
+  core.db
+    .query(
+      "INSERT INTO vm_disks (vm_id, unit, name, volume, path, format, device, size) VALUES ('q1', 0, 'root', 'v', '/x', 'qcow2', 'disk', ?)",
+    )
+    .run(20 * 1024 ** 3);
+  const q = { name: "q", admin: false, tokenId: null };
+  expect(() =>
+    checkQuota(core, q, { vms: 1, vcpus: 2, memory_mib: 1024, disk_bytes: 5 * 1024 ** 3 }),
+  ).not.toThrow();
+  expect(errorOf(() => checkQuota(core, q, { vcpus: 3 }))).toMatchObject({
+    details: { quota: "vcpus", held: 4 },
+  });
+  expect(errorOf(() => checkQuota(core, q, { memory_mib: 1025 }))).toMatchObject({
+    details: { quota: "memory_mib" },
+  });
+  expect(errorOf(() => checkQuota(core, q, { disk_bytes: 6 * 1024 ** 3 }))).toMatchObject({
+    httpStatus: 403,
+    details: { quota: "disk_bytes" },
+  });
+  // A gone VM holds nothing; admins' and berth's own work is not counted against anyone.
+  core.db.query("UPDATE vms SET status = 'gone' WHERE id = 'q1'").run();
+  expect(() => checkQuota(core, q, { vcpus: 6 })).not.toThrow();
+  await core.close();
 });
 
 test("auth off: no ownership check, no quota (0 = unlimited)", async () => {
@@ -263,7 +363,7 @@ test("auth off: no ownership check, no quota (0 = unlimited)", async () => {
       "INSERT INTO pool_vms (vm_name, pool, generation, status, created_at, owner) VALUES (?, 'p', 1, ?, ?, ?)",
     )
     .run("auth-off-owned", "checked_out", new Date().toISOString(), "alice");
-  expect(() => assertOwner(core, "auth-off-owned", null)).not.toThrow();
+  expect(() => assertVmActor(core, null, "auth-off-owned")).not.toThrow();
   expect(() => checkQuota(core, "alice", 1000)).not.toThrow();
   expect(errorOf(() => issueToken(core, null))).toMatchObject({
     httpStatus: 404,

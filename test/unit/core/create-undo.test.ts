@@ -1,5 +1,7 @@
 // A create whose undo fails (libvirt gone mid-revert) keeps its row as `creating`; reconcile then removes it all.
+
 import { afterAll, beforeAll, expect, test } from "bun:test";
+import { SYSTEM } from "../../../src/core/auth/access.ts";
 import type { Core } from "../../../src/core/context.ts";
 import { reconcile } from "../../../src/core/reconcile/reconcile.ts";
 import { createVm } from "../../../src/core/vms/create.ts";
@@ -36,7 +38,12 @@ test("start fails and so does deleting the volume: the row stays creating, and r
       return core.hv.call(op as never, args as never);
     },
   } as unknown as Core["hv"];
-  const op = await createVm({ ...core, hv }, { name: "cu-vm", cpus: 1, memory_mib: 64, root_disk_gb: 1 });
+  const op = await createVm({ ...core, hv }, SYSTEM, {
+    name: "cu-vm",
+    cpus: 1,
+    memory_mib: 64,
+    root_disk_gb: 1,
+  });
   const done = await core.ops.wait(op.id, 10);
   expect(done.error?.code).toBe("hypervisor_unavailable");
   const row = core.db.query("SELECT id, status FROM vms WHERE name = 'cu-vm'").get() as {

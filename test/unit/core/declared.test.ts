@@ -1,6 +1,8 @@
 // Sizes and profiles declared in berth.toml: parsed and checked at load, applied at start as the source of truth.
+
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { parseConfig } from "../../../src/config/load.ts";
+import { SYSTEM } from "../../../src/core/auth/access.ts";
 import type { Core } from "../../../src/core/context.ts";
 import { declaredProblems, syncDeclared } from "../../../src/core/declared.ts";
 import { findProfile, listProfiles } from "../../../src/core/profiles.ts";
@@ -133,7 +135,7 @@ test("the first start creates what the file declares, with origin config; an API
   // A second start with the same file changes nothing.
   syncDeclared(restartedWith(DECLARED));
   expect(listSizes(core).map((s) => s.name)).toEqual(["1cpu256mb", "2cpu1g"]);
-  expect(listProfiles(core).map((p) => p.name)).toEqual(["batch", "web"]);
+  expect(listProfiles(core, SYSTEM).map((p) => p.name)).toEqual(["batch", "web"]);
 });
 
 test("a later start removes what the file dropped, keeps (as API entries) what is still in use, updates the rest", () => {

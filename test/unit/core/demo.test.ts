@@ -1,7 +1,9 @@
 // The demo pool out of the box (test driver): off until its guest is built, then image, network, profile, pool.
+
 import { afterAll, expect, test } from "bun:test";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { SYSTEM } from "../../../src/core/auth/access.ts";
 import type { Core } from "../../../src/core/context.ts";
 import { DEMO, demoDir, ensureDemo } from "../../../src/core/demo/ensure.ts";
 import { deletePool, showPool } from "../../../src/core/pools/pools.ts";
@@ -61,7 +63,7 @@ test("built: the kernel image, NAT network, profile and pool named demo; a secon
   expect(pool.ready_check).toBe("tcp:8080");
 
   // An operator's own change wins: a deleted pool comes back at the next start, an existing one is left alone.
-  deletePool(core, DEMO);
+  deletePool(core, SYSTEM, DEMO);
   expect(await ensureDemo(core)).toBe("ready");
   expect(showPool(core, DEMO).size).toBe(1);
   const rows = () =>

@@ -1,5 +1,7 @@
 // Pools on the test driver: refill, checkout all or nothing under concurrency, expiry, reset, restart mid-refill.
+
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { SYSTEM } from "../../../src/core/auth/access.ts";
 import { checkout, PoolEmpty } from "../../../src/core/pools/checkout.ts";
 import { createPool, resetPool, updatePool } from "../../../src/core/pools/pools.ts";
 import { tick } from "../../../src/core/pools/tick.ts";
@@ -25,7 +27,7 @@ const profile = `${P}-tiny`;
 
 describe("refill", () => {
   test("a pool of 3 fills: pending, then ready once running; tagged and recorded as members", async () => {
-    createPool(core, { name: `${P}-three`, profile, size: 3 });
+    createPool(core, SYSTEM, { name: `${P}-three`, profile, size: 3 });
     const first = await tick(core);
     expect(first.created.length).toBe(3);
     expect(members(`${P}-three`).map((m) => m.status)).toEqual(["pending", "pending", "pending"]);
@@ -41,7 +43,7 @@ describe("refill", () => {
   test("the global limit bounds creations in flight", async () => {
     const small = await poolCore(`${P}l`, "[scheduler]\nmax_concurrent_creates = 2");
     try {
-      createPool(small, { name: `${P}-limited`, profile: `${P}l-tiny`, size: 5 });
+      createPool(small, SYSTEM, { name: `${P}-limited`, profile: `${P}l-tiny`, size: 5 });
       expect((await tick(small)).created.length).toBe(2);
       // However often it runs, never more than 2 creations are in flight.
       const inFlight = () =>
@@ -64,16 +66,16 @@ describe("refill", () => {
   });
 
   test("reset and a recipe change drain the ready VMs and refill", async () => {
-    createPool(core, { name: `${P}-reset`, profile, size: 2 });
+    createPool(core, SYSTEM, { name: `${P}-reset`, profile, size: 2 });
     await fill(core, `${P}-reset`, 2);
     const before = members(`${P}-reset`).map((m) => m.vm_name);
-    resetPool(core, `${P}-reset`);
+    resetPool(core, SYSTEM, `${P}-reset`);
     await fill(core, `${P}-reset`, 2);
     await settle(core);
     const after = members(`${P}-reset`).map((m) => m.vm_name);
     expect(after.some((n) => before.includes(n))).toBe(false);
     for (const n of before) expect(vmByName(core.db, n)).toBeNull();
-    updatePool(core, `${P}-reset`, { size: 1 });
+    updatePool(core, SYSTEM, `${P}-reset`, { size: 1 });
     await tick(core);
     await settle(core);
     await tick(core);
@@ -83,7 +85,7 @@ describe("refill", () => {
 
 describe("failures", () => {
   test("a VM that vanishes while pending is counted as a failure and replaced", async () => {
-    createPool(core, { name: `${P}-vanish`, profile, size: 1 });
+    createPool(core, SYSTEM, { name: `${P}-vanish`, profile, size: 1 });
     const name = (await tick(core)).created[0] ?? "";
     await settle(core);
     expect((await api.delete(`/v1/vms/${name}?wait=true`)).status).toBe(200);
@@ -96,7 +98,7 @@ describe("failures", () => {
 
 describe("checkout", () => {
   test("200 concurrent checkouts against 50 ready VMs: 50 distinct VMs, 150 × 503, none twice", async () => {
-    createPool(core, { name: `${P}-fifty`, profile, size: 50 });
+    createPool(core, SYSTEM, { name: `${P}-fifty`, profile, size: 50 });
     await fill(core, `${P}-fifty`, 50);
     const replies = await Promise.all(
       Array.from({ length: 200 }, () => api.post("/v1/checkout", { [`${P}-fifty`]: 1 })),
@@ -110,7 +112,7 @@ describe("checkout", () => {
     expect(new Set(names).size).toBe(50);
     expect(members(`${P}-fifty`).filter((m) => m.status === "checked_out").length).toBe(50);
     // Return them (DELETE) and shrink the pool: the test driver's storage pool is small.
-    updatePool(core, `${P}-fifty`, { size: 0 });
+    updatePool(core, SYSTEM, `${P}-fifty`, { size: 0 });
     for (const n of names) expect((await api.delete(`/v1/vms/${n}?wait=true`)).status).toBe(200);
     await tick(core);
     await settle(core);
@@ -118,8 +120,8 @@ describe("checkout", () => {
   });
 
   test("a two-pool checkout where one pool is short takes nothing and names it", async () => {
-    createPool(core, { name: `${P}-a`, profile, size: 2, alias: [`${P}-alias-a`] });
-    createPool(core, { name: `${P}-b`, profile, size: 1 });
+    createPool(core, SYSTEM, { name: `${P}-a`, profile, size: 2, alias: [`${P}-alias-a`] });
+    createPool(core, SYSTEM, { name: `${P}-b`, profile, size: 1 });
     await fill(core, `${P}-a`, 2);
     await fill(core, `${P}-b`, 1);
     const e = (() => {
@@ -149,8 +151,8 @@ describe("checkout", () => {
 
   test("an alias several pools share takes from any of them, named pools first, all or nothing", async () => {
     const shared = `${P}-shared`;
-    createPool(core, { name: `${P}-c`, profile, size: 2, alias: [shared] });
-    createPool(core, { name: `${P}-d`, profile, size: 1, alias: [shared] });
+    createPool(core, SYSTEM, { name: `${P}-c`, profile, size: 2, alias: [shared] });
+    createPool(core, SYSTEM, { name: `${P}-d`, profile, size: 1, alias: [shared] });
     await fill(core, `${P}-c`, 2);
     await fill(core, `${P}-d`, 1);
     const ready = () =>
@@ -171,13 +173,13 @@ describe("checkout", () => {
     expect(got.vms.map((v) => v.pool).sort()).toEqual([`${P}-c`, `${P}-c`, `${P}-d`]);
     expect(new Set(got.vms.map((v) => v.name)).size).toBe(3);
     expect(ready()).toEqual([0, 0]);
-    updatePool(core, `${P}-c`, { size: 0 });
-    updatePool(core, `${P}-d`, { size: 0 });
+    updatePool(core, SYSTEM, `${P}-c`, { size: 0 });
+    updatePool(core, SYSTEM, `${P}-d`, { size: 0 });
     for (const v of got.vms) expect((await api.delete(`/v1/vms/${v.name}?wait=true`)).status).toBe(200);
   });
 
   test("lifetime: default from the pool, bounded by max_lifetime, and expiry deletes on time", async () => {
-    createPool(core, { name: `${P}-life`, profile, size: 1, lifetime: 2, max_lifetime: 4 });
+    createPool(core, SYSTEM, { name: `${P}-life`, profile, size: 1, lifetime: 2, max_lifetime: 4 });
     await fill(core, `${P}-life`, 1);
     const t0 = Date.parse("2030-01-01T00:00:00Z");
     const e = (() => {

@@ -1,4 +1,5 @@
 // Test helpers for pools: a core with a small profile, and driving the scheduler until a pool is full.
+import { SYSTEM } from "../../../src/core/auth/access.ts";
 import type { Core } from "../../../src/core/context.ts";
 import { tick } from "../../../src/core/pools/tick.ts";
 import { ensureStoragePool } from "../../../src/core/storage-pool.ts";
@@ -42,5 +43,5 @@ export async function cleanup(core: Core): Promise<void> {
   await settle(core);
   const { deleteVmOp } = await import("../../../src/core/vms/delete.ts");
   const names = core.db.query("SELECT name FROM vms").all() as { name: string }[];
-  for (const { name } of names) await core.ops.wait(deleteVmOp(core, name).id, 60);
+  for (const { name } of names) await core.ops.wait(deleteVmOp(core, SYSTEM, name).id, 60);
 }

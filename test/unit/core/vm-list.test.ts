@@ -1,5 +1,7 @@
 // Listing VMs: concurrent lists share one domain.states call to libvirt instead of queueing one each.
+
 import { afterAll, expect, test } from "bun:test";
+import { SYSTEM } from "../../../src/core/auth/access.ts";
 import type { Core } from "../../../src/core/context.ts";
 import { listVmViews } from "../../../src/core/vms/index.ts";
 import { testConfig, testCore } from "../../support/core.ts";
@@ -20,9 +22,9 @@ function counting(c: Core): { core: Core; calls: string[] } {
 
 test("eight concurrent lists make one domain.states call; a later list makes its own", async () => {
   const { core: counted, calls } = counting(core);
-  const lists = await Promise.all(Array.from({ length: 8 }, () => listVmViews(counted)));
+  const lists = await Promise.all(Array.from({ length: 8 }, () => listVmViews(counted, SYSTEM)));
   expect(calls.filter((c) => c === "domain.states")).toHaveLength(1);
   for (const l of lists) expect(l).toEqual(lists[0] as (typeof lists)[0]);
-  await listVmViews(counted);
+  await listVmViews(counted, SYSTEM);
   expect(calls.filter((c) => c === "domain.states")).toHaveLength(2);
 });

@@ -82,14 +82,22 @@ describe("auth enabled", () => {
     }
   });
 
-  test("with a valid token every mutating route gets past the guard (its own 4xx, never 401/403)", async () => {
+  /** Routes only an admin may use: the catalogue, pools, networks, raw XML (every front). */
+  const ADMIN_ONLY = [
+    /^\/v1\/(images|sizes|profiles|networks|pools)(\/|$)/,
+    /^\/v1\/vms\/[^/]+\/xml$/,
+    /^\/networks\//,
+  ];
+  const adminOnly = (method: string, path: string) => ADMIN_ONLY.some((r) => r.test(path));
+
+  test("with an admin's token every mutating route gets past authorization (its own 4xx, never 401/403)", async () => {
     for (const [method, path] of await mutatingRoutes()) {
       // Tokens are issued against a password only, natively and on the vmpooler front.
       if (method === "POST" && (path === "/v1/tokens" || path === "/api/v1/token")) continue;
       const res = await call(
         method,
         path,
-        { "x-auth-token": aliceToken },
+        { "x-auth-token": rootToken },
         method === "DELETE" ? undefined : "{}",
       );
       expect({ method, path, passed: ![401, 403].includes(res.status) }).toEqual({
@@ -100,49 +108,76 @@ describe("auth enabled", () => {
     }
   });
 
-  test("the native front answers 401 in its error shape; the staging front in its own", async () => {
-    const native = await call("DELETE", `/v1/sizes/${NOPE}`);
-    expect(await json(native)).toEqual({
-      error: { code: "unauthorized", message: expect.stringContaining("X-AUTH-TOKEN") },
-    });
-    const staging = await call("DELETE", `/hosts/${NOPE}`);
-    expect(staging.status).toBe(401);
-    expect(await json(staging)).toEqual({ error: expect.stringContaining("needs a token") });
-  });
-
-  test("the guard answers before the body is parsed: malformed JSON without a token is 401, not 400", async () => {
-    const res = await call("POST", "/v1/sizes", {}, "{not json");
-    expect(res.status).toBe(401);
-    const authed = await call("POST", "/v1/sizes", { "x-auth-token": aliceToken }, "{not json");
-    expect(authed.status).toBe(400);
-  });
-
-  test("GET routes stay open, with no token or a stale one", async () => {
-    for (const headers of [{}, { "x-auth-token": "stale" }]) {
-      for (const path of ["/v1", "/v1/sizes", "/v1/vms", "/hosts", "/networks"]) {
-        expect({ path, status: (await call("GET", path, headers)).status }).toEqual({ path, status: 200 });
+  test("a user's token: 403 forbidden on every admin-only route of every front; past authorization on the rest", async () => {
+    let refused = 0;
+    for (const [method, path] of await mutatingRoutes()) {
+      if (method === "POST" && (path === "/v1/tokens" || path === "/api/v1/token")) continue;
+      const res = await call(
+        method,
+        path,
+        { "x-auth-token": aliceToken },
+        method === "DELETE" ? undefined : "{}",
+      );
+      if (adminOnly(method, path)) {
+        refused++;
+        expect({ method, path, status: res.status }).toEqual({ method, path, status: 403 });
+      } else {
+        expect({ method, path, passed: ![401, 403].includes(res.status) }).toEqual({
+          method,
+          path,
+          passed: true,
+        });
       }
     }
+    expect(refused).toBeGreaterThan(15);
+  });
+
+  test("raw XML is admin-only even in POST /v1/vms; a user may create from the catalogue", async () => {
+    const xml = await call(
+      "POST",
+      "/v1/vms",
+      { "x-auth-token": aliceToken },
+      JSON.stringify({ xml: "<domain/>" }),
+    );
+    expect(xml.status).toBe(403);
+    expect((await json(xml)).error.code).toBe("forbidden");
+    const plain = await call(
+      "POST",
+      "/v1/vms",
+      { "x-auth-token": aliceToken },
+      JSON.stringify({ name: "auth-user-vm", image: "no-such-image", cpus: 1, memory_mib: 64 }),
+    );
+    expect(plain.status).toBe(404); // past authorization: the image is what is missing
   });
 
   test("a token works through X-AUTH-TOKEN and Authorization: Bearer on a real change", async () => {
     const body = (name: string) => JSON.stringify({ name, vcpus: 1, memory_mib: 64 });
-    const a = await call("POST", "/v1/sizes", { "x-auth-token": aliceToken }, body("auth-size-a"));
+    const a = await call("POST", "/v1/sizes", { "x-auth-token": rootToken }, body("auth-size-a"));
     expect(a.status).toBe(201);
-    const b = await call("POST", "/v1/sizes", { authorization: `Bearer ${bobToken}` }, body("auth-size-b"));
+    const b = await call("POST", "/v1/sizes", { authorization: `Bearer ${rootToken}` }, body("auth-size-b"));
     expect(b.status).toBe(201);
-    expect((await call("DELETE", "/v1/sizes/auth-size-a", { "x-auth-token": bobToken })).status).toBe(204);
-    expect((await call("DELETE", "/v1/sizes/auth-size-b", { "x-auth-token": aliceToken })).status).toBe(204);
+    expect((await call("DELETE", "/v1/sizes/auth-size-a", { "x-auth-token": bobToken })).status).toBe(403);
+    expect((await call("DELETE", "/v1/sizes/auth-size-a", { "x-auth-token": rootToken })).status).toBe(204);
+    expect(
+      (await call("DELETE", "/v1/sizes/auth-size-b", { authorization: `Bearer ${rootToken}` })).status,
+    ).toBe(204);
   });
 
   describe("ownership of checked-out VMs", () => {
     const owned = "auth-owned-vm";
     beforeAll(() => {
+      const at = new Date().toISOString();
+      core.db
+        .query(
+          `INSERT INTO vms (id, name, status, vcpus, memory_mib, boot, description, tags, ssh_keys, created_at, updated_at)
+           VALUES ('owned-id', ?, 'stopped', 1, 64, '{"mode":"disk"}', '', '{}', '[]', ?, ?)`,
+        )
+        .run(owned, at, at);
       core.db
         .query(
           "INSERT INTO pool_vms (vm_name, pool, generation, status, created_at, owner) VALUES (?, 'p', 1, 'checked_out', ?, 'alice')",
         )
-        .run(owned, new Date().toISOString());
+        .run(owned, at);
     });
 
     const onVm = [
@@ -157,20 +192,29 @@ describe("auth enabled", () => {
       ["PUT", `/hosts/${owned}/start`, undefined],
     ] as const;
 
-    test("a non-owner is 403 not_owner on every change to the VM, on every front", async () => {
+    test("another user's VM is hidden from a non-owner (404) on every route, on every front; raw XML is 403", async () => {
       for (const [method, path, body] of onVm) {
         const res = await call(method, path, { "x-auth-token": bobToken }, body);
-        expect({ method, path, status: res.status }).toEqual({ method, path, status: 403 });
-        const err = (await json(res)).error;
-        expect(path.startsWith("/hosts") ? err : err.code).toEqual(
-          path.startsWith("/hosts") ? expect.stringContaining("checked out by another user") : "not_owner",
-        );
+        const want = path.endsWith("/xml") ? 403 : 404;
+        expect({ method, path, status: res.status }).toEqual({ method, path, status: want });
       }
+      for (const path of [
+        `/v1/vms/${owned}`,
+        `/v1/vms/${owned}/console`,
+        `/v1/vms/${owned}/xml`,
+        `/hosts/${owned}`,
+      ]) {
+        const res = await call("GET", path, { "x-auth-token": bobToken });
+        expect({ path, status: res.status }).toEqual({ path, status: 404 });
+      }
+      const list = await json(await call("GET", "/v1/vms", { "x-auth-token": bobToken }));
+      expect(list.map((v: { name: string }) => v.name)).not.toContain(owned);
     });
 
-    test("the owner and an admin get past the guard", async () => {
+    test("the owner and an admin get past authorization (the owner gives no raw XML)", async () => {
       for (const token of [aliceToken, rootToken]) {
         for (const [method, path, body] of onVm) {
+          if (token === aliceToken && path.endsWith("/xml")) continue;
           const res = await call(method, path, { "x-auth-token": token }, body);
           expect({ method, path, status: [401, 403].includes(res.status) }).toEqual({
             method,
@@ -181,9 +225,9 @@ describe("auth enabled", () => {
       }
     });
 
-    test("reading someone else's VM stays open; a similarly named VM is not theirs", async () => {
-      expect((await call("GET", `/v1/vms/${owned}`, { "x-auth-token": bobToken })).status).not.toBe(403);
-      const res = await call("DELETE", `/v1/vms/${owned}-2`, { "x-auth-token": bobToken });
+    test("the owner reads its VM; a similarly named VM is not theirs", async () => {
+      expect((await call("GET", `/v1/vms/${owned}`, { "x-auth-token": aliceToken })).status).not.toBe(404);
+      const res = await call("DELETE", `/v1/vms/${owned}-2`, { "x-auth-token": aliceToken });
       expect(res.status).toBe(404);
     });
   });

@@ -1,5 +1,7 @@
 // Native checkout with [auth] on: the token's user owns what it checks out, others cannot return it, quota holds.
+
 import { afterAll, beforeAll, expect, test } from "bun:test";
+import { SYSTEM } from "../../../src/core/auth/access.ts";
 import { checkout } from "../../../src/core/pools/checkout.ts";
 import { createPool } from "../../../src/core/pools/pools.ts";
 import { deleteVmOp } from "../../../src/core/vms/delete.ts";
@@ -21,7 +23,7 @@ beforeAll(async () => {
     P,
     `[auth]\nenabled = true\nmax_running_vms_per_user = 2\nvm_lifetime_hours = 3\n[[auth.users]]\nname = "alice"\npassword_hash = "${alice}"\n[[auth.users]]\nname = "bob"\npassword_hash = "${bob}"`,
   );
-  createPool(core, { name: POOL, profile: `${P}-tiny`, size: 4 });
+  createPool(core, SYSTEM, { name: POOL, profile: `${P}-tiny`, size: 4 });
   await fill(core, POOL, 4);
   http = apiClient(core);
   for (const [user, pw] of [
@@ -40,15 +42,18 @@ afterAll(async () => {
 
 const as = (user: string) => ({ "x-auth-token": tokens[user] as string });
 
-test("checkout needs a token; the caller owns the VMs; another user cannot return them; the owner can", async () => {
+test("checkout needs a token; the caller owns the VMs; another user neither sees nor returns them; the owner can", async () => {
   expect((await call("POST", "/v1/checkout", {}, { [POOL]: 1 })).status).toBe(401);
   const r = await call("POST", "/v1/checkout", as("alice"), { [POOL]: 1 });
   expect(r.status).toBe(200);
   const vm = r.body.vms[0];
   expect(vm.owner).toBe("alice");
+  // Another user's VM is hidden from bob ([auth] public_reads is off): 404, as if it did not exist.
   const stolen = await call("DELETE", `/v1/vms/${vm.name}`, as("bob"));
-  expect(stolen.status).toBe(403);
-  expect(stolen.body.error.code).toBe("not_owner");
+  expect(stolen.status).toBe(404);
+  expect(stolen.body.error.code).toBe("not_found");
+  expect((await call("GET", `/v1/vms/${vm.name}`, as("bob"))).status).toBe(404);
+  expect((await call("GET", `/v1/vms/${vm.name}`, as("alice"))).status).toBe(200);
   expect((await call("DELETE", `/v1/vms/${vm.name}?wait=true`, as("alice"))).status).toBe(200);
 });
 
@@ -61,7 +66,7 @@ test("a token's checkout without a lifetime gets [auth] vm_lifetime_hours; one a
   const anonymous = checkout(core, { [POOL]: 1 }, { owner: null });
   expect(anonymous.vms[0]?.lifetime_hours).toBe(24);
   for (const name of [r.body.vms[0].name, asked.body.vms[0].name, anonymous.vms[0]?.name as string]) {
-    await core.ops.wait(deleteVmOp(core, name).id, 60);
+    await core.ops.wait(deleteVmOp(core, SYSTEM, name).id, 60);
   }
   await fill(core, POOL, 4);
 });

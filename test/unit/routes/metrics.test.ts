@@ -1,5 +1,7 @@
 // GET /metrics: strict Prometheus text format, pool gauges, checkout counters, histograms, errors, libvirt state.
+
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { SYSTEM } from "../../../src/core/auth/access.ts";
 import { Hypervisor } from "../../../src/core/hypervisor/client.ts";
 import { createPool } from "../../../src/core/pools/pools.ts";
 import { escapeLabel, renderMetrics } from "../../../src/core/status/index.ts";
@@ -14,9 +16,9 @@ let api: ReturnType<typeof apiClient>;
 beforeAll(async () => {
   core = await poolCore(P);
   api = apiClient(core);
-  createPool(core, { name: `${P}-a`, profile: `${P}-tiny`, size: 2 });
+  createPool(core, SYSTEM, { name: `${P}-a`, profile: `${P}-tiny`, size: 2 });
   await fill(core, `${P}-a`, 2);
-  createPool(core, { name: `${P}-b`, profile: `${P}-tiny`, size: 1 });
+  createPool(core, SYSTEM, { name: `${P}-b`, profile: `${P}-tiny`, size: 1 });
   // A boot of 10 s and one of 40 s in an ended pool, and a failed operation whose kind needs escaping.
   for (const [name, ready] of [
     ["h1", "2020-01-01T00:00:10.000Z"],

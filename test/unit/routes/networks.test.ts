@@ -1,5 +1,7 @@
 // /v1/networks on the test driver: OVS VLAN/trunk and NAT networks, every error path, undo on failure.
+
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { SYSTEM } from "../../../src/core/auth/access.ts";
 import type { Core } from "../../../src/core/context.ts";
 import { withContext } from "../../../src/core/networks/create.ts";
 import { createNetwork, findNetwork } from "../../../src/core/networks/index.ts";
@@ -202,7 +204,7 @@ describe("read", () => {
     expectError(await api.get("/v1/networks/default"), 404);
   });
   test("a libvirt network removed behind berth's back shows as not defined", async () => {
-    await createNetwork(core, { name: "unet-gone", bridge: "ubr0", vlan: 99 });
+    await createNetwork(core, SYSTEM, { name: "unet-gone", bridge: "ubr0", vlan: 99 });
     await core.hv.call("network.destroy", { name: "unet-gone" });
     await core.hv.call("network.undefine", { name: "unet-gone" });
     expect((await api.get("/v1/networks/unet-gone")).body).toMatchObject({
@@ -266,6 +268,7 @@ describe("a failed step undoes the earlier ones", () => {
       const name = `unet-fail-${step}`;
       const err = createNetwork(
         core,
+        SYSTEM,
         { name, mode: "nat", subnet: "10.200.0.0/24" },
         {
           before: (s) => {

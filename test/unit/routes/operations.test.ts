@@ -75,6 +75,7 @@ test("GET /v1/operations/:id shows one operation with every field", async () => 
       "id",
       "kind",
       "message",
+      "owner",
       "progress",
       "result",
       "status",

@@ -1,5 +1,7 @@
 // /v1/requests on the test driver: VMs built beyond a pool's size, handed out all at once; cancel, errors, owners.
+
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { SYSTEM } from "../../../src/core/auth/access.ts";
 import { createPool, deletePool } from "../../../src/core/pools/pools.ts";
 import { tick } from "../../../src/core/pools/tick.ts";
 import { getMember, listMembers } from "../../../src/db/pools.ts";
@@ -15,8 +17,8 @@ let api: ReturnType<typeof apiClient>;
 
 beforeAll(async () => {
   core = await poolCore(P, "[scheduler]\nmax_concurrent_creates = 20");
-  createPool(core, { name: ONE, profile: `${P}-tiny`, size: 1, alias: [`${P}-uno`] });
-  createPool(core, { name: TWO, profile: `${P}-tiny`, size: 1 });
+  createPool(core, SYSTEM, { name: ONE, profile: `${P}-tiny`, size: 1, alias: [`${P}-uno`] });
+  createPool(core, SYSTEM, { name: TWO, profile: `${P}-tiny`, size: 1 });
   await fill(core, ONE, 1);
   await fill(core, TWO, 1);
   api = apiClient(core);
@@ -98,7 +100,7 @@ describe("a request beyond the ready stock", () => {
 describe("order and failure", () => {
   test("an older request still short holds back the ready VMs a younger one would take", async () => {
     const HOLD = `${P}-hold`;
-    createPool(core, { name: HOLD, profile: `${P}-tiny`, size: 1 });
+    createPool(core, SYSTEM, { name: HOLD, profile: `${P}-tiny`, size: 1 });
     await fill(core, HOLD, 1);
     const older = await api.post("/v1/requests", { [HOLD]: 2 });
     const younger = await api.post("/v1/requests", { [HOLD]: 1 });
@@ -112,9 +114,9 @@ describe("order and failure", () => {
 
   test("a pending request whose pool is deleted fails, with the reason", async () => {
     const GONE = `${P}-gone`;
-    createPool(core, { name: GONE, profile: `${P}-tiny`, size: 0 });
+    createPool(core, SYSTEM, { name: GONE, profile: `${P}-tiny`, size: 0 });
     const r = await api.post("/v1/requests", { [GONE]: 1 });
-    deletePool(core, GONE);
+    deletePool(core, SYSTEM, GONE);
     const done = await untilSettled(r.body.id);
     expect(done.body.status).toBe("failed");
     expect(done.body.error).toContain(GONE);
@@ -212,7 +214,7 @@ describe("owners with auth on", () => {
       A,
       `[auth]\nenabled = true\nmax_running_vms_per_user = 3\n[[auth.users]]\nname = "alice"\npassword_hash = "${alice}"\n[[auth.users]]\nname = "bob"\npassword_hash = "${bob}"`,
     );
-    createPool(authed, { name: `${A}-pool`, profile: `${A}-tiny`, size: 1 });
+    createPool(authed, SYSTEM, { name: `${A}-pool`, profile: `${A}-tiny`, size: 1 });
     http = apiClient(authed);
     for (const [user, pw] of [
       ["alice", "alice-pw"],
@@ -237,9 +239,11 @@ describe("owners with auth on", () => {
     for (let i = 0; i < 100; i++) {
       await tick(authed);
       await settle(authed);
-      if ((await call("GET", `/v1/requests/${r.body.id}`)).body.status !== "pending") break;
+      if ((await call("GET", `/v1/requests/${r.body.id}`, as("alice"))).body.status !== "pending") break;
     }
-    const done = await call("GET", `/v1/requests/${r.body.id}`);
+    // A request is its owner's to see (and an admin's): another user is told it does not exist.
+    expect((await call("GET", `/v1/requests/${r.body.id}`, as("bob"))).status).toBe(404);
+    const done = await call("GET", `/v1/requests/${r.body.id}`, as("alice"));
     expect(done.body.status).toBe("ready");
     for (const vm of done.body.pools[0].vms as string[])
       expect(getMember(authed.db, vm)?.owner).toBe("alice");

@@ -1,5 +1,7 @@
 // GET /v1/status and GET /v1/summary: pool stock, empty pools, durations from history, tags, and bad ranges.
+
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { SYSTEM } from "../../../src/core/auth/access.ts";
 import { checkout } from "../../../src/core/pools/checkout.ts";
 import { createPool } from "../../../src/core/pools/pools.ts";
 import { deleteVmOp } from "../../../src/core/vms/delete.ts";
@@ -32,11 +34,11 @@ function pastVm(name: string, created: string, ready: string, cloned: string): v
 beforeAll(async () => {
   core = await poolCore(P);
   api = apiClient(core);
-  createPool(core, { name: `${P}-a`, profile: `${P}-tiny`, size: 2 });
+  createPool(core, SYSTEM, { name: `${P}-a`, profile: `${P}-tiny`, size: 2 });
   await fill(core, `${P}-a`, 2);
   // Created after the fill and never ticked: a pool with no ready VM.
-  createPool(core, { name: `${P}-b`, profile: `${P}-tiny`, size: 1 });
-  createPool(core, { name: `${P}-zero`, profile: `${P}-tiny`, size: 0 });
+  createPool(core, SYSTEM, { name: `${P}-b`, profile: `${P}-tiny`, size: 1 });
+  createPool(core, SYSTEM, { name: `${P}-zero`, profile: `${P}-tiny`, size: 0 });
   pastVm(`${P}-p1`, "2020-01-01T10:00:00.000Z", "2020-01-01T10:00:10.000Z", "2020-01-01T10:00:02.000Z");
   pastVm(`${P}-p2`, "2020-01-01T11:00:00.000Z", "2020-01-01T11:00:30.000Z", "2020-01-01T11:00:04.000Z");
   pastVm(`${P}-p3`, "2020-01-03T11:00:00.000Z", "2020-01-03T11:00:20.000Z", "2020-01-03T11:00:03.000Z");
@@ -122,7 +124,7 @@ describe("GET /v1/summary", () => {
     expect(r.body.tag).toEqual({ team: { web: 1, total: 1 }, user: { alice: 1, total: 1 } });
     expect(r.body.daily[0].tag).toEqual(r.body.tag);
     expect(r.body.boot.count.total).toBe(2);
-    await core.ops.wait(deleteVmOp(core, vm).id, 60);
+    await core.ops.wait(deleteVmOp(core, SYSTEM, vm).id, 60);
     expect(listMembers(core.db, `${P}-a`).some((m) => m.vm_name === vm)).toBe(false);
     const after = await api.get(`/v1/summary?from=${yesterday}&to=${today}`);
     expect(after.body.daily.length).toBe(2);

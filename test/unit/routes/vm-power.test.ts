@@ -1,5 +1,7 @@
 // Power actions on the test driver: each moves the VM between states; acting in the wrong state is 409.
+
 import { afterAll, beforeAll, expect, test } from "bun:test";
+import { SYSTEM } from "../../../src/core/auth/access.ts";
 import type { Core } from "../../../src/core/context.ts";
 import { powerVm } from "../../../src/core/vms/power.ts";
 import type { DomainState } from "../../../src/ffi/constants.ts";
@@ -93,7 +95,7 @@ test("an action whose check passed just before another client stopped the VM end
       return r;
     },
   } as unknown as Core["hv"];
-  const op = await powerVm({ ...core, hv }, "p-race", "stop");
+  const op = await powerVm({ ...core, hv }, SYSTEM, "p-race", "stop");
   const done = await core.ops.wait(op.id, 5);
   expect(done.status).toBe("failed");
   expect(done.error).toEqual({

@@ -1,5 +1,7 @@
 // vmpooler's /api/v1 with [auth] on: /token routes with X-AUTH-TOKEN, checkout owned by the token's user, owners only.
+
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { SYSTEM } from "../../../src/core/auth/access.ts";
 import { createPool } from "../../../src/core/pools/pools.ts";
 import { getMember } from "../../../src/db/pools.ts";
 import { createApp } from "../../../src/routes/app.ts";
@@ -15,9 +17,10 @@ beforeAll(async () => {
   const bob = await Bun.password.hash("bob-pw", { algorithm: "argon2id" });
   core = await poolCore(
     P,
-    `[auth]\nenabled = true\n[[auth.users]]\nname = "alice"\npassword_hash = "${alice}"\n[[auth.users]]\nname = "bob"\npassword_hash = "${bob}"`,
+    // public_reads: vmpooler's GET /vm/<host> is public, so a vmpooler installation turns it on.
+    `[auth]\nenabled = true\npublic_reads = true\n[[auth.users]]\nname = "alice"\npassword_hash = "${alice}"\n[[auth.users]]\nname = "bob"\npassword_hash = "${bob}"`,
   );
-  createPool(core, { name: POOL, profile: `${P}-tiny`, size: 3 });
+  createPool(core, SYSTEM, { name: POOL, profile: `${P}-tiny`, size: 3 });
   await fill(core, POOL, 3);
   app = createApp(core);
 });
@@ -136,7 +139,11 @@ describe("VMs under auth", () => {
     expectFail(await call("POST", `/vm/${host}/snapshot`, h), 403);
     expectFail(await call("POST", `/vm/${host}/snapshot/x`, h), 403);
     expectFail(await call("DELETE", `/vm/${host}`), 401);
-    expect((await call("GET", `/vm/${host}`)).status).toBe(200);
+    const seen = await call("GET", `/vm/${host}`);
+    expect(seen.status).toBe(200);
+    // The public view: state, lifetime, tags; no disks or snapshots of someone else's VM.
+    expect(seen.body[host].disk).toBeUndefined();
+    expect(seen.body[host].snapshots).toBeUndefined();
     expect((await call("PUT", `/vm/${host}`, { "x-auth-token": alice }, { lifetime: 2 })).body).toEqual({
       ok: true,
     });
@@ -152,7 +159,7 @@ describe("quota", () => {
       `[auth]\nenabled = true\nmax_running_vms_per_user = 1\n[[auth.users]]\nname = "carol"\npassword_hash = "${pw}"`,
     );
     try {
-      createPool(q, { name: `${P}q-deb`, profile: `${P}q-tiny`, size: 2 });
+      createPool(q, SYSTEM, { name: `${P}q-deb`, profile: `${P}q-tiny`, size: 2 });
       await fill(q, `${P}q-deb`, 2);
       const qa = createApp(q);
       const post = async (path: string, headers: Record<string, string>) => {

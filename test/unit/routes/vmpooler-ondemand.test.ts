@@ -1,5 +1,7 @@
 // vmpooler's /ondemandvm on the test driver: 201 with a request id, 202 while building, 200 with the hosts; delete; errors.
+
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { SYSTEM } from "../../../src/core/auth/access.ts";
 import { createPool } from "../../../src/core/pools/pools.ts";
 import { tick } from "../../../src/core/pools/tick.ts";
 import { getMember } from "../../../src/db/pools.ts";
@@ -16,7 +18,7 @@ beforeAll(async () => {
     P,
     '[scheduler]\nmax_concurrent_creates = 20\n[vmpooler]\ndomain = "vms.example.com"',
   );
-  createPool(core, { name: POOL, profile: `${P}-tiny`, size: 1, alias: [`${P}-alias`] });
+  createPool(core, SYSTEM, { name: POOL, profile: `${P}-tiny`, size: 1, alias: [`${P}-alias`] });
   await fill(core, POOL, 1);
   api = apiClient(core);
 });

@@ -1,6 +1,8 @@
 // [vmpooler] prefix moves the whole front (and the auth guard's rules with it); it may not shadow another front.
+
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { parseConfig } from "../../../src/config/load.ts";
+import { SYSTEM } from "../../../src/core/auth/access.ts";
 import { createPool } from "../../../src/core/pools/pools.ts";
 import { ConfigError } from "../../../src/errors.ts";
 import { apiClient, basicAuth } from "../../support/api.ts";
@@ -14,9 +16,9 @@ beforeAll(async () => {
   const hash = await Bun.password.hash("pw", { algorithm: "argon2id" });
   core = await poolCore(
     P,
-    `[vmpooler]\nprefix = "/api/v2"\n[auth]\nenabled = true\n[[auth.users]]\nname = "ann"\npassword_hash = "${hash}"`,
+    `[vmpooler]\nprefix = "/api/v2"\n[auth]\nenabled = true\npublic_reads = true\n[[auth.users]]\nname = "ann"\npassword_hash = "${hash}"`,
   );
-  createPool(core, { name: POOL, profile: `${P}-tiny`, size: 1 });
+  createPool(core, SYSTEM, { name: POOL, profile: `${P}-tiny`, size: 1 });
   await fill(core, POOL, 1);
   api = apiClient(core);
 });

@@ -1,5 +1,7 @@
 // vmpooler's /api/v1/vm routes (auth off): pool names, all-or-nothing checkout, VM view, PUT, DELETE, disks, snapshots.
+
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { SYSTEM } from "../../../src/core/auth/access.ts";
 import { createPool } from "../../../src/core/pools/pools.ts";
 import { powerVm } from "../../../src/core/vms/index.ts";
 import { listMembers } from "../../../src/db/pools.ts";
@@ -13,8 +15,8 @@ let core: Awaited<ReturnType<typeof poolCore>>;
 let api: ReturnType<typeof apiClient>;
 beforeAll(async () => {
   core = await poolCore(P, '[vmpooler]\ndomain = "vms.example.com"');
-  createPool(core, { name: A, profile: `${P}-tiny`, size: 6, alias: [`${P}-debian`] });
-  createPool(core, { name: B, profile: `${P}-tiny`, size: 2 });
+  createPool(core, SYSTEM, { name: A, profile: `${P}-tiny`, size: 6, alias: [`${P}-debian`] });
+  createPool(core, SYSTEM, { name: B, profile: `${P}-tiny`, size: 2 });
   await fill(core, A, 6);
   await fill(core, B, 2);
   api = apiClient(core);
@@ -181,7 +183,7 @@ describe("GET, PUT and DELETE /vm/<hostname>", () => {
 describe("disks and snapshots", () => {
   test("POST disk/<size>: 202 +Ngb, then GET lists it (VM stopped: the test driver cannot hot-plug)", async () => {
     const host = await take();
-    await core.ops.wait((await powerVm(core, host, "stop")).id, 30);
+    await core.ops.wait((await powerVm(core, SYSTEM, host, "stop")).id, 30);
     const r = await api.post(`${V}/${host}/disk/8`);
     expect(r.status).toBe(202);
     expect(r.body).toEqual({ ok: true, [host]: { disk: "+8gb" } });
@@ -227,7 +229,7 @@ describe("token routes while auth is off", () => {
 describe("GET /status and GET /summary", () => {
   test("status: capacity, clone, queue with completed, and a verdict naming empty pools", async () => {
     const empty = `${P}-empty`;
-    createPool(core, { name: empty, profile: `${P}-tiny`, size: 1 });
+    createPool(core, SYSTEM, { name: empty, profile: `${P}-tiny`, size: 1 });
     const r = await api.get("/api/v1/status");
     expect(r.status).toBe(200);
     expect(Object.keys(r.body).sort()).toEqual(["capacity", "clone", "queue", "status"]);

@@ -1,5 +1,7 @@
 // A restart mid-refill (a new core over the same data_dir) neither loses nor duplicates pool VMs.
+
 import { expect, test } from "bun:test";
+import { SYSTEM } from "../../../src/core/auth/access.ts";
 import { createPool } from "../../../src/core/pools/pools.ts";
 import { tick } from "../../../src/core/pools/tick.ts";
 import { insertMember, listMembers } from "../../../src/db/pools.ts";
@@ -9,7 +11,7 @@ test("restart mid-refill: the new core counts what the old one started and creat
   const P = "uprs";
   const first = await poolCore(P, "[scheduler]\nmax_concurrent_creates = 2");
   const dataDir = first.config.data_dir;
-  createPool(first, { name: `${P}-pool`, profile: `${P}-tiny`, size: 3 });
+  createPool(first, SYSTEM, { name: `${P}-pool`, profile: `${P}-tiny`, size: 3 });
   expect((await tick(first)).created.length).toBe(2);
   await settle(first);
   // A crash right after recording a member, before its VM existed.

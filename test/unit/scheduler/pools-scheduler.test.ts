@@ -1,5 +1,7 @@
 // startPoolScheduler: applies declared pools, wakes on changes (not only on its timer), and publishes its decisions.
+
 import { expect, test } from "bun:test";
+import { SYSTEM } from "../../../src/core/auth/access.ts";
 import type { BerthEvent } from "../../../src/core/events.ts";
 import { createPool } from "../../../src/core/pools/pools.ts";
 import { listMembers } from "../../../src/db/pools.ts";
@@ -22,7 +24,7 @@ test("a new pool fills without waiting for the timer; every decision is an event
       origin: "config",
     });
     await scheduler.idle();
-    createPool(core, { name: `${P}-woken`, profile: `${P}-tiny`, size: 2 });
+    createPool(core, SYSTEM, { name: `${P}-woken`, profile: `${P}-tiny`, size: 2 });
     const deadline = Date.now() + 20_000;
     while (
       listMembers(core.db, `${P}-woken`).filter((m) => m.status === "ready").length < 2 &&

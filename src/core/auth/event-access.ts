@@ -1,0 +1,58 @@
+// Which events a caller may see on /v1/events: admins all; a user the catalogue and what concerns them.
+import { getOperation } from "../../db/operations.ts";
+import { getRequest } from "../../db/requests.ts";
+import { ownerOfVm, ownersByVm } from "../../db/vm-owners.ts";
+import type { Core } from "../context.ts";
+import type { BerthEvent } from "../events.ts";
+import { actsAsAdmin } from "./access.ts";
+import type { Caller } from "./caller.ts";
+
+/** Targets anyone may follow: the catalogue holds nothing secret (image sources are shown redacted). */
+const CATALOGUE = new Set(["image", "size", "profile", "network"]);
+
+function split(target: string): [string, string] {
+  const slash = target.indexOf("/");
+  return slash < 0 ? [target, ""] : [target.slice(0, slash), target.slice(slash + 1)];
+}
+
+/**
+ * A filter for one event stream of `caller`. It remembers the VMs it saw the caller own, so the
+ * caller still gets the events that outlive ownership (a VM's deletion) for VMs it was shown.
+ */
+export function eventFilterFor(core: Core, caller: Caller | null): (e: BerthEvent) => boolean {
+  if (actsAsAdmin(core, caller)) return () => true;
+  if (!caller) return () => false;
+  const me = caller.name;
+  const mine = new Set<string>();
+  for (const [vm, owner] of ownersByVm(core.db)) if (owner === me) mine.add(vm);
+  const ownsVm = (name: string): boolean => {
+    if (mine.has(name)) return true;
+    if (ownerOfVm(core.db, name) !== me) return false;
+    mine.add(name);
+    return true;
+  };
+  return (e) => {
+    const [kind, name] = split(e.target);
+    if (CATALOGUE.has(kind)) return true;
+    switch (kind) {
+      case "vm":
+      case "domain":
+        return ownsVm(name);
+      case "user":
+        return name === me;
+      case "request":
+        return getRequest(core.db, name)?.owner === me;
+      case "pool":
+        return e.data.owner === me;
+      case "operation": {
+        const op = getOperation(core.db, name);
+        if (!op) return false;
+        if (op.owner === me) return true;
+        const vm = /^vm\/(.+)$/.exec(op.target)?.[1];
+        return vm !== undefined && ownsVm(vm);
+      }
+      default:
+        return false;
+    }
+  };
+}

@@ -1,0 +1,50 @@
+// Who may see, read the secrets of, and change a VM: its owner and admins; with [auth] public_reads, anyone sees a little.
+import { ownerOfVm } from "../../db/vm-owners.ts";
+import { NotFound } from "../../errors.ts";
+import type { Core } from "../context.ts";
+import { actsAsAdmin } from "./access.ts";
+import type { Caller } from "./caller.ts";
+import { NotOwner } from "./errors.ts";
+
+/** What a caller may see of one VM: everything, only its non-secret fields, or nothing (it is hidden). */
+export type VmSight = "full" | "public" | "none";
+
+/** The sight of a VM owned by `owner` (null: a pool's, berth's, or made with auth off). */
+export function sightOf(core: Core, caller: Caller | null, owner: string | null): VmSight {
+  if (actsAsAdmin(core, caller)) return "full";
+  if (caller && owner !== null && owner === caller.name) return "full";
+  return core.config.auth.public_reads ? "public" : "none";
+}
+
+function hidden(name: string): NotFound {
+  return new NotFound(`vm ${name} does not exist`);
+}
+
+/** 404 when the VM is hidden from the caller (as if absent); else what the caller may see of it. */
+export function assertVmVisible(core: Core, caller: Caller | null, name: string): VmSight {
+  const sight = sightOf(core, caller, ownerOfVm(core.db, name));
+  if (sight === "none") throw hidden(name);
+  return sight;
+}
+
+/** Console, XML, snapshots, disks' paths, user data: the owner's and admins' only (403, or 404 when hidden). */
+export function assertVmSecrets(core: Core, caller: Caller | null, name: string): void {
+  if (assertVmVisible(core, caller, name) === "full") return;
+  throw new NotOwner(`only the owner of vm ${name} or an admin may read this`);
+}
+
+/**
+ * Changing a VM: its owner or an admin. A pool's ready VM belongs to the pool (admins only), so a user
+ * never changes a VM that someone else then checks out. 403 not_owner, or 404 when it is hidden.
+ */
+export function assertVmActor(core: Core, caller: Caller | null, name: string): void {
+  if (actsAsAdmin(core, caller)) return;
+  const owner = ownerOfVm(core.db, name);
+  if (caller && owner !== null && owner === caller.name) return;
+  if (sightOf(core, caller, owner) === "none") throw hidden(name);
+  throw new NotOwner(
+    owner === null
+      ? `vm ${name} is not yours: only an admin may change it`
+      : `vm ${name} belongs to another user`,
+  );
+}

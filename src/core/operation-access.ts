@@ -1,0 +1,50 @@
+// Operations as a caller may see them: admins all; a user those they started and those on VMs they own.
+import { ownerOfVm } from "../db/vm-owners.ts";
+import { NotFound } from "../errors.ts";
+import { actsAsAdmin, requireCaller } from "./auth/access.ts";
+import type { Caller } from "./auth/caller.ts";
+import type { Core } from "./context.ts";
+import type { Operation } from "./operations.ts";
+
+const VM_TARGET = /^vm\/(.+)$/;
+
+/** Whether `caller` may see operation `op`; users never see berth's own work or another user's. */
+export function maySeeOperation(core: Core, caller: Caller | null, op: Operation): boolean {
+  if (actsAsAdmin(core, caller)) return true;
+  if (!caller) return false;
+  if (op.owner !== null && op.owner === caller.name) return true;
+  const vm = VM_TARGET.exec(op.target)?.[1];
+  return vm !== undefined && ownerOfVm(core.db, vm) === caller.name;
+}
+
+/** The operation, or 404 when it does not exist or is not the caller's to see. */
+export function operationFor(core: Core, caller: Caller | null, id: string): Operation {
+  const op = core.ops.get(id);
+  if (!maySeeOperation(core, caller, op)) throw new NotFound(`operation ${id} does not exist`);
+  return op;
+}
+
+export function listOperationsFor(
+  core: Core,
+  caller: Caller | null,
+  filter: { target?: string; status?: string; limit?: number },
+): Operation[] {
+  if (actsAsAdmin(core, caller)) return core.ops.list(filter);
+  const who = requireCaller(core, caller) as Caller;
+  return core.ops.list({ ...filter, owner: who.name });
+}
+
+export async function waitOperationFor(
+  core: Core,
+  caller: Caller | null,
+  id: string,
+  timeoutSeconds: number,
+): Promise<Operation> {
+  operationFor(core, caller, id);
+  return await core.ops.wait(id, timeoutSeconds);
+}
+
+export function cancelOperationFor(core: Core, caller: Caller | null, id: string): Operation {
+  operationFor(core, caller, id);
+  return core.ops.cancel(id);
+}
