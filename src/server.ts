@@ -2,6 +2,7 @@
 import type { Database } from "bun:sqlite";
 import { parseListen } from "./config/load.ts";
 import type { Config } from "./config/schema.ts";
+import { watchHostSize } from "./core/capacity.ts";
 import type { Core } from "./core/context.ts";
 import { syncDeclared } from "./core/declared.ts";
 import { ensureDemo } from "./core/demo/ensure.ts";
@@ -73,6 +74,8 @@ export async function buildCore(config: Config, db: Database, hv: Hypervisor): P
   const core: Core = { config, db, hv, events, locks, ops, domainType: () => domainType };
   trackLifecycle(core);
   watchInstalls(core);
+  // Size and profile definitions check the host's bounds synchronously: they need its size known.
+  await watchHostSize(core);
   return core;
 }
 

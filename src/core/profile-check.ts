@@ -2,6 +2,7 @@
 import { type Static, Type } from "@sinclair/typebox";
 import { ProfileFields } from "../config/schema.ts";
 import { BadRequest } from "../errors.ts";
+import { checkDiskSize, checkShapeIfKnown } from "./capacity.ts";
 import type { Core } from "./context.ts";
 import { findImage } from "./images/index.ts";
 import { findNetwork } from "./networks/index.ts";
@@ -11,6 +12,8 @@ export const ProfileSpecSchema = Type.Object(ProfileFields, { additionalProperti
 
 /** Everything a profile says about the VMs made from it (all but its name); every field optional. */
 export type ProfileSpec = Static<typeof ProfileSpecSchema>;
+
+const GiB = 1024 ** 3;
 
 /** The name the VM's first disk always has; an extra disk may not take it. */
 export const ROOT_DISK = "root";
@@ -86,5 +89,20 @@ export function checkProfileRefs(core: Core, spec: ProfileSpec): void {
   if (spec.boot?.iso_image) checkImage(core, spec.boot.iso_image, "iso", "boot.iso_image");
   for (const d of spec.disks ?? []) {
     if (d.image) checkImage(core, d.image, d.media === "cdrom" ? "iso" : "disk", `disk ${d.name}`);
+  }
+}
+
+/** What no host change can fix: vCPUs or memory beyond the host's (when known), a disk beyond max_disk_gb. */
+export function checkProfileCapacity(core: Core, name: string, spec: ProfileSpec): void {
+  const size = spec.size !== undefined ? findSize(core, spec.size) : null;
+  const shape = {
+    vcpus: spec.cpus ?? size?.vcpus ?? 0,
+    memory_mib: spec.memory_mib ?? size?.memory_mib ?? 0,
+  };
+  checkShapeIfKnown(core, shape, `profile ${name}`);
+  if (spec.root_disk_gb !== undefined)
+    checkDiskSize(core, `profile ${name}: disk root`, spec.root_disk_gb * GiB);
+  for (const d of spec.disks ?? []) {
+    if (d.size_gb !== undefined) checkDiskSize(core, `profile ${name}: disk ${d.name}`, d.size_gb * GiB);
   }
 }
