@@ -1,5 +1,6 @@
 // The staging agent's /hosts on the test driver: every route and status, bad input, ns vs ns.example.com.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { HypervisorError } from "../../../src/errors.ts";
 import { apiClient, type Reply } from "../../support/api.ts";
 import { testConfig, testCore } from "../../support/core.ts";
 
@@ -127,8 +128,22 @@ describe("POST /hosts/:host", () => {
 
 test("a create whose operation fails answers with its error in the agent's shape and leaves nothing", async () => {
   const before = { doms: await domains(), vols: await volumes() };
-  // The second disk cannot fit in the pool: the operation fails and undoes the first.
-  const r = await api.post("/hosts/stgh-huge.example.com", { memory: 128, disks: [1, 65536], networks: [] });
+  // Fault injector: libvirt refuses the second disk, so the operation fails and undoes the first.
+  let creates = 0;
+  const hv = Object.create(core.hv, {
+    call: {
+      value: (op: string, args: unknown) => {
+        if (op === "volume.create" && ++creates === 2)
+          return Promise.reject(new HypervisorError("Not enough free space in pool"));
+        return core.hv.call(op as never, args as never);
+      },
+    },
+  }) as typeof core.hv;
+  const r = await apiClient({ ...core, hv }).post("/hosts/stgh-huge.example.com", {
+    memory: 128,
+    disks: [1, 1],
+    networks: [],
+  });
   expectError(r, 502, /^host stgh-huge\.example\.com: .*Not enough free space/);
   expectError(await api.get("/hosts/stgh-huge.example.com"), 404);
   expect({ doms: await domains(), vols: await volumes() }).toEqual(before);

@@ -1,5 +1,6 @@
 // /v1/vms on the test driver: create (linked clone, metadata, operations), list filters, PATCH, DELETE, bad input.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { HypervisorError } from "../../../src/errors.ts";
 import { BERTH_NS } from "../../../src/xml/domain.ts";
 import { apiClient } from "../../support/api.ts";
 import { testConfig, testCore } from "../../support/core.ts";
@@ -108,11 +109,21 @@ describe("create", () => {
 
   test("a create that fails at a later step undoes the earlier ones", async () => {
     const before = { vols: await volumes(), doms: await domains() };
-    // The second volume cannot fit in the pool: the first one must be deleted again.
-    const r = await api.post("/v1/vms?wait=true", {
+    // Fault injector: libvirt refuses the second volume, so the first one must be deleted again.
+    let creates = 0;
+    const hv = Object.create(core.hv, {
+      call: {
+        value: (op: string, args: unknown) => {
+          if (op === "volume.create" && ++creates === 2)
+            return Promise.reject(new HypervisorError("Not enough free space in pool"));
+          return core.hv.call(op as never, args as never);
+        },
+      },
+    }) as typeof core.hv;
+    const r = await apiClient({ ...core, hv }).post("/v1/vms?wait=true", {
       name: "too-big",
       ...small,
-      disks: [{ name: "huge", size_gb: 65536 }],
+      disks: [{ name: "data", size_gb: 1 }],
     });
     expect(r.status).toBe(502);
     expect(r.body.error.message).toContain("Not enough free space");
