@@ -45,6 +45,7 @@ export async function ensureDemo(core: Core): Promise<DemoState> {
     // berth's own guest, in its own directory: trusted whatever [images] import_dirs says.
     const op = await importImage(
       core,
+      SYSTEM,
       { name: DEMO, kind: "kernel", kernel: { path: files.kernel }, initrd: { path: files.initrd } },
       { trustedDirs: [demoDir(core.config)] },
     );

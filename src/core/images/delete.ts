@@ -1,13 +1,15 @@
 // DELETE /v1/images/{name}: refused while importing or in use; otherwise its volumes and row go.
 import { deleteImage as deleteRow, insertImage, markImageReady } from "../../db/images.ts";
 import { Conflict } from "../../errors.ts";
+import { type Caller, requireAdmin } from "../auth/index.ts";
 import type { Core } from "../context.ts";
 import { Reverter } from "../reverter.ts";
 import { ensureStoragePool } from "../storage-pool.ts";
 import { type ImageView, imageInUse, imageRow, presentImage } from "./records.ts";
 import { removeVolume } from "./store.ts";
 
-export async function deleteImage(core: Core, name: string): Promise<ImageView> {
+export async function deleteImage(core: Core, caller: Caller | null, name: string): Promise<ImageView> {
+  requireAdmin(core, caller, "delete images");
   const row = imageRow(core, name);
   if (row.status === "importing") {
     const op = core.locks.holder(`image/${name}`);

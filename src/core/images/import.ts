@@ -1,7 +1,9 @@
 // POST /v1/images: checks an import request (exactly one source per file) and runs it as an operation.
 import type { ImageKind } from "../../db/images.ts";
 import { BadRequest } from "../../errors.ts";
+import { type Caller, requireAdmin } from "../auth/index.ts";
 import type { Core } from "../context.ts";
+import { redactUrls } from "../net/redact.ts";
 import type { Operation } from "../operations.ts";
 import { checkHostPath, type HostFile, stagePath } from "./import-path.ts";
 import { checkUrl, stageUrl } from "./import-url.ts";
@@ -25,23 +27,33 @@ type Checked = { label: string; source: string; sha256?: string } & (
   | { host: HostFile; url?: undefined }
 );
 
-async function checkSource(core: Core, s: SourceSpec, label: string): Promise<Checked> {
+/** Host directories berth trusts for an import it makes itself, in place of `[images] import_dirs`. */
+export interface ImportOptions {
+  trustedDirs?: readonly string[];
+}
+
+async function checkSource(core: Core, s: SourceSpec, label: string, o: ImportOptions): Promise<Checked> {
   const sha256 = s.sha256?.toLowerCase();
   if (s.url !== undefined && s.path !== undefined)
     throw new BadRequest(`${label}: give url or path, not both`);
   if (s.url !== undefined) {
-    const url = checkUrl(s.url, label);
-    return { label: `${label} ${url}`, source: url, url, sha256 };
+    const url = checkUrl(s.url, label, core.config.images);
+    // The label reaches progress messages, errors and events: never with the URL's credentials.
+    return { label: `${label} ${redactUrls(url)}`, source: url, url, sha256 };
   }
   if (s.path !== undefined) {
-    const host = await checkHostPath(core, s.path, label);
+    const host = await checkHostPath(core, s.path, label, o.trustedDirs);
     return { label: `${label} ${s.path}`, source: s.path, host, sha256 };
   }
   throw new BadRequest(`${label}: give a url or a path`);
 }
 
 /** The files an import brings in, each with its one checked source. */
-async function checkSources(core: Core, req: ImportRequest): Promise<{ role: Part["role"]; c: Checked }[]> {
+async function checkSources(
+  core: Core,
+  req: ImportRequest,
+  o: ImportOptions,
+): Promise<{ role: Part["role"]; c: Checked }[]> {
   if (req.kind === "kernel") {
     if (req.url !== undefined || req.path !== undefined || req.sha256 !== undefined) {
       throw new BadRequest(
@@ -50,20 +62,26 @@ async function checkSources(core: Core, req: ImportRequest): Promise<{ role: Par
     }
     if (!req.kernel) throw new BadRequest("a kernel image needs kernel: {url or path}");
     const parts: { role: Part["role"]; c: Checked }[] = [
-      { role: "main", c: await checkSource(core, req.kernel, "kernel") },
+      { role: "main", c: await checkSource(core, req.kernel, "kernel", o) },
     ];
-    if (req.initrd) parts.push({ role: "initrd", c: await checkSource(core, req.initrd, "initrd") });
+    if (req.initrd) parts.push({ role: "initrd", c: await checkSource(core, req.initrd, "initrd", o) });
     return parts;
   }
   if (req.kernel !== undefined || req.initrd !== undefined) {
     throw new BadRequest(`kernel and initrd belong to kind "kernel", not "${req.kind}"`);
   }
-  return [{ role: "main", c: await checkSource(core, req, "image") }];
+  return [{ role: "main", c: await checkSource(core, req, "image", o) }];
 }
 
 /** Starts the import; answers at once with its operation (202). */
-export async function importImage(core: Core, req: ImportRequest): Promise<Operation> {
-  const sources = await checkSources(core, req);
+export async function importImage(
+  core: Core,
+  caller: Caller | null,
+  req: ImportRequest,
+  o: ImportOptions = {},
+): Promise<Operation> {
+  requireAdmin(core, caller, "import images");
+  const sources = await checkSources(core, req, o);
   const source =
     sources.length === 1
       ? (sources[0]?.c.source ?? "")
@@ -79,7 +97,9 @@ export async function importImage(core: Core, req: ImportRequest): Promise<Opera
           label: c.label,
           stage: (file, report) => {
             const opts = { signal: ctx.signal, sha256: c.sha256, label: c.label, report };
-            return c.url !== undefined ? stageUrl(c.url, file, opts) : stagePath(c.host, file, opts);
+            return c.url !== undefined
+              ? stageUrl(c.url, file, core.config.images, opts)
+              : stagePath(c.host, file, opts);
           },
         }));
         return storeImage(core, res, parts, ctx);

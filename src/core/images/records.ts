@@ -11,7 +11,9 @@ import {
 } from "../../db/images.ts";
 import { Conflict, NotFound } from "../../errors.ts";
 import { log } from "../../log.ts";
+import { actsAsAdmin, type Caller } from "../auth/index.ts";
 import type { Core } from "../context.ts";
+import { redactUrls } from "../net/redact.ts";
 import { poolDir } from "../paths.ts";
 
 export type ImageFormat = "qcow2" | "raw" | "iso";
@@ -54,7 +56,8 @@ export function presentImage(core: Core, row: ImageRow): ImageView {
     initrd_path: row.initrd_volume === null ? null : join(dir, row.initrd_volume),
     virtual_size: row.virtual_size,
     allocated_size: row.allocated_size,
-    source: row.source,
+    // Stored as given (berth fetches with its credentials); shown without them.
+    source: redactUrls(row.source),
     sha256: row.sha256,
     status: row.status,
     created_at: row.created_at,
@@ -67,18 +70,24 @@ export function imageRow(core: Core, name: string): ImageRow {
   return row;
 }
 
-/** Any image, whatever its status (the API's show). */
-export function getImage(core: Core, name: string): ImageView {
-  return presentImage(core, imageRow(core, name));
+/** What a user (not an admin) sees of an image: where it came from and where it lies are the host's business. */
+function seenBy(core: Core, caller: Caller | null, view: ImageView): ImageView {
+  if (actsAsAdmin(core, caller)) return view;
+  return { ...view, path: null, initrd_path: null, source: "", sha256: null };
 }
 
-export function listImages(core: Core, filter: { kind?: ImageKind } = {}): ImageView[] {
-  return listRows(core.db, filter).map((r) => presentImage(core, r));
+/** Any image, whatever its status (the API's show). */
+export function getImage(core: Core, caller: Caller | null, name: string): ImageView {
+  return seenBy(core, caller, presentImage(core, imageRow(core, name)));
+}
+
+export function listImages(core: Core, caller: Caller | null, filter: { kind?: ImageKind } = {}): ImageView[] {
+  return listRows(core.db, filter).map((r) => seenBy(core, caller, presentImage(core, r)));
 }
 
 /** A ready image by name: NotFound when absent, Conflict while it is still importing. */
 export function findImage(core: Core, name: string): ImageRecord {
-  const view = getImage(core, name);
+  const view = presentImage(core, imageRow(core, name));
   if (view.status !== "ready" || view.format === null || view.volume === null || view.path === null) {
     throw new Conflict(`image ${name} is not ready (status ${view.status})`);
   }

@@ -12,7 +12,7 @@ import {
 import { BadRequest, Conflict } from "../../errors.ts";
 import { type Caller, requireAdmin } from "../auth/index.ts";
 import type { Core } from "../context.ts";
-import { getImage } from "../images/index.ts";
+import { imageRow } from "../images/records.ts";
 import { checkName } from "../names.ts";
 import { findNetwork } from "../networks/index.ts";
 import { findProfile } from "../profiles.ts";
@@ -33,7 +33,7 @@ export function checkPoolShape(name: string, spec: PoolSpec): void {
 /** Every profile, image, size and network the pool names exists (404 otherwise). */
 export function checkPoolRefs(core: Core, spec: PoolSpec): void {
   if (spec.profile !== undefined) findProfile(core, spec.profile);
-  if (spec.image !== undefined) getImage(core, spec.image);
+  if (spec.image !== undefined) imageRow(core, spec.image);
   if (spec.vm_size !== undefined) findSize(core, spec.vm_size);
   for (const n of spec.networks ?? []) findNetwork(core, n);
 }

@@ -1,4 +1,5 @@
 // /v1/images: import (URL or host path, as an operation), upload, list, show, rename and delete images.
+import { callerOf } from "../auth.ts";
 import { Elysia, t } from "elysia";
 import type { Core } from "../../core/context.ts";
 import {
@@ -62,14 +63,14 @@ const ImportSchema = t.Object(
 
 export function imageRoutes(core: Core) {
   return new Elysia({ prefix: "/v1/images" })
-    .get("", ({ query }) => listImages(core, query), {
+    .get("", ({ request, query }) => listImages(core, callerOf({ request }), query), {
       query: t.Object({ kind: t.Optional(Kind) }, strict),
       response: t.Array(ImageSchema),
       detail: { summary: "List images, by name (filter: kind)", tags },
     })
     .post(
       "",
-      async ({ body, query, set }) => accepted(core, await importImage(core, body), set, query.wait),
+      async ({ request, body, query, set }) => accepted(core, await importImage(core, callerOf({ request }), body), set, query.wait),
       {
         body: ImportSchema,
         query: WaitQuery,
@@ -86,7 +87,15 @@ export function imageRoutes(core: Core) {
     .put(
       "/:name/upload",
       async ({ params, query, request, set }) => {
-        const image = await uploadImage(core, { name: params.name, ...query }, request.body, request.signal);
+        const declared = request.headers.get("content-length");
+        const length = declared === null ? undefined : Number(declared);
+        const image = await uploadImage(
+          core,
+          callerOf({ request }),
+          { name: params.name, ...query, length },
+          request.body,
+          request.signal,
+        );
         // Success is 201 Created; errors still go through the one mapping.
         set.status = 201;
         set.headers.location = `/v1/images/${image.name}`;
@@ -103,7 +112,7 @@ export function imageRoutes(core: Core) {
         detail: {
           summary: "Upload an image as the raw request body (application/octet-stream); 201 with the image",
           description:
-            "The body is streamed to disk, never held in memory, and stored before the answer: there is no operation. A client that disconnects, a checksum mismatch or an invalid image leaves nothing behind. Kernel pairs are imported with POST /v1/images.",
+            "The body is streamed to disk, never held in memory, and stored before the answer: there is no operation. A client that disconnects, a checksum mismatch or an invalid image leaves nothing behind. Kernel pairs are imported with POST /v1/images. A Content-Length past `[limits] max_upload_bytes` is 413 `payload_too_large`, and one that does not fit the storage pool's free space 507 `insufficient_storage`, both before a byte is read; a chunked body is cut off with the same answers the moment it passes either.",
           requestBody: {
             required: true,
             content: { "application/octet-stream": { schema: { type: "string", format: "binary" } } },
@@ -112,12 +121,12 @@ export function imageRoutes(core: Core) {
         },
       },
     )
-    .get("/:name", ({ params }) => getImage(core, params.name), {
+    .get("/:name", ({ request, params }) => getImage(core, callerOf({ request }), params.name), {
       params: ByName,
       response: ImageSchema,
       detail: { summary: "Show an image", tags },
     })
-    .patch("/:name", ({ params, body }) => renameImage(core, params.name, body.name), {
+    .patch("/:name", ({ request, params, body }) => renameImage(core, callerOf({ request }), params.name, body.name), {
       params: ByName,
       body: t.Object({ name: t.String({ minLength: 1, maxLength: 63 }) }, strict),
       response: ImageSchema,
@@ -126,7 +135,7 @@ export function imageRoutes(core: Core) {
         tags,
       },
     })
-    .delete("/:name", ({ params }) => deleteImage(core, params.name), {
+    .delete("/:name", ({ request, params }) => deleteImage(core, callerOf({ request }), params.name), {
       params: ByName,
       response: ImageSchema,
       detail: {

@@ -1,7 +1,9 @@
 // Image core on the test driver: lookups for the VM code, use checks, staging, recovery, delete undo.
+
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { SYSTEM } from "../../../src/core/auth/access.ts";
 import { hasIsoMagic, qemuImgInfo } from "../../../src/core/images/detect.ts";
 import {
   deleteImage,
@@ -25,7 +27,7 @@ let fx: Fixtures;
 
 beforeAll(async () => {
   fx = makeFixtures();
-  core = await imageCore();
+  core = await imageCore("", { importDirs: [fx.dir] });
 });
 afterAll(async () => {
   await core.close();
@@ -33,7 +35,7 @@ afterAll(async () => {
 });
 
 async function imported(name: string, path: string, kind: "disk" | "iso" = "disk") {
-  const op = await importImage(core, { name, kind, path });
+  const op = await importImage(core, SYSTEM, { name, kind, path });
   const done = await core.ops.wait(op.id, 30);
   if (done.status !== "succeeded") throw new Error(`import ${name}: ${JSON.stringify(done.error)}`);
   return findImage(core, name);
@@ -98,7 +100,7 @@ describe("findImage and imageInUse (used by the VM code)", () => {
     expect(err).toBeInstanceOf(AppError);
     expect((err as AppError).httpStatus).toBe(409);
     expect((err as AppError).message).toBe("image half is not ready (status importing)");
-    expect(getImage(core, "half")).toMatchObject({
+    expect(getImage(core, SYSTEM, "half")).toMatchObject({
       status: "importing",
       format: null,
       volume: null,
@@ -243,10 +245,11 @@ describe("recoverImports", () => {
 describe("moving into the pool across filesystems", () => {
   test("a pool on another filesystem than staging gets a copy (EXDEV), and staging is emptied", async () => {
     const shm = mkdtempSync("/dev/shm/berth-img-pool-");
-    const other = await imageCore(`path = "${shm}"`);
+    const other = await imageCore(`path = "${shm}"`, { importDirs: [fx.dir] });
     try {
       const img = await uploadImage(
         other,
+        SYSTEM,
         { name: "cross", kind: "disk" },
         Bun.file(fx.qcow2).stream(),
         new AbortController().signal,
@@ -254,7 +257,7 @@ describe("moving into the pool across filesystems", () => {
       expect(img.path).toBe(join(shm, `img-${img.id}.qcow2`));
       expect((await qemuImgInfo(img.path as string)).format).toBe("qcow2");
       expect((await leftovers(other)).staged).toEqual([]);
-      await deleteImage(other, "cross");
+      await deleteImage(other, SYSTEM, "cross");
       expect(existsSync(img.path as string)).toBe(false);
     } finally {
       await other.close();
@@ -271,14 +274,14 @@ describe("deleteImage", () => {
     mkdirSync(img.path);
     writeFileSync(join(img.path, "x"), "x");
     // Not `expect(p).rejects`: Bun waits on it without delivering Worker replies, and the hypervisor call hangs.
-    const err = await deleteImage(core, "stubborn").then(
+    const err = await deleteImage(core, SYSTEM, "stubborn").then(
       () => null,
       (e: unknown) => e,
     );
     expect(String(err)).toContain("is a directory");
     expect(findImage(core, "stubborn")).toMatchObject({ id: img.id, status: "ready", volume: img.volume });
     rmSync(img.path, { recursive: true });
-    expect((await deleteImage(core, "stubborn")).name).toBe("stubborn");
+    expect((await deleteImage(core, SYSTEM, "stubborn")).name).toBe("stubborn");
     expect(() => findImage(core, "stubborn")).toThrow("does not exist");
   });
 });
