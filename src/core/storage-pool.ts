@@ -1,8 +1,9 @@
-// berth's libvirt directory storage pool: created, built, started and autostarted when missing.
-
+// berth's libvirt directory storage pool: created, built, started and autostarted when missing; never world-readable.
+import { chmod, readdir, stat } from "node:fs/promises";
+import { join } from "node:path";
 import { AppError } from "../errors.ts";
 import { ErrorCode } from "../ffi/error.ts";
-import { buildDirPoolXml } from "../xml/storage.ts";
+import { buildDirPoolXml, POOL_DIR_MODE } from "../xml/storage.ts";
 import type { Core } from "./context.ts";
 import { poolDir } from "./paths.ts";
 
@@ -38,7 +39,32 @@ async function ensure(core: Core): Promise<string> {
     }
   }
   await core.hv.call("pool.setAutostart", { pool: name, on: true });
+  await closePoolDir(poolDir(core.config));
   return name;
+}
+
+/**
+ * Makes the pool directory POOL_DIR_MODE. Pools built by earlier versions were 0755 with 0644 images:
+ * the first start after the upgrade also takes group and other bits off the files in them (libvirt
+ * hands a disk to QEMU's user when a VM starts, so the owner's bits are all QEMU needs).
+ */
+export async function closePoolDir(dir: string): Promise<void> {
+  let mode: number;
+  try {
+    mode = (await stat(dir)).mode & 0o777;
+  } catch (e) {
+    // The test driver keeps its pools in memory: the directory appears with the first stored image.
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return;
+    throw e;
+  }
+  if (mode === POOL_DIR_MODE) return;
+  await chmod(dir, POOL_DIR_MODE);
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const file = join(dir, entry.name);
+    const m = (await stat(file)).mode & 0o7777;
+    if ((m & 0o077) !== 0) await chmod(file, m & 0o700);
+  }
 }
 
 export { isLibvirt };

@@ -1,9 +1,13 @@
 // Pure builders of libvirt storage XML: berth's directory pools and its volumes (blank or linked clones).
 import { toXml } from "./codec.ts";
 
+/** A pool directory QEMU's user may pass through to its disks, but no other host user may list. */
+export const POOL_DIR_MODE = 0o711;
+
 export function buildDirPoolXml(spec: { name: string; path: string }): string {
+  const mode = `0${POOL_DIR_MODE.toString(8)}`;
   return toXml({
-    pool: { "@type": "dir", name: spec.name, target: { path: spec.path, permissions: { mode: "0755" } } },
+    pool: { "@type": "dir", name: spec.name, target: { path: spec.path, permissions: { mode } } },
   });
 }
 

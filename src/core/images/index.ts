@@ -1,6 +1,6 @@
 // Images: what the rest of berth uses (routes, VM code, start-up).
 export { deleteImage } from "./delete.ts";
-export { type ImportRequest, importImage, type SourceSpec } from "./import.ts";
+export { type ImportOptions, type ImportRequest, importImage, type SourceSpec } from "./import.ts";
 export { type UploadRequest, uploadImage } from "./import-upload.ts";
 export {
   findImage,

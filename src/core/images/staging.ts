@@ -95,7 +95,7 @@ export function checksumMismatch(label: string, want: string, got: string): AppE
 }
 
 /**
- * Writes `stream` to `file` (created, mode 0644 so QEMU can read it), checking `signal` between
+ * Writes `stream` to `file` (created mode 0600: libvirt hands a disk to QEMU's user when a VM starts), checking `signal` between
  * chunks. On any failure the file is removed before the error propagates.
  */
 export async function stageStream(
@@ -106,7 +106,7 @@ export async function stageStream(
   const hasher = new Bun.CryptoHasher("sha256");
   let done = 0;
   let lastReport = 0;
-  const fh = await open(file, "w", 0o644);
+  const fh = await open(file, "w", 0o600);
   const reader: ChunkReader = stream.getReader();
   let ok = false;
   try {

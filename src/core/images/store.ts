@@ -4,7 +4,7 @@ import { dirname, join } from "node:path";
 import { AppError } from "../../errors.ts";
 import { ErrorCode } from "../../ffi/error.ts";
 import { log } from "../../log.ts";
-import { buildVolumeXml } from "../../xml/storage.ts";
+import { buildVolumeXml, POOL_DIR_MODE } from "../../xml/storage.ts";
 import type { Core } from "../context.ts";
 import { poolDir } from "../paths.ts";
 import type { Reverter } from "../reverter.ts";
@@ -73,6 +73,6 @@ export async function storeVolume(
       `storage pool ${pool} keeps volumes in ${dirname(created.path)}, not in ${poolDir(core.config)} as configured`,
     );
   }
-  await mkdir(dirname(want), { recursive: true });
+  await mkdir(dirname(want), { recursive: true, mode: POOL_DIR_MODE });
   await moveInto(staged, want);
 }

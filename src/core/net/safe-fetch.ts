@@ -1,5 +1,6 @@
 // The one way berth fetches a user's URL: every address it connects to is checked, on every redirect, bounded in time and size.
-import { lookup as dnsLookup, type LookupAddress } from "node:dns";
+import type { LookupAddress } from "node:dns";
+import { lookup as dnsLookup } from "node:dns/promises";
 import { type ClientRequest, request as httpRequest, type IncomingMessage } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { isIP } from "node:net";
@@ -38,7 +39,13 @@ export interface FetchOptions {
   headersTimeoutMs?: number;
   /** The body errors with 413 `too_large` past this many bytes (also when Content-Length says so). */
   maxBytes?: number;
+  /** Name resolution; the system resolver (dns.lookup) unless a test stands in for a DNS server. */
+  resolve?: Resolver;
 }
+
+export type Resolver = (host: string) => Promise<LookupAddress[]>;
+
+const systemResolver: Resolver = (host) => dnsLookup(host, { all: true });
 
 export interface Fetched {
   status: number;
@@ -63,17 +70,19 @@ type LookupCallback = (
   family?: number,
 ) => void;
 
-/** Resolves like dns.lookup, then keeps only the addresses the policy allows: those are what is connected to. */
-function checkedLookup(policy: AddressPolicy) {
+/** Resolves, then keeps only the addresses the policy allows: those are what is connected to. */
+function checkedLookup(policy: AddressPolicy, resolve: Resolver) {
   return (host: string, opts: { all?: boolean }, cb: LookupCallback) => {
-    dnsLookup(host, { all: true }, (err, addresses) => {
-      if (err) return cb(err, []);
-      const ok = addresses.filter((a) => policy(a.address));
-      const first = ok[0];
-      if (!first) return cb(refusedLookup(), []);
-      if (opts.all) cb(null, ok);
-      else cb(null, first.address, first.family);
-    });
+    resolve(host).then(
+      (addresses) => {
+        const ok = addresses.filter((a) => policy(a.address));
+        const first = ok[0];
+        if (!first) return cb(refusedLookup(), []);
+        if (opts.all) cb(null, ok);
+        else cb(null, first.address, first.family);
+      },
+      (err: NodeJS.ErrnoException) => cb(err, []),
+    );
   };
 }
 
@@ -115,7 +124,9 @@ function getOnce(
         auth: basicAuth(url),
         // Content-Length then counts the bytes berth receives.
         headers: { "accept-encoding": "identity", "user-agent": "berth" },
-        lookup: checkedLookup(opts.policy),
+        lookup: checkedLookup(opts.policy, opts.resolve ?? systemResolver),
+        // A fresh connection each time: a pooled socket would skip the lookup and its check.
+        agent: false,
       },
       (res) => {
         headersSignal.removeEventListener("abort", stopHeaders);

@@ -6,6 +6,7 @@ import { Conflict, HypervisorUnavailable, NotFound } from "../../errors.ts";
 import type { DomainState } from "../../ffi/constants.ts";
 import { scsiTarget } from "../../xml/domain.ts";
 import type { Core } from "../context.ts";
+import { redactUrls } from "../net/redact.ts";
 import { type NetworkRecord, toRecord } from "../networks/records.ts";
 import { domainState } from "./domain.ts";
 
@@ -67,6 +68,11 @@ export interface Vm {
   updated_at: string;
 }
 
+/** A network install's location may carry credentials: stored as given, shown without them. */
+function shownBoot(boot: BootConfig): BootConfig {
+  return boot.location === undefined ? boot : { ...boot, location: redactUrls(boot.location) };
+}
+
 export function diskView(d: DiskRow): VmDisk {
   return {
     name: d.name,
@@ -98,7 +104,7 @@ export function present(
     memory_mib: row.memory_mib,
     profile: row.profile,
     image: row.image,
-    boot: JSON.parse(row.boot) as BootConfig,
+    boot: shownBoot(JSON.parse(row.boot) as BootConfig),
     description: row.description,
     tags: JSON.parse(row.tags) as Record<string, string>,
     ssh_keys: JSON.parse(row.ssh_keys) as string[],

@@ -70,15 +70,22 @@ export async function sha256Of(path: string): Promise<string> {
 
 export type TestCore = Awaited<ReturnType<typeof testCore>>;
 
+/** `[images]` for a test core: the fixtures' loopback servers need private networks allowed. */
+export interface ImagesToml {
+  importDirs?: string[];
+  allowPrivate?: boolean;
+}
+
 /**
  * A Core on the test driver whose data_dir (database, pool, staging) is a fresh temporary directory.
  * The test driver shares its state among connections in one process, so the pool gets its own name.
  */
-export async function imageCore(storage = ""): Promise<TestCore> {
+export async function imageCore(storage = "", images: ImagesToml = {}): Promise<TestCore> {
   const dataDir = mkdtempSync("/tmp/berth-img-data-");
   const pool = `berth-img-${dataDir.slice(-6).replace(/[^A-Za-z0-9]/g, "x")}`;
+  const imagesToml = `[images]\nimport_dirs = ${JSON.stringify(images.importDirs ?? [])}\nallow_private_networks = ${images.allowPrivate ?? true}\n`;
   const core = await testCore(
-    testConfig(`[storage]\npool = "${pool}"\n${storage}`, { BERTH_DATA_DIR: dataDir }),
+    testConfig(`[storage]\npool = "${pool}"\n${storage}\n${imagesToml}`, { BERTH_DATA_DIR: dataDir }),
   );
   return {
     ...core,

@@ -6,6 +6,8 @@ import { AppError } from "../../../src/errors.ts";
 import { debianTree, fakeKernel, serveTree } from "./install-fixtures.ts";
 
 const kernel = fakeKernel();
+/** The tree servers listen on loopback. */
+const PRIVATE = { allow_private_networks: true };
 const initrd = new Uint8Array(1024);
 const TREEINFO = `[header]
 type = productmd.treeinfo
@@ -52,7 +54,7 @@ afterAll(() => {
 
 const u = server.url;
 const refusal = async (location: string) => {
-  const e = await findInstallTree(location).then(
+  const e = await findInstallTree(location, PRIVATE).then(
     () => null,
     (x: unknown) => x,
   );
@@ -62,7 +64,7 @@ const refusal = async (location: string) => {
 
 describe("layouts berth detects", () => {
   test(".treeinfo: [images-x86_64] kernel and initrd, relative to the tree", async () => {
-    expect(await findInstallTree(u("/fedora/os/"))).toEqual({
+    expect(await findInstallTree(u("/fedora/os/"), PRIVATE)).toEqual({
       location: u("/fedora/os/"),
       layout: "treeinfo",
       kernel: u("/fedora/os/images/pxeboot/vmlinuz"),
@@ -71,7 +73,7 @@ describe("layouts berth detects", () => {
   });
 
   test("treeinfo without the dot (CDNs that hide dotfiles), location without its trailing slash", async () => {
-    const t = await findInstallTree(u("/old"));
+    const t = await findInstallTree(u("/old"), PRIVATE);
     expect(t).toMatchObject({ layout: "treeinfo", location: u("/old/"), kernel: u("/old/isolinux/vmlinuz") });
   });
 
@@ -85,19 +87,23 @@ describe("layouts berth detects", () => {
         "/debian/dists/bookworm/main/installer-amd64/current/images/netboot/debian-installer/amd64/initrd.gz",
       ),
     };
-    expect(await findInstallTree(u("/debian/dists/bookworm/main/installer-amd64/"))).toMatchObject(want);
-    expect(await findInstallTree(u("/debian/dists/bookworm/main/installer-amd64"))).toMatchObject(want);
+    expect(await findInstallTree(u("/debian/dists/bookworm/main/installer-amd64/"), PRIVATE)).toMatchObject(
+      want,
+    );
+    expect(await findInstallTree(u("/debian/dists/bookworm/main/installer-amd64"), PRIVATE)).toMatchObject(
+      want,
+    );
   });
 
   test("Debian: the suite root (…/dists/<suite>/) finds main/installer-amd64 under it", async () => {
-    const t = await findInstallTree(u("/debian/dists/bookworm/"));
+    const t = await findInstallTree(u("/debian/dists/bookworm/"), PRIVATE);
     expect(t.layout).toBe("debian-installer");
     expect(t.location).toBe(u("/debian/dists/bookworm/"));
     expect(t.kernel).toEndWith("/main/installer-amd64/current/images/netboot/debian-installer/amd64/linux");
   });
 
   test("Ubuntu: legacy-images with ubuntu-installer (the MANIFEST names the distro)", async () => {
-    const t = await findInstallTree(u("/ubuntu/dists/focal/main/installer-amd64"));
+    const t = await findInstallTree(u("/ubuntu/dists/focal/main/installer-amd64"), PRIVATE);
     expect(t.kernel).toBe(
       u(
         "/ubuntu/dists/focal/main/installer-amd64/current/legacy-images/netboot/ubuntu-installer/amd64/linux",
@@ -106,7 +112,7 @@ describe("layouts berth detects", () => {
   });
 
   test("a netboot directory itself: linux and initrd.gz", async () => {
-    expect(await findInstallTree(u("/nb/"))).toEqual({
+    expect(await findInstallTree(u("/nb/"), PRIVATE)).toEqual({
       location: u("/nb/"),
       layout: "netboot",
       kernel: u("/nb/linux"),
@@ -140,13 +146,72 @@ describe("what is not an install tree is a 400 not_an_install_tree", () => {
     expect(e.message).toContain("names no [images-x86_64]");
   });
 
-  test("nothing listening: 400 that says it could not be read", async () => {
+  test("nothing listening, a port that hangs up, one that speaks another protocol: the same 400 fetch failed", async () => {
     const probe = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response("") });
-    const closed = `http://127.0.0.1:${probe.port}/tree/`;
+    const closed = probe.port;
     probe.stop(true);
-    const e = await refusal(closed);
+    const hangUp = Bun.listen({
+      hostname: "127.0.0.1",
+      port: 0,
+      socket: { open: (s) => s.end(), data() {} },
+    });
+    const ssh = Bun.listen({
+      hostname: "127.0.0.1",
+      port: 0,
+      socket: { open: (s) => s.write("SSH-2.0-OpenSSH_9.2\r\n"), data() {} },
+    });
+    try {
+      const reasons = new Set<string>();
+      for (const p of [closed, hangUp.port, ssh.port]) {
+        const e = await refusal(`http://127.0.0.1:${p}/tree/`);
+        expect(e.errorCode).toBe("not_an_install_tree");
+        // The port is part of the URL berth names; what it says about it is always the same.
+        reasons.add(e.message.replaceAll(String(p), "PORT"));
+      }
+      expect([...reasons]).toEqual([
+        "http://127.0.0.1:PORT/tree/ could not be read: GET http://127.0.0.1:PORT/tree/.treeinfo: fetch failed",
+      ]);
+    } finally {
+      hangUp.stop(true);
+      ssh.stop(true);
+    }
+  });
+});
+
+describe("addresses berth may not reach (allow_private_networks = false, the default)", () => {
+  const PUBLIC = { allow_private_networks: false };
+  for (const host of [
+    "127.0.0.1",
+    "[::1]",
+    "2130706433",
+    "0x7f000001",
+    "localhost",
+    "169.254.169.254",
+    "10.0.0.1",
+  ]) {
+    test(`http://${host}/… is 400 address_not_allowed and nothing is asked`, async () => {
+      const before = server.hits.length;
+      const port = new URL(u("/")).port;
+      const e = await findInstallTree(`http://${host}:${port}/fedora/os/`, PUBLIC).then(
+        () => null,
+        (x: unknown) => x as AppError,
+      );
+      expect(e).toMatchObject({ httpStatus: 400, errorCode: "address_not_allowed" });
+      expect(e?.message).toEndWith(": refused: address not allowed");
+      expect(server.hits.length).toBe(before);
+    });
+  }
+});
+
+describe("credentials in the location", () => {
+  test("are used to read the tree but never appear in what berth says", async () => {
+    const location = u("/nothing/").replace("http://", "http://mirror-user:s3cret@");
+    const e = await refusal(location);
     expect(e.errorCode).toBe("not_an_install_tree");
-    expect(e.message).toContain("could not be read");
+    expect(e.message).not.toContain("s3cret");
+    expect(e.message).not.toContain("mirror-user");
+    expect(e.message).toStartWith(u("/nothing/").replace("http://", "http://***@"));
+    expect(() => checkInstall({ location: "gopher://u:s3cret@h/" })).toThrow(/gopher:\/\/\*\*\*@h\//);
   });
 });
 

@@ -24,7 +24,7 @@ const LOCATION = tree.url("/debian/dists/t/main/installer-amd64/");
 
 beforeAll(async () => {
   fx = makeFixtures();
-  core = await imageCore();
+  core = await imageCore("", { importDirs: [fx.dir] });
   api = apiClient(core);
   core.events.subscribe((e) => events.push(e));
   const iso = await api.post("/v1/images?wait=true", { name: "inst-iso", kind: "iso", path: fx.iso });

@@ -24,7 +24,7 @@ let srv: ReturnType<typeof serveFixtures>;
 beforeAll(async () => {
   fx = makeFixtures();
   srv = serveFixtures(fx);
-  core = await imageCore();
+  core = await imageCore("", { importDirs: [fx.dir] });
   app = createApp(core);
 });
 afterAll(async () => {
@@ -202,31 +202,38 @@ describe("POST /v1/images from a host path", () => {
     await expectClean("cd-badsum");
   });
 
-  test("bad paths are 400 and nothing is created", async () => {
-    const cases: [unknown, RegExp][] = [
-      [{ name: "p1", kind: "disk", path: "relative/disk.qcow2" }, /must be absolute/],
+  test("bad paths are 400 (403 outside [images] import_dirs) and nothing is created", async () => {
+    const cases: [unknown, number, string, RegExp][] = [
+      [{ name: "p1", kind: "disk", path: "relative/disk.qcow2" }, 400, "invalid_request", /must be absolute/],
       [
         { name: "p2", kind: "disk", path: `${fx.dir}/../${fx.dir.split("/").pop()}/disk.qcow2` },
+        400,
+        "invalid_request",
         /"\.\." segments/,
       ],
-      [{ name: "p3", kind: "disk", path: `${fx.dir}/nope.qcow2` }, /does not exist/],
-      [{ name: "p4", kind: "disk", path: fx.dir }, /not a regular file/],
-      [{ name: "p5", kind: "disk", path: "/dev/null" }, /not a regular file/],
+      [{ name: "p3", kind: "disk", path: `${fx.dir}/nope.qcow2` }, 400, "invalid_request", /does not exist/],
+      [{ name: "p4", kind: "disk", path: fx.dir }, 400, "invalid_request", /not a regular file/],
+      [
+        { name: "p5", kind: "disk", path: "/dev/null" },
+        403,
+        "path_not_allowed",
+        /not inside \[images\] import_dirs/,
+      ],
     ];
-    for (const [body, msg] of cases)
-      expectError(await call("POST", "/v1/images", body), 400, "invalid_request", msg);
+    for (const [body, status, code, msg] of cases)
+      expectError(await call("POST", "/v1/images", body), status, code, msg);
     expect((await leftovers(core)).rows).not.toContain("p1");
   });
 
-  test("files inside berth's pool or staging directory are refused", async () => {
+  test("files in berth's pool or staging directory are refused (they are outside the import dirs)", async () => {
     const img = (await call("GET", "/v1/images/from-path")).body;
     const r = await call("POST", "/v1/images", { name: "pool-copy", kind: "disk", path: img.path });
-    expectError(r, 400, "invalid_request", /inside berth's storage pool/);
+    expectError(r, 403, "path_not_allowed", /not inside \[images\] import_dirs/);
     mkdirSync(stagingDir(core.config), { recursive: true });
     const staged = join(stagingDir(core.config), "x.qcow2");
     writeFileSync(staged, "x");
     const s = await call("POST", "/v1/images", { name: "staged-copy", kind: "disk", path: staged });
-    expectError(s, 400, "invalid_request", /inside berth's staging directory/);
+    expectError(s, 403, "path_not_allowed", /not inside \[images\] import_dirs/);
     (await import("node:fs")).rmSync(staged);
   });
 });
@@ -284,7 +291,7 @@ describe("POST /v1/images from a URL", () => {
     expect(op.status).toBe("failed");
     expect(op.error).toEqual({
       code: "download_failed",
-      message: `GET ${srv.url("/missing.qcow2")} answered 404 Not Found`,
+      message: `image ${srv.url("/missing.qcow2")}: answered 404 Not Found`,
       status: 502,
     });
     expectError(await call("GET", "/v1/images/missing"), 404, "not_found");
@@ -313,14 +320,14 @@ describe("POST /v1/images from a URL", () => {
       kernel: { url: srv.url("/vmlinuz") },
       initrd: { url: srv.url("/missing-initrd") },
     });
-    expectError(r, 502, "download_failed", /missing-initrd answered 404/);
+    expectError(r, 502, "download_failed", /missing-initrd: answered 404/);
     await expectClean("half-pair");
     expect((await leftovers(core)).volumes).toEqual(volumesBefore);
   });
 
-  test("an unreachable server fails with download_failed", async () => {
+  test("an unreachable server fails with fetch_failed, saying nothing about why", async () => {
     const r = await importWait({ name: "unreachable", kind: "disk", url: "http://127.0.0.1:1/x.qcow2" });
-    expectError(r, 502, "download_failed", /^GET http:\/\/127\.0\.0\.1:1\/x\.qcow2 failed/);
+    expectError(r, 502, "fetch_failed", /^image http:\/\/127\.0\.0\.1:1\/x\.qcow2: fetch failed$/);
     await expectClean("unreachable");
   });
 

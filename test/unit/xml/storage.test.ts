@@ -8,7 +8,7 @@ test("a directory pool", () => {
   <target>
     <path>/var/lib/berth/images</path>
     <permissions>
-      <mode>0755</mode>
+      <mode>0711</mode>
     </permissions>
   </target>
 </pool>
