@@ -153,12 +153,22 @@ describe("what is not an install tree is a 400 not_an_install_tree", () => {
     const hangUp = Bun.listen({
       hostname: "127.0.0.1",
       port: 0,
-      socket: { open: (s) => s.end(), data() {} },
+      socket: {
+        open(s) {
+          s.end();
+        },
+        data() {},
+      },
     });
     const ssh = Bun.listen({
       hostname: "127.0.0.1",
       port: 0,
-      socket: { open: (s) => s.write("SSH-2.0-OpenSSH_9.2\r\n"), data() {} },
+      socket: {
+        open(s) {
+          s.write("SSH-2.0-OpenSSH_9.2\r\n");
+        },
+        data() {},
+      },
     });
     try {
       const reasons = new Set<string>();

@@ -6,6 +6,8 @@ import { type FetchOptions, safeFetch } from "../../../src/core/net/safe-fetch.t
 import { AppError } from "../../../src/errors.ts";
 
 const seen: { host: string; path: string; auth: string | null }[] = [];
+/** Set once the server listens; its redirects name it. */
+let port = 0;
 const server = Bun.serve({
   port: 0,
   hostname: "0.0.0.0",
@@ -22,10 +24,9 @@ const server = Bun.serve({
       return n === 0 ? new Response("arrived") : Response.redirect(`/hops/${n - 1}`, 302);
     }
     if (url.pathname === "/to-other-loopback") {
-      return Response.redirect(`http://127.0.0.2:${server.port}/secret`, 302);
+      return Response.redirect(`http://127.0.0.2:${port}/secret`, 302);
     }
-    if (url.pathname === "/to-other-origin")
-      return Response.redirect(`http://127.0.0.2:${server.port}/echo`, 307);
+    if (url.pathname === "/to-other-origin") return Response.redirect(`http://127.0.0.2:${port}/echo`, 307);
     if (url.pathname === "/same-origin") return Response.redirect("/echo", 301);
     if (url.pathname === "/big") return new Response(new Uint8Array(4096));
     if (url.pathname === "/big-chunked") {
@@ -39,7 +40,7 @@ const server = Bun.serve({
     return new Response(`ok ${req.headers.get("authorization") ?? "-"}`);
   },
 });
-const port = server.port;
+port = server.port ?? 0;
 afterAll(() => server.stop(true));
 
 const onlyLoopback1 = (ip: string) => ip === "127.0.0.1";
@@ -177,12 +178,22 @@ describe("redirects, failures and limits", () => {
     const hangUp = Bun.listen({
       hostname: "127.0.0.1",
       port: 0,
-      socket: { open: (s) => s.end(), data() {} },
+      socket: {
+        open(s) {
+          s.end();
+        },
+        data() {},
+      },
     });
     const ssh = Bun.listen({
       hostname: "127.0.0.1",
       port: 0,
-      socket: { open: (s) => s.write("SSH-2.0-OpenSSH_9.2\r\n"), data() {} },
+      socket: {
+        open(s) {
+          s.write("SSH-2.0-OpenSSH_9.2\r\n");
+        },
+        data() {},
+      },
     });
     const silent = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
     try {
