@@ -13,9 +13,10 @@ import { recoverImports } from "./core/images/index.ts";
 import { Locks } from "./core/locks.ts";
 import { Operations } from "./core/operations.ts";
 import { watchInstalls } from "./core/vms/install.ts";
-import { trackLifecycle } from "./core/vms/track.ts";
+import { berthDomains, trackLifecycle } from "./core/vms/track.ts";
 import { setMeta } from "./db/host-meta.ts";
 import { openDatabase } from "./db/open.ts";
+import { AppError } from "./errors.ts";
 import { sdNotify } from "./ffi/index.ts";
 import { log } from "./log.ts";
 import { createApp } from "./routes/app.ts";
@@ -61,7 +62,9 @@ export async function buildCore(config: Config, db: Database, hv: Hypervisor): P
     log[state === "down" ? "warn" : "info"](`hypervisor ${state}`, { reason });
     if (state === "up" && domainType === "unknown") void probe();
   });
+  const ours = berthDomains(db);
   hv.onLifecycle((e) => {
+    if (!ours(e)) return; // another tenant's or installation's domain: its name is not ours to tell
     log.debug("domain event", { name: e.name, event: e.event, detail: e.detail });
     events.publish("domain.lifecycle", `domain/${e.name}`, {
       uuid: e.uuid,
@@ -77,6 +80,31 @@ export async function buildCore(config: Config, db: Database, hv: Hypervisor): P
   // Size and profile definitions check the host's bounds synchronously: they need its size known.
   await watchHostSize(core);
   return core;
+}
+
+/** Extra room above the upload limit, so berth's own 413 answers before Bun's cut-off breaks the stream. */
+const BUN_BODY_SLACK = 1 << 20;
+
+/**
+ * Serves `app` on [listen] alone: Elysia's default SO_REUSEPORT would let a second berth bind the
+ * same port and take every other request. Bun's body cap is per server, so it is the largest body
+ * any route takes (an upload); JSON bodies get their own, smaller bound in the body guard.
+ */
+function listen(app: ReturnType<typeof createApp>, config: Config) {
+  const { hostname, port } = parseListen(config.listen);
+  const { max_upload_bytes, max_body_bytes, idle_timeout_s } = config.limits;
+  try {
+    return app.listen({
+      hostname,
+      port,
+      reusePort: false,
+      idleTimeout: idle_timeout_s,
+      maxRequestBodySize: Math.max(max_upload_bytes, max_body_bytes) + BUN_BODY_SLACK,
+    });
+  } catch (e) {
+    if (inUse(e)) throw addressInUse(config.listen, e);
+    throw e;
+  }
 }
 
 /** Runs `task` once, as soon as the hypervisor is up (now, or after it comes back). */
@@ -96,7 +124,34 @@ function whenUp(hv: Hypervisor, task: () => Promise<unknown>): void {
   });
 }
 
+/** The refusal to start on an address something else (often another berth) already listens on. */
+function addressInUse(listen: string, cause: unknown): AppError {
+  return new AppError(
+    500,
+    "address_in_use",
+    `cannot listen on ${listen}: the address is already in use (another berth, or another service, listens there)`,
+    { cause },
+  );
+}
+
+const inUse = (e: unknown) => (e as { code?: unknown } | null)?.code === "EADDRINUSE";
+
+/**
+ * Binds the API address for a moment, without SO_REUSEPORT: when something holds it, berth stops
+ * here, before it opens the database or touches libvirt (a second berth must change nothing).
+ */
+function assertAddressFree(listen: string, hostname: string, port: number): void {
+  try {
+    Bun.listen({ hostname, port, socket: { data() {} } }).stop(true);
+  } catch (e) {
+    if (inUse(e)) throw addressInUse(listen, e);
+    throw e;
+  }
+}
+
 export async function startBerth(config: Config, urls: WorkerUrls): Promise<RunningBerth> {
+  const { hostname, port } = parseListen(config.listen);
+  assertAddressFree(config.listen, hostname, port);
   const db = openDatabase(config.data_dir);
   if (!db.query("SELECT 1 FROM host_meta WHERE key = 'first_started'").get()) {
     setMeta(db, "first_started", new Date().toISOString());
@@ -113,9 +168,7 @@ export async function startBerth(config: Config, urls: WorkerUrls): Promise<Runn
   const pools = startPoolScheduler(core); // applies [[pools]] (ConfigError if broken), then keeps them filled
   // Imports a crash interrupted are settled before the demo may import its image.
   whenUp(hv, () => recoverImports(core).finally(() => ensureDemo(core)));
-  const { hostname, port } = parseListen(config.listen);
-  // Image uploads stream whole disk images through one request; Bun's default cap is 128 MiB.
-  const app = createApp(core).listen({ hostname, port, maxRequestBodySize: 2 ** 40 });
+  const app = listen(createApp(core), config);
   const url = `http://${config.listen}`;
   log.info("berth listening", { url, hypervisor: config.hypervisor.uri, state: hv.state });
 

@@ -32,7 +32,7 @@ export function createApp(core: Core) {
   return new Elysia({ normalize: false })
     .use(errorMapping(core.config.vmpooler.prefix))
     .use(authGuard(core))
-    .use(bodyGuard())
+    .use(bodyGuard(core.config.limits.max_body_bytes))
     .use(docsRoutes())
     .use(metaRoutes(core))
     .use(networkRoutes(core))

@@ -8,6 +8,7 @@ import {
   presentedToken,
   Unauthorized,
 } from "../core/auth/index.ts";
+import { TooManyRequests } from "../core/auth/throttle.ts";
 import type { Core } from "../core/context.ts";
 import { AppError } from "../errors.ts";
 import { errorBodyFor, toErrorResponse } from "./errors.ts";
@@ -45,10 +46,10 @@ export function callerOf(ctx: { request: Request }): Caller | null {
   return callers.get(ctx.request) ?? null;
 }
 
-async function byPassword(core: Core, headers: Headers): Promise<Caller> {
+async function byPassword(core: Core, headers: Headers, address: string | null): Promise<Caller> {
   const basic = presentedBasic(headers);
   if (!basic) throw new Unauthorized("this route needs HTTP basic auth (user and password)", "Basic");
-  return await authenticatePassword(core, basic.user, basic.password);
+  return await authenticatePassword(core, basic.user, basic.password, address);
 }
 
 function byToken(core: Core, headers: Headers): Caller {
@@ -64,12 +65,13 @@ async function authorize(
   method: string,
   path: string,
   headers: Headers,
+  address: string | null,
 ): Promise<Caller | null> {
   if (rules.passwordOnly.some((r) => r.method === method && r.pattern.test(path))) {
-    return await byPassword(core, headers);
+    return await byPassword(core, headers, address);
   }
   if (rules.passwordOrToken.some((r) => (r.method ?? method) === method && r.pattern.test(path))) {
-    return presentedToken(headers) ? byToken(core, headers) : await byPassword(core, headers);
+    return presentedToken(headers) ? byToken(core, headers) : await byPassword(core, headers, address);
   }
   if (SAFE_METHODS.has(method)) {
     const token = presentedToken(headers);
@@ -91,6 +93,7 @@ function refusal(vmpoolerPrefix: string, path: string, e: AppError): Response {
   const { status, body } = toErrorResponse(e.errorCode, e);
   const headers: Record<string, string> = {};
   if (e instanceof Unauthorized) headers["www-authenticate"] = `${e.challenge} ${REALM}`;
+  if (e instanceof TooManyRequests) headers["retry-after"] = String(e.retryAfterS);
   return Response.json(errorBodyFor(path, body, vmpoolerPrefix), { status, headers });
 }
 
@@ -101,11 +104,13 @@ function refusal(vmpoolerPrefix: string, path: string, e: AppError): Response {
 export function authGuard(core: Core) {
   const rules = rulesFor(core.config.vmpooler.prefix);
   return new Elysia()
-    .onRequest(async ({ request }) => {
+    .onRequest(async ({ request, server }) => {
       if (!core.config.auth.enabled) return;
       const path = new URL(request.url).pathname;
+      // Password checks are rate-limited per client address too (src/core/auth/throttle.ts).
+      const address = server?.requestIP(request)?.address ?? null;
       try {
-        callers.set(request, await authorize(core, rules, request.method, path, request.headers));
+        callers.set(request, await authorize(core, rules, request.method, path, request.headers, address));
       } catch (e) {
         if (e instanceof AppError) return refusal(core.config.vmpooler.prefix, path, e);
         throw e;

@@ -79,11 +79,15 @@ export function toErrorResponse(code: string | number, error: unknown): { status
     return { status: error.httpStatus, body };
   }
   switch (code) {
-    case "PARSE":
+    case "PARSE": {
+      // A bounded body read refused the body (413): Elysia wraps whatever a parser throws.
+      const cause = (error as Error).cause;
+      if (cause instanceof AppError) return toErrorResponse(cause.errorCode, cause);
       return {
         status: 400,
         body: { error: { code: "invalid_json", message: "request body is not valid JSON" } },
       };
+    }
     case "VALIDATION":
       return {
         status: 400,

@@ -16,6 +16,7 @@ import { newId } from "../names.ts";
 import { now } from "../time.ts";
 import type { Caller } from "./caller.ts";
 import { AuthDisabled, Unauthorized } from "./errors.ts";
+import { passwordThrottle } from "./throttle.ts";
 import { usersOf, verifyPassword } from "./users.ts";
 
 export interface TokenView {
@@ -107,9 +108,19 @@ export function authenticateToken(core: Core, presented: string): Caller {
   return { name: user.name, admin: user.admin, tokenId: row.id };
 }
 
-/** The user of an HTTP basic auth user and password; 401 (asking for Basic) when they do not match. */
-export async function authenticatePassword(core: Core, user: string, password: string): Promise<Caller> {
-  const found = await verifyPassword(core.config, user, password);
+/**
+ * The user of an HTTP basic auth user and password; 401 (asking for Basic) when they do not match,
+ * 429 when this user or `address` (the client's; null in process) tried too often, or too many wait.
+ */
+export async function authenticatePassword(
+  core: Core,
+  user: string,
+  password: string,
+  address: string | null = null,
+): Promise<Caller> {
+  const found = await passwordThrottle(core.config).run(user, address, () =>
+    verifyPassword(core.config, user, password),
+  );
   if (!found) throw new Unauthorized("wrong user name or password", "Basic");
   return { name: found.name, admin: found.admin, tokenId: null };
 }

@@ -1,5 +1,6 @@
 // Keeps each VM's recorded status in step with libvirt's lifecycle events (a guest powering itself off, …).
 
+import type { Database } from "bun:sqlite";
 import { vmByName } from "../../db/vms.ts";
 import type { DomainState, LifecycleEvent } from "../../ffi/constants.ts";
 import type { Core } from "../context.ts";
@@ -26,4 +27,27 @@ export function trackLifecycle(core: Core): () => void {
     if (core.locks.holder(vmTarget(row.name)) || statusOf(state) === row.status) return;
     recordState(core, row.id, row.name, state);
   });
+}
+
+/** How many uuids of berth's domains are remembered, so events that follow a VM's deletion still pass. */
+const REMEMBERED = 4096;
+
+/**
+ * A predicate that passes lifecycle events of berth's own domains only: a domain with a row in the vms
+ * table (and that row's uuid, once known), or one seen that way before its row went. Domains of other
+ * tenants or installations on the same libvirtd never reach berth's event bus.
+ */
+export function berthDomains(db: Database): (e: { name: string; uuid: string }) => boolean {
+  const seen = new Set<string>();
+  return (e) => {
+    const row = vmByName(db, e.name);
+    if (row && (row.uuid === null || row.uuid === e.uuid)) {
+      seen.delete(e.uuid);
+      seen.add(e.uuid);
+      // A Set iterates in insertion order: the first one is the least recently seen.
+      if (seen.size > REMEMBERED) seen.delete(seen.values().next().value as string);
+      return true;
+    }
+    return seen.has(e.uuid);
+  };
 }

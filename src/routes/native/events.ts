@@ -1,8 +1,11 @@
 // GET /v1/events: berth's event bus as a Server-Sent Events stream, resumable with Last-Event-ID.
 import { Elysia, t } from "elysia";
+import type { Caller } from "../../core/auth/index.ts";
 import type { Core } from "../../core/context.ts";
+import { type Release, StreamSlots, TooManyStreams } from "../../core/event-streams.ts";
 import type { BerthEvent, EventBus } from "../../core/events.ts";
 import { log } from "../../log.ts";
+import { callerOf } from "../auth.ts";
 
 /** A comment line every so often keeps proxies and idle timers from closing a quiet stream. */
 export const HEARTBEAT_MS = 15_000;
@@ -35,7 +38,14 @@ export function frame(e: BerthEvent): string {
  */
 export function eventStream(
   bus: EventBus,
-  opts: { lastId: number | null; filter: EventFilter; signal: AbortSignal; heartbeatMs: number },
+  opts: {
+    lastId: number | null;
+    filter: EventFilter;
+    signal: AbortSignal;
+    heartbeatMs: number;
+    /** Called once when the stream ends, however it ends (frees the client's stream slot). */
+    onClose?: () => void;
+  },
 ): ReadableStream<Uint8Array> {
   let cleanup = (): void => {};
   return new ReadableStream<Uint8Array>({
@@ -75,6 +85,7 @@ export function eventStream(
         unsubscribe();
         clearInterval(heartbeat);
         opts.signal.removeEventListener("abort", close);
+        opts.onClose?.();
       };
       if (opts.signal.aborted) close();
       else opts.signal.addEventListener("abort", close, { once: true });
@@ -87,12 +98,29 @@ export function eventStream(
 
 const tags = ["events"];
 
+/** Who a stream counts against: the authenticated user, else the client's address. */
+function clientKey(caller: Caller | null, address: string | undefined): string {
+  return caller ? `user:${caller.name}` : `address:${address ?? "unknown"}`;
+}
+
 export function eventRoutes(core: Core, opts: { heartbeatMs?: number } = {}) {
   const heartbeatMs = opts.heartbeatMs ?? HEARTBEAT_MS;
+  const { max_event_streams, max_event_streams_per_client } = core.config.limits;
+  const slots = new StreamSlots(max_event_streams, max_event_streams_per_client);
   return new Elysia({ prefix: "/v1" }).get(
     "/events",
-    ({ query, headers, request, server }) => {
-      // Quiet between events: the server's idle timeout (Elysia's default 30 s) must not cut the stream.
+    (ctx) => {
+      const { query, headers, request, server, set } = ctx;
+      let release: Release;
+      try {
+        release = slots.acquire(clientKey(callerOf(ctx), server?.requestIP(request)?.address));
+      } catch (e) {
+        // A refused client is not kept connected: its socket is what the flood exhausts.
+        if (e instanceof TooManyStreams)
+          Object.assign(set.headers, { connection: "close", "retry-after": "5" });
+        throw e;
+      }
+      // Quiet between events: the server's idle timeout must not cut the stream.
       server?.timeout(request, 0);
       const last = headers["last-event-id"];
       const body = eventStream(core.events, {
@@ -100,6 +128,7 @@ export function eventRoutes(core: Core, opts: { heartbeatMs?: number } = {}) {
         filter: { types: split(query.type), targets: split(query.target) },
         signal: request.signal,
         heartbeatMs,
+        onClose: release,
       });
       return new Response(body, {
         headers: {
@@ -154,6 +183,11 @@ export function eventRoutes(core: Core, opts: { heartbeatMs?: number } = {}) {
             content: { "text/event-stream": { schema: { type: "string" } } },
           },
           400: { description: "bad filter or Last-Event-ID" },
+          503: {
+            description:
+              "`too_many_streams`: the client (its user, or its address without a token) or berth as a whole " +
+              "holds as many streams as `[limits]` allows; the connection is closed, retry after 5 s",
+          },
         },
       },
     },
