@@ -1,6 +1,7 @@
 // berth on real libvirtd for the provisioning benchmarks: the integration suite's tiny guest, daemons and
 // NAT network, plus a base disk image so berth's VMs get a linked clone like the shell baseline's.
-import { rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseConfig } from "../../src/config/load.ts";
 import { integrationReady } from "../../test/integration/support/env.ts";
@@ -31,19 +32,22 @@ export function requireLibvirt(): void {
 export async function libvirtBench(tag: string, subnet: string, extraToml = ""): Promise<LibvirtBench> {
   requireLibvirt();
   // berth's default Worker count, as an installed berth runs (the tests use 2).
+  // The base image is made outside berth's data directory, from which berth never imports.
+  const srcDir = mkdtempSync(join(tmpdir(), "berth-bench-src-"));
   const env = await tinyPoolEnv(tag, subnet, `[network]\novs_datapath = "netdev"\n${extraToml}`, {
     workers: DEFAULT_WORKERS,
+    importDirs: [srcDir],
   });
   const { api } = env;
   const scratch = join(env.core.config.data_dir, "baseline");
   Bun.spawnSync(["mkdir", "-m", "0755", "-p", scratch]);
-  const src = join(scratch, "base-src.qcow2");
+  const src = join(srcDir, "base-src.qcow2");
   const made = Bun.spawnSync(["qemu-img", "create", "-q", "-f", "qcow2", src, "1G"], { stderr: "pipe" });
   if (made.exitCode !== 0) throw new Error(`qemu-img create: ${made.stderr.toString()}`);
   const image = `${tag}-base`;
   const imported = await api.post("/v1/images?wait=true", { name: image, kind: "disk", path: src });
   if (imported.status !== 200) throw new Error(`image import: ${JSON.stringify(imported.body)}`);
-  rmSync(src);
+  rmSync(srcDir, { recursive: true });
   const kernel = (await api.get(`/v1/images/${tag}-k`)).body;
   const profile = `${tag}-pc`;
   const p = await api.post("/v1/profiles", {

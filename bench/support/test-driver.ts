@@ -18,6 +18,9 @@ export function testDriverToml(opts: { uri?: string; workers?: number; extra?: s
     "manage_bridges = false",
     "[storage]",
     'pool = "bench-store"',
+    // seedTinyProfile imports its image from a fresh directory under tmpdir().
+    "[images]",
+    `import_dirs = [${JSON.stringify(tmpdir())}]`,
     "[scheduler]",
     "max_concurrent_creates = 64",
     "interval_s = 1",

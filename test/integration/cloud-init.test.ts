@@ -1,5 +1,6 @@
 // The cloud-init config drive on real libvirtd + QEMU: the tiny guest mounts cidata and sees its key and hostname.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { dirname } from "node:path";
 import { apiClient } from "../support/api.ts";
 import type { Json } from "../support/http.ts";
 import { waitFor } from "./support/daemons.ts";
@@ -22,7 +23,7 @@ describe.skipIf(!integrationReady())("cloud-init config drive on libvirtd", () =
 
   beforeAll(async () => {
     buildGuest();
-    core = await systemCore(POOL);
+    core = await systemCore(POOL, `[images]\nimport_dirs = [${JSON.stringify(dirname(GUEST.kernel))}]\n`);
     api = apiClient(core);
     await ok(
       api.post("/v1/images?wait=true", {

@@ -47,10 +47,15 @@ describe.skipIf(!integrationReady())("images on libvirtd", () => {
           : new Response("no", { status: 404, statusText: "Not Found" }),
     });
     core = await testCore(
-      testConfig(`[storage]\npool = "${POOL}"\npath = "${join(dir, "pool")}"`, {
-        BERTH_HYPERVISOR_URI: SYSTEM_URI,
-        BERTH_DATA_DIR: join(dir, "data"),
-      }),
+      testConfig(
+        `[storage]\npool = "${POOL}"\npath = "${join(dir, "pool")}"\n` +
+          // The fixtures sit in dir (the pool below it stays berth's own); the URL server is on loopback.
+          `[images]\nimport_dirs = ["${dir}"]\nallow_private_networks = true\n`,
+        {
+          BERTH_HYPERVISOR_URI: SYSTEM_URI,
+          BERTH_DATA_DIR: join(dir, "data"),
+        },
+      ),
     );
     app = createApp(core);
   }, 60_000);
@@ -80,7 +85,9 @@ describe.skipIf(!integrationReady())("images on libvirtd", () => {
     expect(info).toMatchObject({ path: img.path, capacity: 16 * MiB });
     const xml = fromXml(await core.hv.call("volume.xml", { pool: POOL, volume: img.volume })) as Json;
     expect(xml.volume.target.format["@type"]).toBe("qcow2");
-    expect(statSync(img.path).mode & 0o777).toBe(0o644);
+    // Readable by its owner only (libvirt hands it to QEMU's user when a VM starts), in a pool others cannot list.
+    expect(statSync(img.path).mode & 0o777).toBe(0o600);
+    expect(statSync(join(dir, "pool")).mode & 0o777).toBe(0o711);
     expect(existsSync(qcow2)).toBe(true);
     expect(readdirSync(stagingDir(core.config))).toEqual([]);
   });

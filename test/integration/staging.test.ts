@@ -33,7 +33,11 @@ describe.skipIf(!integrationReady())("the staging agent's API on libvirtd", () =
   beforeAll(async () => {
     buildGuest();
     tree = serveTree(debianTree("/ubuntu/dists/xenial/", Bun.file(GUEST.kernel), Bun.file(GUEST.initrd)));
-    core = await systemCore(POOL, `[network]\novs_datapath = "netdev"\nmanage_bridges = true\n`);
+    // The install tree is served on loopback.
+    core = await systemCore(
+      POOL,
+      `[network]\novs_datapath = "netdev"\nmanage_bridges = true\n[images]\nallow_private_networks = true\n`,
+    );
     api = apiClient(core);
   }, 600_000);
 

@@ -22,7 +22,8 @@ describe.skipIf(!integrationReady())("network install on libvirtd", () => {
   beforeAll(async () => {
     buildGuest();
     tree = serveTree(debianTree("/debian/dists/berth/", Bun.file(GUEST.kernel), Bun.file(GUEST.initrd)));
-    core = await systemCore(POOL);
+    // The install tree is served on loopback.
+    core = await systemCore(POOL, "[images]\nallow_private_networks = true\n");
     api = apiClient(core);
     core.events.subscribe((e) => events.push(e));
   }, 600_000);

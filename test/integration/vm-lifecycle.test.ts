@@ -1,5 +1,6 @@
 // VMs end to end on real libvirtd + QEMU (TCG) + OVS with the tiny guest, through berth's native API.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { dirname } from "node:path";
 import { apiClient } from "../support/api.ts";
 import type { Json } from "../support/http.ts";
 import { waitFor } from "./support/daemons.ts";
@@ -28,7 +29,8 @@ describe.skipIf(!integrationReady())("VM lifecycle on libvirtd", () => {
 
   beforeAll(async () => {
     buildGuest();
-    core = await systemCore(POOL, `[network]\novs_datapath = "netdev"\nmanage_bridges = true\n`);
+    const images = `[images]\nimport_dirs = [${JSON.stringify(dirname(GUEST.kernel))}]\n`;
+    core = await systemCore(POOL, `[network]\novs_datapath = "netdev"\nmanage_bridges = true\n${images}`);
     api = apiClient(core);
     await ok(
       api.post("/v1/images?wait=true", {

@@ -1,7 +1,7 @@
 // Addresses, console and snapshots on real libvirtd + QEMU (TCG) with the tiny guest, through the native API.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { primaryIpv4 } from "../../src/core/vms/addresses.ts";
 import { apiClient } from "../support/api.ts";
 import type { Json } from "../support/http.ts";
@@ -47,7 +47,8 @@ describe.skipIf(!integrationReady())("snapshots, addresses and console on libvir
     const iso = new Uint8Array(64 * 1024);
     iso.set([1, ...new TextEncoder().encode("CD001"), 1], 32768);
     writeFileSync(join(dir, "cd.iso"), iso);
-    core = await systemCore(POOL, `[network]\novs_datapath = "netdev"\n`);
+    const imports = JSON.stringify([dirname(GUEST.kernel), dir]);
+    core = await systemCore(POOL, `[network]\novs_datapath = "netdev"\n[images]\nimport_dirs = ${imports}\n`);
     api = apiClient(core);
     await ok(
       api.post("/v1/images?wait=true", {

@@ -1,7 +1,7 @@
 // Raw libvirt XML on real libvirtd + QEMU (TCG): define the tiny guest from XML, boot it, PUT more memory with restart, delete it.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { fromXml } from "../../src/xml/codec.ts";
 import { BERTH_NS } from "../../src/xml/domain.ts";
 import { buildVolumeXml } from "../../src/xml/storage.ts";
@@ -58,7 +58,8 @@ describe.skipIf(!integrationReady())("raw XML VMs on libvirtd", () => {
 
   beforeAll(async () => {
     buildGuest();
-    core = await systemCore(POOL, `[network]\novs_datapath = "netdev"\n`);
+    const images = `[images]\nimport_dirs = [${JSON.stringify(dirname(GUEST.kernel))}]\n`;
+    core = await systemCore(POOL, `[network]\novs_datapath = "netdev"\n${images}`);
     api = apiClient(core);
     const img = await ok(
       api.post("/v1/images?wait=true", {

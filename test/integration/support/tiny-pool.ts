@@ -1,3 +1,4 @@
+import { dirname } from "node:path";
 import { apiClient } from "../../support/api.ts";
 import type { Json } from "../../support/http.ts";
 import { buildGuest, GUEST } from "./guest.ts";
@@ -26,11 +27,13 @@ export async function tinyPoolEnv(
   tag: string,
   subnet: string,
   extraToml = "",
-  opts: { workers?: number } = {},
+  opts: { workers?: number; importDirs?: string[] } = {},
 ): Promise<TinyPoolEnv> {
   buildGuest();
   const storage = `berth-it-${tag}`;
-  const core = await systemCore(storage, extraToml, opts.workers);
+  // The guest's directory, and the caller's, are where path imports may read.
+  const dirs = JSON.stringify([dirname(GUEST.kernel), ...(opts.importDirs ?? [])]);
+  const core = await systemCore(storage, `[images]\nimport_dirs = ${dirs}\n${extraToml}`, opts.workers);
   const api = apiClient(core);
   const image = `${tag}-k`;
   const network = `${tag}-nat`;

@@ -12,7 +12,12 @@ const tree = serveTree(debianTree("/debian/dists/stretch/", fakeKernel(), new Ui
 const LOCATION = tree.url("/debian/dists/stretch/main/installer-amd64");
 
 beforeAll(async () => {
-  core = await testCore(testConfig('[network]\nmanage_bridges = false\n[storage]\npool = "stg-install"'));
+  // The install tree is served on loopback.
+  core = await testCore(
+    testConfig(
+      '[network]\nmanage_bridges = false\n[storage]\npool = "stg-install"\n[images]\nallow_private_networks = true',
+    ),
+  );
   api = apiClient(core);
   expect((await api.post(`/networks/${NET}`, { bridge: "stgbr0", vlan: 10 })).status).toBe(201);
 });

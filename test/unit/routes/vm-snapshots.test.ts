@@ -23,7 +23,12 @@ const newVm = (name: string, extra: Record<string, unknown> = {}) =>
   ok(api.post("/v1/vms?wait=true", { name, cpus: 1, memory_mib: 64, root_disk_gb: 1, ...extra }));
 
 beforeAll(async () => {
-  core = await testCore(testConfig(`[storage]\npool = "usn-pool"\n[network]\nmanage_bridges = false`));
+  // The ISO is imported from a fresh directory under /tmp.
+  core = await testCore(
+    testConfig(
+      `[storage]\npool = "usn-pool"\n[network]\nmanage_bridges = false\n[images]\nimport_dirs = ["/tmp"]`,
+    ),
+  );
   api = apiClient(core);
   await newVm(VM);
   // A minimal ISO 9660 image (primary volume descriptor at 32 KiB) for the cdrom case.
