@@ -1,8 +1,48 @@
-// Stopping and starting libvirtd for outage tests, under systemd or by hand (CI machines have no systemd).
-import { existsSync } from "node:fs";
+// Stopping and starting libvirtd for outage tests, under systemd or by its pid file (CI machines have no systemd).
+import { existsSync, readFileSync } from "node:fs";
 import { run, SYSTEM_URI } from "./env.ts";
 
 const systemd = existsSync("/run/systemd/system");
+
+/** Where `libvirtd -d` (as root) records its pid. */
+export const LIBVIRTD_PID_FILE = "/run/libvirtd.pid";
+
+/** The process's command name and state letter from /proc, or null once it is gone (a zombie counts as gone). */
+function procState(pid: number): { comm: string; state: string } | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // "pid (comm) S ...": comm may hold spaces and parentheses, so split at the last ")".
+    const close = stat.lastIndexOf(")");
+    const state = stat.slice(close + 2, close + 3);
+    return state === "Z" ? null : { comm: stat.slice(stat.indexOf("(") + 1, close), state };
+  } catch {
+    return null; // no /proc entry: the process has exited
+  }
+}
+
+/** The live process `pidFile` names, when its command name is `comm`; null otherwise. */
+export function pidFromFile(pidFile: string, comm: string): number | null {
+  if (!existsSync(pidFile)) return null;
+  const pid = Number.parseInt(readFileSync(pidFile, "utf8").trim(), 10);
+  if (!Number.isInteger(pid) || pid <= 1) return null;
+  return procState(pid)?.comm === comm ? pid : null;
+}
+
+/**
+ * SIGTERMs the process `pidFile` names (when it is a live `comm`) and waits until it has exited.
+ * Only that process: other processes of the same name (another libvirt on the machine) are never touched.
+ */
+export function stopByPidFile(pidFile: string, comm: string, timeoutMs = 15_000): void {
+  const pid = pidFromFile(pidFile, comm);
+  if (pid === null) return;
+  process.kill(pid, "SIGTERM");
+  const deadline = performance.now() + timeoutMs;
+  while (procState(pid) !== null) {
+    if (performance.now() > deadline)
+      throw new Error(`${comm} (pid ${pid}) did not exit within ${timeoutMs} ms`);
+    Bun.sleepSync(50);
+  }
+}
 
 export function stopLibvirtd(): void {
   if (systemd)
@@ -14,7 +54,7 @@ export function stopLibvirtd(): void {
       "libvirtd-ro.socket",
       "libvirtd-admin.socket",
     ]);
-  else run(["pkill", "-x", "libvirtd"]);
+  else stopByPidFile(LIBVIRTD_PID_FILE, "libvirtd");
 }
 
 export async function startLibvirtd(): Promise<void> {
