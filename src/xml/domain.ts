@@ -17,6 +17,8 @@ export interface DiskSpec {
   format: "qcow2" | "raw";
   device?: "disk" | "cdrom";
   readonly?: boolean;
+  /** The image an overlay reads from; without it the volume stands alone. Written out, so QEMU never reads a chain from the header. */
+  backing?: { path: string; format: "qcow2" | "raw" };
 }
 
 export type NicSpec =
@@ -74,6 +76,15 @@ export function diskElement(d: DiskSpec, position: number): Record<string, unkno
     "@device": d.device ?? "disk",
     driver: { "@name": "qemu", "@type": d.format },
     source: { "@file": d.path },
+    // The chain is explicit: an image, then nothing; or nothing. A header's own backing or data file is never followed.
+    backingStore: d.backing
+      ? {
+          "@type": "file",
+          format: { "@type": d.backing.format },
+          source: { "@file": d.backing.path },
+          backingStore: "",
+        }
+      : "",
     target: { "@dev": scsiTarget(index), "@bus": "scsi" },
     // A fixed unit per position keeps sda, sdb, … stable across hot-plug and restarts.
     address: { "@type": "drive", "@controller": 0, "@bus": 0, "@target": 0, "@unit": index },

@@ -25,8 +25,13 @@ function bootSpec(core: Core, boot: BootConfig, vmId: string): BootSpec {
   return { kind: boot.mode === "iso" ? "cdrom" : "disk" };
 }
 
-export function diskSpec(d: DiskRow): DiskSpec {
-  return { path: d.path, format: d.format === "raw" ? "raw" : "qcow2", device: d.device };
+/** A disk as libvirt gets it; a linked clone names its image, so the backing chain is berth's, never the header's. */
+export function diskSpec(core: Core, d: DiskRow): DiskSpec {
+  const spec: DiskSpec = { path: d.path, format: d.format === "raw" ? "raw" : "qcow2", device: d.device };
+  if (d.image === null) return spec;
+  const image = findImage(core, d.image);
+  if (image.path === d.path) return spec;
+  return { ...spec, backing: { path: image.path, format: image.format === "qcow2" ? "qcow2" : "raw" } };
 }
 
 export function domainXmlFor(core: Core, vm: VmRow, disks: DiskRow[], nics: NicRow[]): string {
@@ -45,7 +50,7 @@ export function domainXmlFor(core: Core, vm: VmRow, disks: DiskRow[], nics: NicR
     memoryMiB: vm.memory_mib,
     boot: bootSpec(core, boot, vm.id),
     ...(installPending(boot) ? { onReboot: "destroy" as const } : {}),
-    disks: ordered.map((d) => ({ ...diskSpec(d), unit: d.unit })),
+    disks: ordered.map((d) => ({ ...diskSpec(core, d), unit: d.unit })),
     nics: nics.map((n) => ({ kind: "network", network: n.network, mac: n.mac })),
     consoleLog: consoleLogOf(core, vm.id),
     berthId: vm.id,

@@ -1,22 +1,25 @@
 // What a user's domain XML may reach on this host, from berth's config and records, and the 400s when it reaches further.
-import { existsSync, realpathSync } from "node:fs";
 import { join } from "node:path";
 import { listImages } from "../../db/images.ts";
 import { listNetworkRows } from "../../db/networks.ts";
-import { devicesByVm, listVms } from "../../db/vms.ts";
+import { listVms } from "../../db/vms.ts";
 import { AppError, HypervisorUnavailable } from "../../errors.ts";
 import { log } from "../../log.ts";
 import { type DomainFacts, readDomainXml } from "../../xml/domain-read.ts";
 import {
+  checkUserDomain,
   type DomainHead,
   type DomainPolicy,
-  domainPolicyProblems,
+  diskSources,
+  hostEmulators,
   readDomainHead,
   UnreadableDomainXml,
 } from "../../xml/user-domain.ts";
 import type { Core } from "../context.ts";
 import { consoleDir, poolDir } from "../paths.ts";
 import { consoleLogOf } from "./domain-xml.ts";
+import { installVolumes } from "./install-boot.ts";
+import { diskVolumes, realpath } from "./xml-volumes.ts";
 
 /** Largest XML document accepted (libvirt's own definitions are a few KiB). */
 export const MAX_XML_BYTES = 1024 * 1024;
@@ -27,12 +30,7 @@ export function invalidXml(message: string, cause?: unknown): AppError {
 
 /** The head of a user's domain XML, or 400 invalid_xml saying why it is not one. */
 export function readHead(xml: string): DomainHead {
-  try {
-    return readDomainHead(xml);
-  } catch (e) {
-    if (e instanceof UnreadableDomainXml) throw invalidXml(e.message, e);
-    throw e;
-  }
+  return readable(() => readDomainHead(xml));
 }
 
 /** The facts of the user's XML when berth's reader understands it; libvirt's reading is what gets recorded. */
@@ -53,30 +51,29 @@ export function allowedTypes(core: Core): string[] {
   return type === "kvm" ? ["kvm", "qemu"] : ["qemu"];
 }
 
-const realpath = (p: string) => (existsSync(p) ? realpathSync(p) : p);
-
-/** The policy for VM `name` (id `vmId`): its own disks are allowed, other VMs' are not. */
-export function policyFor(core: Core, name: string, vmId: string): DomainPolicy {
+/** Kernel and initrd files a VM may boot: those of ready kernel images, and its own network install's. */
+function bootFiles(core: Core, vmId: string): Set<string> {
   const pool = poolDir(core.config);
-  const images = new Map<string, string>();
-  for (const img of listImages(core.db, { status: "ready" })) {
-    if (img.volume) images.set(join(pool, img.volume), img.name);
-    if (img.initrd_volume) images.set(join(pool, img.initrd_volume), img.name);
+  const out = new Set<string>(Object.values(installVolumes(vmId)).map((v) => join(pool, v)));
+  for (const img of listImages(core.db, { status: "ready", kind: "kernel" })) {
+    if (img.volume) out.add(join(pool, img.volume));
+    if (img.initrd_volume) out.add(join(pool, img.initrd_volume));
   }
-  const ownDisks = new Set<string>();
-  const otherDisks = new Set<string>();
-  for (const [id, disks] of devicesByVm(core.db).disks) {
-    for (const d of disks) (id === vmId ? ownDisks : otherDisks).add(d.path);
-  }
+  return out;
+}
+
+/** The policy for VM `name` (id `vmId`) and the disks `xml` names: its own disks are allowed, other VMs' are not. */
+export async function policyFor(core: Core, name: string, vmId: string, xml: string): Promise<DomainPolicy> {
+  const sources = readable(() => diskSources(xml));
   return {
     types: allowedTypes(core),
     name,
-    poolDir: pool,
     consoleDir: consoleDir(core.config),
     networks: new Set(listNetworkRows(core.db).map((n) => n.name)),
-    images,
-    ownDisks,
-    otherDisks,
+    emulators: new Set(hostEmulators(await core.hv.call("capabilities", {}))),
+    graphicsPassword: core.config.auth.enabled,
+    volumes: await diskVolumes(core, vmId, sources),
+    bootFiles: bootFiles(core, vmId),
     otherLogs: new Set(
       listVms(core.db)
         .filter((v) => v.id !== vmId)
@@ -86,18 +83,40 @@ export function policyFor(core: Core, name: string, vmId: string): DomainPolicy 
   };
 }
 
-/** 400 xml_not_allowed listing everything the XML reaches that a guest here may not. */
-export function enforcePolicy(xml: string, policy: DomainPolicy): void {
-  let problems: string[];
+/** Runs `f`, turning an unreadable document into 400 invalid_xml. */
+function readable<T>(f: () => T): T {
   try {
-    problems = domainPolicyProblems(xml, policy);
+    return f();
   } catch (e) {
     if (e instanceof UnreadableDomainXml) throw invalidXml(e.message, e);
     throw e;
   }
-  if (problems.length > 0) {
-    throw new AppError(400, "xml_not_allowed", `the domain XML is not allowed here: ${problems.join("; ")}`, {
-      details: { problems },
-    });
+}
+
+/**
+ * The document to define for VM `name`: the user's XML when the allowlist accepts all of it, with each
+ * disk's format and backing chain written by berth; else 400 xml_not_allowed naming everything refused.
+ * With `canonical` (libvirt's reading after the define) every backing chain must also be explicit.
+ */
+export async function allowedXml(
+  core: Core,
+  name: string,
+  vmId: string,
+  xml: string,
+  canonical = false,
+): Promise<string> {
+  const policy = await policyFor(core, name, vmId, xml);
+  const checked = readable(() => checkUserDomain(xml, policy, canonical));
+  if (checked.problems.length > 0) {
+    const what = canonical ? "libvirt's reading of the domain XML" : "the domain XML";
+    throw new AppError(
+      400,
+      "xml_not_allowed",
+      `${what} is not allowed here: ${checked.problems.join("; ")}`,
+      {
+        details: { problems: checked.problems },
+      },
+    );
   }
+  return checked.xml;
 }

@@ -103,10 +103,12 @@ export async function diskRows(
       name,
       volume: old?.volume ?? basename(d.path),
       path: d.path,
-      format: d.format,
+      // berth's record of a volume's format never follows the XML (the allowlist made them equal anyway).
+      format: old?.format ?? d.format,
       device: d.device,
       size: sizes.get(d.path) ?? old?.size ?? 0,
-      image: images.get(d.path) ?? null,
+      // A linked clone keeps its image: it is the backing chain berth writes.
+      image: old?.image ?? images.get(d.path) ?? null,
     };
   });
 }

@@ -212,13 +212,13 @@ describe("POST /v1/vms with xml", () => {
         },
         400,
         "xml_not_allowed",
-        /disk type block/,
+        /domain\/devices\/disk@type: block is not one of file/,
       ],
       [
         { xml: domXml({ name: "xv-h", disk: "/etc/shadow" }) },
         400,
         "xml_not_allowed",
-        /disk \/etc\/shadow is not a file of berth's pool directory/,
+        /\/etc\/shadow is not a volume of berth's pool directory/,
       ],
       [
         { xml: domXml({ name: "xv-emu", devices: "<emulator>/bin/true</emulator>" }) },
@@ -241,8 +241,20 @@ describe("POST /v1/vms with xml", () => {
       [
         { xml: domXml({ name: "xv-schema", devices: "<bogus/>" }) },
         400,
+        "xml_not_allowed",
+        /<domain\/devices\/bogus> is not allowed/,
+      ],
+      [
+        {
+          xml: domXml({
+            name: "xv-boot",
+            devices:
+              "<disk type='file' device='cdrom'><target dev='sdz' bus='scsi'/><boot order='1'/></disk>",
+          }),
+        },
+        400,
         "invalid_xml",
-        /libvirt refused the domain XML: .*schema/,
+        /libvirt refused the domain XML/,
       ],
       [
         {
@@ -252,8 +264,8 @@ describe("POST /v1/vms with xml", () => {
           ),
         },
         400,
-        "invalid_xml",
-        /libvirt refused/,
+        "xml_not_allowed",
+        /<domain\/memory> lots is not allowed/,
       ],
       [{ xml: domXml({ name: "xv-tiny", mib: 8 }) }, 400, "invalid_xml", /at least 16 MiB/],
       [
@@ -388,9 +400,15 @@ describe("PUT /v1/vms/{name}/xml", () => {
         { xml: domXml({ name: "xv-a", uuid, disk: "/dev/sda" }) },
         400,
         "xml_not_allowed",
-        /not a file of berth's pool/,
+        /\/dev\/sda is not a volume of berth's pool/,
       ],
-      ["xv-a", { xml: domXml({ name: "xv-a", uuid, devices: "<bogus/>" }) }, 400, "invalid_xml", /schema/],
+      [
+        "xv-a",
+        { xml: domXml({ name: "xv-a", uuid, devices: "<bogus/>" }) },
+        400,
+        "xml_not_allowed",
+        /<domain\/devices\/bogus>/,
+      ],
       ["xv-a", { xml: domXml({ name: "xv-a", uuid, mib: 8 }) }, 400, "invalid_xml", /MiB of memory/],
       ["xv-a", { xml: "<domain/>" }, 400, "invalid_xml", /<name>/],
       ["xv-a", { xml: domXml({ name: "xv-a", uuid }), reboot: true }, 400, "invalid_request", /body.reboot/],

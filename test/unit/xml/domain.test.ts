@@ -1,4 +1,4 @@
-// buildDomainXml against golden XML: virtio-scsi disks in order, OVS/VLAN NICs, every value escaped.
+// buildDomainXml against golden XML: virtio-scsi disks in order with explicit backing chains, OVS/VLAN NICs, every value escaped.
 import { expect, test } from "bun:test";
 import { fromXml } from "../../../src/xml/codec.ts";
 import { buildDomainXml, scsiTarget } from "../../../src/xml/domain.ts";
@@ -30,12 +30,18 @@ const GOLDEN = `<domain type="qemu">
     <disk type="file" device="disk">
       <driver name="qemu" type="qcow2"/>
       <source file="/pool/web-1-root.qcow2"/>
+      <backingStore type="file">
+        <format type="qcow2"/>
+        <source file="/pool/img-debian.qcow2"/>
+        <backingStore/>
+      </backingStore>
       <target dev="sda" bus="scsi"/>
       <address type="drive" controller="0" bus="0" target="0" unit="0"/>
     </disk>
     <disk type="file" device="disk">
       <driver name="qemu" type="raw"/>
       <source file="/pool/a&amp;b&lt;c&gt;.img"/>
+      <backingStore/>
       <target dev="sdb" bus="scsi"/>
       <address type="drive" controller="0" bus="0" target="0" unit="1"/>
     </disk>
@@ -72,7 +78,7 @@ const GOLDEN = `<domain type="qemu">
 </domain>
 `;
 
-test("a kernel-boot domain with two disks and three NICs matches the golden XML", () => {
+test("a kernel-boot domain with an overlay and a standalone disk (explicit backing chains) and three NICs matches the golden XML", () => {
   const xml = buildDomainXml({
     name: "web-1",
     uuid: "c7a5fdbd-cdaf-9455-926a-d65c16db1809",
@@ -81,7 +87,11 @@ test("a kernel-boot domain with two disks and three NICs matches the golden XML"
     memoryMiB: 256,
     boot: { kind: "kernel", kernel: "/k/vmlinuz", initrd: "/k/initrd.img", cmdline: "console=ttyS0 quiet" },
     disks: [
-      { path: "/pool/web-1-root.qcow2", format: "qcow2" },
+      {
+        path: "/pool/web-1-root.qcow2",
+        format: "qcow2",
+        backing: { path: "/pool/img-debian.qcow2", format: "qcow2" },
+      },
       { path: "/pool/a&b<c>.img", format: "raw" },
     ],
     nics: [
