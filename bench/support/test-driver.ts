@@ -24,6 +24,10 @@ export function testDriverToml(opts: { uri?: string; workers?: number; extra?: s
     "[scheduler]",
     "max_concurrent_creates = 64",
     "interval_s = 1",
+    // The test driver's host is fictional (16 CPUs, 3 GiB): thousands of 64 MiB VMs need room beyond it.
+    "[capacity]",
+    "vcpu_overcommit = 1000",
+    "memory_overcommit = 100",
     opts.extra ?? "",
   ].join("\n");
 }

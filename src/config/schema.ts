@@ -196,11 +196,11 @@ export const CapacitySchema = T.Object(
       description: "the largest disk (GiB, virtual size) a VM may have",
     }),
     disk_overcommit: T.Number({
-      exclusiveMinimum: 0,
+      minimum: 0,
       maximum: 1000,
-      default: 2,
+      default: 1,
       description:
-        "the virtual sizes of berth's VM disks may total at most the storage pool's capacity times this (qcow2 is thin)",
+        "qcow2 is thin: new disks may take the pool's free space times this, and all of berth's VM disks its capacity times this (virtual sizes); 0: no space checks",
     }),
   },
   { ...strict, default: {} },

@@ -123,7 +123,7 @@ export function checkDiskSize(core: Core, what: string, bytes: number): void {
 export async function poolSpace(core: Core, need: number): Promise<PoolSpace> {
   const pool = await ensureStoragePool(core);
   let info = await core.hv.call("pool.info", { pool });
-  if (need > info.available) {
+  if (need > info.available * core.config.capacity.disk_overcommit) {
     await core.hv.call("pool.refresh", { pool });
     info = await core.hv.call("pool.info", { pool });
   }
@@ -131,18 +131,21 @@ export async function poolSpace(core: Core, need: number): Promise<PoolSpace> {
 }
 
 /**
- * 507 when `need` new bytes of disk (virtual sizes) cannot fit. qcow2 is thin, so a new disk takes almost
- * nothing at first, but each must be able to fill up: the new disks of one request must fit in the pool's
- * free space, and the virtual sizes of all of berth's VM disks may total at most capacity × disk_overcommit.
+ * 507 when `need` new bytes of disk (virtual sizes) cannot fit. qcow2 is thin: a new disk takes almost
+ * nothing at first, and disk_overcommit says how far virtual sizes may run ahead of real space. The new
+ * disks of one request must fit in the pool's free space × disk_overcommit, and the virtual sizes of all
+ * of berth's VM disks in its capacity × disk_overcommit. disk_overcommit 0 leaves space to the admin.
  */
 export function checkDisksFit(core: Core, space: PoolSpace, need: number): void {
-  if (need <= 0) return;
-  if (need > space.available) {
+  const ratio = core.config.capacity.disk_overcommit;
+  if (need <= 0 || ratio === 0) return;
+  const free = Math.floor(space.available * ratio);
+  if (need > free) {
+    const scaled = ratio === 1 ? "" : ` (× disk_overcommit ${ratio}: ${formatBytes(free)})`;
     throw new InsufficientStorage(
-      `the new disks need ${formatBytes(need)} and storage pool ${space.pool} has ${formatBytes(space.available)} free`,
+      `the new disks need ${formatBytes(need)} and storage pool ${space.pool} has ${formatBytes(space.available)} free${scaled}`,
     );
   }
-  const ratio = core.config.capacity.disk_overcommit;
   const limit = Math.floor(space.capacity * ratio);
   const held = allocation(core.db).disk_bytes;
   if (held + need > limit) {

@@ -25,6 +25,9 @@ describe.skipIf(!integrationReady())("crash anywhere", () => {
       "[scheduler]",
       "interval_s = 1",
       "max_concurrent_creates = 2",
+      // Up to 4 VMs, a pool of 3, checked-out and draining ones: more than a 2-core host's default 8 vCPUs.
+      "[capacity]",
+      "vcpu_overcommit = 16",
     ].join("\n"),
   });
   let view: LibvirtView;

@@ -1,6 +1,7 @@
 // VMs end to end on real libvirtd + QEMU (TCG) + OVS with the tiny guest, through berth's native API.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { dirname } from "node:path";
+import { HypervisorError } from "../../src/errors.ts";
 import { apiClient } from "../support/api.ts";
 import type { Json } from "../support/http.ts";
 import { waitFor } from "./support/daemons.ts";
@@ -149,11 +150,19 @@ describe.skipIf(!integrationReady())("VM lifecycle on libvirtd", () => {
 
   test("a create that fails at start leaves no volume and no domain", async () => {
     const before = (await core.hv.call("volume.list", { pool: POOL })).map((v) => v.name).sort();
-    // QEMU cannot give a TCG guest 64 TiB: define succeeds, start fails.
-    const r = await api.post("/v1/vms?wait=true", {
+    // Fault injector: libvirt refuses the start (the 4 TiB of memory that once did is now a 400 up front).
+    const hv = Object.create(core.hv, {
+      call: {
+        value: (op: string, args: unknown) =>
+          op === "domain.create"
+            ? Promise.reject(new HypervisorError("internal error: qemu unexpectedly closed the monitor"))
+            : core.hv.call(op as never, args as never),
+      },
+    }) as typeof core.hv;
+    const r = await apiClient({ ...core, hv }).post("/v1/vms?wait=true", {
       name: `vm-fail-${id}`,
       cpus: 1,
-      memory_mib: 4_194_304,
+      memory_mib: 256,
       root_disk_gb: 1,
       disks: [{ name: "data", size_gb: 1 }],
     });

@@ -141,15 +141,16 @@ describe("disks", () => {
     expect(space).toEqual({ pool: POOL, capacity: 100 * GiB, available: 100 * GiB });
   });
 
-  test("new disks must fit in the free space, and all of berth's disks in capacity × disk_overcommit: 507", async () => {
+  test("new disks fit in free space × disk_overcommit, all of berth's disks in capacity × disk_overcommit: else 507", async () => {
+    // disk_overcommit 0.5: a request may take half the free space, berth's disks half the capacity.
     const space = { pool: POOL, capacity: 100 * GiB, available: 30 * GiB };
-    expect(refusal(() => checkDisksFit(core, space, 30 * GiB))).toBeNull();
-    expect(refusal(() => checkDisksFit(core, space, 30 * GiB + 1))).toEqual({
+    expect(refusal(() => checkDisksFit(core, space, 15 * GiB))).toBeNull();
+    expect(refusal(() => checkDisksFit(core, space, 15 * GiB + 1))).toEqual({
       status: 507,
       code: "insufficient_storage",
-      message: `the new disks need 30 GiB and storage pool ${POOL} has 30 GiB free`,
+      message: `the new disks need 15 GiB and storage pool ${POOL} has 30 GiB free (× disk_overcommit 0.5: 15 GiB)`,
     });
-    // disk_overcommit 0.5: 50 GiB of virtual sizes at most; a gone VM's disks do not count.
+    // A gone VM's disks do not count.
     recordVm("stopped", 1, 64, [40 * GiB]);
     recordVm("gone", 1, 64, [500 * GiB]);
     expect(refusal(() => checkDisksFit(core, space, 10 * GiB))).toBeNull();
@@ -159,5 +160,15 @@ describe("disks", () => {
       message: `berth's VM disks total 40 GiB of 50 GiB (storage pool ${POOL}'s 100 GiB × disk_overcommit 0.5) and the new disks need 10 GiB more`,
     });
     core.db.query("DELETE FROM vms WHERE id LIKE 'cap-unit-%'").run();
+  });
+
+  test("disk_overcommit 0 leaves space to the admin: nothing is refused for space", async () => {
+    const off = await testCore(testConfig(`[storage]\npool = "${POOL}"\n[capacity]\ndisk_overcommit = 0`));
+    try {
+      const space = { pool: POOL, capacity: GiB, available: 0 };
+      expect(refusal(() => checkDisksFit(off, space, 64 * 1024 * GiB))).toBeNull();
+    } finally {
+      await off.close();
+    }
   });
 });
