@@ -82,24 +82,21 @@ export async function buildCore(config: Config, db: Database, hv: Hypervisor): P
   return core;
 }
 
-/** Extra room above the upload limit, so berth's own 413 answers before Bun's cut-off breaks the stream. */
-const BUN_BODY_SLACK = 1 << 20;
-
 /**
  * Serves `app` on [listen] alone: Elysia's default SO_REUSEPORT would let a second berth bind the
- * same port and take every other request. Bun's body cap is per server, so it is the largest body
- * any route takes (an upload); JSON bodies get their own, smaller bound in the body guard.
+ * same port and take every other request. Bun's body cap would answer a bare 413 outside the
+ * front's error shape, so it is lifted: berth bounds every body it reads itself, JSON ones in the
+ * body guard ([limits] max_body_bytes), uploads in core ([limits] max_upload_bytes and free space).
  */
 function listen(app: ReturnType<typeof createApp>, config: Config) {
   const { hostname, port } = parseListen(config.listen);
-  const { max_upload_bytes, max_body_bytes, idle_timeout_s } = config.limits;
   try {
     return app.listen({
       hostname,
       port,
       reusePort: false,
-      idleTimeout: idle_timeout_s,
-      maxRequestBodySize: Math.max(max_upload_bytes, max_body_bytes) + BUN_BODY_SLACK,
+      idleTimeout: config.limits.idle_timeout_s,
+      maxRequestBodySize: Number.MAX_SAFE_INTEGER,
     });
   } catch (e) {
     if (inUse(e)) throw addressInUse(config.listen, e);

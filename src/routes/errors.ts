@@ -137,6 +137,8 @@ export function errorMapping(vmpoolerPrefix = DEFAULT_VMPOOLER_PREFIX) {
     ({ code, error, set, request }) => {
       const { status, body } = toErrorResponse(code, error);
       set.status = status;
+      // A body refused before it was read whole is not drained (it may be gigabytes): close instead.
+      if (status === 413 || (request.body !== null && !request.bodyUsed)) set.headers.connection = "close";
       return errorBodyFor(new URL(request.url).pathname, body, vmpoolerPrefix);
     },
   );

@@ -85,6 +85,11 @@ export class BerthProcess {
     return this.#proc !== null;
   }
 
+  /** The running process's pid (for prlimit and /proc), or null. */
+  get pid(): number | null {
+    return this.#proc?.pid ?? null;
+  }
+
   /** Started and not exited on its own. */
   get alive(): boolean {
     return this.#proc !== null && this.#proc.exitCode === null && this.#proc.signalCode === null;

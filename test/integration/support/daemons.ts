@@ -20,6 +20,11 @@ function procState(pid: number): { comm: string; state: string } | null {
   }
 }
 
+/** Whether `pid` is a running process (an exited one that was not reaped yet is not). */
+export function isAlive(pid: number): boolean {
+  return procState(pid) !== null;
+}
+
 /** The live process `pidFile` names, when its command name is `comm`; null otherwise. */
 export function pidFromFile(pidFile: string, comm: string): number | null {
   if (!existsSync(pidFile)) return null;
