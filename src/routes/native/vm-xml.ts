@@ -16,16 +16,15 @@ const ByName = t.Object({ name: VmName });
 
 /** What berth lets raw XML reach; shown in the OpenAPI descriptions of both routes that take XML. */
 export const XML_POLICY =
-  "The XML is validated by libvirt (its schema, then its parser: a refusal is 400 `invalid_xml` with libvirt's message) " +
-  "and must stay within what a self-service guest may use, else 400 `xml_not_allowed` listing every problem: " +
-  "`<domain type>` kvm or qemu (qemu only where berth runs guests as qemu); disks of type file inside berth's pool " +
-  "directory only (no `type='block'`, network or volume disks, no host paths outside the pool; image files read-only, " +
-  "never another VM's disk); kernel, initrd and dtb from the pool; interfaces of type network on berth's networks " +
-  "without VLAN, virtualport, script or backend overrides; serial/console/channel of type pty, unix (no path), " +
-  "spicevmc, spiceport, vc or null, their `<log file>` in berth's console directory; no hostdev, filesystem, shmem, " +
-  "smartcard, evdev or passthrough input, TPM passthrough, `qemu:commandline` or other passthrough namespaces, " +
-  "static or disabled seclabels, custom emulator binaries; firmware only from the distribution's firmware " +
-  "directories. Any other absolute host path in the XML is refused. berth stores its own metadata (namespace " +
+  "Admins only (a user's raw XML is 403 `forbidden`). The XML is read against an allowlist: any element or " +
+  "attribute berth does not know how to keep safe is 400 `xml_not_allowed` naming it. Disks are files of berth's " +
+  "pool (this VM's own volumes, ready images read-only, or free volumes); berth sets `<driver type>` from its own " +
+  "record of the volume's format (a different one is refused) and writes the backing chain explicitly, and a qcow2 " +
+  "header naming a backing or data file berth did not put there is refused. NICs join berth's networks only; " +
+  "serial, console, channel and parallel devices are `type='pty'`; graphics listen on loopback only and need a " +
+  "`passwd` when auth is on; no relative paths, host scheduling, memory locking, hugepages or core dumps. libvirt " +
+  "then validates it (a refusal is 400 `invalid_xml` with libvirt's message), and its own reading is checked " +
+  "against the allowlist again (refused and undone if it differs). berth stores its own metadata (namespace " +
   "https://berth.dev/xmlns/vm/1) with virDomainSetMetadata after libvirt accepted the XML, replacing any element of " +
   "that namespace the XML carried. Disks the XML brings are never deleted by berth (deleting the VM keeps them).";
 
