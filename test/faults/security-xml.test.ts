@@ -80,7 +80,7 @@ describe.skipIf(!integrationReady())("raw XML security on libvirtd", () => {
     const r = await api.post(`/v1/vms/${VM}/start?wait=true`, {});
     const live = (await core.hv.call("domain.xml", { name: VM })) as string;
     await stopVm();
-    return { status: r.status, live };
+    return { status: r.status, code: r.body?.error?.code as string | undefined, live };
   };
 
   beforeAll(async () => {
@@ -186,8 +186,9 @@ describe.skipIf(!integrationReady())("raw XML security on libvirtd", () => {
         expect(r.body.error.message).toContain(SECRET);
         expect(await inactive()).toBe(before);
         expect(secretState()).toEqual(UNTOUCHED);
-        // Started anyway on berth's definition: the explicit chain keeps a backing file shut; QEMU 7.2 still tries a header's data_file as libvirt-qemu (EACCES), but libvirt never relabels it.
+        // A start on berth's own definition reads the headers first and refuses (QEMU 7.2 would still try a header's data_file).
         const started = await startAndLook();
+        expect({ status: started.status, code: started.code }).toEqual({ status: 409, code: "unsafe_volume" });
         expect(started.live).not.toContain(SECRET);
         expect(secretState()).toEqual(UNTOUCHED);
         expect(await inactive()).not.toContain(SECRET);

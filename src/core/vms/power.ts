@@ -9,6 +9,7 @@ import type { Operation } from "../operations.ts";
 import { now } from "../time.ts";
 import { domainState } from "./domain.ts";
 import { findVmRow, loadVm, vmTarget } from "./records.ts";
+import { assertVolumesClosed } from "./volume-check.ts";
 
 export const POWER_ACTIONS = ["start", "stop", "shutdown", "restart", "reset", "suspend", "resume"] as const;
 export type PowerAction = (typeof POWER_ACTIONS)[number];
@@ -133,6 +134,7 @@ export async function powerVm(
         if (state && statusOf(state) !== findVmRow(core, name).status) recordState(core, row.id, name, state);
         throw e;
       });
+      if (action === "start") assertVolumesClosed(core, row);
       await act(core, name, action, opts, ctx.signal);
       const after = await domainState(core, name);
       if (after) recordState(core, row.id, name, after);
