@@ -188,7 +188,10 @@ describe.skipIf(!integrationReady())("raw XML security on libvirtd", () => {
         expect(secretState()).toEqual(UNTOUCHED);
         // A start on berth's own definition reads the headers first and refuses (QEMU 7.2 would still try a header's data_file).
         const started = await startAndLook();
-        expect({ status: started.status, code: started.code }).toEqual({ status: 409, code: "unsafe_volume" });
+        expect({ status: started.status, code: started.code }).toEqual({
+          status: 409,
+          code: "unsafe_volume",
+        });
         expect(started.live).not.toContain(SECRET);
         expect(secretState()).toEqual(UNTOUCHED);
         expect(await inactive()).not.toContain(SECRET);

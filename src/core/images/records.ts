@@ -81,7 +81,11 @@ export function getImage(core: Core, caller: Caller | null, name: string): Image
   return seenBy(core, caller, presentImage(core, imageRow(core, name)));
 }
 
-export function listImages(core: Core, caller: Caller | null, filter: { kind?: ImageKind } = {}): ImageView[] {
+export function listImages(
+  core: Core,
+  caller: Caller | null,
+  filter: { kind?: ImageKind } = {},
+): ImageView[] {
   return listRows(core.db, filter).map((r) => seenBy(core, caller, presentImage(core, r)));
 }
 

@@ -137,7 +137,9 @@ export function cancelRequest(core: Core, id: string, caller: Caller | null): Re
   const r = getRequest(core.db, id);
   if (!r) throw new NotFound(`request ${id} does not exist`);
   if (!actsAsAdmin(core, caller) && (r.owner === null || caller?.name !== r.owner)) {
-    throw new NotOwner(`request ${id} belongs to ${r.owner === null ? "nobody: only an admin" : "another user"}`);
+    throw new NotOwner(
+      `request ${id} belongs to ${r.owner === null ? "nobody: only an admin" : "another user"}`,
+    );
   }
   if (r.status === "cancelled" || r.status === "failed")
     throw new Conflict(`request ${id} is already ${r.status}`);

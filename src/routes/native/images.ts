@@ -1,5 +1,5 @@
 // /v1/images: import (URL or host path, as an operation), upload, list, show, rename and delete images.
-import { callerOf } from "../auth.ts";
+
 import { Elysia, t } from "elysia";
 import type { Core } from "../../core/context.ts";
 import {
@@ -10,6 +10,7 @@ import {
   renameImage,
   uploadImage,
 } from "../../core/images/index.ts";
+import { callerOf } from "../auth.ts";
 import { accepted } from "./accepted.ts";
 import { OperationSchema, WaitQuery } from "./schemas.ts";
 
@@ -70,7 +71,8 @@ export function imageRoutes(core: Core) {
     })
     .post(
       "",
-      async ({ request, body, query, set }) => accepted(core, await importImage(core, callerOf({ request }), body), set, query.wait),
+      async ({ request, body, query, set }) =>
+        accepted(core, await importImage(core, callerOf({ request }), body), set, query.wait),
       {
         body: ImportSchema,
         query: WaitQuery,
@@ -126,15 +128,19 @@ export function imageRoutes(core: Core) {
       response: ImageSchema,
       detail: { summary: "Show an image", tags },
     })
-    .patch("/:name", ({ request, params, body }) => renameImage(core, callerOf({ request }), params.name, body.name), {
-      params: ByName,
-      body: t.Object({ name: t.String({ minLength: 1, maxLength: 63 }) }, strict),
-      response: ImageSchema,
-      detail: {
-        summary: "Rename an image (409 if the name is taken, or while a VM or profile uses it)",
-        tags,
+    .patch(
+      "/:name",
+      ({ request, params, body }) => renameImage(core, callerOf({ request }), params.name, body.name),
+      {
+        params: ByName,
+        body: t.Object({ name: t.String({ minLength: 1, maxLength: 63 }) }, strict),
+        response: ImageSchema,
+        detail: {
+          summary: "Rename an image (409 if the name is taken, or while a VM or profile uses it)",
+          tags,
+        },
       },
-    })
+    )
     .delete("/:name", ({ request, params }) => deleteImage(core, callerOf({ request }), params.name), {
       params: ByName,
       response: ImageSchema,
