@@ -56,6 +56,18 @@ async function importWait(b: BerthProcess, body: Json) {
   return b.api("POST", "/v1/images?wait=true", body, 120_000);
 }
 
+/** Deletes the VMs, profiles and images berth `b` holds (each list answered by the API). */
+async function removeObjects(b: BerthProcess): Promise<void> {
+  const names = async (path: string): Promise<string[]> => {
+    const r = await b.get(path);
+    return Array.isArray(r.body) ? r.body.map((o: Json) => String(o.name)) : [];
+  };
+  for (const vm of await names("/v1/vms"))
+    await b.api("DELETE", `/v1/vms/${vm}?wait=true`, undefined, 120_000);
+  for (const p of await names("/v1/profiles")) await b.api("DELETE", `/v1/profiles/${p}`);
+  for (const i of await names("/v1/images")) await b.api("DELETE", `/v1/images/${i}`);
+}
+
 /** As user nobody (no groups): exit status and output of argv. */
 function asNobody(argv: string[]) {
   return run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", ...argv]);
@@ -106,22 +118,22 @@ describe.if(ready)("host paths, URL fetches and URL credentials on real libvirtd
 
   afterAll(async () => {
     eventsStop.abort();
-    for (const b of [open, locked]) {
-      if (!b) continue;
-      for (const vm of (await b.get("/v1/vms")).body ?? [])
-        await b.api("DELETE", `/v1/vms/${vm.name}?wait=true`);
-      for (const p of (await b.get("/v1/profiles")).body ?? [])
-        await b.api("DELETE", `/v1/profiles/${p.name}`);
-      for (const i of (await b.get("/v1/images")).body ?? []) await b.api("DELETE", `/v1/images/${i.name}`);
-      await b.stop();
-      run(["virsh", "-c", "qemu:///system", "pool-destroy", b.storagePool]);
-      run(["virsh", "-c", "qemu:///system", "pool-undefine", b.storagePool]);
-      rmSync(b.dir, { recursive: true, force: true });
+    try {
+      for (const b of [open, locked]) if (b?.running) await removeObjects(b);
+    } finally {
+      // What the test set up on the host goes whatever happened above.
+      for (const b of [open, locked]) {
+        if (!b) continue;
+        await b.stop();
+        run(["virsh", "-c", "qemu:///system", "pool-destroy", b.storagePool]);
+        run(["virsh", "-c", "qemu:///system", "pool-undefine", b.storagePool]);
+        rmSync(b.dir, { recursive: true, force: true });
+      }
+      await outside?.remove();
+      loop4?.stop(true);
+      loop6?.stop(true);
+      if (importDir) rmSync(importDir, { recursive: true, force: true });
     }
-    await outside?.remove();
-    loop4?.stop(true);
-    loop6?.stop(true);
-    if (importDir) rmSync(importDir, { recursive: true, force: true });
   }, 300_000);
 
   describe("finding 2: host-path imports", () => {
