@@ -113,7 +113,7 @@ describe.if(ready)("denial of service (issue 10 findings 8 and 9)", () => {
     expect(chunked.status).toBe(413);
     expect(isErrorShape(parse(chunked))).toBe(true);
     expect((await open.get("/healthz")).status).toBe(200);
-  });
+  }, 30_000);
 
   test("an upload declared larger than the free space is 507, larger than max_upload_bytes 413, both before reading", async () => {
     const [pool, data] = await Promise.all([statfs(open.poolPath), statfs(open.dataDir)]);
@@ -140,9 +140,10 @@ describe.if(ready)("denial of service (issue 10 findings 8 and 9)", () => {
     expect(pastMax.status).toBe(413);
     expect(parse(pastMax).error.message).toContain("limits.max_upload_bytes");
     expect((await open.get(`/v1/images/${P}-up`)).status).toBe(404);
-  });
+  }, 30_000);
 
   test("event streams: 10 per address, 60 in all; beyond, 503 too_many_streams and the connection closed", async () => {
+    closeHeld(); // streams an earlier failure left open
     for (let i = 0; i < 10; i++) held.push(await stream(open.port, 0));
     expect(held.map((a) => a.status)).toEqual(Array(10).fill(200));
     const perClient = await stream(open.port, 0);
@@ -160,20 +161,32 @@ describe.if(ready)("denial of service (issue 10 findings 8 and 9)", () => {
     held.shift()?.socket.destroy();
     await waitFor(() => opens(open.port, 7), 5000, "a freed slot");
     closeHeld();
-  });
+  }, 30_000);
 
   test("a flood of 5 000 anonymous streams on a berth with 2 048 file descriptors: /healthz answers quickly, the rest get 503", async () => {
+    closeHeld(); // streams an earlier failure left open
     const pid = open.pid;
     if (pid === null) throw new Error("berth is not running");
     // Low enough that 5 000 held streams would exhaust it (the finding: 19 980 did at 20 000).
     run(["prlimit", "--pid", String(pid), "--nofile=2048:2048"]);
     const t0 = performance.now();
     const health: number[] = [];
+    let unhealthy: string | null = null;
     let flooding = true;
+    // /healthz every 100 ms while the flood lasts; the flood stops early once it fails.
     const probe = (async () => {
       while (flooding) {
-        const h = await rawRequest({ port: open.port, method: "GET", path: "/healthz", timeoutMs: 5000 });
-        expect(h.status).toBe(200);
+        const h = await rawRequest({
+          port: open.port,
+          method: "GET",
+          path: "/healthz",
+          timeoutMs: 5000,
+        }).catch((e: Error) => e);
+        if (h instanceof Error || h.status !== 200) {
+          unhealthy = h instanceof Error ? h.message : `status ${h.status}`;
+          flooding = false;
+          return;
+        }
         health.push(h.ms);
         h.socket.destroy();
         await Bun.sleep(100);
@@ -182,6 +195,7 @@ describe.if(ready)("denial of service (issue 10 findings 8 and 9)", () => {
     const answers = await bounded(
       500,
       Array.from({ length: 5000 }, (_, n) => async () => {
+        if (!flooding) return 0;
         const a = await stream(open.port, 10 + (n % 2000)).catch((e: Error) => e);
         if (a instanceof Error) return -1;
         if (a.status === 200) held.push(a);
@@ -191,6 +205,7 @@ describe.if(ready)("denial of service (issue 10 findings 8 and 9)", () => {
     );
     flooding = false;
     await probe;
+    expect(unhealthy).toBeNull();
     const count = (s: number) => answers.filter((x) => x === s).length;
     console.log(
       `flood: ${answers.length} streams asked in ${Math.round(performance.now() - t0)} ms: ${count(200)} open, ` +
@@ -208,6 +223,7 @@ describe.if(ready)("denial of service (issue 10 findings 8 and 9)", () => {
   }, 60_000);
 
   test("event streams with a token count per user, whatever the address", async () => {
+    closeHeld(); // streams an earlier failure left open
     const tokens: Record<string, string> = {};
     for (const u of ["alice", "bob"]) {
       const r = await rawRequest({
@@ -230,34 +246,29 @@ describe.if(ready)("denial of service (issue 10 findings 8 and 9)", () => {
     held.push(bob);
     expect(bob.status).toBe(200);
     closeHeld();
-  });
+  }, 30_000);
 
-  test("200 wrong passwords from one address: 429 with Retry-After past 10, and a real login from another answers at once", async () => {
-    const wrong = Array.from({ length: 200 }, () =>
+  test("200 wrong passwords from one address: 429 with Retry-After past 10, and real logins from another answer at once", async () => {
+    const attempt = (pw: string, n: number) =>
       rawRequest({
         port: authed.port,
         method: "POST",
         path: "/v1/tokens",
-        headers: { authorization: basic("alice", "guess"), "content-length": "0" },
-        localAddress: from(1000),
+        headers: { authorization: basic("alice", pw), "content-length": "0" },
+        localAddress: from(n),
         timeoutMs: 60_000,
-      }),
-    );
+      });
+    const wrong = Array.from({ length: 200 }, () => attempt("guess", 1000));
     await Bun.sleep(300); // every wrong attempt has reached berth
-    const real = await rawRequest({
-      port: authed.port,
-      method: "POST",
-      path: "/v1/tokens",
-      headers: { authorization: basic("alice", "pw"), "content-length": "0" },
-      localAddress: from(1001),
-      timeoutMs: 60_000,
-    });
+    // Before the throttle, the argon2 work the wrong ones queued delayed real logins by 0.1 to 24 s, unevenly.
+    const real: RawAnswer[] = [];
+    for (let i = 0; i < 3; i++) real.push(await attempt("pw", 1001));
     const answers = await Promise.all(wrong);
     console.log(
-      `a real login after 200 wrong ones from another address: ${real.status} in ${Math.round(real.ms)} ms`,
+      `real logins after 200 wrong ones from another address: ${real.map((r) => `${r.status} in ${Math.round(r.ms)} ms`).join(", ")}`,
     );
-    expect(real.status).toBe(201);
-    expect(real.ms).toBeLessThan(1500);
+    expect(real.map((r) => r.status)).toEqual([201, 201, 201]);
+    expect(Math.max(...real.map((r) => r.ms))).toBeLessThan(1500);
     const refused = answers.filter((a) => a.status === 429);
     const checked = answers.filter((a) => a.status === 401);
     expect(checked.length + refused.length).toBe(200);
@@ -362,9 +373,9 @@ describe.if(ready)("denial of service (issue 10 findings 8 and 9)", () => {
       try {
         expect(daemon).not.toBeNull();
         stopLibvirtd();
+        await Bun.sleep(500); // room for a signal sent to the decoy to take effect
+        expect(isAlive(decoy.pid)).toBe(true);
         expect(isAlive(daemon as number)).toBe(false);
-        expect(decoy.exitCode).toBeNull();
-        expect(decoy.signalCode).toBeNull();
       } finally {
         await startLibvirtd();
         decoy.kill("SIGKILL");
