@@ -488,7 +488,8 @@ test("the OpenAPI document describes the XML routes and what XML may reach", asy
   expect(Object.keys(xml).sort()).toEqual(["get", "put"]);
   expect(xml.get.responses["200"].content["text/xml"]).toBeDefined();
   expect(xml.put.description).toContain("keeps running on its old live definition");
-  expect(xml.put.description).toContain("type='block'");
+  expect(xml.put.description).toContain("allowlist");
+  expect(xml.put.description).toContain("Admins only");
   expect(doc.paths["/v1/vms"].post.description).toContain("raw libvirt XML");
 });
 
