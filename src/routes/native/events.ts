@@ -45,6 +45,8 @@ export function eventStream(
     heartbeatMs: number;
     /** Called once when the stream ends, however it ends (frees the client's stream slot). */
     onClose?: () => void;
+    /** Which events the caller may see (authorization); every event when absent. */
+    visible?: (e: BerthEvent) => boolean;
   },
 ): ReadableStream<Uint8Array> {
   let cleanup = (): void => {};
@@ -73,11 +75,12 @@ export function eventStream(
       };
       send("retry: 3000\n\n");
       // since() and subscribe() run in one synchronous step, so no event falls between replay and live.
+      const wanted = (e: BerthEvent) => matches(opts.filter, e) && (opts.visible?.(e) ?? true);
       for (const e of opts.lastId === null ? [] : bus.since(opts.lastId)) {
-        if (matches(opts.filter, e)) send(frame(e));
+        if (wanted(e)) send(frame(e));
       }
       const unsubscribe = bus.subscribe((e) => {
-        if (matches(opts.filter, e)) send(frame(e));
+        if (wanted(e)) send(frame(e));
       });
       const heartbeat = setInterval(() => send(": keepalive\n\n"), opts.heartbeatMs);
       cleanup = () => {

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { Elysia } from "elysia";
 import { createApp } from "../../../src/routes/app.ts";
 import { errorMapping } from "../../../src/routes/errors.ts";
-import { eventRoutes, MAX_BACKLOG } from "../../../src/routes/native/events.ts";
+import { eventRoutes, eventStream, MAX_BACKLOG } from "../../../src/routes/native/events.ts";
 import { testCore } from "../../support/core.ts";
 import { json } from "../../support/http.ts";
 
@@ -134,6 +134,25 @@ test("type and target filters are exact matches over comma lists", async () => {
   const got = await frames(reader, 2);
   expect(got.map((f) => f.id)).toEqual([String(want1.id), String(want2.id)]);
   abort.abort();
+});
+
+test("a visibility predicate (the caller's authorization) hides events in the replay and live", async () => {
+  const a = core.events.publish("v.test", "vm/seen-0");
+  core.events.publish("v.test", "vm/hidden-1");
+  const ctrl = new AbortController();
+  const stream = eventStream(core.events, {
+    lastId: a.id - 1,
+    filter: { types: new Set(["v.test"]), targets: null },
+    signal: ctrl.signal,
+    heartbeatMs: 60_000,
+    visible: (e) => !e.target.startsWith("vm/hidden"),
+  });
+  const reader = stream.getReader() as Reader;
+  core.events.publish("v.test", "vm/hidden-2");
+  core.events.publish("v.test", "vm/seen-3");
+  const got = await frames(reader, 3);
+  expect(got.slice(1).map((f) => JSON.parse(f.data ?? "").target)).toEqual(["vm/seen-0", "vm/seen-3"]);
+  ctrl.abort();
 });
 
 test("a keepalive comment comes when nothing happens", async () => {
