@@ -4,7 +4,7 @@ import { getRequest } from "../../db/requests.ts";
 import { ownerOfVm, ownersByVm } from "../../db/vm-owners.ts";
 import type { Core } from "../context.ts";
 import type { BerthEvent } from "../events.ts";
-import { actsAsAdmin } from "./access.ts";
+import { actsAsAdmin, requireCaller } from "./access.ts";
 import type { Caller } from "./caller.ts";
 
 /** Targets anyone may follow: the catalogue holds nothing secret (image sources are shown redacted). */
@@ -55,4 +55,10 @@ export function eventFilterFor(core: Core, caller: Caller | null): (e: BerthEven
         return false;
     }
   };
+}
+
+/** Opening /v1/events: with auth on it needs a token (401), and the stream carries what `eventFilterFor` allows. */
+export function eventFeedFor(core: Core, caller: Caller | null): (e: BerthEvent) => boolean {
+  requireCaller(core, caller);
+  return eventFilterFor(core, caller);
 }

@@ -3,6 +3,7 @@
 export { actsAsAdmin, ownerNameOf, requireAdmin, requireCaller, SYSTEM } from "./access.ts";
 export { type Caller, presentedBasic, presentedToken } from "./caller.ts";
 export { AuthDisabled, type Challenge, Forbidden, NotOwner, QuotaExceeded, Unauthorized } from "./errors.ts";
+export { eventFeedFor, eventFilterFor } from "./event-access.ts";
 export { checkQuota, type Usage } from "./quota.ts";
 export { assertSafeListen, checkAuthConfig } from "./startup.ts";
 export {

@@ -1,6 +1,6 @@
 // GET /v1/events: berth's event bus as a Server-Sent Events stream, resumable with Last-Event-ID.
 import { Elysia, t } from "elysia";
-import type { Caller } from "../../core/auth/index.ts";
+import { type Caller, eventFeedFor } from "../../core/auth/index.ts";
 import type { Core } from "../../core/context.ts";
 import { type Release, StreamSlots, TooManyStreams } from "../../core/event-streams.ts";
 import type { BerthEvent, EventBus } from "../../core/events.ts";
@@ -114,9 +114,12 @@ export function eventRoutes(core: Core, opts: { heartbeatMs?: number } = {}) {
     "/events",
     (ctx) => {
       const { query, headers, request, server, set } = ctx;
+      const caller = callerOf(ctx);
+      // With auth on a stream needs a token, and carries only what its caller may see.
+      const visible = eventFeedFor(core, caller);
       let release: Release;
       try {
-        release = slots.acquire(clientKey(callerOf(ctx), server?.requestIP(request)?.address));
+        release = slots.acquire(clientKey(caller, server?.requestIP(request)?.address));
       } catch (e) {
         // A refused client is not kept connected: its socket is what the flood exhausts.
         if (e instanceof TooManyStreams)
@@ -129,6 +132,7 @@ export function eventRoutes(core: Core, opts: { heartbeatMs?: number } = {}) {
       const body = eventStream(core.events, {
         lastId: last === undefined ? null : Number(last),
         filter: { types: split(query.type), targets: split(query.target) },
+        visible,
         signal: request.signal,
         heartbeatMs,
         onClose: release,
@@ -178,7 +182,10 @@ export function eventRoutes(core: Core, opts: { heartbeatMs?: number } = {}) {
           "`data: {id, time, type, target, data}`. With `Last-Event-ID` the stream first replays the events " +
           "after that id that berth still holds (the last 1000), then goes live. A `: keepalive` comment " +
           "comes every 15 s. A client that falls more than 1000 events behind is disconnected and resumes " +
-          "with `Last-Event-ID`. Ids restart from 1 when berth restarts.",
+          "with `Last-Event-ID`. Ids restart from 1 when berth restarts. With `[auth] enabled` a stream needs a " +
+          "token (401) and carries only what its caller may see: an admin everything; a user the catalogue " +
+          "(images, sizes, profiles, networks), their own VMs, operations, requests, checkouts and tokens. " +
+          "Lifecycle events of libvirt domains berth does not manage are never carried.",
         tags,
         responses: {
           200: {

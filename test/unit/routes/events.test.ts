@@ -1,10 +1,11 @@
 // GET /v1/events: SSE framing, Last-Event-ID replay, filters, keepalive, bad input, and no leaked listener.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { Elysia } from "elysia";
+import { issueToken } from "../../../src/core/auth/index.ts";
 import { createApp } from "../../../src/routes/app.ts";
 import { errorMapping } from "../../../src/routes/errors.ts";
 import { eventRoutes, eventStream, MAX_BACKLOG } from "../../../src/routes/native/events.ts";
-import { testCore } from "../../support/core.ts";
+import { testConfig, testCore } from "../../support/core.ts";
 import { json } from "../../support/http.ts";
 
 let core: Awaited<ReturnType<typeof testCore>>;
@@ -264,4 +265,60 @@ test("the app serves /v1/events and documents it in OpenAPI", async () => {
   const res = await app.handle(new Request("http://localhost/v1/events", { signal: abort.signal }));
   expect(res.headers.get("content-type")).toStartWith("text/event-stream");
   abort.abort();
+});
+
+test("with auth on a stream needs a token and carries only what its caller may see", async () => {
+  const hash = await Bun.password.hash("pw", { algorithm: "argon2id" });
+  const users = ["alice", "bob", "root"]
+    .map((n) => `[[auth.users]]\nname = "${n}"\npassword_hash = "${hash}"\nadmin = ${n === "root"}\n`)
+    .join("");
+  const authed = await testCore(testConfig(`[auth]\nenabled = true\n${users}`));
+  try {
+    const app = createApp(authed);
+    const at = new Date().toISOString();
+    authed.db
+      .query(
+        `INSERT INTO vms (id, name, status, vcpus, memory_mib, boot, description, tags, ssh_keys, created_at, updated_at, owner)
+         VALUES ('a1', 'ev-alice', 'running', 1, 64, '{"mode":"disk"}', '', '{}', '[]', ?, ?, 'alice')`,
+      )
+      .run(at, at);
+    const token = (n: string) => issueToken(authed, { name: n, admin: n === "root", tokenId: null }).token;
+    const anonymous = await app.handle(new Request("http://localhost/v1/events"));
+    expect(anonymous.status).toBe(401);
+    const streams = Object.fromEntries(
+      ["alice", "bob", "root"].map((n) => [n, open("/v1/events", { "x-auth-token": token(n) }, app)]),
+    );
+    const readers: Record<string, Reader> = {};
+    for (const [n, s] of Object.entries(streams)) {
+      const r = await s.res;
+      expect(r.status).toBe(200);
+      readers[n] = (r.body as ReadableStream<Uint8Array>).getReader() as Reader;
+      await frames(readers[n] as Reader, 1); // the retry hint
+    }
+    authed.events.publish("vm.started", "vm/ev-alice");
+    authed.events.publish("domain.lifecycle", "domain/ev-alice", { event: "started" });
+    authed.events.publish("vm.started", "vm/someone-elses");
+    authed.events.publish("token.issued", "user/bob");
+    authed.events.publish("image.created", "image/debian");
+    const targets = async (n: string, count: number) =>
+      (await frames(readers[n] as Reader, count)).map((f) => JSON.parse(f.data ?? "{}").target);
+    expect(await targets("alice", 3)).toEqual(["vm/ev-alice", "domain/ev-alice", "image/debian"]);
+    expect(await targets("bob", 2)).toEqual(["user/bob", "image/debian"]);
+    expect(await targets("root", 5)).toEqual([
+      "vm/ev-alice",
+      "domain/ev-alice",
+      "vm/someone-elses",
+      "user/bob",
+      "image/debian",
+    ]);
+    // Alice's VM goes: the stream that showed it to her still tells her it is gone.
+    authed.db.query("DELETE FROM vms WHERE id = 'a1'").run();
+    authed.events.publish("vm.deleted", "vm/ev-alice");
+    authed.events.publish("vm.deleted", "vm/never-hers");
+    authed.events.publish("image.deleted", "image/debian");
+    expect(await targets("alice", 2)).toEqual(["vm/ev-alice", "image/debian"]);
+    for (const s of Object.values(streams)) s.abort.abort();
+  } finally {
+    await authed.close();
+  }
 });
