@@ -71,7 +71,11 @@ async function frames(reader: Reader, n: number): Promise<Frame[]> {
   return out;
 }
 
-function open(path: string, headers: Record<string, string> = {}, app = fastApp()) {
+function open(
+  path: string,
+  headers: Record<string, string> = {},
+  app: { handle(r: Request): Promise<Response> } = fastApp(),
+) {
   const abort = new AbortController();
   const res = app.handle(new Request(`http://localhost${path}`, { headers, signal: abort.signal }));
   return { abort, res };
