@@ -108,10 +108,13 @@ export function describeRequest(r: FuzzRequest): string {
 }
 
 /**
- * The one 5xx a request may rightly get on test:///default: 503 pool_empty, a checkout from a pool with too few
- * ready VMs (nothing taken; vmpooler's clients retry on it). Every other 5xx is a defect.
+ * The 5xx a request may rightly get on test:///default: 503 pool_empty, a checkout from a pool with too few
+ * ready VMs (nothing taken; vmpooler's clients retry on it), and 507 insufficient_storage, an upload or disk
+ * declared larger than the free space (refused before anything is read or made; issue 10). Every other 5xx
+ * is a defect.
  */
-function isPoolEmpty(a: Answer): boolean {
+function isRightful5xx(a: Answer): boolean {
+  if (a.status === 507) return /"code":"insufficient_storage"/.test(a.text);
   if (a.status !== 503) return false;
   return /"code":"pool_empty"|"reason":"not enough ready VMs in /.test(a.text);
 }
@@ -119,7 +122,7 @@ function isPoolEmpty(a: Answer): boolean {
 /** One answer's problems: a 5xx, an error body not in the front's shape, an answer that is not JSON when it says so. */
 export function checkAnswer(front: Front, a: Answer): string[] {
   const problems: string[] = [];
-  if (a.status >= 500 && !isPoolEmpty(a)) problems.push(`status ${a.status}: ${a.text.slice(0, 300)}`);
+  if (a.status >= 500 && !isRightful5xx(a)) problems.push(`status ${a.status}: ${a.text.slice(0, 300)}`);
   const type = a.headers.get("content-type") ?? "";
   let body: unknown;
   if (type.includes("json")) {
