@@ -36,9 +36,12 @@ export interface FuzzRequest {
 
 /** Credentials the generator may present: good ones (auth on) and a user name to forge bad ones with. */
 export interface AuthMaterial {
+  /** An admin's token, name and password. */
   token: string;
   user: string;
   password: string;
+  /** A plain user's token: requests come as a user too, who gets 403/404 on what is not theirs. */
+  userToken?: string;
 }
 
 export function frontOf(path: string): Front {
@@ -91,6 +94,9 @@ function authHeaders(auth: AuthMaterial | null): fc.Arbitrary<Record<string, str
     { authorization: `Bearer ${auth.token}` },
     { authorization: `Basic ${b64(`${auth.user}:${auth.password}`)}` },
     { authorization: `Basic ${b64(`${auth.user}:wrong`)}`, "x-auth-token": auth.token },
+    ...(auth.userToken
+      ? [{ "x-auth-token": auth.userToken }, { authorization: `Bearer ${auth.userToken}` }]
+      : []),
   );
   return fc.oneof({ weight: 3, arbitrary: good }, { weight: 2, arbitrary: fc.oneof(...bad) });
 }

@@ -9,6 +9,8 @@ import type { AuthMaterial } from "./fuzz-routes.ts";
 
 export const FUZZ_USER = "fuzzadmin";
 export const FUZZ_PASSWORD = "fuzz-pw";
+/** A user who is not an admin: the fuzzer sends as both. */
+export const FUZZ_PLAIN_USER = "fuzzuser";
 
 export interface FuzzTarget {
   core: Core & { close(): Promise<void> };
@@ -20,8 +22,14 @@ export interface FuzzTarget {
 
 /** A core named by `prefix` on test:///default, with auth on or off, and its fixtures. */
 export async function fuzzTarget(prefix: string, auth: boolean): Promise<FuzzTarget> {
+  const hash = await Bun.password.hash(FUZZ_PASSWORD, {
+    algorithm: "argon2id",
+    memoryCost: 1024,
+    timeCost: 1,
+  });
   const users = auth
-    ? `[auth]\nenabled = true\n[[auth.users]]\nname = "${FUZZ_USER}"\npassword_hash = "${await Bun.password.hash(FUZZ_PASSWORD, { algorithm: "argon2id", memoryCost: 1024, timeCost: 1 })}"\nadmin = true\n`
+    ? `[auth]\nenabled = true\n[[auth.users]]\nname = "${FUZZ_USER}"\npassword_hash = "${hash}"\nadmin = true\n` +
+      `[[auth.users]]\nname = "${FUZZ_PLAIN_USER}"\npassword_hash = "${hash}"\nadmin = false\n`
     : "";
   const core = await poolCore(prefix, users);
   const app = createApp(core);
@@ -29,6 +37,7 @@ export async function fuzzTarget(prefix: string, auth: boolean): Promise<FuzzTar
   createPool(core, SYSTEM, { name: pool, profile: `${prefix}-tiny`, size: 2, alias: [`${prefix}-alias`] });
   await fill(core, pool, 2);
   const issued = auth ? issueToken(core, { name: FUZZ_USER, admin: true, tokenId: null }) : null;
+  const plain = auth ? issueToken(core, { name: FUZZ_PLAIN_USER, admin: false, tokenId: null }) : null;
   const headers: Record<string, string> = { "content-type": "application/json" };
   if (issued) headers["x-auth-token"] = issued.token;
   const post = async (path: string, body: unknown) => {
@@ -57,6 +66,8 @@ export async function fuzzTarget(prefix: string, auth: boolean): Promise<FuzzTar
     core,
     app,
     names,
-    auth: issued ? { token: issued.token, user: FUZZ_USER, password: FUZZ_PASSWORD } : null,
+    auth: issued
+      ? { token: issued.token, user: FUZZ_USER, password: FUZZ_PASSWORD, userToken: plain?.token }
+      : null,
   };
 }
