@@ -120,6 +120,18 @@ describe.if(ready)("authorization in core on real libvirtd (two users and an adm
       const r = await send("bob", method, path, body);
       expect({ method, path, status: r.status }).toEqual({ method, path, status: 403 });
     }
+    // The catalogue is readable, but where an image came from and where it lies on the host are not.
+    for (const who of ["bob", null] as const) {
+      const img = (await send(who, "GET", `/v1/images/${IMAGE}`)).body;
+      expect({ path: img.path, source: img.source, sha256: img.sha256 }).toEqual({
+        path: null,
+        source: "",
+        sha256: null,
+      });
+      const all = (await send(who, "GET", "/v1/images")).body as Json[];
+      expect(JSON.stringify(all)).not.toContain(fixtures);
+    }
+    expect((await send("root", "GET", `/v1/images/${IMAGE}`)).body.source).toContain(fixtures);
     // Nothing of it happened.
     expect((await send("root", "GET", "/v1/networks/evil")).status).toBe(404);
     expect((await send("root", "GET", "/v1/images/shadow")).status).toBe(404);

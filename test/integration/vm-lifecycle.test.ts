@@ -1,8 +1,9 @@
 // VMs end to end on real libvirtd + QEMU (TCG) + OVS with the tiny guest, through berth's native API.
+
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { dirname } from "node:path";
-import { HypervisorError } from "../../src/errors.ts";
 import { apiClient } from "../support/api.ts";
+import { failingAt } from "../support/fault-injector.ts";
 import type { Json } from "../support/http.ts";
 import { waitFor } from "./support/daemons.ts";
 import { integrationReady, run, SYSTEM_URI } from "./support/env.ts";
@@ -151,15 +152,13 @@ describe.skipIf(!integrationReady())("VM lifecycle on libvirtd", () => {
   test("a create that fails at start leaves no volume and no domain", async () => {
     const before = (await core.hv.call("volume.list", { pool: POOL })).map((v) => v.name).sort();
     // Fault injector: libvirt refuses the start (the 4 TiB of memory that once did is now a 400 up front).
-    const hv = Object.create(core.hv, {
-      call: {
-        value: (op: string, args: unknown) =>
-          op === "domain.create"
-            ? Promise.reject(new HypervisorError("internal error: qemu unexpectedly closed the monitor"))
-            : core.hv.call(op as never, args as never),
-      },
-    }) as typeof core.hv;
-    const r = await apiClient({ ...core, hv }).post("/v1/vms?wait=true", {
+    const failing = failingAt(
+      core,
+      "domain.create",
+      1,
+      "internal error: qemu unexpectedly closed the monitor",
+    );
+    const r = await apiClient(failing).post("/v1/vms?wait=true", {
       name: `vm-fail-${id}`,
       cpus: 1,
       memory_mib: 256,

@@ -21,8 +21,11 @@ import { consoleLogOf } from "./domain-xml.ts";
 import { installVolumes } from "./install-boot.ts";
 import { diskVolumes, realpath } from "./xml-volumes.ts";
 
-/** Largest XML document accepted (libvirt's own definitions are a few KiB). */
-export const MAX_XML_BYTES = 1024 * 1024;
+/**
+ * Largest XML document accepted (libvirt's own definitions are a few KiB): half of [limits] max_body_bytes'
+ * default, so the document still fits its JSON body once its quotes are escaped.
+ */
+export const MAX_XML_BYTES = 512 * 1024;
 
 export function invalidXml(message: string, cause?: unknown): AppError {
   return new AppError(400, "invalid_xml", message, cause === undefined ? {} : { cause });

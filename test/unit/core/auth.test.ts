@@ -1,4 +1,5 @@
 // [auth] in core: start-up refusal, users and users files, passwords, tokens, ownership and quotas.
+
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -22,6 +23,7 @@ import {
 } from "../../../src/core/auth/index.ts";
 import { AppError, ConfigError } from "../../../src/errors.ts";
 import { testConfig, testCore } from "../../support/core.ts";
+import { insertVmRow } from "../../support/vm-rows.ts";
 
 const errorOf = (f: () => unknown): unknown => {
   try {
@@ -231,18 +233,14 @@ describe("tokens, owners and quotas on a core", () => {
     creator: string | null = null,
   ) => {
     const at = new Date().toISOString();
-    const id = `id-${vm}`;
-    core.db
-      .query(
-        `INSERT INTO vms (id, name, status, vcpus, memory_mib, boot, description, tags, ssh_keys, created_at, updated_at, owner)
-         VALUES (?, ?, 'running', 4, 1024, '{"mode":"disk"}', '', '{}', '[]', ?, ?, ?)`,
-      )
-      .run(id, vm, at, at, creator);
-    core.db
-      .query(
-        "INSERT INTO vm_disks (vm_id, unit, name, volume, path, format, device, size) VALUES (?, 0, 'root', ?, ?, 'qcow2', 'disk', ?)",
-      )
-      .run(id, `${vm}.qcow2`, `/nonexistent/${vm}.qcow2`, 10 * 1024 ** 3);
+    insertVmRow(core.db, {
+      id: `id-${vm}`,
+      name: vm,
+      owner: creator,
+      vcpus: 4,
+      memory_mib: 1024,
+      diskBytes: 10 * 1024 ** 3,
+    });
     if (owner !== null || status !== "checked_out")
       core.db
         .query(
@@ -280,12 +278,7 @@ describe("tokens, owners and quotas on a core", () => {
         `[auth]\nenabled = true\npublic_reads = true\n[[auth.users]]\nname = "alice"\npassword_hash = "${aliceHash}"`,
       ),
     );
-    pub.db
-      .query(
-        `INSERT INTO vms (id, name, status, vcpus, memory_mib, boot, description, tags, ssh_keys, created_at, updated_at, owner)
-         VALUES ('x', 'pub-vm', 'running', 1, 64, '{"mode":"disk"}', '', '{}', '[]', '2026-01-01', '2026-01-01', 'alice')`,
-      )
-      .run();
+    insertVmRow(pub.db, { id: "x", name: "pub-vm", owner: "alice" });
     const mallory = { name: "mallory", admin: false, tokenId: null };
     expect(assertVmVisible(pub, mallory, "pub-vm")).toBe("public");
     expect(assertVmVisible(pub, null, "pub-vm")).toBe("public");
@@ -324,18 +317,14 @@ test("quotas cover vCPUs, memory and disk of every VM a user owns", async () => 
       `[auth]\nenabled = true\nmax_vcpus_per_user = 6\nmax_memory_mib_per_user = 2048\nmax_disk_gb_per_user = 25\n[[auth.users]]\nname = "q"\npassword_hash = "${hash}"`,
     ),
   );
-  const at = new Date().toISOString();
-  core.db
-    .query(
-      `INSERT INTO vms (id, name, status, vcpus, memory_mib, boot, description, tags, ssh_keys, created_at, updated_at, owner)
-       VALUES ('q1', 'quota-vm', 'running', 4, 1024, '{"mode":"disk"}', '', '{}', '[]', ?, ?, 'q')`,
-    )
-    .run(at, at);
-  core.db
-    .query(
-      "INSERT INTO vm_disks (vm_id, unit, name, volume, path, format, device, size) VALUES ('q1', 0, 'root', 'v', '/x', 'qcow2', 'disk', ?)",
-    )
-    .run(20 * 1024 ** 3);
+  insertVmRow(core.db, {
+    id: "q1",
+    name: "quota-vm",
+    owner: "q",
+    vcpus: 4,
+    memory_mib: 1024,
+    diskBytes: 20 * 1024 ** 3,
+  });
   const q = { name: "q", admin: false, tokenId: null };
   expect(() =>
     checkQuota(core, q, { vms: 1, vcpus: 2, memory_mib: 1024, disk_bytes: 5 * 1024 ** 3 }),

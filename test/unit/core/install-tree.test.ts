@@ -1,8 +1,10 @@
 // Install-tree detection against a loopback server: .treeinfo, the Debian/Ubuntu layouts, netboot dirs, and refusals.
+
 import { afterAll, describe, expect, test } from "bun:test";
 import { checkInstall, installFromAgent } from "../../../src/core/vms/install.ts";
 import { checkLocation, findInstallTree } from "../../../src/core/vms/install-tree.ts";
 import { AppError } from "../../../src/errors.ts";
+import { deadEnds } from "../../support/dead-ends.ts";
 import { debianTree, fakeKernel, serveTree } from "./install-fixtures.ts";
 
 const kernel = fakeKernel();
@@ -147,32 +149,10 @@ describe("what is not an install tree is a 400 not_an_install_tree", () => {
   });
 
   test("nothing listening, a port that hangs up, one that speaks another protocol: the same 400 fetch failed", async () => {
-    const probe = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response("") });
-    const closed = probe.port;
-    probe.stop(true);
-    const hangUp = Bun.listen({
-      hostname: "127.0.0.1",
-      port: 0,
-      socket: {
-        open(s) {
-          s.end();
-        },
-        data() {},
-      },
-    });
-    const ssh = Bun.listen({
-      hostname: "127.0.0.1",
-      port: 0,
-      socket: {
-        open(s) {
-          s.write("SSH-2.0-OpenSSH_9.2\r\n");
-        },
-        data() {},
-      },
-    });
+    const ports = deadEnds();
     try {
       const reasons = new Set<string>();
-      for (const p of [closed, hangUp.port, ssh.port]) {
+      for (const p of [ports.closed, ports.hangUp, ports.ssh]) {
         const e = await refusal(`http://127.0.0.1:${p}/tree/`);
         expect(e.errorCode).toBe("not_an_install_tree");
         // The port is part of the URL berth names; what it says about it is always the same.
@@ -182,8 +162,7 @@ describe("what is not an install tree is a 400 not_an_install_tree", () => {
         "http://127.0.0.1:PORT/tree/ could not be read: GET http://127.0.0.1:PORT/tree/.treeinfo: fetch failed",
       ]);
     } finally {
-      hangUp.stop(true);
-      ssh.stop(true);
+      ports.stop();
     }
   });
 });

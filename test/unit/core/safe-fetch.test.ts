@@ -1,9 +1,11 @@
 // The one fetch of users' URLs: address policy on every connection and redirect, one failure text, limits, credentials.
+
 import { afterAll, describe, expect, test } from "bun:test";
 import { addressPolicy, isPublicAddress } from "../../../src/core/net/addresses.ts";
 import { redactUrls } from "../../../src/core/net/redact.ts";
 import { type FetchOptions, safeFetch } from "../../../src/core/net/safe-fetch.ts";
 import { AppError } from "../../../src/errors.ts";
+import { deadEnds } from "../../support/dead-ends.ts";
 
 const seen: { host: string; path: string; auth: string | null }[] = [];
 /** Set once the server listens; its redirects name it. */
@@ -171,40 +173,15 @@ describe("redirects, failures and limits", () => {
 
   test("a closed port, a port that hangs up, one that speaks another protocol and a silent one fail alike", async () => {
     const messages = new Set<string>();
-    const probe = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-    const closed = probe.port;
-    probe.stop(true);
-    messages.add((await failure(`http://127.0.0.1:${closed}/`)).message);
-    const hangUp = Bun.listen({
-      hostname: "127.0.0.1",
-      port: 0,
-      socket: {
-        open(s) {
-          s.end();
-        },
-        data() {},
-      },
-    });
-    const ssh = Bun.listen({
-      hostname: "127.0.0.1",
-      port: 0,
-      socket: {
-        open(s) {
-          s.write("SSH-2.0-OpenSSH_9.2\r\n");
-        },
-        data() {},
-      },
-    });
-    const silent = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+    const ports = deadEnds();
     try {
-      messages.add((await failure(`http://127.0.0.1:${hangUp.port}/`)).message);
-      messages.add((await failure(`http://127.0.0.1:${ssh.port}/`)).message);
-      messages.add((await failure(`http://127.0.0.1:${silent.port}/`, { headersTimeoutMs: 300 })).message);
+      messages.add((await failure(`http://127.0.0.1:${ports.closed}/`)).message);
+      messages.add((await failure(`http://127.0.0.1:${ports.hangUp}/`)).message);
+      messages.add((await failure(`http://127.0.0.1:${ports.ssh}/`)).message);
+      messages.add((await failure(`http://127.0.0.1:${ports.silent}/`, { headersTimeoutMs: 300 })).message);
       messages.add((await failure("http://no-such-host.invalid/")).message);
     } finally {
-      hangUp.stop(true);
-      ssh.stop(true);
-      silent.stop(true);
+      ports.stop();
     }
     expect([...messages]).toEqual(["t: fetch failed"]);
   });

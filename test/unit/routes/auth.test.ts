@@ -1,9 +1,11 @@
 // The global auth guard: with [auth] on, every mutating route of every front needs a token; owners; auth off.
+
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { issueToken } from "../../../src/core/auth/index.ts";
 import { createApp } from "../../../src/routes/app.ts";
 import { testConfig, testCore } from "../../support/core.ts";
 import { json } from "../../support/http.ts";
+import { insertVmRow } from "../../support/vm-rows.ts";
 
 type TestCore = Awaited<ReturnType<typeof testCore>>;
 const MUTATING = ["post", "put", "patch", "delete"];
@@ -224,12 +226,7 @@ describe("auth enabled", () => {
     const owned = "auth-owned-vm";
     beforeAll(() => {
       const at = new Date().toISOString();
-      core.db
-        .query(
-          `INSERT INTO vms (id, name, status, vcpus, memory_mib, boot, description, tags, ssh_keys, created_at, updated_at)
-           VALUES ('owned-id', ?, 'stopped', 1, 64, '{"mode":"disk"}', '', '{}', '[]', ?, ?)`,
-        )
-        .run(owned, at, at);
+      insertVmRow(core.db, { id: "owned-id", name: owned, status: "stopped" });
       core.db
         .query(
           "INSERT INTO pool_vms (vm_name, pool, generation, status, created_at, owner) VALUES (?, 'p', 1, 'checked_out', ?, 'alice')",

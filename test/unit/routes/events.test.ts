@@ -1,4 +1,5 @@
 // GET /v1/events: SSE framing, Last-Event-ID replay, filters, keepalive, bad input, and no leaked listener.
+
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { Elysia } from "elysia";
 import { issueToken } from "../../../src/core/auth/index.ts";
@@ -7,6 +8,7 @@ import { errorMapping } from "../../../src/routes/errors.ts";
 import { eventRoutes, eventStream, MAX_BACKLOG } from "../../../src/routes/native/events.ts";
 import { testConfig, testCore } from "../../support/core.ts";
 import { json } from "../../support/http.ts";
+import { insertVmRow } from "../../support/vm-rows.ts";
 
 let core: Awaited<ReturnType<typeof testCore>>;
 /** Listeners the streams hold on the bus right now (counted around the real subscribe). */
@@ -279,13 +281,7 @@ test("with auth on a stream needs a token and carries only what its caller may s
   const authed = await testCore(testConfig(`[auth]\nenabled = true\n${users}`));
   try {
     const app = createApp(authed);
-    const at = new Date().toISOString();
-    authed.db
-      .query(
-        `INSERT INTO vms (id, name, status, vcpus, memory_mib, boot, description, tags, ssh_keys, created_at, updated_at, owner)
-         VALUES ('a1', 'ev-alice', 'running', 1, 64, '{"mode":"disk"}', '', '{}', '[]', ?, ?, 'alice')`,
-      )
-      .run(at, at);
+    insertVmRow(authed.db, { id: "a1", name: "ev-alice", owner: "alice" });
     const token = (n: string) => issueToken(authed, { name: n, admin: n === "root", tokenId: null }).token;
     const anonymous = await app.handle(new Request("http://localhost/v1/events"));
     expect(anonymous.status).toBe(401);

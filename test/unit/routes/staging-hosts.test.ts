@@ -1,8 +1,9 @@
 // The staging agent's /hosts on the test driver: every route and status, bad input, ns vs ns.example.com.
+
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { HypervisorError } from "../../../src/errors.ts";
 import { apiClient, type Reply } from "../../support/api.ts";
 import { testConfig, testCore } from "../../support/core.ts";
+import { failingAt } from "../../support/fault-injector.ts";
 
 let core: Awaited<ReturnType<typeof testCore>>;
 let api: ReturnType<typeof apiClient>;
@@ -129,17 +130,8 @@ describe("POST /hosts/:host", () => {
 test("a create whose operation fails answers with its error in the agent's shape and leaves nothing", async () => {
   const before = { doms: await domains(), vols: await volumes() };
   // Fault injector: libvirt refuses the second disk, so the operation fails and undoes the first.
-  let creates = 0;
-  const hv = Object.create(core.hv, {
-    call: {
-      value: (op: string, args: unknown) => {
-        if (op === "volume.create" && ++creates === 2)
-          return Promise.reject(new HypervisorError("Not enough free space in pool"));
-        return core.hv.call(op as never, args as never);
-      },
-    },
-  }) as typeof core.hv;
-  const r = await apiClient({ ...core, hv }).post("/hosts/stgh-huge.example.com", {
+  const failing = failingAt(core, "volume.create", 2, "Not enough free space in pool");
+  const r = await apiClient(failing).post("/hosts/stgh-huge.example.com", {
     memory: 128,
     disks: [1, 1],
     networks: [],

@@ -1,9 +1,10 @@
 // /v1/vms on the test driver: create (linked clone, metadata, operations), list filters, PATCH, DELETE, bad input.
+
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { HypervisorError } from "../../../src/errors.ts";
 import { BERTH_NS } from "../../../src/xml/domain.ts";
 import { apiClient } from "../../support/api.ts";
 import { testConfig, testCore } from "../../support/core.ts";
+import { failingAt } from "../../support/fault-injector.ts";
 
 let core: Awaited<ReturnType<typeof testCore>>;
 let api: ReturnType<typeof apiClient>;
@@ -110,17 +111,8 @@ describe("create", () => {
   test("a create that fails at a later step undoes the earlier ones", async () => {
     const before = { vols: await volumes(), doms: await domains() };
     // Fault injector: libvirt refuses the second volume, so the first one must be deleted again.
-    let creates = 0;
-    const hv = Object.create(core.hv, {
-      call: {
-        value: (op: string, args: unknown) => {
-          if (op === "volume.create" && ++creates === 2)
-            return Promise.reject(new HypervisorError("Not enough free space in pool"));
-          return core.hv.call(op as never, args as never);
-        },
-      },
-    }) as typeof core.hv;
-    const r = await apiClient({ ...core, hv }).post("/v1/vms?wait=true", {
+    const failing = failingAt(core, "volume.create", 2, "Not enough free space in pool");
+    const r = await apiClient(failing).post("/v1/vms?wait=true", {
       name: "too-big",
       ...small,
       disks: [{ name: "data", size_gb: 1 }],
