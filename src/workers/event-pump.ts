@@ -1,4 +1,6 @@
 // The event pump Worker: runs libvirt's event loop on its own thread and forwards lifecycle events.
+// libvirt's default event loop is one per process, so one pump serves every hypervisor client of the process,
+// each with its own connection (a second pump thread would dispatch the first one's callbacks).
 import type { FromPump, ToPump } from "../core/hypervisor/protocol.ts";
 import { addLoopTimer, Connection, registerEventLoop, runEventLoopOnce } from "../ffi/index.ts";
 
@@ -11,27 +13,33 @@ const tick = addLoopTimer(200, () => {});
 
 const CLOSE_REASONS = ["error", "eof", "keepalive", "client"];
 
-let conn: Connection | null = null;
-let subs: Disposable[] = [];
+interface Link {
+  conn: Connection;
+  subs: Disposable[];
+}
+
+const links = new Map<number, Link>();
 let running = true;
 
 function post(msg: FromPump): void {
   self.postMessage(msg);
 }
 
-function disconnect(): void {
-  for (const s of subs) s[Symbol.dispose]();
-  subs = [];
+function disconnect(client: number): void {
+  const link = links.get(client);
+  if (!link) return;
+  links.delete(client);
+  for (const s of link.subs) s[Symbol.dispose]();
   try {
-    conn?.close();
+    link.conn.close();
   } catch {
     // Already closed by the daemon going away; only our reference is left to drop.
   }
-  conn = null;
 }
 
-function connect(uri: string): void {
-  disconnect();
+function connect(client: number, uri: string): void {
+  disconnect(client);
+  let conn: Connection | null = null;
   try {
     conn = Connection.open(uri);
     const c = conn;
@@ -41,17 +49,29 @@ function connect(uri: string): void {
     } catch {
       // Drivers without keepalive (the test driver) still deliver events.
     }
-    subs.push(
+    const link: Link = { conn: c, subs: [] };
+    links.set(client, link);
+    link.subs.push(
       c.onClose((reason) => {
-        post({ type: "closed", reason: CLOSE_REASONS[reason] ?? "unknown" });
-        setTimeout(disconnect, 0); // never close the connection from inside its own callback
+        post({ client, type: "closed", reason: CLOSE_REASONS[reason] ?? "unknown" });
+        // Never close the connection from inside its own callback; a newer connect may have replaced it.
+        setTimeout(() => {
+          if (links.get(client) === link) disconnect(client);
+        }, 0);
       }),
-      c.onDomainLifecycle((m) => post({ type: "lifecycle", ...m })),
+      c.onDomainLifecycle((m) => post({ client, type: "lifecycle", ...m })),
     );
-    post({ type: "connected" });
+    post({ client, type: "connected" });
   } catch (e) {
-    disconnect();
-    post({ type: "closed", reason: e instanceof Error ? e.message : String(e) });
+    if (links.has(client)) disconnect(client);
+    else {
+      try {
+        conn?.close();
+      } catch {
+        // The failed connection is dropped either way.
+      }
+    }
+    post({ client, type: "closed", reason: e instanceof Error ? e.message : String(e) });
   }
 }
 
@@ -60,17 +80,20 @@ function pump(): void {
   try {
     runEventLoopOnce();
   } catch (e) {
-    post({ type: "closed", reason: `event loop failed: ${(e as Error).message}` });
+    for (const client of links.keys()) {
+      post({ client, type: "closed", reason: `event loop failed: ${(e as Error).message}` });
+    }
   }
   setImmediate(pump);
 }
 
 self.onmessage = (ev: MessageEvent<ToPump>) => {
   const msg = ev.data;
-  if (msg.type === "connect") connect(msg.uri);
+  if (msg.type === "connect") connect(msg.client, msg.uri);
+  else if (msg.type === "disconnect") disconnect(msg.client);
   else {
     running = false;
-    disconnect();
+    for (const client of [...links.keys()]) disconnect(client);
     tick[Symbol.dispose]();
   }
 };

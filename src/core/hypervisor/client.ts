@@ -10,7 +10,8 @@ import {
 } from "../../errors.ts";
 import { ErrorCode } from "../../ffi/error.ts";
 import { LONG_OPS, type OpArgs, type OpName, type OpResult } from "./ops/index.ts";
-import type { FromPump, FromWorker, ToPump, ToWorker, WireError } from "./protocol.ts";
+import type { FromPump, FromWorker, PumpEvent, ToWorker, WireError } from "./protocol.ts";
+import { attachPump, type PumpLink } from "./pump.ts";
 
 export type HypervisorState = "connecting" | "up" | "down";
 
@@ -24,7 +25,7 @@ export interface HypervisorOptions {
   reconnectMaxMs: number;
 }
 
-export type LifecycleListener = (e: Extract<FromPump, { type: "lifecycle" }>) => void;
+export type LifecycleListener = (e: Extract<PumpEvent, { type: "lifecycle" }>) => void;
 export type StateListener = (state: HypervisorState, reason: string) => void;
 
 interface Pending {
@@ -71,7 +72,7 @@ const QUICK_LANE_MIN_WORKERS = 3;
 
 export class Hypervisor {
   #slots: Slot[] = [];
-  #pump: Worker | null = null;
+  #pump: PumpLink | null = null;
   #nextId = 1;
   #state: HypervisorState = "connecting";
   #reason = "starting";
@@ -94,10 +95,7 @@ export class Hypervisor {
   /** Starts the Workers and tries to connect once; berth serves (with 503s) even if libvirtd is down. */
   async start(): Promise<void> {
     for (let i = 0; i < this.opts.workers; i++) this.#slots.push(this.#spawn());
-    if (this.opts.pumpUrl) {
-      this.#pump = new Worker(this.opts.pumpUrl);
-      this.#pump.onmessage = (ev: MessageEvent<FromPump>) => this.#onPump(ev.data);
-    }
+    if (this.opts.pumpUrl) this.#pump = attachPump(this.opts.pumpUrl, (m) => this.#onPump(m));
     await this.#probe();
   }
 
@@ -235,7 +233,7 @@ export class Hypervisor {
       return;
     }
     this.#backoffMs = 0;
-    this.#pump?.postMessage({ type: "connect", uri: this.opts.uri } satisfies ToPump);
+    this.#pump?.connect(this.opts.uri);
     this.#setState("up", "connected");
   }
 
@@ -250,14 +248,9 @@ export class Hypervisor {
       s.worker.terminate();
     }
     this.#slots = [];
-    if (this.#pump) {
-      this.#pump.postMessage({ type: "stop" } satisfies ToPump);
-      const pump = this.#pump;
-      // Give the pump one loop tick to close its connection before the thread goes.
-      await Bun.sleep(250);
-      pump.terminate();
-      this.#pump = null;
-    }
+    const pump = this.#pump;
+    this.#pump = null;
+    await pump?.close();
   }
 }
 

@@ -18,9 +18,17 @@ export type FromWorker =
   | { type: "result"; id: number; ok: true; value: unknown }
   | { type: "result"; id: number; ok: false; error: WireError; disconnected: boolean };
 
-export type ToPump = { type: "connect"; uri: string } | { type: "stop" };
+/** To the process's one event pump; `client` names the hypervisor client a connection belongs to. */
+export type ToPump =
+  | { type: "connect"; client: number; uri: string }
+  | { type: "disconnect"; client: number }
+  | { type: "stop" };
 
-export type FromPump =
+/** What the event pump tells about one connection. */
+export type PumpEvent =
   | { type: "connected" }
   | { type: "closed"; reason: string }
   | { type: "lifecycle"; name: string; uuid: string; event: LifecycleEvent; detail: number };
+
+/** From the event pump, about the connection of `client`. */
+export type FromPump = { client: number } & PumpEvent;
