@@ -1,6 +1,6 @@
 // The berth.toml schema: every setting, its type and default. The names are a contract.
 import { type Static, Type as T } from "@sinclair/typebox";
-import { DNS_LABEL } from "../patterns.ts";
+import { DNS_LABEL, HOSTNAME, LIBVIRT_NAME_MAX, POOL_NAME_MAX } from "../patterns.ts";
 
 const strict = { additionalProperties: false } as const;
 
@@ -100,7 +100,11 @@ export const SizeSchema = T.Object(
   strict,
 );
 
-const Ref = (what: string) => T.String({ minLength: 1, maxLength: 63, description: `name of a ${what}` });
+const Ref = (what: string, maxLength = 63) =>
+  T.String({ minLength: 1, maxLength, description: `name of a ${what}` });
+/** vmpooler's platform names: `debian-7-x86_64`, `win-2019_x86_64`. */
+const PoolName = (description: string) =>
+  T.String({ pattern: HOSTNAME, maxLength: POOL_NAME_MAX, description });
 
 export const ProfileDiskSchema = T.Object(
   {
@@ -144,7 +148,9 @@ export const ProfileFields = {
   ),
   root_disk_gb: T.Optional(T.Integer({ minimum: 1, maximum: 65_536, description: "root overlay size" })),
   disks: T.Optional(T.Array(ProfileDiskSchema, { maxItems: 15 })),
-  networks: T.Optional(T.Array(Ref("network"), { maxItems: 8, description: "one NIC per entry, in order" })),
+  networks: T.Optional(
+    T.Array(Ref("network", LIBVIRT_NAME_MAX), { maxItems: 8, description: "one NIC per entry, in order" }),
+  ),
   boot: T.Optional(ProfileBootSchema),
   ssh_keys: T.Optional(T.Array(T.String({ minLength: 1, maxLength: 16_384 }), { maxItems: 100 })),
   user_data: T.Optional(T.String({ maxLength: 65_536, description: "cloud-init user-data" })),
@@ -211,7 +217,9 @@ export const PoolFields = {
   profile: T.Optional(Ref("profile")),
   image: T.Optional(Ref("disk image (without a profile)")),
   vm_size: T.Optional(Ref("size (without a profile; the pool's count is `size`)")),
-  networks: T.Optional(T.Array(Ref("network"), { maxItems: 8, description: "overrides the profile's" })),
+  networks: T.Optional(
+    T.Array(Ref("network", LIBVIRT_NAME_MAX), { maxItems: 8, description: "overrides the profile's" }),
+  ),
   size: T.Integer({ minimum: 0, maximum: 10_000, description: "ready VMs to keep (pending + ready)" }),
   ready_ttl: T.Optional(
     T.Integer({ minimum: 0, maximum: 525_600, description: "minutes a ready VM is kept; 0: forever" }),
@@ -232,13 +240,13 @@ export const PoolFields = {
     T.Integer({ minimum: 1, maximum: 1440, description: "minutes a VM may take to become ready" }),
   ),
   alias: T.Optional(
-    T.Array(T.String({ pattern: DNS_LABEL }), { maxItems: 32, description: "other names of the pool" }),
+    T.Array(PoolName("another name of the pool"), { maxItems: 32, description: "other names of the pool" }),
   ),
 };
 
 /** A pool of ready VMs; the same object is the body of POST /v1/pools. */
 export const PoolSchema = T.Object(
-  { name: T.String({ pattern: DNS_LABEL, description: "a DNS label" }), ...PoolFields },
+  { name: PoolName("letters, digits, '-', '_' and '.', e.g. debian-7-x86_64"), ...PoolFields },
   strict,
 );
 
@@ -341,6 +349,11 @@ export const VmpoolerSchema = T.Object(
       maxLength: 253,
       default: "",
       description: "the domain vmpooler answers name next to host names; empty leaves the key out",
+    }),
+    anonymous_checkout: T.Boolean({
+      default: true,
+      description:
+        "with auth on, POST /vm without a token checks out VMs nobody owns, which anyone may return or tag through this front (as vmpooler); false: a token is needed",
     }),
   },
   { ...strict, default: {} },

@@ -21,7 +21,7 @@ import { AppError, Conflict, NotFound } from "../../errors.ts";
 import { log } from "../../log.ts";
 import { SYSTEM } from "../auth/access.ts";
 import type { Core } from "../context.ts";
-import { generateName } from "../names.ts";
+import { generateName, labelOf } from "../names.ts";
 import { createVm } from "../vms/create.ts";
 import { deleteVmOp } from "../vms/delete.ts";
 import { vmTarget } from "../vms/records.ts";
@@ -259,7 +259,7 @@ async function createMember(
   now: number,
   r: TickReport,
 ): Promise<string | null> {
-  const name = generateName(pool.name.slice(0, 40).replace(/-+$/, ""));
+  const name = generateName(labelOf(pool.name));
   insertMember(core.db, {
     vm_name: name,
     pool: pool.name,

@@ -14,7 +14,7 @@ import type { Core } from "../context.ts";
 import type { EventBus } from "../events.ts";
 import type { DomainSummary } from "../hypervisor/ops/domain-ops.ts";
 import type { VolumeSummary } from "../hypervisor/ops/storage-ops.ts";
-import { DNS_LABEL } from "../names.ts";
+import { isName } from "../names.ts";
 import { isLibvirt } from "../storage-pool.ts";
 import { now } from "../time.ts";
 import { removeDomain } from "../vms/domain.ts";
@@ -23,8 +23,6 @@ import { deleteVolume } from "../vms/volumes.ts";
 import type { PassContext } from "./rows.ts";
 import { statusForState } from "./status.ts";
 import { asOperation, domainHasBerthId } from "./steps.ts";
-
-const DNS_LABEL_RE = new RegExp(DNS_LABEL);
 
 /** Orphans already announced by this process: reported each pass, but logged and published once. */
 const announced = new WeakMap<EventBus, Set<string>>();
@@ -107,7 +105,7 @@ export function adoptedRow(
 
 async function adoptOrphan(p: PassContext, id: string, dom: DomainSummary): Promise<void> {
   const { core } = p;
-  if (!DNS_LABEL_RE.test(dom.name)) {
+  if (!isName("vm", dom.name)) {
     p.report.orphans.push({ id, domain: dom.name, action: "skipped", reason: "name is not a valid vm name" });
     return;
   }

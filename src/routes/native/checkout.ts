@@ -2,7 +2,7 @@
 import { Elysia, t } from "elysia";
 import type { Core } from "../../core/context.ts";
 import { checkout } from "../../core/pools/checkout.ts";
-import { DNS_LABEL } from "../../patterns.ts";
+import { HOSTNAME } from "../../patterns.ts";
 import { callerOf } from "../auth.ts";
 
 const tags = ["pools"];
@@ -26,7 +26,7 @@ export function checkoutRoutes(core: Core) {
         ...(ctx.query.lifetime !== undefined ? { lifetime: ctx.query.lifetime } : {}),
       }),
     {
-      body: t.Record(t.String({ pattern: DNS_LABEL }), t.Integer({ minimum: 1, maximum: 1000 }), {
+      body: t.Record(t.String({ pattern: HOSTNAME }), t.Integer({ minimum: 1, maximum: 1000 }), {
         additionalProperties: false,
         description: '{"<pool or alias>": count, …}',
       }),

@@ -3,15 +3,20 @@
 import { Elysia, t } from "elysia";
 import type { Core } from "../../core/context.ts";
 import { createNetwork, deleteNetwork, listNetworks, showNetwork } from "../../core/networks/index.ts";
+import { LIBVIRT_NAME_MAX } from "../../patterns.ts";
 import { callerOf } from "../auth.ts";
 
 const tags = ["networks"];
 const VlanTag = t.Integer({ minimum: 1, maximum: 4094 });
-const ByName = t.Object({ name: t.String({ maxLength: 63 }) });
+const ByName = t.Object({ name: t.String({ maxLength: LIBVIRT_NAME_MAX }) });
 
 const CreateNetworkSchema = t.Object(
   {
-    name: t.String({ maxLength: 63, description: "a DNS label; also the libvirt network's name" }),
+    name: t.String({
+      maxLength: LIBVIRT_NAME_MAX,
+      description:
+        "a hostname-shaped name (letters, digits, '-', '_', dots); also the libvirt network's name",
+    }),
     mode: t.Optional(
       t.Union([t.Literal("ovs"), t.Literal("nat")], {
         description: "ovs (default): an Open vSwitch bridge; nat: a libvirt NAT network with DHCP",

@@ -2,7 +2,7 @@
 import { Elysia, t } from "elysia";
 import type { Core } from "../../core/context.ts";
 import { cancelRequest, createRequest, requestViewFor } from "../../core/pools/requests.ts";
-import { DNS_LABEL } from "../../patterns.ts";
+import { HOSTNAME } from "../../patterns.ts";
 import { callerOf } from "../auth.ts";
 
 const tags = ["pools"];
@@ -43,7 +43,7 @@ export function requestRoutes(core: Core) {
         return view;
       },
       {
-        body: t.Record(t.String({ pattern: DNS_LABEL }), t.Integer({ minimum: 1, maximum: 1000 }), {
+        body: t.Record(t.String({ pattern: HOSTNAME }), t.Integer({ minimum: 1, maximum: 1000 }), {
           additionalProperties: false,
           description: '{"<pool or alias>": count, …}',
         }),

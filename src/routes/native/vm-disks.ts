@@ -6,11 +6,11 @@ import { addDisk, growDisk, listDisks, removeDisk } from "../../core/vms/index.t
 import { callerOf } from "../auth.ts";
 import { accepted } from "./accepted.ts";
 import { OperationSchema, WaitQuery } from "./schemas.ts";
-import { DiskRequestSchema, VmDiskSchema, VmName } from "./vm-schemas.ts";
+import { DiskRequestSchema, LabelName, VmDiskSchema, VmName } from "./vm-schemas.ts";
 
 const tags = ["vm disks"];
 const ByName = t.Object({ name: VmName });
-const ByDisk = t.Object({ name: VmName, disk: VmName });
+const ByDisk = t.Object({ name: VmName, disk: LabelName });
 const responses = { 200: OperationSchema, 202: OperationSchema };
 
 export function vmDiskRoutes(core: Core) {

@@ -1,11 +1,18 @@
 // TypeBox schemas of the VM routes: request bodies (unknown fields rejected) and the VM resource.
 import { t } from "elysia";
-import { DNS_LABEL } from "../../core/names.ts";
+import { DNS_LABEL, HOSTNAME, LIBVIRT_NAME_MAX } from "../../core/names.ts";
 
 const strict = { additionalProperties: false } as const;
 
-export const VmName = t.String({ pattern: DNS_LABEL, maxLength: 63, description: "DNS label" });
-export const RefName = t.String({ minLength: 1, maxLength: 63 });
+export const VmName = t.String({
+  pattern: HOSTNAME,
+  maxLength: LIBVIRT_NAME_MAX,
+  description: "a hostname, e.g. web-1.staging.example.com; also the libvirt domain's name",
+});
+/** Disks and snapshots within a VM. */
+export const LabelName = t.String({ pattern: DNS_LABEL, maxLength: 63, description: "DNS label" });
+/** A reference to an image, size, profile or network (networks are hostname-long). */
+export const RefName = t.String({ minLength: 1, maxLength: LIBVIRT_NAME_MAX });
 
 const Tags = t.Record(t.String({ minLength: 1, maxLength: 64 }), t.String({ maxLength: 256 }), {
   maxProperties: 64,
@@ -15,7 +22,7 @@ const SshKey = t.String({ minLength: 1, maxLength: 16384 });
 
 export const DiskRequestSchema = t.Object(
   {
-    name: t.Optional(VmName),
+    name: t.Optional(LabelName),
     size_gb: t.Optional(t.Integer({ minimum: 1, maximum: 65536 })),
     image: t.Optional(RefName),
     media: t.Optional(t.Union([t.Literal("disk"), t.Literal("cdrom")])),

@@ -13,11 +13,11 @@ import { callerOf } from "../auth.ts";
 import { accepted } from "./accepted.ts";
 import { optionalJson } from "./parse.ts";
 import { OperationSchema, WaitQuery } from "./schemas.ts";
-import { VmName } from "./vm-schemas.ts";
+import { LabelName, VmName } from "./vm-schemas.ts";
 
 const tags = ["vm snapshots"];
 const ByName = t.Object({ name: VmName });
-const BySnap = t.Object({ name: VmName, snap: VmName });
+const BySnap = t.Object({ name: VmName, snap: LabelName });
 const responses = { 200: OperationSchema, 202: OperationSchema };
 
 export const SnapshotSchema = t.Object({
@@ -37,7 +37,7 @@ export const SnapshotSchema = t.Object({
 const CreateSnapshotBody = t.Optional(
   t.Object(
     {
-      name: t.Optional(VmName),
+      name: t.Optional(LabelName),
       description: t.Optional(t.String({ maxLength: 4096 })),
     },
     { additionalProperties: false },

@@ -4,6 +4,7 @@ import { Elysia, t } from "elysia";
 import type { Core } from "../../core/context.ts";
 import { createVm, deleteVmOp, getVm, listVmViews, updateVmSettings } from "../../core/vms/index.ts";
 import { defineVmFromXml } from "../../core/vms/xml-define.ts";
+import { LIBVIRT_NAME_MAX } from "../../patterns.ts";
 import { callerOf } from "../auth.ts";
 import { accepted } from "./accepted.ts";
 import { OperationSchema, WaitQuery } from "./schemas.ts";
@@ -26,7 +27,7 @@ export function vmRoutes(core: Core) {
               },
             ),
           ),
-          name: t.Optional(t.String({ maxLength: 63 })),
+          name: t.Optional(t.String({ maxLength: LIBVIRT_NAME_MAX })),
           tag: t.Optional(t.String({ maxLength: 330, description: "key or key=value, exact" })),
         },
         { additionalProperties: false },

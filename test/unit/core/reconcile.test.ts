@@ -273,13 +273,13 @@ test("adopt: a row is made from the domain's XML, with its pool disks and known 
 });
 
 test("adopt skips a domain whose name is not a valid vm name, or whose name a row already has", async () => {
-  await domain("rc-Bad_Name", "rc-id-bad");
+  await domain("rc-bad..name", "rc-id-bad");
   await domain("rc-taken", "rc-id-taken");
   row("rc-id-someone", "rc-taken", "stopped");
   await domain("rc-taken-2", "rc-id-someone"); // the row's own domain, under another name
   const r = await reconcile(withOrphans("adopt"));
   expect(r.orphans).toEqual([
-    { id: "rc-id-bad", domain: "rc-Bad_Name", action: "skipped", reason: "name is not a valid vm name" },
+    { id: "rc-id-bad", domain: "rc-bad..name", action: "skipped", reason: "name is not a valid vm name" },
     { id: "rc-id-taken", domain: "rc-taken", action: "skipped", reason: "a vm with this id or name exists" },
   ]);
   expect(vmRow("rc-id-bad")).toBeNull();

@@ -111,7 +111,7 @@ describe("create", () => {
 
 describe("bad input is 400 and creates nothing", () => {
   const cases: [string, Record<string, unknown>, RegExp][] = [
-    ["invalid name", { name: "Bad_Name", bridge: "ubr0", vlan: 5 }, /network name "Bad_Name" is invalid/],
+    ["invalid name", { name: "bad..name", bridge: "ubr0", vlan: 5 }, /network name "bad..name" is invalid/],
     ["unknown field", { name: "unet-x", bridge: "ubr0", vlan: 5, colour: "red" }, /colour/],
     ["vlan 0", { name: "unet-x", bridge: "ubr0", vlan: 0 }, /vlan/],
     ["vlan 4095", { name: "unet-x", bridge: "ubr0", vlan: 4095 }, /vlan/],

@@ -69,7 +69,7 @@ describe("/v1/pools", () => {
       { name: `${P}-x`, profile: `${P}-tiny`, size: 1, ready_check: "ping" },
       { name: `${P}-x`, profile: `${P}-tiny`, size: -1 },
       { name: `${P}-x`, profile: `${P}-tiny`, size: 1, bogus: 1 },
-      { name: "Not_A_Label", profile: `${P}-tiny`, size: 1 },
+      { name: "not..a.name", profile: `${P}-tiny`, size: 1 },
     ];
     for (const body of cases) {
       const r = await api.post("/v1/pools", body);

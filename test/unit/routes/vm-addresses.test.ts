@@ -94,7 +94,7 @@ describe("GET /v1/vms/{name}/addresses", () => {
     const missing = await api.get("/v1/vms/uad-nope/addresses");
     expect(missing.status).toBe(404);
     expect(missing.body.error).toEqual({ code: "not_found", message: "vm uad-nope does not exist" });
-    expect((await api.get("/v1/vms/Bad_Name/addresses")).status).toBe(400);
+    expect((await api.get("/v1/vms/bad..name/addresses")).status).toBe(400);
     const extra = await api.get(`/v1/vms/${VM}/addresses?source=arp`);
     expect(extra.status).toBe(400);
     expect(extra.body.error.code).toBe("invalid_request");
