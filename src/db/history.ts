@@ -38,6 +38,14 @@ export function cloneSpans(db: Database, from: string, to: string): Span[] {
     .all(from, to) as Span[];
 }
 
+/** When each pool's latest VM became ready (ISO time), by pool: vmpooler's lastBoot. */
+export function lastBoots(db: Database): Map<string, string> {
+  const rows = db
+    .query(`SELECT pool, max(ready_at) AS at FROM (${MEMBERS}) WHERE ready_at IS NOT NULL GROUP BY pool`)
+    .all() as { pool: string; at: string }[];
+  return new Map(rows.map((r) => [r.pool, r.at]));
+}
+
 export interface TagCount {
   day: string;
   key: string;

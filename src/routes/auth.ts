@@ -21,11 +21,33 @@ interface Rules {
   passwordOnly: { method: string; pattern: RegExp }[];
   /** Token routes where a password may stand in for a token, as vmpooler's clients list and delete with one. */
   passwordOrToken: { method?: string; pattern: RegExp }[];
+  /** vmpooler's own exceptions: credentials that are optional here, core decides with or without them. */
+  optional: { method: string; pattern: RegExp; by: "token" | "password" }[];
+}
+
+/**
+ * vmpooler checks a token on checkout only when one is sent, and returns or tags a VM checked out
+ * without one for anyone ([vmpooler] anonymous_checkout; core's anonymousLease decides per VM; a
+ * lifetime in the PUT body still needs a token, which core enforces).
+ */
+function vmpoolerOptional(vp: string, anonymous: boolean): Rules["optional"] {
+  const host = `^${vp}/vm/[^/]+/?$`;
+  const anon: Rules["optional"] = anonymous
+    ? [
+        { method: "POST", pattern: new RegExp(`^${vp}/vm/?$`), by: "token" },
+        { method: "POST", pattern: new RegExp(host), by: "token" },
+        { method: "DELETE", pattern: new RegExp(host), by: "token" },
+        { method: "PUT", pattern: new RegExp(host), by: "token" },
+      ]
+    : [];
+  // GET /token/<id> answers a listed id to its owner's password (go-vmpooler sends one); the token itself needs none.
+  return [...anon, { method: "GET", pattern: new RegExp(`^${vp}/token/[^/]+/?$`), by: "password" }];
 }
 
 /** The guard's tables; `vp` is [vmpooler] prefix, which the config schema limits to /, letters, digits, _ and -. */
-function rulesFor(vp: string): Rules {
+function rulesFor(vp: string, vmpoolerAnonymous: boolean): Rules {
   return {
+    optional: vmpoolerOptional(vp, vmpoolerAnonymous),
     passwordOnly: [
       { method: "POST", pattern: /^\/v1\/tokens$/ },
       { method: "POST", pattern: new RegExp(`^${vp}/token/?$`) },
@@ -67,6 +89,9 @@ async function authorize(
   headers: Headers,
   address: string | null,
 ): Promise<Caller | null> {
+  const optional = rules.optional.find((r) => r.method === method && r.pattern.test(path));
+  if (optional?.by === "token") return presentedToken(headers) ? byToken(core, headers) : null;
+  if (optional?.by === "password" && presentedBasic(headers)) return await byPassword(core, headers, address);
   if (rules.passwordOnly.some((r) => r.method === method && r.pattern.test(path))) {
     return await byPassword(core, headers, address);
   }
@@ -102,7 +127,7 @@ function refusal(vmpoolerPrefix: string, path: string, e: AppError): Response {
  * so an unauthenticated client never gets a body parsed or a route run. Off when [auth] enabled is false.
  */
 export function authGuard(core: Core) {
-  const rules = rulesFor(core.config.vmpooler.prefix);
+  const rules = rulesFor(core.config.vmpooler.prefix, core.config.vmpooler.anonymous_checkout);
   return new Elysia()
     .onRequest(async ({ request, server }) => {
       if (!core.config.auth.enabled) return;

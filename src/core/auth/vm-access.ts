@@ -1,4 +1,5 @@
 // Who may see, read the secrets of, and change a VM: its owner and admins; with [auth] public_reads, anyone sees a little.
+import { getMember } from "../../db/pools.ts";
 import { ownerOfVm } from "../../db/vm-owners.ts";
 import { NotFound } from "../../errors.ts";
 import type { Core } from "../context.ts";
@@ -47,4 +48,15 @@ export function assertVmActor(core: Core, caller: Caller | null, name: string): 
       ? `vm ${name} is not yours: only an admin may change it`
       : `vm ${name} belongs to another user`,
   );
+}
+
+/**
+ * vmpooler's anonymous lease: a pool VM checked out without a token while auth is on (no owner at all).
+ * Only the vmpooler front's return and tag change consult this (vmpooler let anyone do both); every
+ * other path, the native API included, still applies assertVmActor and refuses non-admins.
+ */
+export function anonymousLease(core: Core, name: string): boolean {
+  if (!core.config.auth.enabled) return false;
+  const m = getMember(core.db, name);
+  return m?.status === "checked_out" && m.owner === null && ownerOfVm(core.db, name) === null;
 }

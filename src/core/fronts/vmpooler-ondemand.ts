@@ -3,7 +3,8 @@ import { BadRequest, Conflict } from "../../errors.ts";
 import type { Caller } from "../auth/index.ts";
 import type { Core } from "../context.ts";
 import { cancelRequest, createRequest, requestView } from "../pools/requests.ts";
-import { countsOfBody, vmpoolerDomain } from "./vmpooler.ts";
+import { countsOfBody, countsOfPath } from "./vmpooler.ts";
+import { vmpoolerDomain } from "./vmpooler-vm.ts";
 
 /** The body key that names the request instead of a pool, as in vmpooler. */
 const REQUEST_ID = "request_id";
@@ -20,7 +21,16 @@ export function vmpoolerOndemand(core: Core, body: Body, caller: Caller | null) 
       `request_id must be 1-64 letters, digits, ".", "_" or "-" (got ${JSON.stringify(id)})`,
     );
   }
-  const view = createRequest(core, countsOfBody(pools), {
+  return ask(core, countsOfBody(pools), caller, id);
+}
+
+/** POST /ondemandvm/<pool>[+<pool>…]: one VM per name in the path, as vmfloaty's `get --ondemand` asks. */
+export function vmpoolerOndemandPath(core: Core, path: string, caller: Caller | null) {
+  return ask(core, countsOfPath(path), caller, undefined);
+}
+
+function ask(core: Core, counts: Record<string, number>, caller: Caller | null, id: string | undefined) {
+  const view = createRequest(core, counts, {
     owner: caller?.name ?? null,
     ...(id !== undefined ? { id } : {}),
   });

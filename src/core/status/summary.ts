@@ -45,9 +45,20 @@ function dayDurations(seconds: number[]): DayDurations {
   return { duration, count: { total: count } };
 }
 
-function rangeDurations(spans: Span[], days: string[]): RangeDurations {
+/** Spans grouped by day, so a long range costs one pass over its spans. */
+function byDay(spans: Span[]): Map<string, number[]> {
+  const out = new Map<string, number[]>();
+  for (const s of spans) {
+    const list = out.get(s.day);
+    if (list) list.push(s.seconds);
+    else out.set(s.day, [s.seconds]);
+  }
+  return out;
+}
+
+function rangeDurations(spans: Span[], days: string[], perDayOf: Map<string, number[]>): RangeDurations {
   const { count: _n, ...duration } = durationStats(spans.map((s) => s.seconds));
-  const perDay = days.map((d) => spans.filter((s) => s.day === d).length);
+  const perDay = days.map((d) => perDayOf.get(d)?.length ?? 0);
   const { count: _d, ...count } = durationStats(perDay);
   return { duration, count };
 }
@@ -60,19 +71,22 @@ function addTag(t: TagTable, key: string, value: string, n: number): void {
   t[key] = k;
 }
 
-/** `from` and `to` (YYYY-MM-DD, inclusive, UTC) default to today; at most MAX_SUMMARY_DAYS days. */
+/**
+ * `from` and `to` (YYYY-MM-DD, inclusive, UTC) default to today; at most `maxDays` days
+ * (MAX_SUMMARY_DAYS unless a front that promised its clients more passes Infinity).
+ */
 export function summary(
   core: Core,
   range: { from?: string; to?: string },
   now: number = Date.now(),
+  maxDays: number = MAX_SUMMARY_DAYS,
 ): Summary {
   const today = dayOf(now);
   const from = parseDay("from", range.from ?? today);
   const to = parseDay("to", range.to ?? today);
   if (to < from) throw new BadRequest(`to (${dayOf(to)}) is before from (${dayOf(from)})`);
   const n = (to - from) / DAY_MS + 1;
-  if (n > MAX_SUMMARY_DAYS)
-    throw new BadRequest(`a summary covers at most ${MAX_SUMMARY_DAYS} days (asked ${n})`);
+  if (n > maxDays) throw new BadRequest(`a summary covers at most ${maxDays} days (asked ${n})`);
   const days = Array.from({ length: n }, (_, i) => dayOf(from + i * DAY_MS));
   const start = new Date(from).toISOString();
   const end = new Date(to + DAY_MS).toISOString();
@@ -80,20 +94,24 @@ export function summary(
   const clone = cloneSpans(core.db, start, end);
   const tags = tagCounts(core.db, days[0] ?? today, days[days.length - 1] ?? today);
   const tag: TagTable = {};
-  for (const c of tags) addTag(tag, c.key, c.value, c.n);
+  const dailyTags = new Map<string, TagTable>();
+  for (const c of tags) {
+    addTag(tag, c.key, c.value, c.n);
+    const t = dailyTags.get(c.day) ?? {};
+    addTag(t, c.key, c.value, c.n);
+    dailyTags.set(c.day, t);
+  }
+  const bootDays = byDay(boot);
+  const cloneDays = byDay(clone);
   return {
-    boot: rangeDurations(boot, days),
-    clone: rangeDurations(clone, days),
+    boot: rangeDurations(boot, days, bootDays),
+    clone: rangeDurations(clone, days, cloneDays),
     tag,
-    daily: days.map((date) => {
-      const t: TagTable = {};
-      for (const c of tags) if (c.day === date) addTag(t, c.key, c.value, c.n);
-      return {
-        date,
-        boot: dayDurations(boot.filter((s) => s.day === date).map((s) => s.seconds)),
-        clone: dayDurations(clone.filter((s) => s.day === date).map((s) => s.seconds)),
-        tag: t,
-      };
-    }),
+    daily: days.map((date) => ({
+      date,
+      boot: dayDurations(bootDays.get(date) ?? []),
+      clone: dayDurations(cloneDays.get(date) ?? []),
+      tag: dailyTags.get(date) ?? {},
+    })),
   };
 }

@@ -2,7 +2,7 @@
 import { Elysia } from "elysia";
 import type { Core } from "../../core/context.ts";
 import { vmpoolerOndemandRoutes } from "./ondemand.ts";
-import { vmpoolerStatusRoutes } from "./status.ts";
+import { vmpoolerDashboardRoutes, vmpoolerStatusRoutes } from "./status.ts";
 import { vmpoolerTokenRoutes } from "./tokens.ts";
 import { vmpoolerVmRoutes } from "./vms.ts";
 
@@ -11,5 +11,6 @@ export function vmpoolerRoutes(core: Core) {
     .use(vmpoolerVmRoutes(core))
     .use(vmpoolerOndemandRoutes(core))
     .use(vmpoolerTokenRoutes(core))
-    .use(vmpoolerStatusRoutes(core));
+    .use(vmpoolerStatusRoutes(core))
+    .use(vmpoolerDashboardRoutes(core));
 }

@@ -14,13 +14,13 @@ export const CheckoutBody = t.Record(
 export const ChangeBody = t.Object(
   {
     lifetime: t.Optional(
-      t.Union([t.Integer(), t.String({ maxLength: 8 })], {
-        description: "hours from checkout, a positive integer (or its string)",
+      t.Union([t.Number(), t.String({ maxLength: 16 })], {
+        description: 'hours from checkout, a positive number or its string, cut to whole hours ("4.5" is 4)',
       }),
     ),
     tags: t.Optional(
-      t.Record(t.String({ minLength: 1, maxLength: 63 }), t.String({ maxLength: 255 }), {
-        description: "merged into the VM's tags",
+      t.Record(t.String({ minLength: 1, maxLength: 63 }), t.Union([t.String({ maxLength: 255 }), t.Null()]), {
+        description: "merged into the VM's tags; a null or empty value is skipped, as vmpooler",
       }),
     ),
   },

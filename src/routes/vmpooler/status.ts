@@ -1,27 +1,69 @@
-// vmpooler's GET /status and GET /summary, in its document's shapes.
+// vmpooler's GET /status, /summary[/<boot|clone|tag>[/<key>]] and its dashboard's stats, in v1.rb's shapes.
 import { Elysia, t } from "elysia";
 import type { Core } from "../../core/context.ts";
-import { vmpoolerStatus, vmpoolerSummary } from "../../core/fronts/vmpooler.ts";
+import {
+  vmpoolerDashboardPools,
+  vmpoolerDashboardRunning,
+  vmpoolerStatus,
+  vmpoolerSummary,
+  vmpoolerSummaryPart,
+} from "../../core/fronts/vmpooler-status.ts";
 import { vmpoolerErrorShape } from "./errors.ts";
 import { described } from "./schemas.ts";
 
 const tags = ["vmpooler"];
-const DATE = t.String({ maxLength: 10, description: "YYYY-MM-DD (UTC); default today" });
+const summaryStatuses = described({
+  400: "a bad date, to before from, or from in the future (any range is answered; other query keys are ignored)",
+});
 
 export function vmpoolerStatusRoutes(core: Core) {
   return new Elysia({ prefix: core.config.vmpooler.prefix })
     .mapResponse(vmpoolerErrorShape)
-    .get("/status", () => vmpoolerStatus(core), {
+    .get(
+      "/status",
+      ({ query }) => vmpoolerStatus(core, typeof query.view === "string" ? query.view : undefined),
+      {
+        detail: {
+          summary:
+            "Capacity, queue, today's clone and boot durations, per-pool stock and status (ok false naming empty pools, uptime); ?view=capacity,queue,clone,boot,pools picks parts",
+          tags,
+        },
+      },
+    )
+    .get("/summary", ({ query }) => vmpoolerSummary(core, query), {
       detail: {
-        summary: "Capacity, today's clone durations, the queue, and status.ok false naming empty pools",
+        summary:
+          "Boot and clone durations and tag counts from `from` to `to` (inclusive, UTC), overall and daily",
+        responses: summaryStatuses,
         tags,
       },
     })
-    .get("/summary", ({ query }) => vmpoolerSummary(core, query), {
-      query: t.Object({ from: t.Optional(DATE), to: t.Optional(DATE) }, { additionalProperties: false }),
+    .get("/summary/:part", ({ params, query }) => vmpoolerSummaryPart(core, params.part, undefined, query), {
+      params: t.Object({ part: t.String({ maxLength: 16, description: "boot, clone or tag" }) }),
+      detail: { summary: "One part of the summary", responses: summaryStatuses, tags },
+    })
+    .get(
+      "/summary/:part/:key",
+      ({ params, query }) => vmpoolerSummaryPart(core, params.part, params.key, query),
+      {
+        params: t.Object({
+          part: t.String({ maxLength: 16, description: "boot, clone or tag" }),
+          key: t.String({ maxLength: 255, description: "duration or count; for tag, a tag name" }),
+        }),
+        detail: { summary: "One field of one part of the summary", responses: summaryStatuses, tags },
+      },
+    );
+}
+
+/** vmpooler's dashboard served these at the root, beside its API. */
+export function vmpoolerDashboardRoutes(core: Core) {
+  return new Elysia({ prefix: "/dashboard/stats/vmpooler" })
+    .get("/pool", ({ query }) => vmpoolerDashboardPools(core, query.history !== undefined), {
+      detail: { summary: "vmpooler dashboard: each pool's size and ready count (?history: now only)", tags },
+    })
+    .get("/running", () => vmpoolerDashboardRunning(core), {
       detail: {
-        summary: "Boot and clone durations and tag counts from `from` to `to` (inclusive), overall and daily",
-        responses: described({ 400: "a bad date, to before from, or more than 366 days" }),
+        summary: "vmpooler dashboard: checked-out VMs per platform (the name before its first -)",
         tags,
       },
     });

@@ -19,7 +19,8 @@ export function vmpoolerTokenRoutes(core: Core) {
     .mapResponse(vmpoolerErrorShape)
     .get("", (ctx) => vmpoolerTokens(core, callerOf(ctx)), {
       detail: {
-        summary: "The caller's tokens by id, with when each was created (token or HTTP basic auth)",
+        summary:
+          "The caller's tokens by id, with when each was created and last used (berth keeps only hashes: an id is no token)",
         responses: described({ 401: "no valid credentials", 404: "auth is off" }),
         tags,
       },
@@ -32,10 +33,11 @@ export function vmpoolerTokenRoutes(core: Core) {
         tags,
       },
     })
-    .get("/:token", ({ params }) => vmpoolerTokenInfo(core, params.token), {
+    .get("/:token", (ctx) => vmpoolerTokenInfo(core, callerOf(ctx), ctx.params.token), {
       params: TokenParams,
       detail: {
-        summary: "A token's user, times and the user's checked-out VMs (the token is the credential)",
+        summary:
+          "A token's user, times and the user's checked-out VMs: the token itself is the credential; a listed id needs its owner's password",
         responses: described({ 404: "no such live token, or auth is off" }),
         tags,
       },

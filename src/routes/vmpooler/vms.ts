@@ -6,13 +6,11 @@ import {
   countsOfPath,
   vmpoolerAddDisk,
   vmpoolerCheckout,
-  vmpoolerDelete,
   vmpoolerPoolNames,
   vmpoolerRevert,
   vmpoolerSnapshot,
-  vmpoolerUpdate,
-  vmpoolerVm,
 } from "../../core/fronts/vmpooler.ts";
+import { vmpoolerDelete, vmpoolerUpdate, vmpoolerVm } from "../../core/fronts/vmpooler-vm.ts";
 import { callerOf } from "../auth.ts";
 import { vmpoolerErrorShape } from "./errors.ts";
 import { ChangeBody, CheckoutBody, described, HostParams } from "./schemas.ts";
@@ -54,8 +52,9 @@ export function vmpoolerVmRoutes(core: Core) {
       .get("/:hostname", ({ request, params }) => vmpoolerVm(core, callerOf({ request }), params.hostname), {
         params: HostParams,
         detail: {
-          summary: "A VM: template (pool), lifetime, hours running, state, tags, added disks, snapshots",
-          responses: described({ 404: "no such VM" }),
+          summary:
+            "A VM: template (pool), lifetime, hours running and remaining, start and end, state, tags, snapshots, added disks, ip, host; `<host>.<domain>` is accepted",
+          responses: described({ 404: "no such VM, or returned and gone" }),
           tags,
         },
       })
@@ -67,9 +66,11 @@ export function vmpoolerVmRoutes(core: Core) {
           body: ChangeBody,
           parse: "json",
           detail: {
-            summary: "Change a VM's lifetime (hours from checkout) or add tags",
+            summary:
+              "Change a VM's lifetime (hours from checkout; needs a token) or add tags (null or empty values skipped)",
             responses: described({
               400: "bad lifetime or tags, or beyond the pool's max_lifetime",
+              401: "a lifetime without a token, or a VM checked out with a token",
               404: "no such VM",
               409: "not checked out from a pool (lifetime), or busy",
             }),
@@ -83,16 +84,21 @@ export function vmpoolerVmRoutes(core: Core) {
         {
           params: HostParams,
           detail: {
-            summary: "Return a VM: its deletion is scheduled",
-            responses: described({ 404: "no such VM", 409: "another action on it is running" }),
+            summary:
+              "Return a VM: its deletion is scheduled (no token needed for a VM checked out without one)",
+            responses: described({
+              401: "a VM checked out with a token",
+              404: "no such VM, or already returned",
+              409: "another action on it is running",
+            }),
             tags,
           },
         },
       )
       .post(
         "/:hostname/disk/:size",
-        ({ request, params, status }) =>
-          status(202, vmpoolerAddDisk(core, callerOf({ request }), params.hostname, params.size)),
+        async ({ request, params, status }) =>
+          status(202, await vmpoolerAddDisk(core, callerOf({ request }), params.hostname, params.size)),
         {
           params: t.Object({ hostname: HostParams.properties.hostname, size: t.String({ maxLength: 8 }) }),
           parse: "none",

@@ -117,9 +117,9 @@ describe("/token", () => {
 });
 
 describe("VMs under auth", () => {
-  test("checkout needs a token (401 ok:false) and is owned by the token's user", async () => {
-    expectFail(await call("POST", `/vm/${POOL}`), 401);
-    expectFail(await call("POST", "/vm", {}, { [POOL]: 1 }), 401);
+  test("checkout with a token is owned by the token's user; a bad token is 401 ok:false", async () => {
+    expectFail(await call("POST", `/vm/${POOL}`, { "x-auth-token": "not-a-token" }), 401);
+    expectFail(await call("POST", "/vm", { "x-auth-token": "not-a-token" }, { [POOL]: 1 }), 401);
     await fill(core, POOL, 1);
     const token = await issue("bob", "bob-pw");
     const r = await call("POST", "/vm", { "x-auth-token": token }, { [POOL]: "1" });
@@ -139,6 +139,7 @@ describe("VMs under auth", () => {
     expectFail(await call("POST", `/vm/${host}/snapshot`, h), 403);
     expectFail(await call("POST", `/vm/${host}/snapshot/x`, h), 403);
     expectFail(await call("DELETE", `/vm/${host}`), 401);
+    expectFail(await call("PUT", `/vm/${host}`, {}, { tags: { a: "b" } }), 401);
     const seen = await call("GET", `/vm/${host}`);
     expect(seen.status).toBe(200);
     // The public view: state, lifetime, tags; no disks or snapshots of someone else's VM.

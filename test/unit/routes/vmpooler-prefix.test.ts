@@ -35,7 +35,7 @@ test("the front answers under the prefix only, and the guard's token, password a
   const unknown = await api.get("/api/v2/nope");
   expect(unknown.status).toBe(404);
   expect(unknown.body).toEqual({ ok: false, reason: expect.any(String) });
-  const anonymous = await api.post(`/api/v2/vm/${POOL}`);
+  const anonymous = await api.post(`/api/v2/ondemandvm/${POOL}`);
   expect(anonymous.status).toBe(401);
   expect(anonymous.body.ok).toBe(false); // the guard answers in vmpooler's shape under the new prefix
   const issued = await api.send("POST", "/api/v2/token", { authorization: basicAuth("ann", "pw") });
