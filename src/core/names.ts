@@ -57,9 +57,10 @@ export function isHostname(name: string): boolean {
   return name.length >= 1 && name.length <= HOSTNAME_MAX && HOSTNAME_RE.test(name);
 }
 
-export function checkName(kind: NameKind, name: string): string {
+/** The name, or a 400 saying the rule; `what` is how the caller's API calls the thing (a staging "host"). */
+export function checkName(kind: NameKind, name: string, what: string = kind): string {
   if (!isName(kind, name)) {
-    throw new BadRequest(`${kind} name ${JSON.stringify(name)} is invalid: ${RULES[kind].says}`);
+    throw new BadRequest(`${what} name ${JSON.stringify(name)} is invalid: ${RULES[kind].says}`);
   }
   return name;
 }

@@ -1,6 +1,5 @@
 // Issue 10 finding 7 (capacity) on real libvirtd: 255 and 256 vCPUs, 4 TiB of memory and 64 TiB disks are refused with clear 4xx/507, leaving nothing.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { berthNameOf } from "../../src/core/fronts/staging.ts";
 import { ensureStoragePool } from "../../src/core/storage-pool.ts";
 import { integrationReady } from "../integration/support/env.ts";
 import { type SystemCore, systemCore } from "../integration/support/system-core.ts";
@@ -25,10 +24,10 @@ function expectError(r: Reply, status: number, code: string, message: RegExp): v
 }
 
 const STAGING_HOST = "sec-cap-mem.example.com";
-/** Every VM name this file uses (the staging host by its berth name): other domains on the host are not ours. */
+/** Every VM name this file uses (the staging host is its own libvirt name): other domains on the host are not ours. */
 const NAMES = new Set([
   ...["cpus", "mem", "xml", "disks", "three", "big", "big-three", "m1", "m2", "m3"].map((n) => `${T}-${n}`),
-  berthNameOf(STAGING_HOST),
+  STAGING_HOST,
 ]);
 
 /** What berth and libvirt hold for this test: its domains and rows, and its pool's volumes. */

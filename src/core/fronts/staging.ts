@@ -20,69 +20,7 @@ import {
   type Vm,
 } from "../vms/index.ts";
 import { vmTarget } from "../vms/records.ts";
-
-/**
- * Staging names (hosts like `ns.example.com`, networks like `ns_example_com_vlan_10`) are 1-253 of
- * A-Z a-z 0-9 . _ -. berth names are DNS labels, so a staging name that is a DNS label without "--"
- * is used as is, and any other is written `s--` + its characters with `.`→`-d`, `_`→`-u`, `-`→`-h`
- * and an uppercase letter X→`-cx`. The mapping is exact and reversible: `ns` and `ns.example.com`
- * are the berth VMs `ns` and `s--ns-dexample-dcom`, never confused.
- */
-const STAGING_NAME = /^[A-Za-z0-9._-]{1,253}$/;
-const PLAIN = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
-const PREFIX = "s--";
-const ESCAPES: Record<string, string> = { ".": "-d", _: "-u", "-": "-h" };
-const UNESCAPES: Record<string, string> = { d: ".", u: "_", h: "-" };
-
-/** The berth name of a staging name, or null when it has none (bad characters, or too long). */
-export function berthNameOf(name: string): string | null {
-  if (!STAGING_NAME.test(name)) return null;
-  if (PLAIN.test(name) && !name.includes("--")) return name;
-  let out = PREFIX;
-  for (const ch of name) {
-    out += ESCAPES[ch] ?? (ch >= "A" && ch <= "Z" ? `-c${ch.toLowerCase()}` : ch);
-  }
-  return out.length <= 63 ? out : null;
-}
-
-/** The staging name a berth name stands for (itself unless it is an `s--` encoding). */
-export function stagingNameOf(berthName: string): string {
-  if (!berthName.startsWith(PREFIX)) return berthName;
-  let out = "";
-  const body = berthName.slice(PREFIX.length);
-  for (let i = 0; i < body.length; i++) {
-    const ch = body[i] as string;
-    if (ch !== "-") {
-      out += ch;
-      continue;
-    }
-    const code = body[++i] ?? "";
-    if (code === "c" && /^[a-z]$/.test(body[i + 1] ?? "")) out += (body[++i] as string).toUpperCase();
-    else if (code in UNESCAPES) out += UNESCAPES[code];
-    else return berthName; // not an encoding berth wrote: a native name shown as it is
-  }
-  // Only a name this front would have written decodes; anything else keeps its berth name.
-  return berthNameOf(out) === berthName ? out : berthName;
-}
-
-/** The berth name for a create; a name with no berth form is a 400 that says why. */
-function berthNameFor(kind: string, name: string): string {
-  const berth = berthNameOf(name);
-  if (berth !== null) return berth;
-  if (!STAGING_NAME.test(name)) {
-    throw new BadRequest(
-      `${kind} name ${JSON.stringify(name)} is invalid: use 1-253 letters, digits, '.', '_' and '-'`,
-    );
-  }
-  throw new BadRequest(`${kind} name ${JSON.stringify(name)} is too long to be stored as a berth name`);
-}
-
-/** The berth name of an existing host or network, or 404 (a name with no berth form cannot exist). */
-function existing(kind: string, name: string): string {
-  const berth = berthNameOf(name);
-  if (berth === null) throw new NotFound(`${kind} ${name} does not exist`);
-  return berth;
-}
+import { existingName, newName } from "./staging-names.ts";
 
 /**
  * Says which staging name a core error is about, when berth knows it by another name. With `self`,
@@ -131,22 +69,19 @@ export interface HostRequest {
 
 /** One vCPU (the agent had no cpus field; virt-install's default), memory MB→MiB, first disk = root (sda). */
 export function hostCreateRequest(core: Core, host: string, req: HostRequest): CreateVmRequest {
-  const name = berthNameFor("host", host);
+  const name = newName(core, "host", host);
   // The agent refused a body without install (400); location or cmdline alone is still a mistake.
   if (req.install !== true && (req.location !== undefined || req.cmdline !== undefined)) {
     throw new BadRequest("location and cmdline apply only with install: true");
   }
   const install = installFromAgent(req);
   const networks = req.networks.map((n) => {
-    const berth = berthNameOf(n);
-    if (berth === null) throw new BadRequest(`network ${n} does not exist`);
     try {
-      findNetwork(core, berth);
+      return findNetwork(core, existingName(core, "network", n)).name;
     } catch (e) {
       if (e instanceof NotFound) throw new BadRequest(`network ${n} does not exist`, { cause: e });
       throw e;
     }
-    return berth;
   });
   const [root, ...rest] = req.disks;
   return {
@@ -201,7 +136,7 @@ export async function createHost(
 }
 
 export async function getHost(core: Core, caller: Caller | null, host: string): Promise<Vm> {
-  const name = existing("host", host);
+  const name = existingName(core, "host", host);
   try {
     return await getVm(core, caller, name);
   } catch (e) {
@@ -226,7 +161,7 @@ async function stopFollowingInstall(core: Core, caller: Caller | null, name: str
 
 /** Removes the domain and exactly this host's own volumes (never another host's). */
 export async function deleteHost(core: Core, caller: Caller | null, host: string): Promise<void> {
-  const name = existing("host", host);
+  const name = existingName(core, "host", host);
   try {
     assertVmActor(core, caller, name);
     await stopFollowingInstall(core, caller, name);
@@ -238,7 +173,7 @@ export async function deleteHost(core: Core, caller: Caller | null, host: string
 
 /** Starts the host; one already running (an install too) is left as it is: the caller wants it up. */
 export async function startHost(core: Core, caller: Caller | null, host: string): Promise<void> {
-  const name = existing("host", host);
+  const name = existingName(core, "host", host);
   try {
     assertVmActor(core, caller, name);
     const vm = await getVm(core, caller, name);
@@ -254,7 +189,7 @@ export async function getStagingNetwork(
   caller: Caller | null,
   network: string,
 ): Promise<NetworkView> {
-  const name = existing("network", network);
+  const name = existingName(core, "network", network);
   try {
     return await showNetwork(core, caller, name);
   } catch (e) {
@@ -269,7 +204,7 @@ export async function createStagingNetwork(
   network: string,
   req: { bridge: string; vlan: number },
 ): Promise<NetworkView> {
-  const name = berthNameFor("network", network);
+  const name = newName(core, "network", network);
   try {
     return await createNetwork(core, caller, { name, mode: "ovs", bridge: req.bridge, vlan: req.vlan });
   } catch (e) {
@@ -282,7 +217,7 @@ export async function deleteStagingNetwork(
   caller: Caller | null,
   network: string,
 ): Promise<void> {
-  const name = existing("network", network);
+  const name = existingName(core, "network", network);
   try {
     await deleteNetwork(core, caller, name);
   } catch (e) {

@@ -2,7 +2,8 @@
 
 import { Elysia, t } from "elysia";
 import type { Core } from "../../core/context.ts";
-import { createHost, deleteHost, getHost, stagingNameOf, startHost } from "../../core/fronts/staging.ts";
+import { createHost, deleteHost, getHost, startHost } from "../../core/fronts/staging.ts";
+import { stagingNameOf } from "../../core/fronts/staging-names.ts";
 import { listVmViews, type Vm } from "../../core/vms/index.ts";
 import { callerOf } from "../auth.ts";
 import { stagingErrorShape } from "./errors.ts";
@@ -23,22 +24,26 @@ const VIRSH_STATE: Record<Exclude<Vm["state"], "absent">, string> = {
   unknown: "unknown",
 };
 
-function hostView(vm: Vm) {
+function hostView(core: Core, vm: Vm) {
   const state =
     vm.state === "absent" ? (vm.status === "creating" ? "creating" : "gone") : VIRSH_STATE[vm.state];
-  return { id: vm.id, name: stagingNameOf(vm.name), state };
+  return { id: vm.id, name: stagingNameOf(core, "host", vm.name), state };
 }
 
 export function stagingHostRoutes(core: Core) {
   return new Elysia()
     .mapResponse(stagingErrorShape)
-    .get("/hosts", async ({ request }) => (await listVmViews(core, callerOf({ request }))).map(hostView), {
-      response: t.Array(HostSchema),
-      detail: { summary: "List all hosts (every berth VM, under its staging name)", tags },
-    })
+    .get(
+      "/hosts",
+      async ({ request }) => (await listVmViews(core, callerOf({ request }))).map((vm) => hostView(core, vm)),
+      {
+        response: t.Array(HostSchema),
+        detail: { summary: "List all hosts (every berth VM, under its staging name)", tags },
+      },
+    )
     .get(
       "/hosts/:host",
-      async ({ request, params }) => hostView(await getHost(core, callerOf({ request }), params.host)),
+      async ({ request, params }) => hostView(core, await getHost(core, callerOf({ request }), params.host)),
       {
         params: HostParams,
         response: { 200: HostSchema, 404: ErrorSchema },
@@ -48,7 +53,7 @@ export function stagingHostRoutes(core: Core) {
     .post(
       "/hosts/:host",
       async ({ request, params, body, status }) =>
-        status(201, hostView(await createHost(core, callerOf({ request }), params.host, body))),
+        status(201, hostView(core, await createHost(core, callerOf({ request }), params.host, body))),
       {
         params: HostParams,
         body: CreateHostSchema,

@@ -2,12 +2,8 @@
 
 import { Elysia, t } from "elysia";
 import type { Core } from "../../core/context.ts";
-import {
-  createStagingNetwork,
-  deleteStagingNetwork,
-  getStagingNetwork,
-  stagingNameOf,
-} from "../../core/fronts/staging.ts";
+import { createStagingNetwork, deleteStagingNetwork, getStagingNetwork } from "../../core/fronts/staging.ts";
+import { stagingNameOf } from "../../core/fronts/staging-names.ts";
 import { listNetworks, type NetworkView } from "../../core/networks/index.ts";
 import { callerOf } from "../auth.ts";
 import { stagingErrorShape } from "./errors.ts";
@@ -17,9 +13,9 @@ const tags = ["staging agent"];
 const yesNo = (b: boolean) => (b ? ("yes" as const) : ("no" as const));
 
 /** A network in the words of `virsh net-list`, which the agent passed through. */
-function networkView(n: NetworkView) {
+function networkView(core: Core, n: NetworkView) {
   return {
-    name: stagingNameOf(n.name),
+    name: stagingNameOf(core, "network", n.name),
     state: n.active ? ("active" as const) : ("inactive" as const),
     autostart: yesNo(n.autostart),
     persistent: yesNo(n.persistent),
@@ -31,7 +27,8 @@ export function stagingNetworkRoutes(core: Core) {
     .mapResponse(stagingErrorShape)
     .get(
       "/networks",
-      async ({ request }) => (await listNetworks(core, callerOf({ request }))).map(networkView),
+      async ({ request }) =>
+        (await listNetworks(core, callerOf({ request }))).map((n) => networkView(core, n)),
       {
         response: t.Array(NetworkSchema),
         detail: { summary: "List all networks, active or not", tags },
@@ -40,7 +37,7 @@ export function stagingNetworkRoutes(core: Core) {
     .get(
       "/networks/:network",
       async ({ request, params }) =>
-        networkView(await getStagingNetwork(core, callerOf({ request }), params.network)),
+        networkView(core, await getStagingNetwork(core, callerOf({ request }), params.network)),
       {
         params: NetworkParams,
         response: { 200: NetworkSchema, 404: ErrorSchema },
@@ -52,7 +49,7 @@ export function stagingNetworkRoutes(core: Core) {
       async ({ request, params, body, status }) =>
         status(
           201,
-          networkView(await createStagingNetwork(core, callerOf({ request }), params.network, body)),
+          networkView(core, await createStagingNetwork(core, callerOf({ request }), params.network, body)),
         ),
       {
         params: NetworkParams,

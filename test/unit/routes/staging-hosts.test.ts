@@ -39,17 +39,16 @@ describe("POST /hosts/:host", () => {
     const r = await api.post("/hosts/stgh-a.example.com", body);
     expect(r.status).toBe(201);
     expect(r.body).toEqual({ id: expect.any(String), name: "stgh-a.example.com", state: "running" });
-    // berth knows it by its encoded name; the native API shows the same VM.
-    const vm = (await api.get("/v1/vms/s--stgh-ha-dexample-dcom")).body;
+    // berth and libvirt know it by the same name; the native API shows the same VM.
+    expect(await domains()).toContain("stgh-a.example.com");
+    const vm = (await api.get("/v1/vms/stgh-a.example.com")).body;
     expect(vm).toMatchObject({
       id: r.body.id,
       vcpus: 1,
       memory_mib: 512,
       description: "staging host stgh-a.example.com",
     });
-    expect(vm.nics).toEqual([
-      expect.objectContaining({ network: "s--stgh-uexample-ucom-uvlan-u10", vlan: 10 }),
-    ]);
+    expect(vm.nics).toEqual([expect.objectContaining({ network: NET, vlan: 10 })]);
   });
 
   test("the first disk is sda and the others follow on the one virtio-scsi controller, sizes in GB", async () => {
@@ -121,7 +120,7 @@ describe("POST /hosts/:host", () => {
     ];
     for (const [b, msg] of cases) expectError(await api.post("/hosts/stgh-bad", b), 400, msg);
     expectError(await api.post("/hosts/stgh%20bad", body), 400, /host name "stgh bad" is invalid/);
-    expectError(await api.post(`/hosts/${"a.".repeat(40)}b`, body), 400, /too long/);
+    expectError(await api.post(`/hosts/${"a.".repeat(123)}b`, body), 400, /at most 245 characters/);
     expectError(await api.get("/hosts/stgh-bad"), 404);
     expect({ doms: (await domains()).length, vols: await volumes() }).toEqual(before);
   });
@@ -136,7 +135,7 @@ test("a create whose operation fails answers with its error in the agent's shape
     disks: [1, 1],
     networks: [],
   });
-  expectError(r, 502, /^host stgh-huge\.example\.com: .*Not enough free space/);
+  expectError(r, 502, /Not enough free space/);
   expectError(await api.get("/hosts/stgh-huge.example.com"), 404);
   expect({ doms: await domains(), vols: await volumes() }).toEqual(before);
 });
@@ -218,12 +217,12 @@ describe("DELETE /hosts/:host", () => {
     const after = await volumes();
     for (const v of own(ns.body.id)) expect(after).not.toContain(v);
     for (const v of own(fqdn.body.id)) expect(after).toContain(v);
-    expect(await domains()).toContain("s--ns-dexample-dcom");
+    expect(await domains()).toContain("ns.example.com");
     expect(await domains()).not.toContain("ns");
 
     expect((await api.delete("/hosts/ns.example.com")).status).toBe(204);
     for (const v of own(fqdn.body.id)) expect(await volumes()).not.toContain(v);
-    expect(await domains()).not.toContain("s--ns-dexample-dcom");
+    expect(await domains()).not.toContain("ns.example.com");
   });
 
   test("stops a running host first; 404 for an unknown one, and the second time", async () => {
