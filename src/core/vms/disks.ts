@@ -1,8 +1,10 @@
 // A VM's disks: add (hot-plugged on the SCSI bus when running), grow (live or offline), remove.
+
+import { ownerOfVm } from "../../db/vm-owners.ts";
 import { type DiskRow, deleteDisk, disksOf, insertDisk, nicsOf, updateDiskSize } from "../../db/vms.ts";
 import { BadRequest, Conflict, NotFound } from "../../errors.ts";
 import { buildDiskDeviceXml, scsiTarget } from "../../xml/domain.ts";
-import { assertVmActor, assertVmSecrets, type Caller } from "../auth/index.ts";
+import { assertVmActor, assertVmSecrets, type Caller, checkQuota } from "../auth/index.ts";
 import { checkDiskSize, checkDisksFit, poolSpace } from "../capacity.ts";
 import type { Core } from "../context.ts";
 import { checkName } from "../names.ts";
@@ -42,7 +44,18 @@ async function isRunning(core: Core, name: string): Promise<boolean> {
   return s !== "shutoff" && s !== "crashed";
 }
 
-export function addDisk(core: Core, caller: Caller | null, vmName: string, req: DiskRequest): Operation {
+/** Refuses before the 202 what the pool cannot hold (507) or the owner's disk quota does not allow (403). */
+async function checkNewDiskBytes(core: Core, vmName: string, need: number): Promise<void> {
+  checkQuota(core, ownerOfVm(core.db, vmName), { disk_bytes: need });
+  checkDisksFit(core, await poolSpace(core, need), need);
+}
+
+export async function addDisk(
+  core: Core,
+  caller: Caller | null,
+  vmName: string,
+  req: DiskRequest,
+): Promise<Operation> {
   assertVmActor(core, caller, vmName);
   const vm = findVmRow(core, vmName);
   refuseRawXml(vm, "add disks");
@@ -55,6 +68,7 @@ export function addDisk(core: Core, caller: Caller | null, vmName: string, req: 
   while (used.has(unit)) unit++;
   if (unit >= MAX_DISKS) throw new Conflict(`vm ${vmName} already has ${MAX_DISKS} disks`);
   const plan = planVolume(core, vm.id, unit, { ...req, name });
+  await checkNewDiskBytes(core, vmName, plan.shared ? 0 : plan.disk.size);
   return core.ops.start(
     "vm.disk.add",
     vmTarget(vmName),
@@ -62,7 +76,7 @@ export function addDisk(core: Core, caller: Caller | null, vmName: string, req: 
       const r = new Reverter();
       return r.run(async () => {
         const pool = await ensureStoragePool(core);
-        // Under the VM's lock and before anything is made: a disk the pool cannot hold is a 507.
+        // Again under the VM's lock and before anything is made: the pool may have filled meanwhile.
         const need = plan.shared ? 0 : plan.disk.size;
         checkDisksFit(core, await poolSpace(core, need), need);
         await createVolume(core, pool, plan, r);
@@ -84,13 +98,13 @@ export function addDisk(core: Core, caller: Caller | null, vmName: string, req: 
   );
 }
 
-export function growDisk(
+export async function growDisk(
   core: Core,
   caller: Caller | null,
   vmName: string,
   disk: string,
   sizeGb: number,
-): Operation {
+): Promise<Operation> {
   assertVmActor(core, caller, vmName);
   const vm = findVmRow(core, vmName);
   const d = findDisk(core, vm.id, vmName, disk);
@@ -100,6 +114,7 @@ export function growDisk(
     throw new BadRequest(`disk ${disk} is ${d.size} bytes; shrinking to ${bytes} is refused`);
   if (bytes === d.size) throw new Conflict(`disk ${disk} is already ${sizeGb} GiB`);
   checkDiskSize(core, `disk ${disk}`, bytes);
+  await checkNewDiskBytes(core, vmName, bytes - d.size);
   return core.ops.start(
     "vm.disk.grow",
     vmTarget(vmName),

@@ -22,8 +22,8 @@ export function vmDiskRoutes(core: Core) {
     })
     .post(
       "",
-      ({ request, params, body, query, set }) =>
-        accepted(core, addDisk(core, callerOf({ request }), params.name, body), set, query.wait),
+      async ({ request, params, body, query, set }) =>
+        accepted(core, await addDisk(core, callerOf({ request }), params.name, body), set, query.wait),
       {
         params: ByName,
         body: DiskRequestSchema,
@@ -38,10 +38,10 @@ export function vmDiskRoutes(core: Core) {
     )
     .patch(
       "/:disk",
-      ({ request, params, body, query, set }) =>
+      async ({ request, params, body, query, set }) =>
         accepted(
           core,
-          growDisk(core, callerOf({ request }), params.name, params.disk, body.size_gb),
+          await growDisk(core, callerOf({ request }), params.name, params.disk, body.size_gb),
           set,
           query.wait,
         ),

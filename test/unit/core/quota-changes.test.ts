@@ -1,8 +1,8 @@
-// Reverting a snapshot brings its vCPUs and memory back: the owner's quota and the host still bound them.
+// What grows an owned VM (a snapshot revert, a new or larger disk) stays within its owner's quotas and the host.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import type { Caller } from "../../../src/core/auth/index.ts";
 import { deleteVmOp } from "../../../src/core/vms/delete.ts";
-import { createVm, updateVmSettings } from "../../../src/core/vms/index.ts";
+import { addDisk, createVm, growDisk, updateVmSettings } from "../../../src/core/vms/index.ts";
 import { createSnapshot, revertSnapshot } from "../../../src/core/vms/snapshots.ts";
 import { cleanup, poolCore } from "./pools-support.ts";
 
@@ -14,7 +14,7 @@ beforeAll(async () => {
   const hash = await Bun.password.hash("pw", { algorithm: "argon2id" });
   core = await poolCore(
     P,
-    `[auth]\nenabled = true\nmax_vcpus_per_user = 4\n[[auth.users]]\nname = "alice"\npassword_hash = "${hash}"`,
+    `[auth]\nenabled = true\nmax_vcpus_per_user = 4\nmax_disk_gb_per_user = 3\n[[auth.users]]\nname = "alice"\npassword_hash = "${hash}"`,
   );
 });
 afterAll(async () => {
@@ -43,3 +43,24 @@ test("a revert that would take a user past max_vcpus_per_user is 403 and changes
   await done(revertSnapshot(core, alice, `${P}-a`, "three"));
   expect(core.db.query("SELECT vcpus FROM vms WHERE name = ?").get(`${P}-a`)).toEqual({ vcpus: 3 });
 }, 60_000);
+
+test("a disk added or grown past max_disk_gb_per_user is 403 before any operation starts", async () => {
+  // The VM of the test above holds its 1 GiB root disk.
+  const ops = core.ops.list({ limit: 1000 }).length;
+  const refusedAdd = await addDisk(core, alice, `${P}-a`, { name: "data", size_gb: 3 }).then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(refusedAdd).toMatchObject({
+    httpStatus: 403,
+    errorCode: "quota_exceeded",
+    details: { quota: "disk_bytes" },
+  });
+  const refusedGrow = await growDisk(core, alice, `${P}-a`, "root", 4).then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(refusedGrow).toMatchObject({ httpStatus: 403, errorCode: "quota_exceeded" });
+  expect(core.ops.list({ limit: 1000 }).length).toBe(ops);
+  await done(addDisk(core, alice, `${P}-a`, { name: "data", size_gb: 2 }));
+});

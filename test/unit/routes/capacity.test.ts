@@ -214,6 +214,21 @@ describe("disks", () => {
       "insufficient_storage",
       /the new disks need 40 GiB and storage pool cap-routes-pool has 39 GiB free/,
     );
+    // Without ?wait the answer is the same 507, before any operation is started.
+    const opsBefore = env.core.ops.list({ limit: 1000 }).length;
+    expectError(
+      await env.api.post("/v1/vms/cap-d/disks", { name: "more", size_gb: 40 }),
+      507,
+      "insufficient_storage",
+      /the new disks need 40 GiB/,
+    );
+    expectError(
+      await env.api.patch("/v1/vms/cap-d/disks/root", { size_gb: 41 }),
+      507,
+      "insufficient_storage",
+      /the new disks need 40 GiB/,
+    );
+    expect(env.core.ops.list({ limit: 1000 }).length).toBe(opsBefore);
     expectError(
       await env.api.patch("/v1/vms/cap-d/disks/root?wait=true", { size_gb: 61 }),
       400,
