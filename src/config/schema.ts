@@ -355,6 +355,13 @@ export const VmpoolerSchema = T.Object(
       description:
         "with auth on, POST /vm without a token checks out VMs nobody owns, which anyone may return or tag through this front (as vmpooler); false: a token is needed",
     }),
+    summary_max_days: T.Integer({
+      minimum: 0,
+      maximum: 1_000_000,
+      default: 36_525,
+      description:
+        "longest /summary range in days (vmpooler had none; 100 years by default, since a range from year 0 is 140 MB and a second of work); 0: no bound",
+    }),
   },
   { ...strict, default: {} },
 );

@@ -84,7 +84,7 @@ function one(v: unknown): string | undefined {
   return typeof x === "string" ? x : undefined;
 }
 
-/** vmpooler's checks on from/to: dates, to not before from, from not in the future; no cap on the range. */
+/** vmpooler's checks on from/to: dates, to not before from, from not in the future (the range: [vmpooler] summary_max_days). */
 function range(query: Record<string, unknown>, at: number) {
   const today = new Date(at).toISOString().slice(0, 10);
   const from = one(query.from) ?? today;
@@ -98,9 +98,10 @@ function range(query: Record<string, unknown>, at: number) {
   return { from, to };
 }
 
-/** GET /summary: boot, clone and tag totals and a day per date, for any range (other query keys ignored). */
+/** GET /summary: boot, clone and tag totals and a day per date (other query keys ignored, as Sinatra did). */
 export function vmpoolerSummary(core: Core, query: Record<string, unknown>, at = Date.now()) {
-  return summary(core, range(query, at), at, Number.POSITIVE_INFINITY);
+  const max = core.config.vmpooler.summary_max_days;
+  return summary(core, range(query, at), at, max === 0 ? Number.POSITIVE_INFINITY : max);
 }
 
 const pick = <T extends object>(o: T, key: string | undefined) =>

@@ -100,6 +100,8 @@ describe("GET /summary", () => {
     expect(long.body.daily[0].date).toBe("2015-01-01");
     expect(long.body.daily.at(-1).date).toBe(today());
     expect(long.body.daily.length).toBeGreaterThan(366);
+    // The one bound left, [vmpooler] summary_max_days: 100 years by default (a range from year 0 is 140 MB).
+    expect((await api.get("/api/v1/summary?from=1900-01-01")).status).toBe(400);
   });
 
   test("/summary/boot, /summary/clone/<field>, /summary/tag[/<tag>]; another part is 404", async () => {
