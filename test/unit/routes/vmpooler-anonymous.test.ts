@@ -168,7 +168,7 @@ test("[vmpooler] anonymous_checkout decides: true (the default) checks out witho
       new Request(`http://localhost/api/v1/vm/${P}s-deb`, { method: "POST" }),
     );
     expect(res.status).toBe(401);
-    expect((await res.json()).ok).toBe(false);
+    expect(((await res.json()) as { ok: boolean }).ok).toBe(false);
   } finally {
     await cleanup(strict);
     await strict.close();
