@@ -1,6 +1,13 @@
 // The berth.toml schema: every setting, its type and default. The names are a contract.
 import { type Static, Type as T } from "@sinclair/typebox";
 import { DNS_LABEL, HOSTNAME, LIBVIRT_NAME_MAX, POOL_NAME_MAX } from "../patterns.ts";
+import { AuthSchema } from "./auth-schema.ts";
+import { CapacitySchema, LimitsSchema } from "./limits-schema.ts";
+import { VmpoolerSchema } from "./vmpooler-schema.ts";
+
+export { type AuthConfig, AuthSchema, type AuthUser, AuthUserSchema } from "./auth-schema.ts";
+export { CapacitySchema, type LimitsConfig, LimitsSchema } from "./limits-schema.ts";
+export { VmpoolerSchema } from "./vmpooler-schema.ts";
 
 const strict = { additionalProperties: false } as const;
 
@@ -180,38 +187,6 @@ export const SchedulerSchema = T.Object(
   { ...strict, default: {} },
 );
 
-/** How much of the host berth's VMs may hold: vCPUs and memory against the host's, disks against the pool. */
-export const CapacitySchema = T.Object(
-  {
-    vcpu_overcommit: T.Number({
-      exclusiveMinimum: 0,
-      maximum: 1000,
-      default: 4,
-      description: "berth's VMs may hold at most the host's CPUs times this in vCPUs",
-    }),
-    memory_overcommit: T.Number({
-      exclusiveMinimum: 0,
-      maximum: 100,
-      default: 1.5,
-      description: "berth's VMs may hold at most the host's memory times this",
-    }),
-    max_disk_gb: T.Integer({
-      minimum: 1,
-      maximum: 65_536,
-      default: 2048,
-      description: "the largest disk (GiB, virtual size) a VM may have",
-    }),
-    disk_overcommit: T.Number({
-      minimum: 0,
-      maximum: 1000,
-      default: 1,
-      description:
-        "qcow2 is thin: new disks may take the pool's free space times this, and all of berth's VM disks its capacity times this (virtual sizes); 0: no space checks",
-    }),
-  },
-  { ...strict, default: {} },
-);
-
 /** Everything a pool says besides its name; every field has a default but the recipe. */
 export const PoolFields = {
   profile: T.Optional(Ref("profile")),
@@ -248,184 +223,6 @@ export const PoolFields = {
 export const PoolSchema = T.Object(
   { name: PoolName("letters, digits, '-', '_' and '.', e.g. debian-7-x86_64"), ...PoolFields },
   strict,
-);
-
-/** A user who may ask for tokens: the hash comes from `berth hash-password` (argon2id; bcrypt also verifies). */
-export const AuthUserSchema = T.Object(
-  {
-    name: T.String({ pattern: "^[A-Za-z0-9._@-]{1,64}$", description: "the HTTP basic auth user name" }),
-    password_hash: T.String({
-      pattern: "^\\$(argon2id|argon2i|argon2d|2a|2b|2y)\\$",
-      minLength: 20,
-      description: "from berth hash-password (argon2id; bcrypt is accepted too)",
-    }),
-    admin: T.Boolean({ default: false, description: "may act on every VM and revoke any token" }),
-  },
-  strict,
-);
-
-export const AuthSchema = T.Object(
-  {
-    enabled: T.Boolean({
-      default: false,
-      description: "every mutating route needs a token; required on a non-loopback listen",
-    }),
-    users: T.Array(AuthUserSchema, { default: [], description: "users and their password hashes" }),
-    users_file: T.String({
-      default: "",
-      description: "a TOML or JSON file with more users ({users = [...]}); empty means none",
-    }),
-    token_lifetime_hours: T.Integer({
-      minimum: 0,
-      maximum: 87_600,
-      default: 24,
-      description: "hours a token is valid after it is issued; 0: until revoked",
-    }),
-    vm_lifetime_hours: T.Integer({
-      minimum: 0,
-      maximum: 87_600,
-      default: 0,
-      description:
-        "hours a VM checked out with a token lives when no lifetime is asked for (vmpooler's vm_lifetime_auth); 0: the pool's lifetime",
-    }),
-    max_running_vms_per_user: T.Integer({
-      minimum: 0,
-      maximum: 100_000,
-      default: 0,
-      description: "the older name of max_vms_per_user (the smaller of the two applies); 0: unlimited",
-    }),
-    max_vms_per_user: T.Integer({
-      minimum: 0,
-      maximum: 100_000,
-      default: 0,
-      description: "VMs one user may own at once (created or checked out); 0: unlimited",
-    }),
-    max_vcpus_per_user: T.Integer({
-      minimum: 0,
-      maximum: 1_000_000,
-      default: 0,
-      description: "vCPUs of all the VMs one user owns; 0: unlimited",
-    }),
-    max_memory_mib_per_user: T.Integer({
-      minimum: 0,
-      maximum: 1_073_741_824,
-      default: 0,
-      description: "MiB of memory of all the VMs one user owns; 0: unlimited",
-    }),
-    max_disk_gb_per_user: T.Integer({
-      minimum: 0,
-      maximum: 1_073_741_824,
-      default: 0,
-      description: "GiB of disk (virtual sizes) of all the VMs one user owns; 0: unlimited",
-    }),
-    users_can_create: T.Boolean({
-      default: true,
-      description: "users (not only admins) may create VMs from the existing images, sizes and profiles",
-    }),
-    public_reads: T.Boolean({
-      default: false,
-      description:
-        "anyone may see every VM's non-secret fields (name, state, pool, IP, lifetime, tags), as vmpooler's GET /vm/<host> and /status are public; off: a user sees only their own VMs",
-    }),
-    allow_insecure_listen: T.Boolean({
-      default: false,
-      description: "start on a non-loopback listen with auth disabled (anyone reaching it can do anything)",
-    }),
-  },
-  { ...strict, default: {} },
-);
-
-/** vmpooler's API front (served under `prefix`, /api/v1 by default). */
-export const VmpoolerSchema = T.Object(
-  {
-    prefix: T.String({
-      // Letters, digits, _ and - only (the auth guard builds its path patterns from it), never a
-      // path the native or staging fronts serve.
-      pattern: "^(?!/(v1|hosts|networks|healthz|metrics|docs|openapi)(/|$))(/[A-Za-z0-9_-]{1,32}){1,4}$",
-      default: "/api/v1",
-      description: "the path vmpooler's API is served under (/api/v1 as vmpooler; /api/v2 for newer clients)",
-    }),
-    domain: T.String({
-      maxLength: 253,
-      default: "",
-      description: "the domain vmpooler answers name next to host names; empty leaves the key out",
-    }),
-    anonymous_checkout: T.Boolean({
-      default: true,
-      description:
-        "with auth on, POST /vm without a token checks out VMs nobody owns, which anyone may return or tag through this front (as vmpooler); false: a token is needed",
-    }),
-    summary_max_days: T.Integer({
-      minimum: 0,
-      maximum: 1_000_000,
-      default: 36_525,
-      description:
-        "longest /summary range in days (vmpooler had none; 100 years by default, since a range from year 0 is 140 MB and a second of work); 0: no bound",
-    }),
-  },
-  { ...strict, default: {} },
-);
-
-/** Bounds on what one client can make berth hold: bodies, uploads, event streams, idle connections, password checks. */
-export const LimitsSchema = T.Object(
-  {
-    max_body_bytes: T.Integer({
-      minimum: 1024,
-      maximum: 67_108_864,
-      default: 1_048_576,
-      description: "largest JSON or form request body (413 beyond), refused before it is read",
-    }),
-    max_upload_bytes: T.Integer({
-      minimum: 1_048_576,
-      maximum: 2 ** 50,
-      default: 2 ** 40,
-      description:
-        "largest image upload (413 beyond); an upload must also fit the storage pool's free space (507)",
-    }),
-    idle_timeout_s: T.Integer({
-      minimum: 1,
-      maximum: 255,
-      default: 30,
-      description: "a connection with no request in flight and nothing sent for this long is closed",
-    }),
-    max_event_streams: T.Integer({
-      minimum: 1,
-      maximum: 100_000,
-      default: 256,
-      description: "open /v1/events streams over all clients (503 beyond)",
-    }),
-    max_event_streams_per_client: T.Integer({
-      minimum: 1,
-      maximum: 100_000,
-      default: 16,
-      description: "open /v1/events streams per user (with a token) or per client address (503 beyond)",
-    }),
-    password_checks_per_minute_per_user: T.Integer({
-      minimum: 1,
-      maximum: 100_000,
-      default: 30,
-      description: "password checks per user name per minute, in bursts of as many (429 beyond)",
-    }),
-    password_checks_per_minute_per_address: T.Integer({
-      minimum: 1,
-      maximum: 100_000,
-      default: 10,
-      description: "password checks per client address per minute, in bursts of as many (429 beyond)",
-    }),
-    max_concurrent_password_checks: T.Integer({
-      minimum: 1,
-      maximum: 64,
-      default: 2,
-      description: "password hashes verified at once (each takes tens of milliseconds of CPU)",
-    }),
-    max_queued_password_checks: T.Integer({
-      minimum: 0,
-      maximum: 10_000,
-      default: 16,
-      description: "password checks waiting for a free verifier (429 beyond)",
-    }),
-  },
-  { ...strict, default: {} },
 );
 
 /** The demo pool that works out of the box, on the tiny guest `berth demo-image` builds. */
@@ -481,8 +278,5 @@ export const ConfigSchema = T.Object(
 
 export type Config = Static<typeof ConfigSchema>;
 export type HypervisorConfig = Static<typeof HypervisorSchema>;
-export type AuthConfig = Static<typeof AuthSchema>;
 export type ImagesConfig = Static<typeof ImagesSchema>;
 export type DemoConfig = Static<typeof DemoSchema>;
-export type LimitsConfig = Static<typeof LimitsSchema>;
-export type AuthUser = Static<typeof AuthUserSchema>;
