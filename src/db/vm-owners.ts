@@ -42,8 +42,3 @@ export function usageOf(
     )
     .get(user) as { vms: number; vcpus: number; memory_mib: number; disk_bytes: number };
 }
-
-/** How many checked-out VMs `user` holds now. */
-export function countOwnedVms(db: Database, user: string): number {
-  return usageOf(db, user).vms;
-}
