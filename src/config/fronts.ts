@@ -5,8 +5,15 @@ import type { Config } from "./schema.ts";
 export const FRONT_NAMES = ["native", "staging", "vmpooler"] as const;
 export type FrontName = (typeof FRONT_NAMES)[number];
 
+type FrontConfig = Pick<Config, "staging" | "vmpooler">;
+
+/** Whether the config serves `front` ([staging] and [vmpooler] enabled; the native API always). */
+export function frontEnabled(config: FrontConfig, front: FrontName): boolean {
+  return front === "native" || config[front].enabled;
+}
+
 /** The paths each front answers on the main listener: each one and everything below it. */
-export function frontPaths(config: Pick<Config, "vmpooler">): Record<FrontName, readonly string[]> {
+export function frontPaths(config: FrontConfig): Record<FrontName, readonly string[]> {
   return {
     native: ["/v1", "/healthz", "/metrics", "/docs", "/openapi.json"],
     staging: ["/hosts", "/networks"],
@@ -20,11 +27,11 @@ export function isUnder(path: string, root: string): boolean {
   return path === root || path.startsWith(`${root}/`);
 }
 
-/** One line per pair of fronts whose paths overlap on the main listener; empty when none do. */
-export function frontPathCollisions(config: Pick<Config, "vmpooler">): string[] {
-  const claims = Object.entries(frontPaths(config)).flatMap(([front, paths]) =>
-    paths.map((path) => ({ front, path })),
-  );
+/** One line per pair of served fronts whose paths overlap on the main listener; empty when none do. */
+export function frontPathCollisions(config: FrontConfig): string[] {
+  const claims = Object.entries(frontPaths(config))
+    .filter(([front]) => frontEnabled(config, front as FrontName))
+    .flatMap(([front, paths]) => paths.map((path) => ({ front, path })));
   const problems: string[] = [];
   for (const [i, a] of claims.entries()) {
     for (const b of claims.slice(i + 1)) {

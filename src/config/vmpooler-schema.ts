@@ -6,6 +6,10 @@ const strict = { additionalProperties: false } as const;
 /** vmpooler's API front (served under `prefix`, /api/v1 by default). */
 export const VmpoolerSchema = T.Object(
   {
+    enabled: T.Boolean({
+      default: true,
+      description: "serve vmpooler's API and dashboard stats; false: those paths are unknown (404)",
+    }),
     prefix: T.String({
       // Letters, digits, _ and - only (the auth guard builds its path patterns from it); a path
       // another front serves is refused by src/config/fronts.ts.

@@ -1,5 +1,5 @@
 // The one list of fronts: mounting, the auth guard, the error mapping, the docs and the fuzzer all iterate it.
-import { type FrontName, isUnder } from "../../config/fronts.ts";
+import { type FrontName, frontEnabled, isUnder } from "../../config/fronts.ts";
 import type { Config } from "../../config/schema.ts";
 import type { AuthRules, Front } from "./front.ts";
 import { nativeFront } from "./native.ts";
@@ -16,14 +16,19 @@ const BY_NAME: Record<FrontName, Front> = {
 /** Every front, the native API first. */
 export const FRONTS: readonly Front[] = Object.values(BY_NAME);
 
-/** The front that answers `path` on the main listener; a path no front claims answers natively. */
-export function frontAt(config: Config, path: string): Front {
-  return FRONTS.find((f) => f.paths(config).some((root) => isUnder(path, root))) ?? nativeFront;
+/** The fronts the config serves ([<front>] enabled), the native API first; only these are mounted. */
+export function servedFronts(config: Config): Front[] {
+  return FRONTS.filter((f) => frontEnabled(config, f.name));
 }
 
-/** Every front's auth tables, together: the guard's. */
+/** The served front that answers `path` on the main listener; a path none claims answers natively. */
+export function frontAt(config: Config, path: string): Front {
+  return servedFronts(config).find((f) => f.paths(config).some((root) => isUnder(path, root))) ?? nativeFront;
+}
+
+/** Every served front's auth tables, together: the guard's. */
 export function authRules(config: Config): AuthRules {
-  const all = FRONTS.map((f) => f.auth(config));
+  const all = servedFronts(config).map((f) => f.auth(config));
   return {
     passwordOnly: all.flatMap((r) => r.passwordOnly),
     passwordOrToken: all.flatMap((r) => r.passwordOrToken),
