@@ -1,6 +1,7 @@
 // Reads berth.toml, applies BERTH_* environment overrides and validates it once; the result is frozen.
 import { Value } from "@sinclair/typebox/value";
 import { ConfigError } from "../errors.ts";
+import { frontPathCollisions } from "./fronts.ts";
 import { type Config, ConfigSchema } from "./schema.ts";
 
 export const DEFAULT_CONFIG_PATH = "/etc/berth/berth.toml";
@@ -42,6 +43,8 @@ export function parseConfig(
   const problems = [...Value.Errors(ConfigSchema, withDefaults)].map(
     (e) => `${pathOf(e.path)}: ${expected(e.schema as EnumLike) ?? e.message}${describeValue(e.value)}`,
   );
+  // Paths are only comparable once every front's are valid.
+  if (problems.length === 0) problems.push(...frontPathCollisions(withDefaults as Config));
   if (problems.length > 0) {
     throw new ConfigError(`${source}: invalid configuration:\n  ${problems.join("\n  ")}`, problems);
   }

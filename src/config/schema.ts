@@ -3,10 +3,12 @@ import { type Static, Type as T } from "@sinclair/typebox";
 import { DNS_LABEL, HOSTNAME, LIBVIRT_NAME_MAX, POOL_NAME_MAX } from "../patterns.ts";
 import { AuthSchema } from "./auth-schema.ts";
 import { CapacitySchema, LimitsSchema } from "./limits-schema.ts";
+import { StagingSchema } from "./staging-schema.ts";
 import { VmpoolerSchema } from "./vmpooler-schema.ts";
 
 export { type AuthConfig, AuthSchema, type AuthUser, AuthUserSchema } from "./auth-schema.ts";
 export { CapacitySchema, type LimitsConfig, LimitsSchema } from "./limits-schema.ts";
+export { StagingSchema } from "./staging-schema.ts";
 export { VmpoolerSchema } from "./vmpooler-schema.ts";
 
 const strict = { additionalProperties: false } as const;
@@ -269,6 +271,7 @@ export const ConfigSchema = T.Object(
     scheduler: SchedulerSchema,
     capacity: CapacitySchema,
     pools: T.Array(PoolSchema, { default: [], description: "pools this file declares (source of truth)" }),
+    staging: StagingSchema,
     vmpooler: VmpoolerSchema,
     demo: DemoSchema,
     limits: LimitsSchema,

@@ -6,10 +6,14 @@ const strict = { additionalProperties: false } as const;
 /** vmpooler's API front (served under `prefix`, /api/v1 by default). */
 export const VmpoolerSchema = T.Object(
   {
+    enabled: T.Boolean({
+      default: true,
+      description: "serve vmpooler's API and dashboard stats; false: those paths are unknown (404)",
+    }),
     prefix: T.String({
-      // Letters, digits, _ and - only (the auth guard builds its path patterns from it), never a
-      // path the native or staging fronts serve.
-      pattern: "^(?!/(v1|hosts|networks|healthz|metrics|docs|openapi)(/|$))(/[A-Za-z0-9_-]{1,32}){1,4}$",
+      // Letters, digits, _ and - only (the auth guard builds its path patterns from it); a path
+      // another front serves is refused by src/config/fronts.ts.
+      pattern: "^(/[A-Za-z0-9_-]{1,32}){1,4}$",
       default: "/api/v1",
       description: "the path vmpooler's API is served under (/api/v1 as vmpooler; /api/v2 for newer clients)",
     }),

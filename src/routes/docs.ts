@@ -14,7 +14,8 @@ const SCALAR = { cdn: BUNDLE_PATH, withDefaultFonts: false } as unknown as NonNu
   NonNullable<Parameters<typeof openapi>[0]>["scalar"]
 >;
 
-export function docsRoutes() {
+/** `tags`: every front's OpenAPI tags, each described by its front (src/routes/fronts/registry.ts). */
+export function docsRoutes(tags: { name: string; description: string }[] = []) {
   return new Elysia()
     .get(
       BUNDLE_PATH,
@@ -31,6 +32,7 @@ export function docsRoutes() {
         scalar: SCALAR,
         exclude: { paths: [BUNDLE_PATH] },
         documentation: {
+          tags,
           info: {
             title: "berth",
             version: BERTH_VERSION,

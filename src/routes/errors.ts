@@ -1,8 +1,6 @@
-// The native API's one error mapping: every failure becomes {"error": {"code", "message"}} with its status.
+// The one error mapping: every failure becomes a status and {"error": {"code", "message"}}, then the path's front's shape.
 import { Elysia } from "elysia";
 import { AppError, asInsufficientStorage } from "../errors.ts";
-import { stagingErrorBody } from "./staging/errors.ts";
-import { vmpoolerErrorBody } from "./vmpooler/errors.ts";
 
 export interface ErrorBody {
   error: { code: string; message: string; details?: Record<string, unknown> };
@@ -112,26 +110,13 @@ export function toErrorResponse(code: string | number, error: unknown): { status
   }
 }
 
-/** Where vmpooler's front is served unless the config says otherwise ([vmpooler] prefix). */
-const DEFAULT_VMPOOLER_PREFIX = "/api/v1";
+/** The body a path's front answers for an error (src/routes/fronts/registry.ts); the status stays. */
+export type ErrorShaper = (path: string, body: ErrorBody) => unknown;
 
-/**
- * The body for `path`: the native one, or the front's own shape when the path is under a front's
- * prefix (an unknown path there, or a refusal before any route ran). `vmpoolerPrefix` is limited by
- * the config schema to /, letters, digits, _ and -, so it is safe inside a pattern.
- */
-export function errorBodyFor(
-  path: string,
-  body: ErrorBody,
-  vmpoolerPrefix = DEFAULT_VMPOOLER_PREFIX,
-): unknown {
-  if (/^\/(hosts|networks)(\/|$)/.test(path)) return stagingErrorBody(body.error.message);
-  if (new RegExp(`^${vmpoolerPrefix}(/|$)`).test(path)) return vmpoolerErrorBody(body.error.message);
-  return body;
-}
+const nativeShape: ErrorShaper = (_path, body) => body;
 
 /** The mapping as a plugin, global so it covers every route of the app that uses it. */
-export function errorMapping(vmpoolerPrefix = DEFAULT_VMPOOLER_PREFIX) {
+export function errorMapping(shape: ErrorShaper = nativeShape) {
   return new Elysia({ name: "berth-error-mapping" }).onError(
     { as: "global" },
     ({ code, error, set, request }) => {
@@ -139,7 +124,7 @@ export function errorMapping(vmpoolerPrefix = DEFAULT_VMPOOLER_PREFIX) {
       set.status = status;
       // A body refused before it was read whole is not drained (it may be gigabytes): close instead.
       if (status === 413 || (request.body !== null && !request.bodyUsed)) set.headers.connection = "close";
-      return errorBodyFor(new URL(request.url).pathname, body, vmpoolerPrefix);
+      return shape(new URL(request.url).pathname, body);
     },
   );
 }

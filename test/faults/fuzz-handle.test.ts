@@ -1,5 +1,6 @@
 // Bad input, everywhere (in process): seeded hostile requests to every route of every front, auth off and on.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { FRONTS } from "../../src/routes/fronts/registry.ts";
 import { fuzzSeed, removeNew, type Snapshot, snapshot } from "./support/fuzz-harness.ts";
 import { type FuzzRequest, type FuzzRoute, routesOf } from "./support/fuzz-routes.ts";
 import { FuzzRun } from "./support/fuzz-run.ts";
@@ -20,7 +21,7 @@ const toRequest = (r: FuzzRequest) =>
 async function fuzzFront(target: FuzzTarget, label: string, pick: (r: FuzzRoute) => boolean, runs: number) {
   const run = new FuzzRun(target.core, async (r) => target.app.handle(toRequest(r)), SEED);
   await run.start();
-  const routes = routesOf(target.app).filter(pick);
+  const routes = routesOf(target.app, target.core.config).filter(pick);
   for (const route of routes) {
     await run.route(route, { names: target.names, auth: target.auth, hugeMb: HUGE_MB }, runs);
   }
@@ -47,7 +48,7 @@ describe("auth off", () => {
       paths: Record<string, Record<string, unknown>>;
     };
     const fromApp = new Set(
-      routesOf(target.app).map((r) => `${r.method} ${r.path.replace(/:(\w+)/g, "{$1}")}`),
+      routesOf(target.app, target.core.config).map((r) => `${r.method} ${r.path.replace(/:(\w+)/g, "{$1}")}`),
     );
     const documented = Object.entries(doc.paths).flatMap(([p, ops]) =>
       Object.keys(ops).map((m) => `${m.toUpperCase()} ${p}`),
@@ -56,7 +57,7 @@ describe("auth off", () => {
     expect(documented.filter((k) => !fromApp.has(k))).toEqual([]);
   });
 
-  for (const front of ["native", "staging", "vmpooler"] as const) {
+  for (const { name: front } of FRONTS) {
     test(`${front}: no 5xx, the ${front} error shape, nothing changed by a refusal`, async () => {
       const { routes, report } = await fuzzFront(
         target,

@@ -58,7 +58,11 @@ test("raw requests: no 5xx, each front's error shape, the server answers after e
       const raw = /^[A-Z]+ (\S+)/.exec(Buffer.from(bytes).toString("latin1"))?.[1] ?? "/";
       const path = URL.canParse(raw, "http://localhost") ? new URL(raw, "http://localhost").pathname : raw;
       const headers = new Headers({ "content-type": "application/json" });
-      for (const p of checkAnswer(frontOf(path), { status: a.status, text: a.body, headers }))
+      for (const p of checkAnswer(frontOf(target.core.config, path), {
+        status: a.status,
+        text: a.body,
+        headers,
+      }))
         problems.push(`${name}: ${p}`);
     } else if (a.status !== null && a.status >= 500 && !(a.status === 505 && a.body === "")) {
       problems.push(`${name}: status ${a.status} ${a.body.slice(0, 200)}`);
@@ -83,11 +87,11 @@ test("generated requests over fetch, several-MB bodies included: the same checks
     fetch(base + r.path, { method: r.method, headers: r.headers, body: r.body });
   const run = new FuzzRun(target.core, send, SEED);
   await run.start();
-  for (const route of routesOf(target.app).filter((r) => r.method !== "GET")) {
+  for (const route of routesOf(target.app, target.core.config).filter((r) => r.method !== "GET")) {
     await run.route(route, { names: target.names, auth: null, hugeMb: HUGE_MB }, RUNS);
   }
   // Every body-taking route gets one several-MB body of each kind, whatever the stream drew.
-  for (const route of routesOf(target.app).filter((r) => r.body)) {
+  for (const route of routesOf(target.app, target.core.config).filter((r) => r.body)) {
     for (const body of [JSON.stringify({ name: "a".repeat(HUGE_MB << 20) }), "x".repeat(HUGE_MB << 20)]) {
       const path = route.path.replace(/:(\w+)/g, "fzs-huge");
       await run.one(route, {

@@ -9,6 +9,7 @@ import {
   type NetworkView,
   showNetwork,
 } from "../networks/index.ts";
+import { operationFinished, stillRunning, unlessFailed } from "../operation-outcome.ts";
 import { MAX_WAIT_SECONDS, type Operation } from "../operations.ts";
 import {
   type CreateVmRequest,
@@ -34,28 +35,6 @@ function about(kind: string, name: string, berth: string, e: unknown, self = tru
     cause: e,
     ...(e.details ? { details: e.details } : {}),
   });
-}
-
-/** Turns an operation's end into the agent's answer: nothing when it succeeded, else its error. */
-function settle(op: Operation, done: Operation): Operation {
-  if (done.status === "running") {
-    throw new AppError(
-      504,
-      "operation_timeout",
-      `${op.kind} is still running after ${MAX_WAIT_SECONDS} s; see /v1/operations/${op.id}`,
-      { details: { operation: op.id } },
-    );
-  }
-  if (done.status !== "succeeded") {
-    const err = done.error ?? { status: 500, code: "internal", message: `${op.kind} ${done.status}` };
-    throw new AppError(err.status, err.code, err.message, { details: { operation: op.id } });
-  }
-  return done;
-}
-
-/** The original agent answered when the work was done: wait (bounded) for the operation to end. */
-async function finished(core: Core, op: Operation): Promise<Operation> {
-  return settle(op, await core.ops.wait(op.id, MAX_WAIT_SECONDS));
 }
 
 export interface HostRequest {
@@ -102,7 +81,7 @@ export function hostCreateRequest(core: Core, host: string, req: HostRequest): C
  */
 async function created(core: Core, op: Operation, name: string, installing: boolean): Promise<void> {
   if (!installing) {
-    await finished(core, op);
+    await operationFinished(core.ops, op);
     return;
   }
   let unsubscribe = () => {};
@@ -113,7 +92,7 @@ async function created(core: Core, op: Operation, name: string, installing: bool
   });
   try {
     const first = await Promise.race([core.ops.wait(op.id, MAX_WAIT_SECONDS), started]);
-    if (first !== "started") settle(op, first);
+    if (first !== "started" && unlessFailed(first).status === "running") throw stillRunning(first);
   } finally {
     unsubscribe();
   }
@@ -165,7 +144,7 @@ export async function deleteHost(core: Core, caller: Caller | null, host: string
   try {
     assertVmActor(core, caller, name);
     await stopFollowingInstall(core, caller, name);
-    await finished(core, deleteVmOp(core, caller, name));
+    await operationFinished(core.ops, deleteVmOp(core, caller, name));
   } catch (e) {
     throw about("host", host, name, e);
   }
@@ -178,7 +157,7 @@ export async function startHost(core: Core, caller: Caller | null, host: string)
     assertVmActor(core, caller, name);
     const vm = await getVm(core, caller, name);
     if (vm.state === "running" || vm.state === "blocked") return;
-    await finished(core, await powerVm(core, caller, name, "start"));
+    await operationFinished(core.ops, await powerVm(core, caller, name, "start"));
   } catch (e) {
     throw about("host", host, name, e);
   }

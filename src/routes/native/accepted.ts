@@ -1,7 +1,7 @@
 // How an action that started an operation answers: 202 + Location, or with ?wait=true its outcome.
 import type { Core } from "../../core/context.ts";
-import { MAX_WAIT_SECONDS, type Operation } from "../../core/operations.ts";
-import { AppError } from "../../errors.ts";
+import { operationOutcome } from "../../core/operation-outcome.ts";
+import type { Operation } from "../../core/operations.ts";
 
 interface SetLike {
   status?: number | string;
@@ -18,16 +18,7 @@ export async function accepted(core: Core, op: Operation, set: SetLike, wait = f
     set.status = 202;
     return op;
   }
-  const done = await core.ops.wait(op.id, MAX_WAIT_SECONDS);
-  if (done.status === "running") {
-    set.status = 202;
-    return done;
-  }
-  if (done.status !== "succeeded" && done.error) {
-    throw new AppError(done.error.status, done.error.code, done.error.message, {
-      details: { operation: done.id },
-    });
-  }
-  set.status = 200;
+  const done = await operationOutcome(core.ops, op);
+  set.status = done.status === "running" ? 202 : 200;
   return done;
 }

@@ -1,9 +1,11 @@
 // The staging agent's error shape: {"error": "<message>"} (the agent documented no error body).
-import { frontErrorShape } from "../front-errors.ts";
 
 /** The body the front answers for an error. */
 export function stagingErrorBody(message: string): { error: string } {
   return { error: message };
 }
 
-export const stagingErrorShape = frontErrorShape(stagingErrorBody);
+/** Whether `body` is an error in the agent's shape. */
+export function isStagingErrorBody(body: unknown): boolean {
+  return typeof body === "object" && body !== null && typeof (body as { error?: unknown }).error === "string";
+}

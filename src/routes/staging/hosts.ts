@@ -6,7 +6,6 @@ import { createHost, deleteHost, getHost, startHost } from "../../core/fronts/st
 import { stagingNameOf } from "../../core/fronts/staging-names.ts";
 import { listVmViews, type Vm } from "../../core/vms/index.ts";
 import { callerOf } from "../auth.ts";
-import { stagingErrorShape } from "./errors.ts";
 import { CreateHostSchema, described, ErrorSchema, HostParams, HostSchema } from "./schemas.ts";
 
 const tags = ["staging agent"];
@@ -32,7 +31,6 @@ function hostView(core: Core, vm: Vm) {
 
 export function stagingHostRoutes(core: Core) {
   return new Elysia()
-    .mapResponse(stagingErrorShape)
     .get(
       "/hosts",
       async ({ request }) => (await listVmViews(core, callerOf({ request }))).map((vm) => hostView(core, vm)),

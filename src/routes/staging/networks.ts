@@ -6,7 +6,6 @@ import { createStagingNetwork, deleteStagingNetwork, getStagingNetwork } from ".
 import { stagingNameOf } from "../../core/fronts/staging-names.ts";
 import { listNetworks, type NetworkView } from "../../core/networks/index.ts";
 import { callerOf } from "../auth.ts";
-import { stagingErrorShape } from "./errors.ts";
 import { CreateNetworkSchema, described, ErrorSchema, NetworkParams, NetworkSchema } from "./schemas.ts";
 
 const tags = ["staging agent"];
@@ -24,7 +23,6 @@ function networkView(core: Core, n: NetworkView) {
 
 export function stagingNetworkRoutes(core: Core) {
   return new Elysia()
-    .mapResponse(stagingErrorShape)
     .get(
       "/networks",
       async ({ request }) =>

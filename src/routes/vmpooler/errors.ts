@@ -1,9 +1,13 @@
 // vmpooler's error shape: {"ok": false, "reason": "<message>"}.
-import { frontErrorShape } from "../front-errors.ts";
 
-/** The body the front answers for an error (the auth guard uses it too). */
+/** The body the front answers for an error. */
 export function vmpoolerErrorBody(message: string): { ok: false; reason: string } {
   return { ok: false, reason: message };
 }
 
-export const vmpoolerErrorShape = frontErrorShape(vmpoolerErrorBody);
+/** Whether `body` is an error in vmpooler's shape. */
+export function isVmpoolerErrorBody(body: unknown): boolean {
+  if (typeof body !== "object" || body === null) return false;
+  const b = body as { ok?: unknown; reason?: unknown };
+  return b.ok === false && typeof b.reason === "string";
+}

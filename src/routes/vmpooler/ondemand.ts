@@ -8,7 +8,6 @@ import {
   vmpoolerOndemandStatus,
 } from "../../core/fronts/vmpooler-ondemand.ts";
 import { callerOf } from "../auth.ts";
-import { vmpoolerErrorShape } from "./errors.ts";
 import { described } from "./schemas.ts";
 
 const tags = ["vmpooler"];
@@ -17,7 +16,6 @@ const ById = t.Object({ request_id: t.String({ minLength: 1, maxLength: 64 }) })
 export function vmpoolerOndemandRoutes(core: Core) {
   return (
     new Elysia({ prefix: `${core.config.vmpooler.prefix}/ondemandvm` })
-      .mapResponse(vmpoolerErrorShape)
       .post("", (ctx) => ctx.status(201, vmpoolerOndemand(core, ctx.body, callerOf(ctx))), {
         body: t.Record(
           t.String({ minLength: 1, maxLength: 253 }),

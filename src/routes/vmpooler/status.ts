@@ -8,7 +8,6 @@ import {
   vmpoolerSummary,
   vmpoolerSummaryPart,
 } from "../../core/fronts/vmpooler-status.ts";
-import { vmpoolerErrorShape } from "./errors.ts";
 import { described } from "./schemas.ts";
 
 const tags = ["vmpooler"];
@@ -18,7 +17,6 @@ const summaryStatuses = described({
 
 export function vmpoolerStatusRoutes(core: Core) {
   return new Elysia({ prefix: core.config.vmpooler.prefix })
-    .mapResponse(vmpoolerErrorShape)
     .get(
       "/status",
       ({ query }) => vmpoolerStatus(core, typeof query.view === "string" ? query.view : undefined),

@@ -8,7 +8,6 @@ import {
   vmpoolerTokens,
 } from "../../core/fronts/vmpooler.ts";
 import { callerOf } from "../auth.ts";
-import { vmpoolerErrorShape } from "./errors.ts";
 import { described } from "./schemas.ts";
 
 const tags = ["vmpooler"];
@@ -16,7 +15,6 @@ const TokenParams = t.Object({ token: t.String({ maxLength: 256 }) });
 
 export function vmpoolerTokenRoutes(core: Core) {
   return new Elysia({ prefix: `${core.config.vmpooler.prefix}/token` })
-    .mapResponse(vmpoolerErrorShape)
     .get("", (ctx) => vmpoolerTokens(core, callerOf(ctx)), {
       detail: {
         summary:

@@ -12,7 +12,6 @@ import {
 } from "../../core/fronts/vmpooler.ts";
 import { vmpoolerDelete, vmpoolerUpdate, vmpoolerVm } from "../../core/fronts/vmpooler-vm.ts";
 import { callerOf } from "../auth.ts";
-import { vmpoolerErrorShape } from "./errors.ts";
 import { ChangeBody, CheckoutBody, described, HostParams } from "./schemas.ts";
 
 const tags = ["vmpooler"];
@@ -24,7 +23,6 @@ const checkoutStatuses = described({
 export function vmpoolerVmRoutes(core: Core) {
   return (
     new Elysia({ prefix: `${core.config.vmpooler.prefix}/vm` })
-      .mapResponse(vmpoolerErrorShape)
       .get("", () => vmpoolerPoolNames(core), {
         response: t.Array(t.String()),
         detail: { summary: "The pools a checkout accepts, each followed by its aliases", tags },

@@ -2,6 +2,7 @@
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { Core } from "../../../src/core/context.ts";
+import { FRONTS } from "../../../src/routes/fronts/registry.ts";
 import type { Front, FuzzRequest } from "./fuzz-routes.ts";
 
 /** The seed every fuzz file starts from: BERTH_FUZZ_SEED, or a fresh one (printed so a failure reproduces). */
@@ -76,14 +77,11 @@ export function diff(a: Snapshot, b: Snapshot, ignore: (key: string) => boolean 
   return out;
 }
 
-/** Whether a parsed error body has the shape the front documents. */
+/** Whether a parsed error body has the shape the front documents (its registry entry says). */
 export function hasFrontShape(front: Front, body: unknown): boolean {
-  if (typeof body !== "object" || body === null) return false;
-  const b = body as Record<string, unknown>;
-  if (front === "vmpooler") return b.ok === false && typeof b.reason === "string";
-  if (front === "staging") return typeof b.error === "string";
-  const e = b.error as Record<string, unknown> | undefined;
-  return typeof e === "object" && e !== null && typeof e.code === "string" && typeof e.message === "string";
+  const declared = FRONTS.find((f) => f.name === front);
+  if (!declared) throw new Error(`front ${front} is not in the registry`);
+  return declared.isErrorBody(body);
 }
 
 /** Waits for every running operation to end. */

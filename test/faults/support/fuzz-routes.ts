@@ -1,5 +1,8 @@
 // Every route of every front, read from the app itself, and a fast-check arbitrary of hostile requests to one.
 import fc from "fast-check";
+import type { FrontName } from "../../../src/config/fronts.ts";
+import type { Config } from "../../../src/config/schema.ts";
+import { frontAt } from "../../../src/routes/fronts/registry.ts";
 import {
   CONTENT_TYPES,
   encodeLoose,
@@ -13,7 +16,8 @@ import {
   RAW_SEGMENTS,
 } from "./fuzz-inputs.ts";
 
-export type Front = "native" | "staging" | "vmpooler";
+/** A front of the registry (src/routes/fronts/registry.ts). */
+export type Front = FrontName;
 
 export interface FuzzRoute {
   method: string;
@@ -44,10 +48,9 @@ export interface AuthMaterial {
   userToken?: string;
 }
 
-export function frontOf(path: string): Front {
-  if (path.startsWith("/api/v1")) return "vmpooler";
-  if (/^\/(hosts|networks)(\/|$)/.test(path)) return "staging";
-  return "native";
+/** The front that answers `path`, as the app itself decides it. */
+export function frontOf(config: Config, path: string): Front {
+  return frontAt(config, path).name;
 }
 
 interface RouteLike {
@@ -57,14 +60,14 @@ interface RouteLike {
 }
 
 /** The app's routes (all of them, so a new route is fuzzed without anyone listing it). */
-export function routesOf(app: { routes: RouteLike[] }): FuzzRoute[] {
+export function routesOf(app: { routes: RouteLike[] }, config: Config): FuzzRoute[] {
   return app.routes.map((r) => ({
     method: r.method,
     path: r.path,
     params: [...r.path.matchAll(/:([A-Za-z_]+)/g)].map((m) => m[1] as string),
     body: r.hooks.body,
     query: r.hooks.query,
-    front: frontOf(r.path),
+    front: frontOf(config, r.path),
   }));
 }
 

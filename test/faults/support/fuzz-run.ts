@@ -66,7 +66,7 @@ export class FuzzRun {
     this.statuses.set(answer.status, (this.statuses.get(answer.status) ?? 0) + 1);
     // The shape follows the path the server saw (a URL's dot segments are resolved before routing).
     const seen = new URL(r.path, "http://localhost").pathname;
-    for (const p of checkAnswer(frontOf(seen), answer)) found(p);
+    for (const p of checkAnswer(frontOf(this.core.config, seen), answer)) found(p);
     const before = this.#state;
     if (answer.status >= 300) {
       // A refusal: nothing may have changed, not a row, a domain, a volume or a file.

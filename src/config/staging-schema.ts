@@ -1,0 +1,12 @@
+// [staging]: whether the staging hypervisor agent's API (/hosts, /networks) is served (berth.toml).
+import { Type as T } from "@sinclair/typebox";
+
+export const StagingSchema = T.Object(
+  {
+    enabled: T.Boolean({
+      default: true,
+      description: "serve the staging agent's /hosts and /networks; false: those paths are unknown (404)",
+    }),
+  },
+  { additionalProperties: false, default: {} },
+);

@@ -1,0 +1,34 @@
+// What a front declares: its name, where it is served, its error shape, how callers authenticate, its routes, its docs.
+import type { AnyElysia } from "elysia";
+import type { FrontName } from "../../config/fronts.ts";
+import type { Config } from "../../config/schema.ts";
+import type { Core } from "../../core/context.ts";
+import type { ErrorBody } from "../errors.ts";
+
+/** The auth guard's tables for one front; every pattern matches a whole request path. */
+export interface AuthRules {
+  /** Where a password is the credential: issuing a token needs one (a stolen token cannot renew itself). */
+  passwordOnly: { method: string; pattern: RegExp }[];
+  /** Token routes where a password may stand in for a token, as vmpooler's clients list and delete with one. */
+  passwordOrToken: { method?: string; pattern: RegExp }[];
+  /** Credentials that are optional here: core decides with or without them (vmpooler's own exceptions). */
+  optional: { method: string; pattern: RegExp; by: "token" | "password" }[];
+}
+
+export interface Front {
+  name: FrontName;
+  /** What the front is, for the OpenAPI document's tag descriptions. */
+  title: string;
+  /** The OpenAPI tags its routes carry. */
+  tags: readonly string[];
+  /** The paths it answers on the main listener (src/config/fronts.ts): each one and everything below. */
+  paths(config: Config): readonly string[];
+  /** The front's body for an error the one mapping described natively; the status stays. */
+  errorBody(native: ErrorBody): unknown;
+  /** Whether an answer's body is an error in this front's shape (the contract suite and the fuzzer check it). */
+  isErrorBody(body: unknown): boolean;
+  /** How its callers authenticate: the guard's tables (every other mutating route needs a token). */
+  auth(config: Config): AuthRules;
+  /** Its routes, already under its paths. */
+  routes(core: Core): AnyElysia;
+}

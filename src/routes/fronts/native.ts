@@ -1,0 +1,82 @@
+// berth's own API: /v1, /healthz and /metrics, answering errors as {"error": {"code", "message"}}.
+import { Elysia } from "elysia";
+import { frontPaths } from "../../config/fronts.ts";
+import type { Core } from "../../core/context.ts";
+import type { ErrorBody } from "../errors.ts";
+import { metricsRoutes } from "../metrics.ts";
+import { checkoutRoutes } from "../native/checkout.ts";
+import { eventRoutes } from "../native/events.ts";
+import { imageRoutes } from "../native/images.ts";
+import { metaRoutes } from "../native/meta.ts";
+import { networkRoutes } from "../native/networks.ts";
+import { operationRoutes } from "../native/operations.ts";
+import { poolRoutes } from "../native/pools.ts";
+import { profileRoutes } from "../native/profiles.ts";
+import { requestRoutes } from "../native/requests.ts";
+import { sizeRoutes } from "../native/sizes.ts";
+import { statusRoutes } from "../native/status.ts";
+import { tokenRoutes } from "../native/tokens.ts";
+import { vmDiskRoutes } from "../native/vm-disks.ts";
+import { vmInfoRoutes } from "../native/vm-info.ts";
+import { vmPowerRoutes } from "../native/vm-power.ts";
+import { vmSnapshotRoutes } from "../native/vm-snapshots.ts";
+import { vmXmlRoutes } from "../native/vm-xml.ts";
+import { vmRoutes } from "../native/vms.ts";
+import type { Front } from "./front.ts";
+
+function isNativeErrorBody(body: unknown): boolean {
+  if (typeof body !== "object" || body === null) return false;
+  const e = (body as { error?: unknown }).error as Record<string, unknown> | undefined;
+  return typeof e === "object" && e !== null && typeof e.code === "string" && typeof e.message === "string";
+}
+
+export const nativeFront: Front = {
+  name: "native",
+  title: "berth's native API",
+  tags: [
+    "meta",
+    "networks",
+    "sizes",
+    "profiles",
+    "images",
+    "operations",
+    "events",
+    "vms",
+    "vm power",
+    "vm disks",
+    "vm snapshots",
+    "vm xml",
+    "pools",
+    "tokens",
+    "status",
+  ],
+  paths: (config) => frontPaths(config).native,
+  errorBody: (native: ErrorBody) => native,
+  isErrorBody: isNativeErrorBody,
+  auth: () => ({
+    passwordOnly: [{ method: "POST", pattern: /^\/v1\/tokens$/ }],
+    passwordOrToken: [{ pattern: /^\/v1\/tokens(\/|$)/ }],
+    optional: [],
+  }),
+  routes: (core: Core) =>
+    new Elysia()
+      .use(metaRoutes(core))
+      .use(networkRoutes(core))
+      .use(sizeRoutes(core))
+      .use(profileRoutes(core))
+      .use(imageRoutes(core))
+      .use(operationRoutes(core))
+      .use(eventRoutes(core))
+      .use(vmRoutes(core))
+      .use(vmPowerRoutes(core))
+      .use(vmDiskRoutes(core))
+      .use(vmSnapshotRoutes(core))
+      .use(vmInfoRoutes(core))
+      .use(vmXmlRoutes(core))
+      .use(poolRoutes(core))
+      .use(checkoutRoutes(core))
+      .use(requestRoutes(core))
+      .use(tokenRoutes(core))
+      .use(statusRoutes(core))
+      .use(metricsRoutes(core)),
+};

@@ -1,0 +1,65 @@
+// What each front's contract needs to know about it: a route with a strict body, and an action on someone's VM.
+import type { FrontName } from "../../../src/config/fronts.ts";
+
+export interface Call {
+  method: string;
+  path: string;
+  body?: unknown;
+}
+
+/** Sends a request as the holder of `token` (none: anonymous) and answers its status and parsed body. */
+export type Send = (call: Call, token?: string) => Promise<{ status: number; body: unknown }>;
+
+export interface FrontCases {
+  /** A route whose JSON body is validated strictly: malformed JSON and an unknown field are 400s. */
+  strictBody: (vm: string) => { method: string; path: string; valid: Record<string, unknown> };
+  /** Makes a VM this front can name, owned by the holder of `token`; answers its name. */
+  ownVm: (send: Send, token: string | undefined, tag: string) => Promise<string>;
+  /** A change to the VM that its owner and an admin may make and another user may not; it leaves the VM in place. */
+  change: (vm: string) => Call;
+}
+
+/** Made through the native API: the staging front names every berth VM by its own name. */
+async function createdVm(
+  send: Send,
+  token: string | undefined,
+  tag: string,
+  profile: string,
+): Promise<string> {
+  const name = `fc-${tag}`;
+  const r = await send({ method: "POST", path: "/v1/vms?wait=true", body: { name, profile } }, token);
+  if (r.status !== 200) throw new Error(`creating ${name}: ${r.status} ${JSON.stringify(r.body)}`);
+  return name;
+}
+
+/** Each front's cases for a core whose profile is `profile` and whose vmpooler pool is `pool`. */
+export function contractCases(profile: string, pool: string): Record<FrontName, FrontCases> {
+  return {
+    native: {
+      strictBody: (vm) => ({ method: "PATCH", path: `/v1/vms/${vm}`, valid: { description: "contract" } }),
+      ownVm: (send, token, tag) => createdVm(send, token, tag, profile),
+      change: (vm) => ({ method: "PATCH", path: `/v1/vms/${vm}`, body: { description: "contract" } }),
+    },
+    staging: {
+      strictBody: () => ({
+        method: "POST",
+        path: "/hosts/fc-never-made",
+        valid: { memory: 64, disks: [1], networks: [] },
+      }),
+      ownVm: (send, token, tag) => createdVm(send, token, tag, profile),
+      change: (vm) => ({ method: "PUT", path: `/hosts/${vm}/start` }),
+    },
+    vmpooler: {
+      strictBody: (vm) => ({ method: "PUT", path: `/api/v1/vm/${vm}`, valid: { tags: { a: "b" } } }),
+      ownVm: async (send, token) => {
+        const r = await send({ method: "POST", path: `/api/v1/vm/${pool}` }, token);
+        const host = (r.body as Record<string, { hostname?: unknown }>)[pool]?.hostname;
+        if (r.status !== 200 || typeof host !== "string") {
+          throw new Error(`checking out from ${pool}: ${r.status} ${JSON.stringify(r.body)}`);
+        }
+        return host;
+      },
+      change: (vm) => ({ method: "PUT", path: `/api/v1/vm/${vm}`, body: { tags: { contract: "yes" } } }),
+    },
+  };
+}

@@ -1,0 +1,133 @@
+// The contract every front of the registry keeps, with auth on and off: its error shape and statuses, and core's ownership.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { SYSTEM } from "../../../src/core/auth/access.ts";
+import { createPool } from "../../../src/core/pools/pools.ts";
+import { createApp } from "../../../src/routes/app.ts";
+import { FRONTS } from "../../../src/routes/fronts/registry.ts";
+import { cleanup, fill, poolCore } from "../core/pools-support.ts";
+import { type Call, contractCases, type Send } from "./front-contract-cases.ts";
+
+const MUTATING = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+
+async function users(): Promise<string> {
+  const hash = (pw: string) => Bun.password.hash(pw, { algorithm: "argon2id" });
+  const user = async (name: string, admin = false) =>
+    `[[auth.users]]\nname = "${name}"\npassword_hash = "${await hash(`${name}-pw`)}"\nadmin = ${admin}\n`;
+  return `[auth]\nenabled = true\n${await user("root", true)}${await user("alice")}${await user("bob")}`;
+}
+
+/** A core with one vmpooler pool of ready VMs and an app over it; `auth` turns [auth] on with root (admin), alice and bob. */
+function contractTarget(prefix: string, auth: boolean) {
+  const env = {} as {
+    core: Awaited<ReturnType<typeof poolCore>>;
+    send: Send;
+    tokens: Record<string, string>;
+  };
+  beforeAll(async () => {
+    env.core = await poolCore(prefix, auth ? await users() : "");
+    createPool(env.core, SYSTEM, { name: `${prefix}-pool`, profile: `${prefix}-tiny`, size: 2 });
+    await fill(env.core, `${prefix}-pool`, 2);
+    const app = createApp(env.core);
+    env.send = async (call: Call, token?: string, raw?: string) => {
+      const headers: Record<string, string> = token ? { "x-auth-token": token } : {};
+      const init: RequestInit = { method: call.method, headers };
+      if (call.body !== undefined || raw !== undefined) {
+        init.body = raw ?? JSON.stringify(call.body);
+        headers["content-type"] = "application/json";
+      }
+      const res = await app.handle(new Request(`http://localhost${call.path}`, init));
+      const text = await res.text();
+      return { status: res.status, body: text ? JSON.parse(text) : null };
+    };
+    env.tokens = {};
+    if (!auth) return;
+    for (const name of ["root", "alice", "bob"]) {
+      const basic = `Basic ${Buffer.from(`${name}:${name}-pw`).toString("base64")}`;
+      const res = await app.handle(
+        new Request("http://localhost/v1/tokens", { method: "POST", headers: { authorization: basic } }),
+      );
+      env.tokens[name] = ((await res.json()) as { token: string }).token;
+    }
+  });
+  afterAll(async () => {
+    await cleanup(env.core);
+    await env.core.close();
+  });
+  return env;
+}
+
+/** A path's `:param`s and wildcards filled with a name nothing has. */
+const concrete = (path: string) => path.replace(/:[A-Za-z_]+/g, "fc-none").replace(/\*/g, "fc-none");
+
+for (const auth of [false, true]) {
+  describe(`auth ${auth ? "on" : "off"}`, () => {
+    const prefix = auth ? "fcon" : "fcoff";
+    const t = contractTarget(prefix, auth);
+    const cases = contractCases(`${prefix}-tiny`, `${prefix}-pool`);
+
+    for (const front of FRONTS) {
+      describe(front.name, () => {
+        const shaped = (r: { status: number; body: unknown }, statuses: number[]) => {
+          expect({ status: statuses.includes(r.status), shape: front.isErrorBody(r.body), r }).toEqual({
+            status: true,
+            shape: true,
+            r,
+          });
+        };
+        const own = () => cases[front.name].ownVm(t.send, t.tokens.alice, `${front.name}-${prefix}`);
+        let vm = "";
+
+        test("its cases are declared", () => {
+          expect(cases[front.name]).toBeDefined();
+        });
+
+        test("an unknown path under each of its paths is 404 in its shape", async () => {
+          for (const root of front.paths(t.core.config)) {
+            shaped(await t.send({ method: "GET", path: `${root}/fc-no/such/route` }), [404]);
+          }
+        });
+
+        test("a malformed JSON body and an unknown field are 400 in its shape", async () => {
+          vm ||= await own();
+          const { method, path, valid } = cases[front.name].strictBody(vm);
+          const send = t.send as (c: Call, token?: string, raw?: string) => ReturnType<Send>;
+          shaped(
+            await send({ method, path }, t.tokens.root, `${JSON.stringify(valid).slice(0, -1)},`),
+            [400],
+          );
+          shaped(await send({ method, path, body: { ...valid, fc_unknown: 1 } }, t.tokens.root), [400]);
+        });
+
+        test("its owner and an admin may change a VM", async () => {
+          vm ||= await own();
+          const change = cases[front.name].change(vm);
+          for (const token of [t.tokens.alice, t.tokens.root]) {
+            const r = await t.send(change, token);
+            expect({ status: r.status < 300, r }).toEqual({ status: true, r });
+          }
+        });
+
+        if (!auth) return;
+
+        test("every mutating route without a token is 401 in its shape, but its optional-credential ones", async () => {
+          const optional = front.auth(t.core.config).optional;
+          const routes = front.routes(t.core).routes.filter((r) => MUTATING.has(r.method));
+          expect(routes.length).toBeGreaterThan(0);
+          for (const r of routes) {
+            const path = concrete(r.path);
+            if (optional.some((o) => o.method === r.method && o.pattern.test(path))) continue;
+            shaped(await t.send({ method: r.method, path }), [401]);
+          }
+        });
+
+        test("another user's token on the VM is refused by core (403/404) in its shape", async () => {
+          vm ||= await own();
+          const change = cases[front.name].change(vm);
+          shaped(await t.send(change, t.tokens.bob), [403, 404]);
+          // The route exists and the VM is there: the refusal was about who asked.
+          expect((await t.send(change, t.tokens.alice)).status).toBeLessThan(300);
+        });
+      });
+    }
+  });
+}
