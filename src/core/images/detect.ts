@@ -1,7 +1,9 @@
 // What a staged file holds: its format and sizes (qemu-img info), and whether an ISO really is one.
+
 import { open, stat } from "node:fs/promises";
 import type { ImageKind } from "../../db/images.ts";
 import { AppError } from "../../errors.ts";
+import { readVolumeHeader } from "../volume-header.ts";
 import type { ImageFormat } from "./records.ts";
 
 export interface Detected {
@@ -50,30 +52,17 @@ export async function qemuImgInfo(file: string): Promise<QemuImgInfo> {
   }
 }
 
-/** qcow2's header (big-endian): magic, version, then where a backing file name sits; v3 adds feature bits. */
-const QCOW2_MAGIC = 0x514649fb;
-const QCOW2_BACKING_OFFSET = 8;
-const QCOW2_INCOMPATIBLE = 72;
-/** Incompatible feature bit 2: the guest's data lives in an external file the header names. */
-const QCOW2_EXTERNAL_DATA = 1n << 2n;
-
 /**
- * What a qcow2 header says about other files, read from the bytes themselves before qemu-img opens
- * anything: a backing file, an external data file, or neither. Null when the file is no qcow2.
+ * What a qcow2 header says about other files, read from the bytes themselves (core/volume-header.ts,
+ * the one reader of headers) before qemu-img opens anything: a backing file, an external data file,
+ * or neither. Null when the file is no qcow2.
  */
-export async function qcow2References(file: string): Promise<"backing" | "data-file" | "none" | null> {
-  await using fh = await open(file, "r");
-  const buf = Buffer.alloc(QCOW2_INCOMPATIBLE + 8);
-  const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
-  if (bytesRead < QCOW2_BACKING_OFFSET + 8 || buf.readUInt32BE(0) !== QCOW2_MAGIC) return null;
-  if (buf.readBigUInt64BE(QCOW2_BACKING_OFFSET) !== 0n) return "backing";
-  const version = buf.readUInt32BE(4);
-  if (version >= 3) {
-    // A v3 header too short to hold its feature bits is refused as if it named a data file.
-    if (bytesRead < buf.length) return "data-file";
-    if ((buf.readBigUInt64BE(QCOW2_INCOMPATIBLE) & QCOW2_EXTERNAL_DATA) !== 0n) return "data-file";
-  }
-  return "none";
+export function qcow2References(file: string): "backing" | "data-file" | "none" | null {
+  const h = readVolumeHeader(file);
+  if (h === null) throw invalidImage(`${file} is not a regular file`);
+  if (h === "missing" || h.format !== "qcow2") return null;
+  if (h.backing !== null) return "backing";
+  return h.dataFile !== null ? "data-file" : "none";
 }
 
 export async function hasIsoMagic(file: string): Promise<boolean> {
@@ -92,7 +81,7 @@ export async function detectImage(file: string, kind: ImageKind, label: string):
   if (st.size === 0) throw invalidImage(`${label} is empty`);
   const allocatedSize = st.blocks * 512;
   if (kind === "kernel") return { format: "raw", virtualSize: st.size, allocatedSize };
-  const refs = await qcow2References(file);
+  const refs = qcow2References(file);
   if (refs === "backing") throw invalidImage(`${label} has a backing file; import a standalone image`);
   if (refs === "data-file") {
     throw invalidImage(`${label} uses an external data file; import a standalone image`);

@@ -9,7 +9,7 @@ import { readVolumeFormat } from "../../xml/volume-read.ts";
 import type { Core } from "../context.ts";
 import { poolDir } from "../paths.ts";
 import { ensureStoragePool } from "../storage-pool.ts";
-import { readVolumeHeader } from "./volume-header.ts";
+import { headerProblem } from "../volume-header.ts";
 
 export const realpath = (p: string) => (existsSync(p) ? realpathSync(p) : p);
 
@@ -25,7 +25,7 @@ export function readyImagesByPath(core: Core): Map<string, ImageRow> {
 }
 
 /** A disk this VM already has: its recorded format, and its image when it is an overlay of one. */
-function ownVolume(row: DiskRow, images: Map<string, ImageRow>, pool: string): DiskVolume | string {
+export function ownVolume(row: DiskRow, images: Map<string, ImageRow>, pool: string): DiskVolume | string {
   if (row.image === null) return { format: formatOf(row.format), backing: null, readOnly: false };
   const image = [...images.values()].find((i) => i.name === row.image);
   if (!image) return `${row.path} reads from image ${row.image}, which is not ready`;
@@ -37,20 +37,6 @@ function ownVolume(row: DiskRow, images: Map<string, ImageRow>, pool: string): D
     backing: { path: imagePath, format: formatOf(image.format) },
     readOnly: false,
   };
-}
-
-/** Refuses a qcow2 volume whose header reaches a file berth did not put there (a guest could have written it). */
-function headerProblem(path: string, v: DiskVolume): string | null {
-  const h = readVolumeHeader(path);
-  if (h === null) return `${path} is not a regular file of berth's pool`;
-  if (h === "missing" || v.format === "raw") return null;
-  if (h.format !== "qcow2") return `${path} is recorded as qcow2 but holds no qcow2 header`;
-  if (h.dataFile !== null)
-    return `${path}: its qcow2 header names an external data file ${h.dataFile}; a volume may not reach another file`;
-  const want = v.backing?.path ?? null;
-  if (h.backing !== want)
-    return `${path}: its qcow2 header names ${h.backing ?? "no backing file"} as its backing file, not ${want ?? "none"}; a volume may not reach another file`;
-  return null;
 }
 
 /** Paths of the volumes libvirt lists in berth's pool, refreshed once when one of `want` is not among them. */
@@ -123,7 +109,7 @@ export async function diskVolumes(
       v = { format: formatOf(image.format), backing: null, readOnly: true };
     else if (others.has(path)) v = `${path} is a disk of another vm`;
     else v = await freeVolume(core, poolName, listed, path);
-    out.set(path, typeof v === "string" ? v : (headerProblem(path, v) ?? v));
+    out.set(path, typeof v === "string" ? v : (headerProblem(path, v.format, v.backing?.path ?? null) ?? v));
   }
   return out;
 }

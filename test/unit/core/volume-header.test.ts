@@ -1,9 +1,9 @@
 // Reading a volume's own header on real files made by qemu-img: the backing and data files it names, never followed.
 import { afterAll, expect, test } from "bun:test";
-import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { readVolumeHeader } from "../../../src/core/vms/volume-header.ts";
+import { readVolumeHeader } from "../../../src/core/volume-header.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "berth-vh-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -42,4 +42,12 @@ test("a symbolic link is never followed; a missing file is told apart", () => {
   expect(readVolumeHeader(link)).toBeNull();
   expect(readVolumeHeader(join(dir, "none.qcow2"))).toBe("missing");
   expect(readVolumeHeader(dir)).toBeNull();
+});
+
+test("a v3 header cut short of its feature bits is taken as naming a data file", () => {
+  const plain = join(dir, "short-src.qcow2");
+  qemuImg("create", "-q", "-f", "qcow2", plain, "16M");
+  const short = join(dir, "short.qcow2");
+  writeFileSync(short, readFileSync(plain).subarray(0, 80));
+  expect(readVolumeHeader(short)).toEqual({ format: "qcow2", backing: null, dataFile: "" });
 });

@@ -1,4 +1,4 @@
-// What a volume's own header says about other files (a qcow2 backing file or external data file), read without following either.
+// What a volume's or image's own header says about other files (a qcow2 backing file or external data file), read without following either.
 import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
 
 /** What berth reads from the first bytes of a volume. */
@@ -29,7 +29,9 @@ export function parseVolumeHeader(
   const backing =
     backingOffset === 0 ? null : readAt(backingOffset, Math.min(backingSize, 4096)).toString("latin1");
   let dataFile: string | null = null;
-  if (version >= 3 && head.length >= 104) {
+  // A v3 header too short to hold its feature bits is taken as naming a data file: never opened.
+  if (version >= 3 && head.length < 104) return { format: "qcow2", backing, dataFile: "" };
+  if (version >= 3) {
     const incompatible = head.readBigUInt64BE(72);
     const headerLength = head.readUInt32BE(100);
     let at = headerLength;
@@ -72,4 +74,21 @@ export function readVolumeHeader(path: string): VolumeHeader | "missing" | null 
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * Why a volume berth records as `format`, whose header should name `backing` (or no backing file),
+ * may not be opened: its header reaches a file berth did not put there (a guest could have written
+ * it). Null when it may; a volume only libvirt's test driver holds ("missing") and raw ones pass.
+ */
+export function headerProblem(path: string, format: "qcow2" | "raw", backing: string | null): string | null {
+  const h = readVolumeHeader(path);
+  if (h === null) return `${path} is not a regular file of berth's pool`;
+  if (h === "missing" || format === "raw") return null;
+  if (h.format !== "qcow2") return `${path} is recorded as qcow2 but holds no qcow2 header`;
+  if (h.dataFile !== null)
+    return `${path}: its qcow2 header names an external data file ${h.dataFile}; a volume may not reach another file`;
+  if (h.backing !== backing)
+    return `${path}: its qcow2 header names ${h.backing ?? "no backing file"} as its backing file, not ${backing ?? "none"}; a volume may not reach another file`;
+  return null;
 }
