@@ -6,14 +6,12 @@ import {
   snapshotByName,
   snapshotsOf,
 } from "../../db/snapshots.ts";
-import { ownerOfVm } from "../../db/vm-owners.ts";
 import { disksOf, nicsOf, updateDiskSize, updateVm, type VmRow } from "../../db/vms.ts";
 import { Conflict, NotFound } from "../../errors.ts";
 import { ErrorCode } from "../../ffi/error.ts";
 import { scsiTarget } from "../../xml/domain.ts";
 import { buildSnapshotXml, readSnapshotXml } from "../../xml/snapshot.ts";
-import { assertVmActor, assertVmSecrets, type Caller, checkQuota } from "../auth/index.ts";
-import { checkVmShape } from "../capacity.ts";
+import { assertVmActor, assertVmSecrets, type Caller } from "../auth/index.ts";
 import type { Core } from "../context.ts";
 import { checkName, generateName } from "../names.ts";
 import type { Operation } from "../operations.ts";
@@ -23,6 +21,7 @@ import { now } from "../time.ts";
 import { domainState } from "./domain.ts";
 import { recordState } from "./power.ts";
 import { findVmRow, loadVm, vmTarget } from "./records.ts";
+import { checkReshape } from "./reshape.ts";
 
 /** What the VM looked like when the snapshot was taken (berth's records at that moment). */
 export interface SnapshotConfig {
@@ -204,11 +203,7 @@ export async function revertSnapshot(
   const why = revertRefusal(configOf(core, vm), then);
   if (why) throw new Conflict(`cannot revert vm ${vmName} to snapshot ${snap}: ${why}`);
   // The snapshot's shape comes back: it must still fit the host and its owner's quota.
-  await checkVmShape(core, then, `vm ${vmName} at snapshot ${snap}`, vm.id);
-  checkQuota(core, ownerOfVm(core.db, vmName), {
-    vcpus: Math.max(0, then.vcpus - vm.vcpus),
-    memory_mib: Math.max(0, then.memory_mib - vm.memory_mib),
-  });
+  await checkReshape(core, vm, then, `vm ${vmName} at snapshot ${snap}`);
   await checkActionable(core, vm);
   return core.ops.start(
     "vm.snapshot.revert",

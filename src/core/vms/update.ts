@@ -1,16 +1,15 @@
 // PATCH of a VM: tags and description at any time; vCPUs and memory only while it is stopped.
 
-import { ownerOfVm } from "../../db/vm-owners.ts";
 import { disksOf, nicsOf, updateVm } from "../../db/vms.ts";
 import { Conflict } from "../../errors.ts";
-import { assertVmActor, type Caller, checkQuota } from "../auth/index.ts";
-import { checkVmShape } from "../capacity.ts";
+import { assertVmActor, type Caller } from "../auth/index.ts";
 import type { Core } from "../context.ts";
 import { setVmLifetime } from "../pools/checkout.ts";
 import { now } from "../time.ts";
 import { domainState } from "./domain.ts";
 import { domainXmlFor } from "./domain-xml.ts";
 import { findVmRow, loadVm, refuseRawXml, type Vm, vmTarget } from "./records.ts";
+import { checkReshape } from "./reshape.ts";
 
 export interface UpdateVmRequest {
   tags?: Record<string, string>;
@@ -41,11 +40,7 @@ export async function updateVmSettings(
       );
     }
     const next = { ...row, vcpus: req.cpus ?? row.vcpus, memory_mib: req.memory_mib ?? row.memory_mib };
-    await checkVmShape(core, next, `vm ${name}`, row.id);
-    checkQuota(core, ownerOfVm(core.db, name), {
-      vcpus: Math.max(0, next.vcpus - row.vcpus),
-      memory_mib: Math.max(0, next.memory_mib - row.memory_mib),
-    });
+    await checkReshape(core, row, next, `vm ${name}`);
     // Redefining with the same name and UUID replaces the persistent definition.
     await core.hv.call("domain.define", {
       xml: domainXmlFor(core, next, disksOf(core.db, row.id), nicsOf(core.db, row.id)),
