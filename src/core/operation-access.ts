@@ -8,13 +8,25 @@ import type { Operation } from "./operations.ts";
 
 const VM_TARGET = /^vm\/(.+)$/;
 
+/**
+ * The rule for one user (not an admin): the operations `user` started, and those acting on a VM for
+ * which `ownsVm` holds. Event streams pass their own `ownsVm`, which remembers VMs since deleted.
+ */
+export function userSeesOperation(
+  user: string,
+  op: Pick<Operation, "owner" | "target">,
+  ownsVm: (name: string) => boolean,
+): boolean {
+  if (op.owner !== null && op.owner === user) return true;
+  const vm = VM_TARGET.exec(op.target)?.[1];
+  return vm !== undefined && ownsVm(vm);
+}
+
 /** Whether `caller` may see operation `op`; users never see berth's own work or another user's. */
 export function maySeeOperation(core: Core, caller: Caller | null, op: Operation): boolean {
   if (actsAsAdmin(core, caller)) return true;
   if (!caller) return false;
-  if (op.owner !== null && op.owner === caller.name) return true;
-  const vm = VM_TARGET.exec(op.target)?.[1];
-  return vm !== undefined && ownerOfVm(core.db, vm) === caller.name;
+  return userSeesOperation(caller.name, op, (vm) => ownerOfVm(core.db, vm) === caller.name);
 }
 
 /** The operation, or 404 when it does not exist or is not the caller's to see. */

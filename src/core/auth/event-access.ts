@@ -4,6 +4,7 @@ import { getRequest } from "../../db/requests.ts";
 import { ownerOfVm, ownersByVm } from "../../db/vm-owners.ts";
 import type { Core } from "../context.ts";
 import type { BerthEvent } from "../events.ts";
+import { userSeesOperation } from "../operation-access.ts";
 import { actsAsAdmin, requireCaller } from "./access.ts";
 import type { Caller } from "./caller.ts";
 
@@ -46,10 +47,7 @@ export function eventFilterFor(core: Core, caller: Caller | null): (e: BerthEven
         return e.data.owner === me;
       case "operation": {
         const op = getOperation(core.db, name);
-        if (!op) return false;
-        if (op.owner === me) return true;
-        const vm = /^vm\/(.+)$/.exec(op.target)?.[1];
-        return vm !== undefined && ownsVm(vm);
+        return op !== null && userSeesOperation(me, op, ownsVm);
       }
       default:
         return false;
