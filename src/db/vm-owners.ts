@@ -1,25 +1,23 @@
 // Who owns a VM: the user who created it (vms.owner, migration 9) or who checked it out (pool_vms.owner).
 import type { Database } from "bun:sqlite";
 
+/** Every VM with its pool membership: the FROM of each query below. */
+const VMS_WITH_LEASES = "vms v LEFT JOIN pool_vms pv ON pv.vm_name = v.name";
+/** The one definition of a VM's owner: its creator, else whoever holds it checked out. */
+const OWNER = "COALESCE(v.owner, CASE WHEN pv.status = 'checked_out' THEN pv.owner END)";
+
 /** The owner of the VM named exactly `vmName`, or null (a pool's ready VM, berth's own, made with auth off). */
 export function ownerOfVm(db: Database, vmName: string): string | null {
-  const row = db
-    .query(
-      `SELECT COALESCE(v.owner, CASE WHEN pv.status = 'checked_out' THEN pv.owner END) AS owner
-       FROM vms v LEFT JOIN pool_vms pv ON pv.vm_name = v.name WHERE v.name = ?`,
-    )
-    .get(vmName) as { owner: string | null } | null;
+  const row = db.query(`SELECT ${OWNER} AS owner FROM ${VMS_WITH_LEASES} WHERE v.name = ?`).get(vmName) as {
+    owner: string | null;
+  } | null;
   return row?.owner ?? null;
 }
 
 /** Every VM's owner by VM name (VMs without one are absent): one query for a whole listing. */
 export function ownersByVm(db: Database): Map<string, string> {
   const rows = db
-    .query(
-      `SELECT v.name AS name, COALESCE(v.owner, CASE WHEN pv.status = 'checked_out' THEN pv.owner END) AS owner
-       FROM vms v LEFT JOIN pool_vms pv ON pv.vm_name = v.name
-       WHERE v.owner IS NOT NULL OR (pv.status = 'checked_out' AND pv.owner IS NOT NULL)`,
-    )
+    .query(`SELECT v.name AS name, ${OWNER} AS owner FROM ${VMS_WITH_LEASES} WHERE ${OWNER} IS NOT NULL`)
     .all() as { name: string; owner: string }[];
   return new Map(rows.map((r) => [r.name, r.owner]));
 }
@@ -32,9 +30,7 @@ export function usageOf(
   return db
     .query(
       `WITH owned AS (
-         SELECT v.id, v.vcpus, v.memory_mib FROM vms v LEFT JOIN pool_vms pv ON pv.vm_name = v.name
-         WHERE v.status != 'gone'
-           AND COALESCE(v.owner, CASE WHEN pv.status = 'checked_out' THEN pv.owner END) = ?1)
+         SELECT v.id, v.vcpus, v.memory_mib FROM ${VMS_WITH_LEASES} WHERE v.status != 'gone' AND ${OWNER} = ?1)
        SELECT count(*) AS vms, COALESCE(sum(vcpus), 0) AS vcpus, COALESCE(sum(memory_mib), 0) AS memory_mib,
          COALESCE((SELECT sum(d.size) FROM vm_disks d WHERE d.device = 'disk' AND d.vm_id IN (SELECT id FROM owned)), 0)
            AS disk_bytes
