@@ -1,6 +1,7 @@
 // Composition of a running berth: config → db → hypervisor → core → HTTP server, and its orderly stop.
 import type { Database } from "bun:sqlite";
-import { parseListen } from "./config/load.ts";
+import { listenerPlan } from "./config/fronts.ts";
+import { parseListen } from "./config/listen.ts";
 import type { Config } from "./config/schema.ts";
 import { watchHostSize } from "./core/capacity.ts";
 import type { Core } from "./core/context.ts";
@@ -88,8 +89,8 @@ export async function buildCore(config: Config, db: Database, hv: Hypervisor): P
  * front's error shape, so it is lifted: berth bounds every body it reads itself, JSON ones in the
  * body guard ([limits] max_body_bytes), uploads in core ([limits] max_upload_bytes and free space).
  */
-function listen(app: ReturnType<typeof createApp>, config: Config) {
-  const { hostname, port } = parseListen(config.listen);
+function listen(app: ReturnType<typeof createApp>, address: string, config: Config) {
+  const { hostname, port } = parseListen(address);
   try {
     return app.listen({
       hostname,
@@ -99,7 +100,25 @@ function listen(app: ReturnType<typeof createApp>, config: Config) {
       maxRequestBodySize: Number.MAX_SAFE_INTEGER,
     });
   } catch (e) {
-    if (inUse(e)) throw addressInUse(config.listen, e);
+    if (inUse(e)) throw addressInUse(address, e);
+    throw e;
+  }
+}
+
+/** Serves every listener of the plan; when one cannot bind, those already bound are stopped again. */
+async function listenAll(core: Core): Promise<ReturnType<typeof listen>[]> {
+  const served: ReturnType<typeof listen>[] = [];
+  try {
+    for (const plan of listenerPlan(core.config)) {
+      served.push(listen(createApp(core, plan), plan.address, core.config));
+      log.info("berth listening", {
+        url: `http://${plan.address}`,
+        fronts: plan.fronts.map((f) => f.front).join(","),
+      });
+    }
+    return served;
+  } catch (e) {
+    await Promise.all(served.map((app) => app.stop()));
     throw e;
   }
 }
@@ -134,10 +153,11 @@ function addressInUse(listen: string, cause: unknown): AppError {
 const inUse = (e: unknown) => (e as { code?: unknown } | null)?.code === "EADDRINUSE";
 
 /**
- * Binds the API address for a moment, without SO_REUSEPORT: when something holds it, berth stops
+ * Binds a listen address for a moment, without SO_REUSEPORT: when something holds it, berth stops
  * here, before it opens the database or touches libvirt (a second berth must change nothing).
  */
-function assertAddressFree(listen: string, hostname: string, port: number): void {
+function assertAddressFree(listen: string): void {
+  const { hostname, port } = parseListen(listen);
   try {
     Bun.listen({ hostname, port, socket: { data() {} } }).stop(true);
   } catch (e) {
@@ -147,8 +167,7 @@ function assertAddressFree(listen: string, hostname: string, port: number): void
 }
 
 export async function startBerth(config: Config, urls: WorkerUrls): Promise<RunningBerth> {
-  const { hostname, port } = parseListen(config.listen);
-  assertAddressFree(config.listen, hostname, port);
+  for (const { address } of listenerPlan(config)) assertAddressFree(address);
   const db = openDatabase(config.data_dir);
   if (!db.query("SELECT 1 FROM host_meta WHERE key = 'first_started'").get()) {
     setMeta(db, "first_started", new Date().toISOString());
@@ -165,9 +184,9 @@ export async function startBerth(config: Config, urls: WorkerUrls): Promise<Runn
   const pools = startPoolScheduler(core); // applies [[pools]] (ConfigError if broken), then keeps them filled
   // Imports a crash interrupted are settled before the demo may import its image.
   whenUp(hv, () => recoverImports(core).finally(() => ensureDemo(core)));
-  const app = listen(createApp(core), config);
+  const apps = await listenAll(core);
   const url = `http://${config.listen}`;
-  log.info("berth listening", { url, hypervisor: config.hypervisor.uri, state: hv.state });
+  log.info("berth serving", { url, hypervisor: config.hypervisor.uri, state: hv.state });
 
   sdNotify("READY=1");
   const watchdogUsec = Number(process.env.WATCHDOG_USEC ?? 0);
@@ -182,7 +201,7 @@ export async function startBerth(config: Config, urls: WorkerUrls): Promise<Runn
       if (watchdog) clearInterval(watchdog);
       await pools.stop();
       await reconciler.stop();
-      await app.stop();
+      await Promise.all(apps.map((app) => app.stop()));
       await hv.close();
       db.close();
     },

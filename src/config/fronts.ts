@@ -1,25 +1,94 @@
-// Where each front is served on the main listener, and the rule that no two fronts claim the same path.
+// Where each front is served (the main listener, its own listener, under which bases) and the rule that no two fronts on one listener claim the same path.
 import type { Config } from "./schema.ts";
 
 /** Every front berth has; the routes registry (src/routes/fronts/registry.ts) declares one of each. */
 export const FRONT_NAMES = ["native", "staging", "vmpooler"] as const;
 export type FrontName = (typeof FRONT_NAMES)[number];
 
-type FrontConfig = Pick<Config, "staging" | "vmpooler">;
+/** The fronts that may have a listener of their own ([<front>] listen). */
+type OwnListenerFront = Exclude<FrontName, "native">;
+
+type FrontConfig = Pick<Config, "listen" | "staging" | "vmpooler">;
 
 /** Whether the config serves `front` ([staging] and [vmpooler] enabled; the native API always). */
-export function frontEnabled(config: FrontConfig, front: FrontName): boolean {
+export function frontEnabled(config: Pick<FrontConfig, OwnListenerFront>, front: FrontName): boolean {
   return front === "native" || config[front].enabled;
 }
 
-/** The paths each front answers on the main listener: each one and everything below it. */
-export function frontPaths(config: FrontConfig): Record<FrontName, readonly string[]> {
-  return {
-    native: ["/v1", "/healthz", "/metrics", "/docs", "/openapi.json"],
-    staging: ["/hosts", "/networks"],
-    // vmpooler's dashboard served its stats at the root, beside the API.
-    vmpooler: [config.vmpooler.prefix, "/dashboard"],
+/**
+ * The paths each front's routes take below a base, and those it serves at the root whatever its
+ * base (vmpooler's dashboard stats sat beside its API).
+ */
+const ROOTS: Record<FrontName, { below: readonly string[]; root: readonly string[] }> = {
+  native: { below: ["/v1", "/healthz", "/metrics", "/docs", "/openapi.json"], root: [] },
+  staging: { below: ["/hosts", "/networks"], root: [] },
+  vmpooler: { below: ["/vm", "/ondemandvm", "/token", "/status", "/summary"], root: ["/dashboard"] },
+};
+
+/** One front on one listener, under one or more bases ("" is the root). */
+export interface Placement {
+  front: FrontName;
+  bases: readonly string[];
+}
+
+/** One address berth listens on and the fronts it serves there; `main` is [listen]'s. */
+export interface ListenerPlan {
+  address: string;
+  main: boolean;
+  fronts: readonly Placement[];
+}
+
+/** Where a front sits on the main listener: the native API and the staging agent at the root, vmpooler under its prefix. */
+function mainBases(config: FrontConfig, front: FrontName): string[] {
+  return front === "vmpooler" ? [config.vmpooler.prefix] : [""];
+}
+
+/** Where a front sits on its own listener: at its real paths (vmpooler also at the root, as its reroute.rb did). */
+function ownBases(config: FrontConfig, front: OwnListenerFront): string[] {
+  return front === "vmpooler" ? [...new Set([config.vmpooler.prefix, ""])] : [""];
+}
+
+/** The paths a front claims under `bases`: a non-empty base whole, the root by its routes' first segments. */
+export function claimedPaths(placement: Placement): string[] {
+  const { below, root } = ROOTS[placement.front];
+  const under = placement.bases.flatMap((base) => (base === "" ? below : [base]));
+  return [...new Set([...under, ...root])];
+}
+
+/** Every listener the config asks for, the main one first; fronts whose listen names the same address share it. */
+export function listenerPlan(config: FrontConfig): ListenerPlan[] {
+  const byAddress = new Map<string, { main: boolean; bases: Map<FrontName, Set<string>> }>();
+  const place = (address: string, front: FrontName, bases: string[]) => {
+    const listener = byAddress.get(address) ?? { main: false, bases: new Map() };
+    byAddress.set(address, listener);
+    const set = listener.bases.get(front) ?? new Set<string>();
+    for (const b of bases) set.add(b);
+    listener.bases.set(front, set);
+    return listener;
   };
+  for (const front of FRONT_NAMES) {
+    if (frontEnabled(config, front)) place(config.listen, front, mainBases(config, front)).main = true;
+  }
+  for (const front of FRONT_NAMES) {
+    if (front === "native" || !frontEnabled(config, front) || config[front].listen === "") continue;
+    place(config[front].listen, front, ownBases(config, front));
+  }
+  return [...byAddress].map(([address, l]) => ({
+    address,
+    main: l.main,
+    fronts: [...l.bases].map(([front, bases]) => ({ front, bases: [...bases] })),
+  }));
+}
+
+/** The main listener's plan ([listen]). */
+export function mainListener(config: FrontConfig): ListenerPlan {
+  return listenerPlan(config)[0] as ListenerPlan;
+}
+
+/** The listener `front` has of its own ([<front>] listen), or null when it has none. */
+export function ownListener(config: FrontConfig, front: FrontName): ListenerPlan | null {
+  if (front === "native" || config[front].listen === "") return null;
+  return listenerPlan(config).find((l) => l.address === config[front].listen) ?? null;
 }
 
 /** Whether `path` is `root` or below it, compared by whole segments (/api/v10 is not below /api/v1). */
@@ -27,16 +96,24 @@ export function isUnder(path: string, root: string): boolean {
   return path === root || path.startsWith(`${root}/`);
 }
 
-/** One line per pair of served fronts whose paths overlap on the main listener; empty when none do. */
+/** The front on `listener` that answers `path`; a path none claims answers in the listener's first front's shape. */
+export function frontOn(listener: ListenerPlan, path: string): FrontName {
+  const claim = listener.fronts.find((p) => claimedPaths(p).some((root) => isUnder(path, root)));
+  return (claim ?? (listener.fronts[0] as Placement)).front;
+}
+
+/** One line per pair of fronts whose paths overlap on one listener; empty when none do. */
 export function frontPathCollisions(config: FrontConfig): string[] {
-  const claims = Object.entries(frontPaths(config))
-    .filter(([front]) => frontEnabled(config, front as FrontName))
-    .flatMap(([front, paths]) => paths.map((path) => ({ front, path })));
   const problems: string[] = [];
-  for (const [i, a] of claims.entries()) {
-    for (const b of claims.slice(i + 1)) {
-      if (a.front === b.front || !(isUnder(a.path, b.path) || isUnder(b.path, a.path))) continue;
-      problems.push(`${a.front} front's ${a.path} overlaps the ${b.front} front's ${b.path}`);
+  for (const listener of listenerPlan(config)) {
+    const claims = listener.fronts.flatMap((p) => claimedPaths(p).map((path) => ({ front: p.front, path })));
+    for (const [i, a] of claims.entries()) {
+      for (const b of claims.slice(i + 1)) {
+        if (a.front === b.front || !(isUnder(a.path, b.path) || isUnder(b.path, a.path))) continue;
+        problems.push(
+          `${a.front} front's ${a.path} overlaps the ${b.front} front's ${b.path} on the listener ${listener.address}`,
+        );
+      }
     }
   }
   return problems;

@@ -87,14 +87,3 @@ function deepFreeze<T>(o: T): T {
   }
   return o;
 }
-
-/** Splits `listen` into the hostname and port Bun.serve takes. */
-export function parseListen(listen: string): { hostname: string; port: number } {
-  const i = listen.lastIndexOf(":");
-  const host = listen.slice(0, i).replace(/^\[(.*)\]$/, "$1");
-  return { hostname: host, port: Number(listen.slice(i + 1)) };
-}
-
-export function isLoopback(hostname: string): boolean {
-  return hostname === "localhost" || hostname === "::1" || /^127\./.test(hostname);
-}

@@ -3,6 +3,7 @@ import { type Static, Type as T } from "@sinclair/typebox";
 import { DNS_LABEL, HOSTNAME, LIBVIRT_NAME_MAX, POOL_NAME_MAX } from "../patterns.ts";
 import { AuthSchema } from "./auth-schema.ts";
 import { CapacitySchema, LimitsSchema } from "./limits-schema.ts";
+import { ListenSchema } from "./listen.ts";
 import { StagingSchema } from "./staging-schema.ts";
 import { VmpoolerSchema } from "./vmpooler-schema.ts";
 
@@ -247,11 +248,10 @@ export const DemoSchema = T.Object(
 
 export const ConfigSchema = T.Object(
   {
-    listen: T.String({
-      pattern: "^(\\[[0-9a-fA-F:.]+\\]|[A-Za-z0-9.-]+):[0-9]{1,5}$",
-      default: "127.0.0.1:8470",
-      description: "host:port the HTTP API listens on",
-    }),
+    listen: ListenSchema(
+      "127.0.0.1:8470",
+      "host:port the HTTP API (and every front without a listener of its own) listens on",
+    ),
     data_dir: T.String({ minLength: 1, default: "/var/lib/berth" }),
     log_level: T.Union([T.Literal("debug"), T.Literal("info"), T.Literal("warn"), T.Literal("error")], {
       default: "info",

@@ -1,5 +1,6 @@
 // [vmpooler]: where vmpooler's API is served and how it answers (berth.toml).
 import { Type as T } from "@sinclair/typebox";
+import { OptionalListenSchema } from "./listen.ts";
 
 const strict = { additionalProperties: false } as const;
 
@@ -12,11 +13,15 @@ export const VmpoolerSchema = T.Object(
     }),
     prefix: T.String({
       // Letters, digits, _ and - only (the auth guard builds its path patterns from it); a path
-      // another front serves is refused by src/config/fronts.ts.
-      pattern: "^(/[A-Za-z0-9_-]{1,32}){1,4}$",
+      // another front on the same listener serves is refused by src/config/fronts.ts.
+      pattern: "^(/[A-Za-z0-9_-]{1,32}){0,4}$",
       default: "/api/v1",
-      description: "the path vmpooler's API is served under (/api/v1 as vmpooler; /api/v2 for newer clients)",
+      description:
+        'the path vmpooler\'s API is served under (/api/v1 as vmpooler; /api/v2 for newer clients; "": at the root, /vm, /status, ...)',
     }),
+    listen: OptionalListenSchema(
+      "host:port of a listener of vmpooler's own, answering under prefix and at the root paths (as vmpooler's reroute.rb did); \"\": none",
+    ),
     domain: T.String({
       maxLength: 253,
       default: "",

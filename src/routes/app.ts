@@ -1,23 +1,27 @@
-// Builds the HTTP application: every front of the registry, the docs, the auth guard and the one error mapping.
+// Builds the HTTP application of one listener: its fronts from the registry, the auth guard, the one error mapping (and the docs on the main one).
 import { Elysia } from "elysia";
+import { type ListenerPlan, mainListener } from "../config/fronts.ts";
 import type { Core } from "../core/context.ts";
 import { authGuard } from "./auth.ts";
 import { bodyGuard } from "./body-guard.ts";
 import { docsRoutes } from "./docs.ts";
 import { type ErrorShaper, errorMapping } from "./errors.ts";
-import { authRules, frontAt, servedFronts } from "./fronts/registry.ts";
+import { authRules, frontAt, frontNamed } from "./fronts/registry.ts";
 
-export function createApp(core: Core) {
-  const fronts = servedFronts(core.config);
-  const shape: ErrorShaper = (path, body) => frontAt(core.config, path).errorBody(body);
+/** The app `listener` serves (src/config/fronts.ts plans them); the main listener's by default. */
+export function createApp(core: Core, listener: ListenerPlan = mainListener(core.config)) {
+  const shape: ErrorShaper = (path, body) => frontAt(listener, path).errorBody(body);
   // normalize: false makes unknown body fields a validation error instead of silently dropping them.
   const app = new Elysia({ normalize: false })
     .use(errorMapping(shape))
-    .use(authGuard(core, authRules(core.config), shape))
-    .use(bodyGuard(core.config.limits.max_body_bytes))
-    .use(docsRoutes(fronts.flatMap((f) => f.tags.map((name) => ({ name, description: f.title })))));
-  // Only a front the registry declares (and the config serves) is mounted: there is no other way in.
-  for (const front of fronts) app.use(front.routes(core));
+    .use(authGuard(core, authRules(core.config, listener), shape))
+    .use(bodyGuard(core.config.limits.max_body_bytes));
+  if (listener.main) {
+    const fronts = listener.fronts.map((p) => frontNamed(p.front));
+    app.use(docsRoutes(fronts.flatMap((f) => f.tags.map((name) => ({ name, description: f.title })))));
+  }
+  // Only a front the registry declares (and the config places here) is mounted: there is no other way in.
+  for (const { front, bases } of listener.fronts) app.use(frontNamed(front).routes(core, bases));
   return app;
 }
 

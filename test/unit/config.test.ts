@@ -3,7 +3,8 @@ import { expect, test } from "bun:test";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { loadConfig, parseConfig, parseListen } from "../../src/config/load.ts";
+import { parseListen } from "../../src/config/listen.ts";
+import { loadConfig, parseConfig } from "../../src/config/load.ts";
 import { ConfigError } from "../../src/errors.ts";
 
 function problems(toml: string): string[] {

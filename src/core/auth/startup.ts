@@ -1,16 +1,20 @@
 // The start-up checks of [auth]: never serve a non-loopback address unauthenticated by accident.
-import { isLoopback, parseListen } from "../../config/load.ts";
+import { listenerPlan } from "../../config/fronts.ts";
+import { isLoopback, parseListen } from "../../config/listen.ts";
 import type { Config } from "../../config/schema.ts";
 import { ConfigError } from "../../errors.ts";
 import { usersOf } from "./users.ts";
 
-/** Pure: throws ConfigError when berth would listen beyond loopback with auth off and no explicit consent. */
+/** Pure: throws ConfigError when any listener (main or a front's own) is beyond loopback with auth off and no explicit consent. */
 export function assertSafeListen(config: Config): void {
-  const { hostname } = parseListen(config.listen);
-  if (isLoopback(hostname) || config.auth.enabled || config.auth.allow_insecure_listen) return;
-  throw new ConfigError(
-    `listen ${config.listen} is not a loopback address and [auth] enabled is false: anyone reaching it could create and delete VMs. Enable [auth] (with users), listen on 127.0.0.1, or set [auth] allow_insecure_listen = true`,
-  );
+  if (config.auth.enabled || config.auth.allow_insecure_listen) return;
+  for (const { address, main, fronts } of listenerPlan(config)) {
+    if (isLoopback(parseListen(address).hostname)) continue;
+    const key = main ? "listen" : `[${fronts.map((f) => f.front).join(", ")}] listen`;
+    throw new ConfigError(
+      `${key} ${address} is not a loopback address and [auth] enabled is false: anyone reaching it could create and delete VMs. Enable [auth] (with users), listen on 127.0.0.1, or set [auth] allow_insecure_listen = true`,
+    );
+  }
 }
 
 /** Everything berth checks about [auth] before it starts: the listen address, the users (file), a user to log in. */

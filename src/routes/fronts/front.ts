@@ -1,4 +1,4 @@
-// What a front declares: its name, where it is served, its error shape, how callers authenticate, its routes, its docs.
+// What a front declares: its name, its error shape, how callers authenticate, its routes, its docs.
 import type { AnyElysia } from "elysia";
 import type { FrontName } from "../../config/fronts.ts";
 import type { Config } from "../../config/schema.ts";
@@ -21,14 +21,12 @@ export interface Front {
   title: string;
   /** The OpenAPI tags its routes carry. */
   tags: readonly string[];
-  /** The paths it answers on the main listener (src/config/fronts.ts): each one and everything below. */
-  paths(config: Config): readonly string[];
   /** The front's body for an error the one mapping described natively; the status stays. */
   errorBody(native: ErrorBody): unknown;
   /** Whether an answer's body is an error in this front's shape (the contract suite and the fuzzer check it). */
   isErrorBody(body: unknown): boolean;
-  /** How its callers authenticate: the guard's tables (every other mutating route needs a token). */
-  auth(config: Config): AuthRules;
-  /** Its routes, already under its paths. */
-  routes(core: Core): AnyElysia;
+  /** How its callers authenticate under `bases`: the guard's tables (every other mutating route needs a token). */
+  auth(config: Config, bases: readonly string[]): AuthRules;
+  /** Its routes under each of `bases` ("" is the root; src/config/fronts.ts says where it is served). */
+  routes(core: Core, bases: readonly string[]): AnyElysia;
 }

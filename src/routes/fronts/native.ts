@@ -1,6 +1,5 @@
 // berth's own API: /v1, /healthz and /metrics, answering errors as {"error": {"code", "message"}}.
 import { Elysia } from "elysia";
-import { frontPaths } from "../../config/fronts.ts";
 import type { Core } from "../../core/context.ts";
 import type { ErrorBody } from "../errors.ts";
 import { metricsRoutes } from "../metrics.ts";
@@ -50,7 +49,6 @@ export const nativeFront: Front = {
     "tokens",
     "status",
   ],
-  paths: (config) => frontPaths(config).native,
   errorBody: (native: ErrorBody) => native,
   isErrorBody: isNativeErrorBody,
   auth: () => ({
@@ -58,6 +56,7 @@ export const nativeFront: Front = {
     passwordOrToken: [{ pattern: /^\/v1\/tokens(\/|$)/ }],
     optional: [],
   }),
+  // Served at the root of the main listener only (src/config/fronts.ts).
   routes: (core: Core) =>
     new Elysia()
       .use(metaRoutes(core))

@@ -1,5 +1,5 @@
 // The one list of fronts: mounting, the auth guard, the error mapping, the docs and the fuzzer all iterate it.
-import { type FrontName, frontEnabled, isUnder } from "../../config/fronts.ts";
+import { type FrontName, frontEnabled, frontOn, type ListenerPlan } from "../../config/fronts.ts";
 import type { Config } from "../../config/schema.ts";
 import type { AuthRules, Front } from "./front.ts";
 import { nativeFront } from "./native.ts";
@@ -16,19 +16,22 @@ const BY_NAME: Record<FrontName, Front> = {
 /** Every front, the native API first. */
 export const FRONTS: readonly Front[] = Object.values(BY_NAME);
 
-/** The fronts the config serves ([<front>] enabled), the native API first; only these are mounted. */
+/** The declared front of that name. */
+export const frontNamed = (name: FrontName): Front => BY_NAME[name];
+
+/** The fronts the config serves ([<front>] enabled), the native API first. */
 export function servedFronts(config: Config): Front[] {
   return FRONTS.filter((f) => frontEnabled(config, f.name));
 }
 
-/** The served front that answers `path` on the main listener; a path none claims answers natively. */
-export function frontAt(config: Config, path: string): Front {
-  return servedFronts(config).find((f) => f.paths(config).some((root) => isUnder(path, root))) ?? nativeFront;
+/** The front that answers `path` on `listener`; a path none claims answers in the listener's first front's shape. */
+export function frontAt(listener: ListenerPlan, path: string): Front {
+  return BY_NAME[frontOn(listener, path)];
 }
 
-/** Every served front's auth tables, together: the guard's. */
-export function authRules(config: Config): AuthRules {
-  const all = servedFronts(config).map((f) => f.auth(config));
+/** The auth tables of every front on `listener`, under its bases there, together: the guard's. */
+export function authRules(config: Config, listener: ListenerPlan): AuthRules {
+  const all = listener.fronts.map((p) => BY_NAME[p.front].auth(config, p.bases));
   return {
     passwordOnly: all.flatMap((r) => r.passwordOnly),
     passwordOrToken: all.flatMap((r) => r.passwordOrToken),

@@ -1,6 +1,5 @@
-// The DataCentred staging hypervisor agent's API at the root, /hosts and /networks, answering errors as {"error": "<message>"}.
+// The DataCentred staging hypervisor agent's API at /hosts and /networks, answering errors as {"error": "<message>"}.
 import { Elysia } from "elysia";
-import { frontPaths } from "../../config/fronts.ts";
 import type { Core } from "../../core/context.ts";
 import type { ErrorBody } from "../errors.ts";
 import { isStagingErrorBody, stagingErrorBody } from "../staging/errors.ts";
@@ -12,10 +11,10 @@ export const stagingFront: Front = {
   name: "staging",
   title: "the DataCentred staging hypervisor agent's API",
   tags: ["staging agent"],
-  paths: (config) => frontPaths(config).staging,
   errorBody: (native: ErrorBody) => stagingErrorBody(native.error.message),
   isErrorBody: isStagingErrorBody,
   // The agent had no credentials: every mutating route needs a token, like the native API's.
   auth: () => ({ passwordOnly: [], passwordOrToken: [], optional: [] }),
+  // Served at the root of every listener it is on (src/config/fronts.ts).
   routes: (core: Core) => new Elysia().use(stagingHostRoutes(core)).use(stagingNetworkRoutes(core)),
 };

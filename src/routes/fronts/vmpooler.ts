@@ -1,6 +1,5 @@
-// vmpooler's API under [vmpooler] prefix (/api/v1) and its dashboard's stats, answering errors as {"ok": false, "reason"}.
+// vmpooler's API under [vmpooler] prefix (/api/v1; on its own listener also at the root) and its dashboard's stats, answering errors as {"ok": false, "reason"}.
 import { Elysia } from "elysia";
-import { frontPaths } from "../../config/fronts.ts";
 import type { Config } from "../../config/schema.ts";
 import type { Core } from "../../core/context.ts";
 import type { ErrorBody } from "../errors.ts";
@@ -30,9 +29,8 @@ function optional(vp: string, anonymous: boolean): AuthRules["optional"] {
   return [...anon, { method: "GET", pattern: new RegExp(`^${vp}/token/[^/]+/?$`), by: "password" }];
 }
 
-/** The guard's tables; the prefix is limited by the config schema to /, letters, digits, _ and -. */
-function auth(config: Config): AuthRules {
-  const vp = config.vmpooler.prefix;
+/** The guard's tables under one base; a base is limited by the config schema to /, letters, digits, _ and -. */
+function authUnder(config: Config, vp: string): AuthRules {
   return {
     optional: optional(vp, config.vmpooler.anonymous_checkout),
     passwordOnly: [{ method: "POST", pattern: new RegExp(`^${vp}/token/?$`) }],
@@ -44,19 +42,34 @@ function auth(config: Config): AuthRules {
   };
 }
 
+function auth(config: Config, bases: readonly string[]): AuthRules {
+  const all = bases.map((base) => authUnder(config, base));
+  return {
+    optional: all.flatMap((r) => r.optional),
+    passwordOnly: all.flatMap((r) => r.passwordOnly),
+    passwordOrToken: all.flatMap((r) => r.passwordOrToken),
+  };
+}
+
+/** Its API under each base, and the dashboard's stats once, at the root. */
+function routes(core: Core, bases: readonly string[]) {
+  const app = new Elysia();
+  for (const base of bases) {
+    app
+      .use(vmpoolerVmRoutes(core, base))
+      .use(vmpoolerOndemandRoutes(core, base))
+      .use(vmpoolerTokenRoutes(core, base))
+      .use(vmpoolerStatusRoutes(core, base));
+  }
+  return app.use(vmpoolerDashboardRoutes(core));
+}
+
 export const vmpoolerFront: Front = {
   name: "vmpooler",
   title: "vmpooler's API v1",
   tags: ["vmpooler"],
-  paths: (config) => frontPaths(config).vmpooler,
   errorBody: (native: ErrorBody) => vmpoolerErrorBody(native.error.message),
   isErrorBody: isVmpoolerErrorBody,
   auth,
-  routes: (core: Core) =>
-    new Elysia()
-      .use(vmpoolerVmRoutes(core))
-      .use(vmpoolerOndemandRoutes(core))
-      .use(vmpoolerTokenRoutes(core))
-      .use(vmpoolerStatusRoutes(core))
-      .use(vmpoolerDashboardRoutes(core)),
+  routes,
 };

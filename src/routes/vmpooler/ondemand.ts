@@ -13,9 +13,9 @@ import { described } from "./schemas.ts";
 const tags = ["vmpooler"];
 const ById = t.Object({ request_id: t.String({ minLength: 1, maxLength: 64 }) });
 
-export function vmpoolerOndemandRoutes(core: Core) {
+export function vmpoolerOndemandRoutes(core: Core, base: string) {
   return (
-    new Elysia({ prefix: `${core.config.vmpooler.prefix}/ondemandvm` })
+    new Elysia({ prefix: `${base}/ondemandvm` })
       .post("", (ctx) => ctx.status(201, vmpoolerOndemand(core, ctx.body, callerOf(ctx))), {
         body: t.Record(
           t.String({ minLength: 1, maxLength: 253 }),

@@ -15,8 +15,8 @@ const summaryStatuses = described({
   400: "a bad date, to before from, or from in the future (any range is answered; other query keys are ignored)",
 });
 
-export function vmpoolerStatusRoutes(core: Core) {
-  return new Elysia({ prefix: core.config.vmpooler.prefix })
+export function vmpoolerStatusRoutes(core: Core, base: string) {
+  return new Elysia({ prefix: base })
     .get(
       "/status",
       ({ query }) => vmpoolerStatus(core, typeof query.view === "string" ? query.view : undefined),

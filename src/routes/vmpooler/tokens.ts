@@ -13,8 +13,8 @@ import { described } from "./schemas.ts";
 const tags = ["vmpooler"];
 const TokenParams = t.Object({ token: t.String({ maxLength: 256 }) });
 
-export function vmpoolerTokenRoutes(core: Core) {
-  return new Elysia({ prefix: `${core.config.vmpooler.prefix}/token` })
+export function vmpoolerTokenRoutes(core: Core, base: string) {
+  return new Elysia({ prefix: `${base}/token` })
     .get("", (ctx) => vmpoolerTokens(core, callerOf(ctx)), {
       detail: {
         summary:

@@ -20,9 +20,9 @@ const checkoutStatuses = described({
   503: "a pool had too few ready VMs: nothing was taken",
 });
 
-export function vmpoolerVmRoutes(core: Core) {
+export function vmpoolerVmRoutes(core: Core, base: string) {
   return (
-    new Elysia({ prefix: `${core.config.vmpooler.prefix}/vm` })
+    new Elysia({ prefix: `${base}/vm` })
       .get("", () => vmpoolerPoolNames(core), {
         response: t.Array(t.String()),
         detail: { summary: "The pools a checkout accepts, each followed by its aliases", tags },

@@ -1,6 +1,6 @@
 // Every route of every front, read from the app itself, and a fast-check arbitrary of hostile requests to one.
 import fc from "fast-check";
-import type { FrontName } from "../../../src/config/fronts.ts";
+import { type FrontName, mainListener } from "../../../src/config/fronts.ts";
 import type { Config } from "../../../src/config/schema.ts";
 import { frontAt } from "../../../src/routes/fronts/registry.ts";
 import {
@@ -48,9 +48,9 @@ export interface AuthMaterial {
   userToken?: string;
 }
 
-/** The front that answers `path`, as the app itself decides it. */
+/** The front that answers `path` on the main listener (the one the fuzzer drives), as the app itself decides it. */
 export function frontOf(config: Config, path: string): Front {
-  return frontAt(config, path).name;
+  return frontAt(mainListener(config), path).name;
 }
 
 interface RouteLike {

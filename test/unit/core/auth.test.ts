@@ -70,6 +70,16 @@ describe("start-up refusal", () => {
     }
   });
 
+  test("a front's own non-loopback listener with auth off is refused too, naming its key", () => {
+    for (const front of ["vmpooler", "staging"]) {
+      const e = errorOf(() => assertSafeListen(cfg(`[${front}]\nlisten = "0.0.0.0:8471"`)));
+      expect(e).toBeInstanceOf(ConfigError);
+      expect((e as Error).message).toContain(`[${front}] listen 0.0.0.0:8471 is not a loopback address`);
+    }
+    expect(() => assertSafeListen(cfg('[vmpooler]\nlisten = "127.0.0.1:8471"'))).not.toThrow();
+    expect(() => checkAuthConfig(cfg(`[vmpooler]\nlisten = "0.0.0.0:8471"\n${authToml()}`))).not.toThrow();
+  });
+
   test("allow_insecure_listen or auth enabled lets it start", () => {
     expect(() =>
       assertSafeListen(cfg('listen = "0.0.0.0:8470"\n[auth]\nallow_insecure_listen = true')),

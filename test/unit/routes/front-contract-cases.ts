@@ -32,34 +32,43 @@ async function createdVm(
   return name;
 }
 
-/** Each front's cases for a core whose profile is `profile` and whose vmpooler pool is `pool`. */
-export function contractCases(profile: string, pool: string): Record<FrontName, FrontCases> {
+/**
+ * Each front's cases for a core whose profile is `profile` and whose vmpooler pool is `pool`, its
+ * paths under `base`; `main` sends to the main listener (the native API makes the VMs a front without
+ * a way to make one names).
+ */
+export function contractCases(
+  profile: string,
+  pool: string,
+  base: string,
+  main: Send,
+): Record<FrontName, FrontCases> {
   return {
     native: {
       strictBody: (vm) => ({ method: "PATCH", path: `/v1/vms/${vm}`, valid: { description: "contract" } }),
-      ownVm: (send, token, tag) => createdVm(send, token, tag, profile),
+      ownVm: (_send, token, tag) => createdVm(main, token, tag, profile),
       change: (vm) => ({ method: "PATCH", path: `/v1/vms/${vm}`, body: { description: "contract" } }),
     },
     staging: {
       strictBody: () => ({
         method: "POST",
-        path: "/hosts/fc-never-made",
+        path: `${base}/hosts/fc-never-made`,
         valid: { memory: 64, disks: [1], networks: [] },
       }),
-      ownVm: (send, token, tag) => createdVm(send, token, tag, profile),
-      change: (vm) => ({ method: "PUT", path: `/hosts/${vm}/start` }),
+      ownVm: (_send, token, tag) => createdVm(main, token, tag, profile),
+      change: (vm) => ({ method: "PUT", path: `${base}/hosts/${vm}/start` }),
     },
     vmpooler: {
-      strictBody: (vm) => ({ method: "PUT", path: `/api/v1/vm/${vm}`, valid: { tags: { a: "b" } } }),
+      strictBody: (vm) => ({ method: "PUT", path: `${base}/vm/${vm}`, valid: { tags: { a: "b" } } }),
       ownVm: async (send, token) => {
-        const r = await send({ method: "POST", path: `/api/v1/vm/${pool}` }, token);
+        const r = await send({ method: "POST", path: `${base}/vm/${pool}` }, token);
         const host = (r.body as Record<string, { hostname?: unknown }>)[pool]?.hostname;
         if (r.status !== 200 || typeof host !== "string") {
           throw new Error(`checking out from ${pool}: ${r.status} ${JSON.stringify(r.body)}`);
         }
         return host;
       },
-      change: (vm) => ({ method: "PUT", path: `/api/v1/vm/${vm}`, body: { tags: { contract: "yes" } } }),
+      change: (vm) => ({ method: "PUT", path: `${base}/vm/${vm}`, body: { tags: { contract: "yes" } } }),
     },
   };
 }

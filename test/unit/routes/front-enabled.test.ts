@@ -11,7 +11,7 @@ test("a disabled front is not mounted: its paths answer the native 404", async (
   expect(servedFronts(t.core.config).map((f) => f.name)).toEqual(["native"]);
   const staging = FRONTS.find((f) => f.name === "staging");
   const vmpooler = FRONTS.find((f) => f.name === "vmpooler");
-  const theirs = [staging, vmpooler].flatMap((f) => f?.routes(t.core).routes.map((r) => r.path) ?? []);
+  const theirs = [staging, vmpooler].flatMap((f) => f?.routes(t.core, [""]).routes.map((r) => r.path) ?? []);
   expect(theirs.length).toBeGreaterThan(0);
   expect(t.api.app.routes.filter((r) => theirs.includes(r.path))).toEqual([]);
   for (const p of [

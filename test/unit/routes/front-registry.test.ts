@@ -1,8 +1,14 @@
 // The registry is the only way a front is mounted: every route of the app is a declared front's (or the docs), under its paths.
 import { expect, test } from "bun:test";
-import { FRONT_NAMES, frontPathCollisions, isUnder } from "../../../src/config/fronts.ts";
+import {
+  FRONT_NAMES,
+  frontPathCollisions,
+  isUnder,
+  listenerPlan,
+  mainListener,
+} from "../../../src/config/fronts.ts";
 import { parseConfig } from "../../../src/config/load.ts";
-import { FRONTS, frontAt } from "../../../src/routes/fronts/registry.ts";
+import { FRONTS, frontAt, frontNamed } from "../../../src/routes/fronts/registry.ts";
 import { apiOnFreshCore } from "../../support/api.ts";
 
 const t = apiOnFreshCore('[vmpooler]\nprefix = "/vmpooler/api/v1"');
@@ -16,9 +22,11 @@ test("the registry declares every front once, each with its own name", () => {
 
 test("every route of the app is mounted by exactly one front, under that front's paths", () => {
   const mounted = new Map<string, string>();
-  for (const front of FRONTS) {
-    for (const r of front.routes(t.core).routes) {
-      expect({ route: key(r), front: frontAt(t.core.config, r.path).name }).toEqual({
+  const main = mainListener(t.core.config);
+  for (const { front: name, bases } of main.fronts) {
+    const front = frontNamed(name);
+    for (const r of front.routes(t.core, bases).routes) {
+      expect({ route: key(r), front: frontAt(main, r.path).name }).toEqual({
         route: key(r),
         front: front.name,
       });
@@ -34,7 +42,7 @@ test("every route of the app is mounted by exactly one front, under that front's
 
 test("every documented route carries only its front's OpenAPI tags", () => {
   for (const front of FRONTS) {
-    for (const r of front.routes(t.core).routes) {
+    for (const r of front.routes(t.core, [""]).routes) {
       const detail = (r.hooks as { detail?: { tags?: string[]; hide?: boolean } }).detail;
       if (detail?.hide) continue;
       const wrong = (detail?.tags ?? []).filter((tag) => !front.tags.includes(tag));
@@ -48,7 +56,7 @@ test("every documented route carries only its front's OpenAPI tags", () => {
 });
 
 test("a path belongs to a front by whole segments; one no front claims answers natively", () => {
-  const at = (p: string) => frontAt(t.core.config, p).name;
+  const at = (p: string) => frontAt(mainListener(t.core.config), p).name;
   expect(at("/vmpooler/api/v1/vm")).toBe("vmpooler");
   expect(at("/vmpooler/api/v10")).toBe("native");
   expect(at("/api/v1/vm")).toBe("native");
@@ -62,4 +70,36 @@ test("fronts whose paths overlap are a config error naming both", () => {
   expect(() => parseConfig('[vmpooler]\nprefix = "/hosts/api"', "t")).toThrow(
     "staging front's /hosts overlaps the vmpooler front's /hosts/api",
   );
+});
+
+test("fronts sharing a listener may not overlap there; on separate listeners the same paths are fine", () => {
+  const shared =
+    '[staging]\nlisten = "127.0.0.1:9001"\n[vmpooler]\nlisten = "127.0.0.1:9001"\nprefix = "/hosts/x"';
+  expect(() => parseConfig(`${shared}`, "t")).toThrow(
+    "staging front's /hosts overlaps the vmpooler front's /hosts/x on the listener 127.0.0.1:9001",
+  );
+  // vmpooler at the root of its own listener, beside the native API's /v1 on the main one.
+  const apart = parseConfig('[vmpooler]\nprefix = ""\nlisten = "127.0.0.1:9002"', "t");
+  expect(listenerPlan(apart).map((l) => [l.address, l.main, l.fronts])).toEqual([
+    [
+      "127.0.0.1:8470",
+      true,
+      [
+        { front: "native", bases: [""] },
+        { front: "staging", bases: [""] },
+        { front: "vmpooler", bases: [""] },
+      ],
+    ],
+    ["127.0.0.1:9002", false, [{ front: "vmpooler", bases: [""] }]],
+  ]);
+  expect(frontPathCollisions(apart)).toEqual([]);
+});
+
+test('a front listener on the main address joins the main listener; listen = "" and enabled = false leave none', () => {
+  const same = parseConfig('[vmpooler]\nlisten = "127.0.0.1:8470"', "t");
+  expect(listenerPlan(same).map((l) => l.address)).toEqual(["127.0.0.1:8470"]);
+  expect(mainListener(same).fronts.find((f) => f.front === "vmpooler")?.bases).toEqual(["/api/v1", ""]);
+  const off = parseConfig('[vmpooler]\nenabled = false\nlisten = "127.0.0.1:9003"', "t");
+  expect(listenerPlan(off).map((l) => l.address)).toEqual(["127.0.0.1:8470"]);
+  expect(listenerPlan(parseConfig("", "t")).map((l) => l.address)).toEqual(["127.0.0.1:8470"]);
 });
