@@ -263,6 +263,40 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE operations ADD COLUMN owner TEXT;
     `,
   },
+  {
+    version: 10,
+    name: "disk buses: a disk sits on virtio-scsi (the default), virtio-blk, SATA or USB",
+    sql: `
+      ALTER TABLE vm_disks ADD COLUMN bus TEXT NOT NULL DEFAULT 'scsi'
+        CHECK (bus IN ('scsi', 'virtio', 'sata', 'usb'));
+    `,
+  },
+  {
+    version: 11,
+    name: "projects: every VM belongs to one (default until moved)",
+    sql: `
+      ALTER TABLE vms ADD COLUMN project TEXT NOT NULL DEFAULT 'default';
+      CREATE INDEX vms_project ON vms(project);
+    `,
+  },
+  {
+    version: 12,
+    name: "VM numbers: a small integer per VM, never reused, from 0 (Kahu's instance ids)",
+    sql: `
+      CREATE TABLE vm_numbers (
+        num   INTEGER PRIMARY KEY,
+        vm_id TEXT NOT NULL UNIQUE REFERENCES vms(id) ON DELETE CASCADE
+      ) STRICT;
+      CREATE TABLE vm_number_next (next INTEGER NOT NULL) STRICT;
+      INSERT INTO vm_numbers (num, vm_id)
+        SELECT ROW_NUMBER() OVER (ORDER BY created_at, id) - 1, id FROM vms;
+      INSERT INTO vm_number_next (next) SELECT COUNT(*) FROM vms;
+      CREATE TRIGGER vms_number AFTER INSERT ON vms BEGIN
+        INSERT INTO vm_numbers (num, vm_id) SELECT next, NEW.id FROM vm_number_next;
+        UPDATE vm_number_next SET next = next + 1;
+      END;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA = MIGRATIONS.length;
