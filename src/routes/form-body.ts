@@ -140,7 +140,7 @@ export async function parseFormBody(
 export function formTooLarge(limits: FormLimits): PayloadTooLarge {
   if (!limits.uploads) return valuesTooLarge(limits.maxValueBytes);
   return new PayloadTooLarge(
-    `the form is larger than ${formByteBound(limits)} bytes (limits.max_body_bytes, plus limits.max_upload_bytes for each of ${limits.uploads.names.join(", ")})`,
+    `the form is larger than ${formByteBound(limits)} bytes (limits.max_body_bytes, plus limits.max_upload_bytes and 1 MiB per upload field: ${limits.uploads.names.join(", ")})`,
     formByteBound(limits),
   );
 }
@@ -155,7 +155,7 @@ const uploadTooLarge = (uploads: UploadOptions, name: string) =>
 class FormSink {
   readonly values: [string, string][] = [];
   readonly files = new Map<string, UploadedFile>();
-  failure: AppError | Error | undefined;
+  failure: AppError | undefined;
   #valueBytes = 0;
   #valueCount = 0;
   #pending: Promise<void>[] = [];
@@ -189,7 +189,7 @@ class FormSink {
       e instanceof AppError
         ? e
         : (asInsufficientStorage(e, "form upload") ??
-          new BadRequest(`malformed form body: ${(e as Error).message}`, { cause: e }));
+          new BadRequest(`the form body is malformed or broke off: ${(e as Error).message}`, { cause: e }));
     this.parser.destroy(this.failure);
   }
 

@@ -300,6 +300,17 @@ describe("malformed, unsupported and oversized bodies", () => {
       roomy,
     );
     expect((await json(at)).values.a).toHaveLength(MAX_VALUES);
+    const exact = Buffer.concat([...parts.slice(0, MAX_VALUES), closing()]);
+    const multiAt = await send("/pvc", exact, { "content-type": MULTIPART }, roomy);
+    expect((await json(multiAt)).values.a).toHaveLength(MAX_VALUES);
+    const half = "a=b&".repeat(MAX_VALUES / 2 + 1);
+    const both = await send(
+      `/pvc?${half}`,
+      half,
+      { "content-type": "application/x-www-form-urlencoded" },
+      roomy,
+    );
+    expect(both.status).toBe(413);
   });
 
   test("an urlencoded body past max_body_bytes: 413; a field name past 256 bytes: 400", async () => {
