@@ -6,6 +6,14 @@ export const DNS_LABEL = "^(?!-)[a-z0-9-]{1,63}(?<!-)$";
 /** One hostname label: 1–63 letters, digits, "-" and "_" (real platforms use it), no "-" at either end. */
 const LABEL = "[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?";
 
+/**
+ * A project's name: one such label (Kahu's tenant ids `0`, `1`, `acme` fit), compared exactly; every VM
+ * belongs to one, `default` unless it was created in or moved to another.
+ */
+export const PROJECT_NAME = `^${LABEL}$`;
+export const PROJECT_NAME_MAX = 63;
+export const DEFAULT_PROJECT = "default";
+
 /** A hostname: labels joined by single dots, so no empty label, no "..", no leading dot or "-". */
 export const HOSTNAME = `^${LABEL}(?:\\.${LABEL})*$`;
 export const HOSTNAME_MAX = 253;

@@ -1,5 +1,6 @@
 // [auth]: users, tokens, roles, quotas and who sees what (berth.toml).
 import { type Static, Type as T } from "@sinclair/typebox";
+import { PROJECT_NAME } from "../patterns.ts";
 
 const strict = { additionalProperties: false } as const;
 
@@ -13,6 +14,15 @@ export const AuthUserSchema = T.Object(
       description: "from berth hash-password (argon2id; bcrypt is accepted too)",
     }),
     admin: T.Boolean({ default: false, description: "may act on every VM and revoke any token" }),
+    projects: T.Optional(
+      T.Array(T.String({ pattern: PROJECT_NAME }), {
+        minItems: 1,
+        maxItems: 1000,
+        uniqueItems: true,
+        description:
+          "the only projects this user may create VMs in, see VMs of and move VMs between (exact names); absent: any project; admins: always any",
+      }),
+    ),
   },
   strict,
 );

@@ -1,7 +1,15 @@
 // Names people give resources: hostnames (VMs, networks), platform names (pools), DNS labels (the rest), generated ones.
 import { BadRequest } from "../errors.ts";
 
-import { DNS_LABEL, HOSTNAME, HOSTNAME_MAX, LIBVIRT_NAME_MAX, POOL_NAME_MAX } from "../patterns.ts";
+import {
+  DNS_LABEL,
+  HOSTNAME,
+  HOSTNAME_MAX,
+  LIBVIRT_NAME_MAX,
+  POOL_NAME_MAX,
+  PROJECT_NAME,
+  PROJECT_NAME_MAX,
+} from "../patterns.ts";
 
 export { DNS_LABEL, HOSTNAME, HOSTNAME_MAX, LIBVIRT_NAME_MAX, POOL_NAME_MAX };
 
@@ -31,6 +39,12 @@ const POOL_RULE: Rule = {
   says: `use at most ${POOL_NAME_MAX} characters: ${HOST_SAYS}, e.g. debian-7-x86_64`,
 };
 
+const PROJECT_RULE: Rule = {
+  max: PROJECT_NAME_MAX,
+  re: new RegExp(PROJECT_NAME),
+  says: "use 1-63 letters, digits, '-' and '_', no '-' at either end (e.g. default, 0, acme)",
+};
+
 /** Which rule each kind of name follows: the one place that says it. */
 const RULES = {
   vm: LIBVIRT_RULE,
@@ -42,6 +56,7 @@ const RULES = {
   profile: LABEL_RULE,
   disk: LABEL_RULE,
   snapshot: LABEL_RULE,
+  project: PROJECT_RULE,
 } as const satisfies Record<string, Rule>;
 
 export type NameKind = keyof typeof RULES;

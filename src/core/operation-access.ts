@@ -1,8 +1,9 @@
-// Operations as a caller may see them: admins all; a user those they started and those on VMs they own.
-import { ownerOfVm } from "../db/vm-owners.ts";
+// Operations as a caller may see them: admins all; a user those they started and those on VMs they own, within their projects.
+import { accessOfVm, ownerOfVm } from "../db/vm-owners.ts";
 import { NotFound } from "../errors.ts";
 import { actsAsAdmin, requireCaller } from "./auth/access.ts";
 import type { Caller } from "./auth/caller.ts";
+import { projectsOf } from "./auth/projects.ts";
 import type { Core } from "./context.ts";
 import type { Operation } from "./operations.ts";
 
@@ -22,11 +23,26 @@ export function userSeesOperation(
   return vm !== undefined && ownsVm(vm);
 }
 
-/** Whether `caller` may see operation `op`; users never see berth's own work or another user's. */
+/** False when `op` acts on a VM that is now in a project outside `allowed` (null: any project). */
+export function operationInProjects(
+  core: Core,
+  allowed: ReadonlySet<string> | null,
+  op: Pick<Operation, "target">,
+): boolean {
+  if (allowed === null) return true;
+  const vm = VM_TARGET.exec(op.target)?.[1];
+  const project = vm === undefined ? undefined : accessOfVm(core.db, vm)?.project;
+  return project === undefined || allowed.has(project);
+}
+
+/** Whether `caller` may see operation `op`; users never see berth's own work, another user's, or outside their projects. */
 export function maySeeOperation(core: Core, caller: Caller | null, op: Operation): boolean {
   if (actsAsAdmin(core, caller)) return true;
   if (!caller) return false;
-  return userSeesOperation(caller.name, op, (vm) => ownerOfVm(core.db, vm) === caller.name);
+  return (
+    userSeesOperation(caller.name, op, (vm) => ownerOfVm(core.db, vm) === caller.name) &&
+    operationInProjects(core, projectsOf(core, caller), op)
+  );
 }
 
 /** The operation, or 404 when it does not exist or is not the caller's to see. */
@@ -43,7 +59,8 @@ export function listOperationsFor(
 ): Operation[] {
   if (actsAsAdmin(core, caller)) return core.ops.list(filter);
   const who = requireCaller(core, caller) as Caller;
-  return core.ops.list({ ...filter, owner: who.name });
+  const projects = projectsOf(core, who);
+  return core.ops.list({ ...filter, owner: who.name, ...(projects ? { projects: [...projects] } : {}) });
 }
 
 export async function waitOperationFor(

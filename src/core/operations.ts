@@ -160,7 +160,15 @@ export class Operations {
     return present(row);
   }
 
-  list(filter: { target?: string; status?: string; owner?: string; limit?: number } = {}): Operation[] {
+  list(
+    filter: {
+      target?: string;
+      status?: string;
+      owner?: string;
+      projects?: readonly string[];
+      limit?: number;
+    } = {},
+  ): Operation[] {
     return listOperations(this.db, { ...filter, limit: filter.limit ?? 100 }).map(present);
   }
 

@@ -59,8 +59,11 @@ export function getOperation(db: Database, id: string): OperationRow | null {
 
 export function listOperations(
   db: Database,
-  /** `owner`: only operations that user started or that act on a VM the user owns. */
-  filter: { target?: string; status?: string; owner?: string; limit: number },
+  /**
+   * `owner`: only operations that user started or that act on a VM the user owns. `projects`: none
+   * acting on a VM that is in a project outside these.
+   */
+  filter: { target?: string; status?: string; owner?: string; projects?: readonly string[]; limit: number },
 ): OperationRow[] {
   return db
     .query(
@@ -68,9 +71,17 @@ export function listOperations(
          AND (?4 IS NULL OR owner = ?4
            OR target IN (SELECT 'vm/' || name FROM vms WHERE owner = ?4)
            OR target IN (SELECT 'vm/' || vm_name FROM pool_vms WHERE owner = ?4 AND status = 'checked_out'))
+         AND (?5 IS NULL OR target NOT IN
+           (SELECT 'vm/' || name FROM vms WHERE project NOT IN (SELECT value FROM json_each(?5))))
        ORDER BY created_at DESC LIMIT ?3`,
     )
-    .all(filter.target ?? null, filter.status ?? null, filter.limit, filter.owner ?? null) as OperationRow[];
+    .all(
+      filter.target ?? null,
+      filter.status ?? null,
+      filter.limit,
+      filter.owner ?? null,
+      filter.projects ? JSON.stringify(filter.projects) : null,
+    ) as OperationRow[];
 }
 
 /** Operations a crash interrupted: marked failed at start, so nobody waits on them forever. */

@@ -14,12 +14,27 @@ export function ownerOfVm(db: Database, vmName: string): string | null {
   return row?.owner ?? null;
 }
 
+/** Who owns the VM named exactly `vmName` and which project it is in; null when there is no such VM. */
+export function accessOfVm(db: Database, vmName: string): { owner: string | null; project: string } | null {
+  return db
+    .query(`SELECT ${OWNER} AS owner, v.project AS project FROM ${VMS_WITH_LEASES} WHERE v.name = ?`)
+    .get(vmName) as { owner: string | null; project: string } | null;
+}
+
 /** Every VM's owner by VM name (VMs without one are absent): one query for a whole listing. */
 export function ownersByVm(db: Database): Map<string, string> {
   const rows = db
     .query(`SELECT v.name AS name, ${OWNER} AS owner FROM ${VMS_WITH_LEASES} WHERE ${OWNER} IS NOT NULL`)
     .all() as { name: string; owner: string }[];
   return new Map(rows.map((r) => [r.name, r.owner]));
+}
+
+/** The VMs `user` owns, each with its project: one query for a whole event stream's start. */
+export function projectsOfOwned(db: Database, user: string): Map<string, string> {
+  const rows = db
+    .query(`SELECT v.name AS name, v.project AS project FROM ${VMS_WITH_LEASES} WHERE ${OWNER} = ?`)
+    .all(user) as { name: string; project: string }[];
+  return new Map(rows.map((r) => [r.name, r.project]));
 }
 
 /** What `user` holds: VMs (created or checked out, not gone), their vCPUs, memory and disk bytes. */

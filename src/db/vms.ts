@@ -1,5 +1,6 @@
 // vms, vm_disks and vm_nics tables: berth's record of each VM it created.
 import type { Database } from "bun:sqlite";
+import { DEFAULT_PROJECT } from "../patterns.ts";
 
 export type VmStatus = "creating" | "running" | "stopped" | "paused" | "error" | "gone";
 
@@ -22,6 +23,8 @@ export interface VmRow {
   updated_at: string;
   /** The user who created it (null: made by berth itself, by an admin with auth off, or a pool's). */
   owner?: string | null;
+  /** The project it belongs to (migration 11); "default" when not given. */
+  project?: string;
 }
 
 export interface DiskRow {
@@ -47,10 +50,13 @@ export function insertVm(db: Database, vm: VmRow, disks: DiskRow[], nics: NicRow
   db.transaction(() => {
     db.query(
       `INSERT INTO vms (id, name, uuid, status, vcpus, memory_mib, profile, image, boot, description, tags, ssh_keys,
-         created_at, started_at, stopped_at, updated_at, owner)
+         created_at, started_at, stopped_at, updated_at, owner, project)
        VALUES ($id, $name, $uuid, $status, $vcpus, $memory_mib, $profile, $image, $boot, $description, $tags, $ssh_keys,
-         $created_at, $started_at, $stopped_at, $updated_at, $owner)`,
-    ).run({ ...vm, owner: vm.owner ?? null } as unknown as Record<string, string | number | null>);
+         $created_at, $started_at, $stopped_at, $updated_at, $owner, $project)`,
+    ).run({ ...vm, owner: vm.owner ?? null, project: vm.project ?? DEFAULT_PROJECT } as unknown as Record<
+      string,
+      string | number | null
+    >);
     for (const d of disks) insertDisk(db, d);
     for (const n of nics) insertNic(db, n);
   })();
@@ -93,12 +99,17 @@ export function vmNameTaken(db: Database, name: string): boolean {
 export interface VmFilter {
   status?: string;
   name?: string;
+  /** Exactly this project. */
+  project?: string;
 }
 
 export function listVms(db: Database, f: VmFilter = {}): VmRow[] {
   return db
-    .query("SELECT * FROM vms WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR name = ?2) ORDER BY name")
-    .all(f.status ?? null, f.name ?? null) as VmRow[];
+    .query(
+      `SELECT * FROM vms WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR name = ?2)
+         AND (?3 IS NULL OR project = ?3) ORDER BY name`,
+    )
+    .all(f.status ?? null, f.name ?? null, f.project ?? null) as VmRow[];
 }
 
 export function disksOf(db: Database, vmId: string): DiskRow[] {
@@ -134,6 +145,7 @@ const UPDATABLE = new Set([
   "started_at",
   "stopped_at",
   "updated_at",
+  "project",
 ]);
 
 export function updateVm(db: Database, id: string, fields: Partial<Omit<VmRow, "id">>): void {

@@ -1,12 +1,13 @@
-// Which events a caller may see on /v1/events: admins all; a user the catalogue and what concerns them.
+// Which events a caller may see on /v1/events: admins all; a user the catalogue and what concerns them, within their projects.
 import { getOperation } from "../../db/operations.ts";
 import { getRequest } from "../../db/requests.ts";
-import { ownerOfVm, ownersByVm } from "../../db/vm-owners.ts";
+import { accessOfVm, projectsOfOwned } from "../../db/vm-owners.ts";
 import type { Core } from "../context.ts";
 import type { BerthEvent } from "../events.ts";
-import { userSeesOperation } from "../operation-access.ts";
+import { operationInProjects, userSeesOperation } from "../operation-access.ts";
 import { actsAsAdmin, requireCaller } from "./access.ts";
 import type { Caller } from "./caller.ts";
+import { projectsOf } from "./projects.ts";
 
 /** Targets anyone may follow: the catalogue holds nothing secret (image sources are shown redacted). */
 const CATALOGUE = new Set(["image", "size", "profile", "network"]);
@@ -17,20 +18,22 @@ function split(target: string): [string, string] {
 }
 
 /**
- * A filter for one event stream of `caller`. It remembers the VMs it saw the caller own, so the
- * caller still gets the events that outlive ownership (a VM's deletion) for VMs it was shown.
+ * A filter for one event stream of `caller`. It remembers the VMs it saw the caller own, and the
+ * project each was last in, so the caller still gets the events that outlive ownership (a VM's
+ * deletion) for VMs it was shown; a user limited to projects gets none of a VM outside them.
  */
 export function eventFilterFor(core: Core, caller: Caller | null): (e: BerthEvent) => boolean {
   if (actsAsAdmin(core, caller)) return () => true;
   if (!caller) return () => false;
   const me = caller.name;
-  const mine = new Set<string>();
-  for (const [vm, owner] of ownersByVm(core.db)) if (owner === me) mine.add(vm);
+  const allowed = projectsOf(core, caller);
+  const mine = projectsOfOwned(core.db, me);
   const ownsVm = (name: string): boolean => {
-    if (mine.has(name)) return true;
-    if (ownerOfVm(core.db, name) !== me) return false;
-    mine.add(name);
-    return true;
+    if (allowed === null && mine.has(name)) return true;
+    const now = accessOfVm(core.db, name);
+    if (now && (now.owner === me || mine.has(name))) mine.set(name, now.project);
+    const project = mine.get(name);
+    return project !== undefined && (allowed === null || allowed.has(project));
   };
   return (e) => {
     const [kind, name] = split(e.target);
@@ -47,7 +50,7 @@ export function eventFilterFor(core: Core, caller: Caller | null): (e: BerthEven
         return e.data.owner === me;
       case "operation": {
         const op = getOperation(core.db, name);
-        return op !== null && userSeesOperation(me, op, ownsVm);
+        return op !== null && userSeesOperation(me, op, ownsVm) && operationInProjects(core, allowed, op);
       }
       default:
         return false;

@@ -1,11 +1,10 @@
 // vmpooler's /vm/<hostname> over core: host names with the domain, the VM's view, lifetime and tags, return.
 import { hostname as hostHostname } from "node:os";
 import { getMember } from "../../db/pools.ts";
-import { ownerOfVm } from "../../db/vm-owners.ts";
 import { vmByName } from "../../db/vms.ts";
 import { BadRequest, NotFound } from "../../errors.ts";
 import { SYSTEM } from "../auth/access.ts";
-import { type Caller, sightOf, Unauthorized } from "../auth/index.ts";
+import { type Caller, Unauthorized, vmSight } from "../auth/index.ts";
 import { anonymousLease, assertVmVisible } from "../auth/vm-access.ts";
 import type { Core } from "../context.ts";
 import { leaseOf } from "../pools/checkout.ts";
@@ -64,7 +63,7 @@ function actorFor(core: Core, caller: Caller | null, name: string, anyoneMay: bo
 
 /** What the caller sees: an anonymous lease in public view to anyone, any other VM by core's rules. */
 async function seenBy(core: Core, caller: Caller | null, name: string): Promise<{ vm: Vm; full: boolean }> {
-  const full = sightOf(core, caller, ownerOfVm(core.db, name)) === "full";
+  const full = vmSight(core, caller, name) === "full";
   if (anonymous(core, name)) {
     const vm = await getVm(core, SYSTEM, name);
     return { vm: full ? vm : publicView(vm), full };

@@ -2,6 +2,8 @@
 import { checkOutMember, getMember, readyMembers, setLifetime } from "../../db/pools.ts";
 import { updateVm, vmByName } from "../../db/vms.ts";
 import { AppError, BadRequest, Conflict, NotFound } from "../../errors.ts";
+import { DEFAULT_PROJECT } from "../../patterns.ts";
+import { assertProject } from "../auth/projects.ts";
 import { checkQuota } from "../auth/quota.ts";
 import type { Core } from "../context.ts";
 import { countCheckout } from "../status/counters.ts";
@@ -72,6 +74,11 @@ export function lifetimeFor(
     );
   }
   return h;
+}
+
+/** Pools keep their VMs in project default: a user limited to other projects could not see one checked out (403). */
+export function assertPoolProject(core: Core, owner: string | null): void {
+  assertProject(core, owner, DEFAULT_PROJECT, "check out pool VMs (pools keep their VMs in it)");
 }
 
 /**
@@ -161,6 +168,7 @@ function checkoutAll(core: Core, request: Record<string, number>, opts: Checkout
   const checkedOutAt = new Date(at).toISOString();
   const owner = opts.owner ?? null;
   const total = wanted.reduce((n, w) => n + w.count, 0);
+  assertPoolProject(core, owner);
   const vms = core.db.transaction((): CheckedOutVm[] => {
     // Inside the transaction: two checkouts by one user cannot both slip under the quota.
     checkQuota(core, owner, total);

@@ -22,7 +22,7 @@ import { checkQuota } from "../auth/quota.ts";
 import type { Core } from "../context.ts";
 import { newId } from "../names.ts";
 import { deleteVmOp } from "../vms/delete.ts";
-import { defaultLifetime, lifetimeFor, resolveRequest } from "./checkout.ts";
+import { assertPoolProject, defaultLifetime, lifetimeFor, resolveRequest } from "./checkout.ts";
 import { type PoolRecord, poolTarget, toPoolRecord } from "./records.ts";
 
 const HOUR_MS = 3_600_000;
@@ -67,6 +67,7 @@ export function createRequest(
     counts.set(pool.name, (counts.get(pool.name) ?? 0) + w.count);
   }
   const owner = opts.owner ?? null;
+  assertPoolProject(core, owner);
   const total = [...counts.values()].reduce((n, c) => n + c, 0);
   checkQuota(core, owner, total); // refused now rather than after the VMs are built
   const id = opts.id ?? newId();
@@ -207,7 +208,7 @@ export function fulfillRequests(core: Core, now: number): string[] {
     } catch (e) {
       if (e instanceof Conflict) continue; // rolled back: tried again on the next pass
       if (!(e instanceof AppError) || e.httpStatus >= 500) throw e;
-      fail(core, r, e.message); // over the owner's quota now: it would wait forever
+      fail(core, r, e.message); // over the owner's quota or outside their projects now: it would wait forever
     }
   }
   return done;
@@ -229,6 +230,7 @@ function assign(
   const at = new Date(now).toISOString();
   const total = [...picks.values()].reduce((n, p) => n + p.length, 0);
   const handed = core.db.transaction(() => {
+    assertPoolProject(core, r.owner); // the owner's projects may have changed since the request
     checkQuota(core, r.owner, total);
     const out: { vm: string; pool: string; expires_at: string }[] = [];
     for (const [name, vms] of picks) {

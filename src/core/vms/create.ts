@@ -1,10 +1,12 @@
 // Creating a VM: plan and record it, then volumes, definition and start as one operation that undoes itself.
 import { deleteVm, insertVm, updateDiskSize, updateVm, type VmRow } from "../../db/vms.ts";
 import { Conflict } from "../../errors.ts";
+import { DEFAULT_PROJECT } from "../../patterns.ts";
 import { Forbidden } from "../auth/errors.ts";
-import { type Caller, checkQuota, ownerNameOf, requireCaller } from "../auth/index.ts";
+import { assertProject, type Caller, checkQuota, ownerNameOf, requireCaller } from "../auth/index.ts";
 import { checkVmFits, measureRoom } from "../capacity.ts";
 import type { Core } from "../context.ts";
+import { checkName } from "../names.ts";
 import type { Operation } from "../operations.ts";
 import { Reverter } from "../reverter.ts";
 import { ensureStoragePool } from "../storage-pool.ts";
@@ -39,9 +41,12 @@ export async function createVm(core: Core, caller: Caller | null, req: CreateVmR
   if (core.config.auth.enabled && !caller?.admin && !core.config.auth.users_can_create) {
     throw new Forbidden("only an admin may create VMs here ([auth] users_can_create is false)");
   }
+  const project = checkName("project", req.project ?? DEFAULT_PROJECT);
+  assertProject(core, caller, project, "create VMs in it");
   const plan = planVm(core, req);
   const { row } = plan;
   row.owner = ownerNameOf(core, caller);
+  row.project = project;
   if ((await domainState(core, row.name)) !== null) {
     throw new Conflict(`a libvirt domain named ${row.name} already exists and berth does not manage it`);
   }

@@ -47,6 +47,8 @@ export interface CreateVmRequest {
   install?: InstallRequest;
   tags?: Record<string, string>;
   description?: string;
+  /** The project it belongs to; default "default". */
+  project?: string;
 }
 
 /** One volume to create: blank, or a qcow2 overlay whose backing file is an image. */

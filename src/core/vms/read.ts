@@ -4,8 +4,10 @@ import { ownersByVm } from "../../db/vm-owners.ts";
 import { devicesByVm, listVms } from "../../db/vms.ts";
 import { HypervisorUnavailable } from "../../errors.ts";
 import type { DomainState } from "../../ffi/constants.ts";
+import { DEFAULT_PROJECT } from "../../patterns.ts";
 import { actsAsAdmin, assertVmVisible, type Caller, sightOf, type VmSight } from "../auth/index.ts";
 import type { Core } from "../context.ts";
+import { checkName } from "../names.ts";
 import { primaryIpv4 } from "./addresses.ts";
 import { loadVm, networkInfo, present, type Vm } from "./records.ts";
 
@@ -15,6 +17,8 @@ export interface VmQuery {
   name?: string;
   /** "key" or "key=value": VMs carrying that tag (exact match). */
   tag?: string;
+  /** Only the VMs of this project (exact name). */
+  project?: string;
 }
 
 function hasTag(vm: Vm, tag: string): boolean {
@@ -62,15 +66,21 @@ function seen(vm: Vm, sight: VmSight): Vm {
   return sight === "full" ? vm : publicView(vm);
 }
 
-/** The VMs the caller may see (all for admins; their own for users, and the rest in public view with public_reads). */
+/**
+ * The VMs the caller may see (all for admins; their own for users, and the rest in public view with
+ * public_reads; a user limited to projects only those in them), optionally of one project.
+ */
 export async function listVmViews(core: Core, caller: Caller | null, q: VmQuery = {}): Promise<Vm[]> {
-  const all = listVms(core.db, { status: q.state, name: q.name });
+  if (q.project !== undefined) checkName("project", q.project);
+  const all = listVms(core.db, { status: q.state, name: q.name, project: q.project });
   // Admins (and everyone with auth off) see every VM whole: no owners to look up.
   const owners = actsAsAdmin(core, caller) ? null : ownersByVm(core.db);
   const rows = all
     .map((row) => ({
       row,
-      sight: owners ? sightOf(core, caller, owners.get(row.name) ?? null) : ("full" as const),
+      sight: owners
+        ? sightOf(core, caller, owners.get(row.name) ?? null, row.project ?? DEFAULT_PROJECT)
+        : ("full" as const),
     }))
     .filter((r) => r.sight !== "none");
   const { disks, nics } = devicesByVm(core.db);

@@ -4,6 +4,7 @@ import { listNetworkRows } from "../../db/networks.ts";
 import { type DiskRow, disksOf, type NicRow, nicsOf, type VmRow, vmByName } from "../../db/vms.ts";
 import { Conflict, HypervisorUnavailable, NotFound } from "../../errors.ts";
 import type { DomainState } from "../../ffi/constants.ts";
+import { DEFAULT_PROJECT } from "../../patterns.ts";
 import { scsiTarget } from "../../xml/domain.ts";
 import type { Core } from "../context.ts";
 import { redactUrls } from "../net/redact.ts";
@@ -45,6 +46,8 @@ export interface BootConfig {
 export interface Vm {
   id: string;
   name: string;
+  /** The project it belongs to ("default" unless created in or moved to another). */
+  project: string;
   uuid: string | null;
   /** berth's record (creating, running, stopped, paused, error, gone), kept in step with libvirt. */
   status: VmRow["status"];
@@ -96,6 +99,7 @@ export function present(
   return {
     id: row.id,
     name: row.name,
+    project: row.project ?? DEFAULT_PROJECT,
     uuid: row.uuid,
     status: row.status,
     state,

@@ -1,4 +1,4 @@
-// PATCH of a VM: tags and description at any time; vCPUs and memory only while it is stopped.
+// PATCH of a VM: tags, description and project at any time; vCPUs and memory only while it is stopped.
 
 import { disksOf, nicsOf, updateVm } from "../../db/vms.ts";
 import { Conflict } from "../../errors.ts";
@@ -8,6 +8,7 @@ import { setVmLifetime } from "../pools/checkout.ts";
 import { now } from "../time.ts";
 import { domainState } from "./domain.ts";
 import { domainXmlFor } from "./domain-xml.ts";
+import { checkMove } from "./project.ts";
 import { findVmRow, loadVm, refuseRawXml, type Vm, vmTarget } from "./records.ts";
 import { checkReshape } from "./reshape.ts";
 
@@ -18,6 +19,8 @@ export interface UpdateVmRequest {
   memory_mib?: number;
   /** Checked-out pool VMs only: hours from checkout, within the pool's max_lifetime. */
   lifetime?: number;
+  /** Moves it to this project (checkMove's rules). */
+  project?: string;
 }
 
 export async function updateVmSettings(
@@ -28,6 +31,7 @@ export async function updateVmSettings(
 ): Promise<Vm> {
   assertVmActor(core, caller, name);
   const row = findVmRow(core, name);
+  if (req.project !== undefined) checkMove(core, caller, row, req.project);
   core.locks.ensureFree(vmTarget(name));
   const at = now();
   if (req.lifetime !== undefined) setVmLifetime(core, name, req.lifetime);
@@ -50,6 +54,7 @@ export async function updateVmSettings(
   updateVm(core.db, row.id, {
     ...(req.tags !== undefined ? { tags: JSON.stringify(req.tags) } : {}),
     ...(req.description !== undefined ? { description: req.description } : {}),
+    ...(req.project !== undefined ? { project: req.project } : {}),
     updated_at: at,
   });
   core.events.publish("vm.updated", vmTarget(name), { fields: Object.keys(req) });

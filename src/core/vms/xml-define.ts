@@ -14,6 +14,7 @@ import {
 import { AppError, Conflict } from "../../errors.ts";
 import { DomainXmlFlags } from "../../ffi/constants.ts";
 import { ErrorCode } from "../../ffi/error.ts";
+import { DEFAULT_PROJECT } from "../../patterns.ts";
 import { BERTH_NS, BERTH_NS_KEY } from "../../xml/domain.ts";
 import { type DomainFacts, readDomainXml } from "../../xml/domain-read.ts";
 import { berthMetadataXml, type DomainHead, sameUuid } from "../../xml/user-domain.ts";
@@ -38,6 +39,8 @@ export interface DefineVmXmlRequest {
   start?: boolean;
   tags?: Record<string, string>;
   description?: string;
+  /** The project it belongs to; default "default". */
+  project?: string;
 }
 
 /** virErrorNumber values that mean libvirt refused the XML itself (virterror.h). */
@@ -150,6 +153,7 @@ export async function defineVmFromXml(
   req: DefineVmXmlRequest,
 ): Promise<Operation> {
   requireAdmin(core, caller, "define a VM from raw libvirt XML");
+  const project = checkName("project", req.project ?? DEFAULT_PROJECT);
   const head = readHead(req.xml);
   checkName("vm", head.name);
   if (vmNameTaken(core.db, head.name)) throw new Conflict(`vm ${head.name} already exists`);
@@ -177,6 +181,7 @@ export async function defineVmFromXml(
     started_at: null,
     stopped_at: null,
     updated_at: at,
+    project,
   };
   try {
     insertVm(core.db, row, [], []);

@@ -11,6 +11,7 @@ import { networkRoutes } from "../native/networks.ts";
 import { operationRoutes } from "../native/operations.ts";
 import { poolRoutes } from "../native/pools.ts";
 import { profileRoutes } from "../native/profiles.ts";
+import { projectRoutes } from "../native/projects.ts";
 import { requestRoutes } from "../native/requests.ts";
 import { sizeRoutes } from "../native/sizes.ts";
 import { statusRoutes } from "../native/status.ts";
@@ -67,6 +68,7 @@ export const nativeFront: Front = {
       .use(operationRoutes(core))
       .use(eventRoutes(core))
       .use(vmRoutes(core))
+      .use(projectRoutes(core))
       .use(vmPowerRoutes(core))
       .use(vmDiskRoutes(core))
       .use(vmSnapshotRoutes(core))

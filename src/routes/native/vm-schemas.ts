@@ -1,6 +1,7 @@
 // TypeBox schemas of the VM routes: request bodies (unknown fields rejected) and the VM resource.
 import { t } from "elysia";
 import { DNS_LABEL, HOSTNAME, LIBVIRT_NAME_MAX } from "../../core/names.ts";
+import { PROJECT_NAME, PROJECT_NAME_MAX } from "../../patterns.ts";
 
 const strict = { additionalProperties: false } as const;
 
@@ -11,6 +12,13 @@ export const VmName = t.String({
 });
 /** Disks and snapshots within a VM. */
 export const LabelName = t.String({ pattern: DNS_LABEL, maxLength: 63, description: "DNS label" });
+/** The project a VM belongs to. */
+export const ProjectName = t.String({
+  pattern: PROJECT_NAME,
+  maxLength: PROJECT_NAME_MAX,
+  description:
+    "a project: 1-63 letters, digits, '-' and '_' (no '-' at either end), compared exactly; default `default`",
+});
 /** A reference to an image, size, profile or network (networks are hostname-long). */
 export const RefName = t.String({ minLength: 1, maxLength: LIBVIRT_NAME_MAX });
 
@@ -59,6 +67,7 @@ export const CreateVmSchema = t.Object(
     ),
     tags: t.Optional(Tags),
     description: t.Optional(t.String({ maxLength: 4096 })),
+    project: t.Optional(ProjectName),
   },
   strict,
 );
@@ -73,6 +82,14 @@ export const UpdateVmSchema = t.Object(
       t.Number({
         exclusiveMinimum: 0,
         description: "checked-out pool VMs: hours from checkout, up to the pool's max",
+      }),
+    ),
+    project: t.Optional(
+      t.String({
+        pattern: PROJECT_NAME,
+        maxLength: PROJECT_NAME_MAX,
+        description:
+          "moves it to this project: its owner or an admin, into a project the caller may use (403 forbidden otherwise); pool VMs stay in default (409)",
       }),
     ),
   },
@@ -93,6 +110,9 @@ export const VmDiskSchema = t.Object({
 export const VmSchema = t.Object({
   id: t.String(),
   name: t.String(),
+  project: t.String({
+    description: "the project it belongs to (default unless created in or moved to another)",
+  }),
   uuid: t.Nullable(t.String()),
   status: t.String({ description: "berth's record: creating, running, stopped, paused, error or gone" }),
   state: t.String({

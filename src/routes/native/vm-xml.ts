@@ -8,7 +8,7 @@ import { replaceVmXml } from "../../core/vms/xml-replace.ts";
 import { callerOf } from "../auth.ts";
 import { accepted } from "./accepted.ts";
 import { OperationSchema, WaitQuery } from "./schemas.ts";
-import { VmName } from "./vm-schemas.ts";
+import { ProjectName, VmName } from "./vm-schemas.ts";
 
 const strict = { additionalProperties: false } as const;
 const tags = ["vm xml"];
@@ -45,6 +45,7 @@ export const DefineVmXmlSchema = t.Object(
       }),
     ),
     description: t.Optional(t.String({ maxLength: 4096, description: "default: the XML's <description>" })),
+    project: t.Optional(ProjectName),
   },
   { ...strict, description: "define a VM from raw libvirt XML" },
 );

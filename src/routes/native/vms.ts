@@ -8,7 +8,7 @@ import { LIBVIRT_NAME_MAX } from "../../patterns.ts";
 import { callerOf } from "../auth.ts";
 import { accepted } from "./accepted.ts";
 import { OperationSchema, WaitQuery } from "./schemas.ts";
-import { CreateVmSchema, UpdateVmSchema, VmName, VmSchema } from "./vm-schemas.ts";
+import { CreateVmSchema, ProjectName, UpdateVmSchema, VmName, VmSchema } from "./vm-schemas.ts";
 import { DefineVmXmlSchema, XML_POLICY } from "./vm-xml.ts";
 
 const tags = ["vms"];
@@ -29,11 +29,17 @@ export function vmRoutes(core: Core) {
           ),
           name: t.Optional(t.String({ maxLength: LIBVIRT_NAME_MAX })),
           tag: t.Optional(t.String({ maxLength: 330, description: "key or key=value, exact" })),
+          project: t.Optional(ProjectName),
         },
         { additionalProperties: false },
       ),
       response: t.Array(VmSchema),
-      detail: { summary: "List VMs (filters: state, tag, name — exact matches)", tags },
+      detail: {
+        summary: "List VMs (filters: state, tag, name, project — exact matches)",
+        description:
+          "The VMs the caller sees: admins all; a user their own (and the others' public view with [auth] public_reads), only in their projects when [[auth.users]] projects limits them.",
+        tags,
+      },
     })
     .post(
       "",
@@ -52,6 +58,7 @@ export function vmRoutes(core: Core) {
           summary: "Create a VM (202 + operation; the VM exists as `creating` at once)",
           description:
             "From a profile, or an image + size (or explicit cpus/memory_mib). The root disk is a qcow2 linked clone of the image. Every reference is checked before anything is created. " +
+            "`project` puts it in a project (default `default`); a user limited to projects ([[auth.users]] projects) gets 403 forbidden outside them. " +
             "Or from raw libvirt XML: `{xml, start?, tags?, description?}` defines the `<domain>` (its name must be free in berth and libvirt, its UUID too: else 409) and starts it only with `start: true`. " +
             XML_POLICY,
           tags,
@@ -71,7 +78,8 @@ export function vmRoutes(core: Core) {
         body: UpdateVmSchema,
         response: VmSchema,
         detail: {
-          summary: "Change tags/description anytime; cpus/memory_mib only while stopped (else 409)",
+          summary:
+            "Change tags/description anytime, move it to another project; cpus/memory_mib only while stopped (else 409)",
           tags,
         },
       },
