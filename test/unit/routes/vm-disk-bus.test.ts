@@ -105,6 +105,28 @@ describe("POST /v1/vms", () => {
   });
 });
 
+describe("snapshots", () => {
+  test("a snapshot records each disk's target on its bus; revert keeps the buses", async () => {
+    const snap = await api.post("/v1/vms/bus-a/snapshots?wait=true", { name: "s1" });
+    expect(snap.status).toBe(200);
+    expect(snap.body.result.disks.map((d: { name: string; target: string }) => [d.name, d.target])).toEqual([
+      ["root", "vda"],
+      ["s", "sdb"],
+      ["v", "vdc"],
+      ["t", "sdd"],
+      ["u", "sde"],
+    ]);
+    expect((await api.post("/v1/vms/bus-a/snapshots/s1/revert?wait=true")).status).toBe(200);
+    expect(shown(await api.get("/v1/vms/bus-a/disks")).map(([, bus]) => bus)).toEqual([
+      "virtio",
+      "scsi",
+      "virtio",
+      "sata",
+      "usb",
+    ]);
+  });
+});
+
 describe("POST /v1/vms/{name}/disks", () => {
   test("adds to a stopped VM on any bus; the bus and target are in the result and the definition", async () => {
     const r = await api.post("/v1/vms/bus-b/disks?wait=true", { name: "sat", size_gb: 1, bus: "sata" });
