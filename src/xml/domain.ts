@@ -138,7 +138,8 @@ export function nicElement(n: NicSpec): Record<string, unknown> {
 function controllers(disks: DiskSpec[]): Record<string, unknown>[] {
   const list: Record<string, unknown>[] = [
     { "@type": "scsi", "@index": 0, "@model": "virtio-scsi" },
-    { "@type": "usb", "@index": 0, "@model": "qemu-xhci" },
+    // 15 ports (xHCI's most): room for a USB disk on every unit a VM can have.
+    { "@type": "usb", "@index": 0, "@model": "qemu-xhci", "@ports": 15 },
   ];
   if (disks.some((d) => d.bus === "sata")) list.push({ "@type": "sata", "@index": 0 });
   return list;

@@ -105,12 +105,16 @@ describe.skipIf(!integrationReady())("disk buses on libvirtd", () => {
     expect(reports()).toContain(`block vda ${2 * SECTORS_1G}`);
   }, 150_000);
 
-  test("hot-plug on the running VM: a usb disk is attached, a sata disk is 409", async () => {
+  test("hot-plug on the running VM: usb disks are attached (more than 4), a sata disk is 409", async () => {
     const usb = await ok(api.post(`/v1/vms/${VM}/disks?wait=true`, { name: "u2", size_gb: 1, bus: "usb" }));
     expect(usb.body.result).toMatchObject({ bus: "usb", target: "sde" });
     expect((await live()).disks).toContainEqual(["sde", "usb"]);
     const sata = await api.post(`/v1/vms/${VM}/disks?wait=true`, { name: "t2", size_gb: 1, bus: "sata" });
     expect(sata.status).toBe(409);
     expect((await live()).disks.map(([t]) => t)).not.toContain("sdf");
+    // More USB disks than xHCI's default 4 ports: the controller berth writes has room for them.
+    for (const n of ["u3", "u4", "u5"])
+      await ok(api.post(`/v1/vms/${VM}/disks?wait=true`, { name: n, size_gb: 1, bus: "usb" }));
+    expect((await live()).disks.filter(([, bus]) => bus === "usb")).toHaveLength(5);
   }, 60_000);
 });

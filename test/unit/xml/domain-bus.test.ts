@@ -47,7 +47,7 @@ test("controllers: virtio-scsi and a qemu-xhci USB controller always, an AHCI (s
     });
   const scsiOnly = dom(["scsi"]);
   expect(scsiOnly).toContain(`<controller type="scsi" index="0" model="virtio-scsi"/>`);
-  expect(scsiOnly).toContain(`<controller type="usb" index="0" model="qemu-xhci"/>`);
+  expect(scsiOnly).toContain(`<controller type="usb" index="0" model="qemu-xhci" ports="15"/>`);
   expect(scsiOnly).not.toContain(`type="sata"`);
   const all = dom(["scsi", "virtio", "sata", "usb"]);
   expect(all).toContain(`<controller type="sata" index="0"/>`);
