@@ -116,6 +116,12 @@ const Ref = (what: string, maxLength = 63) =>
 const PoolName = (description: string) =>
   T.String({ pattern: HOSTNAME, maxLength: POOL_NAME_MAX, description });
 
+/** A disk's bus: the guest sees sdX on scsi, sata and usb, vdX on virtio. */
+const DiskBusSchema = T.Union([T.Literal("scsi"), T.Literal("virtio"), T.Literal("sata"), T.Literal("usb")], {
+  description:
+    "scsi (default: virtio-scsi, sdX), virtio (virtio-blk, vdX), sata (AHCI, sdX; no hot-plug), usb (usb-storage on xHCI, sdX)",
+});
+
 export const ProfileDiskSchema = T.Object(
   {
     name: T.String({ pattern: DNS_LABEL, description: "the disk's name within the VM (not root)" }),
@@ -126,7 +132,7 @@ export const ProfileDiskSchema = T.Object(
         description: "blank size, or the size an image copy grows to",
       }),
     ),
-    bus: T.Optional(T.Literal("scsi", { description: "every disk hangs off one virtio-scsi controller" })),
+    bus: T.Optional(DiskBusSchema),
     media: T.Optional(T.Union([T.Literal("disk"), T.Literal("cdrom")], { description: "default disk" })),
     image: T.Optional(Ref("disk image (media disk) or ISO (media cdrom)")),
   },
@@ -157,6 +163,7 @@ export const ProfileFields = {
     T.Integer({ minimum: 16, maximum: 4_194_304, description: "overrides the size's memory" }),
   ),
   root_disk_gb: T.Optional(T.Integer({ minimum: 1, maximum: 65_536, description: "root overlay size" })),
+  root_disk_bus: T.Optional(DiskBusSchema),
   disks: T.Optional(T.Array(ProfileDiskSchema, { maxItems: 15 })),
   networks: T.Optional(
     T.Array(Ref("network", LIBVIRT_NAME_MAX), { maxItems: 8, description: "one NIC per entry, in order" }),

@@ -38,6 +38,7 @@ export function profileProblems(spec: ProfileSpec): string[] {
     seen.add(d.name);
     if ((d.media ?? "disk") === "cdrom") {
       if (!d.image) p.push(`disk ${d.name}: a cdrom needs an image (an ISO)`);
+      if (d.bus === "virtio") p.push(`disk ${d.name}: a cdrom cannot be on bus virtio (scsi, sata or usb)`);
       if (d.size_gb !== undefined) p.push(`disk ${d.name}: a cdrom has no size_gb`);
     } else if (!d.image && d.size_gb === undefined) {
       p.push(`disk ${d.name}: give size_gb, or an image to copy`);

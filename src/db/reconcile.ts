@@ -94,6 +94,7 @@ export interface AdoptedVm {
     format: string;
     device: string;
     size: number;
+    bus: string;
   }[];
   nics: { idx: number; network: string; mac: string }[];
 }
@@ -120,9 +121,9 @@ export function insertAdoptedVm(db: Database, vm: AdoptedVm): void {
     );
     for (const d of vm.disks) {
       db.query(
-        `INSERT INTO vm_disks (vm_id, unit, name, volume, path, format, device, size)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-      ).run(vm.id, d.unit, d.name, d.volume, d.path, d.format, d.device, d.size);
+        `INSERT INTO vm_disks (vm_id, unit, name, volume, path, format, device, size, bus)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ).run(vm.id, d.unit, d.name, d.volume, d.path, d.format, d.device, d.size, d.bus);
     }
     for (const n of vm.nics) {
       db.query("INSERT INTO vm_nics (vm_id, idx, network, mac) VALUES (?, ?, ?, ?)").run(

@@ -37,6 +37,8 @@ export interface DiskRow {
   device: "disk" | "cdrom";
   size: number;
   image: string | null;
+  /** The bus the guest sees it on (the column's CHECK): target sdX, or vdX on virtio. */
+  bus: "scsi" | "virtio" | "sata" | "usb";
 }
 
 export interface NicRow {
@@ -73,8 +75,8 @@ function insertNic(db: Database, n: NicRow): void {
 
 export function insertDisk(db: Database, d: DiskRow): void {
   db.query(
-    `INSERT INTO vm_disks (vm_id, unit, name, volume, path, format, device, size, image)
-     VALUES ($vm_id, $unit, $name, $volume, $path, $format, $device, $size, $image)`,
+    `INSERT INTO vm_disks (vm_id, unit, name, volume, path, format, device, size, image, bus)
+     VALUES ($vm_id, $unit, $name, $volume, $path, $format, $device, $size, $image, $bus)`,
   ).run(d as unknown as Record<string, string | number | null>);
 }
 

@@ -31,6 +31,8 @@ interface ValidationLike {
 function closestBranch(x: ErrorLike): ErrorLike[] {
   if (!x.errors?.length) return [x];
   const branches = x.errors.map((b) => [...b]);
+  // A union of constants (an enum): no branch is closer, so the union itself names every allowed value.
+  if (branches.every((b) => b.length === 1 && b[0]?.schema?.const !== undefined)) return [x];
   const unexpected = (b: ErrorLike[]) => b.filter((e) => e.message === "Unexpected property").length;
   const best = branches.reduce((a, b) =>
     unexpected(b) < unexpected(a) || (unexpected(b) === unexpected(a) && b.length < a.length) ? b : a,

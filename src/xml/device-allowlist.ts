@@ -88,8 +88,9 @@ const disk: Rule = {
     backingStore,
     target: {
       attrs: {
-        dev: /^(sd|vd|hd)[a-z]{1,3}$/,
-        bus: ["scsi", "virtio", "sata", "ide", "usb"],
+        // The buses and names berth itself writes (and records); IDE (hdX) is not one of them.
+        dev: /^(sd|vd)[a-z]{1,3}$/,
+        bus: ["scsi", "virtio", "sata", "usb"],
         tray: ["open", "closed"],
         removable: ONOFF,
         rotation_rate: INT,

@@ -59,6 +59,8 @@ export interface DomainDiskFacts {
   device: "disk" | "cdrom";
   /** Guest target, e.g. "sda". */
   target: string;
+  /** The target's bus as libvirt wrote it (scsi, virtio, sata, usb, ide, …); "" when absent. */
+  bus: string;
   /** The drive address unit on the SCSI controller, when the XML gives one. */
   unit: number | null;
 }
@@ -91,6 +93,7 @@ function disk(d: unknown): DomainDiskFacts | null {
     format: attrOf(d.driver, "type") ?? "raw",
     device,
     target: attrOf(d.target, "dev") ?? "",
+    bus: attrOf(d.target, "bus") ?? "",
     unit: unit === null ? null : Number(unit),
   };
 }

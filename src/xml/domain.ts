@@ -1,4 +1,4 @@
-// buildDomainXml: the pure builder of berth's libvirt domain XML (virtio-scsi disks, OVS/VLAN NICs).
+// buildDomainXml: the pure builder of berth's libvirt domain XML (disks on virtio-scsi, virtio-blk, SATA or USB; OVS/VLAN NICs).
 import { toXml } from "./codec.ts";
 
 export const BERTH_NS = "https://berth.dev/xmlns/vm/1";
@@ -9,11 +9,17 @@ export type BootSpec =
   | { kind: "kernel"; kernel: string; initrd?: string; cmdline?: string }
   | { kind: "cdrom" };
 
+/** The buses a berth disk can sit on; scsi (one virtio-scsi controller) is the default. */
+export const DISK_BUSES = ["scsi", "virtio", "sata", "usb"] as const;
+export type DiskBus = (typeof DISK_BUSES)[number];
+
 export interface DiskSpec {
   /** Host path of the volume. */
   path: string;
-  /** SCSI unit (0 = sda); defaults to the disk's position in the list. */
+  /** The disk's unit within the VM (0 = sda or vda); defaults to the disk's position in the list. */
   unit?: number;
+  /** Default scsi. */
+  bus?: DiskBus;
   format: "qcow2" | "raw";
   device?: "disk" | "cdrom";
   readonly?: boolean;
@@ -32,7 +38,7 @@ export interface DomainSpec {
   vcpus: number;
   memoryMiB: number;
   boot: BootSpec;
-  /** In order: the first is sda, the second sdb, … on the one virtio-scsi controller. */
+  /** In order: the first is sda (vda on virtio), the second sdb, …; scsi disks on the one virtio-scsi controller. */
   disks: DiskSpec[];
   nics: NicSpec[];
   /** File the serial console is logged to. */
@@ -46,15 +52,25 @@ export interface DomainSpec {
   onReboot?: "restart" | "destroy";
 }
 
-/** sda, sdb, … sdz, sdaa, … — the names the guest's SCSI disks get in order. */
-export function scsiTarget(index: number): string {
+/** a, b, … z, aa, … — the letters of a target name for an index. */
+function letters(index: number): string {
   let n = index;
   let s = "";
   do {
     s = String.fromCharCode(97 + (n % 26)) + s;
     n = Math.floor(n / 26) - 1;
   } while (n >= 0);
-  return `sd${s}`;
+  return s;
+}
+
+/** sda, sdb, … sdz, sdaa, … — the names the guest's SCSI disks get in order. */
+export function scsiTarget(index: number): string {
+  return `sd${letters(index)}`;
+}
+
+/** A disk's target: vdX on virtio-blk, sdX on the others; the letter is the disk's unit, so no two disks of a VM share one. */
+export function diskTarget(bus: DiskBus, unit: number): string {
+  return bus === "virtio" ? `vd${letters(unit)}` : scsiTarget(unit);
 }
 
 function os(spec: DomainSpec): Record<string, unknown> {
@@ -71,6 +87,7 @@ function os(spec: DomainSpec): Record<string, unknown> {
 
 export function diskElement(d: DiskSpec, position: number): Record<string, unknown> {
   const index = d.unit ?? position;
+  const bus = d.bus ?? "scsi";
   const el: Record<string, unknown> = {
     "@type": "file",
     "@device": d.device ?? "disk",
@@ -85,15 +102,17 @@ export function diskElement(d: DiskSpec, position: number): Record<string, unkno
           backingStore: "",
         }
       : "",
-    target: { "@dev": scsiTarget(index), "@bus": "scsi" },
-    // A fixed unit per position keeps sda, sdb, … stable across hot-plug and restarts.
-    address: { "@type": "drive", "@controller": 0, "@bus": 0, "@target": 0, "@unit": index },
+    target: { "@dev": diskTarget(bus, index), "@bus": bus },
   };
+  // A fixed SCSI unit per position keeps sda, sdb, … stable across hot-plug and restarts; libvirt places
+  // SATA disks by their target (port = index % 6) and virtio/USB disks on free PCI slots and USB ports.
+  if (bus === "scsi")
+    el.address = { "@type": "drive", "@controller": 0, "@bus": 0, "@target": 0, "@unit": index };
   if (d.readonly || d.device === "cdrom") el.readonly = "";
   return el;
 }
 
-/** The `<disk>` of a device to hot-plug at `index` (sda = 0) on the virtio-scsi controller. */
+/** The `<disk>` of a device to hot-plug at `index` (sda = 0) on its bus (never sata: AHCI does not hot-plug). */
 export function buildDiskDeviceXml(d: DiskSpec, index: number): string {
   return toXml({ disk: diskElement(d, index) });
 }
@@ -113,6 +132,17 @@ export function nicElement(n: NicSpec): Record<string, unknown> {
   if (n.trunk?.length) el.vlan = { "@trunk": "yes", tag: n.trunk.map((id) => ({ "@id": id })) };
   else if (n.vlan !== undefined) el.vlan = { tag: { "@id": n.vlan } };
   return el;
+}
+
+/** virtio-scsi always; an xHCI USB controller always, so a USB disk can be hot-plugged; AHCI when a disk is on SATA. */
+function controllers(disks: DiskSpec[]): Record<string, unknown>[] {
+  const list: Record<string, unknown>[] = [
+    { "@type": "scsi", "@index": 0, "@model": "virtio-scsi" },
+    // 15 ports (xHCI's most): room for a USB disk on every unit a VM can have.
+    { "@type": "usb", "@index": 0, "@model": "qemu-xhci", "@ports": 15 },
+  ];
+  if (disks.some((d) => d.bus === "sata")) list.push({ "@type": "sata", "@index": 0 });
+  return list;
 }
 
 export function buildDomainXml(spec: DomainSpec): string {
@@ -142,7 +172,7 @@ export function buildDomainXml(spec: DomainSpec): string {
     on_reboot: spec.onReboot ?? "restart",
     on_crash: "destroy",
     devices: {
-      controller: { "@type": "scsi", "@index": 0, "@model": "virtio-scsi" },
+      controller: controllers(spec.disks),
       disk: spec.disks.map(diskElement),
       interface: spec.nics.map(nicElement),
       serial,

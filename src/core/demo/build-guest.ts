@@ -19,6 +19,7 @@ const MODULES = [
   "failover",
   "net_failover",
   "virtio_net",
+  "virtio_blk", // disks on bus virtio (vdX); the cloud kernel has no AHCI or USB, so sata/usb disks stay unseen
   "scsi_common",
   "scsi_mod",
   "virtio_scsi",

@@ -9,6 +9,7 @@ import {
 } from "../../db/reconcile.ts";
 import { ErrorCode } from "../../ffi/error.ts";
 import { log } from "../../log.ts";
+import type { DiskBus } from "../../xml/domain.ts";
 import { type DomainFacts, readDomainXml } from "../../xml/domain-read.ts";
 import type { Core } from "../context.ts";
 import type { EventBus } from "../events.ts";
@@ -20,6 +21,7 @@ import { now } from "../time.ts";
 import { removeDomain } from "../vms/domain.ts";
 import { vmTarget } from "../vms/records.ts";
 import { deleteVolume } from "../vms/volumes.ts";
+import { recordedBus, targetIndex } from "../vms/xml-records.ts";
 import type { PassContext } from "./rows.ts";
 import { statusForState } from "./status.ts";
 import { asOperation, domainHasBerthId } from "./steps.ts";
@@ -62,11 +64,17 @@ export function adoptedRow(
 ): { vm: AdoptedVm; left: string[] } {
   const left: string[] = [];
   const inPool = facts.disks.filter((d) => {
-    if (vols.has(d.path)) return true;
-    left.push(`disk ${d.target || d.path} is not a volume of pool ${core.config.storage.pool}`);
-    return false;
+    if (!vols.has(d.path)) {
+      left.push(`disk ${d.target || d.path} is not a volume of pool ${core.config.storage.pool}`);
+      return false;
+    }
+    if (recordedBus(d) === null) {
+      left.push(`disk ${d.target || d.path} is on bus ${d.bus || "(none)"}, which berth does not record`);
+      return false;
+    }
+    return true;
   });
-  const units = inPool.map((d, i) => d.unit ?? i);
+  const units = inPool.map((d, i) => targetIndex(d.target) ?? d.unit ?? i);
   const unique = new Set(units).size === units.length;
   const disks = inPool.map((d, i) => {
     const unit = unique ? (units[i] as number) : i;
@@ -79,6 +87,7 @@ export function adoptedRow(
       format: d.format,
       device: d.device,
       size: vol.capacity,
+      bus: recordedBus(d) as DiskBus,
     };
   });
   const nics: AdoptedVm["nics"] = [];

@@ -79,6 +79,7 @@ export function planConfigDrive(core: Core, input: ConfigDriveInput): ConfigDriv
       device: "cdrom",
       size: 0,
       image: null,
+      bus: "scsi",
     },
     metaData: metaData(vmId, name, sshKeys),
     userData: userData(sshKeys, input.userData),

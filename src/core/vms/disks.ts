@@ -1,9 +1,9 @@
-// A VM's disks: add (hot-plugged on the SCSI bus when running), grow (live or offline), remove.
+// A VM's disks: add (hot-plugged on its bus when running; never on SATA), grow (live or offline), remove.
 
 import { ownerOfVm } from "../../db/vm-owners.ts";
 import { type DiskRow, deleteDisk, disksOf, insertDisk, nicsOf, updateDiskSize } from "../../db/vms.ts";
 import { BadRequest, Conflict, NotFound } from "../../errors.ts";
-import { buildDiskDeviceXml, scsiTarget } from "../../xml/domain.ts";
+import { buildDiskDeviceXml, diskTarget } from "../../xml/domain.ts";
 import { assertVmActor, assertVmSecrets, type Caller, checkQuota } from "../auth/index.ts";
 import { checkDiskSize, checkDisksFit, poolSpace } from "../capacity.ts";
 import type { Core } from "../context.ts";
@@ -44,6 +44,15 @@ async function isRunning(core: Core, name: string): Promise<boolean> {
   return s !== "shutoff" && s !== "crashed";
 }
 
+/** QEMU's AHCI controller has no hot-plug: a SATA disk is added or removed only while the VM is off. */
+async function refuseSataHotplug(core: Core, vmName: string, d: DiskRow, verb: "added to" | "removed from") {
+  if (d.bus === "sata" && (await isRunning(core, vmName))) {
+    throw new Conflict(
+      `disk ${d.name} is on bus sata, which cannot be ${verb} a running vm; stop vm ${vmName} first, or use bus scsi, virtio or usb`,
+    );
+  }
+}
+
 /** Refuses before the 202 what the pool cannot hold (507) or the owner's disk quota does not allow (403). */
 async function checkNewDiskBytes(core: Core, vmName: string, need: number): Promise<void> {
   checkQuota(core, ownerOfVm(core.db, vmName), { disk_bytes: need });
@@ -68,6 +77,7 @@ export async function addDisk(
   while (used.has(unit)) unit++;
   if (unit >= MAX_DISKS) throw new Conflict(`vm ${vmName} already has ${MAX_DISKS} disks`);
   const plan = planVolume(core, vm.id, unit, { ...req, name });
+  await refuseSataHotplug(core, vmName, plan.disk, "added to");
   await checkNewDiskBytes(core, vmName, plan.shared ? 0 : plan.disk.size);
   return core.ops.start(
     "vm.disk.add",
@@ -75,8 +85,9 @@ export async function addDisk(
     async () => {
       const r = new Reverter();
       return r.run(async () => {
+        // Again under the VM's lock and before anything is made: it may have started, the pool may have filled.
+        await refuseSataHotplug(core, vmName, plan.disk, "added to");
         const pool = await ensureStoragePool(core);
-        // Again under the VM's lock and before anything is made: the pool may have filled meanwhile.
         const need = plan.shared ? 0 : plan.disk.size;
         checkDisksFit(core, await poolSpace(core, need), need);
         await createVolume(core, pool, plan, r);
@@ -90,7 +101,11 @@ export async function addDisk(
         insertDisk(core.db, plan.disk);
         r.add(`forget disk ${name}`, () => deleteDisk(core.db, vm.id, unit));
         await persist(core, vm.id, vmName);
-        core.events.publish("vm.disk.added", vmTarget(vmName), { disk: name, target: scsiTarget(unit) });
+        core.events.publish("vm.disk.added", vmTarget(vmName), {
+          disk: name,
+          target: diskTarget(plan.disk.bus, unit),
+          bus: plan.disk.bus,
+        });
         return diskView(plan.disk);
       });
     },
@@ -122,7 +137,7 @@ export async function growDisk(
       const pool = await ensureStoragePool(core);
       checkDisksFit(core, await poolSpace(core, bytes - d.size), bytes - d.size);
       if (await isRunning(core, vmName)) {
-        await core.hv.call("domain.blockResize", { name: vmName, disk: scsiTarget(d.unit), bytes });
+        await core.hv.call("domain.blockResize", { name: vmName, disk: diskTarget(d.bus, d.unit), bytes });
       } else {
         await core.hv.call("volume.resize", { pool, volume: d.volume, bytes });
       }
@@ -152,6 +167,7 @@ export function removeDisk(
     "vm.disk.remove",
     vmTarget(vmName),
     async () => {
+      await refuseSataHotplug(core, vmName, d, "removed from");
       if (await isRunning(core, vmName)) {
         const xml = buildDiskDeviceXml(diskSpec(core, d), d.unit);
         await core.hv.call("domain.detachDevice", { name: vmName, xml, live: true });

@@ -27,7 +27,12 @@ function bootSpec(core: Core, boot: BootConfig, vmId: string): BootSpec {
 
 /** A disk as libvirt gets it; a linked clone names its image, so the backing chain is berth's, never the header's. */
 export function diskSpec(core: Core, d: DiskRow): DiskSpec {
-  const spec: DiskSpec = { path: d.path, format: d.format === "raw" ? "raw" : "qcow2", device: d.device };
+  const spec: DiskSpec = {
+    path: d.path,
+    format: d.format === "raw" ? "raw" : "qcow2",
+    device: d.device,
+    bus: d.bus,
+  };
   if (d.image === null) return spec;
   const image = findImage(core, d.image);
   if (image.path === d.path) return spec;
@@ -38,7 +43,7 @@ export function domainXmlFor(core: Core, vm: VmRow, disks: DiskRow[], nics: NicR
   refuseRawXml(vm, "change its definition");
   const type = core.domainType();
   if (type === "unknown") throw new HypervisorUnavailable("the hypervisor's domain type is not known yet");
-  // Units are fixed per disk, so a gap (a deleted disk) keeps every other disk on its sdX.
+  // Units are fixed per disk, so a gap (a deleted disk) keeps every other disk on its sdX (vdX).
   const ordered = [...disks].sort((a, b) => a.unit - b.unit);
   mkdirSync(consoleDir(core.config), { recursive: true });
   const boot = JSON.parse(vm.boot) as BootConfig;

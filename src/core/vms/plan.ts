@@ -4,6 +4,7 @@ import { join } from "node:path";
 import type { DiskRow, NicRow, VmRow } from "../../db/vms.ts";
 import { vmNameTaken } from "../../db/vms.ts";
 import { BadRequest, Conflict } from "../../errors.ts";
+import type { DiskBus } from "../../xml/domain.ts";
 import { checkDiskSize, type VmNeed } from "../capacity.ts";
 import type { Core } from "../context.ts";
 import { findImage, type ImageRecord } from "../images/index.ts";
@@ -28,6 +29,8 @@ export interface DiskRequest {
   size_gb?: number;
   image?: string;
   media?: "disk" | "cdrom";
+  /** Default scsi. */
+  bus?: DiskBus;
 }
 
 export interface CreateVmRequest {
@@ -38,6 +41,8 @@ export interface CreateVmRequest {
   cpus?: number;
   memory_mib?: number;
   root_disk_gb?: number;
+  /** The root disk's bus; default the profile's, else scsi. */
+  root_disk_bus?: DiskBus;
   disks?: DiskRequest[];
   networks?: string[];
   start?: boolean;
@@ -104,7 +109,7 @@ function diskImage(core: Core, name: string, want: "disk" | "iso"): ImageRecord 
   return img;
 }
 
-/** A volume planned at SCSI `unit` for VM `vmId`. */
+/** A volume planned at `unit` (its target letter: sda/vda = 0) for VM `vmId`. */
 export function planVolume(
   core: Core,
   vmId: string,
@@ -112,8 +117,11 @@ export function planVolume(
   d: DiskRequest & { name: string },
 ): VolumePlan {
   const media = d.media ?? "disk";
+  const bus = d.bus ?? "scsi";
   if (media === "cdrom") {
     if (!d.image) throw new BadRequest(`disk ${d.name}: a cdrom needs an iso image`);
+    if (bus === "virtio")
+      throw new BadRequest(`disk ${d.name}: a cdrom cannot be on bus virtio (scsi, sata or usb)`);
     const iso = diskImage(core, d.image, "iso");
     return {
       disk: {
@@ -126,6 +134,7 @@ export function planVolume(
         device: "cdrom",
         size: iso.virtual_size,
         image: iso.name,
+        bus,
       },
       backing: null,
       shared: true,
@@ -144,6 +153,7 @@ export function planVolume(
       device: "disk",
       size,
       image,
+      bus,
     };
   };
   if (d.image) {
@@ -175,10 +185,11 @@ export function planVm(core: Core, req: CreateVmRequest): VmPlan {
 
   const imageName = req.image ?? spec.image ?? null;
   const rootGb = req.root_disk_gb ?? spec.root_disk_gb;
+  const rootBus = req.root_disk_bus ?? spec.root_disk_bus;
   const wanted: (DiskRequest & { name: string })[] = [
     imageName
-      ? { name: "root", image: imageName, size_gb: rootGb }
-      : { name: "root", size_gb: rootGb ?? DEFAULT_ROOT_GB },
+      ? { name: "root", image: imageName, size_gb: rootGb, bus: rootBus }
+      : { name: "root", size_gb: rootGb ?? DEFAULT_ROOT_GB, bus: rootBus },
     ...(req.disks ?? spec.disks ?? []).map((d, i) => ({ ...d, name: d.name ?? `disk${i + 1}` })),
   ];
   if (wanted.length > MAX_DISKS) throw new BadRequest(`a vm has at most ${MAX_DISKS} disks`);

@@ -5,7 +5,7 @@ import { type DiskRow, disksOf, type NicRow, nicsOf, type VmRow, vmByName } from
 import { Conflict, HypervisorUnavailable, NotFound } from "../../errors.ts";
 import type { DomainState } from "../../ffi/constants.ts";
 import { DEFAULT_PROJECT } from "../../patterns.ts";
-import { scsiTarget } from "../../xml/domain.ts";
+import { diskTarget } from "../../xml/domain.ts";
 import type { Core } from "../context.ts";
 import { redactUrls } from "../net/redact.ts";
 import { type NetworkRecord, toRecord } from "../networks/records.ts";
@@ -14,6 +14,7 @@ import { domainState } from "./domain.ts";
 export interface VmDisk {
   name: string;
   target: string;
+  bus: DiskRow["bus"];
   device: "disk" | "cdrom";
   format: string;
   size: number;
@@ -79,7 +80,8 @@ function shownBoot(boot: BootConfig): BootConfig {
 export function diskView(d: DiskRow): VmDisk {
   return {
     name: d.name,
-    target: scsiTarget(d.unit),
+    target: diskTarget(d.bus, d.unit),
+    bus: d.bus,
     device: d.device,
     format: d.format,
     size: d.size,

@@ -9,7 +9,7 @@ import {
 import { disksOf, nicsOf, updateDiskSize, updateVm, type VmRow } from "../../db/vms.ts";
 import { Conflict, NotFound } from "../../errors.ts";
 import { ErrorCode } from "../../ffi/error.ts";
-import { scsiTarget } from "../../xml/domain.ts";
+import { diskTarget } from "../../xml/domain.ts";
 import { buildSnapshotXml, readSnapshotXml } from "../../xml/snapshot.ts";
 import { assertVmActor, assertVmSecrets, type Caller } from "../auth/index.ts";
 import type { Core } from "../context.ts";
@@ -65,7 +65,11 @@ function configOf(core: Core, vm: VmRow): SnapshotConfig {
   return {
     vcpus: vm.vcpus,
     memory_mib: vm.memory_mib,
-    disks: disksOf(core.db, vm.id).map((d) => ({ name: d.name, target: scsiTarget(d.unit), size: d.size })),
+    disks: disksOf(core.db, vm.id).map((d) => ({
+      name: d.name,
+      target: diskTarget(d.bus, d.unit),
+      size: d.size,
+    })),
     networks: nicsOf(core.db, vm.id).map((n) => ({ network: n.network, mac: n.mac })),
   };
 }
@@ -125,7 +129,7 @@ export async function createSnapshot(
   const raw = disks.find((d) => d.device === "disk" && d.format !== "qcow2");
   if (raw) {
     throw new Conflict(
-      `vm ${vmName} cannot be snapshotted: disk ${raw.name} (${scsiTarget(raw.unit)}) is ${raw.format}, ` +
+      `vm ${vmName} cannot be snapshotted: disk ${raw.name} (${diskTarget(raw.bus, raw.unit)}) is ${raw.format}, ` +
         "and libvirt keeps internal snapshots only in qcow2 disks",
     );
   }
@@ -138,7 +142,7 @@ export async function createSnapshot(
   const xml = buildSnapshotXml({
     name,
     description: req.description,
-    skipDisks: disks.filter((d) => d.device === "cdrom").map((d) => scsiTarget(d.unit)),
+    skipDisks: disks.filter((d) => d.device === "cdrom").map((d) => diskTarget(d.bus, d.unit)),
   });
   return core.ops.start(
     "vm.snapshot.create",

@@ -2,7 +2,8 @@
 import { basename, join } from "node:path";
 import { listImages } from "../../db/images.ts";
 import type { DiskRow, NicRow } from "../../db/vms.ts";
-import { Conflict } from "../../errors.ts";
+import { BadRequest, Conflict } from "../../errors.ts";
+import { DISK_BUSES, type DiskBus } from "../../xml/domain.ts";
 import type { DomainDiskFacts, DomainFacts } from "../../xml/domain-read.ts";
 import type { Core } from "../context.ts";
 import { DNS_LABEL } from "../names.ts";
@@ -12,7 +13,12 @@ import { ownsVolume } from "./volumes.ts";
 
 const DNS_LABEL_RE = new RegExp(DNS_LABEL);
 
-/** sda → 0, vdb → 1, hdaa → 26: the inverse of scsiTarget, so SCSI disks keep their sdX in berth's view. */
+/** A disk's bus as libvirt read it, when it is one berth records (scsi, virtio, sata, usb); else null. */
+export function recordedBus(d: DomainDiskFacts): DiskBus | null {
+  return (DISK_BUSES as readonly string[]).includes(d.bus) ? (d.bus as DiskBus) : null;
+}
+
+/** sda → 0, vdb → 1, hdaa → 26: the inverse of diskTarget, so disks keep their sdX (vdX) in berth's view. */
 export function targetIndex(target: string): number | null {
   const m = /^(?:sd|vd|hd|xvd)([a-z]+)$/.exec(target);
   if (!m) return null;
@@ -92,6 +98,12 @@ export async function diskRows(
   }
   const names = new Set<string>();
   return disks.map((d, i) => {
+    const bus = recordedBus(d);
+    // The allowlist admits only these buses; libvirt's reading is checked again so no row lies.
+    if (bus === null)
+      throw new BadRequest(
+        `disk ${d.target}: bus ${d.bus || "(none)"} is not one of ${DISK_BUSES.join(", ")}`,
+      );
     const old = byPath.get(d.path);
     const unit = units.get(d) as number;
     let name = old?.name ?? (DNS_LABEL_RE.test(d.target) ? d.target : `disk${i}`);
@@ -109,6 +121,7 @@ export async function diskRows(
       size: sizes.get(d.path) ?? old?.size ?? 0,
       // A linked clone keeps its image: it is the backing chain berth writes.
       image: old?.image ?? images.get(d.path) ?? null,
+      bus,
     };
   });
 }

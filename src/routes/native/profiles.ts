@@ -31,6 +31,7 @@ const PatchProfileSchema = t.Object(
     cpus: orNull(ProfileFields.cpus),
     memory_mib: orNull(ProfileFields.memory_mib),
     root_disk_gb: orNull(ProfileFields.root_disk_gb),
+    root_disk_bus: orNull(ProfileFields.root_disk_bus),
     disks: orNull(ProfileFields.disks),
     networks: orNull(ProfileFields.networks),
     boot: orNull(ProfileFields.boot),
@@ -52,7 +53,7 @@ export function profileRoutes(core: Core) {
       detail: {
         summary: "Create a profile",
         description:
-          "Every size, network and image it names must exist (404 otherwise; images must be ready and of the right kind: a disk image for image and disks, an ISO for cdroms and boot mode iso, a kernel image for boot mode kernel). cpus and memory_mib override the size's values. Extra disks cannot be named root. 409 when the name exists or the config file declares it.",
+          "Every size, network and image it names must exist (404 otherwise; images must be ready and of the right kind: a disk image for image and disks, an ISO for cdroms and boot mode iso, a kernel image for boot mode kernel). cpus and memory_mib override the size's values. Extra disks cannot be named root. Each disk (and the root, root_disk_bus) may name a bus: scsi (default), virtio, sata or usb; a cdrom is never on virtio. 409 when the name exists or the config file declares it.",
         tags,
       },
     })

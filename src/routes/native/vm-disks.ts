@@ -18,7 +18,7 @@ export function vmDiskRoutes(core: Core) {
     .get("", ({ request, params }) => listDisks(core, callerOf({ request }), params.name), {
       params: ByName,
       response: t.Array(VmDiskSchema),
-      detail: { summary: "A VM's disks in SCSI order (sda, sdb, …)", tags },
+      detail: { summary: "A VM's disks in unit order (sda, sdb, …; vdX on virtio), each with its bus", tags },
     })
     .post(
       "",
@@ -31,7 +31,7 @@ export function vmDiskRoutes(core: Core) {
         response: responses,
         detail: {
           summary:
-            "Add a disk: blank (size_gb), an overlay of an image, or an ISO as cdrom; hot-plugged when running",
+            "Add a disk: blank (size_gb), an overlay of an image, or an ISO as cdrom, on bus scsi (default), virtio, sata or usb; hot-plugged when running, except on sata (409 while running)",
           tags,
         },
       },

@@ -28,12 +28,22 @@ const Tags = t.Record(t.String({ minLength: 1, maxLength: 64 }), t.String({ maxL
 });
 const SshKey = t.String({ minLength: 1, maxLength: 16384 });
 
+/** A disk's bus; the guest sees sdX on scsi, sata and usb, vdX on virtio. */
+export const DiskBusSchema = t.Union(
+  [t.Literal("scsi"), t.Literal("virtio"), t.Literal("sata"), t.Literal("usb")],
+  {
+    description:
+      "scsi (default: virtio-scsi, sdX), virtio (virtio-blk, vdX; not for a cdrom), sata (AHCI, sdX; cannot be added to or removed from a running VM: 409), usb (usb-storage on xHCI, sdX)",
+  },
+);
+
 export const DiskRequestSchema = t.Object(
   {
     name: t.Optional(LabelName),
     size_gb: t.Optional(t.Integer({ minimum: 1, maximum: 65536 })),
     image: t.Optional(RefName),
     media: t.Optional(t.Union([t.Literal("disk"), t.Literal("cdrom")])),
+    bus: t.Optional(DiskBusSchema),
   },
   strict,
 );
@@ -47,6 +57,7 @@ export const CreateVmSchema = t.Object(
     cpus: t.Optional(t.Integer({ minimum: 1, maximum: 256 })),
     memory_mib: t.Optional(t.Integer({ minimum: 16, maximum: 4_194_304 })),
     root_disk_gb: t.Optional(t.Integer({ minimum: 1, maximum: 65536 })),
+    root_disk_bus: t.Optional(DiskBusSchema),
     disks: t.Optional(t.Array(DiskRequestSchema, { maxItems: 15 })),
     networks: t.Optional(t.Array(RefName, { maxItems: 8 })),
     start: t.Optional(t.Boolean({ default: true })),
@@ -98,7 +109,11 @@ export const UpdateVmSchema = t.Object(
 
 export const VmDiskSchema = t.Object({
   name: t.String(),
-  target: t.String({ description: "the guest's name for it: sda, sdb, …" }),
+  target: t.String({
+    description:
+      "libvirt's target for it, one letter per disk of the VM: sda, sdb, … (vda, vdb, … on virtio)",
+  }),
+  bus: DiskBusSchema,
   device: t.Union([t.Literal("disk"), t.Literal("cdrom")]),
   format: t.String(),
   size: t.Integer({ description: "bytes" }),

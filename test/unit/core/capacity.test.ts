@@ -73,6 +73,7 @@ function recordVm(status: VmStatus, vcpus: number, memory_mib: number, diskBytes
     device: "disk",
     size,
     image: null,
+    bus: "scsi",
   }));
   insertVm(core.db, row, disks, []);
   return id;

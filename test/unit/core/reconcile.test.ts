@@ -272,6 +272,32 @@ test("adopt: a row is made from the domain's XML, with its pool disks and known 
   expect(again.synced).toEqual([]);
 });
 
+test("adopt: each disk keeps the bus and unit the domain gives it (virtio, scsi, sata, usb)", async () => {
+  const paths = [];
+  for (const n of ["r", "s", "t", "u"]) paths.push(await volume(`rc-bus-${n}.qcow2`));
+  const [root, s, t, u] = paths as [string, string, string, string];
+  await domain("rc-buses", "rc-id-buses", {
+    disks: [
+      { path: root, format: "qcow2", bus: "virtio" },
+      { path: s, format: "qcow2", bus: "scsi" },
+      { path: t, format: "qcow2", bus: "sata", unit: 7 },
+      { path: u, format: "qcow2", bus: "usb" },
+    ],
+  });
+  const r = await reconcile(withOrphans("adopt"));
+  expect(r.errors).toEqual([]);
+  expect(r.orphans.map((o) => [o.domain, o.action])).toEqual([["rc-buses", "adopted"]]);
+  const disks = core.db
+    .query("SELECT unit, name, bus FROM vm_disks WHERE vm_id = ? ORDER BY unit")
+    .all("rc-id-buses");
+  expect(disks).toEqual([
+    { unit: 0, name: "root", bus: "virtio" },
+    { unit: 1, name: "sdb", bus: "scsi" },
+    { unit: 3, name: "sdd", bus: "usb" },
+    { unit: 7, name: "sdh", bus: "sata" },
+  ]);
+});
+
 test("adopt skips a domain whose name is not a valid vm name, or whose name a row already has", async () => {
   await domain("rc-bad..name", "rc-id-bad");
   await domain("rc-taken", "rc-id-taken");

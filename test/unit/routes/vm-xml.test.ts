@@ -116,6 +116,7 @@ describe("POST /v1/vms with xml", () => {
       {
         name: "sda",
         target: "sda",
+        bus: "scsi",
         device: "disk",
         format: "qcow2",
         size: 2 ** 30,

@@ -106,10 +106,18 @@ test("readDomainXml reads name, uuid, description, vcpus (current), memory, boot
         format: "qcow2",
         device: "disk",
         target: "sda",
+        bus: "scsi",
         unit: 0,
       },
-      { path: "/dev/vg0/data", format: "raw", device: "disk", target: "sdb", unit: 1 },
-      { path: "/var/lib/berth/pool/install.iso", format: "raw", device: "cdrom", target: "sdc", unit: null },
+      { path: "/dev/vg0/data", format: "raw", device: "disk", target: "sdb", bus: "scsi", unit: 1 },
+      {
+        path: "/var/lib/berth/pool/install.iso",
+        format: "raw",
+        device: "cdrom",
+        target: "sdc",
+        bus: "scsi",
+        unit: null,
+      },
     ],
     nics: [
       { kind: "network", network: "default", mac: "52:54:00:12:34:56" },
@@ -137,7 +145,7 @@ test("readDomainXml reads what buildDomainXml writes (kernel boot, MiB memory, o
     vcpus: 1,
     memoryMiB: 128,
     boot: "kernel",
-    disks: [{ path: "/p/root.qcow2", format: "qcow2", device: "disk", target: "sda", unit: 0 }],
+    disks: [{ path: "/p/root.qcow2", format: "qcow2", device: "disk", target: "sda", bus: "scsi", unit: 0 }],
     nics: [],
   });
 });

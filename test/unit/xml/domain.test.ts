@@ -27,6 +27,7 @@ const GOLDEN = `<domain type="qemu">
   <on_crash>destroy</on_crash>
   <devices>
     <controller type="scsi" index="0" model="virtio-scsi"/>
+    <controller type="usb" index="0" model="qemu-xhci" ports="15"/>
     <disk type="file" device="disk">
       <driver name="qemu" type="qcow2"/>
       <source file="/pool/web-1-root.qcow2"/>
