@@ -2,15 +2,15 @@
 import type { Config } from "./schema.ts";
 
 /** Every front berth has; the routes registry (src/routes/fronts/registry.ts) declares one of each. */
-export const FRONT_NAMES = ["native", "staging", "vmpooler"] as const;
+export const FRONT_NAMES = ["native", "staging", "vmpooler", "kahu"] as const;
 export type FrontName = (typeof FRONT_NAMES)[number];
 
 /** The fronts that may have a listener of their own ([<front>] listen). */
 type OwnListenerFront = Exclude<FrontName, "native">;
 
-type FrontConfig = Pick<Config, "listen" | "staging" | "vmpooler">;
+type FrontConfig = Pick<Config, "listen" | OwnListenerFront>;
 
-/** Whether the config serves `front` ([staging] and [vmpooler] enabled; the native API always). */
+/** Whether the config serves `front` ([<front>] enabled; the native API always). */
 export function frontEnabled(config: Pick<FrontConfig, OwnListenerFront>, front: FrontName): boolean {
   return front === "native" || config[front].enabled;
 }
@@ -23,6 +23,7 @@ const ROOTS: Record<FrontName, { below: readonly string[]; root: readonly string
   native: { below: ["/v1", "/healthz", "/metrics", "/docs", "/openapi.json"], root: [] },
   staging: { below: ["/hosts", "/networks"], root: [] },
   vmpooler: { below: ["/vm", "/ondemandvm", "/token", "/status", "/summary"], root: ["/dashboard"] },
+  kahu: { below: ["/v0"], root: [] },
 };
 
 /** One front on one listener, under one or more bases ("" is the root). */
@@ -38,14 +39,16 @@ export interface ListenerPlan {
   fronts: readonly Placement[];
 }
 
-/** Where a front sits on the main listener: the native API and the staging agent at the root, vmpooler under its prefix. */
+/** Where a front sits on the main listener: the native API and the staging agent at the root, vmpooler and Kahu under their prefixes. */
 function mainBases(config: FrontConfig, front: FrontName): string[] {
-  return front === "vmpooler" ? [config.vmpooler.prefix] : [""];
+  if (front === "vmpooler" || front === "kahu") return [config[front].prefix];
+  return [""];
 }
 
-/** Where a front sits on its own listener: at its real paths (vmpooler also at the root, as its reroute.rb did). */
+/** Where a front sits on its own listener: under its prefix and at its real paths (vmpooler's root, as its reroute.rb did; Kahu's /v0). */
 function ownBases(config: FrontConfig, front: OwnListenerFront): string[] {
-  return front === "vmpooler" ? [...new Set([config.vmpooler.prefix, ""])] : [""];
+  if (front === "vmpooler" || front === "kahu") return [...new Set([config[front].prefix, ""])];
+  return [""];
 }
 
 /** The paths a front claims under `bases`: a non-empty base whole, the root by its routes' first segments. */

@@ -2,12 +2,14 @@
 import { type Static, Type as T } from "@sinclair/typebox";
 import { DNS_LABEL, HOSTNAME, LIBVIRT_NAME_MAX, POOL_NAME_MAX } from "../patterns.ts";
 import { AuthSchema } from "./auth-schema.ts";
+import { KahuSchema } from "./kahu-schema.ts";
 import { CapacitySchema, LimitsSchema } from "./limits-schema.ts";
 import { ListenSchema } from "./listen.ts";
 import { StagingSchema } from "./staging-schema.ts";
 import { VmpoolerSchema } from "./vmpooler-schema.ts";
 
 export { type AuthConfig, AuthSchema, type AuthUser, AuthUserSchema } from "./auth-schema.ts";
+export { KahuSchema } from "./kahu-schema.ts";
 export { CapacitySchema, type LimitsConfig, LimitsSchema } from "./limits-schema.ts";
 export { StagingSchema } from "./staging-schema.ts";
 export { VmpoolerSchema } from "./vmpooler-schema.ts";
@@ -280,6 +282,7 @@ export const ConfigSchema = T.Object(
     pools: T.Array(PoolSchema, { default: [], description: "pools this file declares (source of truth)" }),
     staging: StagingSchema,
     vmpooler: VmpoolerSchema,
+    kahu: KahuSchema,
     demo: DemoSchema,
     limits: LimitsSchema,
   },

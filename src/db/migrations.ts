@@ -297,6 +297,13 @@ export const MIGRATIONS: readonly Migration[] = [
       END;
     `,
   },
+  {
+    version: 13,
+    name: "a VM's size: the named size it was made to, while its vCPUs and memory are still that size's",
+    sql: `
+      ALTER TABLE vms ADD COLUMN size TEXT;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA = MIGRATIONS.length;

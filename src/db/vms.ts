@@ -25,6 +25,8 @@ export interface VmRow {
   owner?: string | null;
   /** The project it belongs to (migration 11); "default" when not given. */
   project?: string;
+  /** The named size it was made to (migration 13); null when numbers were given or have changed since. */
+  size?: string | null;
 }
 
 export interface DiskRow {
@@ -52,13 +54,15 @@ export function insertVm(db: Database, vm: VmRow, disks: DiskRow[], nics: NicRow
   db.transaction(() => {
     db.query(
       `INSERT INTO vms (id, name, uuid, status, vcpus, memory_mib, profile, image, boot, description, tags, ssh_keys,
-         created_at, started_at, stopped_at, updated_at, owner, project)
+         created_at, started_at, stopped_at, updated_at, owner, project, size)
        VALUES ($id, $name, $uuid, $status, $vcpus, $memory_mib, $profile, $image, $boot, $description, $tags, $ssh_keys,
-         $created_at, $started_at, $stopped_at, $updated_at, $owner, $project)`,
-    ).run({ ...vm, owner: vm.owner ?? null, project: vm.project ?? DEFAULT_PROJECT } as unknown as Record<
-      string,
-      string | number | null
-    >);
+         $created_at, $started_at, $stopped_at, $updated_at, $owner, $project, $size)`,
+    ).run({
+      ...vm,
+      owner: vm.owner ?? null,
+      project: vm.project ?? DEFAULT_PROJECT,
+      size: vm.size ?? null,
+    } as unknown as Record<string, string | number | null>);
     for (const d of disks) insertDisk(db, d);
     for (const n of nics) insertNic(db, n);
   })();
@@ -149,6 +153,14 @@ const UPDATABLE = new Set([
   "updated_at",
   "project",
 ]);
+
+/** Sets a VM's vCPUs and memory; its size name goes when they are no longer what that size gave. */
+export function setVmShape(db: Database, id: string, vcpus: number, memoryMib: number, at: string): void {
+  db.query(
+    `UPDATE vms SET size = CASE WHEN vcpus = ?2 AND memory_mib = ?3 THEN size END,
+       vcpus = ?2, memory_mib = ?3, updated_at = ?4 WHERE id = ?1`,
+  ).run(id, vcpus, memoryMib, at);
+}
 
 export function updateVm(db: Database, id: string, fields: Partial<Omit<VmRow, "id">>): void {
   const keys = Object.keys(fields);

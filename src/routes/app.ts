@@ -4,6 +4,7 @@ import { type ListenerPlan, mainListener } from "../config/fronts.ts";
 import type { Core } from "../core/context.ts";
 import { authGuard } from "./auth.ts";
 import { bodyGuard } from "./body-guard.ts";
+import { sameClient } from "./client-address.ts";
 import { docsRoutes } from "./docs.ts";
 import { type ErrorShaper, errorMapping } from "./errors.ts";
 import { authRules, frontAt, frontNamed } from "./fronts/registry.ts";
@@ -12,7 +13,9 @@ import { authRules, frontAt, frontNamed } from "./fronts/registry.ts";
 export function createApp(core: Core, listener: ListenerPlan = mainListener(core.config)) {
   const shape: ErrorShaper = (path, body) => frontAt(listener, path).errorBody(body);
   // normalize: false makes unknown body fields a validation error instead of silently dropping them.
+  const self: { handle?: (r: Request) => Promise<Response> } = {};
   const app = new Elysia({ normalize: false })
+    .use(mergeSlashes(self))
     .use(errorMapping(shape))
     .use(authGuard(core, authRules(core.config, listener), shape))
     .use(bodyGuard(core.config.limits.max_body_bytes));
@@ -22,7 +25,23 @@ export function createApp(core: Core, listener: ListenerPlan = mainListener(core
   }
   // Only a front the registry declares (and the config places here) is mounted: there is no other way in.
   for (const { front, bases } of listener.fronts) app.use(frontNamed(front).routes(core, bases));
+  self.handle = (r) => app.handle(r);
   return app;
+}
+
+/**
+ * First of all: a path with repeated slashes (clients that join URLs by hand send them, Kahu's
+ * /v0/tenant/1//compute) is answered as the same path with single ones, as nginx merges them.
+ */
+function mergeSlashes(self: { handle?: (r: Request) => Promise<Response> }) {
+  return new Elysia().onRequest(({ request, server }) => {
+    const url = new URL(request.url);
+    if (!url.pathname.includes("//") || !self.handle) return;
+    url.pathname = url.pathname.replace(/\/{2,}/g, "/");
+    const merged = new Request(url.href, request);
+    sameClient(merged, request, server);
+    return self.handle(merged);
+  });
 }
 
 export type App = ReturnType<typeof createApp>;

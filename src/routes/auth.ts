@@ -11,6 +11,7 @@ import {
 import { TooManyRequests } from "../core/auth/throttle.ts";
 import type { Core } from "../core/context.ts";
 import { AppError } from "../errors.ts";
+import { clientAddress } from "./client-address.ts";
 import { type ErrorShaper, toErrorResponse } from "./errors.ts";
 import type { AuthRules } from "./fronts/front.ts";
 
@@ -30,8 +31,16 @@ async function byPassword(core: Core, headers: Headers, address: string | null):
   return await authenticatePassword(core, basic.user, basic.password, address);
 }
 
-function byToken(core: Core, headers: Headers): Caller {
-  const token = presentedToken(headers);
+/** The token a request presents: in a header, else in a cookie its front reads tokens from. */
+function tokenOf(rules: AuthRules, path: string, headers: Headers): string | null {
+  const header = presentedToken(headers);
+  if (header !== null) return header;
+  const cookie = rules.tokenCookies.find((c) => c.pattern.test(path));
+  if (!cookie) return null;
+  return new Bun.CookieMap(headers.get("cookie") ?? "").get(cookie.name) || null;
+}
+
+function byToken(core: Core, token: string | null): Caller {
   if (!token) throw new Unauthorized("this route needs a token: X-AUTH-TOKEN or Authorization: Bearer");
   return authenticateToken(core, token);
 }
@@ -45,17 +54,17 @@ async function authorize(
   headers: Headers,
   address: string | null,
 ): Promise<Caller | null> {
+  const token = tokenOf(rules, path, headers);
   const optional = rules.optional.find((r) => r.method === method && r.pattern.test(path));
-  if (optional?.by === "token") return presentedToken(headers) ? byToken(core, headers) : null;
+  if (optional?.by === "token") return token ? byToken(core, token) : null;
   if (optional?.by === "password" && presentedBasic(headers)) return await byPassword(core, headers, address);
   if (rules.passwordOnly.some((r) => r.method === method && r.pattern.test(path))) {
     return await byPassword(core, headers, address);
   }
   if (rules.passwordOrToken.some((r) => (r.method ?? method) === method && r.pattern.test(path))) {
-    return presentedToken(headers) ? byToken(core, headers) : await byPassword(core, headers, address);
+    return token ? byToken(core, token) : await byPassword(core, headers, address);
   }
   if (SAFE_METHODS.has(method)) {
-    const token = presentedToken(headers);
     if (!token) return null;
     try {
       return authenticateToken(core, token);
@@ -66,7 +75,7 @@ async function authorize(
     }
   }
   // Which objects the caller may touch is core's decision (src/core/auth/access.ts, vm-access.ts).
-  return byToken(core, headers);
+  return byToken(core, token);
 }
 
 /** The guard answers before any route's own mapping can run: in the shape of the front the path is under. */
@@ -89,7 +98,7 @@ export function authGuard(core: Core, rules: AuthRules, shape: ErrorShaper) {
       if (!core.config.auth.enabled) return;
       const path = new URL(request.url).pathname;
       // Password checks are rate-limited per client address too (src/core/auth/throttle.ts).
-      const address = server?.requestIP(request)?.address ?? null;
+      const address = clientAddress(request, server);
       try {
         callers.set(request, await authorize(core, rules, request.method, path, request.headers, address));
       } catch (e) {

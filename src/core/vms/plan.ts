@@ -182,6 +182,12 @@ export function planVm(core: Core, req: CreateVmRequest): VmPlan {
   if (vcpus === undefined || memory === undefined) {
     throw new BadRequest("give cpus and memory_mib, a size, or a profile that has them");
   }
+  // The named size it is made to, unless numbers given beside it decided instead.
+  const ownNumbers = req.cpus !== undefined || req.memory_mib !== undefined;
+  const profileNumbers = spec.cpus !== undefined || spec.memory_mib !== undefined;
+  const sizeName = ownNumbers
+    ? null
+    : (reqSize?.name ?? (profileNumbers ? null : (profileSize?.name ?? null)));
 
   const imageName = req.image ?? spec.image ?? null;
   const rootGb = req.root_disk_gb ?? spec.root_disk_gb;
@@ -252,6 +258,7 @@ export function planVm(core: Core, req: CreateVmRequest): VmPlan {
       vcpus,
       memory_mib: memory,
       profile: profile?.name ?? null,
+      size: sizeName,
       image: imageName,
       boot: JSON.stringify(boot),
       description: req.description ?? "",

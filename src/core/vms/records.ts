@@ -49,6 +49,8 @@ export interface Vm {
   name: string;
   /** The project it belongs to ("default" unless created in or moved to another). */
   project: string;
+  /** The named size it was made to; null when made from numbers, or resized since. */
+  size: string | null;
   uuid: string | null;
   /** berth's record (creating, running, stopped, paused, error, gone), kept in step with libvirt. */
   status: VmRow["status"];
@@ -102,6 +104,7 @@ export function present(
     id: row.id,
     name: row.name,
     project: row.project ?? DEFAULT_PROJECT,
+    size: row.size ?? null,
     uuid: row.uuid,
     status: row.status,
     state,

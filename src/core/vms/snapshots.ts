@@ -6,7 +6,7 @@ import {
   snapshotByName,
   snapshotsOf,
 } from "../../db/snapshots.ts";
-import { disksOf, nicsOf, updateDiskSize, updateVm, type VmRow } from "../../db/vms.ts";
+import { disksOf, nicsOf, setVmShape, updateDiskSize, type VmRow } from "../../db/vms.ts";
 import { Conflict, NotFound } from "../../errors.ts";
 import { ErrorCode } from "../../ffi/error.ts";
 import { diskTarget } from "../../xml/domain.ts";
@@ -222,7 +222,7 @@ export async function revertSnapshot(
         });
       }
       // libvirt put back the definition of that time: berth's record follows it.
-      updateVm(core.db, vm.id, { vcpus: then.vcpus, memory_mib: then.memory_mib, updated_at: now() });
+      setVmShape(core.db, vm.id, then.vcpus, then.memory_mib, now());
       const units = new Map(disksOf(core.db, vm.id).map((d) => [d.name, d.unit]));
       for (const d of then.disks) {
         const unit = units.get(d.name);

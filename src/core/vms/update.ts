@@ -1,6 +1,6 @@
 // PATCH of a VM: tags, description and project at any time; vCPUs and memory only while it is stopped.
 
-import { disksOf, nicsOf, updateVm } from "../../db/vms.ts";
+import { disksOf, nicsOf, setVmShape, updateVm } from "../../db/vms.ts";
 import { Conflict } from "../../errors.ts";
 import { assertVmActor, type Caller } from "../auth/index.ts";
 import type { Core } from "../context.ts";
@@ -49,7 +49,7 @@ export async function updateVmSettings(
     await core.hv.call("domain.define", {
       xml: domainXmlFor(core, next, disksOf(core.db, row.id), nicsOf(core.db, row.id)),
     });
-    updateVm(core.db, row.id, { vcpus: next.vcpus, memory_mib: next.memory_mib, updated_at: at });
+    setVmShape(core.db, row.id, next.vcpus, next.memory_mib, at);
   }
   updateVm(core.db, row.id, {
     ...(req.tags !== undefined ? { tags: JSON.stringify(req.tags) } : {}),

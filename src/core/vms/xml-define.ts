@@ -7,6 +7,7 @@ import {
   insertVm,
   listVms,
   replaceDevices,
+  setVmShape,
   updateVm,
   type VmRow,
   vmNameTaken,
@@ -126,7 +127,7 @@ export async function recordDefinition(
   const facts = readDomainXml(canonical);
   const disks = await diskRows(core, row.id, facts, existing);
   replaceDevices(core.db, row.id, disks, nicRows(row.id, facts));
-  updateVm(core.db, row.id, { vcpus: facts.vcpus, memory_mib: facts.memoryMiB, updated_at: now() });
+  setVmShape(core.db, row.id, facts.vcpus, facts.memoryMiB, now());
   return facts;
 }
 

@@ -13,6 +13,8 @@ export interface AuthRules {
   passwordOrToken: { method?: string; pattern: RegExp }[];
   /** Credentials that are optional here: core decides with or without them (vmpooler's own exceptions). */
   optional: { method: string; pattern: RegExp; by: "token" | "password" }[];
+  /** Cookies that carry a berth token on these paths when no header does (Kahu's session cookie). */
+  tokenCookies: { name: string; pattern: RegExp }[];
 }
 
 export interface Front {

@@ -56,6 +56,7 @@ export const nativeFront: Front = {
     passwordOnly: [{ method: "POST", pattern: /^\/v1\/tokens$/ }],
     passwordOrToken: [{ pattern: /^\/v1\/tokens(\/|$)/ }],
     optional: [],
+    tokenCookies: [],
   }),
   // Served at the root of the main listener only (src/config/fronts.ts).
   routes: (core: Core) =>

@@ -2,6 +2,7 @@
 import { type FrontName, frontEnabled, frontOn, type ListenerPlan } from "../../config/fronts.ts";
 import type { Config } from "../../config/schema.ts";
 import type { AuthRules, Front } from "./front.ts";
+import { kahuFront } from "./kahu.ts";
 import { nativeFront } from "./native.ts";
 import { stagingFront } from "./staging.ts";
 import { vmpoolerFront } from "./vmpooler.ts";
@@ -11,6 +12,7 @@ const BY_NAME: Record<FrontName, Front> = {
   native: nativeFront,
   staging: stagingFront,
   vmpooler: vmpoolerFront,
+  kahu: kahuFront,
 };
 
 /** Every front, the native API first. */
@@ -36,5 +38,6 @@ export function authRules(config: Config, listener: ListenerPlan): AuthRules {
     passwordOnly: all.flatMap((r) => r.passwordOnly),
     passwordOrToken: all.flatMap((r) => r.passwordOrToken),
     optional: all.flatMap((r) => r.optional),
+    tokenCookies: all.flatMap((r) => r.tokenCookies),
   };
 }

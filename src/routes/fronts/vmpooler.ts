@@ -39,6 +39,7 @@ function authUnder(config: Config, vp: string): AuthRules {
       // vmpooler's GET /token/<token> stays open: the token in the path is the credential.
       { method: "DELETE", pattern: new RegExp(`^${vp}/token/[^/]+$`) },
     ],
+    tokenCookies: [],
   };
 }
 
@@ -48,6 +49,7 @@ function auth(config: Config, bases: readonly string[]): AuthRules {
     optional: all.flatMap((r) => r.optional),
     passwordOnly: all.flatMap((r) => r.passwordOnly),
     passwordOrToken: all.flatMap((r) => r.passwordOrToken),
+    tokenCookies: [],
   };
 }
 

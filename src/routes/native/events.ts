@@ -6,6 +6,7 @@ import { type Release, StreamSlots, TooManyStreams } from "../../core/event-stre
 import type { BerthEvent, EventBus } from "../../core/events.ts";
 import { log } from "../../log.ts";
 import { callerOf } from "../auth.ts";
+import { clientAddress } from "../client-address.ts";
 
 /** A comment line every so often keeps proxies and idle timers from closing a quiet stream. */
 export const HEARTBEAT_MS = 15_000;
@@ -102,7 +103,7 @@ export function eventStream(
 const tags = ["events"];
 
 /** Who a stream counts against: the authenticated user, else the client's address. */
-function clientKey(caller: Caller | null, address: string | undefined): string {
+function clientKey(caller: Caller | null, address: string | null): string {
   return caller ? `user:${caller.name}` : `address:${address ?? "unknown"}`;
 }
 
@@ -119,7 +120,7 @@ export function eventRoutes(core: Core, opts: { heartbeatMs?: number } = {}) {
       const visible = eventFeedFor(core, caller);
       let release: Release;
       try {
-        release = slots.acquire(clientKey(caller, server?.requestIP(request)?.address));
+        release = slots.acquire(clientKey(caller, clientAddress(request, server)));
       } catch (e) {
         // A refused client is not kept connected: its socket is what the flood exhausts.
         if (e instanceof TooManyStreams)

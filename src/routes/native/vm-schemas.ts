@@ -141,6 +141,11 @@ export const VmSchema = t.Object({
   ),
   vcpus: t.Integer(),
   memory_mib: t.Integer(),
+  size: t.Nullable(
+    t.String({
+      description: "the named size it was made to; null when made from cpus and memory_mib, or resized since",
+    }),
+  ),
   profile: t.Nullable(t.String()),
   image: t.Nullable(t.String()),
   boot: t.Object({

@@ -7,16 +7,22 @@ export interface Call {
   body?: unknown;
 }
 
-/** Sends a request as the holder of `token` (none: anonymous) and answers its status and parsed body. */
-export type Send = (call: Call, token?: string) => Promise<{ status: number; body: unknown }>;
+/** Sends a request as the holder of `token` (none: anonymous) and answers its status, parsed body and headers. */
+export type Send = (
+  call: Call,
+  token?: string,
+) => Promise<{ status: number; body: unknown; headers: Headers }>;
 
 export interface FrontCases {
   /** A route whose JSON body is validated strictly: malformed JSON and an unknown field are 400s. */
   strictBody: (vm: string) => { method: string; path: string; valid: Record<string, unknown> };
   /** Makes a VM this front can name, owned by the holder of `token`; answers its name. */
   ownVm: (send: Send, token: string | undefined, tag: string) => Promise<string>;
-  /** A change to the VM that its owner and an admin may make and another user may not; it leaves the VM in place. */
-  change: (vm: string) => Call;
+  /**
+   * The `n`th change to the VM (each may differ, for a front whose changes cannot repeat): its owner and an
+   * admin may make it and another user may not; it leaves the VM in place.
+   */
+  change: (vm: string, n: number) => Call;
 }
 
 /** Made through the native API: the staging front names every berth VM by its own name. */
@@ -33,7 +39,7 @@ async function createdVm(
 }
 
 /**
- * Each front's cases for a core whose profile is `profile` and whose vmpooler pool is `pool`, its
+ * Each front's cases for a core whose profile (and size) is `profile` and whose vmpooler pool is `pool`, its
  * paths under `base`; `main` sends to the main listener (the native API makes the VMs a front without
  * a way to make one names).
  */
@@ -69,6 +75,30 @@ export function contractCases(
         return host;
       },
       change: (vm) => ({ method: "PUT", path: `${base}/vm/${vm}`, body: { tags: { contract: "yes" } } }),
+    },
+    kahu: {
+      strictBody: (id) => ({
+        method: "POST",
+        path: `${base}/v0/compute/instance/${id}/storage`,
+        valid: { name: "fcvol", size: 1024 },
+      }),
+      ownVm: async (send, token) => {
+        const r = await send(
+          { method: "POST", path: `${base}/v0/compute/instance`, body: { profile, size: profile } },
+          token,
+        );
+        const id = /\/compute\/instance\/([0-9]+)\/$/.exec(r.headers.get("location") ?? "")?.[1];
+        if (r.status !== 201 || id === undefined) {
+          throw new Error(`creating an instance of ${profile}: ${r.status} ${JSON.stringify(r.body)}`);
+        }
+        return id;
+      },
+      // A new volume each time: adding one under a taken name is a conflict.
+      change: (id, n) => ({
+        method: "POST",
+        path: `${base}/v0/compute/instance/${id}/storage`,
+        body: { name: `fc${n}`, size: 1024 },
+      }),
     },
   };
 }

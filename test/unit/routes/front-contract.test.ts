@@ -4,6 +4,7 @@ import { claimedPaths, type ListenerPlan, listenerPlan } from "../../../src/conf
 import { parseConfig } from "../../../src/config/load.ts";
 import { SYSTEM } from "../../../src/core/auth/access.ts";
 import { createPool } from "../../../src/core/pools/pools.ts";
+import { createSize } from "../../../src/core/sizes.ts";
 import { createApp } from "../../../src/routes/app.ts";
 import { FRONTS } from "../../../src/routes/fronts/registry.ts";
 import { cleanup, fill, poolCore } from "../core/pools-support.ts";
@@ -19,7 +20,8 @@ async function users(): Promise<string> {
 }
 
 /** Every front that may have one gets a listener of its own (answered through app.handle: nothing binds). */
-const OWN_LISTENERS = '[staging]\nlisten = "127.0.0.1:1"\n[vmpooler]\nlisten = "127.0.0.1:2"\n';
+const OWN_LISTENERS =
+  '[staging]\nlisten = "127.0.0.1:1"\n[vmpooler]\nlisten = "127.0.0.1:2"\n[kahu]\nlisten = "127.0.0.1:3"\n';
 
 /** Each listener of a config like the contract target's, and the fronts on it: known before the core exists. */
 const PLAN = listenerPlan(parseConfig(OWN_LISTENERS, "t"));
@@ -39,6 +41,7 @@ function contractTarget(prefix: string, auth: boolean) {
   beforeAll(async () => {
     env.core = await poolCore(prefix, `${OWN_LISTENERS}${auth ? await users() : ""}`);
     createPool(env.core, SYSTEM, { name: `${prefix}-pool`, profile: `${prefix}-tiny`, size: 2 });
+    createSize(env.core, SYSTEM, { name: `${prefix}-tiny`, vcpus: 1, memory_mib: 64 });
     await fill(env.core, `${prefix}-pool`, 2);
     env.send = {};
     for (const plan of listenerPlan(env.core.config)) {
@@ -71,7 +74,7 @@ function sender(app: ReturnType<typeof createApp>): Sender {
     }
     const res = await app.handle(new Request(`http://localhost${call.path}`, init));
     const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : null };
+    return { status: res.status, body: text ? JSON.parse(text) : null, headers: res.headers };
   };
 }
 
@@ -93,6 +96,7 @@ test("the contract covers every front on the main listener, and each front that 
     native: ["main"],
     staging: ["main", "own"],
     vmpooler: ["main", "own"],
+    kahu: ["main", "own"],
   });
 });
 
@@ -120,6 +124,8 @@ for (const auth of [false, true]) {
           const own = () =>
             cases[front.name].ownVm(send, t.tokens.alice, `${front.name}-${prefix}-${plan.main ? "m" : "o"}`);
           let vm = "";
+          let changes = 0;
+          const change = () => cases[front.name].change(vm, changes++);
 
           test("its cases are declared", () => {
             expect(cases[front.name]).toBeDefined();
@@ -144,9 +150,8 @@ for (const auth of [false, true]) {
 
           test("its owner and an admin may change a VM", async () => {
             vm ||= await own();
-            const change = cases[front.name].change(vm);
             for (const token of [t.tokens.alice, t.tokens.root]) {
-              const r = await send(change, token);
+              const r = await send(change(), token);
               expect({ status: r.status < 300, r }).toEqual({ status: true, r });
             }
           });
@@ -166,10 +171,10 @@ for (const auth of [false, true]) {
 
           test("another user's token on the VM is refused by core (403/404) in its shape", async () => {
             vm ||= await own();
-            const change = cases[front.name].change(vm);
-            shaped(await send(change, t.tokens.bob), [403, 404]);
+            const next = change();
+            shaped(await send(next, t.tokens.bob), [403, 404]);
             // The route exists and the VM is there: the refusal was about who asked.
-            expect((await send(change, t.tokens.alice)).status).toBeLessThan(300);
+            expect((await send(next, t.tokens.alice)).status).toBeLessThan(300);
           });
         });
       }

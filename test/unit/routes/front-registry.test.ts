@@ -88,6 +88,7 @@ test("fronts sharing a listener may not overlap there; on separate listeners the
         { front: "native", bases: [""] },
         { front: "staging", bases: [""] },
         { front: "vmpooler", bases: [""] },
+        { front: "kahu", bases: [""] },
       ],
     ],
     ["127.0.0.1:9002", false, [{ front: "vmpooler", bases: [""] }]],

@@ -1,0 +1,69 @@
+// Kahu's volumes of an instance: list, show, add (a blank volume in MiB) and delete.
+import { Elysia, t } from "elysia";
+import type { Core } from "../../core/context.ts";
+import { GUEST_IFACES, type GuestIface, kahuScope } from "../../core/fronts/kahu.ts";
+import { addVolume, deleteVolume, listVolumes, showVolume } from "../../core/fronts/kahu-storage.ts";
+import { BadRequest } from "../../errors.ts";
+import { callerOf } from "../auth.ts";
+import { flag, kahuForm, mebibytes, oneOf } from "./form.ts";
+import { InstanceParams } from "./instances.ts";
+
+const tags = ["kahu"];
+const VolumeParams = t.Object({ ...InstanceParams.properties, volume: t.String({ maxLength: 253 }) });
+
+export function kahuStorageRoutes(core: Core, api: string, scopePath: string) {
+  const scopeOf = (params: { tenant?: string }) => kahuScope(api, params.tenant);
+  const storage = `${scopePath}/compute/instance/:id/storage`;
+  return new Elysia()
+    .get(storage, async (ctx) => await listVolumes(core, callerOf(ctx), scopeOf(ctx.params), ctx.params.id), {
+      params: InstanceParams,
+      detail: { summary: "The instance's volumes by name (root, config, then added ones)", tags },
+    })
+    .post(
+      storage,
+      async (ctx) => {
+        await using form = await kahuForm(core, ctx.request, {
+          required: ["name"],
+          optional: ["size", "bootable", "media-type", "guest-iface"],
+          uploads: ["file"],
+        });
+        const size = mebibytes(form, "size");
+        if (form.file("file")) {
+          throw new BadRequest("file: volumes from an uploaded image are not served here; send size (MiB)");
+        }
+        if (size === undefined) throw new BadRequest("size (MiB) is required");
+        const made = await addVolume(core, callerOf(ctx), scopeOf(ctx.params), ctx.params.id, {
+          name: form.get("name") as string,
+          size,
+          bootable: flag(form, "bootable", false),
+          mediaType: oneOf(form, "media-type", ["disk", "cdrom"], "disk"),
+          guestIface: oneOf(form, "guest-iface", Object.keys(GUEST_IFACES) as GuestIface[], "virtio"),
+        });
+        ctx.set.headers.location = made.location;
+        return ctx.status(201, made.body);
+      },
+      {
+        params: InstanceParams,
+        parse: "none",
+        detail: {
+          summary:
+            "Add a volume (form: name, size in MiB, bootable, media-type, guest-iface virtio|scsi|ide|usb); 201 with its URI",
+          tags,
+        },
+      },
+    )
+    .get(
+      `${storage}/:volume`,
+      async (ctx) =>
+        await showVolume(core, callerOf(ctx), scopeOf(ctx.params), ctx.params.id, ctx.params.volume),
+      { params: VolumeParams, detail: { summary: "One volume", tags } },
+    )
+    .delete(
+      `${storage}/:volume`,
+      async (ctx) => {
+        await deleteVolume(core, callerOf(ctx), scopeOf(ctx.params), ctx.params.id, ctx.params.volume);
+        return { message: "volume deleted" };
+      },
+      { params: VolumeParams, detail: { summary: "Detach and delete an added volume", tags } },
+    );
+}
