@@ -13,6 +13,7 @@ import { Hypervisor } from "./core/hypervisor/client.ts";
 import { recoverImports } from "./core/images/index.ts";
 import { Locks } from "./core/locks.ts";
 import { Operations } from "./core/operations.ts";
+import { stagingDir } from "./core/paths.ts";
 import { watchInstalls } from "./core/vms/install.ts";
 import { berthDomains, trackLifecycle } from "./core/vms/track.ts";
 import { setMeta } from "./db/host-meta.ts";
@@ -21,6 +22,7 @@ import { AppError } from "./errors.ts";
 import { sdNotify } from "./ffi/index.ts";
 import { log } from "./log.ts";
 import { createApp } from "./routes/app.ts";
+import { removeLeftoverUploads } from "./routes/request-values.ts";
 import { startPoolScheduler } from "./scheduler/pools.ts";
 import { startReconciler } from "./scheduler/reconcile.ts";
 
@@ -184,6 +186,8 @@ export async function startBerth(config: Config, urls: WorkerUrls): Promise<Runn
   const pools = startPoolScheduler(core); // applies [[pools]] (ConfigError if broken), then keeps them filled
   // Imports a crash interrupted are settled before the demo may import its image.
   whenUp(hv, () => recoverImports(core).finally(() => ensureDemo(core)));
+  // Form uploads a crash cut short (src/routes/form-body.ts) are removed before anything is served.
+  await removeLeftoverUploads(stagingDir(config));
   const apps = await listenAll(core);
   const url = `http://${config.listen}`;
   log.info("berth serving", { url, hypervisor: config.hypervisor.uri, state: hv.state });

@@ -89,9 +89,9 @@ export async function createInstance(
   req: KahuCreateRequest,
 ): Promise<{ id: number; location: string; body: Record<string, unknown> }> {
   const profile = known("profile", req.profile, () => findProfile(core, req.profile));
+  // Kahu required a size; a profile that has one (or its own cpus and memory) may stand in for it.
   const size = req.size ?? profile.spec.size;
-  if (size === undefined) throw new BadRequest(`size is required: profile ${profile.name} names none`);
-  known("size", size, () => findSize(core, size));
+  if (size !== undefined) known("size", size, () => findSize(core, size));
   if (req.hypervisor !== undefined) {
     const here = await kahuHypervisor(core);
     if (!namesThisHypervisor(req.hypervisor, here.name)) {
@@ -102,7 +102,7 @@ export async function createInstance(
   }
   const op = await createVm(core, caller, {
     profile: profile.name,
-    size,
+    ...(req.size !== undefined ? { size: req.size } : {}),
     start: false,
     project: scope.project,
     ...(req.name !== undefined ? { name: req.name } : {}),
@@ -116,7 +116,7 @@ export async function createInstance(
     body: {
       message: "instance created",
       profile: profileUri(scope, profile.name),
-      size: sizeUri(scope, size),
+      ...(size !== undefined ? { size: sizeUri(scope, size) } : {}),
       ...(req.sshKey !== undefined ? { "ssh-key": req.sshKey } : {}),
     },
   };

@@ -117,6 +117,12 @@ describe("auth off", () => {
         message: expect.stringContaining(message),
       });
     }
+    // Kahu required a size; a profile with its own cpus and memory stands in for one.
+    const sizeless = await t.send("POST", "/v0/compute/instance/", urlencoded({ profile: PROFILE }));
+    expect({ status: sizeless.status, body: sizeless.body }).toEqual({
+      status: 201,
+      body: { message: "instance created", profile: `/v0/compute/profile/${PROFILE}/` },
+    });
     for (const hypervisor of [
       "/v0/hypervisor/instance/0",
       "v0/hypervisor/instance/0",
