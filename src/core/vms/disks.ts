@@ -31,21 +31,26 @@ function findDisk(core: Core, vmId: string, vmName: string, disk: string): DiskR
 }
 
 /** Rewrites the persistent definition from berth's records (the live one is changed by hot-plug). */
-async function persist(core: Core, vmId: string, vmName: string): Promise<void> {
+export async function persist(core: Core, vmId: string, vmName: string): Promise<void> {
   const row = findVmRow(core, vmName);
   await core.hv.call("domain.define", {
     xml: domainXmlFor(core, row, disksOf(core.db, vmId), nicsOf(core.db, vmId)),
   });
 }
 
-async function isRunning(core: Core, name: string): Promise<boolean> {
+export async function isRunning(core: Core, name: string): Promise<boolean> {
   const s = await domainState(core, name);
   if (s === null) throw new Conflict(`vm ${name} has no domain in libvirt`);
   return s !== "shutoff" && s !== "crashed";
 }
 
 /** QEMU's AHCI controller has no hot-plug: a SATA disk is added or removed only while the VM is off. */
-async function refuseSataHotplug(core: Core, vmName: string, d: DiskRow, verb: "added to" | "removed from") {
+export async function refuseSataHotplug(
+  core: Core,
+  vmName: string,
+  d: DiskRow,
+  verb: "added to" | "removed from",
+) {
   if (d.bus === "sata" && (await isRunning(core, vmName))) {
     throw new Conflict(
       `disk ${d.name} is on bus sata, which cannot be ${verb} a running vm; stop vm ${vmName} first, or use bus scsi, virtio or usb`,
@@ -54,9 +59,19 @@ async function refuseSataHotplug(core: Core, vmName: string, d: DiskRow, verb: "
 }
 
 /** Refuses before the 202 what the pool cannot hold (507) or the owner's disk quota does not allow (403). */
-async function checkNewDiskBytes(core: Core, vmName: string, need: number): Promise<void> {
+export async function checkNewDiskBytes(core: Core, vmName: string, need: number): Promise<void> {
   checkQuota(core, ownerOfVm(core.db, vmName), { disk_bytes: need });
   checkDisksFit(core, await poolSpace(core, need), need);
+}
+
+/** The lowest unit no disk holds, after refusing a taken name (409) and a full VM (409). */
+export function freeUnit(vmName: string, disks: DiskRow[], name: string): number {
+  if (disks.some((d) => d.name === name)) throw new Conflict(`vm ${vmName} already has a disk ${name}`);
+  const used = new Set(disks.map((d) => d.unit));
+  let unit = 0;
+  while (used.has(unit)) unit++;
+  if (unit >= MAX_DISKS) throw new Conflict(`vm ${vmName} already has ${MAX_DISKS} disks`);
+  return unit;
 }
 
 export async function addDisk(
@@ -71,11 +86,7 @@ export async function addDisk(
   const disks = disksOf(core.db, vm.id);
   const name = req.name ?? `disk${disks.length}`;
   checkName("disk", name);
-  if (disks.some((d) => d.name === name)) throw new Conflict(`vm ${vmName} already has a disk ${name}`);
-  const used = new Set(disks.map((d) => d.unit));
-  let unit = 0;
-  while (used.has(unit)) unit++;
-  if (unit >= MAX_DISKS) throw new Conflict(`vm ${vmName} already has ${MAX_DISKS} disks`);
+  const unit = freeUnit(vmName, disks, name);
   const plan = planVolume(core, vm.id, unit, { ...req, name });
   await refuseSataHotplug(core, vmName, plan.disk, "added to");
   await checkNewDiskBytes(core, vmName, plan.shared ? 0 : plan.disk.size);

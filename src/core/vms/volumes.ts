@@ -9,10 +9,17 @@ import { isLibvirt } from "../storage-pool.ts";
 import { cidataVolume } from "./cloud-init.ts";
 import type { VolumePlan } from "./plan.ts";
 
+/** The name of the volume a VM owns at `unit`: a qcow2 disk, or an ISO of its own (an uploaded one). */
+export function unitVolume(vmId: string, unit: number, device: DiskRow["device"]): string {
+  return `vm-${vmId}-${unit}.${device === "cdrom" ? "iso" : "qcow2"}`;
+}
+
 /** Volumes a VM owns are named after it and its unit, or are its config drive; ISOs it borrows from images are not. */
 export function ownsVolume(vmId: string, d: Pick<DiskRow, "unit" | "volume" | "device">): boolean {
-  if (d.device === "cdrom") return d.volume === cidataVolume(vmId);
-  return d.device === "disk" && d.volume === `vm-${vmId}-${d.unit}.qcow2`;
+  if (d.device === "cdrom") {
+    return d.volume === cidataVolume(vmId) || d.volume === unitVolume(vmId, d.unit, "cdrom");
+  }
+  return d.device === "disk" && d.volume === unitVolume(vmId, d.unit, "disk");
 }
 
 /** Creates the plan's volume (an overlay in ~10 ms when it has a backing image) and registers its undo. */

@@ -1,9 +1,8 @@
-// Kahu's volumes of an instance: list, show, add (a blank volume in MiB) and delete.
+// Kahu's volumes of an instance: list, show, add (a blank volume in MiB, or one from an uploaded image) and delete.
 import { Elysia, t } from "elysia";
 import type { Core } from "../../core/context.ts";
 import { GUEST_IFACES, type GuestIface, kahuScope } from "../../core/fronts/kahu.ts";
 import { addVolume, deleteVolume, listVolumes, showVolume } from "../../core/fronts/kahu-storage.ts";
-import { BadRequest } from "../../errors.ts";
 import { callerOf } from "../auth.ts";
 import { flag, kahuForm, mebibytes, oneOf } from "./form.ts";
 import { InstanceParams } from "./instances.ts";
@@ -27,14 +26,10 @@ export function kahuStorageRoutes(core: Core, api: string, scopePath: string) {
           optional: ["size", "bootable", "media-type", "guest-iface"],
           uploads: ["file"],
         });
-        const size = mebibytes(form, "size");
-        if (form.file("file")) {
-          throw new BadRequest("file: volumes from an uploaded image are not served here; send size (MiB)");
-        }
-        if (size === undefined) throw new BadRequest("size (MiB) is required");
         const made = await addVolume(core, callerOf(ctx), scopeOf(ctx.params), ctx.params.id, {
           name: form.get("name") as string,
-          size,
+          size: mebibytes(form, "size"),
+          file: form.file("file")?.path,
           bootable: flag(form, "bootable", false),
           mediaType: oneOf(form, "media-type", ["disk", "cdrom"], "disk"),
           guestIface: oneOf(form, "guest-iface", Object.keys(GUEST_IFACES) as GuestIface[], "virtio"),
@@ -47,7 +42,7 @@ export function kahuStorageRoutes(core: Core, api: string, scopePath: string) {
         parse: "none",
         detail: {
           summary:
-            "Add a volume (form: name, size in MiB, bootable, media-type, guest-iface virtio|scsi|ide|usb); 201 with its URI",
+            "Add a volume (form: name, size in MiB or file = an uploaded qcow2, or an ISO for media-type cdrom; bootable, media-type, guest-iface virtio|scsi|ide|usb); 201 with its URI",
           tags,
         },
       },
