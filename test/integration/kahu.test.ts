@@ -7,6 +7,7 @@ import { createApp } from "../../src/routes/app.ts";
 import type { Json } from "../support/http.ts";
 import { waitFor } from "./support/daemons.ts";
 import { integrationReady } from "./support/env.ts";
+import { consoleReports } from "./support/guest.ts";
 import { type TinyPoolEnv, tinyPoolEnv } from "./support/tiny-pool.ts";
 
 const tag = `kh${process.pid}`;
@@ -126,6 +127,29 @@ describe.skipIf(!integrationReady())("the Kahu front on libvirtd", () => {
       type: "qcow2",
     });
 
+    // A volume from an uploaded image (the document's `file`), added before the instance starts.
+    const small = join(dir, "small.qcow2");
+    const img = Bun.spawnSync(["qemu-img", "create", "-q", "-f", "qcow2", small, "64M"], { stderr: "pipe" });
+    if (img.exitCode !== 0) throw new Error(`qemu-img: ${img.stderr.toString()}`);
+    const up = await curl(
+      `/v0/compute/instance/${id}/storage/`,
+      "-X",
+      "POST",
+      "-F",
+      "name=up",
+      "-F",
+      `file=@${small}`,
+    );
+    expect({ status: up.status, body: up.body, location: up.headers.location }).toEqual({
+      status: 201,
+      body: { name: "up", size: 64 },
+      location: `/v0/compute/instance/${id}/storage/up/`,
+    });
+    const vm = ((await env.api.get("/v1/vms")).body as Json[]).find((v) =>
+      v.disks.some((d: Json) => d.name === "up"),
+    ) as Json;
+    const upDisk = vm.disks.find((d: Json) => d.name === "up");
+
     const started = await curl(`/v0/compute/instance/${id}/start`, "-X", "POST");
     expect({ status: started.status, body: started.body }).toEqual({
       status: 200,
@@ -147,6 +171,17 @@ describe.skipIf(!integrationReady())("the Kahu front on libvirtd", () => {
       "the instance's DHCP lease",
     );
     expect(ip).toMatch(/^192\.168\.233\.[0-9]+$/);
+    // The running domain has the uploaded volume on virtio, and the guest sees a 64 MiB block device.
+    const live = await env.core.hv.call("domain.xml", { name: vm.name });
+    expect(live).toMatch(
+      new RegExp(`<source file='${upDisk.path}'[^]*?<target dev='${upDisk.target}' bus='virtio'/>`),
+    );
+    const reports = () => consoleReports(`${env.core.config.data_dir}/console/${vm.id}.log`);
+    await waitFor(
+      () => reports().some((l) => /^block vd[a-z]+ 131072$/.test(l)),
+      30_000,
+      "the guest's report of vd* 131072",
+    );
     expect((await curl(`/v0/compute/instance/${id}/network/nosuch/address`)).status).toBe(404);
 
     const snap = await curl(
