@@ -59,7 +59,12 @@ export async function startBerthProcess(opts: StartOptions): Promise<BerthProces
     ? [opts.binary, "serve", "--config", configPath]
     : ["bun", join(ROOT, "src/main.ts"), "serve", "--config", configPath];
   const t0 = performance.now();
-  const proc = Bun.spawn(argv, { cwd: ROOT, stdout: "ignore", stderr: "pipe", env: { ...process.env } });
+  const proc = Bun.spawn(argv, {
+    cwd: ROOT,
+    stdout: "ignore",
+    stderr: "pipe",
+    env: { ...process.env, BERTH_PVC_LISTEN: "" },
+  });
   let err = "";
   let readyLineMs: number | null = null;
   const decoder = new TextDecoder();

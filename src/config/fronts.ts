@@ -2,7 +2,7 @@
 import type { Config } from "./schema.ts";
 
 /** Every front berth has; the routes registry (src/routes/fronts/registry.ts) declares one of each. */
-export const FRONT_NAMES = ["native", "staging", "vmpooler", "kahu"] as const;
+export const FRONT_NAMES = ["native", "staging", "vmpooler", "kahu", "pvc"] as const;
 export type FrontName = (typeof FRONT_NAMES)[number];
 
 /** The fronts that may have a listener of their own ([<front>] listen). */
@@ -24,6 +24,7 @@ const ROOTS: Record<FrontName, { below: readonly string[]; root: readonly string
   staging: { below: ["/hosts", "/networks"], root: [] },
   vmpooler: { below: ["/vm", "/ondemandvm", "/token", "/status", "/summary"], root: ["/dashboard"] },
   kahu: { below: ["/v0"], root: [] },
+  pvc: { below: ["/api/v1"], root: [] },
 };
 
 /** One front on one listener, under one or more bases ("" is the root). */
@@ -39,10 +40,13 @@ export interface ListenerPlan {
   fronts: readonly Placement[];
 }
 
-/** Where a front sits on the main listener: the native API and the staging agent at the root, vmpooler and Kahu under their prefixes. */
+/**
+ * Where a front sits on the main listener: the native API and the staging agent at the root, vmpooler
+ * and Kahu under their prefixes; PVC not at all (its /api/v1 is vmpooler's).
+ */
 function mainBases(config: FrontConfig, front: FrontName): string[] {
   if (front === "vmpooler" || front === "kahu") return [config[front].prefix];
-  return [""];
+  return front === "pvc" ? [] : [""];
 }
 
 /** Where a front sits on its own listener: under its prefix and at its real paths (vmpooler's root, as its reroute.rb did; Kahu's /v0). */
@@ -69,8 +73,11 @@ export function listenerPlan(config: FrontConfig): ListenerPlan[] {
     listener.bases.set(front, set);
     return listener;
   };
+  place(config.listen, "native", [""]).main = true;
   for (const front of FRONT_NAMES) {
-    if (frontEnabled(config, front)) place(config.listen, front, mainBases(config, front)).main = true;
+    const bases = mainBases(config, front);
+    if (front !== "native" && frontEnabled(config, front) && bases.length > 0)
+      place(config.listen, front, bases);
   }
   for (const front of FRONT_NAMES) {
     if (front === "native" || !frontEnabled(config, front) || config[front].listen === "") continue;

@@ -5,12 +5,14 @@ import { AuthSchema } from "./auth-schema.ts";
 import { KahuSchema } from "./kahu-schema.ts";
 import { CapacitySchema, LimitsSchema } from "./limits-schema.ts";
 import { ListenSchema } from "./listen.ts";
+import { PvcSchema } from "./pvc-schema.ts";
 import { StagingSchema } from "./staging-schema.ts";
 import { VmpoolerSchema } from "./vmpooler-schema.ts";
 
 export { type AuthConfig, AuthSchema, type AuthUser, AuthUserSchema } from "./auth-schema.ts";
 export { KahuSchema } from "./kahu-schema.ts";
 export { CapacitySchema, type LimitsConfig, LimitsSchema } from "./limits-schema.ts";
+export { PvcSchema } from "./pvc-schema.ts";
 export { StagingSchema } from "./staging-schema.ts";
 export { VmpoolerSchema } from "./vmpooler-schema.ts";
 
@@ -283,6 +285,7 @@ export const ConfigSchema = T.Object(
     staging: StagingSchema,
     vmpooler: VmpoolerSchema,
     kahu: KahuSchema,
+    pvc: PvcSchema,
     demo: DemoSchema,
     limits: LimitsSchema,
   },

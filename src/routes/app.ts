@@ -11,7 +11,10 @@ import { authRules, frontAt, frontNamed } from "./fronts/registry.ts";
 
 /** The app `listener` serves (src/config/fronts.ts plans them); the main listener's by default. */
 export function createApp(core: Core, listener: ListenerPlan = mainListener(core.config)) {
-  const shape: ErrorShaper = (path, body) => frontAt(listener, path).errorBody(body);
+  const shape: ErrorShaper = (path, status, body, unknownRoute) => {
+    const front = frontAt(listener, path);
+    return { status: front.errorStatus?.(status, body, unknownRoute) ?? status, body: front.errorBody(body) };
+  };
   // normalize: false makes unknown body fields a validation error instead of silently dropping them.
   const self: { handle?: (r: Request) => Promise<Response> } = {};
   const app = new Elysia({ normalize: false })

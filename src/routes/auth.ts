@@ -14,6 +14,7 @@ import { AppError } from "../errors.ts";
 import { clientAddress } from "./client-address.ts";
 import { type ErrorShaper, toErrorResponse } from "./errors.ts";
 import type { AuthRules } from "./fronts/front.ts";
+import { readRequestValues } from "./request-values.ts";
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 const REALM = 'realm="berth"';
@@ -31,13 +32,24 @@ async function byPassword(core: Core, headers: Headers, address: string | null):
   return await authenticatePassword(core, basic.user, basic.password, address);
 }
 
-/** The token a request presents: in a header, else in a cookie its front reads tokens from. */
-function tokenOf(rules: AuthRules, path: string, headers: Headers): string | null {
-  const header = presentedToken(headers);
+/**
+ * The token a request presents: in a header, else in a cookie its front reads tokens from, else in a
+ * request value its front reads them from (read from a copy of the body: the route reads it again).
+ */
+async function tokenOf(core: Core, rules: AuthRules, path: string, request: Request): Promise<string | null> {
+  const header = presentedToken(request.headers);
   if (header !== null) return header;
   const cookie = rules.tokenCookies.find((c) => c.pattern.test(path));
-  if (!cookie) return null;
-  return new Bun.CookieMap(headers.get("cookie") ?? "").get(cookie.name) || null;
+  const inCookie = cookie ? new Bun.CookieMap(request.headers.get("cookie") ?? "").get(cookie.name) : null;
+  if (inCookie) return inCookie;
+  const value = rules.tokenValues.find((v) => v.pattern.test(path));
+  if (!value) return null;
+  await using values = await readRequestValues(request.body ? (request.clone() as Request) : request, {
+    json: false,
+    otherBodies: "ignore",
+    maxValueBytes: core.config.limits.max_body_bytes,
+  });
+  return values.get(value.name) ?? null;
 }
 
 function byToken(core: Core, token: string | null): Caller {
@@ -49,12 +61,12 @@ function byToken(core: Core, token: string | null): Caller {
 async function authorize(
   core: Core,
   rules: AuthRules,
-  method: string,
+  request: Request,
   path: string,
-  headers: Headers,
   address: string | null,
 ): Promise<Caller | null> {
-  const token = tokenOf(rules, path, headers);
+  const { method, headers } = request;
+  const token = await tokenOf(core, rules, path, request);
   const optional = rules.optional.find((r) => r.method === method && r.pattern.test(path));
   if (optional?.by === "token") return token ? byToken(core, token) : null;
   if (optional?.by === "password" && presentedBasic(headers)) return await byPassword(core, headers, address);
@@ -84,7 +96,8 @@ function refusal(shape: ErrorShaper, path: string, e: AppError): Response {
   const headers: Record<string, string> = {};
   if (e instanceof Unauthorized) headers["www-authenticate"] = `${e.challenge} ${REALM}`;
   if (e instanceof TooManyRequests) headers["retry-after"] = String(e.retryAfterS);
-  return Response.json(shape(path, body), { status, headers });
+  const shaped = shape(path, status, body, false);
+  return Response.json(shaped.body, { status: shaped.status, headers });
 }
 
 /**
@@ -100,7 +113,7 @@ export function authGuard(core: Core, rules: AuthRules, shape: ErrorShaper) {
       // Password checks are rate-limited per client address too (src/core/auth/throttle.ts).
       const address = clientAddress(request, server);
       try {
-        callers.set(request, await authorize(core, rules, request.method, path, request.headers, address));
+        callers.set(request, await authorize(core, rules, request, path, address));
       } catch (e) {
         if (e instanceof AppError) return refusal(shape, path, e);
         throw e;

@@ -112,21 +112,31 @@ export function toErrorResponse(code: string | number, error: unknown): { status
   }
 }
 
-/** The body a path's front answers for an error (src/routes/fronts/registry.ts); the status stays. */
-export type ErrorShaper = (path: string, body: ErrorBody) => unknown;
+/**
+ * The status and body a path's front answers for an error (src/routes/fronts/registry.ts), from the one
+ * mapping's; `unknownRoute` when no route matched the request at all.
+ */
+export type ErrorShaper = (
+  path: string,
+  status: number,
+  body: ErrorBody,
+  unknownRoute: boolean,
+) => { status: number; body: unknown };
 
-const nativeShape: ErrorShaper = (_path, body) => body;
+const nativeShape: ErrorShaper = (_path, status, body) => ({ status, body });
 
 /** The mapping as a plugin, global so it covers every route of the app that uses it. */
 export function errorMapping(shape: ErrorShaper = nativeShape) {
   return new Elysia({ name: "berth-error-mapping" }).onError(
     { as: "global" },
     ({ code, error, set, request }) => {
-      const { status, body } = toErrorResponse(code, error);
-      set.status = status;
+      const mapped = toErrorResponse(code, error);
       // A body refused before it was read whole is not drained (it may be gigabytes): close instead.
-      if (status === 413 || (request.body !== null && !request.bodyUsed)) set.headers.connection = "close";
-      return shape(new URL(request.url).pathname, body);
+      if (mapped.status === 413 || (request.body !== null && !request.bodyUsed))
+        set.headers.connection = "close";
+      const shaped = shape(new URL(request.url).pathname, mapped.status, mapped.body, code === "NOT_FOUND");
+      set.status = shaped.status;
+      return shaped.body;
     },
   );
 }

@@ -25,6 +25,8 @@ function env(extra: Record<string, string> = {}): Record<string, string | undefi
     BERTH_HYPERVISOR_URI: "test:///default",
     BERTH_DATA_DIR: join(elsewhere, "data"),
     BERTH_LISTEN: `127.0.0.1:${port}`,
+    // The installed berth may hold PVC's port.
+    BERTH_PVC_LISTEN: "",
     ...extra,
   };
   if (!extra.BERTH_CONFIG) delete e.BERTH_CONFIG;

@@ -16,7 +16,7 @@ function freePort(): number {
   return p;
 }
 
-const [main, vmpooler, staging] = [freePort(), freePort(), freePort()];
+const [main, vmpooler, staging, pvc] = [freePort(), freePort(), freePort(), freePort()];
 const toml = `listen = "127.0.0.1:${main}"
 [demo]
 enabled = false
@@ -28,6 +28,8 @@ pool = "ulst-store"
 listen = "127.0.0.1:${vmpooler}"
 [staging]
 listen = "127.0.0.1:${staging}"
+[pvc]
+listen = "127.0.0.1:${pvc}"
 `;
 let berth: RunningBerth;
 
@@ -77,7 +79,7 @@ test("the main listener keeps every front at its usual paths; vmpooler's root pa
 
 test("a second berth on the same front listener stops before it opens anything", async () => {
   const other = testConfig(
-    `listen = "127.0.0.1:${freePort()}"\n[demo]\nenabled = false\n[vmpooler]\nlisten = "127.0.0.1:${vmpooler}"`,
+    `listen = "127.0.0.1:${freePort()}"\n[demo]\nenabled = false\n[pvc]\nlisten = ""\n[vmpooler]\nlisten = "127.0.0.1:${vmpooler}"`,
   );
   const e = await startBerth(other, WORKERS).then(
     () => null,

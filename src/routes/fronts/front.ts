@@ -15,6 +15,8 @@ export interface AuthRules {
   optional: { method: string; pattern: RegExp; by: "token" | "password" }[];
   /** Cookies that carry a berth token on these paths when no header does (Kahu's session cookie). */
   tokenCookies: { name: string; pattern: RegExp }[];
+  /** A request value (query string or form field) that carries a berth token on these paths, after headers and cookies (PVC's `token`). */
+  tokenValues: { name: string; pattern: RegExp }[];
 }
 
 export interface Front {
@@ -23,8 +25,10 @@ export interface Front {
   title: string;
   /** The OpenAPI tags its routes carry. */
   tags: readonly string[];
-  /** The front's body for an error the one mapping described natively; the status stays. */
+  /** The front's body for an error the one mapping described natively. */
   errorBody(native: ErrorBody): unknown;
+  /** The front's status for it, when its dialect has its own (PVC's 510); absent: the mapping's status stays. */
+  errorStatus?(status: number, native: ErrorBody, unknownRoute: boolean): number;
   /** Whether an answer's body is an error in this front's shape (the contract suite and the fuzzer check it). */
   isErrorBody(body: unknown): boolean;
   /** How its callers authenticate under `bases`: the guard's tables (every other mutating route needs a token). */

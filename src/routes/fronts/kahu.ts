@@ -19,7 +19,13 @@ const SCOPES = ["", "/tenant/:tenant"];
  * decides); changes need one of them; logging in needs none (the form carries the password).
  */
 function auth(_config: Config, bases: readonly string[]): AuthRules {
-  const rules: AuthRules = { passwordOnly: [], passwordOrToken: [], optional: [], tokenCookies: [] };
+  const rules: AuthRules = {
+    passwordOnly: [],
+    passwordOrToken: [],
+    optional: [],
+    tokenCookies: [],
+    tokenValues: [],
+  };
   for (const base of bases) {
     const api = new RegExp(`^${base}/v0(/|$)`);
     rules.optional.push(

@@ -57,6 +57,7 @@ export const nativeFront: Front = {
     passwordOrToken: [{ pattern: /^\/v1\/tokens(\/|$)/ }],
     optional: [],
     tokenCookies: [],
+    tokenValues: [],
   }),
   // Served at the root of the main listener only (src/config/fronts.ts).
   routes: (core: Core) =>

@@ -4,6 +4,7 @@ import type { Config } from "../../config/schema.ts";
 import type { AuthRules, Front } from "./front.ts";
 import { kahuFront } from "./kahu.ts";
 import { nativeFront } from "./native.ts";
+import { pvcFront } from "./pvc.ts";
 import { stagingFront } from "./staging.ts";
 import { vmpoolerFront } from "./vmpooler.ts";
 
@@ -13,6 +14,7 @@ const BY_NAME: Record<FrontName, Front> = {
   staging: stagingFront,
   vmpooler: vmpoolerFront,
   kahu: kahuFront,
+  pvc: pvcFront,
 };
 
 /** Every front, the native API first. */
@@ -39,5 +41,6 @@ export function authRules(config: Config, listener: ListenerPlan): AuthRules {
     passwordOrToken: all.flatMap((r) => r.passwordOrToken),
     optional: all.flatMap((r) => r.optional),
     tokenCookies: all.flatMap((r) => r.tokenCookies),
+    tokenValues: all.flatMap((r) => r.tokenValues),
   };
 }

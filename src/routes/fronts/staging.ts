@@ -14,7 +14,7 @@ export const stagingFront: Front = {
   errorBody: (native: ErrorBody) => stagingErrorBody(native.error.message),
   isErrorBody: isStagingErrorBody,
   // The agent had no credentials: every mutating route needs a token, like the native API's.
-  auth: () => ({ passwordOnly: [], passwordOrToken: [], optional: [], tokenCookies: [] }),
+  auth: () => ({ passwordOnly: [], passwordOrToken: [], optional: [], tokenCookies: [], tokenValues: [] }),
   // Served at the root of every listener it is on (src/config/fronts.ts).
   routes: (core: Core) => new Elysia().use(stagingHostRoutes(core)).use(stagingNetworkRoutes(core)),
 };

@@ -40,6 +40,7 @@ function authUnder(config: Config, vp: string): AuthRules {
       { method: "DELETE", pattern: new RegExp(`^${vp}/token/[^/]+$`) },
     ],
     tokenCookies: [],
+    tokenValues: [],
   };
 }
 
@@ -50,6 +51,7 @@ function auth(config: Config, bases: readonly string[]): AuthRules {
     passwordOnly: all.flatMap((r) => r.passwordOnly),
     passwordOrToken: all.flatMap((r) => r.passwordOrToken),
     tokenCookies: [],
+    tokenValues: [],
   };
 }
 

@@ -13,9 +13,7 @@ export type Send = (
   token?: string,
 ) => Promise<{ status: number; body: unknown; headers: Headers }>;
 
-export interface FrontCases {
-  /** A route whose JSON body is validated strictly: malformed JSON and an unknown field are 400s. */
-  strictBody: (vm: string) => { method: string; path: string; valid: Record<string, unknown> };
+interface CommonCases {
   /** Makes a VM this front can name, owned by the holder of `token`; answers its name. */
   ownVm: (send: Send, token: string | undefined, tag: string) => Promise<string>;
   /**
@@ -23,7 +21,21 @@ export interface FrontCases {
    * admin may make it and another user may not; it leaves the VM in place.
    */
   change: (vm: string, n: number) => Call;
+  /** The statuses another user's change is refused with (core's 403/404 unless the dialect has its own). */
+  refused?: number[];
 }
+
+/** A front whose bodies are JSON: a route validating one strictly (malformed JSON and an unknown field are 400s). */
+interface JsonCases extends CommonCases {
+  strictBody: (vm: string) => { method: string; path: string; valid: Record<string, unknown> };
+}
+
+/** A front whose values come from forms and the query and ignore JSON (PVC): a call missing a mandatory value. */
+interface FormCases extends CommonCases {
+  missingValue: (vm: string) => { call: Call; statuses: number[] };
+}
+
+export type FrontCases = JsonCases | FormCases;
 
 /** Made through the native API: the staging front names every berth VM by its own name. */
 async function createdVm(
@@ -99,6 +111,21 @@ export function contractCases(
         path: `${base}/v0/compute/instance/${id}/storage`,
         body: { name: `fc${n}`, size: 1024 },
       }),
+    },
+    pvc: {
+      // PVC ignores JSON bodies and unknown values (Flask's request.values); define without xml is its 520.
+      missingValue: () => ({
+        call: { method: "POST", path: `${base}/api/v1/vm/fc-any/define` },
+        statuses: [520],
+      }),
+      ownVm: (_send, token, tag) => createdVm(main, token, tag, profile),
+      // Stopped, started, stopped…: each change is one PVC accepts (the VM is made running).
+      change: (vm, n) => ({
+        method: "POST",
+        path: `${base}/api/v1/vm/${vm}/${n % 2 === 0 ? "stop" : "start"}`,
+      }),
+      // A VM the caller may not see is one PVC cannot find: its 510.
+      refused: [510],
     },
   };
 }

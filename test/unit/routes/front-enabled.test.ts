@@ -4,7 +4,9 @@ import { parseConfig } from "../../../src/config/load.ts";
 import { FRONTS, servedFronts } from "../../../src/routes/fronts/registry.ts";
 import { apiOnFreshCore } from "../../support/api.ts";
 
-const t = apiOnFreshCore("[vmpooler]\nenabled = false\n[staging]\nenabled = false\n[kahu]\nenabled = false");
+const t = apiOnFreshCore(
+  "[vmpooler]\nenabled = false\n[staging]\nenabled = false\n[kahu]\nenabled = false\n[pvc]\nenabled = false",
+);
 const NOT_FOUND = { error: { code: "not_found", message: "no such route" } };
 
 test("a disabled front is not mounted: its paths answer the native 404", async () => {

@@ -73,13 +73,25 @@ test("fronts whose paths overlap are a config error naming both", () => {
 });
 
 test("fronts sharing a listener may not overlap there; on separate listeners the same paths are fine", () => {
+  // PVC and vmpooler both answer at /api/v1: never on one listener, however it comes about.
+  for (const toml of [
+    '[pvc]\nlisten = "127.0.0.1:8470"',
+    '[pvc]\nlisten = "127.0.0.1:9004"\n[vmpooler]\nlisten = "127.0.0.1:9004"',
+  ]) {
+    expect(() => parseConfig(toml, "t")).toThrow(
+      /pvc front's \/api\/v1 overlaps the vmpooler front's|vmpooler front's \/api\/v1 overlaps the pvc front's/,
+    );
+  }
+  expect(() =>
+    parseConfig('[pvc]\nlisten = "127.0.0.1:8470"\n[vmpooler]\nenabled = false', "t"),
+  ).not.toThrow();
   const shared =
     '[staging]\nlisten = "127.0.0.1:9001"\n[vmpooler]\nlisten = "127.0.0.1:9001"\nprefix = "/hosts/x"';
   expect(() => parseConfig(`${shared}`, "t")).toThrow(
     "staging front's /hosts overlaps the vmpooler front's /hosts/x on the listener 127.0.0.1:9001",
   );
   // vmpooler at the root of its own listener, beside the native API's /v1 on the main one.
-  const apart = parseConfig('[vmpooler]\nprefix = ""\nlisten = "127.0.0.1:9002"', "t");
+  const apart = parseConfig('[vmpooler]\nprefix = ""\nlisten = "127.0.0.1:9002"\n[pvc]\nlisten = ""', "t");
   expect(listenerPlan(apart).map((l) => [l.address, l.main, l.fronts])).toEqual([
     [
       "127.0.0.1:8470",
@@ -97,10 +109,16 @@ test("fronts sharing a listener may not overlap there; on separate listeners the
 });
 
 test('a front listener on the main address joins the main listener; listen = "" and enabled = false leave none', () => {
-  const same = parseConfig('[vmpooler]\nlisten = "127.0.0.1:8470"', "t");
+  const same = parseConfig('[vmpooler]\nlisten = "127.0.0.1:8470"\n[pvc]\nenabled = false', "t");
   expect(listenerPlan(same).map((l) => l.address)).toEqual(["127.0.0.1:8470"]);
   expect(mainListener(same).fronts.find((f) => f.front === "vmpooler")?.bases).toEqual(["/api/v1", ""]);
-  const off = parseConfig('[vmpooler]\nenabled = false\nlisten = "127.0.0.1:9003"', "t");
+  const off = parseConfig('[vmpooler]\nenabled = false\nlisten = "127.0.0.1:9003"\n[pvc]\nlisten = ""', "t");
   expect(listenerPlan(off).map((l) => l.address)).toEqual(["127.0.0.1:8470"]);
-  expect(listenerPlan(parseConfig("", "t")).map((l) => l.address)).toEqual(["127.0.0.1:8470"]);
+  expect(listenerPlan(parseConfig("", "t")).map((l) => l.address)).toEqual([
+    "127.0.0.1:8470",
+    "127.0.0.1:7370",
+  ]);
+  expect(listenerPlan(parseConfig('[pvc]\nlisten = ""', "t")).map((l) => l.address)).toEqual([
+    "127.0.0.1:8470",
+  ]);
 });

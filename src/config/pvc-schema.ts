@@ -1,0 +1,25 @@
+// [pvc]: where PVC's old API v1 is served (its own listener only: its /api/v1 is vmpooler's path) and how it acts (berth.toml).
+import { Type as T } from "@sinclair/typebox";
+import { OptionalListenSchema } from "./listen.ts";
+
+export const PvcSchema = T.Object(
+  {
+    enabled: T.Boolean({
+      default: true,
+      description: "serve PVC's API v1 on [pvc] listen; false: not served",
+    }),
+    listen: {
+      ...OptionalListenSchema(
+        'host:port of PVC\'s listener (PVC used 7370), answering at /api/v1; "": PVC is not served',
+      ),
+      default: "127.0.0.1:7370",
+    },
+    shutdown_timeout_s: T.Integer({
+      minimum: 1,
+      maximum: 3600,
+      default: 90,
+      description: "seconds a PVC shutdown waits for the guest's ACPI power-off before stopping it hard",
+    }),
+  },
+  { additionalProperties: false, default: {} },
+);

@@ -1,0 +1,57 @@
+// PVC's old API v1 (its manual's dialect) at /api/v1 on its own listener: values from the query and forms, 200/510/520/599, JSON arrays.
+import { Elysia } from "elysia";
+import type { Config } from "../../config/schema.ts";
+import type { Core } from "../../core/context.ts";
+import { isPvcErrorBody, pvcErrorBody, pvcErrorStatus } from "../pvc/errors.ts";
+import { pvcRootRoutes } from "../pvc/root.ts";
+import { PVC_SESSION_COOKIE, pvcSessionRoutes } from "../pvc/session.ts";
+import type { AuthRules, Front } from "./front.ts";
+
+/**
+ * With auth on every route needs a berth token (the `token` value, the session cookie, or a header),
+ * but the root, the login and logout routes and GET /api/v1/storage, as PVC had them.
+ */
+function auth(_config: Config, bases: readonly string[]): AuthRules {
+  const rules: AuthRules = {
+    passwordOnly: [],
+    passwordOrToken: [],
+    optional: [],
+    tokenCookies: [],
+    tokenValues: [],
+  };
+  for (const base of bases) {
+    const api = `${base}/api/v1`;
+    const all = new RegExp(`^${api}(/|$)`);
+    for (const method of ["GET", "POST"]) {
+      rules.optional.push(
+        { method, pattern: new RegExp(`^${api}/?$`), by: "token" },
+        { method, pattern: new RegExp(`^${api}/auth/(login|logout)/?$`), by: "token" },
+      );
+    }
+    rules.optional.push({ method: "GET", pattern: new RegExp(`^${api}/storage/?$`), by: "token" });
+    rules.passwordOrToken.push({ pattern: all });
+    rules.tokenCookies.push({ name: PVC_SESSION_COOKIE, pattern: all });
+    rules.tokenValues.push({ name: "token", pattern: all });
+  }
+  return rules;
+}
+
+function routes(core: Core, bases: readonly string[]) {
+  const app = new Elysia();
+  for (const base of bases) {
+    const api = `${base}/api/v1`;
+    app.use(new Elysia({ prefix: api }).use(pvcRootRoutes()).use(pvcSessionRoutes(core, api)));
+  }
+  return app;
+}
+
+export const pvcFront: Front = {
+  name: "pvc",
+  title: "PVC's API v1 (its manual's dialect, on its own listener)",
+  tags: ["pvc"],
+  errorBody: pvcErrorBody,
+  errorStatus: pvcErrorStatus,
+  isErrorBody: isPvcErrorBody,
+  auth,
+  routes,
+};
