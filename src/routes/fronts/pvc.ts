@@ -22,6 +22,8 @@ function auth(_config: Config, bases: readonly string[]): AuthRules {
   for (const base of bases) {
     const api = `${base}/api/v1`;
     const all = new RegExp(`^${api}(/|$)`);
+    // Its resources; a path outside them is no route (404 before any credential, as Flask routed first).
+    const resources = new RegExp(`^${api}/(vm|node|network|storage)(/|$)`);
     for (const method of ["GET", "POST"]) {
       rules.optional.push(
         { method, pattern: new RegExp(`^${api}/?$`), by: "token" },
@@ -29,7 +31,7 @@ function auth(_config: Config, bases: readonly string[]): AuthRules {
       );
     }
     rules.optional.push({ method: "GET", pattern: new RegExp(`^${api}/storage/?$`), by: "token" });
-    rules.passwordOrToken.push({ pattern: all });
+    rules.passwordOrToken.push({ pattern: resources });
     rules.tokenCookies.push({ name: PVC_SESSION_COOKIE, pattern: all });
     rules.tokenValues.push({ name: "token", pattern: all });
   }
