@@ -1,21 +1,20 @@
 // A new disk of a VM made from a local file (an uploaded image): checked as an image import is, moved into the pool as the VM's own volume.
 import { join } from "node:path";
-import { type DiskRow, deleteDisk, disksOf, insertDisk } from "../../db/vms.ts";
+import { type DiskRow, deleteDisk, insertDisk } from "../../db/vms.ts";
 import { BadRequest } from "../../errors.ts";
 import { buildDiskDeviceXml, type DiskBus, diskTarget } from "../../xml/domain.ts";
-import { assertVmActor, type Caller } from "../auth/index.ts";
+import type { Caller } from "../auth/index.ts";
 import { checkDiskSize, checkDisksFit, poolSpace } from "../capacity.ts";
 import type { Core } from "../context.ts";
 import { type Detected, detectImage, invalidImage } from "../images/detect.ts";
 import { storeVolume } from "../images/store.ts";
-import { checkName } from "../names.ts";
 import type { Operation } from "../operations.ts";
 import { poolDir } from "../paths.ts";
 import { Reverter } from "../reverter.ts";
 import { ensureStoragePool } from "../storage-pool.ts";
-import { checkNewDiskBytes, freeUnit, isRunning, persist, refuseSataHotplug } from "./disks.ts";
+import { checkNewDiskBytes, isRunning, newDiskSlot, persist, refuseSataHotplug } from "./disks.ts";
 import { diskSpec } from "./domain-xml.ts";
-import { diskView, findVmRow, refuseRawXml, type VmDisk, vmTarget } from "./records.ts";
+import { diskView, type VmDisk, vmTarget } from "./records.ts";
 import { unitVolume } from "./volumes.ts";
 
 export interface FileDiskRequest {
@@ -51,13 +50,7 @@ export async function addDiskFromFile(
   vmName: string,
   req: FileDiskRequest,
 ): Promise<Operation> {
-  assertVmActor(core, caller, vmName);
-  const vm = findVmRow(core, vmName);
-  refuseRawXml(vm, "add disks");
-  const disks = disksOf(core.db, vm.id);
-  const name = req.name ?? `disk${disks.length}`;
-  checkName("disk", name);
-  const unit = freeUnit(vmName, disks, name);
+  const { vm, name, unit } = newDiskSlot(core, caller, vmName, req.name);
   const media = req.media ?? "disk";
   const bus = req.bus ?? "scsi";
   if (media === "cdrom" && bus === "virtio") {

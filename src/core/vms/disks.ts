@@ -1,7 +1,15 @@
 // A VM's disks: add (hot-plugged on its bus when running; never on SATA), grow (live or offline), remove.
 
 import { ownerOfVm } from "../../db/vm-owners.ts";
-import { type DiskRow, deleteDisk, disksOf, insertDisk, nicsOf, updateDiskSize } from "../../db/vms.ts";
+import {
+  type DiskRow,
+  deleteDisk,
+  disksOf,
+  insertDisk,
+  nicsOf,
+  updateDiskSize,
+  type VmRow,
+} from "../../db/vms.ts";
 import { BadRequest, Conflict, NotFound } from "../../errors.ts";
 import { buildDiskDeviceXml, diskTarget } from "../../xml/domain.ts";
 import { assertVmActor, assertVmSecrets, type Caller, checkQuota } from "../auth/index.ts";
@@ -65,7 +73,7 @@ export async function checkNewDiskBytes(core: Core, vmName: string, need: number
 }
 
 /** The lowest unit no disk holds, after refusing a taken name (409) and a full VM (409). */
-export function freeUnit(vmName: string, disks: DiskRow[], name: string): number {
+function freeUnit(vmName: string, disks: DiskRow[], name: string): number {
   if (disks.some((d) => d.name === name)) throw new Conflict(`vm ${vmName} already has a disk ${name}`);
   const used = new Set(disks.map((d) => d.unit));
   let unit = 0;
@@ -74,19 +82,32 @@ export function freeUnit(vmName: string, disks: DiskRow[], name: string): number
   return unit;
 }
 
+/**
+ * Where a new disk goes, after the checks every way of adding one makes: the caller may change the VM,
+ * it was not defined from raw XML, the name is valid and free, a unit is free.
+ */
+export function newDiskSlot(
+  core: Core,
+  caller: Caller | null,
+  vmName: string,
+  wanted: string | undefined,
+): { vm: VmRow; name: string; unit: number } {
+  assertVmActor(core, caller, vmName);
+  const vm = findVmRow(core, vmName);
+  refuseRawXml(vm, "add disks");
+  const disks = disksOf(core.db, vm.id);
+  const name = wanted ?? `disk${disks.length}`;
+  checkName("disk", name);
+  return { vm, name, unit: freeUnit(vmName, disks, name) };
+}
+
 export async function addDisk(
   core: Core,
   caller: Caller | null,
   vmName: string,
   req: DiskRequest,
 ): Promise<Operation> {
-  assertVmActor(core, caller, vmName);
-  const vm = findVmRow(core, vmName);
-  refuseRawXml(vm, "add disks");
-  const disks = disksOf(core.db, vm.id);
-  const name = req.name ?? `disk${disks.length}`;
-  checkName("disk", name);
-  const unit = freeUnit(vmName, disks, name);
+  const { vm, name, unit } = newDiskSlot(core, caller, vmName, req.name);
   const plan = planVolume(core, vm.id, unit, { ...req, name });
   await refuseSataHotplug(core, vmName, plan.disk, "added to");
   await checkNewDiskBytes(core, vmName, plan.shared ? 0 : plan.disk.size);

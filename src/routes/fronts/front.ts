@@ -19,6 +19,11 @@ export interface AuthRules {
   tokenValues: { name: string; pattern: RegExp }[];
 }
 
+/** Tables that ask nothing beyond the default (a token on every other mutating route); fronts add to a fresh one. */
+export function noAuthRules(): AuthRules {
+  return { passwordOnly: [], passwordOrToken: [], optional: [], tokenCookies: [], tokenValues: [] };
+}
+
 export interface Front {
   name: FrontName;
   /** What the front is, for the OpenAPI document's tag descriptions. */

@@ -9,7 +9,7 @@ import { kahuInstanceRoutes } from "../kahu/instances.ts";
 import { kahuSessionRoutes, SESSION_COOKIE } from "../kahu/session.ts";
 import { kahuSnapshotRoutes } from "../kahu/snapshots.ts";
 import { kahuStorageRoutes } from "../kahu/storage.ts";
-import type { AuthRules, Front } from "./front.ts";
+import { type AuthRules, type Front, noAuthRules } from "./front.ts";
 
 /** The scopes instances live in: the top level, and each tenant. */
 const SCOPES = ["", "/tenant/:tenant"];
@@ -19,13 +19,7 @@ const SCOPES = ["", "/tenant/:tenant"];
  * decides); changes need one of them; logging in needs none (the form carries the password).
  */
 function auth(_config: Config, bases: readonly string[]): AuthRules {
-  const rules: AuthRules = {
-    passwordOnly: [],
-    passwordOrToken: [],
-    optional: [],
-    tokenCookies: [],
-    tokenValues: [],
-  };
+  const rules = noAuthRules();
   for (const base of bases) {
     const api = new RegExp(`^${base}/v0(/|$)`);
     rules.optional.push(

@@ -5,20 +5,14 @@ import type { Core } from "../../core/context.ts";
 import { isPvcErrorBody, pvcErrorBody, pvcErrorStatus } from "../pvc/errors.ts";
 import { pvcRootRoutes } from "../pvc/root.ts";
 import { PVC_SESSION_COOKIE, pvcSessionRoutes } from "../pvc/session.ts";
-import type { AuthRules, Front } from "./front.ts";
+import { type AuthRules, type Front, noAuthRules } from "./front.ts";
 
 /**
  * With auth on every route needs a berth token (the `token` value, the session cookie, or a header),
  * but the root, the login and logout routes and GET /api/v1/storage, as PVC had them.
  */
 function auth(_config: Config, bases: readonly string[]): AuthRules {
-  const rules: AuthRules = {
-    passwordOnly: [],
-    passwordOrToken: [],
-    optional: [],
-    tokenCookies: [],
-    tokenValues: [],
-  };
+  const rules = noAuthRules();
   for (const base of bases) {
     const api = `${base}/api/v1`;
     const all = new RegExp(`^${api}(/|$)`);

@@ -5,7 +5,7 @@ import type { ErrorBody } from "../errors.ts";
 import { isStagingErrorBody, stagingErrorBody } from "../staging/errors.ts";
 import { stagingHostRoutes } from "../staging/hosts.ts";
 import { stagingNetworkRoutes } from "../staging/networks.ts";
-import type { Front } from "./front.ts";
+import { type Front, noAuthRules } from "./front.ts";
 
 export const stagingFront: Front = {
   name: "staging",
@@ -14,7 +14,7 @@ export const stagingFront: Front = {
   errorBody: (native: ErrorBody) => stagingErrorBody(native.error.message),
   isErrorBody: isStagingErrorBody,
   // The agent had no credentials: every mutating route needs a token, like the native API's.
-  auth: () => ({ passwordOnly: [], passwordOrToken: [], optional: [], tokenCookies: [], tokenValues: [] }),
+  auth: noAuthRules,
   // Served at the root of every listener it is on (src/config/fronts.ts).
   routes: (core: Core) => new Elysia().use(stagingHostRoutes(core)).use(stagingNetworkRoutes(core)),
 };
