@@ -1,8 +1,9 @@
 // Bad input, everywhere (in process): seeded hostile requests to every route of every front, auth off and on.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mainListener } from "../../src/config/fronts.ts";
 import { FRONTS } from "../../src/routes/fronts/registry.ts";
 import { fuzzSeed, removeNew, type Snapshot, snapshot } from "./support/fuzz-harness.ts";
-import { type FuzzRequest, type FuzzRoute, routesOf } from "./support/fuzz-routes.ts";
+import { type FuzzRequest, type FuzzRoute, frontOf, routesOf } from "./support/fuzz-routes.ts";
 import { FuzzRun } from "./support/fuzz-run.ts";
 import { type FuzzTarget, fuzzTarget } from "./support/fuzz-setup.ts";
 
@@ -18,10 +19,21 @@ console.log(
 const toRequest = (r: FuzzRequest) =>
   new Request(`http://localhost${r.path}`, { method: r.method, headers: r.headers, body: r.body });
 
+/** Every route of every listener of the target. */
+const allRoutes = (target: FuzzTarget) => target.listeners.flatMap(({ plan, app }) => routesOf(app, plan));
+
 async function fuzzFront(target: FuzzTarget, label: string, pick: (r: FuzzRoute) => boolean, runs: number) {
-  const run = new FuzzRun(target.core, async (r) => target.app.handle(toRequest(r)), SEED);
+  const on = (address: string) =>
+    target.listeners.find((l) => l.plan.address === address) ?? target.listeners[0];
+  const run = new FuzzRun(
+    target.core,
+    async (r, route) => (on(route.address)?.app ?? target.app).handle(toRequest(r)),
+    SEED,
+    (address, path) =>
+      frontOf((on(address) ?? target.listeners[0])?.plan ?? mainListener(target.core.config), path),
+  );
   await run.start();
-  const routes = routesOf(target.app, target.core.config).filter(pick);
+  const routes = allRoutes(target).filter(pick);
   for (const route of routes) {
     await run.route(route, { names: target.names, auth: target.auth, hugeMb: HUGE_MB }, runs);
   }
@@ -48,7 +60,9 @@ describe("auth off", () => {
       paths: Record<string, Record<string, unknown>>;
     };
     const fromApp = new Set(
-      routesOf(target.app, target.core.config).map((r) => `${r.method} ${r.path.replace(/:(\w+)/g, "{$1}")}`),
+      routesOf(target.app, mainListener(target.core.config)).map(
+        (r) => `${r.method} ${r.path.replace(/:(\w+)/g, "{$1}")}`,
+      ),
     );
     const documented = Object.entries(doc.paths).flatMap(([p, ops]) =>
       Object.keys(ops).map((m) => `${m.toUpperCase()} ${p}`),

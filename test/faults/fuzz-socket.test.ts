@@ -1,5 +1,6 @@
 // Bad input over a real socket: raw bytes in paths, lying Content-Length, broken chunks, several-MB bodies; the server lives.
 import { afterAll, beforeAll, expect, test } from "bun:test";
+import { mainListener } from "../../src/config/fronts.ts";
 import {
   checkAnswer,
   diff,
@@ -58,7 +59,7 @@ test("raw requests: no 5xx, each front's error shape, the server answers after e
       const raw = /^[A-Z]+ (\S+)/.exec(Buffer.from(bytes).toString("latin1"))?.[1] ?? "/";
       const path = URL.canParse(raw, "http://localhost") ? new URL(raw, "http://localhost").pathname : raw;
       const headers = new Headers({ "content-type": "application/json" });
-      for (const p of checkAnswer(frontOf(target.core.config, path), {
+      for (const p of checkAnswer(frontOf(mainListener(target.core.config), path), {
         status: a.status,
         text: a.body,
         headers,
@@ -85,13 +86,14 @@ test("generated requests over fetch, several-MB bodies included: the same checks
   const base = `http://127.0.0.1:${server.port}`;
   const send = (r: FuzzRequest) =>
     fetch(base + r.path, { method: r.method, headers: r.headers, body: r.body });
-  const run = new FuzzRun(target.core, send, SEED);
+  const main = mainListener(target.core.config);
+  const run = new FuzzRun(target.core, send, SEED, (_address, path) => frontOf(main, path));
   await run.start();
-  for (const route of routesOf(target.app, target.core.config).filter((r) => r.method !== "GET")) {
+  for (const route of routesOf(target.app, main).filter((r) => r.method !== "GET")) {
     await run.route(route, { names: target.names, auth: null, hugeMb: HUGE_MB }, RUNS);
   }
   // Every body-taking route gets one several-MB body of each kind, whatever the stream drew.
-  for (const route of routesOf(target.app, target.core.config).filter((r) => r.body)) {
+  for (const route of routesOf(target.app, main).filter((r) => r.body)) {
     for (const body of [JSON.stringify({ name: "a".repeat(HUGE_MB << 20) }), "x".repeat(HUGE_MB << 20)]) {
       const path = route.path.replace(/:(\w+)/g, "fzs-huge");
       await run.one(route, {

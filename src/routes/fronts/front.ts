@@ -34,6 +34,8 @@ export interface Front {
   errorBody(native: ErrorBody): unknown;
   /** The front's status for it, when its dialect has its own (PVC's 510); absent: the mapping's status stays. */
   errorStatus?(status: number, native: ErrorBody, unknownRoute: boolean): number;
+  /** Statuses of 500 and above its dialect answers for refusals and failures that are not berth's bugs (PVC's 510, 520, 599). */
+  refusalStatuses?: readonly number[];
   /** Whether an answer's body is an error in this front's shape (the contract suite and the fuzzer check it). */
   isErrorBody(body: unknown): boolean;
   /** How its callers authenticate under `bases`: the guard's tables (every other mutating route needs a token). */

@@ -47,6 +47,7 @@ export const pvcFront: Front = {
   tags: ["pvc"],
   errorBody: pvcErrorBody,
   errorStatus: pvcErrorStatus,
+  refusalStatuses: [510, 520, 599],
   isErrorBody: isPvcErrorBody,
   auth,
   routes,

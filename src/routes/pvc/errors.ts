@@ -30,10 +30,13 @@ export class VmNotFound extends AppError {
 /** Messages PVC answered as they are, without its ERROR: prefix. */
 const VERBATIM = new Set(["vm_not_found", "unauthorized"]);
 
-/** PVC's status for a failure berth described: every refusal of the request or its action is 510. */
+/**
+ * PVC's status for a failure berth described: every refusal of the request or its action, and every
+ * failure of the host (libvirt down, a timeout, a full disk), is 510; a berth bug stays a 500, as PVC's were.
+ */
 export function pvcErrorStatus(status: number, native: ErrorBody, unknownRoute: boolean): number {
-  if (unknownRoute || status === 401 || status === 599) return status;
   const code = native.error.code;
+  if (unknownRoute || status === 401 || status === 599 || code === "internal") return status;
   if (code === "vm_not_found") return 404;
   if (code === "missing_value") return 520;
   return 510;

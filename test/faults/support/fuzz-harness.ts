@@ -120,7 +120,10 @@ function isRightful5xx(a: Answer): boolean {
 /** One answer's problems: a 5xx, an error body not in the front's shape, an answer that is not JSON when it says so. */
 export function checkAnswer(front: Front, a: Answer): string[] {
   const problems: string[] = [];
-  if (a.status >= 500 && !isRightful5xx(a)) problems.push(`status ${a.status}: ${a.text.slice(0, 300)}`);
+  const dialect = FRONTS.find((f) => f.name === front)?.refusalStatuses ?? [];
+  if (a.status >= 500 && !isRightful5xx(a) && !dialect.includes(a.status)) {
+    problems.push(`status ${a.status}: ${a.text.slice(0, 300)}`);
+  }
   const type = a.headers.get("content-type") ?? "";
   let body: unknown;
   if (type.includes("json")) {

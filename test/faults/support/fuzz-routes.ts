@@ -1,7 +1,6 @@
 // Every route of every front, read from the app itself, and a fast-check arbitrary of hostile requests to one.
 import fc from "fast-check";
-import { type FrontName, mainListener } from "../../../src/config/fronts.ts";
-import type { Config } from "../../../src/config/schema.ts";
+import type { FrontName, ListenerPlan } from "../../../src/config/fronts.ts";
 import { frontAt } from "../../../src/routes/fronts/registry.ts";
 import {
   CONTENT_TYPES,
@@ -27,6 +26,8 @@ export interface FuzzRoute {
   body: unknown;
   query: unknown;
   front: Front;
+  /** The listener it is served on (src/config/fronts.ts): the fuzzer sends to that listener's app. */
+  address: string;
 }
 
 export interface FuzzRequest {
@@ -48,9 +49,9 @@ export interface AuthMaterial {
   userToken?: string;
 }
 
-/** The front that answers `path` on the main listener (the one the fuzzer drives), as the app itself decides it. */
-export function frontOf(config: Config, path: string): Front {
-  return frontAt(mainListener(config), path).name;
+/** The front that answers `path` on `plan`'s listener, as the app itself decides it. */
+export function frontOf(plan: ListenerPlan, path: string): Front {
+  return frontAt(plan, path).name;
 }
 
 interface RouteLike {
@@ -59,15 +60,16 @@ interface RouteLike {
   hooks: { body?: unknown; query?: unknown };
 }
 
-/** The app's routes (all of them, so a new route is fuzzed without anyone listing it). */
-export function routesOf(app: { routes: RouteLike[] }, config: Config): FuzzRoute[] {
+/** The routes of `plan`'s app (all of them, so a new route is fuzzed without anyone listing it). */
+export function routesOf(app: { routes: RouteLike[] }, plan: ListenerPlan): FuzzRoute[] {
   return app.routes.map((r) => ({
     method: r.method,
     path: r.path,
     params: [...r.path.matchAll(/:([A-Za-z_]+)/g)].map((m) => m[1] as string),
     body: r.hooks.body,
     query: r.hooks.query,
-    front: frontOf(config, r.path),
+    front: frontOf(plan, r.path),
+    address: plan.address,
   }));
 }
 

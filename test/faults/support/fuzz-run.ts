@@ -13,7 +13,7 @@ import {
   snapshot,
   within,
 } from "./fuzz-harness.ts";
-import { type ArbOptions, type FuzzRequest, type FuzzRoute, frontOf, requestArb } from "./fuzz-routes.ts";
+import { type ArbOptions, type Front, type FuzzRequest, type FuzzRoute, requestArb } from "./fuzz-routes.ts";
 
 export interface Finding {
   route: string;
@@ -30,9 +30,11 @@ export class FuzzRun {
 
   constructor(
     readonly core: Core,
-    /** Sends one request and returns its answer (app.handle or a socket). */
-    readonly send: (r: FuzzRequest) => Promise<Response>,
+    /** Sends one request to its route's listener and returns its answer (app.handle or a socket). */
+    readonly send: (r: FuzzRequest, route: FuzzRoute) => Promise<Response>,
     readonly seed: number,
+    /** The front that answers a path on a listener (the listener's plan decides). */
+    readonly frontAt: (address: string, path: string) => Front,
   ) {}
 
   async start(): Promise<void> {
@@ -55,7 +57,7 @@ export class FuzzRun {
     let answer: Answer;
     const t0 = performance.now();
     try {
-      answer = await within(this.send(r).then(readAnswer), 20_000, key);
+      answer = await within(this.send(r, route).then(readAnswer), 20_000, key);
     } catch (e) {
       found(`no answer: ${(e as Error).message}`);
       this.#state = await snapshot(this.core);
@@ -66,7 +68,7 @@ export class FuzzRun {
     this.statuses.set(answer.status, (this.statuses.get(answer.status) ?? 0) + 1);
     // The shape follows the path the server saw (a URL's dot segments are resolved before routing).
     const seen = new URL(r.path, "http://localhost").pathname;
-    for (const p of checkAnswer(frontOf(this.core.config, seen), answer)) found(p);
+    for (const p of checkAnswer(this.frontAt(route.address, seen), answer)) found(p);
     const before = this.#state;
     if (answer.status >= 300) {
       // A refusal: nothing may have changed, not a row, a domain, a volume or a file.

@@ -1,4 +1,6 @@
 // A fuzz target: a test-driver core with one of everything (size, pool with ready VMs, a VM, a token) to aim requests at.
+
+import { type ListenerPlan, listenerPlan } from "../../../src/config/fronts.ts";
 import { SYSTEM } from "../../../src/core/auth/access.ts";
 import { issueToken } from "../../../src/core/auth/index.ts";
 import type { Core } from "../../../src/core/context.ts";
@@ -14,7 +16,10 @@ export const FUZZ_PLAIN_USER = "fuzzuser";
 
 export interface FuzzTarget {
   core: Core & { close(): Promise<void> };
+  /** The main listener's app. */
   app: ReturnType<typeof createApp>;
+  /** Every listener's plan and app, the main one first (each front that may have one gets its own). */
+  listeners: { plan: ListenerPlan; app: ReturnType<typeof createApp> }[];
   /** Names the generator uses now and then, so requests reach past "not found". */
   names: string[];
   auth: AuthMaterial | null;
@@ -31,8 +36,12 @@ export async function fuzzTarget(prefix: string, auth: boolean): Promise<FuzzTar
     ? `[auth]\nenabled = true\n[[auth.users]]\nname = "${FUZZ_USER}"\npassword_hash = "${hash}"\nadmin = true\n` +
       `[[auth.users]]\nname = "${FUZZ_PLAIN_USER}"\npassword_hash = "${hash}"\nadmin = false\n`
     : "";
-  const core = await poolCore(prefix, users);
-  const app = createApp(core);
+  // Every own listener a front may have (nothing binds: requests go through app.handle).
+  const own =
+    '[staging]\nlisten = "127.0.0.1:1"\n[vmpooler]\nlisten = "127.0.0.1:2"\n[kahu]\nlisten = "127.0.0.1:3"\n[pvc]\nlisten = "127.0.0.1:4"\n';
+  const core = await poolCore(prefix, `${own}${users}`);
+  const listeners = listenerPlan(core.config).map((plan) => ({ plan, app: createApp(core, plan) }));
+  const app = (listeners[0] as { app: ReturnType<typeof createApp> }).app;
   const pool = `${prefix}-pool`;
   createPool(core, SYSTEM, { name: pool, profile: `${prefix}-tiny`, size: 2, alias: [`${prefix}-alias`] });
   await fill(core, pool, 2);
@@ -65,6 +74,7 @@ export async function fuzzTarget(prefix: string, auth: boolean): Promise<FuzzTar
   return {
     core,
     app,
+    listeners,
     names,
     auth: issued
       ? { token: issued.token, user: FUZZ_USER, password: FUZZ_PASSWORD, userToken: plain?.token }
