@@ -3,8 +3,10 @@ import { Elysia } from "elysia";
 import type { Config } from "../../config/schema.ts";
 import type { Core } from "../../core/context.ts";
 import { isPvcErrorBody, pvcErrorBody, pvcErrorStatus } from "../pvc/errors.ts";
+import { pvcNodeRoutes } from "../pvc/nodes.ts";
 import { pvcRootRoutes } from "../pvc/root.ts";
 import { PVC_SESSION_COOKIE, pvcSessionRoutes } from "../pvc/session.ts";
+import { pvcVmRoutes } from "../pvc/vms.ts";
 import type { AuthRules, Front } from "./front.ts";
 
 /**
@@ -29,7 +31,8 @@ function auth(_config: Config, bases: readonly string[]): AuthRules {
       );
     }
     rules.optional.push({ method: "GET", pattern: new RegExp(`^${api}/storage/?$`), by: "token" });
-    rules.passwordOrToken.push({ pattern: all });
+    // Flask routed before it authenticated: a path under none of PVC's resources is a 404, not a 401.
+    rules.passwordOrToken.push({ pattern: new RegExp(`^${api}/(node|vm|network|storage)(/|$)`) });
     rules.tokenCookies.push({ name: PVC_SESSION_COOKIE, pattern: all });
     rules.tokenValues.push({ name: "token", pattern: all });
   }
@@ -40,7 +43,13 @@ function routes(core: Core, bases: readonly string[]) {
   const app = new Elysia();
   for (const base of bases) {
     const api = `${base}/api/v1`;
-    app.use(new Elysia({ prefix: api }).use(pvcRootRoutes()).use(pvcSessionRoutes(core, api)));
+    app.use(
+      new Elysia({ prefix: api })
+        .use(pvcRootRoutes())
+        .use(pvcSessionRoutes(core, api))
+        .use(pvcNodeRoutes(core))
+        .use(pvcVmRoutes(core)),
+    );
   }
   return app;
 }
