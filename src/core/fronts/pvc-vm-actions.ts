@@ -66,7 +66,10 @@ export async function pvcDelete(
   keepVolumes: boolean,
 ): Promise<string> {
   const name = await vmName(core, caller, ref);
-  await operationFinished(core.ops, deleteVmOp(core, caller, name, { keepVolumes }));
+  await operationFinished(
+    core.ops,
+    deleteVmOp(core, caller, name, keepVolumes ? { keepVolumes } : { attachedDisks: true }),
+  );
   return keepVolumes
     ? `Undefined VM '${ref}' from the cluster.`
     : `Removed VM '${ref}' and disks from the cluster.`;
