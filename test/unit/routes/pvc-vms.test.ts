@@ -321,4 +321,84 @@ describe("auth off", () => {
     expect(await t.volumes()).not.toContain("upvc-b.qcow2");
     expect(await t.volumes()).toContain("upvc-a.qcow2");
   });
+
+  test("undefine keeps even the volumes berth made for a VM; remove deletes them", async () => {
+    t.core.db
+      .query("INSERT INTO profiles (name, spec, origin) VALUES (?, ?, 'api')")
+      .run("upvc-tiny", JSON.stringify({ cpus: 1, memory_mib: 64, root_disk_gb: 1 }));
+    for (const name of ["upvc-n1", "upvc-n2"]) {
+      const r = await t.main("POST", "/v1/vms?wait=true", {
+        body: JSON.stringify({ name, profile: "upvc-tiny" }),
+        headers: { "content-type": "application/json" },
+      });
+      expect(r.status).toBe(200);
+    }
+    const own = async (name: string) =>
+      (await t.main("GET", `/v1/vms/${name}`)).body.disks[0].volume as string;
+    const [v1, v2] = [await own("upvc-n1"), await own("upvc-n2")];
+    expect((await t.pvc("POST", "/api/v1/vm/upvc-n1/undefine")).status).toBe(200);
+    expect((await t.pvc("POST", "/api/v1/vm/upvc-n2/remove")).status).toBe(200);
+    const left = await t.volumes();
+    expect({ kept: left.includes(v1), removed: !left.includes(v2) }).toEqual({ kept: true, removed: true });
+  });
+});
+
+describe("auth on", () => {
+  const hash = (pw: string) => Bun.password.hash(pw, { algorithm: "argon2id" });
+  const t = pvcTarget(
+    "upvca",
+    async () =>
+      `[auth]\nenabled = true\n[[auth.users]]\nname = "root"\npassword_hash = "${await hash("root-pw")}"\nadmin = true\n` +
+      `[[auth.users]]\nname = "alice"\npassword_hash = "${await hash("alice-pw")}"\n`,
+  );
+  const tokens: Record<string, string> = {};
+  beforeAll(async () => {
+    for (const name of ["root", "alice"]) {
+      const basic = `Basic ${Buffer.from(`${name}:${name}-pw`).toString("base64")}`;
+      tokens[name] = (await t.main("POST", "/v1/tokens", { headers: { authorization: basic } })).body.token;
+    }
+  });
+
+  test("without a token: 401 Authentication required; a wrong one: Authentication failed", async () => {
+    expect(await t.pvc("GET", "/api/v1/vm")).toMatchObject({
+      status: 401,
+      body: { message: "Authentication required" },
+    });
+    expect(await t.pvc("GET", "/api/v1/node?token=berth_wrong")).toMatchObject({
+      status: 401,
+      body: { message: "Authentication failed" },
+    });
+  });
+
+  test("the token value: an admin defines from XML; a user may not (510), and sees no one else's VM", async () => {
+    const disk = await t.volume("upvca-a.qcow2");
+    const xml = domXml(t.core, "upvca-a", disk);
+    const refused = await t.pvc("POST", "/api/v1/vm/x/define", form({ xml, token: tokens.alice as string }));
+    expect(refused.status).toBe(510);
+    expect(await t.volumes()).toContain("upvca-a.qcow2");
+    const ok = await t.pvc("POST", `/api/v1/vm/x/define?token=${tokens.root}`, form({ xml }));
+    expect(ok.status).toBe(200);
+    expect(
+      (await t.pvc("GET", `/api/v1/vm?token=${tokens.root}`)).body.map((v: { name: string }) => v.name),
+    ).toEqual(["upvca-a"]);
+    expect((await t.pvc("GET", `/api/v1/vm?token=${tokens.alice}`)).status).toBe(404);
+    const start = await t.pvc("POST", "/api/v1/vm/upvca-a/start", form({ token: tokens.alice as string }));
+    expect(start.status).toBe(510);
+    const modify = await t.pvc("POST", `/api/v1/vm/upvca-a/modify?token=${tokens.alice}`, {
+      body: xml,
+      headers: { "content-type": "application/xml" },
+    });
+    expect(modify.status).toBe(510);
+  });
+
+  test("the session cookie from /api/v1/auth/login serves the VM and node routes", async () => {
+    const login = await t.pvc("POST", "/api/v1/auth/login", form({ token: tokens.root as string }));
+    expect(login.status).toBe(302);
+    const cookie = (login.headers.get("set-cookie") as string).split(";")[0] as string;
+    const r = await t.pvc("GET", "/api/v1/vm/upvca-a", { headers: { cookie } });
+    expect(r.status).toBe(200);
+    expect(r.body[0].name).toBe("upvca-a");
+    expect((await t.pvc("POST", "/api/v1/vm/upvca-a/remove", { headers: { cookie } })).status).toBe(200);
+    expect(await t.volumes()).not.toContain("upvca-a.qcow2");
+  });
 });
