@@ -189,6 +189,23 @@ describe.skipIf(!integrationReady())("the PVC front's VMs on libvirtd", () => {
     await waitFor(() => blockLines() >= 2, 90_000, "the guest's second boot on the new definition");
   }, 150_000);
 
+  test("restart: shutdown (ACPI, then hard after the timeout), then start: a third boot", async () => {
+    const before = await domainId();
+    expect(await curl(`/api/v1/vm/${VM}/restart`, "-X", "POST")).toMatchObject({
+      status: 200,
+      body: { message: `Restarting VM '${VM}'.` },
+    });
+    await waitFor(
+      async () =>
+        (await state()) === "start" &&
+        (await domainId()) !== before &&
+        core.ops.list({ status: "running", limit: 10 }).length === 0,
+      30_000,
+      "the VM running again on a new domain id, its start finished",
+    );
+    await waitFor(() => blockLines() >= 3, 90_000, "the guest's third boot");
+  }, 150_000);
+
   test("shutdown: answered at once; the guest ignores ACPI, so it is stopped hard after [pvc] shutdown_timeout_s", async () => {
     const t0 = performance.now();
     expect(await curl(`/api/v1/vm/${VM}/shutdown`, "-X", "POST")).toMatchObject({

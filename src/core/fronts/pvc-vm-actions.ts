@@ -1,5 +1,6 @@
 // PVC's VM actions over core: define and modify from raw XML (admins, berth's allowlist), undefine/remove, power, and the moves a single node cannot make.
 import { AppError, Conflict } from "../../errors.ts";
+import { log } from "../../log.ts";
 import type { Caller } from "../auth/index.ts";
 import { assertVmActor } from "../auth/index.ts";
 import type { Core } from "../context.ts";
@@ -86,8 +87,9 @@ const DONE: Record<PvcPower, (ref: string) => string> = {
 
 /**
  * Power actions. start and stop of a VM already in that state succeed (PVC only set the wanted state);
- * restart and shutdown of a VM that is not running fail as PVC's did. start, restart and stop are
- * waited for; shutdown returns at once (ACPI, then a hard stop after [pvc] shutdown_timeout_s).
+ * restart and shutdown of a VM that is not running fail as PVC's did. start and stop are waited for;
+ * shutdown and restart answer at once: ACPI, then a hard stop after [pvc] shutdown_timeout_s, and for
+ * restart a start once it is off (the manual's "shutdown then start").
  */
 export async function pvcPower(
   core: Core,
@@ -96,22 +98,38 @@ export async function pvcPower(
   action: PvcPower,
 ): Promise<string> {
   const name = await vmName(core, caller, ref);
+  const timeout_s = core.config.pvc.shutdown_timeout_s;
   let op: Awaited<ReturnType<typeof powerVm>>;
   try {
-    op = await powerVm(
-      core,
-      caller,
-      name,
-      action,
-      action === "shutdown" ? { timeout_s: core.config.pvc.shutdown_timeout_s, force: true } : {},
-    );
+    op =
+      action === "shutdown" || action === "restart"
+        ? await powerVm(core, caller, name, "shutdown", { timeout_s, force: true })
+        : await powerVm(core, caller, name, action);
   } catch (e) {
     if (!(e instanceof Conflict) || e.details?.state === undefined) throw e;
     if (action === "start" || action === "stop") return DONE[action](ref);
     throw new AppError(409, "conflict", `VM "${ref}" is not in "start" state!`, { cause: e });
   }
-  if (action !== "shutdown") await operationFinished(core.ops, op);
+  if (action === "restart") void startWhenOff(core, caller, name, op.id, timeout_s);
+  else if (action !== "shutdown") await operationFinished(core.ops, op);
   return DONE[action](ref);
+}
+
+/** restart's second half, in the background: start the VM once its shutdown operation has stopped it. */
+async function startWhenOff(
+  core: Core,
+  caller: Caller | null,
+  name: string,
+  shutdown: string,
+  timeoutS: number,
+): Promise<void> {
+  try {
+    const done = await core.ops.wait(shutdown, timeoutS + 60);
+    if (done.status !== "succeeded") throw new Error(`its shutdown ended ${done.status}`);
+    await operationFinished(core.ops, await powerVm(core, caller, name, "start"));
+  } catch (e) {
+    log.warn("pvc restart: vm not started again", { vm: name, error: (e as Error).message });
+  }
 }
 
 export type PvcMove = "move" | "migrate" | "unmigrate";

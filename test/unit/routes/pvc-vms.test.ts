@@ -253,7 +253,15 @@ describe("auth off", () => {
     expect(await msg("/api/v1/vm/upvc-a/start")).toBe("Starting VM 'upvc-a'.");
     expect((await t.pvc("GET", "/api/v1/vm/upvc-a")).body[0].state).toBe("start");
     expect(await msg("/api/v1/vm/upvc-a/start")).toBe("Starting VM 'upvc-a'.");
+    const before = await runId(t.core, "upvc-a");
     expect(await msg(`/api/v1/vm/${uuid}/restart`)).toBe(`Restarting VM '${uuid}'.`);
+    // Shutdown, then start: a new run of the domain.
+    const restarted = async () =>
+      (await t.pvc("GET", "/api/v1/vm/upvc-a")).body[0].state === "start" &&
+      (await runId(t.core, "upvc-a")) !== before &&
+      t.core.ops.list({ status: "running", limit: 10 }).length === 0;
+    for (let i = 0; i < 100 && !(await restarted()); i++) await Bun.sleep(20);
+    expect(await restarted()).toBe(true);
     expect(await msg("/api/v1/vm/upvc-a/stop")).toBe("Forcibly stopping VM 'upvc-a'.");
     expect((await t.pvc("GET", "/api/v1/vm/upvc-a")).body[0].state).toBe("stop");
     expect(await msg("/api/v1/vm/upvc-a/stop")).toBe("Forcibly stopping VM 'upvc-a'.");
