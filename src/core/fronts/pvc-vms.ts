@@ -25,6 +25,8 @@ export const PVC_VM_STATES = [
 
 /** PVC's word for a VM's live state (berth's record while the hypervisor is unreachable). */
 export function pvcState(vm: Vm): string {
+  // PVC had no word for a VM being made: it is not running yet.
+  if (vm.status === "creating") return "stop";
   switch (vm.state) {
     case "running":
     case "blocked":
@@ -49,6 +51,7 @@ export function pvcState(vm: Vm): string {
 }
 
 function failedReason(vm: Vm): string {
+  if (vm.status === "creating") return "";
   if (vm.state === "absent") return "libvirt has no domain for this VM";
   if (vm.state === "crashed") return "the guest crashed";
   if (vm.status === "error") return "berth recorded an error for this VM";
