@@ -1,6 +1,6 @@
 // The VM model's public surface for routes and the scheduler.
 export { createVm } from "./create.ts";
-export { deleteVmOp } from "./delete.ts";
+export { type DeleteVmOptions, deleteVmOp } from "./delete.ts";
 export { addDisk, growDisk, listDisks, removeDisk } from "./disks.ts";
 export { type InstallRequest, installFromAgent } from "./install.ts";
 export type { CreateVmRequest, DiskRequest } from "./plan.ts";

@@ -3,8 +3,10 @@ import { Elysia } from "elysia";
 import type { Config } from "../../config/schema.ts";
 import type { Core } from "../../core/context.ts";
 import { isPvcErrorBody, pvcErrorBody, pvcErrorStatus } from "../pvc/errors.ts";
+import { pvcNodeRoutes } from "../pvc/nodes.ts";
 import { pvcRootRoutes } from "../pvc/root.ts";
 import { PVC_SESSION_COOKIE, pvcSessionRoutes } from "../pvc/session.ts";
+import { pvcVmRoutes } from "../pvc/vms.ts";
 import { type AuthRules, type Front, noAuthRules } from "./front.ts";
 
 /**
@@ -36,7 +38,13 @@ function routes(core: Core, bases: readonly string[]) {
   const app = new Elysia();
   for (const base of bases) {
     const api = `${base}/api/v1`;
-    app.use(new Elysia({ prefix: api }).use(pvcRootRoutes()).use(pvcSessionRoutes(core, api)));
+    app.use(
+      new Elysia({ prefix: api })
+        .use(pvcRootRoutes())
+        .use(pvcSessionRoutes(core, api))
+        .use(pvcNodeRoutes(core))
+        .use(pvcVmRoutes(core)),
+    );
   }
   return app;
 }
