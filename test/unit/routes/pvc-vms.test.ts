@@ -330,6 +330,28 @@ describe("auth off", () => {
     expect(await t.volumes()).toContain("upvc-a.qcow2");
   });
 
+  test("remove never deletes an image's volume: it attaches only read-only, and stays", async () => {
+    const disk = await t.volume("upvc-img.qcow2");
+    t.core.db
+      .query(
+        "INSERT INTO images (id, name, kind, format, volume, source, status, created_at) VALUES ('upvc-img-id', 'upvc-img', 'disk', 'qcow2', 'upvc-img.qcow2', 'test', 'ready', '2026-01-01T00:00:00Z')",
+      )
+      .run();
+    try {
+      const writable = domXml(t.core, "upvc-c", disk);
+      expect((await t.pvc("POST", "/api/v1/vm/x/define", form({ xml: writable }))).body.message).toContain(
+        "attach it read-only",
+      );
+      const readonly = writable.replace("</disk>", "<readonly/></disk>");
+      expect((await t.pvc("POST", "/api/v1/vm/x/define", form({ xml: readonly }))).status).toBe(200);
+
+      expect((await t.pvc("POST", "/api/v1/vm/upvc-c/remove")).status).toBe(200);
+      expect(await t.volumes()).toContain("upvc-img.qcow2");
+    } finally {
+      t.core.db.query("DELETE FROM images WHERE id = 'upvc-img-id'").run();
+    }
+  });
+
   test("undefine keeps even the volumes berth made for a VM; remove deletes them", async () => {
     t.core.db
       .query("INSERT INTO profiles (name, spec, origin) VALUES (?, ?, 'api')")
