@@ -5,6 +5,7 @@ import type { Core } from "../../core/context.ts";
 import { isPvcErrorBody, pvcErrorBody, pvcErrorStatus } from "../pvc/errors.ts";
 import { pvcRootRoutes } from "../pvc/root.ts";
 import { PVC_SESSION_COOKIE, pvcSessionRoutes } from "../pvc/session.ts";
+import { pvcStorageRoutes } from "../pvc/storage.ts";
 import type { AuthRules, Front } from "./front.ts";
 
 /**
@@ -40,7 +41,12 @@ function routes(core: Core, bases: readonly string[]) {
   const app = new Elysia();
   for (const base of bases) {
     const api = `${base}/api/v1`;
-    app.use(new Elysia({ prefix: api }).use(pvcRootRoutes()).use(pvcSessionRoutes(core, api)));
+    app.use(
+      new Elysia({ prefix: api })
+        .use(pvcRootRoutes())
+        .use(pvcSessionRoutes(core, api))
+        .use(pvcStorageRoutes(core)),
+    );
   }
   return app;
 }
