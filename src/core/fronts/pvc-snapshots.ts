@@ -1,7 +1,5 @@
 // PVC's volume snapshots: qcow2 internal snapshots of PVC volumes (qemu-img, argv only), never of a volume a running VM holds.
-
-import type { PvcVolumeRow } from "../../db/pvc-volumes.ts";
-import { vmsUsingVolume } from "../../db/pvc-volumes.ts";
+import { type PvcVolumeRow, vmsUsingVolume } from "../../db/pvc-volumes.ts";
 import { AppError, Conflict, NotFound } from "../../errors.ts";
 import { ownerNameOf } from "../auth/access.ts";
 import type { Caller } from "../auth/caller.ts";
@@ -112,6 +110,16 @@ async function changeSnapshots(
   await operationFinished(core.ops, op);
 }
 
+/** Everything a change may be refused for, checked before its operation starts (a refusal records nothing). */
+async function changeable(core: Core, row: PvcVolumeRow): Promise<void> {
+  core.locks.ensureFree(pvcVolumeTarget(row.pool, row.name));
+  if (readVolumeHeader(pvcVolumePath(core, row)) === "missing") {
+    throw new Conflict(`Volume "${row.name}" in pool ${row.pool} has no file in the pool.`);
+  }
+  checkedPath(core, row);
+  await assertNotRunning(core, row);
+}
+
 /** Takes internal snapshot `name` of a volume the caller may see; PVC's message. */
 export async function addPvcSnapshot(
   core: Core,
@@ -122,15 +130,14 @@ export async function addPvcSnapshot(
 ): Promise<string> {
   const row = callersVolume(core, caller, pool, volume);
   checkName("pool", name, "snapshot");
-  core.locks.ensureFree(pvcVolumeTarget(pool, volume));
-  await assertNotRunning(core, row);
+  // qemu-img allows two snapshots of one name; PVC (and RBD) did not.
+  const taken = async () => (await snapshotsIn(core, row)).some((s) => s.name === name);
+  const exists = () =>
+    new Conflict(`A snapshot with name "${name}" already exists of volume ${volume} on pool ${pool}.`);
+  await changeable(core, row);
+  if (await taken()) throw exists();
   await changeSnapshots(core, caller, row, "pvc.snapshot.add", async () => {
-    // qemu-img allows two snapshots of one name; PVC (and RBD) did not.
-    if ((await snapshotsIn(core, row)).some((s) => s.name === name)) {
-      throw new Conflict(
-        `A snapshot with name "${name}" already exists of volume ${volume} on pool ${pool}.`,
-      );
-    }
+    if (await taken()) throw exists(); // taken meanwhile, before the lock
     await runQemuImg(["snapshot", "-q", "--image-opts", "-c", name, imageOpts(checkedPath(core, row))]);
   });
   return `Created new RBD snapshot '${name}' of volume '${volume}' on pool '${pool}'.`;
@@ -145,13 +152,13 @@ export async function removePvcSnapshot(
   name: string,
 ): Promise<string> {
   const row = callersVolume(core, caller, pool, volume);
-  core.locks.ensureFree(pvcVolumeTarget(pool, volume));
+  const present = async () => (await snapshotsIn(core, row)).some((s) => s.name === name);
   const missing = () =>
     new NotFound(`No snapshot with name "${name}" is present of volume ${volume} on pool ${pool}.`);
-  if (!(await snapshotsIn(core, row)).some((s) => s.name === name)) throw missing();
-  await assertNotRunning(core, row);
+  if (!(await present())) throw missing();
+  await changeable(core, row);
   await changeSnapshots(core, caller, row, "pvc.snapshot.remove", async () => {
-    if (!(await snapshotsIn(core, row)).some((s) => s.name === name)) throw missing();
+    if (!(await present())) throw missing(); // removed meanwhile, before the lock
     // qemu-img -d finds the first snapshot of that name (names here are unique), never one by id.
     await runQemuImg(["snapshot", "-q", "--image-opts", "-d", name, imageOpts(checkedPath(core, row))]);
   });

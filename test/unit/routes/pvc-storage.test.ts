@@ -270,7 +270,9 @@ describe("snapshots, auth off", () => {
     expect((await t.send("GET", `${API}/volume/snapshot?pool=default-pool`)).status).toBe(510);
   });
 
-  test("a taken snapshot name, an unknown volume or snapshot: PVC's 510s, nothing changes", async () => {
+  test("a taken snapshot name, an unknown volume or snapshot: PVC's 510s, nothing changes, not even an operation", async () => {
+    const ops = () => t.core.db.query("SELECT count(*) AS n FROM operations").get();
+    const before = ops();
     expect(await t.send("POST", `${API}/volume/snapshot/${POOL}/s1/snap-a/add`)).toEqual({
       status: 510,
       body: { message: "ERROR: A snapshot with name 'snap-a' already exists of volume s1 on pool berth." },
@@ -283,6 +285,16 @@ describe("snapshots, auth off", () => {
       body: { message: "ERROR: No snapshot with name 'nope' is present of volume s1 on pool berth." },
     });
     expect(qemuSnapshots(path)).toEqual(["snap-a", "1"]);
+    expect(ops()).toEqual(before);
+    // A volume libvirt lists but whose file is not there (the test driver's) is refused up front too.
+    expect((await t.send("POST", `${API}/volume/${POOL}/nofile/add`, { size: "1M" })).status).toBe(200);
+    const afterAdd = ops();
+    expect(await t.send("POST", `${API}/volume/snapshot/${POOL}/nofile/x/add`)).toEqual({
+      status: 510,
+      body: { message: "ERROR: Volume 'nofile' in pool berth has no file in the pool." },
+    });
+    expect(ops()).toEqual(afterAdd);
+    expect(afterAdd).not.toEqual(before);
   });
 
   test("remove deletes exactly the named snapshot, even one named like another's id", async () => {
