@@ -4,7 +4,7 @@ import type { Database } from "bun:sqlite";
 export interface Allocation {
   vcpus: number;
   memory_mib: number;
-  /** Bytes: virtual sizes of the VMs' own disks (cdroms are shared ISOs or small config drives). */
+  /** Bytes: virtual sizes of the VMs' own disks (cdroms are shared ISOs or small config drives) and of PVC volumes. */
   disk_bytes: number;
 }
 
@@ -22,5 +22,13 @@ export function allocation(db: Database, exceptVmId: string | null = null): Allo
        WHERE v.status != 'gone' AND d.device = 'disk'`,
     )
     .get() as { bytes: number };
-  return { vcpus: vm.vcpus, memory_mib: vm.memory_mib, disk_bytes: disk.bytes };
+  // Volumes made through PVC's storage API take the same pool's space (once: a VM's disk is counted above).
+  const pvc = db
+    .query(
+      `SELECT coalesce(sum(p.size), 0) AS bytes FROM pvc_volumes p
+       WHERE NOT EXISTS (SELECT 1 FROM vm_disks d JOIN vms v ON v.id = d.vm_id
+                         WHERE v.status != 'gone' AND d.device = 'disk' AND d.volume = p.volume)`,
+    )
+    .get() as { bytes: number };
+  return { vcpus: vm.vcpus, memory_mib: vm.memory_mib, disk_bytes: disk.bytes + pvc.bytes };
 }

@@ -304,6 +304,23 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE vms ADD COLUMN size TEXT;
     `,
   },
+  {
+    version: 14,
+    name: "PVC volumes: qcow2 volumes made through PVC's storage API, in berth's pool, with their owner",
+    sql: `
+      CREATE TABLE pvc_volumes (
+        pool       TEXT NOT NULL,
+        name       TEXT NOT NULL,
+        volume     TEXT NOT NULL,
+        size       INTEGER NOT NULL,
+        owner      TEXT,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (pool, name),
+        UNIQUE (pool, volume)
+      ) STRICT;
+      CREATE INDEX pvc_volumes_owner ON pvc_volumes(owner) WHERE owner IS NOT NULL;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA = MIGRATIONS.length;

@@ -37,7 +37,7 @@ export function projectsOfOwned(db: Database, user: string): Map<string, string>
   return new Map(rows.map((r) => [r.name, r.project]));
 }
 
-/** What `user` holds: VMs (created or checked out, not gone), their vCPUs, memory and disk bytes. */
+/** What `user` holds: VMs (created or checked out, not gone), their vCPUs, memory, and disk bytes (with PVC volumes). */
 export function usageOf(
   db: Database,
   user: string,
@@ -48,6 +48,7 @@ export function usageOf(
          SELECT v.id, v.vcpus, v.memory_mib FROM ${VMS_WITH_LEASES} WHERE v.status != 'gone' AND ${OWNER} = ?1)
        SELECT count(*) AS vms, COALESCE(sum(vcpus), 0) AS vcpus, COALESCE(sum(memory_mib), 0) AS memory_mib,
          COALESCE((SELECT sum(d.size) FROM vm_disks d WHERE d.device = 'disk' AND d.vm_id IN (SELECT id FROM owned)), 0)
+           + COALESCE((SELECT sum(p.size) FROM pvc_volumes p WHERE p.owner = ?1), 0)
            AS disk_bytes
        FROM owned`,
     )

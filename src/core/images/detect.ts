@@ -3,6 +3,7 @@
 import { open, stat } from "node:fs/promises";
 import type { ImageKind } from "../../db/images.ts";
 import { AppError } from "../../errors.ts";
+import { runQemuImg } from "../qemu-img.ts";
 import { readVolumeHeader } from "../volume-header.ts";
 import type { ImageFormat } from "./records.ts";
 
@@ -13,8 +14,6 @@ export interface Detected {
   allocatedSize: number;
 }
 
-/** Bound on qemu-img: it only reads headers, so anything longer is a stuck filesystem or a hostile file. */
-const QEMU_IMG_TIMEOUT_MS = 60_000;
 /** ISO 9660: the primary volume descriptor at sector 16 (2048-byte sectors) starts with 1 then "CD001". */
 const ISO_MAGIC_OFFSET = 32769;
 const ISO_MAGIC = "CD001";
@@ -32,19 +31,7 @@ interface QemuImgInfo {
 
 /** Runs `qemu-img info --output=json` on `file` (argv, no shell), bounded in time. */
 export async function qemuImgInfo(file: string): Promise<QemuImgInfo> {
-  const proc = Bun.spawn(["qemu-img", "info", "--output=json", file], {
-    stdout: "pipe",
-    stderr: "pipe",
-    timeout: QEMU_IMG_TIMEOUT_MS,
-  });
-  const [out, err, code] = await Promise.all([
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-    proc.exited,
-  ]);
-  if (code !== 0) {
-    throw new AppError(500, "internal", `qemu-img info failed (exit ${code}): ${err.trim()}`);
-  }
+  const out = await runQemuImg(["info", "--output=json", file]);
   try {
     return JSON.parse(out) as QemuImgInfo;
   } catch (cause) {

@@ -6,6 +6,7 @@ import { isPvcErrorBody, pvcErrorBody, pvcErrorStatus } from "../pvc/errors.ts";
 import { pvcNodeRoutes } from "../pvc/nodes.ts";
 import { pvcRootRoutes } from "../pvc/root.ts";
 import { PVC_SESSION_COOKIE, pvcSessionRoutes } from "../pvc/session.ts";
+import { pvcStorageRoutes } from "../pvc/storage.ts";
 import { pvcVmRoutes } from "../pvc/vms.ts";
 import { type AuthRules, type Front, noAuthRules } from "./front.ts";
 
@@ -43,7 +44,8 @@ function routes(core: Core, bases: readonly string[]) {
         .use(pvcRootRoutes())
         .use(pvcSessionRoutes(core, api))
         .use(pvcNodeRoutes(core))
-        .use(pvcVmRoutes(core)),
+        .use(pvcVmRoutes(core))
+        .use(pvcStorageRoutes(core)),
     );
   }
   return app;
