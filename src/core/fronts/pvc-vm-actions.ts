@@ -1,4 +1,5 @@
 // PVC's VM actions over core: define and modify from raw XML (admins, berth's allowlist), undefine/remove, power, and the moves a single node cannot make.
+import { disksOf } from "../../db/vms.ts";
 import { AppError, Conflict } from "../../errors.ts";
 import { log } from "../../log.ts";
 import type { Caller } from "../auth/index.ts";
@@ -6,10 +7,12 @@ import { assertVmActor } from "../auth/index.ts";
 import type { Core } from "../context.ts";
 import { operationFinished } from "../operation-outcome.ts";
 import { deleteVmOp, powerVm, type Vm } from "../vms/index.ts";
+import { findVmRow } from "../vms/records.ts";
 import { defineVmFromXml } from "../vms/xml-define.ts";
 import { replaceVmXml } from "../vms/xml-replace.ts";
 import { pvcNodeName } from "./pvc-node.ts";
 import { findPvcVm } from "./pvc-vms.ts";
+import { forgetRemovedVolumes } from "./pvc-volumes.ts";
 
 /** PVC's answer to a `<vm>` that names no VM the caller sees (a 510 in its dialect). */
 const couldNotFind = (ref: string) =>
@@ -67,10 +70,12 @@ export async function pvcDelete(
   keepVolumes: boolean,
 ): Promise<string> {
   const name = await vmName(core, caller, ref);
+  const disks = disksOf(core.db, findVmRow(core, name).id).map((d) => d.volume);
   await operationFinished(
     core.ops,
     deleteVmOp(core, caller, name, keepVolumes ? { keepVolumes } : { attachedDisks: true }),
   );
+  if (!keepVolumes) await forgetRemovedVolumes(core, disks);
   return keepVolumes
     ? `Undefined VM '${ref}' from the cluster.`
     : `Removed VM '${ref}' and disks from the cluster.`;

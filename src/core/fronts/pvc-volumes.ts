@@ -94,6 +94,16 @@ async function libvirtVolumes(core: Core, rows: PvcVolumeRow[]) {
   return new Map((await core.hv.call("volume.list", { pool })).map((v) => [v.name, v]));
 }
 
+/**
+ * PVC's remove of a VM takes the pool disks its XML attached, PVC volumes among them: those of
+ * `volumes` the pool no longer holds leave PVC's list too.
+ */
+export async function forgetRemovedVolumes(core: Core, volumes: readonly string[]): Promise<void> {
+  const rows = pvcVolumes(core.db).filter((r) => volumes.includes(r.volume));
+  const left = await libvirtVolumes(core, rows);
+  for (const r of rows) if (!left.has(r.volume)) deletePvcVolume(core.db, r.pool, r.name);
+}
+
 function view(row: PvcVolumeRow, allocation: number): PvcVolume {
   return {
     name: row.name,

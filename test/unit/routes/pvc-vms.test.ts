@@ -330,6 +330,20 @@ describe("auth off", () => {
     expect(await t.volumes()).toContain("upvc-a.qcow2");
   });
 
+  test("a PVC volume a removed VM took with it leaves PVC's volume list too", async () => {
+    const added = await t.pvc("POST", "/api/v1/storage/ceph/volume/upvc-pool/att/add", form({ size: "1M" }));
+    expect(added.status).toBe(200);
+    const path = (await t.core.hv.call("volume.list", { pool: t.pool })).find(
+      (v) => v.name === "pvc-att.qcow2",
+    )?.path as string;
+    expect(
+      (await t.pvc("POST", "/api/v1/vm/x/define", form({ xml: domXml(t.core, "upvc-d", path) }))).status,
+    ).toBe(200);
+    expect((await t.pvc("POST", "/api/v1/vm/upvc-d/remove")).status).toBe(200);
+    expect(await t.volumes()).not.toContain("pvc-att.qcow2");
+    expect((await t.pvc("GET", "/api/v1/storage/ceph/volume/upvc-pool/att")).body).toEqual([]);
+  });
+
   test("remove never deletes an image's volume: it attaches only read-only, and stays", async () => {
     const disk = await t.volume("upvc-img.qcow2");
     t.core.db
