@@ -40,6 +40,26 @@ const CreateNetworkSchema = t.Object(
     subnet: t.Optional(
       t.String({ maxLength: 18, description: "nat: IPv4 CIDR, /8 to /29; gateway .1, DHCP over the rest" }),
     ),
+    forward: t.Optional(
+      t.Union([t.Literal("nat"), t.Literal("route")], {
+        description: "nat: nat (default) or route (routed, no address translation)",
+      }),
+    ),
+    gateway: t.Optional(
+      t.String({ maxLength: 15, description: "nat: the host's IPv4 address (default .1)" }),
+    ),
+    dhcp: t.Optional(t.Boolean({ description: "nat: serve DHCPv4 (default true)" })),
+    dhcp_start: t.Optional(t.String({ maxLength: 15, description: "nat: first address of the DHCP range" })),
+    dhcp_end: t.Optional(t.String({ maxLength: 15, description: "nat: last address of the DHCP range" })),
+    domain: t.Optional(t.String({ maxLength: 253, description: "nat: DNS domain dnsmasq answers for" })),
+    subnet6: t.Optional(t.String({ maxLength: 43, description: "nat: an IPv6 CIDR on the bridge" })),
+    gateway6: t.Optional(
+      t.String({ maxLength: 39, description: "nat: the host's IPv6 address (default <net>1)" }),
+    ),
+    vni: t.Optional(
+      t.Integer({ minimum: 1, maximum: 16777215, description: "an identifier (PVC's VNI), recorded" }),
+    ),
+    description: t.Optional(t.String({ maxLength: 128, description: "a label without whitespace, unique" })),
   },
   { additionalProperties: false },
 );
@@ -52,6 +72,16 @@ const NetworkSchema = t.Object({
   trunk: t.Nullable(t.Array(t.Integer())),
   subnet: t.Nullable(t.String({ description: "normalised to the network address" })),
   created_at: t.String(),
+  forward: t.Union([t.Literal("nat"), t.Literal("route")]),
+  gateway: t.Nullable(t.String()),
+  dhcp: t.Boolean(),
+  dhcp_start: t.Nullable(t.String()),
+  dhcp_end: t.Nullable(t.String()),
+  domain: t.Nullable(t.String()),
+  subnet6: t.Nullable(t.String()),
+  gateway6: t.Nullable(t.String()),
+  vni: t.Nullable(t.Integer()),
+  description: t.Nullable(t.String()),
   defined: t.Boolean({ description: "false if the libvirt network vanished behind berth's back" }),
   active: t.Boolean(),
   autostart: t.Boolean(),
