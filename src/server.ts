@@ -8,6 +8,7 @@ import type { Core } from "./core/context.ts";
 import { syncDeclared } from "./core/declared.ts";
 import { ensureDemo } from "./core/demo/ensure.ts";
 import { EventBus } from "./core/events.ts";
+import { startPvcAcls } from "./core/fronts/pvc-acls.ts";
 import { probeDomainType } from "./core/host.ts";
 import { Hypervisor } from "./core/hypervisor/client.ts";
 import { recoverImports } from "./core/images/index.ts";
@@ -183,6 +184,7 @@ export async function startBerth(config: Config, urls: WorkerUrls): Promise<Runn
     profiles: declared.profiles.applied.length,
   });
   const reconciler = startReconciler(core);
+  const stopAcls = startPvcAcls(core);
   const pools = startPoolScheduler(core); // applies [[pools]] (ConfigError if broken), then keeps them filled
   // Imports a crash interrupted are settled before the demo may import its image.
   whenUp(hv, () => recoverImports(core).finally(() => ensureDemo(core)));
@@ -203,6 +205,7 @@ export async function startBerth(config: Config, urls: WorkerUrls): Promise<Runn
     async stop() {
       sdNotify("STOPPING=1");
       if (watchdog) clearInterval(watchdog);
+      stopAcls();
       await pools.stop();
       await reconciler.stop();
       await Promise.all(apps.map((app) => app.stop()));
