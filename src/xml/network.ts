@@ -12,6 +12,8 @@ export interface DhcpHost {
 export interface NatSpec {
   kind: "nat";
   name: string;
+  /** Given when redefining: libvirt refuses a new definition of a name under another uuid. */
+  uuid?: string;
   bridge: string;
   subnet: string;
   /** nat (default) or route: routed without address translation. */
@@ -99,6 +101,7 @@ function natXml(spec: NatSpec): string {
   return toXml({
     network: {
       name: spec.name,
+      ...(spec.uuid ? { uuid: spec.uuid } : {}),
       forward: { "@mode": spec.forward ?? "nat" },
       bridge: { "@name": spec.bridge, "@stp": "on", "@delay": 0 },
       ...(spec.domain ? { domain: { "@name": spec.domain, "@localOnly": "yes" } } : {}),

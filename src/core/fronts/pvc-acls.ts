@@ -137,7 +137,7 @@ export function addPvcAcl(
     const all = [...listAllAcls(core.db).filter((a) => a.network !== net.name), ...rows];
     await install(core, all);
     replaceAcls(core.db, net.name, rows);
-    return `Firewall rule "${description}" added successfully!`;
+    return `Firewall rule '${description}' added successfully!`;
   });
 }
 
@@ -159,7 +159,7 @@ export function removePvcAcl(
     const all = [...listAllAcls(core.db).filter((a) => a.network !== net.name), ...rows];
     await install(core, all);
     replaceAcls(core.db, net.name, rows);
-    return `Firewall rule "${description}" removed successfully!`;
+    return `Firewall rule '${description}' removed successfully!`;
   });
 }
 

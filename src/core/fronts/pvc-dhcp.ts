@@ -76,7 +76,7 @@ export async function addPvcReservation(
     throw new Conflict(`A reservation with MAC "${mac}" already exists!`);
   }
   await addDhcpHost(core, caller, net.name, { mac: m, ip: values.ipaddress, hostname: values.hostname });
-  return `DHCP reservation "${mac}" added successfully!`;
+  return `DHCP reservation '${mac}' added successfully!`;
 }
 
 export async function removePvcReservation(
@@ -97,5 +97,5 @@ export async function removePvcReservation(
     }
     throw e;
   }
-  return `DHCP reservation "${mac}" removed successfully!`;
+  return `DHCP reservation '${mac}' removed successfully!`;
 }

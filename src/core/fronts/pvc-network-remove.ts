@@ -11,5 +11,5 @@ export async function removePvcNetwork(core: Core, caller: Caller | null, ref: s
   const hadAcls = listAcls(core.db, row.name).length > 0;
   await deleteNetwork(core, caller, row.name);
   if (hadAcls) await applyPvcAcls(core);
-  return `Network "${ref}" removed successfully!`;
+  return `Network '${ref}' removed successfully!`;
 }

@@ -146,7 +146,7 @@ export async function addPvcNetwork(
     input = { name, mode: "nat", forward: "route", subnet: subnet ?? "", ...options, vni, description };
   }
   await createNetwork(core, caller, input);
-  return `Network "${description}" added successfully!`;
+  return `Network '${description}' added successfully!`;
 }
 
 /** POST /network/<net>/modify: only the values given change; vni and nettype stay (berth would have to rebuild). */
@@ -171,5 +171,5 @@ export async function modifyPvcNetwork(
   if (type === "managed") {
     await updateNetwork(core, caller, row.name, managedOptions(values, row.description ?? "", false));
   }
-  return `Network "${ref}" modified successfully!`;
+  return `Network '${ref}' modified successfully!`;
 }

@@ -18,6 +18,14 @@ export interface NetworkPatch extends NetworkOptionsInput {
   subnet?: string;
 }
 
+async function step<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    throw withContext(what, e);
+  }
+}
+
 const given = <T>(v: T | null): T | undefined => (v === null ? undefined : v);
 const toInt = (ip: string) => ip.split(".").reduce((n, o) => n * 256 + Number(o), 0);
 
@@ -86,15 +94,17 @@ export function updateNetwork(
     const next = { ...row, ...options, subnet };
     const rec = toRecord(next);
     const state = (await core.hv.call("network.list", {})).find((n) => n.name === name);
+    const uuid = /<uuid>([0-9a-f-]{36})<\/uuid>/.exec(await core.hv.call("network.xml", { name }))?.[1];
+    const spec = specOf(rec, hosts);
+    const xml = buildNetworkXml(uuid && spec.kind === "nat" ? { ...spec, uuid } : spec);
+    // Stopped first, the network takes the new definition as it is defined; its guests' links drop meanwhile.
+    if (state?.active)
+      await step(`network ${name}: stopping`, () => core.hv.call("network.destroy", { name }));
     try {
-      await core.hv.call("network.define", { xml: buildNetworkXml(specOf(rec, hosts)) });
-      // A running network takes a new definition only when restarted; its guests' links drop meanwhile.
-      if (state?.active) {
-        await core.hv.call("network.destroy", { name });
-        await core.hv.call("network.create", { name });
-      }
-    } catch (e) {
-      throw withContext(`network ${name}: redefining`, e);
+      await step(`network ${name}: redefining`, () => core.hv.call("network.define", { xml }));
+    } finally {
+      if (state?.active)
+        await step(`network ${name}: starting`, () => core.hv.call("network.create", { name }));
     }
     updateNetworkRow(core.db, name, { ...options, subnet, vlan: row.vlan });
     core.events.publish("network.updated", `network/${name}`, { kind: row.kind });

@@ -2,7 +2,10 @@
 import { Elysia } from "elysia";
 import type { Config } from "../../config/schema.ts";
 import type { Core } from "../../core/context.ts";
+import { pvcAclRoutes } from "../pvc/acls.ts";
+import { pvcDhcpRoutes } from "../pvc/dhcp.ts";
 import { isPvcErrorBody, pvcErrorBody, pvcErrorStatus } from "../pvc/errors.ts";
+import { pvcNetworkRoutes } from "../pvc/networks.ts";
 import { pvcRootRoutes } from "../pvc/root.ts";
 import { PVC_SESSION_COOKIE, pvcSessionRoutes } from "../pvc/session.ts";
 import type { AuthRules, Front } from "./front.ts";
@@ -40,7 +43,14 @@ function routes(core: Core, bases: readonly string[]) {
   const app = new Elysia();
   for (const base of bases) {
     const api = `${base}/api/v1`;
-    app.use(new Elysia({ prefix: api }).use(pvcRootRoutes()).use(pvcSessionRoutes(core, api)));
+    app.use(
+      new Elysia({ prefix: api })
+        .use(pvcRootRoutes())
+        .use(pvcSessionRoutes(core, api))
+        .use(pvcNetworkRoutes(core))
+        .use(pvcDhcpRoutes(core))
+        .use(pvcAclRoutes(core)),
+    );
   }
   return app;
 }
