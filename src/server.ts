@@ -13,6 +13,7 @@ import { probeDomainType } from "./core/host.ts";
 import { Hypervisor } from "./core/hypervisor/client.ts";
 import { recoverImports } from "./core/images/index.ts";
 import { Locks } from "./core/locks.ts";
+import { restoreDhcpHosts } from "./core/networks/dhcp-restore.ts";
 import { Operations } from "./core/operations.ts";
 import { stagingDir } from "./core/paths.ts";
 import { watchInstalls } from "./core/vms/install.ts";
@@ -188,6 +189,7 @@ export async function startBerth(config: Config, urls: WorkerUrls): Promise<Runn
   const pools = startPoolScheduler(core); // applies [[pools]] (ConfigError if broken), then keeps them filled
   // Imports a crash interrupted are settled before the demo may import its image.
   whenUp(hv, () => recoverImports(core).finally(() => ensureDemo(core)));
+  whenUp(hv, () => restoreDhcpHosts(core));
   // Form uploads a crash cut short (src/routes/form-body.ts) are removed before anything is served.
   await removeLeftoverUploads(stagingDir(config));
   const apps = await listenAll(core);

@@ -1,10 +1,20 @@
 // PVC's network, DHCP and ACL endpoints on the test driver (ACLs on real nftables, in a table of this test's own).
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { listenerPlan } from "../../../src/config/fronts.ts";
+import { startPvcAcls } from "../../../src/core/fronts/pvc-acls.ts";
 import { listTable } from "../../../src/core/net/nft.ts";
 import { createApp } from "../../../src/routes/app.ts";
 import { testConfig, testCore } from "../../support/core.ts";
 import type { Json } from "../../support/http.ts";
+
+async function waitFor(cond: () => Promise<boolean>, ms: number, what: string): Promise<void> {
+  const t0 = performance.now();
+  while (performance.now() - t0 < ms) {
+    if (await cond()) return;
+    await Bun.sleep(20);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
 
 type Core = Awaited<ReturnType<typeof testCore>>;
 const TABLE = `bu${process.pid}`;
@@ -287,6 +297,19 @@ describe("ACLs", () => {
     expect((await post("/network/vlan100/acl/x/add", { direction: "in", rule: "drop" })).status).toBe(510);
     expect(await table()).toBe(before);
     expect((await get("/network/lan200/acl")).body.length).toBe(3);
+  });
+
+  test("the recorded rules are put back at start when nftables lost them (a reboot, a flush)", async () => {
+    const before = await table();
+    Bun.spawnSync(["nft", "delete", "table", "inet", TABLE]);
+    expect(await table()).toBeNull();
+    const stop = startPvcAcls(core);
+    try {
+      await waitFor(async () => (await table()) !== null, 5_000, "the table restored");
+      expect(await table()).toBe(before);
+    } finally {
+      stop();
+    }
   });
 
   test("remove takes a rule out; removing the network takes its chains (and the empty table) away", async () => {
