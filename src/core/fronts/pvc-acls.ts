@@ -73,10 +73,12 @@ export function checkDirection(direction: string | undefined): AclDirection | un
 /** GET /network/<net>/acl[?limit=&direction=]: by direction and order; `limit` against the description. */
 export function listPvcAcls(
   core: Core,
-  _caller: Caller | null,
+  caller: Caller | null,
   ref: string,
   opts: { limit?: string | undefined; direction?: string | undefined; exact?: string | undefined },
 ): PvcAcl[] {
+  // A network's firewall rules are the host's policy: admins only.
+  requireAdmin(core, caller, "see network ACLs");
   const row = pvcNetworkOrFail(core, ref);
   const direction = checkDirection(opts.direction);
   const match = pvcLimitMatcher(opts.limit);

@@ -53,7 +53,9 @@ function checkIp(rec: NetworkRecord, ip: string): string {
   return ip;
 }
 
-export function listDhcpHosts(core: Core, _caller: Caller | null, network: string): NetworkHostRow[] {
+/** Reservations and leases name every guest's address on the network: admins only. */
+export function listDhcpHosts(core: Core, caller: Caller | null, network: string): NetworkHostRow[] {
+  requireAdmin(core, caller, "see DHCP reservations");
   return listNetworkHosts(core.db, managed(core, network).name);
 }
 
@@ -117,7 +119,8 @@ export function removeDhcpHost(
 }
 
 /** libvirt's active leases of a managed network (none where the driver keeps none, e.g. the test driver). */
-export async function listLeases(core: Core, _caller: Caller | null, network: string): Promise<DhcpLease[]> {
+export async function listLeases(core: Core, caller: Caller | null, network: string): Promise<DhcpLease[]> {
+  requireAdmin(core, caller, "see DHCP leases");
   const rec = managed(core, network);
   try {
     return await core.hv.call("network.leases", { name: rec.name });
