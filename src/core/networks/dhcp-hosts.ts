@@ -94,7 +94,7 @@ export function addDhcpHost(
       );
       insertNetworkHost(core.db, row);
     });
-    core.events.publish("network.updated", `network/${rec.name}`, { dhcp_host_added: mac });
+    core.events.publish("network.updated", `network/${rec.name}`, { change: "dhcp reservation added" });
     return row;
   });
 }
@@ -114,7 +114,7 @@ export function removeDhcpHost(
     const xml = buildDhcpHostXml({ mac: row.mac, ip: row.ip, hostname: row.hostname ?? undefined });
     await core.hv.call("network.dhcpHost", { name: rec.name, op: "delete", xml });
     deleteNetworkHost(core.db, rec.name, m);
-    core.events.publish("network.updated", `network/${rec.name}`, { dhcp_host_removed: m });
+    core.events.publish("network.updated", `network/${rec.name}`, { change: "dhcp reservation removed" });
   });
 }
 
