@@ -143,7 +143,9 @@ export async function addPvcNetwork(
     input = { name, mode: "ovs", bridge: core.config.pvc.bridge, vlan: vni, vni, description };
   } else {
     const { subnet, ...options } = managedOptions(values, description, true);
-    input = { name, mode: "nat", forward: "route", subnet: subnet ?? "", ...options, vni, description };
+    // PVC named a managed network's bridge vmbr<vni>: XML written for PVC finds it under that name.
+    const bridge = `vmbr${vni}`;
+    input = { name, mode: "nat", bridge, forward: "route", subnet: subnet ?? "", ...options, vni, description };
   }
   await createNetwork(core, caller, input);
   return `Network '${description}' added successfully!`;

@@ -94,6 +94,7 @@ describe("networks", () => {
     });
     const xml = await netXml("pvc-200");
     expect(xml).toContain("<forward mode='route'/>");
+    expect(xml).toContain("<bridge name='vmbr200' stp='on' delay='0'/>");
     expect(xml).toContain("<domain name='lan200.local' localOnly='yes'/>");
     expect(xml).toContain("<ip address='10.200.0.1' netmask='255.255.255.0'>");
     expect(xml).toContain("<range start='10.200.0.100' end='10.200.0.199'/>");
