@@ -9,15 +9,19 @@ export interface AclChains {
   out: readonly string[];
 }
 
-/** Newlines, ';' and braces end or open nft statements and blocks: a rule with them could leave its chain. */
-const FORBIDDEN = /[\n\r;{}\0]/;
+/** Newlines (and other control characters), ';' and braces end or open nft statements and blocks: a rule with them could leave its chain. */
+const forbidden = (rule: string) =>
+  [...rule].some((c) => {
+    const n = c.charCodeAt(0);
+    return (n < 0x20 && c !== "\t") || n === 0x7f || c === ";" || c === "{" || c === "}";
+  });
 export const ACL_RULE_MAX = 1024;
 
 /** Why `rule` cannot be placed in a chain as one rule, or null when it can (nft still checks it). */
 export function ruleProblem(rule: string): string | null {
   if (rule.trim() === "") return "the rule is empty";
   if (rule.length > ACL_RULE_MAX) return `the rule is longer than ${ACL_RULE_MAX} characters`;
-  if (FORBIDDEN.test(rule)) return "a rule may not contain newlines, ';', '{' or '}'";
+  if (forbidden(rule)) return "a rule may not contain newlines or other control characters, ';', '{' or '}'";
   return null;
 }
 

@@ -145,7 +145,16 @@ export async function addPvcNetwork(
     const { subnet, ...options } = managedOptions(values, description, true);
     // PVC named a managed network's bridge vmbr<vni>: XML written for PVC finds it under that name.
     const bridge = `vmbr${vni}`;
-    input = { name, mode: "nat", bridge, forward: "route", subnet: subnet ?? "", ...options, vni, description };
+    input = {
+      name,
+      mode: "nat",
+      bridge,
+      forward: "route",
+      subnet: subnet ?? "",
+      ...options,
+      vni,
+      description,
+    };
   }
   await createNetwork(core, caller, input);
   return `Network '${description}' added successfully!`;

@@ -284,6 +284,8 @@ describe("ACLs", () => {
       "tcp dport 1 drop; delete table inet filter",
       "tcp dport 1 drop\nflush ruleset",
       "tcp dport 1 drop } chain x {",
+      "tcp dport 1 drop\rflush ruleset",
+      "tcp dport 1 drop\vflush ruleset",
     ]) {
       expect((await post("/network/lan200/acl/evil/add", { direction: "in", rule })).status).toBe(510);
     }
