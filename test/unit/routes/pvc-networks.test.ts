@@ -48,7 +48,8 @@ beforeAll(async () => {
   };
 });
 afterAll(async () => {
-  Bun.spawnSync(["nft", "delete", "table", "inet", TABLE], { stderr: "ignore" });
+  for (const t of [TABLE, `${TABLE}x`])
+    Bun.spawnSync(["nft", "delete", "table", "inet", t], { stderr: "ignore" });
   await core.close();
 });
 
@@ -289,6 +290,13 @@ describe("ACLs", () => {
     ]) {
       expect((await post("/network/lan200/acl/evil/add", { direction: "in", rule })).status).toBe(510);
     }
+    // nft would accept this as two commands: the second must never run.
+    const sneaky = await post("/network/lan200/acl/sneaky/add", {
+      direction: "in",
+      rule: `counter; add table inet ${TABLE}x`,
+    });
+    expect(sneaky.status).toBe(510);
+    expect(await listTable("inet", `${TABLE}x`)).toBeNull();
     expect((await post("/network/lan200/acl/nodir/add", { rule: "drop" })).status).toBe(510);
     expect((await post("/network/lan200/acl/norule/add", { direction: "in" })).status).toBe(510);
     expect((await post("/network/lan200/acl/x/add", { direction: "sideways", rule: "drop" })).status).toBe(
