@@ -16,6 +16,7 @@ const NET = `lan${tag}`;
 const VM = `${tag}-g`;
 const SUBNET = "10.217.44";
 const RESERVED = `${SUBNET}.50`;
+const OVS_BRIDGE = `pvb${process.pid % 100000}`;
 
 describe.skipIf(!integrationReady())("PVC's networks on libvirtd", () => {
   let env: TinyPoolEnv;
@@ -46,7 +47,7 @@ describe.skipIf(!integrationReady())("PVC's networks on libvirtd", () => {
     env = await tinyPoolEnv(
       tag,
       "192.168.221.0/24",
-      `[pvc]\nlisten = "127.0.0.1:0"\nacl_table = "${TABLE}"\n`,
+      `[pvc]\nlisten = "127.0.0.1:0"\nacl_table = "${TABLE}"\nbridge = "${OVS_BRIDGE}"\n[network]\novs_datapath = "netdev"\nmanage_bridges = true\n`,
     );
     const plan = listenerPlan(env.core.config).find((l) => l.fronts.some((f) => f.front === "pvc"));
     const app = createApp(env.core, plan);
@@ -58,9 +59,25 @@ describe.skipIf(!integrationReady())("PVC's networks on libvirtd", () => {
     server?.stop(true);
     await env?.api.delete(`/v1/vms/${VM}?wait=true`);
     await env?.api.delete(`/v1/networks/pvc-${VNI}`);
+    await env?.api.delete(`/v1/networks/pvc-${Number(VNI) - 2000}`);
     Bun.spawnSync(["nft", "delete", "table", "inet", TABLE], { stderr: "ignore" });
     await env?.teardown();
   }, 180_000);
+
+  test("a bridged network is an OVS VLAN: the VNI tags it on [pvc] bridge, made and removed with it", async () => {
+    const vni = String(Number(VNI) - 2000);
+    const brExists = () => Bun.spawnSync(["ovs-vsctl", "br-exists", OVS_BRIDGE]).exitCode === 0;
+    expect(brExists()).toBe(false);
+    const add = await curl(`/network/vlan${tag}/add`, "-d", `vni=${vni}`, "-d", "nettype=bridged");
+    expect(add).toEqual({ status: 200, body: { message: `Network 'vlan${tag}' added successfully!` } });
+    expect(brExists()).toBe(true);
+    const xml = await env.core.hv.call("network.xml", { name: `pvc-${vni}` });
+    expect(xml).toContain(`<bridge name='${OVS_BRIDGE}'/>`);
+    expect(xml).toContain(`<tag id='${vni}'/>`);
+    expect((await curl(`/network/${vni}`)).body[0]).toMatchObject({ vni, type: "bridged" });
+    expect((await curl(`/network/vlan${tag}/remove`, "-X", "POST")).status).toBe(200);
+    expect(brExists()).toBe(false);
+  }, 60_000);
 
   test("a managed network's static reservation is the address the booting guest receives", async () => {
     const add = await curl(
