@@ -8,10 +8,12 @@ import type { Core } from "./core/context.ts";
 import { syncDeclared } from "./core/declared.ts";
 import { ensureDemo } from "./core/demo/ensure.ts";
 import { EventBus } from "./core/events.ts";
+import { startPvcAcls } from "./core/fronts/pvc-acls.ts";
 import { probeDomainType } from "./core/host.ts";
 import { Hypervisor } from "./core/hypervisor/client.ts";
 import { recoverImports } from "./core/images/index.ts";
 import { Locks } from "./core/locks.ts";
+import { restoreDhcpHosts } from "./core/networks/dhcp-restore.ts";
 import { Operations } from "./core/operations.ts";
 import { stagingDir } from "./core/paths.ts";
 import { watchInstalls } from "./core/vms/install.ts";
@@ -183,9 +185,11 @@ export async function startBerth(config: Config, urls: WorkerUrls): Promise<Runn
     profiles: declared.profiles.applied.length,
   });
   const reconciler = startReconciler(core);
+  const stopAcls = startPvcAcls(core);
   const pools = startPoolScheduler(core); // applies [[pools]] (ConfigError if broken), then keeps them filled
   // Imports a crash interrupted are settled before the demo may import its image.
   whenUp(hv, () => recoverImports(core).finally(() => ensureDemo(core)));
+  whenUp(hv, () => restoreDhcpHosts(core));
   // Form uploads a crash cut short (src/routes/form-body.ts) are removed before anything is served.
   await removeLeftoverUploads(stagingDir(config));
   const apps = await listenAll(core);
@@ -203,6 +207,7 @@ export async function startBerth(config: Config, urls: WorkerUrls): Promise<Runn
     async stop() {
       sdNotify("STOPPING=1");
       if (watchdog) clearInterval(watchdog);
+      stopAcls();
       await pools.stop();
       await reconciler.stop();
       await Promise.all(apps.map((app) => app.stop()));

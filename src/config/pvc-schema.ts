@@ -14,6 +14,18 @@ export const PvcSchema = T.Object(
       ),
       default: "127.0.0.1:7370",
     },
+    bridge: T.String({
+      default: "br0",
+      pattern: "^[A-Za-z0-9_.-]{1,15}$",
+      description:
+        "the Open vSwitch bridge PVC's bridged networks are VLANs on (created when missing and network.manage_bridges)",
+    }),
+    acl_table: T.String({
+      default: "berth_pvc",
+      pattern: "^[A-Za-z][A-Za-z0-9_]{0,31}$",
+      description:
+        "the nftables table (family inet) berth owns for PVC's network ACLs; nothing else in it survives",
+    }),
     shutdown_timeout_s: T.Integer({
       minimum: 1,
       maximum: 3600,

@@ -321,6 +321,42 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX pvc_volumes_owner ON pvc_volumes(owner) WHERE owner IS NOT NULL;
     `,
   },
+  {
+    version: 15,
+    name: "libvirt-managed networks' options (forward, gateway, DHCP range, domain, IPv6, vni, description), their DHCP reservations, and PVC's ACLs",
+    sql: `
+      ALTER TABLE networks ADD COLUMN forward TEXT NOT NULL DEFAULT 'nat' CHECK (forward IN ('nat', 'route'));
+      ALTER TABLE networks ADD COLUMN gateway TEXT;
+      ALTER TABLE networks ADD COLUMN dhcp INTEGER NOT NULL DEFAULT 1 CHECK (dhcp IN (0, 1));
+      ALTER TABLE networks ADD COLUMN dhcp_start TEXT;
+      ALTER TABLE networks ADD COLUMN dhcp_end TEXT;
+      ALTER TABLE networks ADD COLUMN domain TEXT;
+      ALTER TABLE networks ADD COLUMN subnet6 TEXT;
+      ALTER TABLE networks ADD COLUMN gateway6 TEXT;
+      ALTER TABLE networks ADD COLUMN vni INTEGER;
+      ALTER TABLE networks ADD COLUMN description TEXT;
+      CREATE UNIQUE INDEX networks_vni ON networks(vni) WHERE vni IS NOT NULL;
+      CREATE UNIQUE INDEX networks_description ON networks(description) WHERE description IS NOT NULL;
+
+      CREATE TABLE network_hosts (
+        network  TEXT NOT NULL REFERENCES networks(name) ON DELETE CASCADE,
+        mac      TEXT NOT NULL,
+        ip       TEXT NOT NULL,
+        hostname TEXT,
+        PRIMARY KEY (network, mac),
+        UNIQUE (network, ip)
+      ) STRICT;
+
+      CREATE TABLE pvc_acls (
+        network     TEXT NOT NULL REFERENCES networks(name) ON DELETE CASCADE,
+        description TEXT NOT NULL,
+        direction   TEXT NOT NULL CHECK (direction IN ('in', 'out')),
+        rule        TEXT NOT NULL,
+        position    INTEGER NOT NULL,
+        PRIMARY KEY (network, description)
+      ) STRICT;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA = MIGRATIONS.length;

@@ -12,13 +12,88 @@ export interface NetworkRow {
   /** 1 when berth created the OVS bridge and will remove it with the last network on it. */
   owns_bridge: 0 | 1;
   created_at: string;
+  /** nat networks: how traffic leaves (NAT, or routed without translation). */
+  forward: "nat" | "route";
+  /** nat networks: the host's address on the bridge; null = the subnet's first host. */
+  gateway: string | null;
+  dhcp: 0 | 1;
+  /** null = the subnet's default range (after the gateway to the last host). */
+  dhcp_start: string | null;
+  dhcp_end: string | null;
+  domain: string | null;
+  subnet6: string | null;
+  gateway6: string | null;
+  /** An identifier a front gave it (PVC's VNI); recorded and shown only. */
+  vni: number | null;
+  description: string | null;
 }
+
+/** The options a network is created with beyond its kind, bridge and VLANs. */
+export type NetworkOptions = Pick<
+  NetworkRow,
+  | "forward"
+  | "gateway"
+  | "dhcp"
+  | "dhcp_start"
+  | "dhcp_end"
+  | "domain"
+  | "subnet6"
+  | "gateway6"
+  | "vni"
+  | "description"
+>;
 
 export function insertNetwork(db: Database, r: NetworkRow): void {
   db.query(
-    `INSERT INTO networks (name, kind, bridge, vlan, trunk, subnet, owns_bridge, created_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-  ).run(r.name, r.kind, r.bridge, r.vlan, r.trunk, r.subnet, r.owns_bridge, r.created_at);
+    `INSERT INTO networks (name, kind, bridge, vlan, trunk, subnet, owns_bridge, created_at,
+       forward, gateway, dhcp, dhcp_start, dhcp_end, domain, subnet6, gateway6, vni, description)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  ).run(
+    r.name,
+    r.kind,
+    r.bridge,
+    r.vlan,
+    r.trunk,
+    r.subnet,
+    r.owns_bridge,
+    r.created_at,
+    r.forward,
+    r.gateway,
+    r.dhcp,
+    r.dhcp_start,
+    r.dhcp_end,
+    r.domain,
+    r.subnet6,
+    r.gateway6,
+    r.vni,
+    r.description,
+  );
+}
+
+/** Rewrites a network's subnet, VLAN and options (its name, kind and bridge stay). */
+export function updateNetworkRow(
+  db: Database,
+  name: string,
+  r: NetworkOptions & Pick<NetworkRow, "subnet" | "vlan">,
+): void {
+  db.query(
+    `UPDATE networks SET subnet = ?, vlan = ?, forward = ?, gateway = ?, dhcp = ?, dhcp_start = ?, dhcp_end = ?,
+       domain = ?, subnet6 = ?, gateway6 = ?, vni = ?, description = ? WHERE name = ?`,
+  ).run(
+    r.subnet,
+    r.vlan,
+    r.forward,
+    r.gateway,
+    r.dhcp,
+    r.dhcp_start,
+    r.dhcp_end,
+    r.domain,
+    r.subnet6,
+    r.gateway6,
+    r.vni,
+    r.description,
+    name,
+  );
 }
 
 export function getNetworkRow(db: Database, name: string): NetworkRow | null {

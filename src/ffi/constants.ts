@@ -79,3 +79,10 @@ export const DOMAIN_EVENT_ID_LIFECYCLE = 0;
 export function formatVersion(v: number): string {
   return `${Math.floor(v / 1_000_000)}.${Math.floor(v / 1000) % 1000}.${v % 1000}`;
 }
+
+/** virNetworkUpdateCommand. */
+export const NetworkUpdateCommand = { MODIFY: 1, DELETE: 2, ADD_LAST: 3, ADD_FIRST: 4 } as const;
+/** virNetworkUpdateSection (the ones berth changes). */
+export const NetworkUpdateSection = { IP_DHCP_HOST: 4 } as const;
+/** virNetworkUpdateFlags: the running network, its persistent definition. */
+export const NetworkUpdateFlags = { AFFECT_LIVE: 1, AFFECT_CONFIG: 2 } as const;

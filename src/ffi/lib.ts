@@ -83,6 +83,7 @@ const libvirtSymbols = {
   virNetworkGetName: { args: [ptr], returns: ptr },
   virNetworkGetDHCPLeases: { args: [ptr, ptr, ptr, u32], returns: i32 },
   virNetworkDHCPLeaseFree: { args: [ptr], returns: none },
+  virNetworkUpdate: { args: [ptr, u32, u32, i32, ptr, u32], returns: i32 },
   virNetworkFree: { args: [ptr], returns: i32 },
   // storage pools
   virConnectListAllStoragePools: { args: [ptr, ptr, u32], returns: i32 },

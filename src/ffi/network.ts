@@ -3,7 +3,7 @@ import { type Pointer, read } from "bun:ffi";
 import { check, lastError } from "./error.ts";
 import { Handle, RAW } from "./handle.ts";
 import { sym } from "./lib.ts";
-import { borrowString, cstrOrNull, listAll, takeString } from "./strings.ts";
+import { borrowString, cstr, cstrOrNull, listAll, takeString } from "./strings.ts";
 
 export interface DhcpLease {
   iface: string;
@@ -46,6 +46,11 @@ export class Network extends Handle {
   /** virNetworkUndefine */
   undefine(): void {
     check(sym.virNetworkUndefine(this[RAW]()));
+  }
+
+  /** virNetworkUpdate: changes one section of the definition (live and/or config per `flags`). */
+  update(command: number, section: number, xml: string, flags: number, parentIndex = -1): void {
+    check(sym.virNetworkUpdate(this[RAW](), command, section, parentIndex, cstr(xml), flags));
   }
 
   /** virNetworkSetAutostart */

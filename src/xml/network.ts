@@ -1,8 +1,39 @@
 // buildNetworkXml: the pure builder of berth's libvirt networks (NAT with DHCP, or OVS with VLANs).
 import { toXml } from "./codec.ts";
 
+/** A static DHCP reservation: the guest with this MAC always gets this IPv4 address. */
+export interface DhcpHost {
+  mac: string;
+  ip: string;
+  hostname?: string | undefined;
+}
+
+/** A libvirt-managed network (dnsmasq serves DHCP and DNS); only name, bridge and subnet are needed. */
+export interface NatSpec {
+  kind: "nat";
+  name: string;
+  /** Given when redefining: libvirt refuses a new definition of a name under another uuid. */
+  uuid?: string;
+  bridge: string;
+  subnet: string;
+  /** nat (default) or route: routed without address translation. */
+  forward?: "nat" | "route";
+  /** Default: the subnet's first host. */
+  gateway?: string;
+  /** Default true. */
+  dhcp?: boolean;
+  /** Default: the host after the gateway to the last host. */
+  dhcpStart?: string;
+  dhcpEnd?: string;
+  domain?: string;
+  /** An IPv6 CIDR ("fd00:1::/64") and the host's address in it. */
+  subnet6?: string;
+  gateway6?: string;
+  hosts?: DhcpHost[];
+}
+
 export type NetworkSpec =
-  | { kind: "nat"; name: string; bridge: string; subnet: string }
+  | NatSpec
   | { kind: "ovs"; name: string; bridge: string; vlan?: number; trunk?: number[] };
 
 export interface Ipv4Subnet {
@@ -38,22 +69,49 @@ export function parseSubnet(cidr: string): Ipv4Subnet {
   };
 }
 
-export function buildNetworkXml(spec: NetworkSpec): string {
-  if (spec.kind === "nat") {
-    const s = parseSubnet(spec.subnet);
-    return toXml({
-      network: {
-        name: spec.name,
-        forward: { "@mode": "nat" },
-        bridge: { "@name": spec.bridge, "@stp": "on", "@delay": 0 },
-        ip: {
-          "@address": s.gateway,
-          "@netmask": s.netmask,
-          dhcp: { range: { "@start": s.dhcpStart, "@end": s.dhcpEnd } },
-        },
-      },
-    });
+const hostNode = (h: DhcpHost) => ({
+  "@mac": h.mac,
+  "@ip": h.ip,
+  ...(h.hostname ? { "@name": h.hostname } : {}),
+});
+
+/** The <host> element virNetworkUpdate adds to or deletes from a network's DHCP section. */
+export function buildDhcpHostXml(h: DhcpHost): string {
+  return toXml({ host: hostNode(h) }).trim();
+}
+
+function natXml(spec: NatSpec): string {
+  const s = parseSubnet(spec.subnet);
+  const dhcpOn = spec.dhcp ?? true;
+  const hosts = (spec.hosts ?? []).map(hostNode);
+  const dhcp: Record<string, unknown> = {};
+  if (dhcpOn) dhcp.range = { "@start": spec.dhcpStart ?? s.dhcpStart, "@end": spec.dhcpEnd ?? s.dhcpEnd };
+  if (hosts.length > 0) dhcp.host = hosts;
+  const ips: Record<string, unknown>[] = [
+    {
+      "@address": spec.gateway ?? s.gateway,
+      "@netmask": s.netmask,
+      ...(Object.keys(dhcp).length > 0 ? { dhcp } : {}),
+    },
+  ];
+  if (spec.subnet6) {
+    const [, prefix] = spec.subnet6.split("/");
+    ips.push({ "@family": "ipv6", "@address": spec.gateway6 ?? "", "@prefix": Number(prefix) });
   }
+  return toXml({
+    network: {
+      name: spec.name,
+      ...(spec.uuid ? { uuid: spec.uuid } : {}),
+      forward: { "@mode": spec.forward ?? "nat" },
+      bridge: { "@name": spec.bridge, "@stp": "on", "@delay": 0 },
+      ...(spec.domain ? { domain: { "@name": spec.domain, "@localOnly": "yes" } } : {}),
+      ip: ips.length === 1 ? ips[0] : ips,
+    },
+  });
+}
+
+export function buildNetworkXml(spec: NetworkSpec): string {
+  if (spec.kind === "nat") return natXml(spec);
   const network: Record<string, unknown> = {
     name: spec.name,
     forward: { "@mode": "bridge" },

@@ -2,7 +2,7 @@
 import { insertNetwork, listNetworkRows } from "../../db/networks.ts";
 import { AppError, Conflict } from "../../errors.ts";
 import { ErrorCode } from "../../ffi/error.ts";
-import { buildNetworkXml, type NetworkSpec } from "../../xml/network.ts";
+import { buildNetworkXml } from "../../xml/network.ts";
 import { type Caller, requireAdmin } from "../auth/index.ts";
 import type { Core } from "../context.ts";
 import { ensureBridge, removeBridge } from "../ovs.ts";
@@ -11,6 +11,7 @@ import { now } from "../time.ts";
 import { type NetworkInput, type NetworkPlan, planNetwork, subnetsOverlap } from "./plan.ts";
 import { type NetworkView, toRecord, viewOf } from "./records.ts";
 import { serialize } from "./serial.ts";
+import { specOf } from "./spec.ts";
 
 export type CreateStep = "bridge" | "define" | "start" | "autostart" | "record";
 
@@ -37,6 +38,11 @@ export function withContext(what: string, e: unknown): AppError {
 function checkFree(core: Core, plan: NetworkPlan): void {
   for (const other of listNetworkRows(core.db)) {
     if (other.name === plan.name) throw new Conflict(`network ${plan.name} already exists`);
+    const { vni, description } = plan.options;
+    if (vni !== null && other.vni === vni) throw new Conflict(`network ${other.name} already has vni ${vni}`);
+    if (description !== null && other.description === description) {
+      throw new Conflict(`network ${other.name} already has description ${description}`);
+    }
     const shared = other.bridge === plan.bridge;
     if (shared && (plan.kind === "nat" || other.kind === "nat")) {
       throw new Conflict(`bridge ${plan.bridge} is already used by network ${other.name}`);
@@ -45,19 +51,6 @@ function checkFree(core: Core, plan: NetworkPlan): void {
       throw new Conflict(`subnet ${plan.subnet} overlaps ${other.subnet} of network ${other.name}`);
     }
   }
-}
-
-function specOf(plan: NetworkPlan): NetworkSpec {
-  if (plan.kind === "nat") {
-    return { kind: "nat", name: plan.name, bridge: plan.bridge, subnet: plan.subnet ?? "" };
-  }
-  return {
-    kind: "ovs",
-    name: plan.name,
-    bridge: plan.bridge,
-    ...(plan.vlan !== null ? { vlan: plan.vlan } : {}),
-    ...(plan.trunk !== null ? { trunk: plan.trunk } : {}),
-  };
 }
 
 export function createNetwork(
@@ -95,7 +88,9 @@ export function createNetwork(
         }
       }
       await step("define", "defining", () =>
-        core.hv.call("network.define", { xml: buildNetworkXml(specOf(plan)) }),
+        core.hv.call("network.define", {
+          xml: buildNetworkXml(specOf({ ...plan, ...plan.options, dhcp: plan.options.dhcp === 1 })),
+        }),
       );
       r.add(`undefine network ${name}`, () => core.hv.call("network.undefine", { name }));
       await step("start", "starting", () => core.hv.call("network.create", { name }));
@@ -103,8 +98,10 @@ export function createNetwork(
       await step("autostart", "enabling autostart", () =>
         core.hv.call("network.setAutostart", { name, on: true }),
       );
+      const { options, ...rest } = plan;
       const row = {
-        ...plan,
+        ...rest,
+        ...options,
         trunk: plan.trunk === null ? null : JSON.stringify(plan.trunk),
         owns_bridge: ownsBridge ? (1 as const) : (0 as const),
         created_at: now(),

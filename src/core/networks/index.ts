@@ -7,8 +7,10 @@ import { type NetworkRecord, type NetworkView, toRecord, viewOf } from "./record
 
 export { createNetwork } from "./create.ts";
 export { deleteNetwork } from "./delete.ts";
+export { addDhcpHost, checkMac, listDhcpHosts, listLeases, removeDhcpHost } from "./dhcp-hosts.ts";
 export type { NetworkInput } from "./plan.ts";
 export type { NetworkRecord, NetworkView } from "./records.ts";
+export { type NetworkPatch, updateNetwork } from "./update.ts";
 
 /** The network named exactly `name`, or NotFound. */
 export function findNetwork(core: Core, name: string): NetworkRecord {

@@ -1,10 +1,13 @@
 // Validates a network request into what berth will create: kind, bridge, VLANs, normalised subnet.
+
+import type { NetworkOptions } from "../../db/networks.ts";
 import { BadRequest } from "../../errors.ts";
 import { parseSubnet } from "../../xml/network.ts";
 import { checkName } from "../names.ts";
+import { type NetworkOptionsInput, planOptions } from "./options.ts";
 
 /** The request body of POST /v1/networks. */
-export interface NetworkInput {
+export interface NetworkInput extends NetworkOptionsInput {
   name: string;
   mode?: "ovs" | "nat";
   bridge?: string;
@@ -20,6 +23,7 @@ export interface NetworkPlan {
   vlan: number | null;
   trunk: number[] | null;
   subnet: string | null;
+  options: NetworkOptions;
 }
 
 /** Linux interface names: at most 15 bytes (IFNAMSIZ - 1), no '/', ':' or whitespace; "." and ".." are taken. */
@@ -79,13 +83,15 @@ export function planNetwork(input: NetworkInput): NetworkPlan {
     if (input.vlan !== undefined || input.trunk !== undefined) {
       throw new BadRequest("vlan and trunk apply to ovs networks, not nat ones");
     }
+    const subnet = normaliseSubnet(input.subnet);
     return {
       name,
       kind,
       bridge: input.bridge === undefined ? natBridgeName(name) : checkBridge(input.bridge),
       vlan: null,
       trunk: null,
-      subnet: normaliseSubnet(input.subnet),
+      subnet,
+      options: planOptions(kind, subnet, input),
     };
   }
   if (input.bridge === undefined) throw new BadRequest("an ovs network needs a bridge");
@@ -107,5 +113,6 @@ export function planNetwork(input: NetworkInput): NetworkPlan {
     vlan: input.vlan === undefined ? null : checkVlan(input.vlan, "vlan"),
     trunk,
     subnet: null,
+    options: planOptions(kind, null, input),
   };
 }

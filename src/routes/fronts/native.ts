@@ -7,6 +7,7 @@ import { checkoutRoutes } from "../native/checkout.ts";
 import { eventRoutes } from "../native/events.ts";
 import { imageRoutes } from "../native/images.ts";
 import { metaRoutes } from "../native/meta.ts";
+import { networkReservationRoutes } from "../native/network-reservations.ts";
 import { networkRoutes } from "../native/networks.ts";
 import { operationRoutes } from "../native/operations.ts";
 import { poolRoutes } from "../native/pools.ts";
@@ -64,6 +65,7 @@ export const nativeFront: Front = {
     new Elysia()
       .use(metaRoutes(core))
       .use(networkRoutes(core))
+      .use(networkReservationRoutes(core))
       .use(sizeRoutes(core))
       .use(profileRoutes(core))
       .use(imageRoutes(core))

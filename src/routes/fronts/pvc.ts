@@ -2,7 +2,10 @@
 import { Elysia } from "elysia";
 import type { Config } from "../../config/schema.ts";
 import type { Core } from "../../core/context.ts";
+import { pvcAclRoutes } from "../pvc/acls.ts";
+import { pvcDhcpRoutes } from "../pvc/dhcp.ts";
 import { isPvcErrorBody, pvcErrorBody, pvcErrorStatus } from "../pvc/errors.ts";
+import { pvcNetworkRoutes } from "../pvc/networks.ts";
 import { pvcNodeRoutes } from "../pvc/nodes.ts";
 import { pvcRootRoutes } from "../pvc/root.ts";
 import { PVC_SESSION_COOKIE, pvcSessionRoutes } from "../pvc/session.ts";
@@ -45,6 +48,9 @@ function routes(core: Core, bases: readonly string[]) {
         .use(pvcSessionRoutes(core, api))
         .use(pvcNodeRoutes(core))
         .use(pvcVmRoutes(core))
+        .use(pvcNetworkRoutes(core))
+        .use(pvcDhcpRoutes(core))
+        .use(pvcAclRoutes(core))
         .use(pvcStorageRoutes(core)),
     );
   }

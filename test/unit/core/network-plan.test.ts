@@ -18,6 +18,18 @@ test("mode defaults to ovs; trunks are sorted; NAT gets a stable short bridge na
     vlan: 10,
     trunk: null,
     subnet: null,
+    options: {
+      forward: "nat",
+      gateway: null,
+      dhcp: 1,
+      dhcp_start: null,
+      dhcp_end: null,
+      domain: null,
+      subnet6: null,
+      gateway6: null,
+      vni: null,
+      description: null,
+    },
   });
   expect(planNetwork({ name: "t", bridge: "br0", trunk: [300, 4094, 1] }).trunk).toEqual([1, 300, 4094]);
   const nat = planNetwork({ name: "lab", mode: "nat", subnet: "192.168.5.77/24" });
@@ -28,6 +40,18 @@ test("mode defaults to ovs; trunks are sorted; NAT gets a stable short bridge na
     vlan: null,
     trunk: null,
     subnet: "192.168.5.0/24",
+    options: {
+      forward: "nat",
+      gateway: null,
+      dhcp: 1,
+      dhcp_start: null,
+      dhcp_end: null,
+      domain: null,
+      subnet6: null,
+      gateway6: null,
+      vni: null,
+      description: null,
+    },
   });
   expect(natBridgeName("lab")).toMatch(/^virbr-[0-9a-f]{8}$/);
   expect(natBridgeName("lab")).toBe(natBridgeName("lab"));

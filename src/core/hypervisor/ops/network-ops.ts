@@ -1,5 +1,11 @@
 // Network operations run inside a hypervisor Worker, addressed by network name.
-import type { Connection, DhcpLease } from "../../../ffi/index.ts";
+import {
+  type Connection,
+  type DhcpLease,
+  NetworkUpdateCommand,
+  NetworkUpdateFlags,
+  NetworkUpdateSection,
+} from "../../../ffi/index.ts";
 
 export interface NetworkSummary {
   name: string;
@@ -41,6 +47,14 @@ export const networkOps = {
   "network.setAutostart": (c: Connection, a: ByName & { on: boolean }) =>
     withNetwork(c, a.name, (n) => n.setAutostart(a.on)),
   "network.xml": (c: Connection, a: ByName) => withNetwork(c, a.name, (n) => n.xml()),
+  /** Adds or deletes one DHCP <host> in the definition, and in the running network when it runs. */
+  "network.dhcpHost"(c: Connection, a: ByName & { op: "add" | "delete"; xml: string }): void {
+    withNetwork(c, a.name, (n) => {
+      const live = n.isActive() ? NetworkUpdateFlags.AFFECT_LIVE : 0;
+      const command = a.op === "add" ? NetworkUpdateCommand.ADD_LAST : NetworkUpdateCommand.DELETE;
+      n.update(command, NetworkUpdateSection.IP_DHCP_HOST, a.xml, live | NetworkUpdateFlags.AFFECT_CONFIG);
+    });
+  },
   "network.leases": (c: Connection, a: ByName & { mac?: string }): DhcpLease[] =>
     withNetwork(c, a.name, (n) => n.dhcpLeases(a.mac)),
 };
