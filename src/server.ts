@@ -119,7 +119,10 @@ async function listenAll(core: Core): Promise<ReturnType<typeof listen>[]> {
       const scheme = plan.socket ? "wss" : plan.tls ? "https" : "http";
       log.info("berth listening", {
         url: `${scheme}://${plan.address}`,
-        fronts: plan.fronts.map((f) => f.front).join(","),
+        fronts: [
+          ...plan.fronts.map((f) => f.front),
+          ...(plan.socket ? [`${plan.socket} (websocket)`] : []),
+        ].join(","),
       });
     }
     return served;

@@ -1,10 +1,10 @@
 // sysadm's iohyve class over core: each action of its document on berth's VMs, disks and ISO images, for a caller core authorizes.
 import { getMeta, setMeta } from "../../db/host-meta.ts";
-import { BadRequest } from "../../errors.ts";
+import { BadRequest, NotFound } from "../../errors.ts";
 import { BERTH_VERSION } from "../../version.ts";
 import { type Caller, requireAdmin } from "../auth/index.ts";
 import type { Core } from "../context.ts";
-import { deleteImage, listImages, renameImage } from "../images/index.ts";
+import { deleteImage, getImage, listImages, renameImage } from "../images/index.ts";
 import { operationFinished } from "../operation-outcome.ts";
 import {
   addDisk,
@@ -19,7 +19,7 @@ import {
   type Vm,
   type VmDisk,
 } from "../vms/index.ts";
-import { fetchIso, installIso } from "./sysadm-iso.ts";
+import { fetchIso, installIso, isoImage, shownIso } from "./sysadm-iso.ts";
 import { iohyveSize, iohyveSizeGb, iohyveSizeMib } from "./sysadm-sizes.ts";
 
 export type IohyveArgs = Record<string, unknown>;
@@ -31,6 +31,13 @@ export const READ_ONLY_PROPS = ["boot", "size", "os", "loader", "con", "tap", "p
 
 /** iohyve's defaults for a new guest (v0.7.9): 1 vCPU, 512M of memory. */
 const NEW_GUEST = { cpus: 1, memory_mib: 512 };
+
+/** The berth image an iohyve ISO name stands for, when it is an ISO: rmiso never removes a disk image. */
+function isoNamed(core: Core, caller: Caller | null, shown: string): string {
+  const name = isoImage(shown);
+  if (getImage(core, caller, name).kind !== "iso") throw new NotFound(`there is no ISO ${shown}`);
+  return name;
+}
 
 /** A required string argument; missing, sysadm's in-band message. */
 function need(args: IohyveArgs, key: string): string {
@@ -126,18 +133,18 @@ const ACTIONS: Record<string, Action> = {
   listisos(core, caller) {
     return listImages(core, caller, { kind: "iso" })
       .filter((i) => i.status === "ready")
-      .map((i) => i.name);
+      .map((i) => shownIso(i.name));
   },
   fetchiso: (core, caller, args) => fetchIso(core, caller, need(args, "url")),
   renameiso(core, caller, args) {
     const source = need(args, "source");
     const target = need(args, "target");
-    renameImage(core, caller, source, target);
+    renameImage(core, caller, isoNamed(core, caller, source), isoImage(target));
     return { source, target };
   },
   async rmiso(core, caller, args) {
     const target = need(args, "target");
-    await deleteImage(core, caller, target);
+    await deleteImage(core, caller, isoNamed(core, caller, target));
     return { target };
   },
   setup(core, caller, args) {
@@ -153,7 +160,10 @@ const ACTIONS: Record<string, Action> = {
     const name = need(args, "name");
     const size = need(args, "size");
     const root_disk_gb = iohyveSizeGb(size, "size");
-    await operationFinished(core.ops, await createVm(core, caller, { name, ...NEW_GUEST, root_disk_gb }));
+    await operationFinished(
+      core.ops,
+      await createVm(core, caller, { name, ...NEW_GUEST, root_disk_gb, start: false }),
+    );
     return { name, size };
   },
   install: async (core, caller, args) => {

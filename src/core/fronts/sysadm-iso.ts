@@ -8,11 +8,26 @@ import { importImage } from "../images/index.ts";
 /** The event type a sysadm socket forwards as a `dispatcher` event (its args are the event's data). */
 export const DISPATCHER_EVENT = "sysadm.dispatcher";
 
-/** The image a fetched URL becomes: its last path segment, as `iohyve fetch` named the file. */
+/** An ISO as iohyve lists it: berth's image name with the .iso its files had. */
+export const shownIso = (image: string) => `${image}.iso`;
+
+/** The berth image an iohyve ISO name stands for: the name without its .iso (berth's names have no dots). */
+export const isoImage = (shown: string) => shown.replace(/\.iso$/i, "");
+
+/**
+ * The image a fetched URL becomes: its file name (as `iohyve fetch` named the file) in berth's
+ * alphabet, lower case with '-' for the rest, without .iso; listisos shows it back with .iso.
+ */
 function isoName(url: URL): string {
-  const last = decodeURIComponent(url.pathname.split("/").pop() ?? "");
-  if (last === "") throw new BadRequest(`the URL ${url.origin}${url.pathname} names no file`);
-  return last;
+  const file = decodeURIComponent(url.pathname.split("/").pop() ?? "");
+  const name = isoImage(file)
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-+|-+$/g, "")
+    .slice(0, 63)
+    .replace(/-+$/, "");
+  if (name === "") throw new BadRequest(`the URL ${url.origin}${url.pathname} names no file`);
+  return name;
 }
 
 /**
@@ -37,7 +52,7 @@ export async function fetchIso(core: Core, caller: Caller | null, url: string) {
     core.events.publish(DISPATCHER_EVENT, `image/${name}`, {
       event_system: "sysadm/iohyve",
       state,
-      filename: name,
+      filename: shownIso(name),
       percent_done: `${Math.round(percent)}%`,
       download_rate: bytes === null ? "" : `${Math.round(bytes / 1024 / seconds)} kBps`,
       process_details: {
