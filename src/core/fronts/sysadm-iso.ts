@@ -1,9 +1,11 @@
 // sysadm's fetchiso over core's image import (its URL checks and allowlists), reported as sysadm dispatcher events; install is not served.
 import { randomUUID } from "node:crypto";
-import { AppError, BadRequest } from "../../errors.ts";
+import { BadRequest } from "../../errors.ts";
 import type { Caller } from "../auth/index.ts";
 import type { Core } from "../context.ts";
 import { importImage } from "../images/index.ts";
+import { operationFinished } from "../operation-outcome.ts";
+import { installFromIso } from "../vms/install-iso.ts";
 
 /** The event type a sysadm socket forwards as a `dispatcher` event (its args are the event's data). */
 export const DISPATCHER_EVENT = "sysadm.dispatcher";
@@ -92,7 +94,12 @@ function bytesOf(message: unknown): number | null {
   return m ? Number(m[1]) * 1024 * 1024 : null;
 }
 
-/** install (boot a guest from an ISO) is not served yet: an in-band error, never a silent success. */
-export function installIso(_core: Core, _caller: Caller | null, _name: string, _iso: string): Promise<never> {
-  throw new AppError(501, "not_implemented", "install is not served by berth yet");
+/** install: boots the stopped guest from the ISO (its disks attached), as `iohyve install` did; its end is not waited for. */
+export async function installIso(
+  core: Core,
+  caller: Caller | null,
+  name: string,
+  iso: string,
+): Promise<void> {
+  await operationFinished(core.ops, await installFromIso(core, caller, name, isoImage(iso)));
 }

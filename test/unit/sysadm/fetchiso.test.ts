@@ -32,7 +32,7 @@ afterAll(async () => {
   await s?.berth.stop();
 });
 
-test("fetchiso queues the import, dispatcher events follow it to finished, and the ISO is listed, renamed, removed", async () => {
+test("fetchiso queues the import, dispatcher events follow it to finished, and the ISO is listed, installed from, renamed, removed", async () => {
   expect((await root.request("events", "subscribe", ["dispatcher"], "sub")).args).toEqual({
     subscribe: "dispatcher",
   });
@@ -74,6 +74,23 @@ test("fetchiso queues the import, dispatcher events follow it to finished, and t
     }),
   );
   expect(await root.iohyve({ action: "listisos" })).toEqual({ listisos: ["sadiso-1.iso"] });
+  // install boots a stopped guest from it, its disk attached; a running one is refused in band.
+  const name = "sadiso-g1";
+  await root.iohyve({ action: "create", name, size: "1G" });
+  expect(await root.iohyve({ action: "install", name, iso: "sadiso-1.iso" })).toEqual({
+    install: { name, iso: "sadiso-1.iso" },
+  });
+  expect(((await root.iohyve({ action: "listvms" })).listvms as Record<string, unknown>)[name]).toEqual(
+    expect.objectContaining({ running: "YES" }),
+  );
+  expect(
+    ((await root.iohyve({ action: "getprops", name })).getprops as Record<string, unknown>)[name],
+  ).toEqual(expect.objectContaining({ install: "yes" }));
+  expect(await root.iohyve({ action: "listdisks", name })).toEqual({ listdisks: { disk0: "1G" } });
+  expect((await root.iohyve({ action: "install", name, iso: "sadiso-1.iso" })).install).toEqual({
+    error: expect.any(String),
+  });
+  await root.iohyve({ action: "delete", name });
   expect(await root.iohyve({ action: "renameiso", source: "sadiso-1.iso", target: "sadiso-2.iso" })).toEqual({
     renameiso: { source: "sadiso-1.iso", target: "sadiso-2.iso" },
   });
