@@ -17,6 +17,11 @@ export const SysadmSchema = T.Object(
       ...OptionalListenSchema('host:port of sysadm\'s REST listener (https; sysadm used 12151); "": none'),
       default: "127.0.0.1:12151",
     },
+    network: T.String({
+      default: "",
+      description:
+        'the berth network a guest made by iohyve create gets its NIC on (iohyve\'s tap on its setup nic); "": none',
+    }),
     auth_timeout_s: T.Integer({
       minimum: 1,
       maximum: 3600,

@@ -3,6 +3,8 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { SYSTEM } from "../../src/core/auth/index.ts";
+import { createNetwork, deleteNetwork } from "../../src/core/networks/index.ts";
 import { type RunningBerth, startBerth } from "../../src/server.ts";
 import { testConfig } from "../support/core.ts";
 import { WORKERS } from "../support/workers.ts";
@@ -19,6 +21,7 @@ describe.skipIf(!integrationReady())("the sysadm iohyve front on libvirtd", () =
   const dir = mkdtempSync(join(tmpdir(), "berth-sysadm-"));
   const isoFile = join(dir, `${tag}.iso`);
   const guest = `${tag}-g`;
+  const network = `${tag}-nat`;
 
   beforeAll(async () => {
     mkdirSync(join(dir, "tree"));
@@ -45,6 +48,7 @@ listen = ""
 [sysadm]
 listen_ws = "${ws}"
 listen_rest = ""
+network = "${network}"
 [auth]
 enabled = true
 [[auth.users]]
@@ -56,6 +60,7 @@ admin = true
     );
     chmodSync(config.data_dir, 0o711); // QEMU must reach the pool below it
     berth = await startBerth(config, WORKERS);
+    await createNetwork(berth.core, SYSTEM, { name: network, mode: "nat", subnet: "192.168.246.0/24" });
     root = await SysadmClient.open(ws, readFileSync(`${config.data_dir}/sysadm/server.crt`, "utf8"));
     const ok = await root.login("root", "root-pw");
     if (!Array.isArray(ok.args)) throw new Error(`login: ${JSON.stringify(ok)}`);
@@ -67,6 +72,7 @@ admin = true
     const { hv } = berth.core;
     await hv.call("domain.destroy", { name: guest }).catch(() => undefined);
     await hv.call("domain.undefine", { name: guest }).catch(() => undefined);
+    await deleteNetwork(berth.core, SYSTEM, network).catch(() => undefined);
     await hv.call("pool.destroy", { pool: storage }).catch(() => undefined);
     await hv.call("pool.undefine", { pool: storage }).catch(() => undefined);
     await berth.stop();
@@ -91,6 +97,10 @@ admin = true
       create: { name: guest, size: "1G" },
     });
     expect((await listed())[guest]).toEqual(expect.objectContaining({ running: "NO" }));
+    // iohyve's defaults: 1 CPU, 512M, a NIC on [sysadm] network.
+    expect(
+      ((await root.iohyve({ action: "getprops", name: guest })).getprops as Record<string, unknown>)[guest],
+    ).toEqual(expect.objectContaining({ cpu: "1", ram: "512M", size: "1G", tap: network }));
     expect(await root.iohyve({ action: "install", name: guest, iso: `${tag}.iso` })).toEqual({
       install: { name: guest, iso: `${tag}.iso` },
     });

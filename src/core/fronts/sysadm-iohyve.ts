@@ -160,10 +160,11 @@ const ACTIONS: Record<string, Action> = {
     const name = need(args, "name");
     const size = need(args, "size");
     const root_disk_gb = iohyveSizeGb(size, "size");
-    await operationFinished(
-      core.ops,
-      await createVm(core, caller, { name, ...NEW_GUEST, root_disk_gb, start: false }),
-    );
+    // iohyve's guest got a tap on its setup nic: berth's gets a NIC on [sysadm] network, when one is named.
+    const network = core.config.sysadm.network;
+    const networks = network === "" ? [] : [network];
+    const made = await createVm(core, caller, { name, ...NEW_GUEST, root_disk_gb, networks, start: false });
+    await operationFinished(core.ops, made);
     return { name, size };
   },
   install: async (core, caller, args) => {
