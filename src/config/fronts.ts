@@ -126,6 +126,15 @@ export function listenerPlan(config: FrontConfig): ListenerPlan[] {
   return plans;
 }
 
+/** The config key that asks for `plan`'s listener, for messages ([listen], [pvc] listen, [sysadm] listen_ws…). */
+export function listenKey(plan: ListenerPlan): string {
+  if (plan.main) return "listen";
+  if (plan.socket) return `[${plan.socket}] listen_ws`;
+  return plan.fronts
+    .map((f) => (f.front === "sysadm" ? "[sysadm] listen_rest" : `[${f.front}] listen`))
+    .join(", ");
+}
+
 /** The main listener's plan ([listen]). */
 export function mainListener(config: FrontConfig): ListenerPlan {
   return listenerPlan(config)[0] as ListenerPlan;
