@@ -35,8 +35,11 @@ function newToken(): string {
 }
 
 function issue(core: Core, caller: Caller | null): [string, number] {
+  const sessions = store(core);
+  // Expired sessions go as new ones come (logins are throttled), so the map stays bounded.
+  for (const [t, s] of sessions) if (s.expires <= Date.now()) sessions.delete(t);
   const token = newToken();
-  store(core).set(token, { caller, expires: Date.now() + SYSADM_TOKEN_SECONDS * 1000 });
+  sessions.set(token, { caller, expires: Date.now() + SYSADM_TOKEN_SECONDS * 1000 });
   return [token, SYSADM_TOKEN_SECONDS];
 }
 

@@ -74,6 +74,15 @@ test("fetchiso queues the import, dispatcher events follow it to finished, and t
     }),
   );
   expect(await root.iohyve({ action: "listisos" })).toEqual({ listisos: ["sadiso-1.iso"] });
+  // A socket subscribing later gets the last dispatcher event at once; unsubscribing answers in shape.
+  const late = await SysadmClient.open(s.ws, s.ca);
+  await late.login("root", "root-pw");
+  expect((await late.request("events", "subscribe", "dispatcher")).args).toEqual({ subscribe: "dispatcher" });
+  expect((await late.next((f) => f.name === "dispatcher")).args).toEqual(events.at(-1)?.args);
+  expect((await late.request("events", "unsubscribe", ["dispatcher"])).args).toEqual({
+    unsubscribe: "dispatcher",
+  });
+  late.close();
   // install boots a stopped guest from it, its disk attached; a running one is refused in band.
   const name = "sadiso-g1";
   await root.iohyve({ action: "create", name, size: "1G" });
