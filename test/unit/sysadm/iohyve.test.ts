@@ -139,7 +139,7 @@ test("REST over https: Basic per request, the body is the args, the reply {args}
   expect(plain).not.toBe(200);
 });
 
-test("PUT /sysadm/iohyve on the main listener (plain HTTP, berth's auth)", async () => {
+test("PUT /sysadm/iohyve on the main listener (plain HTTP, berth's auth), in its OpenAPI document", async () => {
   const r = await fetch(`http://${s.main}/sysadm/iohyve`, {
     method: "PUT",
     body: JSON.stringify({ action: "listisos" }),
@@ -149,4 +149,8 @@ test("PUT /sysadm/iohyve on the main listener (plain HTTP, berth's auth)", async
     status: 200,
     body: { args: { listisos: [] } },
   });
+  const docs = (await (await fetch(`http://${s.main}/openapi.json`)).json()) as {
+    paths: Record<string, unknown>;
+  };
+  expect(Object.keys(docs.paths)).toContain("/sysadm/{name}");
 });
