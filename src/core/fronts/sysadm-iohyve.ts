@@ -1,5 +1,5 @@
 // sysadm's iohyve class over core: each action of its document on berth's VMs, disks and ISO images, for a caller core authorizes.
-import { getMeta, setMeta } from "../../db/host-meta.ts";
+import { setMeta } from "../../db/host-meta.ts";
 import { BadRequest, NotFound } from "../../errors.ts";
 import { BERTH_VERSION } from "../../version.ts";
 import { type Caller, requireAdmin } from "../auth/index.ts";
@@ -250,12 +250,6 @@ export const IOHYVE_KEYS: Record<string, readonly string[]> = {
   getprops: ["name"],
   setprop: ["name", ...SETTABLE_PROPS, ...READ_ONLY_PROPS],
 };
-
-/** The setup setProp recorded, if any (berth itself ignores it). */
-export function recordedSetup(core: Core): { pool: string; nic: string } | null {
-  const v = getMeta(core.db, "sysadm_iohyve_setup");
-  return v === null ? null : (JSON.parse(v) as { pool: string; nic: string });
-}
 
 /** Runs one action (the caller checked `action` is one of IOHYVE_ACTIONS); its AppErrors are the in-band ones. */
 export async function runIohyve(

@@ -159,8 +159,7 @@ export function sysadmSocketRoutes(core: Core) {
       reply(s, req, await evaluate(core, s.caller, req.name, req.args));
     } catch (e) {
       if (e instanceof SysadmRefusal) return refuse(s, req, e.code, e.message);
-      log.error("sysadm request failed", { error: e instanceof Error ? e.message : String(e) });
-      refuse(s, req, 500, "Internal Server Error");
+      throw e;
     }
   };
 
@@ -178,7 +177,13 @@ export function sysadmSocketRoutes(core: Core) {
       if (!s) return;
       const req = parse(message);
       if (!req) return refuse(s, { id: "" }, 400);
-      await handle(s, req);
+      try {
+        await handle(s, req);
+      } catch (e) {
+        // berth's own bug: the error reply sysadm's clients know, the details in the log.
+        log.error("sysadm request failed", { error: e instanceof Error ? e.message : String(e) });
+        refuse(s, req, 500, "Internal Server Error");
+      }
     },
     close(ws) {
       const s = sessions.get(ws.raw);
