@@ -9,7 +9,8 @@ export function parseIohyveSize(text: string, what: string): number {
   if (!m) throw new BadRequest(`${what} ${JSON.stringify(text)} is not a size like 10G or 512M`);
   const unit = (m[2]?.toUpperCase() ?? "") as keyof typeof UNITS | "";
   const bytes = Number(m[1]) * (unit === "" ? 1 : UNITS[unit]);
-  if (bytes <= 0 || !Number.isSafeInteger(bytes)) throw new BadRequest(`${what} ${JSON.stringify(text)} is out of range`);
+  if (bytes <= 0 || !Number.isSafeInteger(bytes))
+    throw new BadRequest(`${what} ${JSON.stringify(text)} is out of range`);
   return bytes;
 }
 
