@@ -90,6 +90,27 @@ test("create, start, listvms, the disks, props, stop and delete of a guest, in i
   ).toBeUndefined();
 });
 
+test("stop without force asks the guest for an ACPI shutdown and answers at once", async () => {
+  const name = "sadioh-acpi";
+  await alice.iohyve({ action: "create", name, size: "1G" });
+  await alice.iohyve({ action: "start", name });
+  expect(await alice.iohyve({ action: "stop", name })).toEqual({ stop: { name } });
+  const started = s.berth.core.events
+    .since(0)
+    .find(
+      (e) =>
+        e.type === "operation.started" && e.data.kind === "vm.shutdown" && e.data.target === `vm/${name}`,
+    );
+  expect(started).toBeDefined();
+  // The shutdown runs on after the answer; the guest of the test driver powers off.
+  const done = await s.berth.core.ops.wait(started?.target.slice("operation/".length) ?? "", 10);
+  expect(done.status).toBe("succeeded");
+  expect(((await alice.iohyve({ action: "listvms" })).listvms as Record<string, unknown>)[name]).toEqual(
+    expect.objectContaining({ running: "NO" }),
+  );
+  expect(await alice.iohyve({ action: "delete", name })).toEqual({ delete: { name } });
+});
+
 test("version, issetup and setup (admins only) answer in shape; install of a guest that is not there is an in-band refusal", async () => {
   expect(await alice.iohyve({ action: "version" })).toEqual({
     version: { version: expect.stringMatching(/^berth /) },
