@@ -1,6 +1,6 @@
 // Composition of a running berth: config → db → hypervisor → core → HTTP server, and its orderly stop.
 import type { Database } from "bun:sqlite";
-import { listenerPlan } from "./config/fronts.ts";
+import { type ListenerPlan, listenerPlan } from "./config/fronts.ts";
 import { parseListen } from "./config/listen.ts";
 import type { Config } from "./config/schema.ts";
 import { watchHostSize } from "./core/capacity.ts";
@@ -9,6 +9,7 @@ import { syncDeclared } from "./core/declared.ts";
 import { ensureDemo } from "./core/demo/ensure.ts";
 import { EventBus } from "./core/events.ts";
 import { startPvcAcls } from "./core/fronts/pvc-acls.ts";
+import { ensureSysadmTls } from "./core/fronts/sysadm-tls.ts";
 import { probeDomainType } from "./core/host.ts";
 import { Hypervisor } from "./core/hypervisor/client.ts";
 import { recoverImports } from "./core/images/index.ts";
@@ -93,7 +94,8 @@ export async function buildCore(config: Config, db: Database, hv: Hypervisor): P
  * front's error shape, so it is lifted: berth bounds every body it reads itself, JSON ones in the
  * body guard ([limits] max_body_bytes), uploads in core ([limits] max_upload_bytes and free space).
  */
-function listen(app: ReturnType<typeof createApp>, address: string, config: Config) {
+function listen(app: ReturnType<typeof createApp>, plan: ListenerPlan, config: Config) {
+  const address = plan.address;
   const { hostname, port } = parseListen(address);
   try {
     return app.listen({
@@ -102,6 +104,7 @@ function listen(app: ReturnType<typeof createApp>, address: string, config: Conf
       reusePort: false,
       idleTimeout: config.limits.idle_timeout_s,
       maxRequestBodySize: Number.MAX_SAFE_INTEGER,
+      ...(plan.tls ? { tls: { cert: Bun.file(plan.tls.certFile), key: Bun.file(plan.tls.keyFile) } } : {}),
     });
   } catch (e) {
     if (inUse(e)) throw addressInUse(address, e);
@@ -114,10 +117,14 @@ async function listenAll(core: Core): Promise<ReturnType<typeof listen>[]> {
   const served: ReturnType<typeof listen>[] = [];
   try {
     for (const plan of listenerPlan(core.config)) {
-      served.push(listen(createApp(core, plan), plan.address, core.config));
+      served.push(listen(createApp(core, plan), plan, core.config));
+      const scheme = plan.socket ? "wss" : plan.tls ? "https" : "http";
       log.info("berth listening", {
-        url: `http://${plan.address}`,
-        fronts: plan.fronts.map((f) => f.front).join(","),
+        url: `${scheme}://${plan.address}`,
+        fronts: [
+          ...plan.fronts.map((f) => f.front),
+          ...(plan.socket ? [`${plan.socket} (websocket)`] : []),
+        ].join(","),
       });
     }
     return served;
@@ -172,6 +179,8 @@ function assertAddressFree(listen: string): void {
 
 export async function startBerth(config: Config, urls: WorkerUrls): Promise<RunningBerth> {
   for (const { address } of listenerPlan(config)) assertAddressFree(address);
+  // sysadm served TLS only: its pair exists (configured, or made now) before anything is opened.
+  if (config.sysadm.enabled) ensureSysadmTls(config);
   const db = openDatabase(config.data_dir);
   if (!db.query("SELECT 1 FROM host_meta WHERE key = 'first_started'").get()) {
     setMeta(db, "first_started", new Date().toISOString());

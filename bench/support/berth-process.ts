@@ -63,7 +63,7 @@ export async function startBerthProcess(opts: StartOptions): Promise<BerthProces
     cwd: ROOT,
     stdout: "ignore",
     stderr: "pipe",
-    env: { ...process.env, BERTH_PVC_LISTEN: "" },
+    env: { ...process.env, BERTH_PVC_LISTEN: "", BERTH_SYSADM_ENABLED: "false" },
   });
   let err = "";
   let readyLineMs: number | null = null;

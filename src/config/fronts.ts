@@ -2,16 +2,16 @@
 import type { Config } from "./schema.ts";
 
 /** Every front berth has; the routes registry (src/routes/fronts/registry.ts) declares one of each. */
-export const FRONT_NAMES = ["native", "staging", "vmpooler", "kahu", "pvc"] as const;
+export const FRONT_NAMES = ["native", "staging", "vmpooler", "kahu", "pvc", "sysadm"] as const;
 export type FrontName = (typeof FRONT_NAMES)[number];
 
 /** The fronts that may have a listener of their own ([<front>] listen). */
 type OwnListenerFront = Exclude<FrontName, "native">;
 
-type FrontConfig = Pick<Config, "listen" | OwnListenerFront>;
+type FrontConfig = Pick<Config, "listen" | "data_dir" | OwnListenerFront>;
 
 /** Whether the config serves `front` ([<front>] enabled; the native API always). */
-export function frontEnabled(config: Pick<FrontConfig, OwnListenerFront>, front: FrontName): boolean {
+export function frontEnabled(config: Pick<Config, OwnListenerFront>, front: FrontName): boolean {
   return front === "native" || config[front].enabled;
 }
 
@@ -25,6 +25,7 @@ const ROOTS: Record<FrontName, { below: readonly string[]; root: readonly string
   vmpooler: { below: ["/vm", "/ondemandvm", "/token", "/status", "/summary"], root: ["/dashboard"] },
   kahu: { below: ["/v0"], root: [] },
   pvc: { below: ["/api/v1"], root: [] },
+  sysadm: { below: ["/sysadm"], root: [] },
 };
 
 /** One front on one listener, under one or more bases ("" is the root). */
@@ -33,11 +34,37 @@ export interface Placement {
   bases: readonly string[];
 }
 
-/** One address berth listens on and the fronts it serves there; `main` is [listen]'s. */
+/** A PEM certificate and key a listener serves TLS with. */
+export interface TlsFiles {
+  certFile: string;
+  keyFile: string;
+}
+
+/**
+ * One address berth listens on and the fronts it serves there; `main` is [listen]'s. `tls`: https/wss
+ * with that pair; `socket`: the front whose WebSocket protocol this listener speaks (sysadm's listen_ws).
+ */
 export interface ListenerPlan {
   address: string;
   main: boolean;
   fronts: readonly Placement[];
+  tls?: TlsFiles;
+  socket?: FrontName;
+}
+
+/** The TLS pair of sysadm's listeners: the configured one, else the one berth makes in data_dir/sysadm. */
+export function sysadmTlsFiles(config: Pick<Config, "data_dir" | "sysadm">): TlsFiles {
+  const { cert_file, key_file } = config.sysadm;
+  if (cert_file !== "" && key_file !== "") return { certFile: cert_file, keyFile: key_file };
+  return {
+    certFile: `${config.data_dir}/sysadm/server.crt`,
+    keyFile: `${config.data_dir}/sysadm/server.key`,
+  };
+}
+
+/** The address of a front's own HTTP listener ([<front>] listen; sysadm's REST one), "" for none. */
+function ownAddress(config: FrontConfig, front: OwnListenerFront): string {
+  return front === "sysadm" ? config.sysadm.listen_rest : config[front].listen;
 }
 
 /**
@@ -80,14 +107,32 @@ export function listenerPlan(config: FrontConfig): ListenerPlan[] {
       place(config.listen, front, bases);
   }
   for (const front of FRONT_NAMES) {
-    if (front === "native" || !frontEnabled(config, front) || config[front].listen === "") continue;
-    place(config[front].listen, front, ownBases(config, front));
+    if (front === "native" || !frontEnabled(config, front) || ownAddress(config, front) === "") continue;
+    place(ownAddress(config, front), front, ownBases(config, front));
   }
-  return [...byAddress].map(([address, l]) => ({
+  const plans: ListenerPlan[] = [...byAddress].map(([address, l]) => ({
     address,
     main: l.main,
     fronts: [...l.bases].map(([front, bases]) => ({ front, bases: [...bases] })),
   }));
+  const sysadm = config.sysadm;
+  if (!frontEnabled(config, "sysadm")) return plans;
+  // sysadm served only wss and https: its REST listener and its WebSocket one (no HTTP routes) are TLS.
+  const tls = sysadmTlsFiles(config);
+  const rest = plans.find((p) => p.address === sysadm.listen_rest && !p.main);
+  if (rest) rest.tls = tls;
+  if (sysadm.listen_ws !== "")
+    plans.push({ address: sysadm.listen_ws, main: false, fronts: [], tls, socket: "sysadm" });
+  return plans;
+}
+
+/** The config key that asks for `plan`'s listener, for messages ([listen], [pvc] listen, [sysadm] listen_ws…). */
+export function listenKey(plan: ListenerPlan): string {
+  if (plan.main) return "listen";
+  if (plan.socket) return `[${plan.socket}] listen_ws`;
+  return plan.fronts
+    .map((f) => (f.front === "sysadm" ? "[sysadm] listen_rest" : `[${f.front}] listen`))
+    .join(", ");
 }
 
 /** The main listener's plan ([listen]). */
@@ -97,8 +142,8 @@ export function mainListener(config: FrontConfig): ListenerPlan {
 
 /** The listener `front` has of its own ([<front>] listen), or null when it has none. */
 export function ownListener(config: FrontConfig, front: FrontName): ListenerPlan | null {
-  if (front === "native" || config[front].listen === "") return null;
-  return listenerPlan(config).find((l) => l.address === config[front].listen) ?? null;
+  if (front === "native" || ownAddress(config, front) === "") return null;
+  return listenerPlan(config).find((l) => l.address === ownAddress(config, front) && !l.main) ?? null;
 }
 
 /** Whether `path` is `root` or below it, compared by whole segments (/api/v10 is not below /api/v1). */
@@ -109,7 +154,7 @@ export function isUnder(path: string, root: string): boolean {
 /** The front on `listener` that answers `path`; a path none claims answers in the listener's first front's shape. */
 export function frontOn(listener: ListenerPlan, path: string): FrontName {
   const claim = listener.fronts.find((p) => claimedPaths(p).some((root) => isUnder(path, root)));
-  return (claim ?? (listener.fronts[0] as Placement)).front;
+  return (claim ?? listener.fronts[0])?.front ?? listener.socket ?? "native";
 }
 
 /** One line per pair of fronts whose paths overlap on one listener; empty when none do. */

@@ -57,6 +57,9 @@ function applyEnv(raw: Raw, env: Record<string, string | undefined>): void {
   // A second berth beside an installed one (the tests) moves or turns off PVC's listener: "" is off.
   if (env.BERTH_PVC_LISTEN !== undefined)
     raw.pvc = { ...((raw.pvc ?? {}) as Raw), listen: env.BERTH_PVC_LISTEN };
+  // Likewise sysadm's two listeners: "false" turns the front off (tests never bind 12150/12151).
+  if (env.BERTH_SYSADM_ENABLED !== undefined)
+    raw.sysadm = { ...((raw.sysadm ?? {}) as Raw), enabled: env.BERTH_SYSADM_ENABLED === "true" };
   if (env.BERTH_HYPERVISOR_URI) {
     const hv = (raw.hypervisor ?? {}) as Raw;
     hv.uri = env.BERTH_HYPERVISOR_URI;

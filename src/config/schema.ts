@@ -7,6 +7,7 @@ import { CapacitySchema, LimitsSchema } from "./limits-schema.ts";
 import { ListenSchema } from "./listen.ts";
 import { PvcSchema } from "./pvc-schema.ts";
 import { StagingSchema } from "./staging-schema.ts";
+import { SysadmSchema } from "./sysadm-schema.ts";
 import { VmpoolerSchema } from "./vmpooler-schema.ts";
 
 export { type AuthConfig, AuthSchema, type AuthUser, AuthUserSchema } from "./auth-schema.ts";
@@ -14,6 +15,7 @@ export { KahuSchema } from "./kahu-schema.ts";
 export { CapacitySchema, type LimitsConfig, LimitsSchema } from "./limits-schema.ts";
 export { PvcSchema } from "./pvc-schema.ts";
 export { StagingSchema } from "./staging-schema.ts";
+export { SysadmSchema } from "./sysadm-schema.ts";
 export { VmpoolerSchema } from "./vmpooler-schema.ts";
 
 const strict = { additionalProperties: false } as const;
@@ -286,6 +288,7 @@ export const ConfigSchema = T.Object(
     vmpooler: VmpoolerSchema,
     kahu: KahuSchema,
     pvc: PvcSchema,
+    sysadm: SysadmSchema,
     demo: DemoSchema,
     limits: LimitsSchema,
   },

@@ -28,6 +28,8 @@ export function createApp(core: Core, listener: ListenerPlan = mainListener(core
   }
   // Only a front the registry declares (and the config places here) is mounted: there is no other way in.
   for (const { front, bases } of listener.fronts) app.use(frontNamed(front).routes(core, bases));
+  const socket = listener.socket ? frontNamed(listener.socket).socket?.(core) : undefined;
+  if (socket) app.use(socket);
   self.handle = (r) => app.handle(r);
   return app;
 }

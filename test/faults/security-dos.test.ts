@@ -338,7 +338,7 @@ describe.if(ready)("denial of service (issue 10 findings 8 and 9)", () => {
       `listen = "127.0.0.1:${open.port}"\ndata_dir = "${join(dir, "data")}"\n[hypervisor]\nuri = "test:///default"\n`,
     );
     const second = Bun.spawn(["bun", join(root, "src/main.ts"), "serve", "--config", config], {
-      env: { ...process.env, BERTH_CONFIG: "", BERTH_PVC_LISTEN: "" },
+      env: { ...process.env, BERTH_CONFIG: "", BERTH_PVC_LISTEN: "", BERTH_SYSADM_ENABLED: "false" },
       stdout: "ignore",
       stderr: "pipe",
     });

@@ -27,6 +27,7 @@ function env(extra: Record<string, string> = {}): Record<string, string | undefi
     BERTH_LISTEN: `127.0.0.1:${port}`,
     // The installed berth may hold PVC's port.
     BERTH_PVC_LISTEN: "",
+    BERTH_SYSADM_ENABLED: "false",
     ...extra,
   };
   if (!extra.BERTH_CONFIG) delete e.BERTH_CONFIG;

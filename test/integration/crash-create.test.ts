@@ -22,7 +22,7 @@ describe.skipIf(!integrationReady())("crash during create", () => {
 
   const start = async () => {
     berth = Bun.spawn(["bun", join(root, "src/main.ts"), "serve", "--config", configFile], {
-      env: { ...process.env, BERTH_CONFIG: "", BERTH_PVC_LISTEN: "" },
+      env: { ...process.env, BERTH_CONFIG: "", BERTH_PVC_LISTEN: "", BERTH_SYSADM_ENABLED: "false" },
       stdout: "ignore",
       stderr: "pipe",
     });

@@ -1,5 +1,5 @@
 // The start-up checks of [auth]: never serve a non-loopback address unauthenticated by accident.
-import { listenerPlan } from "../../config/fronts.ts";
+import { listenerPlan, listenKey } from "../../config/fronts.ts";
 import { isLoopback, parseListen } from "../../config/listen.ts";
 import type { Config } from "../../config/schema.ts";
 import { ConfigError } from "../../errors.ts";
@@ -8,9 +8,10 @@ import { usersOf } from "./users.ts";
 /** Pure: throws ConfigError when any listener (main or a front's own) is beyond loopback with auth off and no explicit consent. */
 export function assertSafeListen(config: Config): void {
   if (config.auth.enabled || config.auth.allow_insecure_listen) return;
-  for (const { address, main, fronts } of listenerPlan(config)) {
+  for (const plan of listenerPlan(config)) {
+    const address = plan.address;
     if (isLoopback(parseListen(address).hostname)) continue;
-    const key = main ? "listen" : `[${fronts.map((f) => f.front).join(", ")}] listen`;
+    const key = listenKey(plan);
     throw new ConfigError(
       `${key} ${address} is not a loopback address and [auth] enabled is false: anyone reaching it could create and delete VMs. Enable [auth] (with users), listen on 127.0.0.1, or set [auth] allow_insecure_listen = true`,
     );

@@ -42,4 +42,6 @@ export interface Front {
   auth(config: Config, bases: readonly string[]): AuthRules;
   /** Its routes under each of `bases` ("" is the root; src/config/fronts.ts says where it is served). */
   routes(core: Core, bases: readonly string[]): AnyElysia;
+  /** Its WebSocket protocol, on a listener whose plan names it as `socket` (sysadm's listen_ws). */
+  socket?(core: Core): AnyElysia;
 }

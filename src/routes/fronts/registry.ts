@@ -6,6 +6,7 @@ import { kahuFront } from "./kahu.ts";
 import { nativeFront } from "./native.ts";
 import { pvcFront } from "./pvc.ts";
 import { stagingFront } from "./staging.ts";
+import { sysadmFront } from "./sysadm.ts";
 import { vmpoolerFront } from "./vmpooler.ts";
 
 /** Keyed by every name in FRONT_NAMES, so a front cannot be named without being declared. */
@@ -15,6 +16,7 @@ const BY_NAME: Record<FrontName, Front> = {
   vmpooler: vmpoolerFront,
   kahu: kahuFront,
   pvc: pvcFront,
+  sysadm: sysadmFront,
 };
 
 /** Every front, the native API first. */

@@ -104,7 +104,7 @@ export class BerthProcess {
   async start(timeoutMs = 30_000): Promise<number> {
     const t0 = performance.now();
     const proc = Bun.spawn(["bun", join(root, "src/main.ts"), "serve", "--config", this.configFile], {
-      env: { ...process.env, BERTH_CONFIG: "", BERTH_PVC_LISTEN: "" },
+      env: { ...process.env, BERTH_CONFIG: "", BERTH_PVC_LISTEN: "", BERTH_SYSADM_ENABLED: "false" },
       stdout: "ignore",
       stderr: "pipe",
     });

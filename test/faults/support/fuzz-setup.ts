@@ -38,7 +38,8 @@ export async function fuzzTarget(prefix: string, auth: boolean): Promise<FuzzTar
     : "";
   // Every own listener a front may have (nothing binds: requests go through app.handle).
   const own =
-    '[staging]\nlisten = "127.0.0.1:1"\n[vmpooler]\nlisten = "127.0.0.1:2"\n[kahu]\nlisten = "127.0.0.1:3"\n[pvc]\nlisten = "127.0.0.1:4"\n';
+    '[staging]\nlisten = "127.0.0.1:1"\n[vmpooler]\nlisten = "127.0.0.1:2"\n[kahu]\nlisten = "127.0.0.1:3"\n[pvc]\nlisten = "127.0.0.1:4"\n' +
+    '[sysadm]\nlisten_rest = "127.0.0.1:5"\nlisten_ws = "127.0.0.1:6"\n';
   const core = await poolCore(prefix, `${own}${users}`);
   const listeners = listenerPlan(core.config).map((plan) => ({ plan, app: createApp(core, plan) }));
   const app = (listeners[0] as { app: ReturnType<typeof createApp> }).app;

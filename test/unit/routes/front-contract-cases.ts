@@ -127,5 +127,21 @@ export function contractCases(
       // A VM the caller may not see is one PVC cannot find: its 510.
       refused: [510],
     },
+    sysadm: {
+      // iohyve's args are checked strictly: a key its action does not take is a 400.
+      strictBody: (vm) => ({
+        method: "PUT",
+        path: `${base}/sysadm/iohyve`,
+        valid: { action: "getprops", name: vm },
+      }),
+      ownVm: (_send, token, tag) => createdVm(main, token, tag, profile),
+      change: (vm, n) => ({
+        method: "PUT",
+        path: `${base}/sysadm/iohyve`,
+        body: { action: "setprop", name: vm, description: `contract ${n}` },
+      }),
+      // sysadm answered an action's failure in band: 200 with {"args": {"setprop": {"error": ...}}}.
+      refused: [200],
+    },
   };
 }

@@ -21,7 +21,7 @@ async function users(): Promise<string> {
 
 /** Every front that may have one gets a listener of its own (answered through app.handle: nothing binds). */
 const OWN_LISTENERS =
-  '[staging]\nlisten = "127.0.0.1:1"\n[vmpooler]\nlisten = "127.0.0.1:2"\n[kahu]\nlisten = "127.0.0.1:3"\n[pvc]\nlisten = "127.0.0.1:4"\n';
+  '[staging]\nlisten = "127.0.0.1:1"\n[vmpooler]\nlisten = "127.0.0.1:2"\n[kahu]\nlisten = "127.0.0.1:3"\n[pvc]\nlisten = "127.0.0.1:4"\n[sysadm]\nlisten_rest = "127.0.0.1:5"\nlisten_ws = "127.0.0.1:6"\n';
 
 /** Each listener of a config like the contract target's, and the fronts on it: known before the core exists. */
 const PLAN = listenerPlan(parseConfig(OWN_LISTENERS, "t"));
@@ -98,6 +98,7 @@ test("the contract covers every front on the main listener, and each front that 
     vmpooler: ["main", "own"],
     kahu: ["main", "own"],
     pvc: ["own"],
+    sysadm: ["main", "own"],
   });
 });
 

@@ -91,7 +91,10 @@ test("fronts sharing a listener may not overlap there; on separate listeners the
     "staging front's /hosts overlaps the vmpooler front's /hosts/x on the listener 127.0.0.1:9001",
   );
   // vmpooler at the root of its own listener, beside the native API's /v1 on the main one.
-  const apart = parseConfig('[vmpooler]\nprefix = ""\nlisten = "127.0.0.1:9002"\n[pvc]\nlisten = ""', "t");
+  const apart = parseConfig(
+    '[vmpooler]\nprefix = ""\nlisten = "127.0.0.1:9002"\n[pvc]\nlisten = ""\n[sysadm]\nenabled = false',
+    "t",
+  );
   expect(listenerPlan(apart).map((l) => [l.address, l.main, l.fronts])).toEqual([
     [
       "127.0.0.1:8470",
@@ -109,16 +112,52 @@ test("fronts sharing a listener may not overlap there; on separate listeners the
 });
 
 test('a front listener on the main address joins the main listener; listen = "" and enabled = false leave none', () => {
-  const same = parseConfig('[vmpooler]\nlisten = "127.0.0.1:8470"\n[pvc]\nenabled = false', "t");
+  const same = parseConfig(
+    '[vmpooler]\nlisten = "127.0.0.1:8470"\n[pvc]\nenabled = false\n[sysadm]\nenabled = false',
+    "t",
+  );
   expect(listenerPlan(same).map((l) => l.address)).toEqual(["127.0.0.1:8470"]);
   expect(mainListener(same).fronts.find((f) => f.front === "vmpooler")?.bases).toEqual(["/api/v1", ""]);
-  const off = parseConfig('[vmpooler]\nenabled = false\nlisten = "127.0.0.1:9003"\n[pvc]\nlisten = ""', "t");
+  const off = parseConfig(
+    '[vmpooler]\nenabled = false\nlisten = "127.0.0.1:9003"\n[pvc]\nlisten = ""\n[sysadm]\nenabled = false',
+    "t",
+  );
   expect(listenerPlan(off).map((l) => l.address)).toEqual(["127.0.0.1:8470"]);
   expect(listenerPlan(parseConfig("", "t")).map((l) => l.address)).toEqual([
     "127.0.0.1:8470",
     "127.0.0.1:7370",
+    "127.0.0.1:12151",
+    "127.0.0.1:12150",
   ]);
-  expect(listenerPlan(parseConfig('[pvc]\nlisten = ""', "t")).map((l) => l.address)).toEqual([
-    "127.0.0.1:8470",
+  const none = parseConfig('[pvc]\nlisten = ""\n[sysadm]\nlisten_ws = ""\nlisten_rest = ""', "t");
+  expect(listenerPlan(none).map((l) => l.address)).toEqual(["127.0.0.1:8470"]);
+});
+
+test("sysadm: /sysadm on the main listener (plain), its REST listener and its WebSocket one over TLS", () => {
+  const config = parseConfig('data_dir = "/d"\n[pvc]\nlisten = ""', "t");
+  const plans = listenerPlan(config);
+  expect(
+    plans.map((l) => [l.address, l.main, l.fronts.map((f) => f.front), l.tls ?? null, l.socket ?? null]),
+  ).toEqual([
+    ["127.0.0.1:8470", true, ["native", "staging", "vmpooler", "kahu", "sysadm"], null, null],
+    [
+      "127.0.0.1:12151",
+      false,
+      ["sysadm"],
+      { certFile: "/d/sysadm/server.crt", keyFile: "/d/sysadm/server.key" },
+      null,
+    ],
+    [
+      "127.0.0.1:12150",
+      false,
+      [],
+      { certFile: "/d/sysadm/server.crt", keyFile: "/d/sysadm/server.key" },
+      "sysadm",
+    ],
   ]);
+  const own = parseConfig('[sysadm]\ncert_file = "/c.pem"\nkey_file = "/k.pem"', "t");
+  expect(listenerPlan(own).find((l) => l.socket === "sysadm")?.tls).toEqual({
+    certFile: "/c.pem",
+    keyFile: "/k.pem",
+  });
 });
