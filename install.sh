@@ -25,6 +25,7 @@ readonly RUNTIME_PKGS=(
   qemu-system-x86 qemu-utils openvswitch-switch dnsmasq-base ca-certificates
   genisoimage # builds the cloud-init config drive (cidata ISO)
   nftables # nft: PVC's network ACLs in berth's own table
+  openssl # the sysadm front's self-signed TLS pair, made at first start
   cpio xz-utils zstd # berth demo-image packs the demo guest's initramfs (modules may be xz/zstd)
   curl procps uuid-runtime # used by this script (health check, pgrep) and by ovs-ctl --system-id=random
 )
