@@ -4,7 +4,7 @@ import type { ListenerPlan } from "../config/fronts.ts";
 import type { Config } from "../config/schema.ts";
 import { BERTH_VERSION } from "../version.ts";
 import type { AuthRules } from "./fronts/front.ts";
-import { authRules, frontAt } from "./fronts/registry.ts";
+import { authRules, frontAt, frontNamed } from "./fronts/registry.ts";
 
 type Json = Record<string, unknown>;
 type Operation = Json & { responses?: Record<string, Json>; parameters?: Json[]; operationId?: string };
@@ -73,28 +73,30 @@ function without31Strays(value: unknown): unknown {
   return out;
 }
 
-function errorContent(schema: TSchema): Json {
-  return { "application/json": { schema } };
+/** The front's error body, by reference to its one copy in components.schemas. */
+const errorName = (front: string) => `${front}_error`;
+function errorContent(front: string): Json {
+  return { "application/json": { schema: { $ref: `#/components/schemas/${errorName(front)}` } } };
 }
 
 /** The operation's responses: no body on a 204, every error in the front's shape, and a catch-all for the rest. */
-function withErrors(op: Operation, errorSchema: TSchema, front: string): void {
+function withErrors(op: Operation, front: string): void {
   const responses = op.responses ?? {};
   for (const [code, response] of Object.entries(responses)) {
     if (code === "204" || code === "304") delete response.content;
-    else if (!/^[23]/.test(code)) response.content = errorContent(errorSchema);
+    else if (!/^[23]/.test(code)) response.content = errorContent(front);
     if (/^Response for status/.test(String(response.description ?? "")))
       response.description = `status ${code}`;
   }
   if (!Object.keys(responses).some((c) => c.startsWith("4"))) {
     responses["4XX"] = {
       description: "the request was refused (bad values, credentials, permissions, unknown object)",
-      content: errorContent(errorSchema),
+      content: errorContent(front),
     };
   }
   responses.default = {
     description: `any other failure, in the ${front} front's shape`,
-    content: errorContent(errorSchema),
+    content: errorContent(front),
   };
   op.responses = responses;
 }
@@ -133,11 +135,15 @@ export function finishDocument(
       const op = item[method];
       if (!op) continue;
       ownParameters(op, path);
-      withErrors(op, front.errorSchema, front.name);
+      withErrors(op, front.name);
       op.security = requirements(rules, method, sample);
       op.operationId = operationId(method, path, taken);
     }
   }
+  const components = without31Strays(raw.components ?? {}) as Json;
+  const errorSchemas = Object.fromEntries(
+    listener.fronts.map(({ front }) => [errorName(front), frontNamed(front).errorSchema as TSchema]),
+  );
   return {
     openapi: "3.1.1",
     info: { ...info, version: BERTH_VERSION },
@@ -145,7 +151,8 @@ export function finishDocument(
     tags,
     paths,
     components: {
-      ...(without31Strays(raw.components ?? {}) as Json),
+      ...components,
+      schemas: { ...((components.schemas as Json | undefined) ?? {}), ...errorSchemas },
       securitySchemes: securitySchemes(rules),
     },
   };
