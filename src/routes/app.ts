@@ -1,4 +1,4 @@
-// Builds the HTTP application of one listener: its fronts from the registry, the auth guard, the one error mapping (and the docs on the main one).
+// Builds the HTTP application of one listener: its fronts from the registry, the auth guard, the one error mapping and its docs.
 import { Elysia } from "elysia";
 import { type ListenerPlan, mainListener } from "../config/fronts.ts";
 import type { Core } from "../core/context.ts";
@@ -22,10 +22,8 @@ export function createApp(core: Core, listener: ListenerPlan = mainListener(core
     .use(errorMapping(shape))
     .use(authGuard(core, authRules(core.config, listener), shape))
     .use(bodyGuard(core.config.limits.max_body_bytes));
-  if (listener.main) {
-    const fronts = listener.fronts.map((p) => frontNamed(p.front));
-    app.use(docsRoutes(fronts.flatMap((f) => f.tags.map((name) => ({ name, description: f.title })))));
-  }
+  // Every listener with HTTP fronts documents them (PVC's own listener included) at its /openapi.json and /docs.
+  if (listener.fronts.length > 0) app.use(docsRoutes(core.config, listener, () => app));
   // Only a front the registry declares (and the config places here) is mounted: there is no other way in.
   for (const { front, bases } of listener.fronts) app.use(frontNamed(front).routes(core, bases));
   const socket = listener.socket ? frontNamed(listener.socket).socket?.(core) : undefined;

@@ -53,7 +53,7 @@ test("vmpooler's own listener answers at its prefix and at the root paths, unkno
   expect((await get(vmpooler, "/vm")).body).toEqual([]);
   expect((await get(vmpooler, "/dashboard/stats/vmpooler/pool")).status).toBe(200);
   // The native API and the staging agent are not on this listener.
-  for (const path of ["/v1/sizes", "/hosts", "/healthz", "/openapi.json"]) {
+  for (const path of ["/v1/sizes", "/hosts", "/healthz"]) {
     const r = await get(vmpooler, path);
     expect({ path, status: r.status, body: r.body }).toEqual({
       path,
@@ -61,6 +61,12 @@ test("vmpooler's own listener answers at its prefix and at the root paths, unkno
       body: { ok: false, reason: expect.any(String) },
     });
   }
+  // Its own /openapi.json documents what it serves there, and nothing of the other fronts.
+  const doc = await get(vmpooler, "/openapi.json");
+  const paths = Object.keys(doc.body.paths);
+  expect(paths).toContain("/vm");
+  expect(paths).toContain("/api/v1/vm");
+  expect(paths.filter((p) => p.startsWith("/v1/") || p.startsWith("/hosts"))).toEqual([]);
 });
 
 test("the staging agent's own listener answers at its paths only, in its shape", async () => {

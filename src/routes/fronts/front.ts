@@ -1,5 +1,5 @@
 // What a front declares: its name, its error shape, how callers authenticate, its routes, its docs.
-import type { AnyElysia } from "elysia";
+import type { AnyElysia, TSchema } from "elysia";
 import type { FrontName } from "../../config/fronts.ts";
 import type { Config } from "../../config/schema.ts";
 import type { Core } from "../../core/context.ts";
@@ -30,6 +30,8 @@ export interface Front {
   title: string;
   /** The OpenAPI tags its routes carry. */
   tags: readonly string[];
+  /** The JSON schema of its error body, for the OpenAPI document (src/routes/docs-document.ts). */
+  errorSchema: TSchema;
   /** The front's body for an error the one mapping described natively. */
   errorBody(native: ErrorBody): unknown;
   /** The front's status for it, when its dialect has its own (PVC's 510); absent: the mapping's status stays. */

@@ -1,5 +1,5 @@
 // Kahu's API under [kahu] prefix + /v0 (its catalogue, the top level and tenants' instances, its session login), answering errors as {"message"}.
-import { Elysia } from "elysia";
+import { Elysia, t } from "elysia";
 import type { Config } from "../../config/schema.ts";
 import type { Core } from "../../core/context.ts";
 import type { ErrorBody } from "../errors.ts";
@@ -52,6 +52,7 @@ export const kahuFront: Front = {
   name: "kahu",
   title: "Kahu's API v0 (Lightcrest)",
   tags: ["kahu"],
+  errorSchema: t.Object({ message: t.String({ description: "what went wrong" }) }),
   errorBody: (native: ErrorBody) => kahuErrorBody(native.error.message),
   isErrorBody: isKahuErrorBody,
   auth,

@@ -14,6 +14,7 @@ import { poolRoutes } from "../native/pools.ts";
 import { profileRoutes } from "../native/profiles.ts";
 import { projectRoutes } from "../native/projects.ts";
 import { requestRoutes } from "../native/requests.ts";
+import { ErrorSchema } from "../native/schemas.ts";
 import { sizeRoutes } from "../native/sizes.ts";
 import { statusRoutes } from "../native/status.ts";
 import { tokenRoutes } from "../native/tokens.ts";
@@ -51,6 +52,7 @@ export const nativeFront: Front = {
     "tokens",
     "status",
   ],
+  errorSchema: ErrorSchema,
   errorBody: (native: ErrorBody) => native,
   isErrorBody: isNativeErrorBody,
   auth: () => ({

@@ -1,5 +1,5 @@
 // PVC's old API v1 (its manual's dialect) at /api/v1 on its own listener: values from the query and forms, 200/510/520/599, JSON arrays.
-import { Elysia } from "elysia";
+import { Elysia, t } from "elysia";
 import type { Config } from "../../config/schema.ts";
 import type { Core } from "../../core/context.ts";
 import { pvcAclRoutes } from "../pvc/acls.ts";
@@ -61,6 +61,11 @@ export const pvcFront: Front = {
   name: "pvc",
   title: "PVC's API v1 (its manual's dialect, on its own listener)",
   tags: ["pvc"],
+  errorSchema: t.Object({
+    message: t.String({
+      description: "ERROR: what went wrong (PVC's 510), or Authentication required, VM not found.",
+    }),
+  }),
   errorBody: pvcErrorBody,
   errorStatus: pvcErrorStatus,
   refusalStatuses: [510, 520, 599],

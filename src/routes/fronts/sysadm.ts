@@ -1,5 +1,5 @@
 // TrueOS sysadm's iohyve class: REST at /sysadm/<class> (its https listener and the main one) and its WebSocket protocol on listen_ws.
-import { Elysia } from "elysia";
+import { Elysia, t } from "elysia";
 import type { Config } from "../../config/schema.ts";
 import type { Core } from "../../core/context.ts";
 import type { ErrorBody } from "../errors.ts";
@@ -30,6 +30,12 @@ export const sysadmFront: Front = {
   title: "TrueOS sysadm's iohyve class (REST here; wss on [sysadm] listen_ws)",
   tags: ["sysadm"],
   errorBody: (native: ErrorBody) => sysadmErrorBody(native.error.code, native.error.message),
+  errorSchema: t.Object({
+    args: t.Object({
+      code: t.String({ description: "berth's error code" }),
+      message: t.String({ description: "what went wrong" }),
+    }),
+  }),
   isErrorBody: isSysadmErrorBody,
   auth,
   routes,

@@ -5,6 +5,7 @@ import type { Core } from "../../core/context.ts";
 import type { ErrorBody } from "../errors.ts";
 import { isVmpoolerErrorBody, vmpoolerErrorBody } from "../vmpooler/errors.ts";
 import { vmpoolerOndemandRoutes } from "../vmpooler/ondemand.ts";
+import { FailSchema } from "../vmpooler/schemas.ts";
 import { vmpoolerDashboardRoutes, vmpoolerStatusRoutes } from "../vmpooler/status.ts";
 import { vmpoolerTokenRoutes } from "../vmpooler/tokens.ts";
 import { vmpoolerVmRoutes } from "../vmpooler/vms.ts";
@@ -72,6 +73,7 @@ export const vmpoolerFront: Front = {
   name: "vmpooler",
   title: "vmpooler's API v1",
   tags: ["vmpooler"],
+  errorSchema: FailSchema,
   errorBody: (native: ErrorBody) => vmpoolerErrorBody(native.error.message),
   isErrorBody: isVmpoolerErrorBody,
   auth,

@@ -13,6 +13,14 @@ import {
 } from "../../core/fronts/kahu-instances.ts";
 import { PROJECT_NAME } from "../../patterns.ts";
 import { callerOf } from "../auth.ts";
+import {
+  AddressBody,
+  CreatedInstanceBody,
+  formBody,
+  InstanceBody,
+  InstancesBody,
+  MessageBody,
+} from "./bodies.ts";
 import { kahuForm } from "./form.ts";
 
 const tags = ["kahu"];
@@ -33,7 +41,7 @@ export function kahuInstanceRoutes(core: Core, api: string, scopePath: string) {
       async (ctx) => await listInstances(core, callerOf(ctx), scopeOf(ctx.params)),
       {
         ...scopeParams(scopePath),
-        detail: { summary: "The scope's instances by id", tags },
+        detail: { summary: "The scope's instances by id", responses: { 200: InstancesBody }, tags },
       },
     )
     .post(
@@ -60,6 +68,14 @@ export function kahuInstanceRoutes(core: Core, api: string, scopePath: string) {
         detail: {
           summary:
             "Create a stopped instance from a profile and a size (form: profile, size, hypervisor, ssh-key, name); 201 with its URI in Location",
+          requestBody: formBody({
+            profile: t.String({ description: "a profile's name or URI" }),
+            size: t.Optional(t.String({ description: "a size's name or URI" })),
+            hypervisor: t.Optional(t.String({ description: "this host's URI, id 0 or name" })),
+            "ssh-key": t.Optional(t.String()),
+            name: t.Optional(t.String()),
+          }),
+          responses: { 201: CreatedInstanceBody },
           tags,
         },
       },
@@ -70,25 +86,45 @@ export function kahuInstanceRoutes(core: Core, api: string, scopePath: string) {
         const scope = scopeOf(ctx.params);
         return kahuInstance(scope, await instanceVm(core, callerOf(ctx), scope, ctx.params.id));
       },
-      { params: InstanceParams, detail: { summary: "One instance", tags } },
+      { params: InstanceParams, detail: { summary: "One instance", responses: { 200: InstanceBody }, tags } },
     )
     .delete(
       one,
       async (ctx) => await deleteInstance(core, callerOf(ctx), scopeOf(ctx.params), ctx.params.id),
       {
         params: InstanceParams,
-        detail: { summary: "Delete a stopped instance (400 while it runs)", tags },
+        detail: {
+          summary: "Delete a stopped instance (400 while it runs)",
+          responses: { 200: MessageBody("instance deleted") },
+          tags,
+        },
       },
     )
     .post(
       `${one}/start`,
       async (ctx) => await powerInstance(core, callerOf(ctx), scopeOf(ctx.params), ctx.params.id, "start"),
-      { params: InstanceParams, parse: "none", detail: { summary: "Start (400: already running)", tags } },
+      {
+        params: InstanceParams,
+        parse: "none",
+        detail: {
+          summary: "Start (400: already running)",
+          responses: { 200: MessageBody("instance started") },
+          tags,
+        },
+      },
     )
     .post(
       `${one}/stop`,
       async (ctx) => await powerInstance(core, callerOf(ctx), scopeOf(ctx.params), ctx.params.id, "stop"),
-      { params: InstanceParams, parse: "none", detail: { summary: "Stop (400: already stopped)", tags } },
+      {
+        params: InstanceParams,
+        parse: "none",
+        detail: {
+          summary: "Stop (400: already stopped)",
+          responses: { 200: MessageBody("instance stopped") },
+          tags,
+        },
+      },
     )
     .get(
       `${one}/network/:iface/address`,
@@ -99,6 +135,7 @@ export function kahuInstanceRoutes(core: Core, api: string, scopePath: string) {
         detail: {
           summary:
             "The IPv4 address of an interface (a key of its network map); 404 until its DHCP lease shows",
+          responses: { 200: AddressBody },
           tags,
         },
       },

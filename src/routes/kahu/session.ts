@@ -1,5 +1,5 @@
 // Kahu's cookie login (2017): POST /v0/auth/login with role (a berth user) and password sets KAHU_SESSION_TOKEN to a berth token; logout revokes it.
-import { Elysia } from "elysia";
+import { Elysia, t } from "elysia";
 import {
   AuthDisabled,
   authenticatePassword,
@@ -10,6 +10,7 @@ import {
 import type { Core } from "../../core/context.ts";
 import { callerOf } from "../auth.ts";
 import { clientAddress } from "../client-address.ts";
+import { formBody, LoginBody, LogoutBody } from "./bodies.ts";
 import { kahuForm } from "./form.ts";
 
 const tags = ["kahu"];
@@ -48,6 +49,11 @@ export function kahuSessionRoutes(core: Core, api: string) {
         parse: "none",
         detail: {
           summary: `Log in as a berth user (form: role = user name, password): ${SESSION_COOKIE} carries a token`,
+          requestBody: formBody({
+            role: t.String({ description: "a berth user's name" }),
+            password: t.String(),
+          }),
+          responses: { 200: LoginBody },
           tags,
         },
       },
@@ -64,7 +70,11 @@ export function kahuSessionRoutes(core: Core, api: string) {
       },
       {
         parse: "none",
-        detail: { summary: "End the session: its token is revoked and the cookie cleared", tags },
+        detail: {
+          summary: "End the session: its token is revoked and the cookie cleared",
+          responses: { 200: LogoutBody },
+          tags,
+        },
       },
     );
 }

@@ -9,6 +9,7 @@ import {
   takeSnapshot,
 } from "../../core/fronts/kahu-snapshots.ts";
 import { callerOf } from "../auth.ts";
+import { formBody, MessageBody, SnapshotBody, SnapshotsBody } from "./bodies.ts";
 import { kahuForm } from "./form.ts";
 import { InstanceParams } from "./instances.ts";
 
@@ -22,7 +23,10 @@ export function kahuSnapshotRoutes(core: Core, api: string, scopePath: string) {
     .get(
       snapshots,
       async (ctx) => await listKahuSnapshots(core, callerOf(ctx), scopeOf(ctx.params), ctx.params.id),
-      { params: InstanceParams, detail: { summary: "The instance's snapshots by name", tags } },
+      {
+        params: InstanceParams,
+        detail: { summary: "The instance's snapshots by name", responses: { 200: SnapshotsBody }, tags },
+      },
     )
     .post(
       snapshots,
@@ -36,7 +40,12 @@ export function kahuSnapshotRoutes(core: Core, api: string, scopePath: string) {
       {
         params: InstanceParams,
         parse: "none",
-        detail: { summary: "Take a snapshot (form: name); 200 (as Kahu) with its URI in Location", tags },
+        detail: {
+          summary: "Take a snapshot (form: name); 200 (as Kahu) with its URI in Location",
+          requestBody: formBody({ name: t.String() }),
+          responses: { 200: MessageBody("snapshot created") },
+          tags,
+        },
       },
     )
     .get(
@@ -47,6 +56,7 @@ export function kahuSnapshotRoutes(core: Core, api: string, scopePath: string) {
         params: SnapshotParams,
         detail: {
           summary: "The instance as the snapshot holds it: network, profile, size, storage, timestamp",
+          responses: { 200: SnapshotBody },
           tags,
         },
       },
@@ -63,6 +73,9 @@ export function kahuSnapshotRoutes(core: Core, api: string, scopePath: string) {
         );
         return { message: "snapshot deleted" };
       },
-      { params: SnapshotParams, detail: { summary: "Delete a snapshot", tags } },
+      {
+        params: SnapshotParams,
+        detail: { summary: "Delete a snapshot", responses: { 200: MessageBody("snapshot deleted") }, tags },
+      },
     );
 }

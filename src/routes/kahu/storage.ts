@@ -4,6 +4,7 @@ import type { Core } from "../../core/context.ts";
 import { GUEST_IFACES, type GuestIface, kahuScope } from "../../core/fronts/kahu.ts";
 import { addVolume, deleteVolume, listVolumes, showVolume } from "../../core/fronts/kahu-storage.ts";
 import { callerOf } from "../auth.ts";
+import { AddedVolumeBody, formBody, MessageBody, VolumeBody, VolumesBody } from "./bodies.ts";
 import { flag, kahuForm, mebibytes, oneOf } from "./form.ts";
 import { InstanceParams } from "./instances.ts";
 
@@ -16,7 +17,11 @@ export function kahuStorageRoutes(core: Core, api: string, scopePath: string) {
   return new Elysia()
     .get(storage, async (ctx) => await listVolumes(core, callerOf(ctx), scopeOf(ctx.params), ctx.params.id), {
       params: InstanceParams,
-      detail: { summary: "The instance's volumes by name (root, config, then added ones)", tags },
+      detail: {
+        summary: "The instance's volumes by name (root, config, then added ones)",
+        responses: { 200: VolumesBody },
+        tags,
+      },
     })
     .post(
       storage,
@@ -43,6 +48,20 @@ export function kahuStorageRoutes(core: Core, api: string, scopePath: string) {
         detail: {
           summary:
             "Add a volume (form: name, size in MiB or file = an uploaded qcow2, or an ISO for media-type cdrom; bootable, media-type, guest-iface virtio|scsi|ide|usb); 201 with its URI",
+          requestBody: formBody(
+            {
+              name: t.String(),
+              size: t.Optional(t.String({ description: "MiB, a positive whole number" })),
+              file: t.Optional(
+                t.String({ format: "binary", description: "a qcow2 image, or an ISO for cdrom" }),
+              ),
+              bootable: t.Optional(t.String({ description: "true or false" })),
+              "media-type": t.Optional(t.Union([t.Literal("disk"), t.Literal("cdrom")])),
+              "guest-iface": t.Optional(t.String({ description: "virtio, scsi, ide or usb" })),
+            },
+            true,
+          ),
+          responses: { 201: AddedVolumeBody },
           tags,
         },
       },
@@ -51,7 +70,7 @@ export function kahuStorageRoutes(core: Core, api: string, scopePath: string) {
       `${storage}/:volume`,
       async (ctx) =>
         await showVolume(core, callerOf(ctx), scopeOf(ctx.params), ctx.params.id, ctx.params.volume),
-      { params: VolumeParams, detail: { summary: "One volume", tags } },
+      { params: VolumeParams, detail: { summary: "One volume", responses: { 200: VolumeBody }, tags } },
     )
     .delete(
       `${storage}/:volume`,
@@ -59,6 +78,13 @@ export function kahuStorageRoutes(core: Core, api: string, scopePath: string) {
         await deleteVolume(core, callerOf(ctx), scopeOf(ctx.params), ctx.params.id, ctx.params.volume);
         return { message: "volume deleted" };
       },
-      { params: VolumeParams, detail: { summary: "Detach and delete an added volume", tags } },
+      {
+        params: VolumeParams,
+        detail: {
+          summary: "Detach and delete an added volume",
+          responses: { 200: MessageBody("volume deleted") },
+          tags,
+        },
+      },
     );
 }

@@ -4,9 +4,27 @@ import type { Core } from "../../core/context.ts";
 import { addDhcpHost, listDhcpHosts, listLeases, removeDhcpHost } from "../../core/networks/index.ts";
 import { LIBVIRT_NAME_MAX } from "../../patterns.ts";
 import { callerOf } from "../auth.ts";
+import { documented } from "../documented.ts";
 
 const tags = ["networks"];
 const ByName = t.Object({ name: t.String({ maxLength: LIBVIRT_NAME_MAX }) });
+/** libvirt's lease, as listLeases gives it (documentation only: the data is already right). */
+const LeasesBody = documented(
+  "the active leases",
+  t.Array(
+    t.Object({
+      iface: t.String(),
+      expiryTime: t.Integer({ description: "epoch seconds" }),
+      type: t.String({ description: "ipv4 or ipv6" }),
+      mac: t.String(),
+      ipAddress: t.String(),
+      prefix: t.Integer(),
+      hostname: t.String(),
+      clientId: t.String(),
+    }),
+  ),
+);
+
 const ReservationSchema = t.Object({
   network: t.String(),
   mac: t.String({ description: "lowercase, ':'-separated" }),
@@ -58,6 +76,10 @@ export function networkReservationRoutes(core: Core) {
     )
     .get("/leases", ({ request, params }) => listLeases(core, callerOf({ request }), params.name), {
       params: ByName,
-      detail: { summary: "libvirt's active DHCP leases on a managed network", tags },
+      detail: {
+        summary: "libvirt's active DHCP leases on a managed network",
+        responses: { 200: LeasesBody },
+        tags,
+      },
     });
 }

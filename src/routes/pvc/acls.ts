@@ -5,6 +5,7 @@ import { addPvcAcl, listPvcAcls, removePvcAcl } from "../../core/fronts/pvc-acls
 import { BadRequest } from "../../errors.ts";
 import { callerOf } from "../auth.ts";
 import type { RequestValues } from "../request-values.ts";
+import { AclsBody, MessageBody } from "./bodies.ts";
 import { pvcValues } from "./values.ts";
 
 const tags = ["pvc"];
@@ -34,6 +35,7 @@ export function pvcAclRoutes(core: Core) {
         params: t.Object({ net: t.String({ maxLength: 253 }) }),
         detail: {
           summary: "The network's ACLs by direction and order; limit on the description, direction",
+          responses: { 200: AclsBody },
           tags,
         },
       },
@@ -41,7 +43,14 @@ export function pvcAclRoutes(core: Core) {
     .get(
       "/network/:net/acl/:acl",
       (ctx) => listPvcAcls(core, callerOf(ctx), ctx.params.net, { exact: ctx.params.acl }),
-      { params: AclParams, detail: { summary: "One ACL by description (exact); [] when none", tags } },
+      {
+        params: AclParams,
+        detail: {
+          summary: "One ACL by description (exact); [] when none",
+          responses: { 200: AclsBody },
+          tags,
+        },
+      },
     )
     .post(
       "/network/:net/acl/:acl/add",
@@ -62,6 +71,7 @@ export function pvcAclRoutes(core: Core) {
         detail: {
           summary:
             "Add an nftables rule (direction in|out, rule, order): checked by nft with the whole table, then applied",
+          responses: { 200: MessageBody },
           tags,
         },
       },
@@ -69,6 +79,10 @@ export function pvcAclRoutes(core: Core) {
     .post(
       "/network/:net/acl/:acl/remove",
       async (ctx) => ({ message: await removePvcAcl(core, callerOf(ctx), ctx.params.net, ctx.params.acl) }),
-      { parse: "none", params: AclParams, detail: { summary: "Remove an ACL", tags } },
+      {
+        parse: "none",
+        params: AclParams,
+        detail: { summary: "Remove an ACL", responses: { 200: MessageBody }, tags },
+      },
     );
 }

@@ -3,6 +3,7 @@ import { Elysia } from "elysia";
 import type { Core } from "../../core/context.ts";
 import { changeCeph, readCeph } from "../../core/fronts/pvc-ceph.ts";
 import { callerOf } from "../auth.ts";
+import { UnavailableBody } from "./bodies.ts";
 import { NeedsConfirmation } from "./errors.ts";
 import { flag, pvcValues } from "./values.ts";
 
@@ -24,7 +25,11 @@ export function pvcCephRoutes(core: Core) {
   };
   const get = (summary: string) => ({
     parse: "none" as const,
-    detail: { summary: `${summary} ${NONE}`, tags },
+    detail: {
+      summary: `${summary} ${NONE}`,
+      responses: { 200: UnavailableBody("a Ceph cluster answers") },
+      tags,
+    },
   });
   return new Elysia()
     .get(ceph, read, get("Ceph status"))

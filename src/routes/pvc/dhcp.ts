@@ -3,6 +3,7 @@ import { Elysia, t } from "elysia";
 import type { Core } from "../../core/context.ts";
 import { addPvcReservation, listPvcLeases, removePvcReservation } from "../../core/fronts/pvc-dhcp.ts";
 import { callerOf } from "../auth.ts";
+import { LeasesBody, MessageBody } from "./bodies.ts";
 import { flag, pvcValues, required } from "./values.ts";
 
 const tags = ["pvc"];
@@ -25,6 +26,7 @@ export function pvcDhcpRoutes(core: Core) {
         params: t.Object({ net: t.String({ maxLength: 253 }) }),
         detail: {
           summary: "Active leases (libvirt) and static reservations; limit on the MAC, flag_static",
+          responses: { 200: LeasesBody },
           tags,
         },
       },
@@ -36,7 +38,14 @@ export function pvcDhcpRoutes(core: Core) {
           staticOnly: false,
           exact: ctx.params.mac,
         }),
-      { params: MacParams, detail: { summary: "The leases and reservation of one MAC; [] when none", tags } },
+      {
+        params: MacParams,
+        detail: {
+          summary: "The leases and reservation of one MAC; [] when none",
+          responses: { 200: LeasesBody },
+          tags,
+        },
+      },
     )
     .post(
       "/network/:net/dhcp/:mac/add",
@@ -54,6 +63,7 @@ export function pvcDhcpRoutes(core: Core) {
         params: MacParams,
         detail: {
           summary: "Reserve ipaddress (and hostname) for the MAC: libvirt's dnsmasq hands it out",
+          responses: { 200: MessageBody },
           tags,
         },
       },
@@ -63,6 +73,10 @@ export function pvcDhcpRoutes(core: Core) {
       async (ctx) => ({
         message: await removePvcReservation(core, callerOf(ctx), ctx.params.net, ctx.params.mac),
       }),
-      { parse: "none", params: MacParams, detail: { summary: "Drop the MAC's reservation", tags } },
+      {
+        parse: "none",
+        params: MacParams,
+        detail: { summary: "Drop the MAC's reservation", responses: { 200: MessageBody }, tags },
+      },
     );
 }

@@ -11,6 +11,7 @@ import {
 } from "../../core/fronts/pvc-networks.ts";
 import { callerOf } from "../auth.ts";
 import type { RequestValues } from "../request-values.ts";
+import { MessageBody, NetworksBody } from "./bodies.ts";
 import { MissingValue } from "./errors.ts";
 import { flag, pvcValues, required } from "./values.ts";
 
@@ -44,12 +45,20 @@ export function pvcNetworkRoutes(core: Core) {
       },
       {
         parse: "none",
-        detail: { summary: "The networks; limit (PVC's fuzzy regex on vni or description)", tags },
+        detail: {
+          summary: "The networks; limit (PVC's fuzzy regex on vni or description)",
+          responses: { 200: NetworksBody },
+          tags,
+        },
       },
     )
     .get("/network/:net", (ctx) => showPvcNetwork(core, callerOf(ctx), ctx.params.net), {
       params: NetParams,
-      detail: { summary: "One network by vni or description (exact); [] when none", tags },
+      detail: {
+        summary: "One network by vni or description (exact); [] when none",
+        responses: { 200: NetworksBody },
+        tags,
+      },
     })
     .post(
       "/network/:net/add",
@@ -69,6 +78,7 @@ export function pvcNetworkRoutes(core: Core) {
         detail: {
           summary:
             "Add a network with this description: vni, nettype (bridged: an OVS VLAN on [pvc] bridge; managed: a routed libvirt network with DHCP/DNS by dnsmasq)",
+          responses: { 200: MessageBody },
           tags,
         },
       },
@@ -84,7 +94,11 @@ export function pvcNetworkRoutes(core: Core) {
       {
         parse: "none",
         params: NetParams,
-        detail: { summary: "Change a managed network's options (vni and nettype stay)", tags },
+        detail: {
+          summary: "Change a managed network's options (vni and nettype stay)",
+          responses: { 200: MessageBody },
+          tags,
+        },
       },
     )
     .post(
@@ -93,7 +107,11 @@ export function pvcNetworkRoutes(core: Core) {
       {
         parse: "none",
         params: NetParams,
-        detail: { summary: "Remove a network, its reservations and its ACLs", tags },
+        detail: {
+          summary: "Remove a network, its reservations and its ACLs",
+          responses: { 200: MessageBody },
+          tags,
+        },
       },
     );
 }

@@ -3,6 +3,7 @@ import { Elysia, t } from "elysia";
 import type { Core } from "../../core/context.ts";
 import { type PvcNodeAction, pvcNodeAction, pvcNodes } from "../../core/fronts/pvc-node.ts";
 import { callerOf } from "../auth.ts";
+import { MessageBody, NodesBody, queryValues as query, UnavailableBody } from "./bodies.ts";
 import { pvcValues } from "./values.ts";
 
 const tags = ["pvc"];
@@ -20,12 +21,21 @@ export function pvcNodeRoutes(core: Core) {
       },
       {
         parse: "none",
-        detail: { summary: "The nodes (this host), limit: PVC's fuzzy regex on the name", tags },
+        detail: {
+          summary: "The nodes (this host), limit: PVC's fuzzy regex on the name",
+          parameters: query(["limit"]),
+          responses: { 200: NodesBody },
+          tags,
+        },
       },
     )
     .get("/node/:node", async (ctx) => await pvcNodes(core, callerOf(ctx), { exact: ctx.params.node }), {
       params: NodeParams,
-      detail: { summary: "One node by name ([] when it is not this host)", tags },
+      detail: {
+        summary: "One node by name ([] when it is not this host)",
+        responses: { 200: NodesBody },
+        tags,
+      },
     });
   for (const action of ACTIONS) {
     app.post(
@@ -39,6 +49,12 @@ export function pvcNodeRoutes(core: Core) {
             action === "secondary" || action === "primary"
               ? `Coordinator mode ${action} (this host is the only, primary coordinator)`
               : `${action}: 510, there is no other node to move VMs to`,
+          responses: {
+            200:
+              action === "secondary" || action === "primary"
+                ? MessageBody
+                : UnavailableBody("other nodes take the VMs"),
+          },
           tags,
         },
       },

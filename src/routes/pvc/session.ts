@@ -1,7 +1,8 @@
 // PVC's login: a form with a berth token sets the session cookie (the token, HttpOnly, re-checked on every request), then 302 to /api/v1; logout clears it.
-import { Elysia } from "elysia";
+import { Elysia, t } from "elysia";
 import { authenticateToken } from "../../core/auth/index.ts";
 import type { Core } from "../../core/context.ts";
+import { LoginFormBody, MessageBody, RedirectResponse, pvcValues as valuesBody } from "./bodies.ts";
 import { pvcValues } from "./values.ts";
 
 const tags = ["pvc"];
@@ -36,7 +37,7 @@ export function pvcSessionRoutes(core: Core, api: string) {
         core.config.auth.enabled
           ? new Response(LOGIN_FORM, { headers: { "content-type": "text/html; charset=utf-8" } })
           : disabled(),
-      { detail: { summary: "The login form (one field, token)", tags } },
+      { detail: { summary: "The login form (one field, token)", responses: { 200: LoginFormBody }, tags } },
     )
     .post(
       "/auth/login",
@@ -51,15 +52,21 @@ export function pvcSessionRoutes(core: Core, api: string) {
         parse: "none",
         detail: {
           summary: "Log in with a berth token (form: token): a session cookie, then 302 to /api/v1",
+          requestBody: valuesBody({ token: t.String() }),
+          responses: { 200: MessageBody, 302: RedirectResponse },
           tags,
         },
       },
     )
     .get("/auth/logout", () => logout(core, api), {
-      detail: { summary: "Log out: the session cookie is cleared, then 302 to /api/v1", tags },
+      detail: {
+        summary: "Log out: the session cookie is cleared, then 302 to /api/v1",
+        responses: { 200: MessageBody, 302: RedirectResponse },
+        tags,
+      },
     })
     .post("/auth/logout", () => logout(core, api), {
       parse: "none",
-      detail: { summary: "Log out (as GET)", tags },
+      detail: { summary: "Log out (as GET)", responses: { 200: MessageBody, 302: RedirectResponse }, tags },
     });
 }

@@ -5,6 +5,13 @@ import { addPvcSnapshot, listPvcSnapshots, removePvcSnapshot } from "../../core/
 import { addPvcVolume, listPvcVolumes, removePvcVolume } from "../../core/fronts/pvc-volumes.ts";
 import { BadRequest } from "../../errors.ts";
 import { callerOf } from "../auth.ts";
+import {
+  MessageBody,
+  queryValues as query,
+  SnapshotsBody,
+  VolumesBody,
+  pvcValues as valuesBody,
+} from "./bodies.ts";
 import { pvcCephRoutes } from "./ceph.ts";
 import { pvcValues } from "./values.ts";
 
@@ -33,14 +40,22 @@ function pvcVolumeRoutes(core: Core) {
       },
       {
         parse: "none",
-        detail: { summary: "Volumes of berth's pool made through PVC (values: pool, limit)", tags },
+        detail: {
+          summary: "Volumes of berth's pool made through PVC (values: pool, limit)",
+          parameters: query(["pool", "limit"]),
+          responses: { 200: VolumesBody },
+          tags,
+        },
       },
     )
     .get(
       `${volume}/:pool/:volume`,
       async (ctx) =>
         await listPvcVolumes(core, callerOf(ctx), { pool: ctx.params.pool, exact: ctx.params.volume }),
-      { params: VolumeParams, detail: { summary: "One volume (an array of at most one)", tags } },
+      {
+        params: VolumeParams,
+        detail: { summary: "One volume (an array of at most one)", responses: { 200: VolumesBody }, tags },
+      },
     )
     .post(
       `${volume}/:pool/:volume/add`,
@@ -54,7 +69,12 @@ function pvcVolumeRoutes(core: Core) {
       {
         params: VolumeParams,
         parse: "none",
-        detail: { summary: "Add a blank qcow2 volume (value: size, bytes or 4096M, 2G, …)", tags },
+        detail: {
+          summary: "Add a blank qcow2 volume (value: size, bytes or 4096M, 2G, …)",
+          requestBody: valuesBody({ size: t.String({ description: "bytes, or with an M/G/T suffix" }) }),
+          responses: { 200: MessageBody },
+          tags,
+        },
       },
     )
     .post(
@@ -62,7 +82,11 @@ function pvcVolumeRoutes(core: Core) {
       async (ctx) => ({
         message: await removePvcVolume(core, callerOf(ctx), ctx.params.pool, ctx.params.volume),
       }),
-      { params: VolumeParams, parse: "none", detail: { summary: "Remove a volume", tags } },
+      {
+        params: VolumeParams,
+        parse: "none",
+        detail: { summary: "Remove a volume", responses: { 200: MessageBody }, tags },
+      },
     )
     .get(
       snapshot,
@@ -76,7 +100,12 @@ function pvcVolumeRoutes(core: Core) {
       },
       {
         parse: "none",
-        detail: { summary: "Snapshots of volumes (values: pool, volume, limit)", tags },
+        detail: {
+          summary: "Snapshots of volumes (values: pool, volume, limit)",
+          parameters: query(["pool", "volume", "limit"]),
+          responses: { 200: SnapshotsBody },
+          tags,
+        },
       },
     )
     .get(
@@ -87,7 +116,14 @@ function pvcVolumeRoutes(core: Core) {
           volume: ctx.params.volume,
           exact: ctx.params.snapshot,
         }),
-      { params: SnapshotParams, detail: { summary: "One snapshot (an array of at most one)", tags } },
+      {
+        params: SnapshotParams,
+        detail: {
+          summary: "One snapshot (an array of at most one)",
+          responses: { 200: SnapshotsBody },
+          tags,
+        },
+      },
     )
     .post(
       `${snapshot}/:pool/:volume/:snapshot/add`,
@@ -103,7 +139,11 @@ function pvcVolumeRoutes(core: Core) {
       {
         params: SnapshotParams,
         parse: "none",
-        detail: { summary: "Take a qcow2 internal snapshot of a volume", tags },
+        detail: {
+          summary: "Take a qcow2 internal snapshot of a volume",
+          responses: { 200: MessageBody },
+          tags,
+        },
       },
     )
     .post(
@@ -117,6 +157,10 @@ function pvcVolumeRoutes(core: Core) {
           ctx.params.snapshot,
         ),
       }),
-      { params: SnapshotParams, parse: "none", detail: { summary: "Delete a snapshot", tags } },
+      {
+        params: SnapshotParams,
+        parse: "none",
+        detail: { summary: "Delete a snapshot", responses: { 200: MessageBody }, tags },
+      },
     );
 }

@@ -12,6 +12,15 @@ import {
 } from "../../core/fronts/pvc-vm-actions.ts";
 import { pvcVmDump, pvcVmGet, pvcVmList } from "../../core/fronts/pvc-vms.ts";
 import { callerOf } from "../auth.ts";
+import {
+  DumpBody,
+  MessageBody,
+  queryValues as query,
+  UnavailableBody,
+  VmBody,
+  VmsBody,
+  pvcValues as valuesBody,
+} from "./bodies.ts";
 import { flag, pvcValues, required } from "./values.ts";
 
 const tags = ["pvc"];
@@ -51,13 +60,19 @@ export function pvcVmRoutes(core: Core) {
         parse: "none",
         detail: {
           summary: "The VMs; limit (PVC's fuzzy regex on name or uuid), node, state; 404 when none",
+          parameters: query(["limit", "node", "state"]),
+          responses: { 200: VmsBody },
           tags,
         },
       },
     )
     .get("/vm/:vm", async (ctx) => await pvcVmGet(core, callerOf(ctx), ctx.params.vm), {
       params: VmParams,
-      detail: { summary: "One VM by name or uuid (exact); 404 VM not found.", tags },
+      detail: {
+        summary: "One VM by name or uuid (exact); 404 VM not found.",
+        responses: { 200: VmBody },
+        tags,
+      },
     })
     .get(
       "/vm/:vm/dump",
@@ -65,7 +80,14 @@ export function pvcVmRoutes(core: Core) {
         new Response(await pvcVmDump(core, callerOf(ctx), ctx.params.vm), {
           headers: { "content-type": "application/xml; charset=utf-8" },
         }),
-      { params: VmParams, detail: { summary: "The VM's libvirt XML (persistent definition)", tags } },
+      {
+        params: VmParams,
+        detail: {
+          summary: "The VM's libvirt XML (persistent definition)",
+          responses: { 200: DumpBody },
+          tags,
+        },
+      },
     )
     .post(
       "/vm/:vm/define",
@@ -84,6 +106,12 @@ export function pvcVmRoutes(core: Core) {
         parse: "none",
         detail: {
           summary: "Define a VM from libvirt XML (xml; node, selector); admins only; <vm> is ignored",
+          requestBody: valuesBody({
+            xml: t.String(),
+            node: t.Optional(t.String()),
+            selector: t.Optional(t.String()),
+          }),
+          responses: { 200: MessageBody },
           tags,
         },
       },
@@ -97,7 +125,12 @@ export function pvcVmRoutes(core: Core) {
       {
         params: VmParams,
         parse: "none",
-        detail: { summary: "Replace the VM's XML (xml value or raw body; flag_restart); admins only", tags },
+        detail: {
+          summary: "Replace the VM's XML (xml value or raw body; flag_restart); admins only",
+          requestBody: valuesBody({ xml: t.String(), flag_restart: t.Optional(t.String()) }),
+          responses: { 200: MessageBody },
+          tags,
+        },
       },
     )
     .post(
@@ -106,7 +139,11 @@ export function pvcVmRoutes(core: Core) {
       {
         params: VmParams,
         parse: "none",
-        detail: { summary: "Stop and undefine the VM, keeping its volumes", tags },
+        detail: {
+          summary: "Stop and undefine the VM, keeping its volumes",
+          responses: { 200: MessageBody },
+          tags,
+        },
       },
     )
     .post(
@@ -115,14 +152,18 @@ export function pvcVmRoutes(core: Core) {
       {
         params: VmParams,
         parse: "none",
-        detail: { summary: "Stop and remove the VM and its volumes", tags },
+        detail: { summary: "Stop and remove the VM and its volumes", responses: { 200: MessageBody }, tags },
       },
     );
   for (const action of POWER) {
     app.post(
       `/vm/:vm/${action}`,
       async (ctx) => ({ message: await pvcPower(core, callerOf(ctx), ctx.params.vm, action) }),
-      { params: VmParams, parse: "none", detail: { summary: `${action} the VM`, tags } },
+      {
+        params: VmParams,
+        parse: "none",
+        detail: { summary: `${action} the VM`, responses: { 200: MessageBody }, tags },
+      },
     );
   }
   for (const action of MOVES) {
@@ -135,7 +176,11 @@ export function pvcVmRoutes(core: Core) {
       {
         params: VmParams,
         parse: "none",
-        detail: { summary: `${action}: 510, there is no other node`, tags },
+        detail: {
+          summary: `${action}: 510, there is no other node`,
+          responses: { 200: UnavailableBody("another node takes the VM") },
+          tags,
+        },
       },
     );
   }

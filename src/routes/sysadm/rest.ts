@@ -1,11 +1,18 @@
 // sysadm's REST framing at /sysadm/<name>: Basic auth (or a berth token) per request, the body is the args, the reply {"args": ...}.
+
 import { Elysia, t } from "elysia";
 import type { Core } from "../../core/context.ts";
 import { AppError } from "../../errors.ts";
 import { callerOf } from "../auth.ts";
+import { documented } from "../documented.ts";
 import { evaluate, SysadmRefusal } from "./protocol.ts";
 
 const tags = ["sysadm"];
+/** sysadm's REST reply: the action's answer (or its in-band error) under args. */
+const ReplyBody = documented(
+  'the action\'s answer under args; a failed action answers in band: {"<action>": {"error": "..."}}',
+  t.Object({ args: t.Record(t.String(), t.Unknown()) }),
+);
 
 /** The reply as sysadm's REST server framed it: indented JSON, text/json, the connection closed after it. */
 function reply(args: unknown): Response {
@@ -31,6 +38,7 @@ export function sysadmRestRoutes(core: Core) {
   };
   const detail = (method: string) => ({
     summary: `sysadm's ${method} /sysadm/<class> (iohyve; zfs and network minimally)`,
+    responses: { 200: ReplyBody },
     tags,
   });
   const body = t.Record(t.String(), t.Unknown());

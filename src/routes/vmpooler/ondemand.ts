@@ -8,6 +8,7 @@ import {
   vmpoolerOndemandStatus,
 } from "../../core/fronts/vmpooler-ondemand.ts";
 import { callerOf } from "../auth.ts";
+import { OndemandDeletedBody, OndemandOkBody, OndemandPendingBody, OndemandReadyBody } from "./bodies.ts";
 import { described } from "./schemas.ts";
 
 const tags = ["vmpooler"];
@@ -29,12 +30,15 @@ export function vmpoolerOndemandRoutes(core: Core, base: string) {
         parse: "json",
         detail: {
           summary: "Ask for VMs to be built for you (201 with the request's id; poll GET until ready)",
-          responses: described({
-            400: "a bad count or request_id",
-            403: "beyond the user's quota of running VMs",
-            404: "an unknown pool or alias, or none named",
-            409: "a request with that request_id exists",
-          }),
+          responses: {
+            201: OndemandOkBody,
+            ...described({
+              400: "a bad count or request_id",
+              403: "beyond the user's quota of running VMs",
+              404: "an unknown pool or alias, or none named",
+              409: "a request with that request_id exists",
+            }),
+          },
           tags,
         },
       })
@@ -50,10 +54,13 @@ export function vmpoolerOndemandRoutes(core: Core, base: string) {
           detail: {
             summary:
               "Ask for one VM per pool named (pool+pool+…) to be built for you (201 with the request's id)",
-            responses: described({
-              403: "beyond the user's quota of running VMs",
-              404: "an unknown pool or alias",
-            }),
+            responses: {
+              201: OndemandOkBody,
+              ...described({
+                403: "beyond the user's quota of running VMs",
+                404: "an unknown pool or alias",
+              }),
+            },
             tags,
           },
         },
@@ -68,7 +75,11 @@ export function vmpoolerOndemandRoutes(core: Core, base: string) {
           params: ById,
           detail: {
             summary: "A request: 202 with ready/pending counts per pool, then 200 with the host names",
-            responses: described({ 202: "not ready yet", 404: "no such request" }),
+            responses: {
+              200: OndemandReadyBody,
+              202: OndemandPendingBody,
+              ...described({ 404: "no such request" }),
+            },
             tags,
           },
         },
@@ -77,7 +88,10 @@ export function vmpoolerOndemandRoutes(core: Core, base: string) {
         params: ById,
         detail: {
           summary: "Delete a request: it stops, and the VMs it was given are returned",
-          responses: described({ 403: "another user's request", 404: "no such request" }),
+          responses: {
+            200: OndemandDeletedBody,
+            ...described({ 403: "another user's request", 404: "no such request" }),
+          },
           tags,
         },
       })

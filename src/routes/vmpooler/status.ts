@@ -8,6 +8,13 @@ import {
   vmpoolerSummary,
   vmpoolerSummaryPart,
 } from "../../core/fronts/vmpooler-status.ts";
+import {
+  DashboardPoolsBody,
+  DashboardRunningBody,
+  StatusBody,
+  SummaryBody,
+  SummaryPartBody,
+} from "./bodies.ts";
 import { described } from "./schemas.ts";
 
 const tags = ["vmpooler"];
@@ -24,6 +31,7 @@ export function vmpoolerStatusRoutes(core: Core, base: string) {
         detail: {
           summary:
             "Capacity, queue, today's clone and boot durations, per-pool stock and status (ok false naming empty pools, uptime); ?view=capacity,queue,clone,boot,pools picks parts",
+          responses: { 200: StatusBody },
           tags,
         },
       },
@@ -32,13 +40,17 @@ export function vmpoolerStatusRoutes(core: Core, base: string) {
       detail: {
         summary:
           "Boot and clone durations and tag counts from `from` to `to` (inclusive, UTC), overall and daily",
-        responses: summaryStatuses,
+        responses: { 200: SummaryBody, ...summaryStatuses },
         tags,
       },
     })
     .get("/summary/:part", ({ params, query }) => vmpoolerSummaryPart(core, params.part, undefined, query), {
       params: t.Object({ part: t.String({ maxLength: 16, description: "boot, clone or tag" }) }),
-      detail: { summary: "One part of the summary", responses: summaryStatuses, tags },
+      detail: {
+        summary: "One part of the summary",
+        responses: { 200: SummaryPartBody, ...summaryStatuses },
+        tags,
+      },
     })
     .get(
       "/summary/:part/:key",
@@ -48,7 +60,11 @@ export function vmpoolerStatusRoutes(core: Core, base: string) {
           part: t.String({ maxLength: 16, description: "boot, clone or tag" }),
           key: t.String({ maxLength: 255, description: "duration or count; for tag, a tag name" }),
         }),
-        detail: { summary: "One field of one part of the summary", responses: summaryStatuses, tags },
+        detail: {
+          summary: "One field of one part of the summary",
+          responses: { 200: SummaryPartBody, ...summaryStatuses },
+          tags,
+        },
       },
     );
 }
@@ -57,11 +73,16 @@ export function vmpoolerStatusRoutes(core: Core, base: string) {
 export function vmpoolerDashboardRoutes(core: Core) {
   return new Elysia({ prefix: "/dashboard/stats/vmpooler" })
     .get("/pool", ({ query }) => vmpoolerDashboardPools(core, query.history !== undefined), {
-      detail: { summary: "vmpooler dashboard: each pool's size and ready count (?history: now only)", tags },
+      detail: {
+        summary: "vmpooler dashboard: each pool's size and ready count (?history: now only)",
+        responses: { 200: DashboardPoolsBody },
+        tags,
+      },
     })
     .get("/running", () => vmpoolerDashboardRunning(core), {
       detail: {
         summary: "vmpooler dashboard: checked-out VMs per platform (the name before its first -)",
+        responses: { 200: DashboardRunningBody },
         tags,
       },
     });

@@ -8,6 +8,7 @@ import {
   vmpoolerTokens,
 } from "../../core/fronts/vmpooler.ts";
 import { callerOf } from "../auth.ts";
+import { IssuedTokenBody, OkBody, TokenInfoBody, TokensBody } from "./bodies.ts";
 import { described } from "./schemas.ts";
 
 const tags = ["vmpooler"];
@@ -19,7 +20,7 @@ export function vmpoolerTokenRoutes(core: Core, base: string) {
       detail: {
         summary:
           "The caller's tokens by id, with when each was created and last used (berth keeps only hashes: an id is no token)",
-        responses: described({ 401: "no valid credentials", 404: "auth is off" }),
+        responses: { 200: TokensBody, ...described({ 401: "no valid credentials", 404: "auth is off" }) },
         tags,
       },
     })
@@ -27,7 +28,7 @@ export function vmpoolerTokenRoutes(core: Core, base: string) {
       parse: "none",
       detail: {
         summary: "Issue a token (HTTP basic auth); send it as X-AUTH-TOKEN",
-        responses: described({ 401: "no valid password", 404: "auth is off" }),
+        responses: { 200: IssuedTokenBody, ...described({ 401: "no valid password", 404: "auth is off" }) },
         tags,
       },
     })
@@ -36,7 +37,7 @@ export function vmpoolerTokenRoutes(core: Core, base: string) {
       detail: {
         summary:
           "A token's user, times and the user's checked-out VMs: the token itself is the credential; a listed id needs its owner's password",
-        responses: described({ 404: "no such live token, or auth is off" }),
+        responses: { 200: TokenInfoBody, ...described({ 404: "no such live token, or auth is off" }) },
         tags,
       },
     })
@@ -44,7 +45,10 @@ export function vmpoolerTokenRoutes(core: Core, base: string) {
       params: TokenParams,
       detail: {
         summary: "Revoke one of the caller's tokens, named by itself or its id",
-        responses: described({ 401: "no valid credentials", 404: "no such token of the caller" }),
+        responses: {
+          200: OkBody,
+          ...described({ 401: "no valid credentials", 404: "no such token of the caller" }),
+        },
         tags,
       },
     });

@@ -12,6 +12,8 @@ import {
 } from "../../core/fronts/vmpooler.ts";
 import { vmpoolerDelete, vmpoolerUpdate, vmpoolerVm } from "../../core/fronts/vmpooler-vm.ts";
 import { callerOf } from "../auth.ts";
+import { documented } from "../documented.ts";
+import { CheckoutOkBody, DiskOkBody, OkBody, SnapshotOkBody, VmBody } from "./bodies.ts";
 import { ChangeBody, CheckoutBody, described, HostParams } from "./schemas.ts";
 
 const tags = ["vmpooler"];
@@ -24,8 +26,13 @@ export function vmpoolerVmRoutes(core: Core, base: string) {
   return (
     new Elysia({ prefix: `${base}/vm` })
       .get("", () => vmpoolerPoolNames(core), {
-        response: t.Array(t.String()),
-        detail: { summary: "The pools a checkout accepts, each followed by its aliases", tags },
+        detail: {
+          summary: "The pools a checkout accepts, each followed by its aliases",
+          responses: {
+            200: documented("pool names and aliases", t.Array(t.String()), ["debian-12", "debian"]),
+          },
+          tags,
+        },
       })
       .post("", (ctx) => vmpoolerCheckout(core, countsOfBody(ctx.body), callerOf(ctx)), {
         body: CheckoutBody,
@@ -33,7 +40,7 @@ export function vmpoolerVmRoutes(core: Core, base: string) {
         parse: "json",
         detail: {
           summary: 'Check out VMs of several pools: {"<pool>": count}; every one asked for, or none',
-          responses: checkoutStatuses,
+          responses: { 200: CheckoutOkBody, ...checkoutStatuses },
           tags,
         },
       })
@@ -43,7 +50,7 @@ export function vmpoolerVmRoutes(core: Core, base: string) {
         parse: "none",
         detail: {
           summary: "Check out one VM per pool named (pool+pool+…); every one, or none",
-          responses: checkoutStatuses,
+          responses: { 200: CheckoutOkBody, ...checkoutStatuses },
           tags,
         },
       })
@@ -52,7 +59,7 @@ export function vmpoolerVmRoutes(core: Core, base: string) {
         detail: {
           summary:
             "A VM: template (pool), lifetime, hours running and remaining, start and end, state, tags, snapshots, added disks, ip, host; `<host>.<domain>` is accepted",
-          responses: described({ 404: "no such VM, or returned and gone" }),
+          responses: { 200: VmBody, ...described({ 404: "no such VM, or returned and gone" }) },
           tags,
         },
       })
@@ -66,12 +73,15 @@ export function vmpoolerVmRoutes(core: Core, base: string) {
           detail: {
             summary:
               "Change a VM's lifetime (hours from checkout; needs a token) or add tags (null or empty values skipped)",
-            responses: described({
-              400: "bad lifetime or tags, or beyond the pool's max_lifetime",
-              401: "a lifetime without a token, or a VM checked out with a token",
-              404: "no such VM",
-              409: "not checked out from a pool (lifetime), or busy",
-            }),
+            responses: {
+              200: OkBody,
+              ...described({
+                400: "bad lifetime or tags, or beyond the pool's max_lifetime",
+                401: "a lifetime without a token, or a VM checked out with a token",
+                404: "no such VM",
+                409: "not checked out from a pool (lifetime), or busy",
+              }),
+            },
             tags,
           },
         },
@@ -84,11 +94,14 @@ export function vmpoolerVmRoutes(core: Core, base: string) {
           detail: {
             summary:
               "Return a VM: its deletion is scheduled (no token needed for a VM checked out without one)",
-            responses: described({
-              401: "a VM checked out with a token",
-              404: "no such VM, or already returned",
-              409: "another action on it is running",
-            }),
+            responses: {
+              200: OkBody,
+              ...described({
+                401: "a VM checked out with a token",
+                404: "no such VM, or already returned",
+                409: "another action on it is running",
+              }),
+            },
             tags,
           },
         },
@@ -102,7 +115,10 @@ export function vmpoolerVmRoutes(core: Core, base: string) {
           parse: "none",
           detail: {
             summary: "Add a blank disk of size GB (202; GET shows it once added)",
-            responses: described({ 400: "size is not 1-65536", 404: "no such VM", 409: "busy or raw XML" }),
+            responses: {
+              202: DiskOkBody,
+              ...described({ 400: "size is not 1-65536", 404: "no such VM", 409: "busy or raw XML" }),
+            },
             tags,
           },
         },
@@ -116,7 +132,10 @@ export function vmpoolerVmRoutes(core: Core, base: string) {
           parse: "none",
           detail: {
             summary: "Take a snapshot (202 with its name; GET shows it once taken)",
-            responses: described({ 404: "no such VM", 409: "busy, or a raw disk" }),
+            responses: {
+              202: SnapshotOkBody,
+              ...described({ 404: "no such VM", 409: "busy, or a raw disk" }),
+            },
             tags,
           },
         },
@@ -133,7 +152,10 @@ export function vmpoolerVmRoutes(core: Core, base: string) {
           parse: "none",
           detail: {
             summary: "Revert the VM to a snapshot (202)",
-            responses: described({ 404: "no such VM or snapshot", 409: "busy, or its disks changed since" }),
+            responses: {
+              202: OkBody,
+              ...described({ 404: "no such VM or snapshot", 409: "busy, or its disks changed since" }),
+            },
             tags,
           },
         },
