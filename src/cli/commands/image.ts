@@ -40,7 +40,7 @@ function counted(file: ReturnType<typeof Bun.file>, bar: Progress): ReadableStre
       transform(chunk, out) {
         sent += chunk.byteLength;
         const speed = rate.add(sent);
-        bar.update(total ? sent / total : null, `${bytes(sent)} of ${bytes(total)}  ${bytes(speed)}/s`);
+        bar.update(total ? sent / total : null, `${bytes(sent)} of ${bytes(total)}${speed > 0 ? `  ${bytes(speed)}/s` : ""}`);
         out.enqueue(chunk);
       },
     }),
