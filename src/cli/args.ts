@@ -32,7 +32,7 @@ export const OPTIONS = {
   lifetime: { type: "string" },
   kind: { type: "string" },
   file: { type: "string" },
-  path: { type: "string" },
+  from: { type: "string" },
   sha256: { type: "string" },
   user: { type: "string" },
   type: { type: "string" },

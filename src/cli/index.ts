@@ -80,7 +80,9 @@ export async function runCli(argv: string[], urls: WorkerUrls): Promise<number> 
     try {
       parsed = parseCli(argv);
     } catch (e) {
-      throw new UsageError(`${(e as Error).message}\n(berth --help lists the commands; berth <command> --help their options)`);
+      throw new UsageError(
+        `${(e as Error).message}\n(berth --help lists the commands; berth <command> --help their options)`,
+      );
     }
     const words = parsed.positionals;
     if (parsed.values.version && words.length === 0) {

@@ -4,8 +4,9 @@
 export async function readSecret(prompt: string): Promise<string> {
   const stdin = process.stdin;
   if (!stdin.isTTY) return (await Bun.stdin.text()).split(/\r?\n/)[0] ?? "";
-  process.stderr.write(prompt);
+  // Echo off before the prompt shows: what is typed after it must never reach the screen.
   stdin.setRawMode(true);
+  process.stderr.write(prompt);
   stdin.resume();
   try {
     return await new Promise<string>((resolve, reject) => {

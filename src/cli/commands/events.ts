@@ -26,11 +26,10 @@ export const eventCommands: Command[] = [
         else if (ctx.format === "yaml") process.stdout.write(`---\n${toYaml(e)}`);
         else console.log(`${e.time}  ${e.type.padEnd(20)} ${e.target.padEnd(24)} ${brief(e.data)}`.trimEnd());
       };
-      await client.events(
-        { type: str(ctx.values, "type"), target: str(ctx.values, "target") },
-        print,
-        stop.signal,
-      );
+      // Said on stderr once the stream is open: from then on no event passes unseen.
+      const opened = () => process.stderr.write(`following events at ${client.base} (Ctrl-C stops)\n`);
+      const query = { type: str(ctx.values, "type"), target: str(ctx.values, "target") };
+      await client.events(query, print, stop.signal, opened);
       return 0;
     },
   },

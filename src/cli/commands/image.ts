@@ -40,7 +40,10 @@ function counted(file: ReturnType<typeof Bun.file>, bar: Progress): ReadableStre
       transform(chunk, out) {
         sent += chunk.byteLength;
         const speed = rate.add(sent);
-        bar.update(total ? sent / total : null, `${bytes(sent)} of ${bytes(total)}${speed > 0 ? `  ${bytes(speed)}/s` : ""}`);
+        bar.update(
+          total ? sent / total : null,
+          `${bytes(sent)} of ${bytes(total)}${speed > 0 ? `  ${bytes(speed)}/s` : ""}`,
+        );
         out.enqueue(chunk);
       },
     }),
@@ -65,17 +68,16 @@ export const imageCommands: Command[] = [
     words: ["image", "import"],
     synopsis: "<name>",
     summary:
-      "Import an image (--kind disk|iso|kernel, default disk) from --url URL, a host --path inside [images] import_dirs, or upload a local --file; --sha256 HEX; progress with bytes and rate",
-    options: ["kind", "url", "path", "file", "sha256", ...WAIT],
+      "Import an image (--kind disk|iso|kernel, default disk) that berth fetches --from an http(s) URL or a host path inside [images] import_dirs, or upload a local --file; --sha256 HEX; progress with bytes and rate",
+    options: ["kind", "from", "file", "sha256", ...WAIT],
     arity: [1, 1],
     run: async (ctx) => {
       const v = ctx.values;
       const name = ctx.args[0] as string;
       const kind = str(v, "kind") ?? "disk";
       if (!KINDS.includes(kind)) throw new UsageError(`--kind must be disk, iso or kernel (got ${kind})`);
-      const sources = (["url", "path", "file"] as const).filter((k) => str(v, k) !== undefined);
-      if (sources.length !== 1)
-        throw new UsageError("image import needs exactly one of --url, --path, --file");
+      const sources = (["from", "file"] as const).filter((k) => str(v, k) !== undefined);
+      if (sources.length !== 1) throw new UsageError("image import needs one of --from URL|PATH or --file");
       const sha256 = str(v, "sha256");
       const client = await ctx.client();
       const local = str(v, "file");
@@ -99,7 +101,8 @@ export const imageCommands: Command[] = [
         bar.update(1, `${bytes(file.size)}`);
         bar.done("uploaded");
       } else {
-        const source = str(v, "url") !== undefined ? { url: str(v, "url") } : { path: str(v, "path") };
+        const from = str(v, "from") as string;
+        const source = /^https?:\/\//i.test(from) ? { url: from } : { path: from };
         const body =
           kind === "kernel"
             ? { name, kind, kernel: { ...source, sha256 } }
