@@ -364,3 +364,66 @@ describe("events, hash-password, completion", () => {
     expect((await berthCli(["completion", "zsh"])).out).toStartWith("#compdef berth");
   });
 });
+
+describe("tokens, with auth on", () => {
+  const authPort = freePort();
+  const authUrl = `http://127.0.0.1:${authPort}`;
+  let secured: RunningBerth;
+  beforeAll(async () => {
+    const hash = await Bun.password.hash("alice-pw", { algorithm: "argon2id" });
+    secured = await startBerth(
+      testConfig(`listen = "127.0.0.1:${authPort}"
+[demo]
+enabled = false
+[pvc]
+listen = ""
+[auth]
+enabled = true
+[[auth.users]]
+name = "alice"
+password_hash = "${hash}"
+`),
+      WORKERS,
+    );
+  });
+  afterAll(async () => {
+    await secured?.stop();
+  });
+
+  /** The binary on the secured berth, with stdin piped in (the password, for a script). */
+  async function run(args: string[], extra: Record<string, string> = {}, stdin = "") {
+    const p = Bun.spawn([binary, ...args], {
+      cwd: dir,
+      env: env({ BERTH_URL: authUrl, ...extra }),
+      stdin: Buffer.from(stdin),
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    const [out, err, code] = await Promise.all([
+      new Response(p.stdout).text(),
+      new Response(p.stderr).text(),
+      p.exited,
+    ]);
+    return { code, out, err };
+  }
+
+  test("token create reads the password from stdin; the token works from BERTH_TOKEN and --token-file; revoke ends it", async () => {
+    const wrong = await run(["token", "create", "--user", "alice"], {}, "nope\n");
+    expect(wrong.code).toBe(1);
+    expect(wrong.err).toStartWith("berth: ");
+    const made = await run(["token", "create", "--user", "alice", "--json"], {}, "alice-pw\n");
+    expect(made.code).toBe(0);
+    const issued = JSON.parse(made.out) as { id: string; token: string };
+    const without = await run(["vm", "create", "x", "--cpus", "1", "--memory", "64", "--disk", "1"]);
+    expect(without.code).toBe(1);
+    expect(without.err).toMatch(/^berth: .*token/im);
+    const listed = await run(["token", "list"], { BERTH_TOKEN: issued.token });
+    expect(listed.code).toBe(0);
+    expect(listed.out).toMatch(new RegExp(`^${issued.id} +alice `, "m"));
+    const file = join(dir, "token");
+    await Bun.write(file, `${issued.token}\n`);
+    expect((await run(["token", "revoke", issued.id, "--token-file", file])).code).toBe(0);
+    const after = await run(["token", "list", "--token-file", file]);
+    expect(after.code).toBe(1);
+  });
+});
