@@ -45,7 +45,6 @@ export const OPTIONS = {
   "vm-size": { type: "string" },
   alias: { type: "string", multiple: true },
   "ready-check": { type: "string" },
-  lines: { type: "string" },
 } as const;
 
 export type OptionName = keyof typeof OPTIONS;
@@ -66,6 +65,52 @@ export function parseCli(argv: string[]): Parsed {
   });
   return { positionals, values: values as Values };
 }
+
+/** What each option means, for `berth <command> --help` (a value's name first when it takes one). */
+export const OPTION_HELP: Record<OptionName, string> = {
+  config: "FILE  berth.toml whose listen address is the default URL",
+  url: "URL  berth's API (default BERTH_URL, else the config's listen address)",
+  "token-file": "FILE  read the token from FILE (default BERTH_TOKEN)",
+  json: "print the API's answer as JSON",
+  format: "FMT  table (default), json, yaml or csv",
+  wait: "wait for the work to end (with progress)",
+  "no-wait": "print the operation and return at once",
+  help: "this help",
+  version: "the client's and the server's versions",
+  out: "DIR  where to build",
+  state: "STATE  creating, running, stopped, paused, error or gone",
+  tag: "KEY[=VALUE]  a tag (repeat on create)",
+  project: "NAME  the project",
+  name: "NAME  exact name",
+  profile: "NAME  a profile",
+  image: "NAME  an image",
+  size: "N|NAME  a pool's VM count; a VM's named size",
+  cpus: "N  vCPUs",
+  memory: "MIB  memory in MiB",
+  disk: "GB  root disk size",
+  network: "NAME  a network (repeat)",
+  "ssh-key": "KEY  an authorized ssh key (repeat)",
+  "no-start": "define it without starting it",
+  force: "stop hard when the guest ignores ACPI",
+  timeout: "SECONDS  how long to wait",
+  inactive: "the persistent definition",
+  lifetime: "HOURS  how long checked-out VMs live",
+  kind: "KIND  disk, iso or kernel",
+  file: "PATH  a local file to upload",
+  from: "URL|PATH  what berth fetches: an http(s) URL or a host path in [images] import_dirs",
+  sha256: "HEX  the checksum the bytes must have",
+  user: "NAME  the user (default $USER)",
+  type: "A,B  only these event types",
+  target: "A,B  only events about these targets (vm/NAME, pool/NAME, …)",
+  bridge: "NAME  the bridge",
+  vlan: "N  the access VLAN tag",
+  trunk: "A,B  VLAN tags of a trunk port",
+  subnet: "CIDR  a NAT network's IPv4 subnet",
+  mode: "MODE  ovs (default) or nat",
+  "vm-size": "NAME  the named size of the pool's VMs",
+  alias: "NAME  another name for the pool (repeat)",
+  "ready-check": "CHECK  running, ip or tcp:PORT",
+};
 
 /** Options every API command takes. */
 export const GLOBAL: OptionName[] = ["config", "url", "token-file", "json", "format", "help"];

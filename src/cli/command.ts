@@ -1,5 +1,5 @@
 // What a CLI command is (words, options, arguments, help) and the helpers commands share.
-import { GLOBAL, type OptionName, type Values } from "./args.ts";
+import { GLOBAL, OPTION_HELP, type OptionName, type Values } from "./args.ts";
 import type { Client } from "./client.ts";
 import { UsageError } from "./exit.ts";
 import type { Format } from "./output.ts";
@@ -36,9 +36,16 @@ export function allowedOptions(c: Command): OptionName[] {
 
 export function usageOf(c: Command): string {
   const opts = allowedOptions(c).filter((o) => o !== "help");
-  return `usage: berth ${c.words.join(" ")}${c.synopsis ? ` ${c.synopsis}` : ""}${opts.length ? " [options]" : ""}\n\n${c.summary}${
-    opts.length ? `\n\noptions: ${opts.map((o) => `--${o}`).join(" ")}` : ""
-  }`;
+  const rows = opts.map((o) => {
+    const [value, text] = OPTION_HELP[o].includes("  ")
+      ? OPTION_HELP[o].split("  ", 2)
+      : ["", OPTION_HELP[o]];
+    return [`--${o}${value ? ` ${value}` : ""}`, text ?? ""];
+  });
+  const width = Math.max(0, ...rows.map((r) => (r[0] ?? "").length));
+  const head = `usage: berth ${c.words.join(" ")}${c.synopsis ? ` ${c.synopsis}` : ""}${opts.length ? " [options]" : ""}`;
+  const list = rows.map(([a, b]) => `  ${(a ?? "").padEnd(width)}  ${b}`).join("\n");
+  return `${head}\n\n${c.summary}${opts.length ? `\n\noptions:\n${list}` : ""}`;
 }
 
 /** Whether to wait for an action's operation: yes unless --no-wait. */

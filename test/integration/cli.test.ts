@@ -1,6 +1,6 @@
 // The operator CLI: the compiled binary against a real berth on the test driver, over HTTP only.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, truncateSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse as parseYaml } from "yaml";
@@ -180,6 +180,27 @@ describe("exit codes and the API's messages", () => {
       expect({ args, code: r.code }).toEqual({ args, code: 2 });
       expect(r.err).toStartWith("berth: ");
     }
+  });
+
+  test("an upload that cannot fit is refused by its declared length, before it is sent, with the API's message", async () => {
+    const file = join(dir, "huge.raw");
+    await Bun.write(file, "");
+    truncateSync(file, 2 ** 40); // sparse: 1 TiB that takes no room
+    const started = performance.now();
+    const r = await berthCli(["image", "import", "cli-huge", "--file", file]);
+    expect(r.code).toBe(1);
+    // Only a Content-Length lets berth name the whole size; a chunked body is cut off later, at what it had read.
+    expect(r.err).toMatch(
+      /^berth: upload of cli-huge: 1024\.0 GiB do not fit in the [\d.]+ GiB free in the storage pool$/m,
+    );
+    expect(performance.now() - started).toBeLessThan(3000);
+  });
+
+  test("--help per command: 0, its options with what they mean", async () => {
+    const r = await berthCli(["vm", "create", "--help"]);
+    expect(r.code).toBe(0);
+    expect(r.out).toStartWith("usage: berth vm create [<name>] [options]");
+    expect(r.out).toMatch(/^ {2}--memory MIB +memory in MiB$/m);
   });
 
   test("a berth that does not answer is 1, naming the URL", async () => {

@@ -91,7 +91,8 @@ export const imageCommands: Command[] = [
         try {
           image = await client.json<Image>("PUT", `/v1/images/${enc(name)}/upload`, {
             query: { kind, sha256 },
-            headers: { "content-type": "application/octet-stream" },
+            // The length up front lets berth refuse a too-large file (413, 507) before a byte is sent.
+            headers: { "content-type": "application/octet-stream", "content-length": String(file.size) },
             raw: counted(file, bar),
           });
         } catch (e) {
