@@ -332,6 +332,24 @@ describe("events, hash-password, completion", () => {
     }
   });
 
+  test("berth events ends with 1 and says so when the server closes the stream", async () => {
+    // berth itself keeps streams open while it stops, so a server that ends the stream plays that part.
+    const closing = Bun.serve({
+      port: 0,
+      hostname: "127.0.0.1",
+      fetch: () => new Response("retry: 3000\n\n", { headers: { "content-type": "text/event-stream" } }),
+    });
+    try {
+      const r = await berthCli(["events", "--url", `http://127.0.0.1:${closing.port}`]);
+      expect(r.code).toBe(1);
+      expect(r.err).toEndWith(
+        `berth: the event stream of http://127.0.0.1:${closing.port} ended (berth stopped?)\n`,
+      );
+    } finally {
+      closing.stop(true);
+    }
+  });
+
   test("hash-password prompts without echo at a terminal; stdin still works for scripts", async () => {
     const proc = Bun.spawn(["script", "-qec", `'${binary}' hash-password`, "/dev/null"], {
       cwd: dir,

@@ -1,6 +1,7 @@
 // `berth events`: follows the event stream, one line per event (JSON lines with --json), until interrupted.
 
 import { stringify as toYaml } from "yaml";
+import { AppError } from "../../errors.ts";
 import { str } from "../args.ts";
 import type { ServerEvent } from "../client.ts";
 import type { Command } from "../command.ts";
@@ -30,6 +31,9 @@ export const eventCommands: Command[] = [
       const opened = () => process.stderr.write(`following events at ${client.base} (Ctrl-C stops)\n`);
       const query = { type: str(ctx.values, "type"), target: str(ctx.values, "target") };
       await client.events(query, print, stop.signal, opened);
+      // Only Ctrl-C ends a follow cleanly; a stream the server closed is an error for scripts to see.
+      if (!stop.signal.aborted)
+        throw new AppError(503, "stream_ended", `the event stream of ${client.base} ended (berth stopped?)`);
       return 0;
     },
   },
