@@ -1,80 +1,131 @@
-// The berth command line: one binary, a few subcommands; returns the process exit status.
-import { loadConfig } from "../config/load.ts";
-import { checkAuthConfig } from "../core/auth/index.ts";
-import { declaredProblems } from "../core/declared.ts";
-import { declaredPoolProblems } from "../core/pools/declared.ts";
+// The berth command line: one binary; finds the command its words name and returns the process exit status.
 import { AppError, ConfigError } from "../errors.ts";
-import { log, setLogLevel } from "../log.ts";
-import { startBerth, type WorkerUrls } from "../server.ts";
-import { BERTH_VERSION } from "../version.ts";
-import { parseCli, USAGE } from "./args.ts";
-import { runDemoImage } from "./demo-image.ts";
-import { runHashPassword } from "./hash-password.ts";
+import type { WorkerUrls } from "../server.ts";
+import { type Parsed, parseCli } from "./args.ts";
+import { Client } from "./client.ts";
+import { allowedOptions, type Command, type Ctx, usageOf } from "./command.ts";
+import { checkoutCommands } from "./commands/checkout.ts";
+import { completionCommand } from "./commands/completion.ts";
+import { eventCommands } from "./commands/events.ts";
+import { imageCommands } from "./commands/image.ts";
+import { localCommands } from "./commands/local.ts";
+import { networkCommands } from "./commands/network.ts";
+import { poolCommands } from "./commands/pool.ts";
+import { statusCommands, versions } from "./commands/status.ts";
+import { tokenCommands } from "./commands/token.ts";
+import { vmCommands } from "./commands/vm.ts";
+import { EXIT, exitCodeOf, UsageError } from "./exit.ts";
+import { formatOf } from "./output.ts";
 
-export async function runCli(argv: string[], urls: WorkerUrls): Promise<number> {
-  let args: ReturnType<typeof parseCli>;
-  try {
-    args = parseCli(argv);
-  } catch (e) {
-    console.error(`berth: ${(e as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
-  const cmd = args.command.join(" ");
-  if (args.help || cmd === "help" || cmd === "") {
-    console.log(USAGE);
-    return cmd === "" && !args.help ? 2 : 0;
-  }
-  try {
-    switch (cmd) {
-      case "version":
-        console.log(`berth ${BERTH_VERSION}`);
-        return 0;
-      case "config check": {
-        const config = await loadConfig({ path: args.config });
-        checkAuthConfig(config);
-        const problems = [...declaredProblems(config), ...declaredPoolProblems(config)];
-        if (problems.length > 0) {
-          console.error(`berth: invalid declared sizes, profiles or pools:\n  ${problems.join("\n  ")}`);
-          return 1;
-        }
-        console.log("config ok");
-        return 0;
-      }
-      case "hash-password":
-        return await runHashPassword();
-      case "demo-image":
-        return await runDemoImage(args.config, args.out);
-      case "serve":
-        return await serve(args.config, urls);
-      default:
-        console.error(`berth: unknown command "${cmd}"\n\n${USAGE}`);
-        return 2;
-    }
-  } catch (e) {
-    if (e instanceof ConfigError) console.error(`berth: ${e.message}`);
-    else if (e instanceof AppError) console.error(`berth: ${e.message}`);
-    else console.error("berth:", e);
-    return 1;
-  }
+export function allCommands(urls: WorkerUrls): Command[] {
+  const list: Command[] = [
+    ...localCommands(urls),
+    ...vmCommands,
+    ...poolCommands,
+    ...checkoutCommands,
+    ...imageCommands,
+    ...networkCommands,
+    ...tokenCommands,
+    ...eventCommands,
+    ...statusCommands,
+  ];
+  list.push(completionCommand(() => list));
+  return list;
 }
 
-async function serve(configPath: string | undefined, urls: WorkerUrls): Promise<number> {
-  const config = await loadConfig({ path: configPath });
-  checkAuthConfig(config);
-  setLogLevel(config.log_level);
-  const berth = await startBerth(config, urls);
-  return await new Promise<number>((resolve) => {
-    const stop = (signal: string) => {
-      log.info("stopping", { signal });
-      berth.stop().then(
-        () => resolve(0),
-        (e) => {
-          log.error("unclean stop", { error: String(e) });
-          resolve(1);
-        },
+/** The overview: every command with its summary's first clause, grouped as typed. */
+export function overview(commands: Command[], group?: string): string {
+  const shown = commands.filter((c) => !group || c.words[0] === group);
+  const rows = shown.map((c) => [
+    `${c.words.join(" ")}${c.synopsis ? ` ${c.synopsis}` : ""}`,
+    c.summary.split(/[;(]/)[0]?.trim() ?? "",
+  ]);
+  const width = Math.max(...rows.map((r) => (r[0] ?? "").length));
+  return `usage: berth ${group ?? "<command>"} ... [options]
+
+${rows.map(([a, b]) => `  ${(a ?? "").padEnd(width)}  ${b}`).join("\n")}
+
+API commands talk to the running berth: --url URL (or BERTH_URL; default the listen address of the
+config, --config FILE or /etc/berth/berth.toml), a token from --token-file FILE or BERTH_TOKEN.
+Output: tables, or --json / --format json|yaml|csv. Exit status: 0 ok, 1 error, 2 usage, 3 not found.
+\`berth <command> --help\` shows a command's options.`;
+}
+
+/** The command named by the longest run of leading words, and the arguments after them. */
+function find(commands: Command[], words: string[]): { cmd: Command; args: string[] } | null {
+  for (const n of [2, 1]) {
+    const cmd = commands.find((c) => c.words.length === n && c.words.every((w, i) => words[i] === w));
+    if (cmd) return { cmd, args: words.slice(n) };
+  }
+  return null;
+}
+
+function check(cmd: Command, parsed: Parsed, args: string[]): void {
+  const allowed = new Set<string>(allowedOptions(cmd));
+  for (const k of Object.keys(parsed.values)) {
+    if (!allowed.has(k)) throw new UsageError(`berth ${cmd.words.join(" ")} takes no --${k}`, usageOf(cmd));
+  }
+  const [min, max] = cmd.arity ?? [0, 0];
+  if (args.length < min || args.length > max)
+    throw new UsageError(
+      args.length < min ? "missing argument" : `unexpected argument "${args[max]}"`,
+      usageOf(cmd),
+    );
+}
+
+export async function runCli(argv: string[], urls: WorkerUrls): Promise<number> {
+  const commands = allCommands(urls);
+  try {
+    let parsed: Parsed;
+    try {
+      parsed = parseCli(argv);
+    } catch (e) {
+      throw new UsageError(
+        `${(e as Error).message}\n(berth --help lists the commands; berth <command> --help their options)`,
       );
+    }
+    const words = parsed.positionals;
+    if (parsed.values.version && words.length === 0) {
+      const v = parsed.values;
+      console.log(await versions(() => Client.from(v)));
+      return EXIT.ok;
+    }
+    if (words.length === 0 || (words[0] === "help" && words.length === 1)) {
+      console.log(overview(commands));
+      return parsed.values.help || words[0] === "help" ? EXIT.ok : EXIT.usage;
+    }
+    const found = find(commands, words);
+    if (!found) {
+      const group = commands.some((c) => c.words[0] === words[0] && c.words.length === 2);
+      if (group && (parsed.values.help || words.length === 1)) {
+        console.log(overview(commands, words[0]));
+        return parsed.values.help ? EXIT.ok : EXIT.usage;
+      }
+      throw new UsageError(
+        `unknown command "${words.join(" ")}"`,
+        group ? overview(commands, words[0]) : overview(commands),
+      );
+    }
+    if (parsed.values.help) {
+      console.log(usageOf(found.cmd));
+      return EXIT.ok;
+    }
+    check(found.cmd, parsed, found.args);
+    let client: Promise<Client> | null = null;
+    const ctx: Ctx = {
+      values: parsed.values,
+      args: found.args,
+      format: found.cmd.local ? "table" : formatOf(parsed.values),
+      client: () => {
+        client ??= Client.from(parsed.values);
+        return client;
+      },
     };
-    process.once("SIGTERM", () => stop("SIGTERM"));
-    process.once("SIGINT", () => stop("SIGINT"));
-  });
+    return await found.cmd.run(ctx);
+  } catch (e) {
+    if (e instanceof UsageError) console.error(`berth: ${e.message}${e.usage ? `\n\n${e.usage}` : ""}`);
+    else if (e instanceof ConfigError || e instanceof AppError) console.error(`berth: ${e.message}`);
+    else console.error("berth:", e);
+    return exitCodeOf(e);
+  }
 }
