@@ -134,6 +134,24 @@ async function listenAll(core: Core): Promise<ReturnType<typeof listen>[]> {
   }
 }
 
+/** Open connections (an event stream, an upload) a stop waits for before it cuts them. */
+const STOP_GRACE_MS = 5000;
+
+/**
+ * Stops serving `app`: new connections are refused at once; open ones get STOP_GRACE_MS to end, then
+ * are cut, so a client that keeps an event stream open cannot hold a stop (systemd's) forever.
+ */
+async function stopServing(app: ReturnType<typeof listen>): Promise<void> {
+  const server = app.server;
+  if (!server) return;
+  const cut = setTimeout(() => void server.stop(true), STOP_GRACE_MS);
+  try {
+    await server.stop(false);
+  } finally {
+    clearTimeout(cut);
+  }
+}
+
 /** Runs `task` once, as soon as the hypervisor is up (now, or after it comes back). */
 function whenUp(hv: Hypervisor, task: () => Promise<unknown>): void {
   const run = () =>
@@ -219,7 +237,7 @@ export async function startBerth(config: Config, urls: WorkerUrls): Promise<Runn
       stopAcls();
       await pools.stop();
       await reconciler.stop();
-      await Promise.all(apps.map((app) => app.stop()));
+      await Promise.all(apps.map(stopServing));
       await hv.close();
       db.close();
     },
