@@ -16,6 +16,7 @@ import { requestRoutes } from "../native/requests.ts";
 import { sizeRoutes } from "../native/sizes.ts";
 import { statusRoutes } from "../native/status.ts";
 import { tokenRoutes } from "../native/tokens.ts";
+import { vmConsoleSocketRoutes } from "../native/vm-console-socket.ts";
 import { vmDiskRoutes } from "../native/vm-disks.ts";
 import { vmInfoRoutes } from "../native/vm-info.ts";
 import { vmPowerRoutes } from "../native/vm-power.ts";
@@ -75,6 +76,7 @@ export const nativeFront: Front = {
       .use(vmDiskRoutes(core))
       .use(vmSnapshotRoutes(core))
       .use(vmInfoRoutes(core))
+      .use(vmConsoleSocketRoutes(core))
       .use(vmXmlRoutes(core))
       .use(poolRoutes(core))
       .use(checkoutRoutes(core))

@@ -1,0 +1,213 @@
+// The interactive serial console on real libvirtd: a real WebSocket types into the tiny guest's shell and reads its answer.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { dirname } from "node:path";
+import { createApp } from "../../src/routes/app.ts";
+import { tokenProtocol } from "../../src/routes/socket-protocol.ts";
+import { waitFor } from "./support/daemons.ts";
+import { integrationReady } from "./support/env.ts";
+import { buildGuest, consoleReports, GUEST } from "./support/guest.ts";
+import { dropStoragePool, type SystemCore, systemCore } from "./support/system-core.ts";
+
+const id = `${process.pid}`;
+const POOL = `berth-it-con-${id}`;
+const VM = `con-${id}`;
+
+/** A WebSocket and everything it received, as text, with how it ended. */
+interface Console {
+  ws: WebSocket;
+  text(): string;
+  closed: Promise<{ code: number; reason: string }>;
+}
+
+describe.skipIf(!integrationReady())("the serial console over a WebSocket", () => {
+  let core: SystemCore;
+  let server: { port: number; stop(): unknown };
+  const tokens: Record<string, string> = {};
+  const base = () => `127.0.0.1:${server.port}`;
+
+  const call = async (user: string, method: string, path: string, body?: unknown) => {
+    const headers: Record<string, string> = { authorization: `Bearer ${tokens[user]}` };
+    if (body !== undefined) headers["content-type"] = "application/json";
+    const r = await fetch(`http://${base()}${path}`, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await r.text();
+    return { status: r.status, body: text ? JSON.parse(text) : null };
+  };
+  const ok = async (p: ReturnType<typeof call>, want = 200) => {
+    const r = await p;
+    if (r.status !== want) throw new Error(`expected ${want}, got ${r.status}: ${JSON.stringify(r.body)}`);
+    return r;
+  };
+
+  /** A WebSocket handshake by hand, so a refusal's HTTP status and body can be read (a WebSocket client hides them). */
+  const handshake = (path: string, headers: Record<string, string>) =>
+    new Promise<{ status: number; body: string }>((resolve, reject) => {
+      let got = "";
+      const lines = [
+        `GET ${path} HTTP/1.1`,
+        `Host: ${base()}`,
+        "Connection: Upgrade",
+        "Upgrade: websocket",
+        "Sec-WebSocket-Version: 13",
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
+        ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`),
+      ];
+      const done = (s: { end(): void }) => {
+        const status = Number(/^HTTP\/1\.1 (\d+)/.exec(got)?.[1] ?? 0);
+        const [, body = ""] = got.split("\r\n\r\n");
+        const length = Number(/content-length: (\d+)/i.exec(got)?.[1] ?? 0);
+        if (status === 101 || (got.includes("\r\n\r\n") && body.length >= length)) {
+          s.end();
+          resolve({ status, body });
+        }
+      };
+      Bun.connect({
+        hostname: "127.0.0.1",
+        port: server.port,
+        socket: {
+          open: (s) => void s.write(`${lines.join("\r\n")}\r\n\r\n`),
+          data: (s, d) => {
+            got += d.toString();
+            done(s);
+          },
+          error: (_s, e) => reject(e),
+        },
+      }).catch(reject);
+    });
+
+  const open = (user: string, opts: { query?: string; viaProtocol?: boolean } = {}) =>
+    new Promise<Console>((resolve, reject) => {
+      const url = `ws://${base()}/v1/vms/${VM}/console?follow=1${opts.query ?? ""}`;
+      const token = tokens[user] as string;
+      const ws = opts.viaProtocol
+        ? new WebSocket(url, ["berth.console", tokenProtocol(token)])
+        : new WebSocket(url, { headers: { authorization: `Bearer ${token}` } } as unknown as string[]);
+      ws.binaryType = "arraybuffer";
+      let received = "";
+      const decoder = new TextDecoder();
+      ws.onmessage = (ev) => {
+        received +=
+          typeof ev.data === "string" ? `[text frame ${ev.data}]` : decoder.decode(ev.data as ArrayBuffer);
+      };
+      const closed = new Promise<{ code: number; reason: string }>((res) => {
+        ws.onclose = (ev) => res({ code: ev.code, reason: ev.reason });
+      });
+      ws.onopen = () => resolve({ ws, text: () => received, closed });
+      ws.onerror = () => reject(new Error(`console WebSocket for ${user} failed to open`));
+    });
+
+  /** Types `line` and Enter, then waits until the console printed `answer`. */
+  const ask = async (c: Console, line: string, answer: string) => {
+    c.ws.send(new TextEncoder().encode(`${line}\r`));
+    await waitFor(() => c.text().includes(answer), 30_000, `the guest's answer ${answer}`);
+  };
+
+  beforeAll(async () => {
+    buildGuest();
+    const hash = await Bun.password.hash("pw", { algorithm: "argon2id" });
+    const user = (name: string, admin = false) =>
+      `[[auth.users]]\nname = "${name}"\npassword_hash = "${hash}"\nadmin = ${admin}\n`;
+    const images = `[images]\nimport_dirs = [${JSON.stringify(dirname(GUEST.kernel))}]\n`;
+    core = await systemCore(
+      POOL,
+      `${images}[auth]\nenabled = true\n${user("alice")}${user("bob")}${user("root", true)}`,
+    );
+    const app = createApp(core).listen({ hostname: "127.0.0.1", port: 0, reusePort: false });
+    server = { port: app.server?.port as number, stop: () => app.stop(true) };
+    for (const name of ["alice", "bob", "root"]) {
+      const r = await fetch(`http://${base()}/v1/tokens`, {
+        method: "POST",
+        headers: { authorization: `Basic ${Buffer.from(`${name}:pw`).toString("base64")}` },
+      });
+      expect(r.status).toBe(201);
+      tokens[name] = ((await r.json()) as { token: string }).token;
+    }
+    await ok(
+      call("root", "POST", "/v1/images?wait=true", {
+        name: `tiny-${id}`,
+        kind: "kernel",
+        kernel: { path: GUEST.kernel },
+        initrd: { path: GUEST.initrd },
+      }),
+    );
+    await ok(call("root", "POST", "/v1/sizes", { name: `s${id}`, vcpus: 1, memory_mib: 256 }), 201);
+    await ok(
+      call("root", "POST", "/v1/profiles", {
+        name: `tiny-${id}`,
+        size: `s${id}`,
+        root_disk_gb: 1,
+        networks: [],
+        boot: { mode: "kernel", kernel_image: `tiny-${id}`, cmdline: GUEST.cmdline },
+      }),
+      201,
+    );
+    const vm = (await ok(call("alice", "POST", "/v1/vms?wait=true", { name: VM, profile: `tiny-${id}` })))
+      .body.result;
+    const log = `${core.config.data_dir}/console/${vm.id}.log`;
+    await waitFor(() => consoleReports(log).includes("listening 8080"), 120_000, "the guest's shell");
+  }, 600_000);
+
+  afterAll(async () => {
+    if (!core) return;
+    await call("root", "DELETE", `/v1/vms/${VM}?wait=true`);
+    await call("root", "DELETE", `/v1/profiles/tiny-${id}`);
+    await call("root", "DELETE", `/v1/sizes/s${id}`);
+    await call("root", "DELETE", `/v1/images/tiny-${id}`);
+    server?.stop();
+    const left = await dropStoragePool(core, POOL);
+    await core.close();
+    expect(left).toEqual([]);
+  }, 120_000);
+
+  test("the owner types a command into the guest's shell and reads its answer; a second attach is 409; bob is refused", async () => {
+    const c = await open("alice");
+    try {
+      // The answer (42) is computed by the guest: it is not in what was typed, so the tty's echo cannot fake it.
+      await ask(c, `echo BERTH-$((6*7))-${id}`, `BERTH-42-${id}`);
+      const second = await handshake(`/v1/vms/${VM}/console`, { authorization: `Bearer ${tokens.alice}` });
+      expect(second.status).toBe(409);
+      expect(JSON.parse(second.body).error.message).toContain("already has a console session");
+      const bob = await handshake(`/v1/vms/${VM}/console`, { authorization: `Bearer ${tokens.bob}` });
+      expect(bob.status).toBe(404);
+      const anonymous = await handshake(`/v1/vms/${VM}/console`, {});
+      expect(anonymous.status).toBe(401);
+      expect(core.hv.consoles.sessions()).toEqual([VM]);
+    } finally {
+      c.ws.close();
+    }
+    await c.closed;
+    await waitFor(
+      () => core.hv.consoles.sessions().length === 0,
+      5_000,
+      "the session to end with its socket",
+    );
+  }, 120_000);
+
+  test("a browser's way in (the token as a subprotocol) works; an admin's force=1 takes the console over", async () => {
+    const first = await open("alice", { viaProtocol: true });
+    expect(first.ws.protocol).toBe("berth.console");
+    await ask(first, `echo P-$((7*6))`, "P-42");
+    const admin = await open("root", { query: "&force=1" });
+    const ended = await first.closed;
+    expect(ended.reason).toContain("an admin took the console over");
+    await ask(admin, `echo A-$((2+3))`, "A-5");
+    admin.ws.close();
+    await admin.closed;
+  }, 120_000);
+
+  test("the session ends when the VM stops, and the console of a stopped VM is 409", async () => {
+    const c = await open("alice");
+    await ask(c, `echo S-$((1+1))`, "S-2");
+    await ok(call("alice", "POST", `/v1/vms/${VM}/stop?wait=true`));
+    const ended = await Promise.race([c.closed, Bun.sleep(30_000).then(() => null)]);
+    expect(ended).not.toBeNull();
+    expect(ended?.code).toBe(1000);
+    expect(core.hv.consoles.sessions()).toEqual([]);
+    const again = await handshake(`/v1/vms/${VM}/console`, { authorization: `Bearer ${tokens.alice}` });
+    expect(again.status).toBe(409);
+    expect(JSON.parse(again.body).error.message).toContain("is not running");
+  }, 120_000);
+});
