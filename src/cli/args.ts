@@ -29,6 +29,7 @@ commands:
   version          print berth's version
   config check     validate the configuration and exit 0, or print the errors and exit 1
   hash-password    read a password on stdin, print its argon2id hash (for [auth] users)
+  vm console NAME  attach this terminal to a VM's serial console over the API (Ctrl-] leaves)
   demo-image       build the demo pool's tiny guest (kernel + busybox initramfs) from Debian
                    packages (apt-get download, dpkg-deb -x) into <data_dir>/demo, or --out DIR
 

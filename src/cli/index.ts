@@ -8,10 +8,13 @@ import { log, setLogLevel } from "../log.ts";
 import { startBerth, type WorkerUrls } from "../server.ts";
 import { BERTH_VERSION } from "../version.ts";
 import { parseCli, USAGE } from "./args.ts";
+import { runConsole } from "./console.ts";
 import { runDemoImage } from "./demo-image.ts";
 import { runHashPassword } from "./hash-password.ts";
 
 export async function runCli(argv: string[], urls: WorkerUrls): Promise<number> {
+  // `vm console` parses its own options (--url, --force, ...), so it goes before the strict parser.
+  if (argv[0] === "vm" && argv[1] === "console") return await runConsole(argv.slice(2));
   let args: ReturnType<typeof parseCli>;
   try {
     args = parseCli(argv);

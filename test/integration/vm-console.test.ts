@@ -11,6 +11,7 @@ import { dropStoragePool, type SystemCore, systemCore } from "./support/system-c
 const id = `${process.pid}`;
 const POOL = `berth-it-con-${id}`;
 const VM = `con-${id}`;
+const MAIN = new URL("../../src/main.ts", import.meta.url).pathname;
 
 /** A WebSocket and everything it received, as text, with how it ended. */
 interface Console {
@@ -196,6 +197,37 @@ describe.skipIf(!integrationReady())("the serial console over a WebSocket", () =
     await ask(admin, `echo A-$((2+3))`, "A-5");
     admin.ws.close();
     await admin.closed;
+  }, 120_000);
+
+  test("berth vm console: types through the API, prints the answer, Ctrl-] leaves with 0; refusals print the API's message", async () => {
+    const cli = (user: string, extra: string[] = []) =>
+      Bun.spawn([process.execPath, MAIN, "vm", "console", VM, "--url", `http://${base()}`, ...extra], {
+        stdin: "pipe",
+        stdout: "pipe",
+        stderr: "pipe",
+        env: { ...process.env, BERTH_TOKEN: tokens[user] },
+      });
+    const p = cli("alice");
+    let out = "";
+    const reader = (async () => {
+      const decoder = new TextDecoder();
+      for await (const chunk of p.stdout) out += decoder.decode(chunk);
+    })();
+    await waitFor(() => core.hv.consoles.sessions().includes(VM), 10_000, "the CLI's session");
+    p.stdin.write(`echo C-$((3*3))-${id}\r`);
+    p.stdin.flush();
+    await waitFor(() => out.includes(`C-9-${id}`), 30_000, "the answer on the CLI's stdout");
+    const busy = cli("alice");
+    expect(await busy.exited).toBe(1);
+    expect(await new Response(busy.stderr).text()).toContain("already has a console session");
+    const bob = cli("bob");
+    expect(await bob.exited).toBe(3);
+    expect(await new Response(bob.stderr).text()).toContain(`vm ${VM} does not exist`);
+    p.stdin.write(new Uint8Array([0x1d]));
+    p.stdin.flush();
+    expect(await p.exited).toBe(0);
+    await reader;
+    await waitFor(() => core.hv.consoles.sessions().length === 0, 5_000, "the session to end with the CLI");
   }, 120_000);
 
   test("the session ends when the VM stops, and the console of a stopped VM is 409", async () => {
