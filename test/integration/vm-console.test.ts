@@ -1,10 +1,13 @@
 // The interactive serial console on real libvirtd: a real WebSocket types into the tiny guest's shell and reads its answer.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { dirname } from "node:path";
+import { fromWire } from "../../src/core/hypervisor/client.ts";
+import { ConsoleHub } from "../../src/core/hypervisor/console-hub.ts";
 import { createApp } from "../../src/routes/app.ts";
 import { tokenProtocol } from "../../src/routes/socket-protocol.ts";
+import { WORKERS } from "../support/workers.ts";
 import { waitFor } from "./support/daemons.ts";
-import { integrationReady } from "./support/env.ts";
+import { integrationReady, SYSTEM_URI } from "./support/env.ts";
 import { buildGuest, consoleReports, GUEST } from "./support/guest.ts";
 import { dropStoragePool, type SystemCore, systemCore } from "./support/system-core.ts";
 
@@ -197,6 +200,32 @@ describe.skipIf(!integrationReady())("the serial console over a WebSocket", () =
     await ask(admin, `echo A-$((2+3))`, "A-5");
     admin.ws.close();
     await admin.closed;
+  }, 120_000);
+
+  test("a hypervisor reset ends the session and frees libvirt's console: the next attach works; a console held elsewhere is 409", async () => {
+    const c = await open("alice");
+    await ask(c, `echo R-$((4+4))`, "R-8");
+    await core.hv.consoles.reset("hypervisor unavailable: test reset");
+    const ended = await c.closed;
+    expect(ended.reason).toContain("test reset");
+    expect(core.hv.consoles.sessions()).toEqual([]);
+    // Another holder of the console (as another berth or virsh would be): libvirt itself refuses the second.
+    const other = new ConsoleHub(WORKERS.hypervisor, SYSTEM_URI, 10_000, fromWire);
+    let otherEnded = "";
+    const held = await other.open(VM, false, { data: () => {}, end: (r) => void (otherEnded = r) });
+    try {
+      const refused = await handshake(`/v1/vms/${VM}/console`, { authorization: `Bearer ${tokens.alice}` });
+      expect(refused.status).toBe(409);
+      expect(JSON.parse(refused.body).error.message).toContain("Active console session");
+    } finally {
+      held.close();
+      await other.close();
+    }
+    expect(otherEnded).toBe("");
+    const again = await open("alice");
+    await ask(again, `echo R-$((5+5))`, "R-10");
+    again.ws.close();
+    await again.closed;
   }, 120_000);
 
   test("berth vm console: types through the API, prints the answer, Ctrl-] leaves with 0; refusals print the API's message", async () => {
