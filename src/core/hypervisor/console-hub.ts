@@ -65,7 +65,10 @@ export class ConsoleHub {
     this.#byVm.set(vm, id); // reserved before the await: a concurrent second attach is 409 too
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
-        this.#fail(id, new HypervisorTimeout(`opening the console of ${vm} took over ${this.openTimeoutMs} ms`));
+        this.#fail(
+          id,
+          new HypervisorTimeout(`opening the console of ${vm} took over ${this.openTimeoutMs} ms`),
+        );
         this.reset("the console Worker hung and was replaced", true);
       }, this.openTimeoutMs);
       live.settle = { resolve, reject, timer };
@@ -74,7 +77,8 @@ export class ConsoleHub {
     return {
       vm,
       write: (bytes) => {
-        if (this.#live.get(id) === live && bytes.length > 0) this.#send({ type: "console-write", id, data: bytes });
+        if (this.#live.get(id) === live && bytes.length > 0)
+          this.#send({ type: "console-write", id, data: bytes });
       },
       close: () => {
         if (this.#live.get(id) !== live) return;
