@@ -212,7 +212,12 @@ describe.skipIf(!integrationReady())("the serial console over a WebSocket", () =
     // Another holder of the console (as another berth or virsh would be): libvirt itself refuses the second.
     const other = new ConsoleHub(WORKERS.hypervisor, SYSTEM_URI, 10_000, fromWire);
     let otherEnded = "";
-    const held = await other.open(VM, false, { data: () => {}, end: (r) => void (otherEnded = r) });
+    const held = await other.open(VM, false, {
+      data: () => {},
+      end: (r) => {
+        otherEnded = r;
+      },
+    });
     try {
       const refused = await handshake(`/v1/vms/${VM}/console`, { authorization: `Bearer ${tokens.alice}` });
       expect(refused.status).toBe(409);
