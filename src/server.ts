@@ -205,6 +205,8 @@ export async function startBerth(config: Config, urls: WorkerUrls): Promise<Runn
       if (watchdog) clearInterval(watchdog);
       await pools.stop();
       await reconciler.stop();
+      // An open WebSocket holds server.stop() forever: console sessions end (and tell their clients) first.
+      await hv.consoles.close();
       await Promise.all(apps.map((app) => app.stop()));
       await hv.close();
       db.close();

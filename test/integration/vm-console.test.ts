@@ -1,20 +1,31 @@
 // The interactive serial console on real libvirtd: a real WebSocket types into the tiny guest's shell and reads its answer.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { chmodSync } from "node:fs";
 import { dirname } from "node:path";
 import { fromWire } from "../../src/core/hypervisor/client.ts";
 import { ConsoleHub } from "../../src/core/hypervisor/console-hub.ts";
-import { createApp } from "../../src/routes/app.ts";
 import { tokenProtocol } from "../../src/routes/socket-protocol.ts";
+import { type RunningBerth, startBerth } from "../../src/server.ts";
+import { apiClient } from "../support/api.ts";
+import { testConfig, testCore } from "../support/core.ts";
 import { WORKERS } from "../support/workers.ts";
 import { waitFor } from "./support/daemons.ts";
 import { integrationReady, SYSTEM_URI } from "./support/env.ts";
 import { buildGuest, consoleReports, GUEST } from "./support/guest.ts";
-import { dropStoragePool, type SystemCore, systemCore } from "./support/system-core.ts";
+import { dropStoragePool, type SystemCore } from "./support/system-core.ts";
 
 const id = `${process.pid}`;
 const POOL = `berth-it-con-${id}`;
 const VM = `con-${id}`;
 const MAIN = new URL("../../src/main.ts", import.meta.url).pathname;
+
+/** A port nobody listens on right now: the kernel picks it for a throwaway listener. */
+function freePort(): number {
+  const probe = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response() });
+  const p = probe.port as number;
+  probe.stop(true);
+  return p;
+}
 
 /** A WebSocket and everything it received, as text, with how it ended. */
 interface Console {
@@ -24,10 +35,12 @@ interface Console {
 }
 
 describe.skipIf(!integrationReady())("the serial console over a WebSocket", () => {
-  let core: SystemCore;
-  let server: { port: number; stop(): unknown };
+  let berth: RunningBerth;
+  let core: RunningBerth["core"];
+  let port = 0;
+  let stopped = false;
   const tokens: Record<string, string> = {};
-  const base = () => `127.0.0.1:${server.port}`;
+  const base = () => `127.0.0.1:${port}`;
 
   const call = async (user: string, method: string, path: string, body?: unknown) => {
     const headers: Record<string, string> = { authorization: `Bearer ${tokens[user]}` };
@@ -70,7 +83,7 @@ describe.skipIf(!integrationReady())("the serial console over a WebSocket", () =
       };
       Bun.connect({
         hostname: "127.0.0.1",
-        port: server.port,
+        port,
         socket: {
           open: (s) => void s.write(`${lines.join("\r\n")}\r\n\r\n`),
           data: (s, d) => {
@@ -115,12 +128,15 @@ describe.skipIf(!integrationReady())("the serial console over a WebSocket", () =
     const user = (name: string, admin = false) =>
       `[[auth.users]]\nname = "${name}"\npassword_hash = "${hash}"\nadmin = ${admin}\n`;
     const images = `[images]\nimport_dirs = [${JSON.stringify(dirname(GUEST.kernel))}]\n`;
-    core = await systemCore(
-      POOL,
-      `${images}[auth]\nenabled = true\n${user("alice")}${user("bob")}${user("root", true)}`,
+    port = freePort();
+    // A whole berth (startBerth), so its stop with a console attached is tested as it runs.
+    const config = testConfig(
+      `[hypervisor]\ndomain_type = "qemu"\nworkers = 2\n[storage]\npool = "${POOL}"\n${images}[demo]\nenabled = false\n[auth]\nenabled = true\n${user("alice")}${user("bob")}${user("root", true)}`,
+      { BERTH_HYPERVISOR_URI: SYSTEM_URI, BERTH_LISTEN: base() },
     );
-    const app = createApp(core).listen({ hostname: "127.0.0.1", port: 0, reusePort: false });
-    server = { port: app.server?.port as number, stop: () => app.stop(true) };
+    chmodSync(config.data_dir, 0o711); // QEMU must reach the pool below it
+    berth = await startBerth(config, WORKERS);
+    core = berth.core;
     for (const name of ["alice", "bob", "root"]) {
       const r = await fetch(`http://${base()}/v1/tokens`, {
         method: "POST",
@@ -156,13 +172,19 @@ describe.skipIf(!integrationReady())("the serial console over a WebSocket", () =
 
   afterAll(async () => {
     if (!core) return;
-    await call("root", "DELETE", `/v1/vms/${VM}?wait=true`);
-    await call("root", "DELETE", `/v1/profiles/tiny-${id}`);
-    await call("root", "DELETE", `/v1/sizes/s${id}`);
-    await call("root", "DELETE", `/v1/images/tiny-${id}`);
-    server?.stop();
-    const left = await dropStoragePool(core, POOL);
-    await core.close();
+    // The last test stopped berth: a core on the same data directory cleans up through the API.
+    const cleanup = stopped
+      ? await testCore({ ...core.config, auth: { ...core.config.auth, enabled: false } })
+      : null;
+    const api = cleanup ? apiClient(cleanup) : null;
+    const del = (path: string) => (api ? api.delete(path) : call("root", "DELETE", path));
+    await del(`/v1/vms/${VM}?wait=true`);
+    await del(`/v1/profiles/tiny-${id}`);
+    await del(`/v1/sizes/s${id}`);
+    await del(`/v1/images/tiny-${id}`);
+    const left = await dropStoragePool((cleanup ?? core) as SystemCore, POOL);
+    if (cleanup) await cleanup.close();
+    else await berth.stop();
     expect(left).toEqual([]);
   }, 120_000);
 
@@ -276,4 +298,31 @@ describe.skipIf(!integrationReady())("the serial console over a WebSocket", () =
     expect(again.status).toBe(409);
     expect(JSON.parse(again.body).error.message).toContain("is not running");
   }, 120_000);
+
+  test("berth stops with a console attached: the session ends (1000, berth is shutting down) and the stop completes", async () => {
+    // Stopped by the test before (or still running when this test runs alone).
+    if ((await ok(call("alice", "GET", `/v1/vms/${VM}`))).body.status !== "running") {
+      await ok(call("alice", "POST", `/v1/vms/${VM}/start?wait=true`));
+    }
+    const c = await (async () => {
+      for (;;) {
+        const got = await open("alice");
+        try {
+          await ask(got, `echo B-$((8+1))`, "B-9");
+          return got;
+        } catch {
+          got.ws.close(); // the guest's shell was not up yet
+          await got.closed;
+          await waitFor(() => core.hv.consoles.sessions().length === 0, 5_000, "the retry's session to end");
+        }
+      }
+    })();
+    const started = Date.now();
+    const stop = berth.stop().then(() => Date.now() - started);
+    stopped = true;
+    const ended = await Promise.race([c.closed, Bun.sleep(20_000).then(() => null)]);
+    expect(ended).toEqual({ code: 1000, reason: "berth is shutting down" });
+    const ms = await Promise.race([stop, Bun.sleep(20_000).then(() => -1)]);
+    expect(ms).toBeGreaterThanOrEqual(0);
+  }, 180_000);
 });
