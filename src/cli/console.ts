@@ -87,8 +87,9 @@ export async function runConsole(argv: string[]): Promise<number> {
     return EXIT.usage;
   }
   if (!a) {
-    console.error(CONSOLE_USAGE);
-    return argv.includes("--help") || argv.includes("-h") ? EXIT.ok : EXIT.usage;
+    const help = argv.includes("--help") || argv.includes("-h");
+    (help ? console.log : console.error)(CONSOLE_USAGE);
+    return help ? EXIT.ok : EXIT.usage;
   }
   const args = a;
   const headers: Record<string, string> = args.token ? { authorization: `Bearer ${args.token}` } : {};
