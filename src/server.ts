@@ -237,6 +237,8 @@ export async function startBerth(config: Config, urls: WorkerUrls): Promise<Runn
       stopAcls();
       await pools.stop();
       await reconciler.stop();
+      // Console sessions end first and tell their clients why; other connections get a grace, then are cut.
+      await hv.consoles.close();
       await Promise.all(apps.map(stopServing));
       await hv.close();
       db.close();

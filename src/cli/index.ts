@@ -14,6 +14,7 @@ import { poolCommands } from "./commands/pool.ts";
 import { statusCommands, versions } from "./commands/status.ts";
 import { tokenCommands } from "./commands/token.ts";
 import { vmCommands } from "./commands/vm.ts";
+import { runConsole } from "./console.ts";
 import { EXIT, exitCodeOf, UsageError } from "./exit.ts";
 import { formatOf } from "./output.ts";
 
@@ -74,6 +75,8 @@ function check(cmd: Command, parsed: Parsed, args: string[]): void {
 }
 
 export async function runCli(argv: string[], urls: WorkerUrls): Promise<number> {
+  // `vm console` parses its own options (--url, --force, ...) and owns the terminal, so it goes first.
+  if (argv[0] === "vm" && argv[1] === "console") return await runConsole(argv.slice(2));
   const commands = allCommands(urls);
   try {
     let parsed: Parsed;

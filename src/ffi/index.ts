@@ -15,4 +15,5 @@ export { type DhcpLease, Network } from "./network.ts";
 export { DomainSnapshot } from "./snapshot.ts";
 export { StoragePool, type StoragePoolInfo } from "./storage-pool.ts";
 export { StorageVol, type VolumeInfo } from "./storage-vol.ts";
+export { ConsoleFlags, ConsoleStream, type StreamRead } from "./stream.ts";
 export { sdNotify } from "./systemd.ts";

@@ -59,6 +59,14 @@ const libvirtSymbols = {
   virDomainInterfaceAddresses: { args: [ptr, ptr, u32, u32], returns: i32 },
   virDomainInterfaceFree: { args: [ptr], returns: none },
   virDomainFree: { args: [ptr], returns: i32 },
+  virDomainOpenConsole: { args: [ptr, ptr, ptr, u32], returns: i32 },
+  // streams
+  virStreamNew: { args: [ptr, u32], returns: ptr },
+  virStreamRecv: { args: [ptr, ptr, u64], returns: i32 },
+  virStreamSend: { args: [ptr, ptr, u64], returns: i32 },
+  virStreamFinish: { args: [ptr], returns: i32 },
+  virStreamAbort: { args: [ptr], returns: i32 },
+  virStreamFree: { args: [ptr], returns: i32 },
   // snapshots
   virDomainSnapshotCreateXML: { args: [ptr, ptr, u32], returns: ptr },
   virDomainListAllSnapshots: { args: [ptr, ptr, u32], returns: i32 },

@@ -15,6 +15,7 @@ import { clientAddress } from "./client-address.ts";
 import { type ErrorShaper, toErrorResponse } from "./errors.ts";
 import type { AuthRules } from "./fronts/front.ts";
 import { readRequestValues } from "./request-values.ts";
+import { socketToken } from "./socket-protocol.ts";
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 const REALM = 'realm="berth"';
@@ -39,6 +40,9 @@ async function byPassword(core: Core, headers: Headers, address: string | null):
 async function tokenOf(core: Core, rules: AuthRules, path: string, request: Request): Promise<string | null> {
   const header = presentedToken(request.headers);
   if (header !== null) return header;
+  // A WebSocket upgrade may carry it as a subprotocol (kept out of URLs, logs and history; never a cookie).
+  const socket = socketToken(request);
+  if (socket !== null) return socket;
   const cookie = rules.tokenCookies.find((c) => c.pattern.test(path));
   const inCookie = cookie ? new Bun.CookieMap(request.headers.get("cookie") ?? "").get(cookie.name) : null;
   if (inCookie) return inCookie;

@@ -1,14 +1,23 @@
 // A hypervisor Worker: owns one libvirt connection and runs blocking calls off the HTTP thread.
+import { CONSOLE_MESSAGES, type ToConsole } from "../core/hypervisor/console-protocol.ts";
+import { ConsoleSessions } from "../core/hypervisor/console-worker.ts";
 import { runOp } from "../core/hypervisor/ops/index.ts";
 import type { FromWorker, ToWorker, WireError } from "../core/hypervisor/protocol.ts";
-import { Connection, LibvirtError } from "../ffi/index.ts";
+import { Connection, LibvirtError, registerEventLoop } from "../ffi/index.ts";
 
 declare const self: Worker;
 
 let uri = "";
 let conn: Connection | null = null;
 
+// The console Worker runs from this file too: its streams live on this Worker's connection.
+const consoles = new ConsoleSessions(
+  (m) => self.postMessage(m),
+  (e) => toWire(e, "libvirt"),
+);
+
 function dropConnection(): void {
+  consoles.endAll("the hypervisor connection was reset");
   try {
     conn?.close();
   } catch {
@@ -34,10 +43,17 @@ function reply(msg: FromWorker): void {
   self.postMessage(msg);
 }
 
-self.onmessage = (ev: MessageEvent<ToWorker>) => {
+self.onmessage = (ev: MessageEvent<ToWorker | ToConsole>) => {
   const msg = ev.data;
   if (msg.type === "init") {
     uri = msg.uri;
+    return;
+  }
+  if (CONSOLE_MESSAGES.has(msg.type)) {
+    // Stream data is read off the socket by the event loop (the event pump), so the connection that
+    // carries streams must be opened after the loop is registered (idempotent).
+    registerEventLoop();
+    consoles.handle(connection, dropConnection, msg as Exclude<ToConsole, { type: "init" }>);
     return;
   }
   if (msg.type === "reset") {
@@ -45,6 +61,7 @@ self.onmessage = (ev: MessageEvent<ToWorker>) => {
     return;
   }
   let c: Connection;
+  if (msg.type !== "call") return;
   try {
     c = connection();
   } catch (e) {

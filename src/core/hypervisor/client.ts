@@ -9,6 +9,7 @@ import {
   isNoSpace,
 } from "../../errors.ts";
 import { ErrorCode } from "../../ffi/error.ts";
+import { ConsoleHub } from "./console-hub.ts";
 import { LONG_OPS, type OpArgs, type OpName, type OpResult } from "./ops/index.ts";
 import type { FromPump, FromWorker, PumpEvent, ToWorker, WireError } from "./protocol.ts";
 import { attachPump, type PumpLink } from "./pump.ts";
@@ -82,7 +83,12 @@ export class Hypervisor {
   readonly #lifecycle = new Set<LifecycleListener>();
   readonly #stateListeners = new Set<StateListener>();
 
-  constructor(readonly opts: HypervisorOptions) {}
+  /** Interactive serial consoles: their own Worker, ended when the connection resets or berth stops. */
+  readonly consoles: ConsoleHub;
+
+  constructor(readonly opts: HypervisorOptions) {
+    this.consoles = new ConsoleHub(opts.workerUrl, opts.uri, opts.callTimeoutMs, fromWire);
+  }
 
   get state(): HypervisorState {
     return this.#state;
@@ -211,6 +217,7 @@ export class Hypervisor {
     if (wasDown) return;
     // Every Worker drops its (now dead) connection and reopens on its next call.
     for (const s of this.#slots) s.send({ type: "reset" });
+    void this.consoles.reset(`hypervisor unavailable: ${reason}`);
     this.#scheduleReconnect();
   }
 
@@ -248,6 +255,7 @@ export class Hypervisor {
       s.worker.terminate();
     }
     this.#slots = [];
+    await this.consoles.close();
     const pump = this.#pump;
     this.#pump = null;
     await pump?.close();

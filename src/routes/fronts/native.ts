@@ -18,6 +18,7 @@ import { ErrorSchema } from "../native/schemas.ts";
 import { sizeRoutes } from "../native/sizes.ts";
 import { statusRoutes } from "../native/status.ts";
 import { tokenRoutes } from "../native/tokens.ts";
+import { vmConsoleSocketRoutes } from "../native/vm-console-socket.ts";
 import { vmDiskRoutes } from "../native/vm-disks.ts";
 import { vmInfoRoutes } from "../native/vm-info.ts";
 import { vmPowerRoutes } from "../native/vm-power.ts";
@@ -79,6 +80,7 @@ export const nativeFront: Front = {
       .use(vmDiskRoutes(core))
       .use(vmSnapshotRoutes(core))
       .use(vmInfoRoutes(core))
+      .use(vmConsoleSocketRoutes(core))
       .use(vmXmlRoutes(core))
       .use(poolRoutes(core))
       .use(checkoutRoutes(core))

@@ -66,7 +66,7 @@ export function vmInfoRoutes(core: Core) {
         detail: {
           summary: "The tail of the VM's serial console log, as JSON lines",
           description:
-            'The serial console is logged by virtlogd, which rotates the file itself: at max_size (default 2 MiB) it becomes <path>.0 and older ones shift up to max_backups (default 3), per /etc/libvirt/virtlogd.conf. The tail reads across the rotated files, backwards, never the whole log. No log yet: no lines. (With qemu.conf stdio_handler = "file" QEMU writes the log itself and nothing rotates it.)',
+            'The serial console is logged by virtlogd, which rotates the file itself: at max_size (default 2 MiB) it becomes <path>.0 and older ones shift up to max_backups (default 3), per /etc/libvirt/virtlogd.conf. The tail reads across the rotated files, backwards, never the whole log. No log yet: no lines. (With qemu.conf stdio_handler = "file" QEMU writes the log itself and nothing rotates it.) Upgraded to a WebSocket (Upgrade: websocket), the same path is the interactive console instead: binary frames both ways, the VM\'s owner or an admin, one session per VM (409; force=1 for admins), the token in Authorization/X-AUTH-TOKEN or as the subprotocol berth.token.<base64url token> next to berth.console; refusals (401, 403 also for a foreign browser Origin, 404, 409 not running or attached) are plain HTTP answers before the upgrade; the socket closes (1000, with the reason) when the VM stops. `berth vm console <name>` is its client.',
           tags: ["vms"],
         },
       },
