@@ -129,6 +129,8 @@ export function finishDocument(
   const paths = without31Strays(raw.paths) as Record<string, Record<string, Operation>>;
   const taken = new Set<string>();
   for (const [path, item] of Object.entries(paths)) {
+    // A WebSocket route (the console's) is no OpenAPI operation: its GET's description tells of it.
+    delete (item as Record<string, unknown>).ws;
     const sample = path.replace(/\{[^}]+\}/g, "x");
     const front = frontAt(listener, path);
     for (const method of METHODS) {

@@ -60,17 +60,22 @@ interface RouteLike {
   hooks: { body?: unknown; query?: unknown };
 }
 
-/** The routes of `plan`'s app (all of them, so a new route is fuzzed without anyone listing it). */
+/**
+ * The HTTP routes of `plan`'s app (all of them, so a new route is fuzzed without anyone listing it); a
+ * WebSocket route (the console's) has its own tests, test/integration/vm-console.test.ts.
+ */
 export function routesOf(app: { routes: RouteLike[] }, plan: ListenerPlan): FuzzRoute[] {
-  return app.routes.map((r) => ({
-    method: r.method,
-    path: r.path,
-    params: [...r.path.matchAll(/:([A-Za-z_]+)/g)].map((m) => m[1] as string),
-    body: r.hooks.body,
-    query: r.hooks.query,
-    front: frontOf(plan, r.path),
-    address: plan.address,
-  }));
+  return app.routes
+    .filter((r) => r.method !== "WS")
+    .map((r) => ({
+      method: r.method,
+      path: r.path,
+      params: [...r.path.matchAll(/:([A-Za-z_]+)/g)].map((m) => m[1] as string),
+      body: r.hooks.body,
+      query: r.hooks.query,
+      front: frontOf(plan, r.path),
+      address: plan.address,
+    }));
 }
 
 const b64 = (s: string) => Buffer.from(s).toString("base64");
