@@ -12,12 +12,15 @@ import { WORKERS } from "./workers.ts";
 /** A config on the test driver with a fresh temporary data_dir (its database, pool and console paths). */
 export function testConfig(toml = "", env: Record<string, string> = {}): Config {
   const dataDir = mkdtempSync(join(tmpdir(), "berth-test-"));
-  // sysadm's listeners (12150/12151) stay off unless the test's own config asks for them.
+  // sysadm's listeners (12150/12151) and PVC's (7370) stay off unless the test's own config asks for
+  // them: an installed berth holds those ports, and a test berth must never fail to start on them.
   const sysadm: Record<string, string> = /^\[sysadm\]/m.test(toml) ? {} : { BERTH_SYSADM_ENABLED: "false" };
+  const pvc: Record<string, string> = /^\[pvc\]/m.test(toml) ? {} : { BERTH_PVC_LISTEN: "" };
   return parseConfig(toml, "test", {
     BERTH_HYPERVISOR_URI: "test:///default",
     BERTH_DATA_DIR: dataDir,
     ...sysadm,
+    ...pvc,
     ...env,
   });
 }
