@@ -3,6 +3,7 @@ import type { Database } from "bun:sqlite";
 import { type ListenerPlan, listenerPlan } from "./config/fronts.ts";
 import { parseListen } from "./config/listen.ts";
 import type { Config } from "./config/schema.ts";
+import { auditEvents } from "./core/audit.ts";
 import { watchHostSize } from "./core/capacity.ts";
 import type { Core } from "./core/context.ts";
 import { syncDeclared } from "./core/declared.ts";
@@ -55,6 +56,7 @@ export function createHypervisor(config: Config, urls: WorkerUrls): Hypervisor {
 
 export async function buildCore(config: Config, db: Database, hv: Hypervisor): Promise<Core> {
   const events = new EventBus();
+  auditEvents(events);
   const locks = new Locks();
   const ops = new Operations(db, events, locks);
   const interrupted = ops.recoverInterrupted();
