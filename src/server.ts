@@ -20,7 +20,7 @@ import { Operations } from "./core/operations.ts";
 import { stagingDir } from "./core/paths.ts";
 import { watchInstalls } from "./core/vms/install.ts";
 import { berthDomains, trackLifecycle } from "./core/vms/track.ts";
-import { setMeta } from "./db/host-meta.ts";
+import { eventIdStore, setMeta } from "./db/host-meta.ts";
 import { openDatabase } from "./db/open.ts";
 import { AppError } from "./errors.ts";
 import { sdNotify } from "./ffi/index.ts";
@@ -55,7 +55,7 @@ export function createHypervisor(config: Config, urls: WorkerUrls): Hypervisor {
 }
 
 export async function buildCore(config: Config, db: Database, hv: Hypervisor): Promise<Core> {
-  const events = new EventBus();
+  const events = new EventBus(undefined, eventIdStore(db));
   auditEvents(events);
   const locks = new Locks();
   const ops = new Operations(db, events, locks);
