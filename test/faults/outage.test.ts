@@ -123,8 +123,9 @@ describe.skipIf(!integrationReady())("hypervisor outage under load", () => {
     await Bun.sleep(4000);
     phase = "returning";
     await cutOff.end();
+    // A /healthz that does not answer within its 2 s bound (a loaded machine) is "not yet", not a failure.
     const back = await waitFor(
-      async () => (await berth.get("/healthz", 2000)).status === 200,
+      async () => (await berth.get("/healthz", 2000).catch(() => null))?.status === 200,
       15_000,
       "berth healthy again",
     );
