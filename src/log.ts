@@ -1,17 +1,34 @@
-// A minimal leveled logger writing one line per event to stderr (journald or the log file keeps it).
-type Level = "debug" | "info" | "warn" | "error";
+// berth's one structured log: JSON lines (time, level, msg, then fields) to stderr (journald or the log file keeps it).
+export type Level = "debug" | "info" | "warn" | "error";
 const ORDER: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
 let threshold = ORDER.info;
+let level: Level = "info";
+let sink: (line: string) => void = (line) => process.stderr.write(line);
 
-export function setLogLevel(level: Level): void {
-  threshold = ORDER[level];
+export function setLogLevel(l: Level): void {
+  threshold = ORDER[l];
+  level = l;
 }
 
-function write(level: Level, msg: string, fields?: Record<string, unknown>): void {
-  if (ORDER[level] < threshold) return;
-  const extra = fields ? ` ${JSON.stringify(fields)}` : "";
-  process.stderr.write(`${new Date().toISOString()} ${level} ${msg}${extra}\n`);
+export function logLevel(): Level {
+  return level;
+}
+
+/** Where lines go (tests capture them); returns a function that restores the previous sink. */
+export function setLogSink(fn: (line: string) => void): () => void {
+  const prev = sink;
+  sink = fn;
+  return () => {
+    sink = prev;
+  };
+}
+
+function write(l: Level, msg: string, fields?: Record<string, unknown>): void {
+  if (ORDER[l] < threshold) return;
+  const { time: _t, level: _l, msg: _m, ...rest } = fields ?? {};
+  // The fixed keys lead each line, and a field never overwrites them.
+  sink(`${JSON.stringify({ time: new Date().toISOString(), level: l, msg, ...rest })}\n`);
 }
 
 export const log = {

@@ -3,6 +3,7 @@ import type { Database } from "bun:sqlite";
 import { type ListenerPlan, listenerPlan } from "./config/fronts.ts";
 import { parseListen } from "./config/listen.ts";
 import type { Config } from "./config/schema.ts";
+import { auditEvents } from "./core/audit.ts";
 import { watchHostSize } from "./core/capacity.ts";
 import type { Core } from "./core/context.ts";
 import { syncDeclared } from "./core/declared.ts";
@@ -19,7 +20,7 @@ import { Operations } from "./core/operations.ts";
 import { stagingDir } from "./core/paths.ts";
 import { watchInstalls } from "./core/vms/install.ts";
 import { berthDomains, trackLifecycle } from "./core/vms/track.ts";
-import { setMeta } from "./db/host-meta.ts";
+import { eventIdStore, setMeta } from "./db/host-meta.ts";
 import { openDatabase } from "./db/open.ts";
 import { AppError } from "./errors.ts";
 import { sdNotify } from "./ffi/index.ts";
@@ -54,7 +55,8 @@ export function createHypervisor(config: Config, urls: WorkerUrls): Hypervisor {
 }
 
 export async function buildCore(config: Config, db: Database, hv: Hypervisor): Promise<Core> {
-  const events = new EventBus();
+  const events = new EventBus(undefined, eventIdStore(db));
+  auditEvents(events);
   const locks = new Locks();
   const ops = new Operations(db, events, locks);
   const interrupted = ops.recoverInterrupted();

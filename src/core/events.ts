@@ -13,16 +13,44 @@ export interface BerthEvent {
 
 type Listener = (e: BerthEvent) => void;
 
+/** Where ids are kept across restarts: the last id reserved, and reserving up to a new one (durably). */
+export interface EventIdStore {
+  reserved(): number;
+  reserve(upTo: number): void;
+}
+
+/** Ids are reserved this many at a time: one write per block, and a restart skips at most one block. */
+export const ID_BLOCK = 1000;
+
 export class EventBus {
   #seq = 0;
+  #reservedUpTo = Number.POSITIVE_INFINITY;
   #listeners = new Set<Listener>();
   /** Recent events, so a reconnecting client can resume from Last-Event-ID. */
   #recent: BerthEvent[] = [];
 
-  constructor(private readonly keep = 1000) {}
+  constructor(
+    private readonly keep = 1000,
+    private readonly store?: EventIdStore,
+  ) {
+    // With a store, ids go on after every id an earlier run reserved, so Last-Event-ID never goes back.
+    if (store) {
+      this.#seq = store.reserved();
+      this.#reservedUpTo = this.#seq;
+    }
+  }
+
+  #nextId(): number {
+    const id = ++this.#seq;
+    if (id > this.#reservedUpTo) {
+      this.#reservedUpTo = id + ID_BLOCK - 1;
+      this.store?.reserve(this.#reservedUpTo);
+    }
+    return id;
+  }
 
   publish(type: string, target: string, data: Record<string, unknown> = {}): BerthEvent {
-    const e: BerthEvent = { id: ++this.#seq, time: new Date().toISOString(), type, target, data };
+    const e: BerthEvent = { id: this.#nextId(), time: new Date().toISOString(), type, target, data };
     this.#recent.push(e);
     if (this.#recent.length > this.keep) this.#recent.shift();
     for (const fn of this.#listeners) {

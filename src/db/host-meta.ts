@@ -33,6 +33,14 @@ export function instanceId(db: Database): string {
   return id;
 }
 
+/** The event ids reserved so far (src/core/events.ts), kept so ids grow across restarts. */
+export function eventIdStore(db: Database): { reserved(): number; reserve(upTo: number): void } {
+  return {
+    reserved: () => Number(getMeta(db, "event_id_reserved") ?? 0),
+    reserve: (upTo) => setMeta(db, "event_id_reserved", String(upTo)),
+  };
+}
+
 /** A cheap read proving the database answers (used by /healthz). */
 export function pingDatabase(db: Database): void {
   db.query("SELECT 1").get();

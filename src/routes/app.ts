@@ -2,6 +2,7 @@
 import { Elysia } from "elysia";
 import { type ListenerPlan, mainListener } from "../config/fronts.ts";
 import type { Core } from "../core/context.ts";
+import { accessLog } from "./access-log.ts";
 import { authGuard } from "./auth.ts";
 import { bodyGuard } from "./body-guard.ts";
 import { sameClient } from "./client-address.ts";
@@ -19,6 +20,7 @@ export function createApp(core: Core, listener: ListenerPlan = mainListener(core
   const self: { handle?: (r: Request) => Promise<Response> } = {};
   const app = new Elysia({ normalize: false })
     .use(mergeSlashes(self))
+    .use(accessLog(listener))
     .use(errorMapping(shape))
     .use(authGuard(core, authRules(core.config, listener), shape))
     .use(bodyGuard(core.config.limits.max_body_bytes));

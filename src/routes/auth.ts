@@ -11,6 +11,7 @@ import {
 import { TooManyRequests } from "../core/auth/throttle.ts";
 import type { Core } from "../core/context.ts";
 import { AppError } from "../errors.ts";
+import { logAccess } from "./access-log.ts";
 import { clientAddress } from "./client-address.ts";
 import { type ErrorShaper, toErrorResponse } from "./errors.ts";
 import type { AuthRules } from "./fronts/front.ts";
@@ -119,8 +120,11 @@ export function authGuard(core: Core, rules: AuthRules, shape: ErrorShaper) {
       try {
         callers.set(request, await authorize(core, rules, request, path, address));
       } catch (e) {
-        if (e instanceof AppError) return refusal(shape, path, e);
-        throw e;
+        if (!(e instanceof AppError)) throw e;
+        const answer = refusal(shape, path, e);
+        // No route runs, so no after-response hook either: the refusal writes its own access line.
+        logAccess(request, answer.status, null);
+        return answer;
       }
     })
     .derive({ as: "global" }, ({ request }) => ({ caller: callerOf({ request }) }));

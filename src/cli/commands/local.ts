@@ -4,6 +4,7 @@ import { checkAuthConfig } from "../../core/auth/index.ts";
 import { declaredProblems } from "../../core/declared.ts";
 import { declaredPoolProblems } from "../../core/pools/declared.ts";
 import { log, setLogLevel } from "../../log.ts";
+import { reloadConfig } from "../../reload.ts";
 import { startBerth, type WorkerUrls } from "../../server.ts";
 import { str } from "../args.ts";
 import type { Command } from "../command.ts";
@@ -18,6 +19,7 @@ async function serve(configPath: string | undefined, urls: WorkerUrls): Promise<
   return await new Promise<number>((resolve) => {
     const stop = (signal: string) => {
       log.info("stopping", { signal });
+      process.off("SIGHUP", reload);
       berth.stop().then(
         () => resolve(0),
         (e) => {
@@ -26,6 +28,13 @@ async function serve(configPath: string | undefined, urls: WorkerUrls): Promise<
         },
       );
     };
+    // One reload at a time: a second SIGHUP during one waits for it.
+    let reloading: Promise<unknown> = Promise.resolve();
+    const reload = () => {
+      log.info("reloading", { signal: "SIGHUP" });
+      reloading = reloading.then(() => reloadConfig(berth.core, configPath));
+    };
+    process.on("SIGHUP", reload);
     process.once("SIGTERM", () => stop("SIGTERM"));
     process.once("SIGINT", () => stop("SIGINT"));
   });

@@ -183,7 +183,8 @@ export function eventRoutes(core: Core, opts: { heartbeatMs?: number } = {}) {
           "`data: {id, time, type, target, data}`. With `Last-Event-ID` the stream first replays the events " +
           "after that id that berth still holds (the last 1000), then goes live. A `: keepalive` comment " +
           "comes every 15 s. A client that falls more than 1000 events behind is disconnected and resumes " +
-          "with `Last-Event-ID`. Ids restart from 1 when berth restarts. With `[auth] enabled` a stream needs a " +
+          "with `Last-Event-ID`. Ids keep growing across restarts (they may skip): a client resuming after a " +
+          "restart never sees an id go back, though events from before the restart are not replayed. With `[auth] enabled` a stream needs a " +
           "token (401) and carries only what its caller may see: an admin everything; a user the catalogue " +
           "(images, sizes, profiles, networks), their own VMs, operations, requests, checkouts and tokens. " +
           "Lifecycle events of libvirt domains berth does not manage are never carried.",
