@@ -10,6 +10,7 @@ import { metaRoutes } from "../native/meta.ts";
 import { networkReservationRoutes } from "../native/network-reservations.ts";
 import { networkRoutes } from "../native/networks.ts";
 import { operationRoutes } from "../native/operations.ts";
+import { poolVmRoutes } from "../native/pool-vms.ts";
 import { poolRoutes } from "../native/pools.ts";
 import { profileRoutes } from "../native/profiles.ts";
 import { projectRoutes } from "../native/projects.ts";
@@ -83,6 +84,7 @@ export const nativeFront: Front = {
       .use(vmConsoleSocketRoutes(core))
       .use(vmXmlRoutes(core))
       .use(poolRoutes(core))
+      .use(poolVmRoutes(core))
       .use(checkoutRoutes(core))
       .use(requestRoutes(core))
       .use(tokenRoutes(core))
