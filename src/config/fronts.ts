@@ -20,7 +20,8 @@ export function frontEnabled(config: Pick<Config, OwnListenerFront>, front: Fron
  * base (vmpooler's dashboard stats sat beside its API).
  */
 const ROOTS: Record<FrontName, { below: readonly string[]; root: readonly string[] }> = {
-  native: { below: ["/v1", "/healthz", "/metrics", "/docs", "/openapi.json"], root: [] },
+  // "/" is the dashboard page alone (a path is under "/" only when it is "/"), "/ui" its assets.
+  native: { below: ["/v1", "/healthz", "/metrics", "/docs", "/openapi.json", "/", "/ui"], root: [] },
   staging: { below: ["/hosts", "/networks"], root: [] },
   vmpooler: { below: ["/vm", "/ondemandvm", "/token", "/status", "/summary"], root: ["/dashboard"] },
   kahu: { below: ["/v0"], root: [] },

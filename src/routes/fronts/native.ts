@@ -1,6 +1,7 @@
-// berth's own API: /v1, /healthz and /metrics, answering errors as {"error": {"code", "message"}}.
+// berth's own API: /v1, /healthz, /metrics and the dashboard at /, answering errors as {"error": {"code", "message"}}.
 import { Elysia } from "elysia";
 import type { Core } from "../../core/context.ts";
+import { dashboardRoutes } from "../dashboard.ts";
 import type { ErrorBody } from "../errors.ts";
 import { metricsRoutes } from "../metrics.ts";
 import { checkoutRoutes } from "../native/checkout.ts";
@@ -89,5 +90,6 @@ export const nativeFront: Front = {
       .use(requestRoutes(core))
       .use(tokenRoutes(core))
       .use(statusRoutes(core))
-      .use(metricsRoutes(core)),
+      .use(metricsRoutes(core))
+      .use(dashboardRoutes(core)),
 };

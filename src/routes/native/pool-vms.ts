@@ -7,7 +7,12 @@ import { callerOf } from "../auth.ts";
 const Lease = t.Object({
   vm: t.String(),
   pool: t.String(),
-  status: t.Union(["pending", "ready", "checked_out", "draining"].map((s) => t.Literal(s))),
+  status: t.Union([
+    t.Literal("pending"),
+    t.Literal("ready"),
+    t.Literal("checked_out"),
+    t.Literal("draining"),
+  ]),
   owner: t.Nullable(
     t.String({ description: "who checked it out (null: not checked out, anonymous, or public view)" }),
   ),

@@ -50,7 +50,7 @@ test("the owner sees its checkout with pool, owner and expiry; another user and 
     },
   ]);
   expect((await http.send("GET", "/v1/checkouts", as("bob"))).body).toEqual([]);
-  expect((await http.send("GET", "/v1/checkouts")).body).toEqual([]);
+  expect((await http.send("GET", "/v1/checkouts", {})).body).toEqual([]);
   const all = (await http.send("GET", "/v1/checkouts", as("root"))).body as { vm: string; status: string }[];
   expect(all.map((l) => l.status).sort()).toEqual(["checked_out", "ready"]);
   expect(all.find((l) => l.vm === vm.name)?.status).toBe("checked_out");
