@@ -29,7 +29,7 @@ readonly RUNTIME_PKGS=(
   cpio xz-utils zstd # berth demo-image packs the demo guest's initramfs (modules may be xz/zstd)
   curl procps uuid-runtime # used by this script (health check, pgrep) and by ovs-ctl --system-id=random
 )
-readonly TEST_PKGS=(wrk hyperfine virtinst iproute2) # virtinst: bench/provision.ts's virt-install baseline; iproute2: test hosts in network namespaces
+readonly TEST_PKGS=(wrk hyperfine virtinst iproute2 chromium) # virtinst: bench/provision.ts's virt-install baseline; iproute2: test hosts in network namespaces; chromium: the dashboard test's headless browser
 
 REPO_DIR="$(cd "$(dirname "${BASH_SOURCE[0]:-$0}")" && pwd)"
 readonly REPO_DIR
