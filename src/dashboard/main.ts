@@ -133,6 +133,10 @@ function showLogin(message?: string): void {
   stream?.abort();
   stream = null;
   if (chartTimer !== null) clearInterval(chartTimer);
+  // The next user sees only what the API gives them: nothing of the last one's stays.
+  data = null;
+  addresses.clear();
+  for (const id of ["pools", "vms"]) byId<HTMLTableElement>(id).tBodies[0]?.replaceChildren();
   byId("main").hidden = true;
   byId("logout").hidden = true;
   byId("login").hidden = false;

@@ -12,7 +12,7 @@ const secured = () =>
   new DashboardBerth(
     "dashauth",
     2,
-    `[auth]\nenabled = true\n[[auth.users]]\nname = "alice"\npassword_hash = "${pw}"`,
+    `[auth]\nenabled = true\nmax_running_vms_per_user = 1\n[[auth.users]]\nname = "alice"\npassword_hash = "${pw}"`,
   );
 let authed: DashboardBerth;
 
@@ -155,14 +155,30 @@ describe.skipIf(!ready)("dashboard in headless Chromium", () => {
     await a.page.click('#pools button[data-name="dashauth"]');
     const [hers] = await waitForVms(a, (rows) => rows.length === 1 && rows[0]?.state === "checked_out");
     expect(hers?.cells[3]).toBe("alice");
+    // Over her quota the page shows the API's own message.
+    await a.page.click('#pools button[data-name="dashauth"]');
+    await a.page.waitForSelector("#error:not([hidden])", { timeout: 10_000 });
+    const again = await fetch(`${authed.origin}/v1/checkout`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-auth-token": token },
+      body: JSON.stringify({ dashauth: 1 }),
+    });
+    expect(again.status).toBe(403);
+    const refusal = ((await again.json()) as { error: { message: string } }).error.message;
+    expect(await a.page.$eval("#error", (e) => e.textContent)).toBe(refusal);
     // The token stays in this tab's sessionStorage and a reload keeps the session; it is in no URL.
     expect(await a.page.evaluate("sessionStorage.getItem('berth.token')")).toBe(token);
     await a.page.reload({ waitUntil: "load" });
     await waitForVms(a, (rows) => rows.some((r) => r.name === hers?.name));
     expect(a.requests.filter((u) => u.includes(token))).toEqual([]);
-    // The one console error is Chromium's note of the refused token's 401.
-    expect(a.errors.filter((e) => !e.includes("status of 401"))).toEqual([]);
-    expect(a.errors.length).toBe(1);
+    // Logging out forgets the token and shows nothing of the session.
+    await a.page.click("#logout");
+    await a.page.waitForSelector("#login:not([hidden])", { timeout: 10_000 });
+    expect(await a.page.evaluate("sessionStorage.getItem('berth.token')")).toBeNull();
+    expect(await vmRows(a)).toEqual([]);
+    // The only console errors are Chromium's notes of the refused token's 401 and the quota's 403.
+    expect(a.errors.filter((e) => !e.includes("status of 401") && !e.includes("status of 403"))).toEqual([]);
+    expect(a.errors.length).toBe(2);
     onlyLoopback(a, authed.origin);
   }, 30_000);
 });
