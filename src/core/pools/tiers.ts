@@ -1,5 +1,5 @@
 // Pool tiers: ready VMs wait running, paused (virDomainSuspend) or saved (virDomainManagedSave); woken on checkout.
-import { moveMember, type PoolMember } from "../../db/pools.ts";
+import { getPoolRow, moveMember, type PoolMember } from "../../db/pools.ts";
 import { updateVm, type VmStatus, vmByName } from "../../db/vms.ts";
 import { AppError, Conflict } from "../../errors.ts";
 import type { DomainState } from "../../ffi/constants.ts";
@@ -11,7 +11,7 @@ import { domainState } from "../vms/domain.ts";
 import { recordState, statusOf } from "../vms/power.ts";
 import { vmTarget } from "../vms/records.ts";
 import { isReady } from "./readiness.ts";
-import { type PoolRecord, poolTarget } from "./records.ts";
+import { type PoolRecord, poolTarget, toPoolRecord } from "./records.ts";
 import type { PoolTier, ReadyCheck } from "./spec.ts";
 
 /** The vms.status a ready VM of each tier has (the pools table's ready_vm_status says the same in SQL). */
@@ -152,4 +152,25 @@ export function dropBroken(core: Core, name: string, pool: string, e: unknown): 
 export function resumeRestore(core: Core, m: PoolMember): void {
   if (core.locks.holder(vmTarget(m.vm_name))) return;
   wakeVm(core, m.vm_name).catch((e) => dropBroken(core, m.vm_name, m.pool, e));
+}
+
+/**
+ * Hands-out without a wait (checkout with wait=false, fulfilled on-demand requests): the VMs of paused
+ * or saved pools are marked restoring and woken in the background; one that fails drains. Returns them.
+ */
+export function wakeLater(core: Core, vms: { name: string; pool: string }[]): Set<string> {
+  const asleep = vms.filter((vm) => tierOfPool(core, vm.pool) !== "running");
+  if (asleep.length === 0) return new Set();
+  markRestoring(
+    core,
+    asleep.map((vm) => vm.name),
+  );
+  for (const vm of asleep) wakeVm(core, vm.name).catch((e) => dropBroken(core, vm.name, vm.pool, e));
+  return new Set(asleep.map((vm) => vm.name));
+}
+
+/** A pool's tier; running for a pool that is gone. */
+export function tierOfPool(core: Core, pool: string): PoolTier {
+  const row = getPoolRow(core.db, pool);
+  return row ? toPoolRecord(row).spec.tier : "running";
 }

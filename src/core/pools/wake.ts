@@ -1,10 +1,16 @@
 // Checkout of pools with a tier: hands out VMs all or nothing, then wakes the paused and saved ones.
-import { getPoolRow } from "../../db/pools.ts";
 import type { Core } from "../context.ts";
 import { type CheckedOutVm, type CheckoutOptions, checkout } from "./checkout.ts";
-import { toPoolRecord } from "./records.ts";
 import type { PoolTier } from "./spec.ts";
-import { drainCheckedOut, dropBroken, markRestoring, RestoreFailed, wakeVm } from "./tiers.ts";
+import {
+  drainCheckedOut,
+  dropBroken,
+  markRestoring,
+  RestoreFailed,
+  tierOfPool,
+  wakeLater,
+  wakeVm,
+} from "./tiers.ts";
 
 export interface AwakeOptions extends CheckoutOptions {
   /** false: answer at once, VMs of paused or saved pools `restoring` (a vm.restored event follows). */
@@ -15,11 +21,6 @@ export type AwakeVm = CheckedOutVm & { status: "running" | "restoring" };
 
 /** Rounds of replacements for VMs whose restore failed, before the checkout fails with nothing taken. */
 const REPLACE_ROUNDS = 2;
-
-function tierOf(core: Core, pool: string): PoolTier {
-  const row = getPoolRow(core.db, pool);
-  return row ? toPoolRecord(row).spec.tier : "running";
-}
 
 /**
  * The native checkout, then every VM of a paused or saved pool is woken. With `wait` (the default) it
@@ -34,8 +35,12 @@ export async function checkoutAwake(
   round = 0,
 ): Promise<{ vms: AwakeVm[] }> {
   const { vms } = checkout(core, request, opts);
+  if (opts.wait === false) {
+    const restoring = wakeLater(core, vms);
+    return { vms: vms.map((vm) => ({ ...vm, status: restoring.has(vm.name) ? "restoring" : "running" })) };
+  }
   const tiers = new Map<string, PoolTier>();
-  for (const vm of vms) if (!tiers.has(vm.pool)) tiers.set(vm.pool, tierOf(core, vm.pool));
+  for (const vm of vms) if (!tiers.has(vm.pool)) tiers.set(vm.pool, tierOfPool(core, vm.pool));
   const asleep = vms.filter((vm) => tiers.get(vm.pool) !== "running");
   if (asleep.length === 0) return { vms: vms.map((vm) => ({ ...vm, status: "running" })) };
 
@@ -45,10 +50,6 @@ export async function checkoutAwake(
   );
   // Each wake takes its VM's lock at once, before anything else can be scheduled.
   const wakes = new Map(asleep.map((vm) => [vm.name, wakeVm(core, vm.name)]));
-  if (opts.wait === false) {
-    for (const vm of asleep) wakes.get(vm.name)?.catch((e) => dropBroken(core, vm.name, vm.pool, e));
-    return { vms: vms.map((vm) => ({ ...vm, status: wakes.has(vm.name) ? "restoring" : "running" })) };
-  }
 
   const broken: { vm: CheckedOutVm; error: unknown }[] = [];
   for (const vm of asleep) {

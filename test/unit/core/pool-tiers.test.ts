@@ -4,15 +4,17 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { SYSTEM } from "../../../src/core/auth/access.ts";
 import { checkout } from "../../../src/core/pools/checkout.ts";
 import { createPool, updatePool } from "../../../src/core/pools/pools.ts";
+import { createRequest, requestView } from "../../../src/core/pools/requests.ts";
 import { poolProblems, withDefaults } from "../../../src/core/pools/spec.ts";
 import { tick } from "../../../src/core/pools/tick.ts";
 import { markRestoring, RestoreFailed } from "../../../src/core/pools/tiers.ts";
 import { checkoutAwake } from "../../../src/core/pools/wake.ts";
+import { reconcile } from "../../../src/core/reconcile/reconcile.ts";
 import { deleteVmOp } from "../../../src/core/vms/delete.ts";
 import { domainState } from "../../../src/core/vms/domain.ts";
 import { powerVm } from "../../../src/core/vms/power.ts";
 import { getPoolRow, listMembers, moveMember } from "../../../src/db/pools.ts";
-import { vmByName } from "../../../src/db/vms.ts";
+import { updateVm, vmByName } from "../../../src/db/vms.ts";
 import { apiClient } from "../../support/api.ts";
 import { testConfig } from "../../support/core.ts";
 import { cleanup, fill, poolCore, settle } from "./pools-support.ts";
@@ -156,7 +158,39 @@ describe("saved tier", () => {
   });
 });
 
+describe("on-demand requests", () => {
+  test("a request fulfilled from a paused pool hands out VMs that are woken", async () => {
+    const pool = `${P}-od`;
+    createPool(core, SYSTEM, { name: pool, profile, size: 1, tier: "paused" });
+    await fill(core, pool, 1);
+    const req = createRequest(core, { [pool]: 1 });
+    await tick(core);
+    await settle(core);
+    const vms = listMembers(core.db, pool).filter((m) => m.status === "checked_out");
+    expect(vms).toHaveLength(1);
+    expect(requestView(core, req.id).status).toBe("ready");
+    expect(await domainState(core, vms[0]?.vm_name as string)).toBe("running");
+    expect(status(vms[0]?.vm_name as string)).toBe("running");
+  });
+});
+
 describe("after a crash", () => {
+  test("reconcile keeps paused and saved ready VMs as ready stock: the next pass drains none", async () => {
+    const pool = `${P}-rec`;
+    createPool(core, SYSTEM, { name: pool, profile, size: 1, tier: "saved" });
+    await fill(core, pool, 1);
+    await fill(core, `${P}-paused`, 2);
+    const names = [...ready(pool), ...ready(`${P}-paused`)].map((m) => m.vm_name);
+    // As if berth crashed before recording the saved VM's status: its row still says running.
+    const row = vmByName(core.db, names[0] as string);
+    updateVm(core.db, row?.id as string, { status: "running", updated_at: "2000-01-01T00:00:00.000Z" });
+    const rep = await reconcile(core, { domains: (n) => names.includes(n) });
+    expect(rep.synced).toEqual([{ name: names[0] as string, from: "running", to: "stopped" }]);
+    const r = await tick(core);
+    expect(r.drained.filter((n) => names.includes(n))).toEqual([]);
+    expect(ready(pool).map((m) => m.vm_name)).toEqual(names.slice(0, 1));
+  });
+
   test("a pending VM found already in its tier becomes ready as it is", async () => {
     const pool = `${P}-crash`;
     createPool(core, SYSTEM, { name: pool, profile, size: 1, tier: "saved" });
