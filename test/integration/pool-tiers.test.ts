@@ -45,7 +45,7 @@ describe.skipIf(!integrationReady())("pool tiers on libvirtd", () => {
     const host = Math.floor(Date.now() / 1000);
     expect(guest).not.toBeNull();
     console.log(
-      `${label}: tcp:8080 answered ${tcpMs?.toFixed(0)} ms after the checkout answered; OVS port ${ports[0]?.port} tag ${ports[0]?.tag}; guest clock ${guest} vs host ${host} (guest − host ${(guest ?? 0) - host} s)`,
+      `${label}: tcp:8080 answered ${tcpMs?.toFixed(0)} ms after the probe began (VM running); OVS port ${ports[0]?.port} tag ${ports[0]?.tag}; guest clock ${guest} vs host ${host} (guest − host ${(guest ?? 0) - host} s)`,
     );
     return (guest ?? 0) - host;
   };
