@@ -84,6 +84,13 @@ describe.skipIf(!integrationReady())("pool tiers on libvirtd", () => {
 
   afterAll(async () => {
     await scheduler?.stop();
+    if (env) {
+      // The OVS network goes before teardown closes the core, once no VM uses it.
+      for (const p of [PAUSED, SAVED]) await env.api.delete(`/v1/pools/${p}`);
+      for (const vm of (await env.api.get("/v1/vms")).body ?? [])
+        await env.api.delete(`/v1/vms/${vm.name}?wait=true`);
+      await env.api.delete(`/v1/networks/${OVSNET}`);
+    }
     await env?.teardown();
     run(["ovs-vsctl", "--if-exists", "del-br", BRIDGE]);
   }, 240_000);
