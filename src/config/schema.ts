@@ -233,6 +233,12 @@ export const PoolFields = {
   alias: T.Optional(
     T.Array(PoolName("another name of the pool"), { maxItems: 32, description: "other names of the pool" }),
   ),
+  tier: T.Optional(
+    T.Union([T.Literal("running"), T.Literal("paused"), T.Literal("saved")], {
+      description:
+        "how ready VMs wait: running (default), paused (suspended: no CPU; resumed on checkout) or saved (libvirt managed save: no CPU, no RAM; restored on checkout)",
+    }),
+  ),
 };
 
 /** A pool of ready VMs; the same object is the body of POST /v1/pools. */

@@ -357,6 +357,17 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 16,
+    name: "pool tiers: how a pool's ready VMs wait (running, paused, saved) and the VM status that means ready",
+    sql: `
+      ALTER TABLE pools ADD COLUMN tier TEXT NOT NULL
+        GENERATED ALWAYS AS (coalesce(json_extract(spec, '$.tier'), 'running')) VIRTUAL;
+      ALTER TABLE pools ADD COLUMN ready_vm_status TEXT NOT NULL
+        GENERATED ALWAYS AS (CASE coalesce(json_extract(spec, '$.tier'), 'running')
+          WHEN 'paused' THEN 'paused' WHEN 'saved' THEN 'stopped' ELSE 'running' END) VIRTUAL;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA = MIGRATIONS.length;

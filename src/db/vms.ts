@@ -2,7 +2,7 @@
 import type { Database } from "bun:sqlite";
 import { DEFAULT_PROJECT } from "../patterns.ts";
 
-export type VmStatus = "creating" | "running" | "stopped" | "paused" | "error" | "gone";
+export type VmStatus = "creating" | "running" | "stopped" | "paused" | "restoring" | "error" | "gone";
 
 export interface VmRow {
   id: string;

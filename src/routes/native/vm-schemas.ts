@@ -129,7 +129,10 @@ export const VmSchema = t.Object({
     description: "the project it belongs to (default unless created in or moved to another)",
   }),
   uuid: t.Nullable(t.String()),
-  status: t.String({ description: "berth's record: creating, running, stopped, paused, error or gone" }),
+  status: t.String({
+    description:
+      "berth's record: creating, running, stopped, paused, restoring (a pool VM being woken from its tier after checkout), error or gone",
+  }),
   state: t.String({
     description:
       "libvirt's live state (running, shutoff, paused, …); unknown while libvirtd is unreachable, absent if the domain is gone",

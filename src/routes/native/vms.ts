@@ -21,7 +21,9 @@ export function vmRoutes(core: Core) {
         {
           state: t.Optional(
             t.Union(
-              ["creating", "running", "stopped", "paused", "error", "gone"].map((v) => t.Literal(v)),
+              ["creating", "running", "stopped", "paused", "restoring", "error", "gone"].map((v) =>
+                t.Literal(v),
+              ),
               {
                 description: "berth's status of the VM",
               },
