@@ -50,35 +50,25 @@ async function remove(client: FleetClient, name: string): Promise<void> {
 
 describe("placement", () => {
   test("by name, and by selector: least allocated memory by default, fewest VMs", async () => {
-    const onA = await adminB.call("POST", "/v1/vms?wait=true", { ...small, name: vmName("pa"), host: "a" });
+    const create = (client: FleetClient, tag: string, extra: Record<string, unknown>) =>
+      client.call("POST", "/v1/vms?wait=true", { ...small, name: vmName(tag), ...extra });
+    const onA = await create(adminB, "pa", { host: "a", memory_mib: 128 });
     expect(onA.status).toBe(200);
     expect(onA.headers.get("x-berth-host")).toBe("a");
-    expect(domains("a")).toContain(vmName("pa"));
+    expect(domains("a")).toEqual([vmName("pa")]);
     await recordShows("a", 1);
-    // a holds 32 MiB, b nothing: the default (mem) picks b.
-    const byMem = await adminA.call("POST", "/v1/vms?wait=true", { ...small, name: vmName("pm") });
-    expect(byMem.status).toBe(200);
-    expect(domains("b")).toContain(vmName("pm"));
-    await recordShows("b", 1);
-    // Both hold 32 MiB now: the tie goes to the first name, a.
-    const big = await adminA.call("POST", "/v1/vms?wait=true", {
-      ...small,
-      memory_mib: 96,
-      name: vmName("pb"),
-    });
-    expect(big.status).toBe(200);
-    expect(domains("a")).toContain(vmName("pb"));
-    await recordShows("a", 2);
-    const byCount = await adminA.call("POST", "/v1/vms?wait=true", {
-      ...small,
-      name: vmName("pv"),
-      selector: "vms",
-    });
-    expect(byCount.status).toBe(200);
-    expect(domains("b")).toContain(vmName("pv")); // a holds 2 VMs (more memory too, but vms counts), b 1
-    const unknown = await adminA.call("POST", "/v1/vms", { ...small, name: vmName("px"), host: "nosuch" });
-    expect(unknown.status).toBe(400);
-    for (const n of ["pa", "pm", "pb", "pv"]) await remove(adminA, vmName(n));
+    // a holds 128 MiB, b nothing: the default (mem) picks b.
+    expect((await create(adminA, "pm", { memory_mib: 16 })).status).toBe(200);
+    expect(domains("b")).toEqual([vmName("pm")]);
+    expect((await create(adminA, "pb", { host: "b", memory_mib: 16 })).status).toBe(200);
+    await recordShows("b", 2);
+    // Now a holds 1 VM and 128 MiB, b 2 VMs and 32 MiB: vms picks a, mem still b.
+    expect((await create(adminB, "pv", { selector: "vms" })).status).toBe(200);
+    expect(domains("a")).toContain(vmName("pv"));
+    expect((await create(adminB, "pz", { selector: "mem" })).status).toBe(200);
+    expect(domains("b")).toContain(vmName("pz"));
+    expect((await create(adminA, "px", { host: "nosuch" })).status).toBe(400);
+    for (const n of ["pa", "pm", "pb", "pv", "pz"]) await remove(adminA, vmName(n));
     expect(domains("a")).toEqual([]);
     expect(domains("b")).toEqual([]);
   }, 120_000);
