@@ -3,52 +3,42 @@ import { Elysia } from "elysia";
 import { frontOn, type ListenerPlan } from "../config/fronts.ts";
 import type { Caller } from "../core/auth/caller.ts";
 import type { Core } from "../core/context.ts";
-import { FleetUnavailable, HostUnreachable } from "../core/fleet/errors.ts";
+import { HostUnreachable } from "../core/fleet/errors.ts";
 import { forwardTo } from "../core/fleet/forward.ts";
-import { type HostRecord, liveHosts } from "../core/fleet/members.ts";
-import { claimOf } from "../core/fleet/names.ts";
-import { placeVm, SELECTORS, type Selector } from "../core/fleet/placement.ts";
+import { hostHolding, operationHere, placementOf } from "../core/fleet/locate.ts";
+import { liveHosts } from "../core/fleet/members.ts";
 import { listVmViews, type VmQuery } from "../core/vms/index.ts";
-import { vmByName } from "../db/vms.ts";
 import { Conflict } from "../errors.ts";
 import { log } from "../log.ts";
 import { callerOf } from "./auth.ts";
 import { answer, bodyOf, forwardedOf } from "./fleet-arrival.ts";
 
 const VM_PATH = /^\/v1\/vms(?:\/([^/]+)(?:\/.*)?)?$/;
+const OPERATION_PATH = /^\/v1\/operations\/([^/]+)(?:\/wait)?$/;
+const LOCATION = /^\/v1\/operations\/([^/]+)$/;
+/** Operations other hosts started for requests this host forwarded: kept this many, oldest forgotten first. */
+const REMEMBERED_OPERATIONS = 10_000;
+
+/** Which host runs the operations this host's forwarded requests started, so their Location works here too. */
+class OperationHosts {
+  readonly #hosts = new Map<string, string>();
+
+  note(answer: Response, host: string): Response {
+    const id = LOCATION.exec(answer.headers.get("location") ?? "")?.[1];
+    if (id === undefined) return answer;
+    this.#hosts.set(id, host);
+    if (this.#hosts.size > REMEMBERED_OPERATIONS)
+      this.#hosts.delete(this.#hosts.keys().next().value as string);
+    return answer;
+  }
+
+  hostOf(id: string): string | undefined {
+    return this.#hosts.get(id);
+  }
+}
+
 const LIST_KEYS = new Set(["state", "name", "tag", "project"]);
 const STATES = new Set(["creating", "running", "stopped", "paused", "error", "gone"]);
-
-/** The host a VM lives on when that is not this one, or null (then this host answers, 404 if it has none). */
-async function elsewhere(core: Core, vm: string): Promise<HostRecord | null> {
-  const fleet = core.fleet;
-  if (!fleet || vmByName(core.db, vm) !== null) return null;
-  const claim = await claimOf(fleet, vm);
-  if (!claim || claim.host === fleet.name) return null;
-  const host = (await liveHosts(fleet)).get(claim.host);
-  if (!host) throw new HostUnreachable(`vm ${vm} is on host ${claim.host}, which is not reachable`);
-  return host;
-}
-
-/** The host a create goes to by its `host`/`selector` fields; null when it is this one. */
-async function placement(core: Core, body: Uint8Array): Promise<HostRecord | null> {
-  const fleet = core.fleet;
-  if (!fleet) return null;
-  let req: { host?: unknown; selector?: unknown; xml?: unknown };
-  try {
-    req = JSON.parse(new TextDecoder().decode(body));
-  } catch {
-    return null; // not JSON: this host's route answers it with its 400
-  }
-  if (typeof req !== "object" || req === null || "xml" in req) return null;
-  const host = typeof req.host === "string" ? req.host : undefined;
-  const selector = SELECTORS.includes(req.selector as Selector) ? (req.selector as Selector) : undefined;
-  const hosts = await liveHosts(fleet).catch((e) => {
-    throw new FleetUnavailable("cannot read the fleet's hosts", { cause: e });
-  });
-  const chosen = placeVm(hosts, { host, selector });
-  return chosen === fleet.name ? null : (hosts.get(chosen) ?? null);
-}
 
 /** GET /v1/vms on a fleet: this host's VMs and every other live host's, each with its `host`. */
 async function fleetList(core: Core, request: Request, caller: Caller | null): Promise<Response | undefined> {
@@ -86,31 +76,41 @@ async function fleetList(core: Core, request: Request, caller: Caller | null): P
 export function fleetForward(core: Core, listener: ListenerPlan) {
   const fleet = core.fleet;
   if (!fleet) return new Elysia();
+  const operations = new OperationHosts();
+  const max = core.config.limits.max_body_bytes;
   return new Elysia().onRequest(async ({ request }) => {
     if (forwardedOf(request)) return;
     const path = new URL(request.url).pathname;
+    if (frontOn(listener, path) !== "native") return;
     const m = VM_PATH.exec(path);
-    if (!m || frontOn(listener, path) !== "native") return;
+    const op = OPERATION_PATH.exec(path);
+    if (!m && !op) return;
     try {
       const caller = callerOf({ request });
+      if (op) {
+        const id = decodeURIComponent(op[1] as string);
+        const host = operations.hostOf(id);
+        if (host === undefined || operationHere(core, id)) return;
+        const to = (await liveHosts(fleet)).get(host);
+        if (!to) throw new HostUnreachable(`operation ${id} runs on host ${host}, which is not reachable`);
+        return await forwardTo(fleet, to, request, await bodyOf(request, max), caller);
+      }
+      if (!m) return;
       if (m[1] === undefined) {
         if (request.method === "GET") return await fleetList(core, request, caller);
         if (request.method !== "POST") return;
-        const body = await bodyOf(request, core.config.limits.max_body_bytes);
-        const to = await placement(core, body);
-        return to ? await forwardTo(fleet, to, request, body, caller) : undefined;
+        const body = await bodyOf(request, max);
+        const to = await placementOf(core, body);
+        return to ? operations.note(await forwardTo(fleet, to, request, body, caller), to.name) : undefined;
       }
       const vm = decodeURIComponent(m[1]);
-      const to = await elsewhere(core, vm);
+      const to = await hostHolding(core, vm);
       if (!to) return;
       if (request.headers.get("upgrade"))
         throw new Conflict(`vm ${vm} is on host ${to.name}: connect to ${to.api}`);
-      return await forwardTo(
-        fleet,
-        to,
-        request,
-        await bodyOf(request, core.config.limits.max_body_bytes),
-        caller,
+      return operations.note(
+        await forwardTo(fleet, to, request, await bodyOf(request, max), caller),
+        to.name,
       );
     } catch (e) {
       return answer(e);

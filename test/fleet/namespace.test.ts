@@ -77,8 +77,14 @@ describe("placement", () => {
 describe("a client on host a acting on a vm of host b", () => {
   test("show, start, stop and delete go to b, as the caller", async () => {
     const name = vmName("fw");
-    const made = await aliceA.call("POST", "/v1/vms?wait=true", { ...small, name, host: "b" });
-    expect(made.status).toBe(200);
+    // Without ?wait: the operation runs on b, and its Location is followed through a.
+    const made = await aliceA.call("POST", "/v1/vms", { ...small, name, host: "b" });
+    expect(made.status).toBe(202);
+    const location = made.headers.get("location") as string;
+    expect(location).toMatch(/^\/v1\/operations\/[^/]+$/);
+    const done = await aliceA.call("GET", `${location}/wait?timeout=60`, undefined, 70_000);
+    expect([done.status, (done.body as { status: string }).status]).toEqual([200, "succeeded"]);
+    expect(done.headers.get("x-berth-host")).toBe("b");
     expect(domains("b")).toEqual([name]);
     const shown = await aliceA.call("GET", `/v1/vms/${name}`);
     expect(shown.status).toBe(200);
