@@ -7,12 +7,15 @@ import { HostUnreachable } from "../core/fleet/errors.ts";
 import { forwardTo } from "../core/fleet/forward.ts";
 import { hostHolding, operationHere, placementOf } from "../core/fleet/locate.ts";
 import { liveHosts } from "../core/fleet/members.ts";
+import { claimHolders } from "../core/fleet/names.ts";
 import { listVmViews, type VmQuery } from "../core/vms/index.ts";
 import { Conflict } from "../errors.ts";
 import { log } from "../log.ts";
 import { callerOf } from "./auth.ts";
 import { answer, bodyOf, forwardedOf } from "./fleet-arrival.ts";
 
+/** On a fleet-wide list: the hosts whose VMs it could not include. */
+const UNREACHABLE_HEADER = "x-berth-fleet-unreachable";
 const VM_PATH = /^\/v1\/vms(?:\/([^/]+)(?:\/.*)?)?$/;
 const OPERATION_PATH = /^\/v1\/operations\/([^/]+)(?:\/wait)?$/;
 const LOCATION = /^\/v1\/operations\/([^/]+)$/;
@@ -52,7 +55,12 @@ async function fleetList(core: Core, request: Request, caller: Caller | null): P
     (q as Record<string, string>)[k] = v;
   }
   const own = (await listVmViews(core, caller, q)).map((vm) => ({ ...vm, host: fleet.name }));
-  const others = [...(await liveHosts(fleet)).values()].filter((h) => h.name !== fleet.name);
+  const live = await liveHosts(fleet);
+  const others = [...live.values()].filter((h) => h.name !== fleet.name);
+  // Hosts that hold VMs but are not live (or do not answer) are named, so a missing VM is never silent.
+  const unreachable = new Set(
+    [...(await claimHolders(fleet))].filter((h) => h !== fleet.name && !live.has(h)),
+  );
   const theirs = await Promise.all(
     others.map(async (h) => {
       try {
@@ -61,11 +69,14 @@ async function fleetList(core: Core, request: Request, caller: Caller | null): P
         return ((await r.json()) as Record<string, unknown>[]).map((vm) => ({ ...vm, host: h.name }));
       } catch (e) {
         log.warn("fleet list: a host did not answer", { host: h.name, error: String(e) });
+        unreachable.add(h.name);
         return [];
       }
     }),
   );
-  return Response.json([...own, ...theirs.flat()]);
+  const headers =
+    unreachable.size > 0 ? { [UNREACHABLE_HEADER]: [...unreachable].sort().join(",") } : undefined;
+  return Response.json([...own, ...theirs.flat()], { headers });
 }
 
 /**

@@ -56,14 +56,29 @@ describe("fleet membership", () => {
     expect((await a.call("DELETE", `/v1/vms/m${fleet.id}?wait=true`)).status).toBe(200);
   }, 60_000);
 
-  test("kill -9 of a berth: its registration expires with its lease; a restart registers it again", async () => {
+  test("kill -9 of a berth: its registration expires with its lease, its VMs answer unreachable; a restart brings both back", async () => {
+    const a = await new FleetClient(fleet.berths.a, "admin").login();
+    const name = `k${fleet.id}`;
+    expect(
+      (await a.call("POST", "/v1/vms?wait=true", { name, host: "b", cpus: 1, memory_mib: 32, start: false }))
+        .status,
+    ).toBe(200);
     fleet.berths.b.kill9();
     const gone = await fleet.awaitMembers(["a"], 20_000);
     expect(Object.keys(await registered())).toEqual(["a"]);
     // Not before the lease (3 s) could have run out: the record went because the lease expired.
     expect(gone).toBeGreaterThan(1000);
+    const shown = await a.call("GET", `/v1/vms/${name}`);
+    expect([shown.status, (shown.body as { error: { code: string } }).error.code]).toEqual([
+      503,
+      "host_unreachable",
+    ]);
+    const list = await a.call("GET", "/v1/vms");
+    expect([list.status, list.body, list.headers.get("x-berth-fleet-unreachable")]).toEqual([200, [], "b"]);
     await fleet.berths.b.start();
     await fleet.awaitMembers(["a", "b"], 10_000);
     expect(Object.keys(await registered()).sort()).toEqual(["a", "b"]);
+    expect((await a.call("GET", `/v1/vms/${name}`)).status).toBe(200);
+    expect((await a.call("DELETE", `/v1/vms/${name}?wait=true`)).status).toBe(200);
   }, 60_000);
 });

@@ -112,3 +112,9 @@ export async function settleNames(
   }
   return { released, claimed };
 }
+
+/** Every host that holds at least one name (live or not): a list names those it could not reach. */
+export async function claimHolders(fleet: Fleet): Promise<Set<string>> {
+  const all = await fleet.etcd.getAll().prefix(fleet.nameKey()).strings();
+  return new Set(Object.values(all).map((raw) => (JSON.parse(raw) as NameClaim).host));
+}
