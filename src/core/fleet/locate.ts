@@ -2,7 +2,7 @@
 import { getOperation } from "../../db/operations.ts";
 import { vmByName } from "../../db/vms.ts";
 import type { Core } from "../context.ts";
-import { FleetUnavailable, HostUnreachable } from "./errors.ts";
+import { HostUnreachable } from "./errors.ts";
 import { type HostRecord, liveHosts } from "./members.ts";
 import { claimOf } from "./names.ts";
 import { placeVm, SELECTORS, type Selector } from "./placement.ts";
@@ -36,9 +36,7 @@ export async function placementOf(core: Core, body: Uint8Array): Promise<HostRec
   if (typeof req !== "object" || req === null || "xml" in req) return null;
   const host = typeof req.host === "string" ? req.host : undefined;
   const selector = SELECTORS.includes(req.selector as Selector) ? (req.selector as Selector) : undefined;
-  const hosts = await liveHosts(fleet).catch((e) => {
-    throw new FleetUnavailable("cannot read the fleet's hosts", { cause: e });
-  });
+  const hosts = await liveHosts(fleet);
   const chosen = placeVm(hosts, { host, selector });
   return chosen === fleet.name ? null : (hosts.get(chosen) ?? null);
 }

@@ -6,6 +6,7 @@ import { log } from "../../log.ts";
 import { BERTH_VERSION } from "../../version.ts";
 import { knownHostSize } from "../capacity.ts";
 import type { Core } from "../context.ts";
+import { FleetUnavailable } from "./errors.ts";
 import type { Fleet } from "./fleet.ts";
 
 /** What a host publishes about itself; placement reads these. */
@@ -41,7 +42,13 @@ export function ownRecord(core: Core, fleet: Fleet): HostRecord {
 
 /** Every host whose registration is alive, by name. */
 export async function liveHosts(fleet: Fleet): Promise<Map<string, HostRecord>> {
-  const all = await fleet.etcd.getAll().prefix(fleet.hostKey()).strings();
+  const all = await fleet.etcd
+    .getAll()
+    .prefix(fleet.hostKey())
+    .strings()
+    .catch((e) => {
+      throw new FleetUnavailable("cannot read the fleet's hosts: etcd is not reachable", { cause: e });
+    });
   const hosts = new Map<string, HostRecord>();
   for (const raw of Object.values(all)) {
     const h = JSON.parse(raw) as HostRecord;

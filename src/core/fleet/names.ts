@@ -115,6 +115,12 @@ export async function settleNames(
 
 /** Every host that holds at least one name (live or not): a list names those it could not reach. */
 export async function claimHolders(fleet: Fleet): Promise<Set<string>> {
-  const all = await fleet.etcd.getAll().prefix(fleet.nameKey()).strings();
+  const all = await fleet.etcd
+    .getAll()
+    .prefix(fleet.nameKey())
+    .strings()
+    .catch((e) => {
+      throw fleetDown("cannot read the fleet's names", e);
+    });
   return new Set(Object.values(all).map((raw) => (JSON.parse(raw) as NameClaim).host));
 }
