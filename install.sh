@@ -29,7 +29,7 @@ readonly RUNTIME_PKGS=(
   cpio xz-utils zstd # berth demo-image packs the demo guest's initramfs (modules may be xz/zstd)
   curl procps uuid-runtime # used by this script (health check, pgrep) and by ovs-ctl --system-id=random
 )
-readonly TEST_PKGS=(wrk hyperfine virtinst iproute2 chromium) # virtinst: bench/provision.ts's virt-install baseline; iproute2: test hosts in network namespaces; chromium: the dashboard test's headless browser
+readonly TEST_PKGS=(wrk hyperfine virtinst iproute2 chromium etcd-server) # virtinst: bench/provision.ts's virt-install baseline; iproute2: test hosts in network namespaces; chromium: the dashboard test's headless browser; etcd-server: the fleet tests' 3-member etcd
 
 REPO_DIR="$(cd "$(dirname "${BASH_SOURCE[0]:-$0}")" && pwd)"
 readonly REPO_DIR
@@ -74,8 +74,8 @@ started by hand and berth runs in the background (pid file ${PID_FILE},
 log ${LOG_FILE}).
 
 Options:
-  --with-test-deps  also install what the benchmarks need (wrk hyperfine
-                    virtinst); implied when CI=true
+  --with-test-deps  also install what the benchmarks and the fleet tests need
+                    (wrk hyperfine virtinst etcd-server); implied when CI=true
   --no-start        install everything, start libvirt/OVS, but do not (re)start berth
   --uninstall       stop berth, remove ${BIN} and the systemd unit; keeps
                     ${CONF_DIR} and ${DATA_DIR}

@@ -9,6 +9,8 @@ import type { Core } from "./core/context.ts";
 import { syncDeclared } from "./core/declared.ts";
 import { ensureDemo } from "./core/demo/ensure.ts";
 import { EventBus } from "./core/events.ts";
+import { openFleet } from "./core/fleet/fleet.ts";
+import { startFleet } from "./core/fleet/service.ts";
 import { startPvcAcls } from "./core/fronts/pvc-acls.ts";
 import { ensureSysadmTls } from "./core/fronts/sysadm-tls.ts";
 import { probeDomainType } from "./core/host.ts";
@@ -201,6 +203,8 @@ export async function startBerth(config: Config, urls: WorkerUrls): Promise<Runn
   for (const { address } of listenerPlan(config)) assertAddressFree(address);
   // sysadm served TLS only: its pair exists (configured, or made now) before anything is opened.
   if (config.sysadm.enabled) ensureSysadmTls(config);
+  // [fleet] with etcd endpoints: this host joins (a single host has no fleet and nothing else to run); checked before anything opens.
+  const fleet = openFleet(config.fleet);
   const db = openDatabase(config.data_dir);
   if (!db.query("SELECT 1 FROM host_meta WHERE key = 'first_started'").get()) {
     setMeta(db, "first_started", new Date().toISOString());
@@ -208,6 +212,8 @@ export async function startBerth(config: Config, urls: WorkerUrls): Promise<Runn
   setMeta(db, "hypervisor_uri", config.hypervisor.uri);
   const hv = createHypervisor(config, urls);
   const core = await buildCore(config, db, hv);
+  if (fleet) core.fleet = fleet;
+  const fleetWork = fleet ? startFleet(core, fleet) : null;
   const declared = syncDeclared(core);
   log.info("declared sizes and profiles applied", {
     sizes: declared.sizes.applied.length,
@@ -236,6 +242,8 @@ export async function startBerth(config: Config, urls: WorkerUrls): Promise<Runn
     async stop() {
       sdNotify("STOPPING=1");
       if (watchdog) clearInterval(watchdog);
+      // Leaving the fleet first: other hosts stop sending work here at once, not after the lease runs out.
+      await fleetWork?.stop();
       stopAcls();
       await pools.stop();
       await reconciler.stop();

@@ -2,6 +2,7 @@
 import { type Static, Type as T } from "@sinclair/typebox";
 import { DNS_LABEL, HOSTNAME, LIBVIRT_NAME_MAX, POOL_NAME_MAX } from "../patterns.ts";
 import { AuthSchema } from "./auth-schema.ts";
+import { FleetSchema } from "./fleet-schema.ts";
 import { KahuSchema } from "./kahu-schema.ts";
 import { CapacitySchema, LimitsSchema } from "./limits-schema.ts";
 import { ListenSchema } from "./listen.ts";
@@ -11,6 +12,7 @@ import { SysadmSchema } from "./sysadm-schema.ts";
 import { VmpoolerSchema } from "./vmpooler-schema.ts";
 
 export { type AuthConfig, AuthSchema, type AuthUser, AuthUserSchema } from "./auth-schema.ts";
+export { FleetSchema } from "./fleet-schema.ts";
 export { KahuSchema } from "./kahu-schema.ts";
 export { CapacitySchema, type LimitsConfig, LimitsSchema } from "./limits-schema.ts";
 export { PvcSchema } from "./pvc-schema.ts";
@@ -297,6 +299,7 @@ export const ConfigSchema = T.Object(
     sysadm: SysadmSchema,
     demo: DemoSchema,
     limits: LimitsSchema,
+    fleet: FleetSchema,
   },
   strict,
 );
@@ -305,3 +308,4 @@ export type Config = Static<typeof ConfigSchema>;
 export type HypervisorConfig = Static<typeof HypervisorSchema>;
 export type ImagesConfig = Static<typeof ImagesSchema>;
 export type DemoConfig = Static<typeof DemoSchema>;
+export type FleetConfig = Static<typeof FleetSchema>;

@@ -8,6 +8,8 @@ import { bodyGuard } from "./body-guard.ts";
 import { sameClient } from "./client-address.ts";
 import { docsRoutes } from "./docs.ts";
 import { type ErrorShaper, errorMapping } from "./errors.ts";
+import { fleetForward } from "./fleet.ts";
+import { fleetArrival } from "./fleet-arrival.ts";
 import { authRules, frontAt, frontNamed } from "./fronts/registry.ts";
 
 /** The app `listener` serves (src/config/fronts.ts plans them); the main listener's by default. */
@@ -22,7 +24,9 @@ export function createApp(core: Core, listener: ListenerPlan = mainListener(core
     .use(mergeSlashes(self))
     .use(accessLog(listener))
     .use(errorMapping(shape))
+    .use(fleetArrival(core))
     .use(authGuard(core, authRules(core.config, listener), shape))
+    .use(fleetForward(core, listener))
     .use(bodyGuard(core.config.limits.max_body_bytes));
   // Every listener with HTTP fronts documents them (PVC's own listener included) at its /openapi.json and /docs.
   if (listener.fronts.length > 0) app.use(docsRoutes(core.config, listener, () => app));

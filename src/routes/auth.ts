@@ -14,6 +14,7 @@ import { AppError } from "../errors.ts";
 import { logAccess } from "./access-log.ts";
 import { clientAddress } from "./client-address.ts";
 import { type ErrorShaper, toErrorResponse } from "./errors.ts";
+import { forwardedOf } from "./fleet-arrival.ts";
 import type { AuthRules } from "./fronts/front.ts";
 import { readRequestValues } from "./request-values.ts";
 import { socketToken } from "./socket-protocol.ts";
@@ -71,6 +72,9 @@ async function authorize(
   address: string | null,
 ): Promise<Caller | null> {
   const { method, headers } = request;
+  // Another host of the fleet authenticated this caller; the fleet signature was checked on arrival.
+  const fwd = forwardedOf(request);
+  if (fwd) return fwd.caller;
   const token = await tokenOf(core, rules, path, request);
   const optional = rules.optional.find((r) => r.method === method && r.pattern.test(path));
   if (optional?.by === "token") return token ? byToken(core, token) : null;

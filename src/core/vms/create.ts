@@ -6,6 +6,8 @@ import { Forbidden } from "../auth/errors.ts";
 import { assertProject, type Caller, checkQuota, ownerNameOf, requireCaller } from "../auth/index.ts";
 import { checkVmFits, measureRoom } from "../capacity.ts";
 import type { Core } from "../context.ts";
+import { claimForCreate, releaseUnrecorded } from "../fleet/names.ts";
+import { assertPlacedHere } from "../fleet/placement.ts";
 import { checkName } from "../names.ts";
 import type { Operation } from "../operations.ts";
 import { Reverter } from "../reverter.ts";
@@ -28,7 +30,10 @@ import { createVolume } from "./volumes.ts";
 export function forgetCreated(core: Core, r: Reverter, row: Pick<VmRow, "id" | "name">): void {
   r.add(`forget vm ${row.name}`, () => {
     if (r.failures.length > 0) updateVm(core.db, row.id, { status: "creating", updated_at: now() });
-    else deleteVm(core.db, row.id);
+    else {
+      deleteVm(core.db, row.id);
+      releaseUnrecorded(core, row.name);
+    }
   });
 }
 
@@ -41,6 +46,7 @@ export async function createVm(core: Core, caller: Caller | null, req: CreateVmR
   if (core.config.auth.enabled && !caller?.admin && !core.config.auth.users_can_create) {
     throw new Forbidden("only an admin may create VMs here ([auth] users_can_create is false)");
   }
+  assertPlacedHere(core, req.host);
   const project = checkName("project", req.project ?? DEFAULT_PROJECT);
   assertProject(core, caller, project, "create VMs in it");
   const plan = planVm(core, req);
@@ -50,27 +56,36 @@ export async function createVm(core: Core, caller: Caller | null, req: CreateVmR
   if ((await domainState(core, row.name)) !== null) {
     throw new Conflict(`a libvirt domain named ${row.name} already exists and berth does not manage it`);
   }
-  // A location that is not an install tree is a 400 before anything exists.
-  const tree = plan.boot.location ? await findInstallTree(plan.boot.location, core.config.images) : null;
-  const need = planNeed(plan);
-  const room = await measureRoom(core, need.disk_bytes);
-  // No await from here to the insert: a concurrent create counts this VM.
-  checkVmFits(core, room, need, `vm ${row.name}`);
-  const disks = planDisks(plan);
-  // Synchronous from the check to the insert: two creates by one user cannot both slip under the quota.
-  checkQuota(core, row.owner ?? null, {
-    vms: 1,
-    vcpus: row.vcpus,
-    memory_mib: row.memory_mib,
-    disk_bytes: disks.filter((d) => d.device === "disk").reduce((n, d) => n + d.size, 0),
-  });
+  // In a fleet the name is claimed fleet-wide first; every refusal up to the insert gives it back.
+  const release = await claimForCreate(core, row.name);
+  let recorded = false;
+  let tree: Awaited<ReturnType<typeof findInstallTree>> | null = null;
   try {
-    insertVm(core.db, row, planDisks(plan), plan.nics);
-  } catch (e) {
-    // Two creates of one name raced past the check above; the UNIQUE constraint settles it.
-    if ((e as { code?: string }).code === "SQLITE_CONSTRAINT_UNIQUE")
-      throw new Conflict(`vm ${row.name} already exists`);
-    throw e;
+    // A location that is not an install tree is a 400 before anything exists.
+    tree = plan.boot.location ? await findInstallTree(plan.boot.location, core.config.images) : null;
+    const need = planNeed(plan);
+    const room = await measureRoom(core, need.disk_bytes);
+    // No await from here to the insert: a concurrent create counts this VM.
+    checkVmFits(core, room, need, `vm ${row.name}`);
+    const disks = planDisks(plan);
+    // Synchronous from the check to the insert: two creates by one user cannot both slip under the quota.
+    checkQuota(core, row.owner ?? null, {
+      vms: 1,
+      vcpus: row.vcpus,
+      memory_mib: row.memory_mib,
+      disk_bytes: disks.filter((d) => d.device === "disk").reduce((n, d) => n + d.size, 0),
+    });
+    try {
+      insertVm(core.db, row, planDisks(plan), plan.nics);
+    } catch (e) {
+      // Two creates of one name raced past the check above; the UNIQUE constraint settles it.
+      if ((e as { code?: string }).code === "SQLITE_CONSTRAINT_UNIQUE")
+        throw new Conflict(`vm ${row.name} already exists`);
+      throw e;
+    }
+    recorded = true;
+  } finally {
+    if (!recorded) await release();
   }
   let op: Operation;
   try {
@@ -112,6 +127,7 @@ export async function createVm(core: Core, caller: Caller | null, req: CreateVmR
     );
   } catch (e) {
     deleteVm(core.db, row.id);
+    await release();
     throw e;
   }
   return op;

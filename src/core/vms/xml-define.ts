@@ -22,6 +22,7 @@ import { berthMetadataXml, type DomainHead, sameUuid } from "../../xml/user-doma
 import { assertVmSecrets, type Caller, requireAdmin } from "../auth/index.ts";
 import { checkVmShape } from "../capacity.ts";
 import type { Core } from "../context.ts";
+import { claimForCreate } from "../fleet/names.ts";
 import { checkName, newId } from "../names.ts";
 import type { Operation } from "../operations.ts";
 import { consoleDir } from "../paths.ts";
@@ -161,6 +162,8 @@ export async function defineVmFromXml(
   await checkFree(core, head);
   const id = newId();
   const xml = await allowedXml(core, head.name, id, req.xml);
+  // In a fleet the name is claimed fleet-wide first; a refusal below gives it back.
+  const release = await claimForCreate(core, head.name);
   const at = now();
   // Shown while it is created; replaced by libvirt's reading once defined.
   const ahead = readAhead(req.xml);
@@ -187,6 +190,7 @@ export async function defineVmFromXml(
   try {
     insertVm(core.db, row, [], []);
   } catch (e) {
+    await release();
     // Two defines of one name raced past the check above; the UNIQUE constraint settles it.
     if ((e as { code?: string }).code === "SQLITE_CONSTRAINT_UNIQUE")
       throw new Conflict(`vm ${row.name} already exists`);
@@ -231,6 +235,7 @@ export async function defineVmFromXml(
     );
   } catch (e) {
     deleteVm(core.db, row.id);
+    await release();
     throw e;
   }
 }

@@ -79,6 +79,18 @@ export const CreateVmSchema = t.Object(
     tags: t.Optional(Tags),
     description: t.Optional(t.String({ maxLength: 4096 })),
     project: t.Optional(ProjectName),
+    host: t.Optional(
+      t.String({
+        maxLength: 63,
+        description: "[fleet] the host to create it on; default: chosen by `selector`",
+      }),
+    ),
+    selector: t.Optional(
+      t.Union([t.Literal("mem"), t.Literal("vcpus"), t.Literal("load"), t.Literal("vms")], {
+        description:
+          "[fleet] without `host`: the live host with the least allocated memory (mem, default), vCPUs, load or fewest VMs",
+      }),
+    ),
   },
   strict,
 );
@@ -125,6 +137,7 @@ export const VmDiskSchema = t.Object({
 export const VmSchema = t.Object({
   id: t.String(),
   name: t.String(),
+  host: t.Optional(t.String({ description: "[fleet] the host it lives on (fleet-wide lists)" })),
   project: t.String({
     description: "the project it belongs to (default unless created in or moved to another)",
   }),
