@@ -12,6 +12,12 @@ function statusOf(response: unknown, set: { status?: number | string }): number 
   return typeof set.status === "number" ? set.status : Number(set.status) || 200;
 }
 
+/** The front serving `request` (its listener and path), or null when no access line is pending for it. */
+export function frontOfRequest(request: Request): string | null {
+  const p = pending.get(request);
+  return p ? frontOn(p.listener, new URL(request.url).pathname) : null;
+}
+
 /** Writes the access line of `request` once (a request answered before any route, by the auth guard, calls it itself). */
 export function logAccess(request: Request, status: number, user: string | null): void {
   const p = pending.get(request);

@@ -1,0 +1,42 @@
+// sysadm's rpc/auth over real wss writes an auth.login audit line on success and failure, never the password.
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { setLogSink } from "../../../src/log.ts";
+import { SysadmClient } from "./client.ts";
+import { type SysadmBerth, sysadmBerth } from "./support.ts";
+
+let s: SysadmBerth;
+let c: SysadmClient;
+const lines: string[] = [];
+let restore: () => void;
+
+beforeAll(async () => {
+  s = await sysadmBerth("sadaudit");
+  c = await SysadmClient.open(s.ws, s.ca);
+  restore = setLogSink((l) => lines.push(l));
+});
+afterAll(async () => {
+  restore?.();
+  c?.close();
+  await s?.berth.stop();
+});
+
+const audits = (from: number) =>
+  lines
+    .slice(from)
+    .map((l) => JSON.parse(l))
+    .filter((l) => l.msg === "auth.login");
+
+test("rpc/auth: a wrong password and then the right one each write one auth.login line (front sysadm)", async () => {
+  let from = lines.length;
+  await c.login("alice", "not-alices-pw");
+  expect(audits(from)).toEqual([
+    expect.objectContaining({ audit: true, user: "alice", outcome: "failure", front: "sysadm" }),
+  ]);
+  from = lines.length;
+  await c.login("alice", "alice-pw");
+  expect(audits(from)).toEqual([
+    expect.objectContaining({ audit: true, user: "alice", outcome: "success", front: "sysadm" }),
+  ]);
+  expect(lines.join("")).not.toContain("alice-pw");
+  expect(lines.join("")).not.toContain("not-alices-pw");
+});
