@@ -3,7 +3,7 @@ import { loadConfig } from "../../config/load.ts";
 import { checkAuthConfig } from "../../core/auth/index.ts";
 import { declaredProblems } from "../../core/declared.ts";
 import { declaredPoolProblems } from "../../core/pools/declared.ts";
-import { log, setLogLevel } from "../../log.ts";
+import { log, setLogFile, setLogLevel } from "../../log.ts";
 import { reloadConfig } from "../../reload.ts";
 import { startBerth, type WorkerUrls } from "../../server.ts";
 import { str } from "../args.ts";
@@ -15,6 +15,7 @@ async function serve(configPath: string | undefined, urls: WorkerUrls): Promise<
   const config = await loadConfig({ path: configPath });
   checkAuthConfig(config);
   setLogLevel(config.log_level);
+  if (config.log.file) setLogFile(config.log.file);
   const berth = await startBerth(config, urls);
   return await new Promise<number>((resolve) => {
     const stop = (signal: string) => {
