@@ -58,7 +58,7 @@ const api = async (method: string, path: string, body?: unknown) => {
 async function installSh(args: string[], env: Record<string, string> = {}) {
   if (!root.startsWith("/tmp/berth-uninstall-")) throw new Error(`not a scratch root: ${root}`);
   // A script that ignored BERTH_ROOT would uninstall the machine's own berth: never run one.
-  if (!readFileSync(join(repo, "install.sh"), "utf8").includes('ROOT="${BERTH_ROOT:-}"'))
+  if (!readFileSync(join(repo, "install.sh"), "utf8").includes(["ROOT=", '"$', '{BERTH_ROOT:-}"'].join("")))
     throw new Error("install.sh does not honour BERTH_ROOT: not run");
   const e: Record<string, string | undefined> = { ...process.env, ...env, BERTH_ROOT: root };
   for (const k of ["BERTH_CONFIG", "BERTH_LISTEN", "BERTH_DATA_DIR", "CI"]) delete e[k];
@@ -193,8 +193,8 @@ describe.skipIf(!ready)("install.sh --uninstall --purge in a scratch root", () =
     expect(r.err).toBe("");
     expect(r.code).toBe(0);
     const lines = r.out.split("\n");
-    const stopped = lines.findIndex((l) => l === `berth teardown: stopped domain ${vm}`);
-    const undefined_ = lines.findIndex((l) => l === `berth teardown: undefined domain ${vm}`);
+    const stopped = lines.indexOf(`berth teardown: stopped domain ${vm}`);
+    const undefined_ = lines.indexOf(`berth teardown: undefined domain ${vm}`);
     const purged = lines.findIndex((l) => l.startsWith("berth-install: purged"));
     expect(stopped).toBeGreaterThanOrEqual(0);
     expect(undefined_).toBeGreaterThan(stopped);
