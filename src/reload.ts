@@ -3,7 +3,7 @@ import { closeSync } from "node:fs";
 import { loadConfig } from "./config/load.ts";
 import type { Config } from "./config/schema.ts";
 import { checkAuthConfig, usersOf } from "./core/auth/index.ts";
-import { announceRevoked, deleteTokensOfUsers, usersChange } from "./core/auth/user-changes.ts";
+import { announceRevoked, deleteTokensOfGoneUsers, usersChange } from "./core/auth/user-changes.ts";
 import type { Core } from "./core/context.ts";
 import { declaredProblems, syncDeclared } from "./core/declared.ts";
 import { declaredPoolProblems, syncDeclaredPools } from "./core/pools/declared.ts";
@@ -49,7 +49,7 @@ export function needsRestart(running: Config, file: Config): string[] {
  * file, declared entries, the log file's opening); then the database changes in one transaction: a
  * reload that fails changes nothing (logged, the running config kept) and never stops berth.
  * Tokens stay valid, and a user's new role or projects hold from their next request; a removed user's
- * tokens are revoked.
+ * tokens are revoked (and those of users dropped while berth was stopped).
  */
 export async function reloadConfig(core: Core, path: string | undefined): Promise<boolean> {
   let fd: number | null = null;
@@ -72,7 +72,7 @@ export async function reloadConfig(core: Core, path: string | undefined): Promis
     const applied = core.db.transaction(() => ({
       declared: syncDeclared(ctx),
       pools: syncDeclaredPools(ctx),
-      revoked: deleteTokensOfUsers(core, users.removed),
+      revoked: deleteTokensOfGoneUsers(core, usersOf(next)),
     }))();
     core.config = next;
     announceRevoked(core, applied.revoked);

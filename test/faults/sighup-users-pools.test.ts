@@ -140,10 +140,21 @@ test("SIGHUP applies declared pools and users: a removed user's tokens and passw
   expect(await withToken(alice.token)).toBe(200);
   // The revocations are audited.
   expect(lines().filter((l) => l.msg === "token.revoked" && l.target === "user/bob")).toHaveLength(2);
-  // A pool the file drops is removed.
-  writeFileSync(file, base(`${pool("hup-p2", 0)}${user("alice", "a-pw2", true)}`));
+  // A pool the file drops is removed; a setting a reload cannot apply is named as waiting for a restart.
+  const from = lines().length;
+  writeFileSync(
+    file,
+    base(`${pool("hup-p2", 0)}${user("alice", "a-pw2", true)}[scheduler]\ninterval_s = 7\n`),
+  );
   expect(await hup()).toMatchObject({ pools: { applied: ["hup-p2"], removed: ["hup-p1"] } });
   expect(await pools()).toEqual(["hup-p2:0"]);
+  expect(lines().slice(from)).toContainEqual(
+    expect.objectContaining({
+      level: "warn",
+      msg: "changed in the config file, applied at the next restart",
+      keys: ["scheduler"],
+    }),
+  );
 }, 30_000);
 
 test("after logrotate's rename, SIGHUP reopens the log file: new lines go to a new file at the path", async () => {

@@ -1,6 +1,6 @@
 // What a reload of [[auth.users]] changed, and the tokens of users who are gone (revoked, so a namesake added later cannot use them).
 import type { AuthUser } from "../../config/schema.ts";
-import { deleteToken, tokensOf } from "../../db/tokens.ts";
+import { deleteToken, tokensOf, tokenUsers } from "../../db/tokens.ts";
 import type { Core } from "../context.ts";
 
 export interface UsersChange {
@@ -25,10 +25,17 @@ export function usersChange(
   return c;
 }
 
-/** Deletes every token of the named users (inside the reload's transaction); returns what it deleted. */
-export function deleteTokensOfUsers(core: Core, users: string[]): { id: string; user: string }[] {
+/**
+ * Deletes every token whose user is not in `users` (inside the reload's transaction): removed now, or
+ * gone while berth was stopped; returns what it deleted.
+ */
+export function deleteTokensOfGoneUsers(
+  core: Core,
+  users: ReadonlyMap<string, AuthUser>,
+): { id: string; user: string }[] {
   const gone: { id: string; user: string }[] = [];
-  for (const user of users) {
+  for (const user of tokenUsers(core.db)) {
+    if (users.has(user)) continue;
     for (const row of tokensOf(core.db, user))
       if (deleteToken(core.db, row.id)) gone.push({ id: row.id, user });
   }
