@@ -1,6 +1,7 @@
 // GET /metrics, parsed by parse-prometheus-text-format: build info, process, HTTP by route template, libvirt calls, VMs by state, pools, users; series at 0 from the start.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
+import { HypervisorTimeout } from "../../../src/errors.ts";
 import { createApp } from "../../../src/routes/app.ts";
 import { testConfig, testCore } from "../../support/core.ts";
 
@@ -183,5 +184,19 @@ describe("GET /metrics families", () => {
     const c0 = await count();
     await core.hv.call("domain.list", {});
     expect(await count()).toBe(c0 + 1);
+  });
+
+  test("a libvirt call past its deadline counts as a timeout of its call", async () => {
+    const timeouts = async () =>
+      Number(
+        sample((await scrape()).families.get("berth_libvirt_call_timeouts_total"), { call: "debug.block" })
+          ?.value ?? 0,
+      );
+    const t0 = await timeouts();
+    const err = await core.hv.call("debug.block", { ms: 1500 }, { timeoutMs: 100 }).catch((e) => e);
+    expect(err).toBeInstanceOf(HypervisorTimeout);
+    expect(await timeouts()).toBe(t0 + 1);
+    // The replaced Worker reconnects before the core closes.
+    for (let i = 0; i < 50 && core.hv.state !== "up"; i++) await Bun.sleep(50);
   });
 });
