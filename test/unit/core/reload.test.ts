@@ -15,7 +15,7 @@ let users = "";
 beforeAll(async () => {
   users = `[[auth.users]]\nname = "dora"\npassword_hash = "${await Bun.password.hash("dora-pw", { algorithm: "argon2id" })}"\n`;
   core = await testCore(testConfig(`[auth]\nenabled = true\n${users}`));
-});
+}, 30_000);
 afterAll(async () => {
   await core.close();
   rmSync(dir, { recursive: true, force: true });

@@ -36,7 +36,7 @@ password_hash = "${hash}"
     plans.find((p) => p.fronts.some((f) => f.front === "pvc")),
   );
   restore = setLogSink((l) => lines.push(l));
-});
+}, 30_000);
 afterAll(async () => {
   restore();
   await core.close();
@@ -89,6 +89,6 @@ describe("password logins are audited", () => {
         expect(l).not.toContain(WRONG);
         expect(l).not.toContain(Buffer.from(`alice:${PASSWORD}`).toString("base64"));
       }
-    });
+    }, 30_000);
   }
 });

@@ -46,7 +46,7 @@ size = 0
   const { syncDeclaredPools } = await import("../../../src/core/pools/declared.ts");
   syncDeclaredPools(core);
   app = createApp(core);
-});
+}, 30_000);
 afterAll(async () => {
   await core.close();
 });

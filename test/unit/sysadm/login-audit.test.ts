@@ -13,7 +13,7 @@ beforeAll(async () => {
   s = await sysadmBerth("sadaudit");
   c = await SysadmClient.open(s.ws, s.ca);
   restore = setLogSink((l) => lines.push(l));
-});
+}, 30_000);
 afterAll(async () => {
   restore?.();
   c?.close();
@@ -39,4 +39,4 @@ test("rpc/auth: a wrong password and then the right one each write one auth.logi
   ]);
   expect(lines.join("")).not.toContain("alice-pw");
   expect(lines.join("")).not.toContain("not-alices-pw");
-});
+}, 30_000);
