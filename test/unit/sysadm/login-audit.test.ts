@@ -5,18 +5,23 @@ import { SysadmClient } from "./client.ts";
 import { type SysadmBerth, sysadmBerth } from "./support.ts";
 
 let s: SysadmBerth;
-let c: SysadmClient;
+const open: SysadmClient[] = [];
+/** A socket opened right before its login: the helper's berth closes one not logged in within 1 s. */
+const client = async () => {
+  const c = await SysadmClient.open(s.ws, s.ca);
+  open.push(c);
+  return c;
+};
 const lines: string[] = [];
 let restore: () => void;
 
 beforeAll(async () => {
   s = await sysadmBerth("sadaudit");
-  c = await SysadmClient.open(s.ws, s.ca);
   restore = setLogSink((l) => lines.push(l));
 }, 30_000);
 afterAll(async () => {
   restore?.();
-  c?.close();
+  for (const c of open) c.close();
   await s?.berth.stop();
 });
 
@@ -28,12 +33,12 @@ const audits = (from: number) =>
 
 test("rpc/auth: a wrong password and then the right one each write one auth.login line (front sysadm)", async () => {
   let from = lines.length;
-  await c.login("alice", "not-alices-pw");
+  await (await client()).login("alice", "not-alices-pw");
   expect(audits(from)).toEqual([
     expect.objectContaining({ audit: true, user: "alice", outcome: "failure", front: "sysadm" }),
   ]);
   from = lines.length;
-  await c.login("alice", "alice-pw");
+  await (await client()).login("alice", "alice-pw");
   expect(audits(from)).toEqual([
     expect.objectContaining({ audit: true, user: "alice", outcome: "success", front: "sysadm" }),
   ]);
