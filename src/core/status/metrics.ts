@@ -21,7 +21,12 @@ function byPool(spans: Span[], pools: string[]): Map<string, number[]> {
   return m;
 }
 
-export function renderMetrics(core: Core, now: number = Date.now()): string {
+/** `perUser`: include each owner's usage (user names: the route gives it to admins only when auth is on). */
+export function renderMetrics(
+  core: Core,
+  now: number = Date.now(),
+  opts: { perUser?: boolean } = {},
+): string {
   const e = new Exposition();
   const status = poolStatus(core, now);
   const gauges = [
@@ -60,7 +65,7 @@ export function renderMetrics(core: Core, now: number = Date.now()): string {
     e.sample("berth_operation_errors_total", { kind }, n);
   e.family("berth_libvirt_up", "1 when berth's libvirt connection is up, else 0", "gauge");
   e.sample("berth_libvirt_up", {}, core.hv.state === "up" ? 1 : 0);
-  renderStateMetrics(e, core);
+  renderStateMetrics(e, core, opts.perUser ?? true);
   liveMetrics(core).render(e);
   renderProcessMetrics(e, core.domainType());
   return e.text();

@@ -9,7 +9,7 @@ import type { Exposition } from "./exposition.ts";
 /** Every state a VM record has; each is reported, 0 when no VM is in it. */
 export const VM_STATES: readonly VmStatus[] = ["creating", "running", "stopped", "paused", "error", "gone"];
 
-export function renderStateMetrics(e: Exposition, core: Core): void {
+export function renderStateMetrics(e: Exposition, core: Core, perUser: boolean): void {
   const byState = new Map<string, number>(VM_STATES.map((s) => [s, 0]));
   const rows = core.db.query("SELECT status, count(*) AS n FROM vms GROUP BY status").all() as {
     status: string;
@@ -37,6 +37,7 @@ export function renderStateMetrics(e: Exposition, core: Core): void {
   );
   for (const [pool, n] of draining) e.sample("berth_pool_draining", { pool }, n);
 
+  if (!perUser) return;
   // Every declared user is reported (0 when they hold nothing), and any other owner berth has recorded.
   const usage = new Map<string, { vms: number; vcpus: number; memory_mib: number }>();
   if (core.config.auth.enabled)

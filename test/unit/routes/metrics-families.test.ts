@@ -1,6 +1,7 @@
 // GET /metrics, parsed by parse-prometheus-text-format: build info, process, HTTP by route template, libvirt calls, VMs by state, pools, users; series at 0 from the start.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
+import { issueToken } from "../../../src/core/auth/tokens.ts";
 import { HypervisorTimeout } from "../../../src/errors.ts";
 import { createApp } from "../../../src/routes/app.ts";
 import { testConfig, testCore } from "../../support/core.ts";
@@ -21,6 +22,7 @@ interface Family {
 
 let core: Awaited<ReturnType<typeof testCore>>;
 let app: ReturnType<typeof createApp>;
+let adminToken = "";
 const TOKEN_PW = "carol-pw";
 
 beforeAll(async () => {
@@ -46,13 +48,16 @@ size = 0
   const { syncDeclaredPools } = await import("../../../src/core/pools/declared.ts");
   syncDeclaredPools(core);
   app = createApp(core);
+  adminToken = issueToken(core, { name: "carol", admin: true, tokenId: null }).token;
 }, 30_000);
 afterAll(async () => {
   await core.close();
 });
 
-async function scrape(): Promise<{ text: string; families: Map<string, Family> }> {
-  const res = await app.handle(new Request("http://localhost/metrics"));
+/** One scrape: an admin's (with its token, as Prometheus sends one) unless `anonymous`. */
+async function scrape(anonymous = false): Promise<{ text: string; families: Map<string, Family> }> {
+  const headers: Record<string, string> = anonymous ? {} : { authorization: `Bearer ${adminToken}` };
+  const res = await app.handle(new Request("http://localhost/metrics", { headers }));
   expect(res.status).toBe(200);
   const text = await res.text();
   const parsed = parsePrometheusTextFormat(text) as Family[];
@@ -198,5 +203,14 @@ describe("GET /metrics families", () => {
     expect(await timeouts()).toBe(t0 + 1);
     // The replaced Worker reconnects before the core closes.
     for (let i = 0; i < 50 && core.hv.state !== "up"; i++) await Bun.sleep(50);
+  });
+
+  test("with auth on, only an admin's scrape has each owner's usage (user names)", async () => {
+    const anonymous = await scrape(true);
+    for (const name of ["berth_user_vms", "berth_user_vcpus", "berth_user_memory_bytes"])
+      expect(anonymous.families.has(name), name).toBe(false);
+    expect(anonymous.text).not.toContain('owner="carol"');
+    expect(anonymous.families.has("berth_vms")).toBe(true);
+    expect((await scrape()).families.has("berth_user_vms")).toBe(true);
   });
 });
