@@ -173,6 +173,24 @@ describe.skipIf(!ready)("install.sh --uninstall --purge in a scratch root", () =
     expect(virsh("domstate", vm).out.trim()).toBe("running");
   });
 
+  test("logrotate with deploy/logrotate/berth (paths under the root, as install.sh writes it) rotates the log and berth reopens it", async () => {
+    const conf = at("logrotate.conf");
+    writeFileSync(
+      conf,
+      readFileSync(join(repo, "deploy/logrotate/berth"), "utf8")
+        .replaceAll("/var/log/berth.log", at("var/log/berth.log"))
+        .replaceAll("/run/berth.pid", at("run/berth.pid")),
+    );
+    const r = run(["logrotate", "-f", "-s", at("logrotate.state"), conf]);
+    expect(r).toEqual({ ok: true, out: "" });
+    expect(existsSync(at("var/log/berth.log.1"))).toBe(true);
+    const reopened = () =>
+      existsSync(at("var/log/berth.log")) ? readFileSync(at("var/log/berth.log"), "utf8") : "";
+    for (let i = 0; i < 100 && !reopened().includes('"msg":"config reloaded"'); i++) await Bun.sleep(50);
+    expect(reopened()).toContain('"msg":"config reloaded"');
+    expect(berthProc?.exitCode).toBeNull();
+  }, 30_000);
+
   test("with libvirt out of reach it refuses, says why, and removes nothing: the VM keeps running on its disk", async () => {
     const r = await installSh(["--uninstall", "--purge"], {
       BERTH_HYPERVISOR_URI: `qemu+unix:///system?socket=${at("no-such-libvirt-sock")}`,
