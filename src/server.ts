@@ -20,6 +20,7 @@ import { Locks } from "./core/locks.ts";
 import { restoreDhcpHosts } from "./core/networks/dhcp-restore.ts";
 import { Operations } from "./core/operations.ts";
 import { stagingDir } from "./core/paths.ts";
+import { trackLibvirtCalls } from "./core/status/live-metrics.ts";
 import { watchInstalls } from "./core/vms/install.ts";
 import { berthDomains, trackLifecycle } from "./core/vms/track.ts";
 import { eventIdStore, setMeta } from "./db/host-meta.ts";
@@ -82,6 +83,7 @@ export async function buildCore(config: Config, db: Database, hv: Hypervisor): P
       detail: e.detail,
     });
   });
+  trackLibvirtCalls({ db, hv });
   await hv.start();
   await probe();
   const core: Core = { config, db, hv, events, locks, ops, domainType: () => domainType };

@@ -249,6 +249,18 @@ export const PoolSchema = T.Object(
   strict,
 );
 
+/** Where the structured log goes: stderr (journald) unless a file is named. */
+export const LogSchema = T.Object(
+  {
+    file: T.String({
+      default: "",
+      description:
+        "append the JSON-lines log to this file instead of stderr (reopened on SIGHUP, for logrotate); empty: stderr",
+    }),
+  },
+  { ...strict, default: {} },
+);
+
 /** The demo pool that works out of the box, on the tiny guest `berth demo-image` builds. */
 export const DemoSchema = T.Object(
   {
@@ -277,6 +289,7 @@ export const ConfigSchema = T.Object(
     log_level: T.Union([T.Literal("debug"), T.Literal("info"), T.Literal("warn"), T.Literal("error")], {
       default: "info",
     }),
+    log: LogSchema,
     hypervisor: HypervisorSchema,
     storage: StorageSchema,
     images: ImagesSchema,

@@ -2,6 +2,7 @@
 import { Elysia } from "elysia";
 import { type ListenerPlan, mainListener } from "../config/fronts.ts";
 import type { Core } from "../core/context.ts";
+import { liveMetrics } from "../core/status/live-metrics.ts";
 import { accessLog } from "./access-log.ts";
 import { authGuard } from "./auth.ts";
 import { bodyGuard } from "./body-guard.ts";
@@ -22,7 +23,7 @@ export function createApp(core: Core, listener: ListenerPlan = mainListener(core
   const self: { handle?: (r: Request) => Promise<Response> } = {};
   const app = new Elysia({ normalize: false })
     .use(mergeSlashes(self))
-    .use(accessLog(listener))
+    .use(accessLog(listener, liveMetrics(core)))
     .use(errorMapping(shape))
     .use(fleetArrival(core))
     .use(authGuard(core, authRules(core.config, listener), shape))
@@ -35,6 +36,8 @@ export function createApp(core: Core, listener: ListenerPlan = mainListener(core
   const socket = listener.socket ? frontNamed(listener.socket).socket?.(core) : undefined;
   if (socket) app.use(socket);
   self.handle = (r) => app.handle(r);
+  // Every route's metric series exist at 0 from the start.
+  liveMetrics(core).declareRoutes(app.routes);
   return app;
 }
 

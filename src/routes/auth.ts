@@ -11,7 +11,7 @@ import {
 import { TooManyRequests } from "../core/auth/throttle.ts";
 import type { Core } from "../core/context.ts";
 import { AppError } from "../errors.ts";
-import { logAccess } from "./access-log.ts";
+import { frontOfRequest, logAccess } from "./access-log.ts";
 import { clientAddress } from "./client-address.ts";
 import { type ErrorShaper, toErrorResponse } from "./errors.ts";
 import { forwardedOf } from "./fleet-arrival.ts";
@@ -29,10 +29,10 @@ export function callerOf(ctx: { request: Request }): Caller | null {
   return callers.get(ctx.request) ?? null;
 }
 
-async function byPassword(core: Core, headers: Headers, address: string | null): Promise<Caller> {
-  const basic = presentedBasic(headers);
+async function byPassword(core: Core, request: Request, address: string | null): Promise<Caller> {
+  const basic = presentedBasic(request.headers);
   if (!basic) throw new Unauthorized("this route needs HTTP basic auth (user and password)", "Basic");
-  return await authenticatePassword(core, basic.user, basic.password, address);
+  return await authenticatePassword(core, basic.user, basic.password, address, frontOfRequest(request));
 }
 
 /**
@@ -78,12 +78,12 @@ async function authorize(
   const token = await tokenOf(core, rules, path, request);
   const optional = rules.optional.find((r) => r.method === method && r.pattern.test(path));
   if (optional?.by === "token") return token ? byToken(core, token) : null;
-  if (optional?.by === "password" && presentedBasic(headers)) return await byPassword(core, headers, address);
+  if (optional?.by === "password" && presentedBasic(headers)) return await byPassword(core, request, address);
   if (rules.passwordOnly.some((r) => r.method === method && r.pattern.test(path))) {
-    return await byPassword(core, headers, address);
+    return await byPassword(core, request, address);
   }
   if (rules.passwordOrToken.some((r) => (r.method ?? method) === method && r.pattern.test(path))) {
-    return token ? byToken(core, token) : await byPassword(core, headers, address);
+    return token ? byToken(core, token) : await byPassword(core, request, address);
   }
   if (SAFE_METHODS.has(method)) {
     if (!token) return null;

@@ -71,6 +71,9 @@ export function fromWire(e: WireError, op: string): AppError {
 /** From this many Workers on, the first one is kept for quick calls. */
 const QUICK_LANE_MIN_WORKERS = 3;
 
+export type CallOutcome = "ok" | "error" | "timeout";
+type CallListener = (op: string, seconds: number, outcome: CallOutcome) => void;
+
 export class Hypervisor {
   #slots: Slot[] = [];
   #pump: PumpLink | null = null;
@@ -82,6 +85,7 @@ export class Hypervisor {
   #closed = false;
   readonly #lifecycle = new Set<LifecycleListener>();
   readonly #stateListeners = new Set<StateListener>();
+  readonly #callListeners = new Set<CallListener>();
 
   /** Interactive serial consoles: their own Worker, ended when the connection resets or berth stops. */
   readonly consoles: ConsoleHub;
@@ -115,6 +119,12 @@ export class Hypervisor {
     return () => this.#stateListeners.delete(fn);
   }
 
+  /** Told of every call that reached a Worker, once it ends: how long it took and how (the metrics). */
+  onCall(fn: CallListener): () => void {
+    this.#callListeners.add(fn);
+    return () => this.#callListeners.delete(fn);
+  }
+
   /** Runs `op` in a Worker. Fails at once with 503 while the hypervisor is down. */
   call<K extends OpName>(
     op: K,
@@ -125,7 +135,18 @@ export class Hypervisor {
     if (this.#state === "down") {
       return Promise.reject(new HypervisorUnavailable(`hypervisor unavailable: ${this.#reason}`));
     }
-    return this.#dispatch(op, args, opts.timeoutMs) as Promise<Awaited<OpResult<K>>>;
+    const p = this.#dispatch(op, args, opts.timeoutMs) as Promise<Awaited<OpResult<K>>>;
+    if (this.#callListeners.size > 0) {
+      const t0 = performance.now();
+      const done = (outcome: CallOutcome) => {
+        for (const fn of this.#callListeners) fn(op, (performance.now() - t0) / 1000, outcome);
+      };
+      p.then(
+        () => done("ok"),
+        (e) => done(e instanceof HypervisorTimeout ? "timeout" : "error"),
+      );
+    }
+    return p;
   }
 
   #dispatch(op: string, args: unknown, timeoutMs?: number, slot = this.#slotFor(op)): Promise<unknown> {
