@@ -1,0 +1,107 @@
+// berth's marks on libvirt's domains, read in bulk and cached by UUID for the life of the hypervisor connection.
+import { HypervisorUnavailable } from "../../errors.ts";
+import { BERTH_NS } from "../../xml/domain.ts";
+import type { Core } from "../context.ts";
+import type { Hypervisor } from "../hypervisor/client.ts";
+import type { MarkRead, ScannedDomain } from "../hypervisor/ops/domain-scan.ts";
+
+export type { MarkRead } from "../hypervisor/ops/domain-scan.ts";
+
+/** A domain as a pass sees it: its state read now, its mark from the cache or read now. */
+export interface MarkedDomain extends ScannedDomain {
+  mark: MarkRead;
+}
+
+/** Marks read per hypervisor call: one call stays a few tens of ms on libvirtd, so other calls interleave. */
+export const MARK_READS_PER_CALL = 256;
+
+interface MarkCache {
+  marks: Map<string, MarkRead>;
+  /** Bumped by every invalidation; a scan stores only what no invalidation since its start touched. */
+  epoch: number;
+  clearedAt: number;
+  dirty: Map<string, number>;
+  scans: number;
+}
+
+const caches = new WeakMap<Hypervisor, MarkCache>();
+
+/**
+ * The cache of one hypervisor client. A domain (re)defined or undefined (libvirt's lifecycle event) is read
+ * again; a connection going down forgets everything, since the next one may be to another libvirtd.
+ */
+function cacheOf(hv: Hypervisor): MarkCache {
+  const found = caches.get(hv);
+  if (found) return found;
+  const c: MarkCache = { marks: new Map(), epoch: 0, clearedAt: 0, dirty: new Map(), scans: 0 };
+  hv.onLifecycle((e) => {
+    if (e.event === "defined" || e.event === "undefined") forgetMark(hv, e.uuid);
+  });
+  hv.onState((state) => {
+    if (state === "up") return;
+    c.marks.clear();
+    c.dirty.clear();
+    c.clearedAt = ++c.epoch;
+  });
+  caches.set(hv, c);
+  return c;
+}
+
+/** Drops one domain's cached mark (berth rewrote it, or a pass found it stale). */
+export function forgetMark(hv: Hypervisor, uuid: string): void {
+  const c = cacheOf(hv);
+  c.marks.delete(uuid);
+  c.dirty.set(uuid, ++c.epoch);
+}
+
+/** How many marks are cached (for tests and benchmarks). */
+export function cachedMarks(hv: Hypervisor): number {
+  return cacheOf(hv).marks.size;
+}
+
+/**
+ * Every domain with its state (one virConnectGetAllDomainStats) and berth's mark: cached ones as they
+ * are, the others read in calls of MARK_READS_PER_CALL. Domains undefined meanwhile are left out.
+ */
+export async function scanDomains(core: Core): Promise<MarkedDomain[]> {
+  const c = cacheOf(core.hv);
+  const start = c.epoch;
+  c.scans++;
+  try {
+    const scan = await core.hv.call("domain.scan", {
+      metadataUri: BERTH_NS,
+      known: [...c.marks.keys()].join("\n"),
+      maxReads: MARK_READS_PER_CALL,
+    });
+    const fresh = new Map<string, MarkRead>(scan.marks);
+    const missing = new Set<string>();
+    // Unread by the scan, or forgotten while it ran: read now, a bounded number per call.
+    const need = scan.domains.filter((d) => !fresh.has(d.uuid) && !c.marks.has(d.uuid)).map((d) => d.uuid);
+    for (let i = 0; i < need.length; i += MARK_READS_PER_CALL) {
+      const r = await core.hv.call("domain.marks", {
+        metadataUri: BERTH_NS,
+        uuids: need.slice(i, i + MARK_READS_PER_CALL),
+      });
+      for (const [uuid, mark] of r.marks) fresh.set(uuid, mark);
+      for (const uuid of r.missing) missing.add(uuid);
+    }
+    // The connection dropped meanwhile: the marks this pass relied on are gone with it.
+    if (start < c.clearedAt)
+      throw new HypervisorUnavailable("the hypervisor connection was reset during a scan");
+    const out: MarkedDomain[] = [];
+    const listed = new Set<string>();
+    for (const d of scan.domains) {
+      if (missing.has(d.uuid)) continue;
+      listed.add(d.uuid);
+      const mark = fresh.has(d.uuid) ? (fresh.get(d.uuid) as MarkRead) : (c.marks.get(d.uuid) ?? null);
+      out.push({ ...d, mark });
+    }
+    for (const [uuid, mark] of fresh) if ((c.dirty.get(uuid) ?? -1) <= start) c.marks.set(uuid, mark);
+    // Undefined domains leave the cache, so it never outgrows libvirt's list.
+    if (c.marks.size > listed.size)
+      for (const uuid of c.marks.keys()) if (!listed.has(uuid)) c.marks.delete(uuid);
+    return out;
+  } finally {
+    if (--c.scans === 0) c.dirty.clear();
+  }
+}
