@@ -21,6 +21,10 @@ interface MarkCache {
   epoch: number;
   clearedAt: number;
   dirty: Map<string, number>;
+  /** Domains whose mark berth rewrote, by name, with the epoch of the rewrite. */
+  dirtyNames: Map<string, number>;
+  /** UUID by domain name, as the last scan listed them. */
+  uuids: Map<string, string>;
   scans: number;
 }
 
@@ -33,7 +37,15 @@ const caches = new WeakMap<Hypervisor, MarkCache>();
 function cacheOf(hv: Hypervisor): MarkCache {
   const found = caches.get(hv);
   if (found) return found;
-  const c: MarkCache = { marks: new Map(), epoch: 0, clearedAt: 0, dirty: new Map(), scans: 0 };
+  const c: MarkCache = {
+    marks: new Map(),
+    epoch: 0,
+    clearedAt: 0,
+    dirty: new Map(),
+    dirtyNames: new Map(),
+    uuids: new Map(),
+    scans: 0,
+  };
   hv.onLifecycle((e) => {
     if (e.event === "defined" || e.event === "undefined") forgetMark(hv, e.uuid);
   });
@@ -41,6 +53,8 @@ function cacheOf(hv: Hypervisor): MarkCache {
     if (state === "up") return;
     c.marks.clear();
     c.dirty.clear();
+    c.dirtyNames.clear();
+    c.uuids.clear();
     c.clearedAt = ++c.epoch;
   });
   caches.set(hv, c);
@@ -52,6 +66,14 @@ export function forgetMark(hv: Hypervisor, uuid: string): void {
   const c = cacheOf(hv);
   c.marks.delete(uuid);
   c.dirty.set(uuid, ++c.epoch);
+}
+
+/** Drops the cached mark of domain `name`: berth has just rewritten it (setMetadata fires no lifecycle event). */
+export function forgetMarkNamed(hv: Hypervisor, name: string): void {
+  const c = cacheOf(hv);
+  const uuid = c.uuids.get(name);
+  if (uuid) c.marks.delete(uuid);
+  c.dirtyNames.set(name, ++c.epoch);
 }
 
 /** How many marks are cached (for tests and benchmarks). */
@@ -90,11 +112,18 @@ export async function scanDomains(core: Core): Promise<MarkedDomain[]> {
       throw new HypervisorUnavailable("the hypervisor connection was reset during a scan");
     const out: MarkedDomain[] = [];
     const listed = new Set<string>();
+    c.uuids.clear();
     for (const d of scan.domains) {
       if (missing.has(d.uuid)) continue;
       listed.add(d.uuid);
+      c.uuids.set(d.name, d.uuid);
       const mark = fresh.has(d.uuid) ? (fresh.get(d.uuid) as MarkRead) : (c.marks.get(d.uuid) ?? null);
       out.push({ ...d, mark });
+      // Rewritten by berth since this scan began: used as read for this pass, read again next pass.
+      if ((c.dirtyNames.get(d.name) ?? -1) > start) {
+        c.marks.delete(d.uuid);
+        c.dirty.set(d.uuid, c.epoch);
+      }
     }
     for (const [uuid, mark] of fresh) if ((c.dirty.get(uuid) ?? -1) <= start) c.marks.set(uuid, mark);
     // Undefined domains leave the cache, so it never outgrows libvirt's list.
@@ -102,6 +131,9 @@ export async function scanDomains(core: Core): Promise<MarkedDomain[]> {
       for (const uuid of c.marks.keys()) if (!listed.has(uuid)) c.marks.delete(uuid);
     return out;
   } finally {
-    if (--c.scans === 0) c.dirty.clear();
+    if (--c.scans === 0) {
+      c.dirty.clear();
+      c.dirtyNames.clear();
+    }
   }
 }

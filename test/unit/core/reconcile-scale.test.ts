@@ -6,7 +6,8 @@ import { reconcile } from "../../../src/core/reconcile/reconcile.ts";
 import { openDatabase } from "../../../src/db/open.ts";
 import { createApp } from "../../../src/routes/app.ts";
 import { startBerth } from "../../../src/server.ts";
-import { buildDomainXml } from "../../../src/xml/domain.ts";
+import { BERTH_NS, BERTH_NS_KEY, buildDomainXml } from "../../../src/xml/domain.ts";
+import { berthMetadataXml } from "../../../src/xml/user-domain.ts";
 import { testConfig, testCore } from "../../support/core.ts";
 import { WORKERS } from "../../support/workers.ts";
 
@@ -199,5 +200,55 @@ test("berth is healthy before its first pass ends, and the pass still converges 
     expect(toSync()).toBe(0);
   } finally {
     await berth.stop();
+  }
+});
+
+test("a mark rewritten without a lifecycle event never gets a row marked gone from the cache", async () => {
+  core.db.run("DELETE FROM vms");
+  const mine = (n: string) => n === "rs-mark";
+  await core.hv.call("domain.define", {
+    xml: buildDomainXml({
+      name: "rs-mark",
+      type: "qemu",
+      vcpus: 1,
+      memoryMiB: 64,
+      boot: { kind: "disk" },
+      disks: [],
+      nics: [],
+      berthId: "rs-mark-a",
+    }),
+  });
+  try {
+    // Its definition's lifecycle event has arrived and a pass has cached its mark.
+    await Bun.sleep(300);
+    await reconcile(core, { domains: mine });
+    const first = await reconcile(core, { domains: mine });
+    expect(first.orphans).toEqual([{ id: "rs-mark-a", domain: "rs-mark", action: "reported" }]);
+    // setMetadata fires no lifecycle event: the cached mark still says rs-mark-a.
+    await core.hv.call("domain.setMetadata", {
+      name: "rs-mark",
+      uri: BERTH_NS,
+      key: BERTH_NS_KEY,
+      xml: berthMetadataXml("rs-mark-b"),
+      config: true,
+    });
+    const at = new Date(Date.now() - 60_000).toISOString();
+    core.db
+      .query(
+        `INSERT INTO vms (id, name, status, vcpus, memory_mib, boot, created_at, updated_at)
+         VALUES ('rs-mark-b', 'rs-mark', 'stopped', 1, 64, '{"mode":"disk"}', ?, ?)`,
+      )
+      .run(at, at);
+    const second = await reconcile(core, { domains: mine });
+    expect(second.gone).toEqual([]);
+    expect(core.db.query("SELECT status FROM vms WHERE id = 'rs-mark-b'").get()).toEqual({
+      status: "stopped",
+    });
+    // Read afresh from then on: the row has its domain, and nothing is an orphan.
+    const third = await reconcile(core, { domains: mine });
+    expect([third.gone, third.orphans, third.skipped, third.errors]).toEqual([[], [], [], []]);
+    expect(third.checked).toEqual({ vms: 1, domains: 1 });
+  } finally {
+    await core.hv.call("domain.undefine", { name: "rs-mark" });
   }
 });
