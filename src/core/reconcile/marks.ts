@@ -3,7 +3,8 @@ import { HypervisorUnavailable } from "../../errors.ts";
 import { BERTH_NS } from "../../xml/domain.ts";
 import type { Core } from "../context.ts";
 import type { Hypervisor } from "../hypervisor/client.ts";
-import type { MarkRead, ScannedDomain } from "../hypervisor/ops/domain-scan.ts";
+import { type MarkRead, type ScannedDomain, scannedDomains } from "../hypervisor/ops/domain-scan.ts";
+import { slicer } from "../yield.ts";
 
 export type { MarkRead } from "../hypervisor/ops/domain-scan.ts";
 
@@ -95,30 +96,45 @@ export async function scanDomains(core: Core): Promise<MarkedDomain[]> {
       known: [...c.marks.keys()].join("\n"),
       maxReads: MARK_READS_PER_CALL,
     });
+    // The cache may forget entries while the reads below await: this pass uses the marks as they are now.
+    const marks = new Map<string, MarkRead>(scan.marks);
+    const need: string[] = [];
+    const domains = scannedDomains(scan);
+    const checkpoint = slicer();
+    for (const [i, d] of domains.entries()) {
+      if ((i & 255) === 0) await checkpoint();
+      if (marks.has(d.uuid)) continue;
+      if (c.marks.has(d.uuid)) marks.set(d.uuid, c.marks.get(d.uuid) as MarkRead);
+      else need.push(d.uuid); // unread by the scan, or forgotten while it ran
+    }
+    if (start < c.clearedAt)
+      throw new HypervisorUnavailable("the hypervisor connection was reset during a scan");
     const fresh = new Map<string, MarkRead>(scan.marks);
     const missing = new Set<string>();
-    // Unread by the scan, or forgotten while it ran: read now, a bounded number per call.
-    const need = scan.domains.filter((d) => !fresh.has(d.uuid) && !c.marks.has(d.uuid)).map((d) => d.uuid);
     for (let i = 0; i < need.length; i += MARK_READS_PER_CALL) {
       const r = await core.hv.call("domain.marks", {
         metadataUri: BERTH_NS,
         uuids: need.slice(i, i + MARK_READS_PER_CALL),
       });
-      for (const [uuid, mark] of r.marks) fresh.set(uuid, mark);
+      for (const [uuid, mark] of r.marks) {
+        fresh.set(uuid, mark);
+        marks.set(uuid, mark);
+      }
       for (const uuid of r.missing) missing.add(uuid);
     }
-    // The connection dropped meanwhile: the marks this pass relied on are gone with it.
-    if (start < c.clearedAt)
-      throw new HypervisorUnavailable("the hypervisor connection was reset during a scan");
     const out: MarkedDomain[] = [];
     const listed = new Set<string>();
-    c.uuids.clear();
-    for (const d of scan.domains) {
+    for (const [i, d] of domains.entries()) {
+      if ((i & 255) === 0) await checkpoint();
       if (missing.has(d.uuid)) continue;
       listed.add(d.uuid);
+      out.push({ name: d.name, uuid: d.uuid, state: d.state, mark: marks.get(d.uuid) ?? null });
+    }
+    // The connection dropped meanwhile: this pass goes on with what it read, but nothing of it is kept.
+    if (start < c.clearedAt) return out;
+    c.uuids.clear();
+    for (const d of out) {
       c.uuids.set(d.name, d.uuid);
-      const mark = fresh.has(d.uuid) ? (fresh.get(d.uuid) as MarkRead) : (c.marks.get(d.uuid) ?? null);
-      out.push({ ...d, mark });
       // Rewritten by berth since this scan began: used as read for this pass, read again next pass.
       if ((c.dirtyNames.get(d.name) ?? -1) > start) {
         c.marks.delete(d.uuid);

@@ -85,6 +85,7 @@ export async function reconcile(core: Core, opts: ReconcileOptions = {}): Promis
   const list = only ? scanned.filter((d) => only(d.name)) : scanned;
   // By name, so reports (and the order orphans are handled in) do not depend on libvirt's listing order.
   list.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  await yieldToLoop();
   const { byId: domains, ambiguous } = berthDomains(list, report, instanceId(core.db));
   await yieldToLoop();
   const p: PassContext = {

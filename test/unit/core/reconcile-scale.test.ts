@@ -118,7 +118,7 @@ test("libvirt is read in bulk: one stats call a pass, berth's marks only for dom
     expect(first.calls["domain.scan"]).toBe(1);
     expect(first.calls["domain.list"]).toBeUndefined();
     // Every domain's mark is read once, 256 to a call; gone rows are each confirmed by reading their name.
-    const listed = (await fresh.hv.call("domain.scan", { metadataUri: "x", known: "", maxReads: 0 })).domains;
+    const listed = (await fresh.hv.call("domain.scan", { metadataUri: "x", known: "", maxReads: 0 })).states;
     expect(first.calls["domain.marks"]).toBe(Math.ceil((listed.length - 256) / 256));
     expect(first.calls["domain.getMetadata"]).toBe(GONE);
     const second = await countingCalls(fresh.hv, () => reconcile(on, { domains: only }));
