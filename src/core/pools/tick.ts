@@ -25,6 +25,7 @@ import { generateName, labelOf } from "../names.ts";
 import { createVm } from "../vms/create.ts";
 import { deleteVmOp } from "../vms/delete.ts";
 import { vmTarget } from "../vms/records.ts";
+import { slicer } from "../yield.ts";
 import { type PoolRecord, poolTarget, toPoolRecord } from "./records.ts";
 import { extraDemand, fulfillRequests } from "./requests.ts";
 import { parseReadyCheck } from "./spec.ts";
@@ -120,7 +121,9 @@ async function pass(core: Core, now: number): Promise<TickReport> {
   const pools = new Map(listPoolRows(core.db).map((row) => [row.name, toPoolRecord(row)]));
   const checks: Promise<void>[] = [];
 
+  const checkpoint = slicer();
   for (const m of attention(core, pools, now)) {
+    await checkpoint(); // hundreds of members (a refill's pending ones): the HTTP thread keeps serving
     const pool = pools.get(m.pool);
     if (m.vm_id === null) {
       // Recorded but a crash came before its VM's id: adopt the VM if it carries the pool's tag, else forget.

@@ -11,7 +11,6 @@ import { assertPlacedHere } from "../fleet/placement.ts";
 import { checkName } from "../names.ts";
 import type { Operation } from "../operations.ts";
 import { Reverter } from "../reverter.ts";
-import { ensureStoragePool } from "../storage-pool.ts";
 import { now } from "../time.ts";
 import { storeConfigDrive } from "./cloud-init.ts";
 import { domainState, removeDomain } from "./domain.ts";
@@ -20,7 +19,7 @@ import { followInstall } from "./install.ts";
 import { installPending } from "./install-boot.ts";
 import { fetchInstallFiles, findInstallTree } from "./install-tree.ts";
 import { type CreateVmRequest, planDisks, planNeed, planVm } from "./plan.ts";
-import { loadVm, vmTarget } from "./records.ts";
+import { vmInState, vmTarget } from "./records.ts";
 import { createVolume } from "./volumes.ts";
 
 /**
@@ -60,11 +59,12 @@ export async function createVm(core: Core, caller: Caller | null, req: CreateVmR
   const release = await claimForCreate(core, row.name);
   let recorded = false;
   let tree: Awaited<ReturnType<typeof findInstallTree>> | null = null;
+  let room: Awaited<ReturnType<typeof measureRoom>>;
   try {
     // A location that is not an install tree is a 400 before anything exists.
     tree = plan.boot.location ? await findInstallTree(plan.boot.location, core.config.images) : null;
     const need = planNeed(plan);
-    const room = await measureRoom(core, need.disk_bytes);
+    room = await measureRoom(core, need.disk_bytes);
     // No await from here to the insert: a concurrent create counts this VM.
     checkVmFits(core, room, need, `vm ${row.name}`);
     const disks = planDisks(plan);
@@ -96,7 +96,8 @@ export async function createVm(core: Core, caller: Caller | null, req: CreateVmR
         const r = new Reverter();
         forgetCreated(core, r, row);
         const vm = await r.run(async () => {
-          const pool = await ensureStoragePool(core);
+          // Ensured and measured by measureRoom a moment ago: not asked of libvirt again.
+          const pool = room.space.pool;
           for (const [i, v] of plan.volumes.entries()) {
             await createVolume(core, pool, v, r);
             ctx.progress((i + 1) / (plan.volumes.length + 2), `volume ${v.disk.volume}`);
@@ -118,7 +119,8 @@ export async function createVm(core: Core, caller: Caller | null, req: CreateVmR
             updateVm(core.db, row.id, { status: "running", started_at: at, updated_at: at });
           }
           core.events.publish("vm.created", vmTarget(row.name), { id: row.id, started: plan.start });
-          return loadVm(core, row.name);
+          // The state it was just brought to: reading it back would cost a call per create.
+          return vmInState(core, row.name, plan.start ? "running" : "shutoff");
         });
         // Outside the reverter: an install that fails keeps its VM (and console log) for a look.
         return plan.start && installPending(plan.boot) ? followInstall(core, row, ctx) : vm;

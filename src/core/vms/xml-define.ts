@@ -26,6 +26,7 @@ import { claimForCreate } from "../fleet/names.ts";
 import { checkName, newId } from "../names.ts";
 import type { Operation } from "../operations.ts";
 import { consoleDir } from "../paths.ts";
+import { forgetMarkNamed } from "../reconcile/marks.ts";
 import { Reverter } from "../reverter.ts";
 import { isLibvirt } from "../storage-pool.ts";
 import { now } from "../time.ts";
@@ -101,6 +102,8 @@ export async function markAsBerth(core: Core, name: string, id: string): Promise
     xml: berthMetadataXml(id, instanceId(core.db)),
     config: true,
   });
+  // No lifecycle event tells reconcile's cache that the mark changed.
+  forgetMarkNamed(core.hv, name);
 }
 
 /** After libvirt read the XML: the allowlist again on libvirt's own reading (explicit backing chains included), then vcpus/memory bounds. */
