@@ -181,7 +181,7 @@ export async function measureRoom(core: Core, diskBytes: number): Promise<Room> 
  */
 export function checkVmFits(core: Core, room: Room, need: VmNeed, what: string): void {
   checkShape(room.host, need, what);
-  // One sum over every VM serves both checks (it is O(VMs), and this runs for every create).
+  // One read of the totals serves both checks.
   const held = allocation(core.db);
   checkTotal(core, room.host, need, null, held);
   checkDisksFit(core, room.space, need.disk_bytes, held);

@@ -368,6 +368,60 @@ export const MIGRATIONS: readonly Migration[] = [
           WHEN 'paused' THEN 'paused' WHEN 'saved' THEN 'stopped' ELSE 'running' END) VIRTUAL;
     `,
   },
+  {
+    version: 17,
+    name: "allocation totals: vCPUs, memory and disk of VMs not gone, kept by triggers so a create need not sum every VM",
+    sql: `
+      CREATE TABLE vm_allocation (
+        id         INTEGER PRIMARY KEY CHECK (id = 1),
+        vcpus      INTEGER NOT NULL,
+        memory_mib INTEGER NOT NULL,
+        disk_bytes INTEGER NOT NULL
+      ) STRICT;
+      INSERT INTO vm_allocation (id, vcpus, memory_mib, disk_bytes)
+        SELECT 1, coalesce(sum(vcpus), 0), coalesce(sum(memory_mib), 0),
+          (SELECT coalesce(sum(d.size), 0) FROM vm_disks d JOIN vms v ON v.id = d.vm_id
+           WHERE v.status != 'gone' AND d.device = 'disk')
+        FROM vms WHERE status != 'gone';
+
+      CREATE TRIGGER vm_allocation_insert AFTER INSERT ON vms WHEN new.status != 'gone' BEGIN
+        UPDATE vm_allocation SET vcpus = vcpus + new.vcpus, memory_mib = memory_mib + new.memory_mib;
+      END;
+      CREATE TRIGGER vm_allocation_update AFTER UPDATE OF status, vcpus, memory_mib ON vms
+      WHEN (old.status = 'gone') != (new.status = 'gone') OR old.vcpus != new.vcpus
+        OR old.memory_mib != new.memory_mib BEGIN
+        UPDATE vm_allocation SET
+          vcpus = vcpus - iif(old.status != 'gone', old.vcpus, 0) + iif(new.status != 'gone', new.vcpus, 0),
+          memory_mib = memory_mib - iif(old.status != 'gone', old.memory_mib, 0)
+            + iif(new.status != 'gone', new.memory_mib, 0),
+          disk_bytes = disk_bytes + ((new.status != 'gone') - (old.status != 'gone'))
+            * (SELECT coalesce(sum(size), 0) FROM vm_disks WHERE vm_id = new.id AND device = 'disk');
+      END;
+      -- BEFORE: the VM's disks are still there to subtract; their cascaded deletes then find no VM row.
+      CREATE TRIGGER vm_allocation_delete BEFORE DELETE ON vms WHEN old.status != 'gone' BEGIN
+        UPDATE vm_allocation SET vcpus = vcpus - old.vcpus, memory_mib = memory_mib - old.memory_mib,
+          disk_bytes = disk_bytes
+            - (SELECT coalesce(sum(size), 0) FROM vm_disks WHERE vm_id = old.id AND device = 'disk');
+      END;
+      CREATE TRIGGER vm_disks_allocation_insert AFTER INSERT ON vm_disks
+      WHEN new.device = 'disk' AND EXISTS (SELECT 1 FROM vms WHERE id = new.vm_id AND status != 'gone') BEGIN
+        UPDATE vm_allocation SET disk_bytes = disk_bytes + new.size;
+      END;
+      CREATE TRIGGER vm_disks_allocation_delete AFTER DELETE ON vm_disks
+      WHEN old.device = 'disk' AND EXISTS (SELECT 1 FROM vms WHERE id = old.vm_id AND status != 'gone') BEGIN
+        UPDATE vm_allocation SET disk_bytes = disk_bytes - old.size;
+      END;
+      CREATE TRIGGER vm_disks_allocation_update AFTER UPDATE OF vm_id, device, size ON vm_disks BEGIN
+        UPDATE vm_allocation SET disk_bytes = disk_bytes
+          - iif(old.device = 'disk' AND EXISTS (SELECT 1 FROM vms WHERE id = old.vm_id AND status != 'gone'),
+                old.size, 0)
+          + iif(new.device = 'disk' AND EXISTS (SELECT 1 FROM vms WHERE id = new.vm_id AND status != 'gone'),
+                new.size, 0);
+      END;
+      -- PVC volumes a VM disk uses are counted once: this finds that disk without scanning them all.
+      CREATE INDEX vm_disks_volume ON vm_disks(volume);
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA = MIGRATIONS.length;
