@@ -1,8 +1,10 @@
 // A pool refill on libvirt's test driver, in-process: event-loop lag, HTTP-thread CPU and hypervisor calls per VM.
+import type { Database } from "bun:sqlite";
 import { readFileSync } from "node:fs";
 import { SYSTEM } from "../../src/core/auth/access.ts";
+import { newId } from "../../src/core/names.ts";
 import { createPool } from "../../src/core/pools/pools.ts";
-import { listMembers } from "../../src/db/pools.ts";
+import { insertVm } from "../../src/db/vms.ts";
 import { createApp } from "../../src/routes/app.ts";
 import { startPoolScheduler } from "../../src/scheduler/pools.ts";
 import { startLagProbe } from "../../test/integration/support/lag.ts";
@@ -48,14 +50,85 @@ export function inProcessClient(app: ReturnType<typeof createApp>): HttpClient {
 
 export interface RefillResult {
   vms: number;
+  /** VMs berth knew before the refill began (rows only: what the create path's reads and writes see). */
+  known: number;
   seconds: number;
   lag: { p99: number; max: number; samples: number };
   cpuMsPerVm: number;
   hvCallsPerVm: Record<string, number>;
+  /** Baselines on the same database and hypervisor client, in the same run (HTTP-thread CPU ms each). */
+  floor: { insertCommitMs: number; workerRoundTripMs: number };
 }
 
-/** Fills a pool of `size` tiny VMs (readiness `running`) from empty with the scheduler, as `berth serve` runs it. */
-export async function measureRefill(size: number, tag = "rf"): Promise<RefillResult> {
+/** Records `n` running VMs with a 1 MiB disk each, straight into the database (no libvirt domains). */
+function seedKnown(db: Database, n: number, tag: string): void {
+  const at = new Date().toISOString();
+  db.transaction(() => {
+    for (let i = 0; i < n; i++) {
+      const id = newId();
+      insertVm(
+        db,
+        {
+          id,
+          name: `${tag}-known-${i}`,
+          uuid: null,
+          status: "running",
+          // 16 MiB: 10 000 of them stay inside the test host's 3 GiB × the bench's memory_overcommit.
+          vcpus: 1,
+          memory_mib: 16,
+          profile: null,
+          image: null,
+          boot: '{"mode":"disk"}',
+          description: "",
+          tags: "{}",
+          ssh_keys: "[]",
+          created_at: at,
+          started_at: at,
+          stopped_at: null,
+          updated_at: at,
+        },
+        [
+          {
+            vm_id: id,
+            unit: 0,
+            name: "root",
+            volume: `vm-${id}-0.qcow2`,
+            path: `/nonexistent/vm-${id}-0.qcow2`,
+            format: "qcow2",
+            device: "disk",
+            size: 1024 * 1024,
+            image: null,
+            bus: "scsi",
+          },
+        ],
+        [],
+      );
+    }
+  })();
+}
+
+/** HTTP-thread CPU ms of one single-row INSERT and its commit (WAL, synchronous=NORMAL), on berth's database. */
+function insertCommitFloor(db: Database, n = 2000): number {
+  db.run("CREATE TABLE bench_floor (k INTEGER PRIMARY KEY, v TEXT NOT NULL) STRICT");
+  const t0 = performance.now(); // synchronous: wall time is this thread's CPU
+  for (let i = 0; i < n; i++) db.run("INSERT INTO bench_floor (k, v) VALUES (?, ?)", [i, "x"]);
+  const ms = (performance.now() - t0) / n;
+  db.run("DROP TABLE bench_floor");
+  return ms;
+}
+
+/** HTTP-thread CPU ms of one hypervisor Worker round trip (a ping), one at a time. */
+async function roundTripFloor(core: Awaited<ReturnType<typeof testCore>>, n = 5000): Promise<number> {
+  const cpu0 = mainThreadCpuMs();
+  for (let i = 0; i < n; i++) await core.hv.call("ping", {});
+  return (mainThreadCpuMs() - cpu0) / n;
+}
+
+/**
+ * Fills a pool of `size` tiny VMs (readiness `running`) from empty with the scheduler, as `berth serve` runs
+ * it, with `known` VMs recorded beforehand.
+ */
+export async function measureRefill(size: number, tag = "rf", known = 0): Promise<RefillResult> {
   const toml = testDriverToml({ extra: "" }).replace('pool = "bench-store"', `pool = "${tag}-store"`);
   const core = await testCore(testConfig(toml.replace(/^\[hypervisor\]\nuri = "[^"]*"\n/, "[hypervisor]\n")));
   const api = inProcessClient(createApp(core));
@@ -66,24 +139,38 @@ export async function measureRefill(size: number, tag = "rf"): Promise<RefillRes
     calls[op] = (calls[op] ?? 0) + 1;
     return call(op as never, args as never, opts);
   }) as typeof core.hv.call;
+  seedKnown(core.db, known, tag);
+  const floor = { insertCommitMs: insertCommitFloor(core.db), workerRoundTripMs: await roundTripFloor(core) };
+  for (const k of Object.keys(calls)) delete calls[k];
   const scheduler = startPoolScheduler(core);
   try {
     await scheduler.idle();
+    // Counted from the scheduler's own events: polling the members would add its own cost to the thread's.
+    let ready = 0;
+    const allReady = Promise.withResolvers<void>();
+    const off = core.events.subscribe((e) => {
+      if (e.target !== `pool/${tag}-pool`) return;
+      if (e.type === "pool.vm.ready" && ++ready === size) allReady.resolve();
+      if (e.type === "pool.vm.failed")
+        allReady.reject(new Error(`a pool VM failed: ${JSON.stringify(e.data)}`));
+    });
     const probe = startLagProbe(5);
     const cpu0 = mainThreadCpuMs();
     const t0 = performance.now();
     createPool(core, SYSTEM, { name: `${tag}-pool`, profile, size });
-    while (listMembers(core.db, `${tag}-pool`).filter((m) => m.status === "ready").length < size) {
-      if (performance.now() - t0 > 600_000) throw new Error(`pool of ${size} not ready within 600 s`);
-      await Bun.sleep(50);
-    }
+    const timeout = setTimeout(
+      () => allReady.reject(new Error(`pool of ${size} not ready within 600 s`)),
+      600_000,
+    );
+    await allReady.promise.finally(() => clearTimeout(timeout));
     const seconds = (performance.now() - t0) / 1000;
     const cpuMsPerVm = (mainThreadCpuMs() - cpu0) / size;
     const lag = probe.stop();
+    off();
     const hvCallsPerVm = Object.fromEntries(
       Object.entries(calls).map(([k, v]) => [k, Math.round((v / size) * 100) / 100]),
     );
-    return { vms: size, seconds, lag, cpuMsPerVm, hvCallsPerVm };
+    return { vms: size, known, seconds, lag, cpuMsPerVm, hvCallsPerVm, floor };
   } finally {
     await scheduler.stop();
     await core.close();
