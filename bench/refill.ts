@@ -26,6 +26,7 @@ for (const r of runs) {
     "hv calls per VM": Object.values(r.hvCallsPerVm)
       .reduce((a, b) => a + b, 0)
       .toFixed(1),
+    "failed (replaced)": r.failed,
     "lag p99 ms": fmt(r.lag.p99, 1),
     "lag max ms": fmt(r.lag.max, 1),
     seconds: fmt(r.seconds, 1),

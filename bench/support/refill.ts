@@ -58,6 +58,8 @@ export interface RefillResult {
   hvCallsPerVm: Record<string, number>;
   /** Baselines on the same database and hypervisor client, in the same run (HTTP-thread CPU ms each). */
   floor: { insertCommitMs: number; workerRoundTripMs: number };
+  /** Pool VMs that failed on the way (each replaced by the scheduler; the CPU figure includes them). */
+  failed: number;
 }
 
 /** Records `n` running VMs with a 1 MiB disk each, straight into the database (no libvirt domains). */
@@ -147,12 +149,12 @@ export async function measureRefill(size: number, tag = "rf", known = 0): Promis
     await scheduler.idle();
     // Counted from the scheduler's own events: polling the members would add its own cost to the thread's.
     let ready = 0;
+    let failed = 0;
     const allReady = Promise.withResolvers<void>();
     const off = core.events.subscribe((e) => {
       if (e.target !== `pool/${tag}-pool`) return;
       if (e.type === "pool.vm.ready" && ++ready === size) allReady.resolve();
-      if (e.type === "pool.vm.failed")
-        allReady.reject(new Error(`a pool VM failed: ${JSON.stringify(e.data)}`));
+      if (e.type === "pool.vm.failed") failed++; // the scheduler drains it and creates another
     });
     const probe = startLagProbe(5);
     const cpu0 = mainThreadCpuMs();
@@ -170,7 +172,7 @@ export async function measureRefill(size: number, tag = "rf", known = 0): Promis
     const hvCallsPerVm = Object.fromEntries(
       Object.entries(calls).map(([k, v]) => [k, Math.round((v / size) * 100) / 100]),
     );
-    return { vms: size, known, seconds, lag, cpuMsPerVm, hvCallsPerVm, floor };
+    return { vms: size, known, seconds, lag, cpuMsPerVm, hvCallsPerVm, floor, failed };
   } finally {
     await scheduler.stop();
     await core.close();

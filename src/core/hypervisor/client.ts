@@ -45,14 +45,29 @@ class Slot {
     this.worker.onmessage = (ev: MessageEvent<FromWorker>) => onMessage(this, ev.data);
     this.send({ type: "init", uri });
   }
+  #long = 0;
   send(m: ToWorker): void {
     this.worker.postMessage(m);
   }
-  /** Long calls queued on this Worker (a quick call sent here waits for them). */
+  add(id: number, p: Pending): void {
+    this.pending.set(id, p);
+    if (LONG_OPS.has(p.op as OpName)) this.#long++;
+  }
+  /** Removes and returns the call `id` (undefined when it was already settled). */
+  take(id: number): Pending | undefined {
+    const p = this.pending.get(id);
+    if (!p) return undefined;
+    this.pending.delete(id);
+    if (LONG_OPS.has(p.op as OpName)) this.#long--;
+    return p;
+  }
+  clear(): void {
+    this.pending.clear();
+    this.#long = 0;
+  }
+  /** Long calls queued on this Worker (a quick call sent here waits for them); counted, as every call asks. */
   longPending(): number {
-    let n = 0;
-    for (const p of this.pending.values()) if (LONG_OPS.has(p.op as OpName)) n++;
-    return n;
+    return this.#long;
   }
 }
 
@@ -155,7 +170,7 @@ export class Hypervisor {
       timeoutMs ?? (LONG_OPS.has(op as OpName) ? this.opts.longCallTimeoutMs : this.opts.callTimeoutMs);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => this.#timedOut(slot, id, deadline), deadline);
-      slot.pending.set(id, { resolve, reject, timer, op });
+      slot.add(id, { resolve, reject, timer, op });
       slot.send({ type: "call", id, op, args });
     });
   }
@@ -173,7 +188,14 @@ export class Hypervisor {
       long && this.#slots.length >= QUICK_LANE_MIN_WORKERS ? this.#slots.slice(1) : this.#slots;
     const cost = (s: Slot) => (long ? 0 : s.longPending() * 1000) + s.pending.size;
     let best = candidates[0] as Slot;
-    for (const s of candidates) if (cost(s) < cost(best)) best = s;
+    let least = cost(best);
+    for (const s of candidates) {
+      const c = cost(s);
+      if (c < least) {
+        best = s;
+        least = c;
+      }
+    }
     return best;
   }
 
@@ -182,9 +204,8 @@ export class Hypervisor {
   }
 
   #onResult(slot: Slot, m: FromWorker): void {
-    const p = slot.pending.get(m.id);
+    const p = slot.take(m.id);
     if (!p) return; // answered after its deadline; the caller already has a timeout error
-    slot.pending.delete(m.id);
     clearTimeout(p.timer);
     if (m.ok) {
       p.resolve(m.value);
@@ -211,7 +232,7 @@ export class Hypervisor {
           : new HypervisorUnavailable(`${other.op} was queued behind ${p.op}, which hung; retry`);
       other.reject(err);
     }
-    slot.pending.clear();
+    slot.clear();
     // A hung open or call usually means a hung daemon: fail fast until a ping answers again.
     this.#markDown(`${p.op} timed out after ${deadline} ms`);
   }

@@ -272,14 +272,22 @@ async function createMember(
   });
   const { spec } = pool;
   try {
-    await createVm(core, SYSTEM, {
-      name,
-      ...(spec.profile !== undefined ? { profile: spec.profile } : { image: spec.image, size: spec.vm_size }),
-      ...(spec.networks !== undefined ? { networks: spec.networks } : {}),
-      start: true,
-      tags: { pool: pool.name },
-      description: `pool ${pool.name}`,
-    });
+    await createVm(
+      core,
+      SYSTEM,
+      {
+        name,
+        ...(spec.profile !== undefined
+          ? { profile: spec.profile }
+          : { image: spec.image, size: spec.vm_size }),
+        ...(spec.networks !== undefined ? { networks: spec.networks } : {}),
+        start: true,
+        tags: { pool: pool.name },
+        description: `pool ${pool.name}`,
+      },
+      // The member learns its VM's id in the commit that records the VM.
+      { recorded: (row) => setMemberVmId(core.db, name, row.id) },
+    );
   } catch (e) {
     forget(core, name);
     countFailure(core.db, pool.name);
@@ -287,8 +295,6 @@ async function createMember(
     log.warn("pool vm could not be created", { pool: pool.name, error: errText(e) });
     return null;
   }
-  const row = vmByName(core.db, name);
-  if (row) setMemberVmId(core.db, name, row.id);
   core.events.publish("pool.vm.creating", poolTarget(pool.name), { vm: name, generation: pool.generation });
   r.created.push(name);
   return name;

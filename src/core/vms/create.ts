@@ -9,12 +9,12 @@ import type { Core } from "../context.ts";
 import { claimForCreate, releaseUnrecorded } from "../fleet/names.ts";
 import { assertPlacedHere } from "../fleet/placement.ts";
 import { checkName } from "../names.ts";
-import type { Operation } from "../operations.ts";
+import type { OpContext, Operation } from "../operations.ts";
 import { Reverter } from "../reverter.ts";
 import { now } from "../time.ts";
 import { storeConfigDrive } from "./cloud-init.ts";
 import { domainState, removeDomain } from "./domain.ts";
-import { domainXmlFor } from "./domain-xml.ts";
+import { domainSpecFor } from "./domain-xml.ts";
 import { followInstall } from "./install.ts";
 import { installPending } from "./install-boot.ts";
 import { fetchInstallFiles, findInstallTree } from "./install-tree.ts";
@@ -40,7 +40,17 @@ export function forgetCreated(core: Core, r: Reverter, row: Pick<VmRow, "id" | "
  * Validates everything up front (a 4xx creates nothing), records the VM as `creating`, and returns the
  * operation that builds it. A crash mid-way leaves a `creating` row that reconcile cleans up.
  */
-export async function createVm(core: Core, caller: Caller | null, req: CreateVmRequest): Promise<Operation> {
+export interface CreateVmOptions {
+  /** Runs in the transaction that records the VM (berth's own callers record what they track with it). */
+  recorded?: (row: VmRow) => void;
+}
+
+export async function createVm(
+  core: Core,
+  caller: Caller | null,
+  req: CreateVmRequest,
+  opts: CreateVmOptions = {},
+): Promise<Operation> {
   requireCaller(core, caller);
   if (core.config.auth.enabled && !caller?.admin && !core.config.auth.users_can_create) {
     throw new Forbidden("only an admin may create VMs here ([auth] users_can_create is false)");
@@ -60,6 +70,43 @@ export async function createVm(core: Core, caller: Caller | null, req: CreateVmR
   let recorded = false;
   let tree: Awaited<ReturnType<typeof findInstallTree>> | null = null;
   let room: Awaited<ReturnType<typeof measureRoom>>;
+  const build = async (ctx: OpContext): Promise<unknown> => {
+    const r = new Reverter();
+    forgetCreated(core, r, row);
+    const vm = await r.run(async () => {
+      // Ensured and measured by measureRoom a moment ago: not asked of libvirt again.
+      const pool = room.space.pool;
+      for (const [i, v] of plan.volumes.entries()) {
+        await createVolume(core, pool, v, r);
+        ctx.progress((i + 1) / (plan.volumes.length + 2), `volume ${v.disk.volume}`);
+      }
+      if (plan.cidata) {
+        await storeConfigDrive(core, pool, plan.cidata, r);
+        updateDiskSize(core.db, row.id, plan.cidata.disk.unit, plan.cidata.disk.size);
+      }
+      if (tree) await fetchInstallFiles(core, pool, row.id, tree, r, ctx, 0.5);
+      // Built into XML in the Worker (the same pure builder): it is the create's costliest step on this thread.
+      const defined = await core.hv.call("domain.defineSpec", {
+        spec: domainSpecFor(core, row, planDisks(plan), plan.nics),
+      });
+      r.add(`remove domain ${row.name}`, () => removeDomain(core, row.name));
+      core.db.transaction(() => {
+        updateVm(core.db, row.id, { uuid: defined.uuid, status: "stopped", updated_at: now() });
+        ctx.progress(plan.volumes.length / (plan.volumes.length + 2), "defined");
+      })();
+      if (plan.start) {
+        await core.hv.call("domain.create", { name: row.name });
+        const at = now();
+        updateVm(core.db, row.id, { status: "running", started_at: at, updated_at: at });
+      }
+      core.events.publish("vm.created", vmTarget(row.name), { id: row.id, started: plan.start });
+      // The state it was just brought to: reading it back would cost a call per create.
+      return vmInState(core, row.name, plan.start ? "running" : "shutoff");
+    });
+    // Outside the reverter: an install that fails keeps its VM (and console log) for a look.
+    return plan.start && installPending(plan.boot) ? followInstall(core, row, ctx) : vm;
+  };
+  let op: Operation;
   try {
     // A location that is not an install tree is a 400 before anything exists.
     tree = plan.boot.location ? await findInstallTree(plan.boot.location, core.config.images) : null;
@@ -75,62 +122,22 @@ export async function createVm(core: Core, caller: Caller | null, req: CreateVmR
       memory_mib: row.memory_mib,
       disk_bytes: disks.filter((d) => d.device === "disk").reduce((n, d) => n + d.size, 0),
     });
-    try {
-      insertVm(core.db, row, planDisks(plan), plan.nics);
-    } catch (e) {
-      // Two creates of one name raced past the check above; the UNIQUE constraint settles it.
-      if ((e as { code?: string }).code === "SQLITE_CONSTRAINT_UNIQUE")
-        throw new Conflict(`vm ${row.name} already exists`);
-      throw e;
-    }
+    // The row, the caller's own records and the operation in one commit; a refused lock takes the row back.
+    op = core.db.transaction(() => {
+      try {
+        insertVm(core.db, row, planDisks(plan), plan.nics);
+      } catch (e) {
+        // Two creates of one name raced past the check above; the UNIQUE constraint settles it.
+        if ((e as { code?: string }).code === "SQLITE_CONSTRAINT_UNIQUE")
+          throw new Conflict(`vm ${row.name} already exists`);
+        throw e;
+      }
+      opts.recorded?.(row);
+      return core.ops.start("vm.create", vmTarget(row.name), build, { lock: true, owner: row.owner ?? null });
+    })();
     recorded = true;
   } finally {
     if (!recorded) await release();
-  }
-  let op: Operation;
-  try {
-    op = core.ops.start(
-      "vm.create",
-      vmTarget(row.name),
-      async (ctx) => {
-        const r = new Reverter();
-        forgetCreated(core, r, row);
-        const vm = await r.run(async () => {
-          // Ensured and measured by measureRoom a moment ago: not asked of libvirt again.
-          const pool = room.space.pool;
-          for (const [i, v] of plan.volumes.entries()) {
-            await createVolume(core, pool, v, r);
-            ctx.progress((i + 1) / (plan.volumes.length + 2), `volume ${v.disk.volume}`);
-          }
-          if (plan.cidata) {
-            await storeConfigDrive(core, pool, plan.cidata, r);
-            updateDiskSize(core.db, row.id, plan.cidata.disk.unit, plan.cidata.disk.size);
-          }
-          if (tree) await fetchInstallFiles(core, pool, row.id, tree, r, ctx, 0.5);
-          const defined = await core.hv.call("domain.define", {
-            xml: domainXmlFor(core, row, planDisks(plan), plan.nics),
-          });
-          r.add(`remove domain ${row.name}`, () => removeDomain(core, row.name));
-          updateVm(core.db, row.id, { uuid: defined.uuid, status: "stopped", updated_at: now() });
-          ctx.progress(plan.volumes.length / (plan.volumes.length + 2), "defined");
-          if (plan.start) {
-            await core.hv.call("domain.create", { name: row.name });
-            const at = now();
-            updateVm(core.db, row.id, { status: "running", started_at: at, updated_at: at });
-          }
-          core.events.publish("vm.created", vmTarget(row.name), { id: row.id, started: plan.start });
-          // The state it was just brought to: reading it back would cost a call per create.
-          return vmInState(core, row.name, plan.start ? "running" : "shutoff");
-        });
-        // Outside the reverter: an install that fails keeps its VM (and console log) for a look.
-        return plan.start && installPending(plan.boot) ? followInstall(core, row, ctx) : vm;
-      },
-      { lock: true, owner: row.owner ?? null },
-    );
-  } catch (e) {
-    deleteVm(core.db, row.id);
-    await release();
-    throw e;
   }
   return op;
 }

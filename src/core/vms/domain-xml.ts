@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { instanceId } from "../../db/host-meta.ts";
 import type { DiskRow, NicRow, VmRow } from "../../db/vms.ts";
 import { HypervisorUnavailable } from "../../errors.ts";
-import { type BootSpec, buildDomainXml, type DiskSpec } from "../../xml/domain.ts";
+import { type BootSpec, buildDomainXml, type DiskSpec, type DomainSpec } from "../../xml/domain.ts";
 import type { Core } from "../context.ts";
 import { findImage } from "../images/index.ts";
 import { consoleDir } from "../paths.ts";
@@ -40,6 +40,11 @@ export function diskSpec(core: Core, d: DiskRow): DiskSpec {
 }
 
 export function domainXmlFor(core: Core, vm: VmRow, disks: DiskRow[], nics: NicRow[]): string {
+  return buildDomainXml(domainSpecFor(core, vm, disks, nics));
+}
+
+/** What domainXmlFor serializes: a create sends this to the Worker, which builds the XML off the HTTP thread. */
+export function domainSpecFor(core: Core, vm: VmRow, disks: DiskRow[], nics: NicRow[]): DomainSpec {
   refuseRawXml(vm, "change its definition");
   const type = core.domainType();
   if (type === "unknown") throw new HypervisorUnavailable("the hypervisor's domain type is not known yet");
@@ -47,7 +52,7 @@ export function domainXmlFor(core: Core, vm: VmRow, disks: DiskRow[], nics: NicR
   const ordered = [...disks].sort((a, b) => a.unit - b.unit);
   mkdirSync(consoleDir(core.config), { recursive: true });
   const boot = JSON.parse(vm.boot) as BootConfig;
-  return buildDomainXml({
+  return {
     name: vm.name,
     uuid: vm.uuid ?? undefined,
     type,
@@ -61,5 +66,5 @@ export function domainXmlFor(core: Core, vm: VmRow, disks: DiskRow[], nics: NicR
     berthId: vm.id,
     berthInstance: instanceId(core.db),
     description: vm.description || undefined,
-  });
+  };
 }

@@ -129,7 +129,7 @@ describe("POST /hosts/:host", () => {
 test("a create whose operation fails answers with its error in the agent's shape and leaves nothing", async () => {
   const before = { doms: await domains(), vols: await volumes() };
   // Fault injector: libvirt refuses the second disk, so the operation fails and undoes the first.
-  const failing = failingAt(core, "volume.create", 2, "Not enough free space in pool");
+  const failing = failingAt(core, "volume.createSpec", 2, "Not enough free space in pool");
   const r = await apiClient(failing).post("/hosts/stgh-huge.example.com", {
     memory: 128,
     disks: [1, 1],

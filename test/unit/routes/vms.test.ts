@@ -111,7 +111,7 @@ describe("create", () => {
   test("a create that fails at a later step undoes the earlier ones", async () => {
     const before = { vols: await volumes(), doms: await domains() };
     // Fault injector: libvirt refuses the second volume, so the first one must be deleted again.
-    const failing = failingAt(core, "volume.create", 2, "Not enough free space in pool");
+    const failing = failingAt(core, "volume.createSpec", 2, "Not enough free space in pool");
     const r = await apiClient(failing).post("/v1/vms?wait=true", {
       name: "too-big",
       ...small,

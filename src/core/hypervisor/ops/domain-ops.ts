@@ -9,6 +9,7 @@ import {
   isNoSuchDomain,
   ListDomains,
 } from "../../../ffi/index.ts";
+import { buildDomainXml, type DomainSpec } from "../../../xml/domain.ts";
 
 export interface DomainSummary {
   name: string;
@@ -89,6 +90,11 @@ export const domainOps = {
   },
   "domain.define"(c: Connection, a: { xml: string; validate?: boolean }): { name: string; uuid: string } {
     using d = c.defineDomain(a.xml, a.validate ? 1 : 0);
+    return { name: d.name(), uuid: d.uuid() };
+  },
+  /** The same from the definition's spec: the XML is built here, so the HTTP thread never serializes it. */
+  "domain.defineSpec"(c: Connection, a: { spec: DomainSpec }): { name: string; uuid: string } {
+    using d = c.defineDomain(buildDomainXml(a.spec), 0);
     return { name: d.name(), uuid: d.uuid() };
   },
   "domain.undefine": (c: Connection, a: ByName & { flags?: number }) =>

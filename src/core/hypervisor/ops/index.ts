@@ -33,6 +33,7 @@ export const LONG_OPS: ReadonlySet<OpName> = new Set<OpName>([
   "snapshot.revert",
   "snapshot.delete",
   "volume.create",
+  "volume.createSpec",
   "volume.createFrom",
   "volume.delete",
   "volume.resize",
