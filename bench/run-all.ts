@@ -7,6 +7,7 @@ const ALL = [
   "provision",
   "lag",
   "reconcile",
+  "refill",
   "pool-fill",
   "vm-create",
   "tiers",

@@ -264,12 +264,6 @@ async function createMember(
   r: TickReport,
 ): Promise<string | null> {
   const name = generateName(labelOf(pool.name));
-  insertMember(core.db, {
-    vm_name: name,
-    pool: pool.name,
-    generation: pool.generation,
-    created_at: new Date(now).toISOString(),
-  });
   const { spec } = pool;
   try {
     await createVm(
@@ -285,8 +279,19 @@ async function createMember(
         tags: { pool: pool.name },
         description: `pool ${pool.name}`,
       },
-      // The member learns its VM's id in the commit that records the VM.
-      { recorded: (row) => setMemberVmId(core.db, name, row.id) },
+      // The member is recorded, with its VM's id, in the commit that records the VM: one commit, and a
+      // crash leaves both or neither. A create refused before that leaves no member to forget.
+      {
+        recorded: (row) => {
+          insertMember(core.db, {
+            vm_name: name,
+            pool: pool.name,
+            generation: pool.generation,
+            created_at: new Date(now).toISOString(),
+          });
+          setMemberVmId(core.db, name, row.id);
+        },
+      },
     );
   } catch (e) {
     forget(core, name);
