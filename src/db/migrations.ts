@@ -357,6 +357,65 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 16,
+    name: "a revision per VM row, bumped by triggers on every write to it, its disks, NICs or their networks: what VM list caches are keyed by",
+    sql: `
+      CREATE TABLE vm_rev_next (n INTEGER NOT NULL) STRICT;
+      INSERT INTO vm_rev_next (n) VALUES (1);
+      ALTER TABLE vms ADD COLUMN rev INTEGER NOT NULL DEFAULT 0;
+      CREATE TRIGGER vms_rev_insert AFTER INSERT ON vms BEGIN
+        UPDATE vm_rev_next SET n = n + 1;
+        UPDATE vms SET rev = (SELECT n FROM vm_rev_next) WHERE id = NEW.id;
+      END;
+      CREATE TRIGGER vms_rev_update AFTER UPDATE ON vms WHEN NEW.rev = OLD.rev BEGIN
+        UPDATE vm_rev_next SET n = n + 1;
+        UPDATE vms SET rev = (SELECT n FROM vm_rev_next) WHERE id = NEW.id;
+      END;
+      CREATE TRIGGER vms_rev_delete AFTER DELETE ON vms BEGIN
+        UPDATE vm_rev_next SET n = n + 1;
+      END;
+      CREATE TRIGGER vm_disks_rev_insert AFTER INSERT ON vm_disks BEGIN
+        UPDATE vm_rev_next SET n = n + 1;
+        UPDATE vms SET rev = (SELECT n FROM vm_rev_next) WHERE id = NEW.vm_id;
+      END;
+      CREATE TRIGGER vm_disks_rev_update AFTER UPDATE ON vm_disks BEGIN
+        UPDATE vm_rev_next SET n = n + 1;
+        UPDATE vms SET rev = (SELECT n FROM vm_rev_next) WHERE id IN (OLD.vm_id, NEW.vm_id);
+      END;
+      CREATE TRIGGER vm_disks_rev_delete AFTER DELETE ON vm_disks BEGIN
+        UPDATE vm_rev_next SET n = n + 1;
+        UPDATE vms SET rev = (SELECT n FROM vm_rev_next) WHERE id = OLD.vm_id;
+      END;
+      CREATE TRIGGER vm_nics_rev_insert AFTER INSERT ON vm_nics BEGIN
+        UPDATE vm_rev_next SET n = n + 1;
+        UPDATE vms SET rev = (SELECT n FROM vm_rev_next) WHERE id = NEW.vm_id;
+      END;
+      CREATE TRIGGER vm_nics_rev_update AFTER UPDATE ON vm_nics BEGIN
+        UPDATE vm_rev_next SET n = n + 1;
+        UPDATE vms SET rev = (SELECT n FROM vm_rev_next) WHERE id IN (OLD.vm_id, NEW.vm_id);
+      END;
+      CREATE TRIGGER vm_nics_rev_delete AFTER DELETE ON vm_nics BEGIN
+        UPDATE vm_rev_next SET n = n + 1;
+        UPDATE vms SET rev = (SELECT n FROM vm_rev_next) WHERE id = OLD.vm_id;
+      END;
+      CREATE TRIGGER networks_rev_insert AFTER INSERT ON networks BEGIN
+        UPDATE vm_rev_next SET n = n + 1;
+        UPDATE vms SET rev = (SELECT n FROM vm_rev_next)
+          WHERE id IN (SELECT vm_id FROM vm_nics WHERE network = NEW.name);
+      END;
+      CREATE TRIGGER networks_rev_update AFTER UPDATE OF name, kind, vlan, trunk ON networks BEGIN
+        UPDATE vm_rev_next SET n = n + 1;
+        UPDATE vms SET rev = (SELECT n FROM vm_rev_next)
+          WHERE id IN (SELECT vm_id FROM vm_nics WHERE network IN (OLD.name, NEW.name));
+      END;
+      CREATE TRIGGER networks_rev_delete AFTER DELETE ON networks BEGIN
+        UPDATE vm_rev_next SET n = n + 1;
+        UPDATE vms SET rev = (SELECT n FROM vm_rev_next)
+          WHERE id IN (SELECT vm_id FROM vm_nics WHERE network = OLD.name);
+      END;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA = MIGRATIONS.length;

@@ -82,6 +82,7 @@ export class Hypervisor {
   #closed = false;
   readonly #lifecycle = new Set<LifecycleListener>();
   readonly #stateListeners = new Set<StateListener>();
+  readonly #eventsConnected = new Set<() => void>();
 
   /** Interactive serial consoles: their own Worker, ended when the connection resets or berth stops. */
   readonly consoles: ConsoleHub;
@@ -108,6 +109,12 @@ export class Hypervisor {
   onLifecycle(fn: LifecycleListener): () => void {
     this.#lifecycle.add(fn);
     return () => this.#lifecycle.delete(fn);
+  }
+
+  /** Called each time the event pump's connection is registered for events (a read after it misses none). */
+  onEventsConnected(fn: () => void): () => void {
+    this.#eventsConnected.add(fn);
+    return () => this.#eventsConnected.delete(fn);
   }
 
   onState(fn: StateListener): () => void {
@@ -198,6 +205,8 @@ export class Hypervisor {
   #onPump(m: FromPump): void {
     if (m.type === "lifecycle") {
       for (const fn of this.#lifecycle) fn(m);
+    } else if (m.type === "connected") {
+      for (const fn of this.#eventsConnected) fn();
     } else if (m.type === "closed") {
       this.#markDown(`connection closed (${m.reason})`);
     }
