@@ -22,7 +22,7 @@ export function vmRoutes(core: Core) {
       "",
       async ({ request, query }) => {
         const page = await listVmsEncoded(core, callerOf({ request }), query);
-        const headers: Record<string, string> = { "content-type": "application/json" };
+        const headers: Record<string, string> = { "content-type": "application/json;charset=utf-8" };
         if (page.next !== null) headers.link = nextLink(request.url, page.next);
         return new Response(page.body, { headers });
       },
