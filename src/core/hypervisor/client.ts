@@ -28,12 +28,15 @@ export interface HypervisorOptions {
 
 export type LifecycleListener = (e: Extract<PumpEvent, { type: "lifecycle" }>) => void;
 export type StateListener = (state: HypervisorState, reason: string) => void;
+/** Told of each call that succeeded, as its caller is answered (what berth itself just did to a domain). */
+export type CallListener = (op: string, args: unknown, value: unknown) => void;
 
 interface Pending {
   resolve: (v: unknown) => void;
   reject: (e: Error) => void;
   timer: Timer;
   op: string;
+  args: unknown;
 }
 
 /** One Worker and the calls waiting on it. */
@@ -83,6 +86,7 @@ export class Hypervisor {
   readonly #lifecycle = new Set<LifecycleListener>();
   readonly #stateListeners = new Set<StateListener>();
   readonly #eventsConnected = new Set<() => void>();
+  readonly #callListeners = new Set<CallListener>();
 
   /** Interactive serial consoles: their own Worker, ended when the connection resets or berth stops. */
   readonly consoles: ConsoleHub;
@@ -117,6 +121,11 @@ export class Hypervisor {
     return () => this.#eventsConnected.delete(fn);
   }
 
+  onCallDone(fn: CallListener): () => void {
+    this.#callListeners.add(fn);
+    return () => this.#callListeners.delete(fn);
+  }
+
   onState(fn: StateListener): () => void {
     this.#stateListeners.add(fn);
     return () => this.#stateListeners.delete(fn);
@@ -141,7 +150,7 @@ export class Hypervisor {
       timeoutMs ?? (LONG_OPS.has(op as OpName) ? this.opts.longCallTimeoutMs : this.opts.callTimeoutMs);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => this.#timedOut(slot, id, deadline), deadline);
-      slot.pending.set(id, { resolve, reject, timer, op });
+      slot.pending.set(id, { resolve, reject, timer, op, args });
       slot.send({ type: "call", id, op, args });
     });
   }
@@ -173,6 +182,7 @@ export class Hypervisor {
     slot.pending.delete(m.id);
     clearTimeout(p.timer);
     if (m.ok) {
+      for (const fn of this.#callListeners) fn(p.op, p.args, m.value);
       p.resolve(m.value);
       return;
     }

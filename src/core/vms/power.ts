@@ -9,7 +9,6 @@ import type { Operation } from "../operations.ts";
 import { now } from "../time.ts";
 import { domainState } from "./domain.ts";
 import { findVmRow, loadVm, vmTarget } from "./records.ts";
-import { vmStates } from "./state-map.ts";
 import { assertVolumesClosed } from "./volume-check.ts";
 
 export const POWER_ACTIONS = ["start", "stop", "shutdown", "restart", "reset", "suspend", "resume"] as const;
@@ -51,8 +50,6 @@ export function recordState(core: Core, vmId: string, name: string, state: Domai
     ...(status === "running" ? { started_at: at } : {}),
     ...(status === "stopped" ? { stopped_at: at } : {}),
   });
-  // libvirt's answer, known now: lists need not wait for its lifecycle event.
-  vmStates(core.hv).set(name, state);
   core.events.publish(`vm.${status}`, vmTarget(name), { state });
 }
 

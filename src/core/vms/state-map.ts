@@ -15,6 +15,15 @@ const STATE_AFTER: Partial<Record<LifecycleEvent, DomainState>> = {
   crashed: "crashed",
 };
 
+/** The state a domain is in once berth's own call on it succeeded (its event follows, later). */
+const STATE_AFTER_CALL: Record<string, DomainState> = {
+  "domain.create": "running",
+  "domain.destroy": "shutoff",
+  "domain.suspend": "paused",
+  "domain.resume": "running",
+  "domain.managedSave": "shutoff",
+};
+
 /** One domain's entry: its state (null once undefined) and the number of the change that set it. */
 interface Entry {
   state: DomainState | null;
@@ -64,6 +73,21 @@ export class VmStateMap {
       const state = STATE_AFTER[event];
       if (state) this.set(name, state);
     }
+  }
+
+  /** Applies a call of berth's that succeeded: what it did is known before libvirt's event arrives. */
+  applyCall(op: string, args: unknown, value: unknown): void {
+    if (op === "domain.define") {
+      const name = (value as { name?: unknown } | null)?.name;
+      if (typeof name === "string" && this.get(name) === undefined) this.set(name, "shutoff");
+      return;
+    }
+    const name = (args as { name?: unknown } | null)?.name;
+    if (typeof name !== "string") return;
+    const state = STATE_AFTER_CALL[op];
+    if (state) this.set(name, state);
+    // An undefined domain that still runs (made transient) goes when it stops: its event tells.
+    else if (op === "domain.undefine" && this.get(name) === "shutoff") this.set(name, null);
   }
 
   /** The hypervisor went away: states are unknown until the next full read. */
@@ -137,6 +161,7 @@ export function vmStates(hv: Hypervisor): VmStateMap {
   const map = new VmStateMap();
   maps.set(hv, { map, refreshing: null });
   hv.onLifecycle((e) => map.applyEvent(e.name, e.event));
+  hv.onCallDone((op, args, value) => map.applyCall(op, args, value));
   hv.onState((state) => {
     if (state === "down") map.forget();
     else if (state === "up") void refresh(hv);
