@@ -359,7 +359,7 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 16,
-    name: "a revision per VM row, bumped by triggers on every write to it, its disks, NICs or their networks: what VM list caches are keyed by",
+    name: "a revision per VM row, bumped by triggers on every write to it, its disks, NICs or their networks, and a global one (also moved by pool membership and leases): what VM list caches are keyed by",
     sql: `
       CREATE TABLE vm_rev_next (n INTEGER NOT NULL) STRICT;
       INSERT INTO vm_rev_next (n) VALUES (1);
@@ -413,6 +413,15 @@ export const MIGRATIONS: readonly Migration[] = [
         UPDATE vm_rev_next SET n = n + 1;
         UPDATE vms SET rev = (SELECT n FROM vm_rev_next)
           WHERE id IN (SELECT vm_id FROM vm_nics WHERE network = OLD.name);
+      END;
+      CREATE TRIGGER pool_vms_rev_insert AFTER INSERT ON pool_vms BEGIN
+        UPDATE vm_rev_next SET n = n + 1;
+      END;
+      CREATE TRIGGER pool_vms_rev_update AFTER UPDATE OF vm_name, pool, status, owner ON pool_vms BEGIN
+        UPDATE vm_rev_next SET n = n + 1;
+      END;
+      CREATE TRIGGER pool_vms_rev_delete AFTER DELETE ON pool_vms BEGIN
+        UPDATE vm_rev_next SET n = n + 1;
       END;
     `,
   },

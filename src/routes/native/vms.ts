@@ -3,7 +3,7 @@
 import { Elysia, t } from "elysia";
 import type { Core } from "../../core/context.ts";
 import { createVm, deleteVmOp, getVm, updateVmSettings } from "../../core/vms/index.ts";
-import { listVmsEncoded } from "../../core/vms/list.ts";
+import { listVmsAnswer } from "../../core/vms/list-responses.ts";
 import { defineVmFromXml } from "../../core/vms/xml-define.ts";
 import { callerOf } from "../auth.ts";
 import { documented } from "../documented.ts";
@@ -21,10 +21,10 @@ export function vmRoutes(core: Core) {
     .get(
       "",
       async ({ request, query }) => {
-        const page = await listVmsEncoded(core, callerOf({ request }), query);
+        const page = await listVmsAnswer(core, callerOf({ request }), query);
         const headers: Record<string, string> = { "content-type": "application/json;charset=utf-8" };
         if (page.next !== null) headers.link = nextLink(request.url, page.next);
-        return new Response(page.body, { headers });
+        return new Response(page.bytes, { headers });
       },
       {
         query: VmListQuerySchema,

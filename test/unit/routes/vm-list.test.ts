@@ -9,6 +9,7 @@ import type { Caller } from "../../../src/core/auth/index.ts";
 import { issueToken } from "../../../src/core/auth/index.ts";
 import { listVmViews, type VmQuery } from "../../../src/core/vms/index.ts";
 import { listVmsEncoded, type VmListQuery } from "../../../src/core/vms/list.ts";
+import { vmStates } from "../../../src/core/vms/state-map.ts";
 import { checkOutMember, insertMember, setLifetime } from "../../../src/db/pools.ts";
 import { VmSchema } from "../../../src/routes/native/vm-schemas.ts";
 import { apiClient } from "../../support/api.ts";
@@ -295,6 +296,14 @@ describe("the cache follows every write", () => {
     expect(vm(await fresh("b"), "pool-1").description).toBe("");
     setLifetime(core.db, `${P}-pool-1`, 5, "2026-01-01T05:00:00Z");
     await fresh("a");
+  });
+
+  test("a state change with no write to the database (an event berth records nothing for)", async () => {
+    expect(vm(await fresh(), "web-2").state).toBe("shutoff");
+    vmStates(core.hv).set(`${P}-web-2`, "crashed");
+    expect(vm(await fresh(), "web-2").state).toBe("crashed");
+    vmStates(core.hv).set(`${P}-web-2`, "shutoff");
+    expect(vm(await fresh(), "web-2").state).toBe("shutoff");
   });
 
   test("a state change: stop through the API, and a start libvirt reports by event", async () => {
