@@ -70,7 +70,7 @@ export async function listVmsAnswer(
     return had;
   }
   const page = await listVmsEncoded(core, caller, q);
-  const bytes = new TextEncoder().encode(page.body);
+  const bytes = Buffer.from(page.body, "utf8");
   // Keyed by what was true before the list was made: a change while it was made only makes it stale sooner.
   const fresh: Kept = { bytes, next: page.next, db, states, auth: core.config.auth };
   answers.delete(key);

@@ -73,7 +73,7 @@ beforeAll(async () => {
   });
   await create("root", { name: `${P}-web-2`, ...small, start: false, tags: { team: "ab" } });
   await create("root", { name: `${P}-db-1`, ...small, project: "data", ssh_keys: [], tags: { tier: "db" } });
-  await create("a", { name: `${P}-alice-1`, ...small, start: false, description: "alice's" });
+  await create("a", { name: `${P}-alice-1`, ...small, start: false, description: "alice's café ☕" });
   // A pool member, checked out by vlb.
   insertVmRow(core.db, { id: `${P}-pool-id`, name: `${P}-pool-1`, status: "stopped" });
   insertMember(core.db, {
@@ -130,7 +130,7 @@ describe("the same bytes as before", () => {
     );
     expect(all.find((v) => v.name === `${P}-web-1`)?.nics).toHaveLength(1);
     const seenByA = JSON.parse((await get("a", "/v1/vms")).text) as { name: string; description: string }[];
-    expect(seenByA.find((v) => v.name === `${P}-alice-1`)?.description).toBe("alice's");
+    expect(seenByA.find((v) => v.name === `${P}-alice-1`)?.description).toBe("alice's café ☕");
     expect(seenByA.find((v) => v.name === `${P}-web-1`)?.description).toBe("");
   });
 });
