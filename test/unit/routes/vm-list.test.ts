@@ -32,9 +32,11 @@ const callers: Record<string, Caller> = {
 const P = `vl${process.pid}`;
 const small = { cpus: 1, memory_mib: 128, root_disk_gb: 1 };
 
-/** The body GET /v1/vms answered before this change: listVmViews' objects encoded through Elysia's response schema. */
+/** The body GET /v1/vms answered before this change: listVmViews' objects through its response schema, in the app's Elysia mode. */
 async function oldBody(caller: Caller, q: VmQuery = {}): Promise<{ text: string; type: string | null }> {
-  const app = new Elysia().get("/", () => listVmViews(core, caller, q), { response: t.Array(VmSchema) });
+  const app = new Elysia({ normalize: false }).get("/", () => listVmViews(core, caller, q), {
+    response: t.Array(VmSchema),
+  });
   const res = await app.handle(new Request("http://localhost/"));
   return { text: await res.text(), type: res.headers.get("content-type") };
 }
