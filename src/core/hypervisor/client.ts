@@ -28,8 +28,8 @@ export interface HypervisorOptions {
 
 export type LifecycleListener = (e: Extract<PumpEvent, { type: "lifecycle" }>) => void;
 export type StateListener = (state: HypervisorState, reason: string) => void;
-/** Told of each call that succeeded, as its caller is answered (what berth itself just did to a domain). */
-export type CallListener = (op: string, args: unknown, value: unknown) => void;
+/** Told of each call that succeeded, as its caller is answered (what berth itself just did to a domain); `sentAt` is performance.now() at dispatch. */
+export type CallListener = (op: string, args: unknown, value: unknown, sentAt: number) => void;
 
 interface Pending {
   resolve: (v: unknown) => void;
@@ -37,6 +37,7 @@ interface Pending {
   timer: Timer;
   op: string;
   args: unknown;
+  sentAt: number;
 }
 
 /** One Worker and the calls waiting on it. */
@@ -150,7 +151,7 @@ export class Hypervisor {
       timeoutMs ?? (LONG_OPS.has(op as OpName) ? this.opts.longCallTimeoutMs : this.opts.callTimeoutMs);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => this.#timedOut(slot, id, deadline), deadline);
-      slot.pending.set(id, { resolve, reject, timer, op, args });
+      slot.pending.set(id, { resolve, reject, timer, op, args, sentAt: performance.now() });
       slot.send({ type: "call", id, op, args });
     });
   }
@@ -182,7 +183,7 @@ export class Hypervisor {
     slot.pending.delete(m.id);
     clearTimeout(p.timer);
     if (m.ok) {
-      for (const fn of this.#callListeners) fn(p.op, p.args, m.value);
+      for (const fn of this.#callListeners) fn(p.op, p.args, m.value, p.sentAt);
       p.resolve(m.value);
       return;
     }

@@ -24,10 +24,12 @@ const STATE_AFTER_CALL: Record<string, DomainState> = {
   "domain.managedSave": "shutoff",
 };
 
-/** One domain's entry: its state (null once undefined) and the number of the change that set it. */
+/** One domain's entry: its state (null once undefined), the number of the change that set it, when an event last did. */
 interface Entry {
   state: DomainState | null;
   seq: number;
+  /** performance.now() of the last lifecycle event applied (0: none since the last full read). */
+  eventAt: number;
 }
 
 /**
@@ -57,33 +59,38 @@ export class VmStateMap {
     return this.#seq;
   }
 
-  /** A domain's state changed (or it was undefined: null). */
-  set(name: string, state: DomainState | null): void {
+  /** A domain's state changed (or it was undefined: null); `byEvent` when libvirt's event said so. */
+  set(name: string, state: DomainState | null, byEvent = false): void {
     const old = this.#entries.get(name);
-    this.#entries.set(name, { state, seq: ++this.#seq });
+    const eventAt = byEvent ? performance.now() : (old?.eventAt ?? 0);
+    this.#entries.set(name, { state, seq: ++this.#seq, eventAt });
     if (old?.state !== state) this.version++;
   }
 
   /** Applies one lifecycle event: `defined` only names a domain not known yet (as shut off). */
   applyEvent(name: string, event: LifecycleEvent): void {
-    if (event === "undefined") this.set(name, null);
+    if (event === "undefined") this.set(name, null, true);
     else if (event === "defined") {
-      if (this.get(name) === undefined) this.set(name, "shutoff");
+      if (this.get(name) === undefined) this.set(name, "shutoff", true);
     } else {
       const state = STATE_AFTER[event];
-      if (state) this.set(name, state);
+      if (state) this.set(name, state, true);
     }
   }
 
-  /** Applies a call of berth's that succeeded: what it did is known before libvirt's event arrives. */
-  applyCall(op: string, args: unknown, value: unknown): void {
+  /**
+   * Applies a call of berth's that succeeded, sent at `sentAt`: what it did is known before libvirt's
+   * event arrives. An event that arrived since it was sent may be newer (a guest that crashed at once):
+   * then the call tells nothing more, and its own event follows anyway.
+   */
+  applyCall(op: string, args: unknown, value: unknown, sentAt: number): void {
+    const named = op === "domain.define" ? value : args;
+    const name = (named as { name?: unknown } | null)?.name;
+    if (typeof name !== "string" || (this.#entries.get(name)?.eventAt ?? 0) >= sentAt) return;
     if (op === "domain.define") {
-      const name = (value as { name?: unknown } | null)?.name;
-      if (typeof name === "string" && this.get(name) === undefined) this.set(name, "shutoff");
+      if (this.get(name) === undefined) this.set(name, "shutoff");
       return;
     }
-    const name = (args as { name?: unknown } | null)?.name;
-    if (typeof name !== "string") return;
     const state = STATE_AFTER_CALL[op];
     if (state) this.set(name, state);
     // An undefined domain that still runs (made transient) goes when it stops: its event tells.
@@ -99,7 +106,7 @@ export class VmStateMap {
   /** @internal see refreshStates */
   replace(entries: Iterable<{ name: string; state: DomainState }>, since: number): void {
     const next = new Map<string, Entry>();
-    for (const e of entries) next.set(e.name, { state: e.state, seq: since });
+    for (const e of entries) next.set(e.name, { state: e.state, seq: since, eventAt: 0 });
     // Changes after the read began are newer than the read: they stay (a deletion stays a deletion).
     for (const [name, e] of this.#entries) if (e.seq > since) next.set(name, e);
     for (const [name, e] of next) if (e.state === null && e.seq <= since) next.delete(name);
@@ -161,7 +168,7 @@ export function vmStates(hv: Hypervisor): VmStateMap {
   const map = new VmStateMap();
   maps.set(hv, { map, refreshing: null });
   hv.onLifecycle((e) => map.applyEvent(e.name, e.event));
-  hv.onCallDone((op, args, value) => map.applyCall(op, args, value));
+  hv.onCallDone((op, args, value, sentAt) => map.applyCall(op, args, value, sentAt));
   hv.onState((state) => {
     if (state === "down") map.forget();
     else if (state === "up") void refresh(hv);

@@ -96,6 +96,22 @@ describe("refreshStates", () => {
     expect(map.get("y")).toBe("shutoff");
     expect(map.version).toBe(v + 1);
   });
+
+  test("a call's answer never overwrites an event that arrived after the call was sent", () => {
+    const map = new VmStateMap();
+    const sent = performance.now();
+    Bun.sleepSync(1);
+    // The guest crashed right after its start: the crash's event beats the start's answer here.
+    map.applyEvent("g", "crashed");
+    map.applyCall("domain.create", { name: "g" }, null, sent);
+    expect(map.get("g")).toBe("crashed");
+    // A call sent after that event is newer than it.
+    Bun.sleepSync(1);
+    map.applyCall("domain.create", { name: "g" }, null, performance.now());
+    expect(map.get("g")).toBe("running");
+    map.applyCall("domain.define", { xml: "<domain/>" }, { name: "h", uuid: "u" }, performance.now());
+    expect(map.get("h")).toBe("shutoff");
+  });
 });
 
 describe("on test:///default", () => {
