@@ -6,13 +6,12 @@ import type { Core } from "../context.ts";
 import { publicView } from "./read.ts";
 import { networkInfo, present, type Vm } from "./records.ts";
 
-/** A VM's JSON as `head + JSON(state) + tail`, whole and in public view, for one revision of its row. */
-interface Encoded {
+/** A VM's JSON as `head + JSON(state) + tail` for one revision of its row; its public view made on first demand. */
+export interface Encoded {
   rev: number;
   head: string;
   tail: string;
-  publicHead: string;
-  publicTail: string;
+  public?: { head: string; tail: string };
 }
 
 /** The JSON of `vm` cut where its state goes: the state is the one field that is not in SQLite. */
@@ -54,18 +53,19 @@ export function encodedVms(core: Core, rows: VmListRow[]): (Encoded | null)[] {
     const networks = networkInfo(core);
     for (const row of full) {
       const vm = present(row, disks.get(row.id) ?? [], nics.get(row.id) ?? [], "" as never, networks);
-      const whole = split(encodeVm(vm));
-      const pub = split(encodeVm(publicView(vm)));
-      cache.set(row.id, {
-        rev: (row as { rev?: number }).rev ?? 0,
-        head: whole.head,
-        tail: whole.tail,
-        publicHead: pub.head,
-        publicTail: pub.tail,
-      });
+      cache.set(row.id, { rev: (row as { rev?: number }).rev ?? 0, ...split(encodeVm(vm)) });
     }
   }
   return rows.map((r) => cache.get(r.id) ?? null);
+}
+
+/** The public view's JSON pieces of an encoded VM, made from its whole JSON once (only public readers need it). */
+export function publicPieces(e: Encoded): { head: string; tail: string } {
+  if (!e.public) {
+    const vm = JSON.parse(`${e.head}""${e.tail}`) as Vm;
+    e.public = split(encodeVm(publicView(vm)));
+  }
+  return e.public;
 }
 
 /** Drops the entries of VMs that are not in `present` (a complete listing): deleted VMs leave the cache. */
@@ -74,9 +74,4 @@ export function pruneEncoded(db: Database, present: VmListRow[]): void {
   if (cache.size <= present.length) return;
   const keep = new Set(present.map((r) => r.id));
   for (const id of cache.keys()) if (!keep.has(id)) cache.delete(id);
-}
-
-/** How many VMs are cached (for tests and the benchmark). */
-export function encodedCount(db: Database): number {
-  return cacheOf(db).size;
 }

@@ -4,7 +4,7 @@ import { listVmRows, type VmListFilter } from "../../db/vm-list.ts";
 import { actsAsAdmin, type Caller, sightOf } from "../auth/index.ts";
 import type { Core } from "../context.ts";
 import { checkName } from "../names.ts";
-import { encodedVms, pruneEncoded } from "./list-cache.ts";
+import { encodedVms, pruneEncoded, publicPieces } from "./list-cache.ts";
 import { loadedStates } from "./state-map.ts";
 
 export interface VmListQuery {
@@ -103,7 +103,8 @@ export async function listVmsEncoded(
       sj = JSON.stringify(state);
       stateJson.set(state, sj);
     }
-    parts.push(p.full ? e.head + sj + e.tail : e.publicHead + sj + e.publicTail);
+    const pieces = p.full ? e : publicPieces(e);
+    parts.push(pieces.head + sj + pieces.tail);
   }
   return { body: `[${parts.join(",")}]`, next };
 }
