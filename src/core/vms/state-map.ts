@@ -110,9 +110,12 @@ export class VmStateMap {
     // Changes after the read began are newer than the read: they stay (a deletion stays a deletion).
     for (const [name, e] of this.#entries) if (e.seq > since) next.set(name, e);
     for (const [name, e] of next) if (e.state === null && e.seq <= since) next.delete(name);
+    // A read that changes nothing (a reconcile's, each pass) keeps what was derived from the map valid.
+    let same = this.#loaded && next.size === this.#entries.size;
+    if (same) for (const [name, e] of next) if (this.#entries.get(name)?.state !== e.state) same = false;
     this.#entries = next;
     this.#loaded = true;
-    this.version++;
+    if (!same) this.version++;
   }
 }
 
@@ -135,7 +138,8 @@ const maps = new WeakMap<Hypervisor, { map: VmStateMap; refreshing: Promise<void
 function readAll(hv: Hypervisor, map: VmStateMap): Promise<void> {
   const since = map.mark();
   return hv.call("domain.states", {}).then(
-    (list) => refreshStates(map, list, since),
+    // An answer that lands after the connection went down is no news: states stay unknown until the next.
+    (list) => (hv.state === "up" ? refreshStates(map, list, since) : undefined),
     (e) => {
       if (!(e instanceof HypervisorUnavailable)) {
         log.warn("domain states could not be read", { error: e instanceof Error ? e.message : String(e) });

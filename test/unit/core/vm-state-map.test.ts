@@ -85,6 +85,18 @@ describe("refreshStates", () => {
     expect([map.get("b"), map.get("d")]).toEqual([undefined, undefined]);
   });
 
+  test("a read that changes nothing leaves the version; one that changes a state moves it", () => {
+    const map = new VmStateMap();
+    refreshStates(map, [{ name: "a", state: "running" }], map.mark());
+    const v = map.version;
+    refreshStates(map, [{ name: "a", state: "running" }], map.mark());
+    expect(map.version).toBe(v);
+    refreshStates(map, [{ name: "a", state: "shutoff" }], map.mark());
+    expect(map.version).toBe(v + 1);
+    refreshStates(map, [], map.mark());
+    expect([map.version, map.get("a")]).toEqual([v + 2, undefined]);
+  });
+
   test("defined names a new domain as shut off, never a known one; the version moves on changes only", () => {
     const map = new VmStateMap();
     map.applyEvent("x", "started");
