@@ -1,7 +1,7 @@
 // POST /v1/checkout: take ready VMs from one or more pools, all or nothing.
 import { Elysia, t } from "elysia";
 import type { Core } from "../../core/context.ts";
-import { checkout } from "../../core/pools/checkout.ts";
+import { checkoutGrouped } from "../../core/pools/checkout.ts";
 import { HOSTNAME } from "../../patterns.ts";
 import { callerOf } from "../auth.ts";
 
@@ -21,7 +21,7 @@ export function checkoutRoutes(core: Core) {
   return new Elysia({ prefix: "/v1/checkout" }).post(
     "",
     (ctx) =>
-      checkout(core, ctx.body, {
+      checkoutGrouped(core, ctx.body, {
         owner: callerOf(ctx)?.name ?? null,
         ...(ctx.query.lifetime !== undefined ? { lifetime: ctx.query.lifetime } : {}),
       }),
