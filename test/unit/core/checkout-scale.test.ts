@@ -103,12 +103,12 @@ describe("writes that change nothing", () => {
       expect(JSON.parse(vmByName(core.db, name)?.tags ?? "")).toEqual({ pool: d });
       expect(vmByName(core.db, name)?.updated_at).toBe(plain?.checked_out_at);
       expect(tagRows(name)).toEqual([]);
-      const [tagged] = checkout(core, { [d]: 1 }, { tags: { job: "7" } }).vms;
-      expect(writes()).toEqual([tagged?.name]);
-      expect(tagRows(tagged?.name ?? "")).toEqual([{ key: "job", value: "7" }]);
-      const [owned] = checkout(core, { [d]: 1 }, { owner: "alice" }).vms;
-      expect(writes()).toEqual([tagged?.name, owned?.name]);
-      expect(tagRows(owned?.name ?? "")).toEqual([{ key: "user", value: "alice" }]);
+      const tagged = checkout(core, { [d]: 1 }, { tags: { job: "7" } }).vms[0]?.name ?? "";
+      expect(writes()).toEqual([tagged]);
+      expect(tagRows(tagged)).toEqual([{ key: "job", value: "7" }]);
+      const owned = checkout(core, { [d]: 1 }, { owner: "alice" }).vms[0]?.name ?? "";
+      expect(writes()).toEqual([tagged, owned]);
+      expect(tagRows(owned)).toEqual([{ key: "user", value: "alice" }]);
     } finally {
       core.db.run("DROP TRIGGER temp.count_tag_writes");
       core.db.run("DROP TABLE temp.tag_writes");

@@ -122,7 +122,7 @@ const child = new URL("./group-commit-child.ts", import.meta.url).pathname;
 
 function crash(when: string): { stdout: string; signal: string | null } {
   const r = Bun.spawnSync(["bun", child, file(), when], { stdout: "pipe", stderr: "pipe" });
-  return { stdout: r.stdout.toString(), signal: r.signalCode ?? null };
+  return { stdout: r.stdout.toString(), signal: r.signalCode ? String(r.signalCode) : null };
 }
 
 test("a crash before the COMMIT: nothing answered, nothing kept", () => {
