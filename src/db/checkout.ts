@@ -16,6 +16,7 @@ export interface Taken {
 }
 
 interface Statements {
+  takeOne: Statement;
   take: Statement;
   count: Statement;
   stamp: Statement;
@@ -32,8 +33,14 @@ const READY = `SELECT pv.vm_name FROM pool_vms pv JOIN vms v ON v.id = pv.vm_id
 function statements(db: Database): Statements {
   let s = prepared.get(db);
   if (!s) {
+    // The guard (status = 'ready') repeats the pick's condition: a VM is moved once, whoever asks.
     s = {
-      // The guard (status = 'ready') repeats the pick's condition: a VM is moved once, whoever asks.
+      // One VM (nearly every checkout): a scalar subquery, measured at under half the cost of IN (…LIMIT).
+      takeOne: db.prepare(
+        `UPDATE pool_vms SET status = 'checked_out', checked_out_at = ?4, owner = ?5, lifetime_hours = ?6, expires_at = ?7
+         WHERE vm_name = (${READY}) AND status = 'ready'
+         RETURNING vm_name, vm_id, ready_at`,
+      ),
       take: db.prepare(
         `UPDATE pool_vms SET status = 'checked_out', checked_out_at = ?4, owner = ?5, lifetime_hours = ?6, expires_at = ?7
          WHERE vm_name IN (${READY}) AND status = 'ready'
@@ -56,7 +63,8 @@ export function takeReady(
   limit: number,
   lease: Lease,
 ): Taken[] {
-  const rows = statements(db).take.all(
+  const s = statements(db);
+  const rows = (limit === 1 ? s.takeOne : s.take).all(
     pool,
     generation,
     limit,
