@@ -115,7 +115,8 @@ try {
 
 printTable("checkout with wrk (berth serve on test:///default, one VM per checkout) and the floors", table);
 const distinct = new Set(handedOut).size;
-const twice = handedOut.length - distinct;
+// Answered more often than SQLite moved VMs to checked_out would also mean a VM went to two callers.
+const twice = Math.max(handedOut.length - distinct, distinct - checkedOutInPool);
 console.log(
   `${handedOut.length} VMs answered, ${distinct} distinct, ${checkedOutInPool} checked out in SQLite: ${twice === 0 ? "none handed out twice" : `${twice} HANDED OUT TWICE`}`,
 );
