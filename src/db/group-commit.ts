@@ -55,17 +55,34 @@ export class GroupCommit {
   #flush(): void {
     const batch = this.#queue.splice(0, this.#maxBatch);
     if (batch.length === 0) return;
-    const db = this.#db;
     const outcomes: Outcome[] = [];
     try {
-      db.run("BEGIN IMMEDIATE");
+      this.#apply(batch, outcomes);
     } catch (e) {
-      for (const u of batch) u.reject(e);
+      // Not expected (every step above handles its own failure); if it happens, nothing of the batch is kept.
+      if (this.#db.inTransaction) runOrError(this.#db, "ROLLBACK");
+      lost(outcomes, e);
+      const settled = new Set(outcomes.map((o) => o.unit));
+      const queued = new Set(this.#queue);
+      for (const u of batch)
+        if (!settled.has(u) && !queued.has(u)) outcomes.push({ unit: u, ok: false, error: e });
+    }
+    for (const o of outcomes) {
+      if (o.ok) o.unit.resolve(o.value);
+      else o.unit.reject(o.error);
+    }
+  }
+
+  #apply(batch: Unit[], outcomes: Outcome[]): void {
+    const db = this.#db;
+    const begun = runOrError(db, "BEGIN IMMEDIATE");
+    if (begun !== null) {
+      for (const unit of batch) outcomes.push({ unit, ok: false, error: begun });
       return;
     }
     for (const unit of batch) {
       if (!db.inTransaction) {
-        // SQLite ended the transaction (see below): the rest waits for the next one.
+        // SQLite ended the transaction (see applyUnit): the rest waits for the next one.
         this.#queue.unshift(...batch.slice(outcomes.length));
         break;
       }
@@ -73,19 +90,14 @@ export class GroupCommit {
       outcomes.push(outcome);
       if (!db.inTransaction && !outcome.ok) lost(outcomes, outcome.error);
     }
-    if (db.inTransaction) {
-      try {
-        db.run("COMMIT");
-        this.commits++;
-      } catch (e) {
-        if (db.inTransaction) db.run("ROLLBACK");
-        lost(outcomes, e);
-      }
+    if (!db.inTransaction) return;
+    const failed = runOrError(db, "COMMIT");
+    if (failed === null) {
+      this.commits++;
+      return;
     }
-    for (const o of outcomes) {
-      if (o.ok) o.unit.resolve(o.value);
-      else o.unit.reject(o.error);
-    }
+    if (db.inTransaction) runOrError(db, "ROLLBACK");
+    lost(outcomes, failed);
   }
 }
 
@@ -97,8 +109,19 @@ interface Unit {
 
 type Outcome = { unit: Unit; ok: true; value: unknown } | { unit: Unit; ok: false; error: unknown };
 
+/** Runs one statement; the error it threw, or null. */
+function runOrError(db: Database, sql: string): unknown {
+  try {
+    db.run(sql);
+    return null;
+  } catch (e) {
+    return e;
+  }
+}
+
 function applyUnit(db: Database, unit: Unit): Outcome {
-  db.run("SAVEPOINT group_unit");
+  const opened = runOrError(db, "SAVEPOINT group_unit");
+  if (opened !== null) return { unit, ok: false, error: opened };
   try {
     const value = unit.work();
     if (value instanceof Promise) throw new TypeError("group commit work must be synchronous");
@@ -107,8 +130,9 @@ function applyUnit(db: Database, unit: Unit): Outcome {
   } catch (error) {
     // Some errors (SQLITE_FULL, I/O) end the whole transaction: then there is no savepoint to go back to.
     if (db.inTransaction) {
-      db.run("ROLLBACK TO group_unit");
-      db.run("RELEASE group_unit");
+      const undone = runOrError(db, "ROLLBACK TO group_unit") ?? runOrError(db, "RELEASE group_unit");
+      // The savepoint could not be undone: the whole transaction goes, and applyUnit's caller sees it gone.
+      if (undone !== null && db.inTransaction) runOrError(db, "ROLLBACK");
     }
     return { unit, ok: false, error };
   }

@@ -94,6 +94,17 @@ test("a commit that fails rejects every unit of its batch, and none of it is kep
   expect(names(other)).toEqual(["b"]);
 });
 
+test("a unit that ends the whole transaction (as SQLITE_FULL does): earlier units reject, later ones commit next", async () => {
+  const g = new GroupCommit(db);
+  // What SQLite does on some I/O and disk-full errors: the transaction is gone, savepoints with it.
+  const ender = () => db.run("ROLLBACK");
+  const results = await Promise.allSettled([g.run(insert("a")), g.run(ender), g.run(insert("c"))]);
+  expect(results.map((r) => r.status)).toEqual(["rejected", "rejected", "fulfilled"]);
+  expect(String((results[0] as PromiseRejectedResult).reason)).toContain("rolled back");
+  expect(names(other)).toEqual(["c"]);
+  expect(g.commits).toBe(1);
+});
+
 test("work that is not synchronous is refused (a transaction never spans an await)", async () => {
   const g = new GroupCommit(db);
   const r = await Promise.allSettled([g.run(async () => 1), g.run(insert("a"))]);
