@@ -368,6 +368,27 @@ export const MIGRATIONS: readonly Migration[] = [
           WHEN 'paused' THEN 'paused' WHEN 'saved' THEN 'stopped' ELSE 'running' END) VIRTUAL;
     `,
   },
+  {
+    version: 17,
+    // Random, not a counter: a value a rolled-back write set can never come back and match a stale cache.
+    name: "a token that changes with every write to pools, so a connection may cache pool records until it does",
+    sql: `
+      CREATE TABLE pool_epoch (
+        id    INTEGER PRIMARY KEY CHECK (id = 1),
+        token TEXT NOT NULL
+      ) STRICT;
+      INSERT INTO pool_epoch (id, token) VALUES (1, hex(randomblob(8)));
+      CREATE TRIGGER pools_epoch_insert AFTER INSERT ON pools BEGIN
+        UPDATE pool_epoch SET token = hex(randomblob(8));
+      END;
+      CREATE TRIGGER pools_epoch_update AFTER UPDATE ON pools BEGIN
+        UPDATE pool_epoch SET token = hex(randomblob(8));
+      END;
+      CREATE TRIGGER pools_epoch_delete AFTER DELETE ON pools BEGIN
+        UPDATE pool_epoch SET token = hex(randomblob(8));
+      END;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA = MIGRATIONS.length;
