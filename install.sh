@@ -4,13 +4,19 @@
 set -euo pipefail
 
 readonly BUN_VERSION="1.4.4"
-readonly BIN="/usr/local/bin/berth"
-readonly CONF_DIR="/etc/berth"
+# BERTH_ROOT: a directory every path below is written and removed under (a scratch root for tests).
+# Packages and daemons stay the host's; with it set, systemd is never touched.
+ROOT="${BERTH_ROOT:-}"
+ROOT="${ROOT%/}"
+readonly ROOT
+readonly BIN="${ROOT}/usr/local/bin/berth"
+readonly CONF_DIR="${ROOT}/etc/berth"
 readonly CONF="${CONF_DIR}/berth.toml"
-readonly DATA_DIR="/var/lib/berth"
-readonly LOG_FILE="/var/log/berth.log"
-readonly PID_FILE="/run/berth.pid"
-readonly UNIT_FILE="/etc/systemd/system/berth.service"
+readonly DATA_DIR="${ROOT}/var/lib/berth"
+readonly LOG_FILE="${ROOT}/var/log/berth.log"
+readonly PID_FILE="${ROOT}/run/berth.pid"
+readonly UNIT_FILE="${ROOT}/etc/systemd/system/berth.service"
+readonly LOGROTATE_FILE="${ROOT}/etc/logrotate.d/berth"
 readonly OVS_CTL="/usr/share/openvswitch/scripts/ovs-ctl"
 readonly LIBVIRT_URI="qemu:///system"
 readonly DEFAULT_LISTEN="127.0.0.1:8470"
@@ -29,7 +35,7 @@ readonly RUNTIME_PKGS=(
   cpio xz-utils zstd # berth demo-image packs the demo guest's initramfs (modules may be xz/zstd)
   curl procps uuid-runtime # used by this script (health check, pgrep) and by ovs-ctl --system-id=random
 )
-readonly TEST_PKGS=(wrk hyperfine virtinst iproute2) # virtinst: bench/provision.ts's virt-install baseline; iproute2: test hosts in network namespaces
+readonly TEST_PKGS=(wrk hyperfine virtinst iproute2 chromium etcd-server) # virtinst: bench/provision.ts's virt-install baseline; iproute2: test hosts in network namespaces; chromium: the dashboard test's headless browser; etcd-server: the fleet tests' 3-member etcd
 
 REPO_DIR="$(cd "$(dirname "${BASH_SOURCE[0]:-$0}")" && pwd)"
 readonly REPO_DIR
@@ -74,13 +80,16 @@ started by hand and berth runs in the background (pid file ${PID_FILE},
 log ${LOG_FILE}).
 
 Options:
-  --with-test-deps  also install what the benchmarks need (wrk hyperfine
-                    virtinst); implied when CI=true
+  --with-test-deps  also install what the benchmarks and the fleet tests need
+                    (wrk hyperfine virtinst etcd-server); implied when CI=true
   --no-start        install everything, start libvirt/OVS, but do not (re)start berth
   --uninstall       stop berth, remove ${BIN} and the systemd unit; keeps
                     ${CONF_DIR} and ${DATA_DIR}
-  --purge           with --uninstall: also remove ${CONF_DIR}, ${DATA_DIR} and
-                    ${LOG_FILE} (libvirt domains and volumes are left alone)
+  --purge           with --uninstall: first stop and undefine berth's VMs (the
+                    domains whose berth metadata names this installation),
+                    remove its networks and storage pool (berth teardown), or
+                    refuse and say why; then remove ${CONF_DIR}, ${DATA_DIR}
+                    (the VMs' disks with it) and ${LOG_FILE}
   -h, --help        show this help
 
 Environment:
@@ -88,6 +97,8 @@ Environment:
                     for the health check; default: 'listen' from ${CONF},
                     else ${DEFAULT_LISTEN}
   CI=true           same as --with-test-deps
+  BERTH_ROOT        a directory every file path above is written and removed
+                    under (tests); systemd is then never used
 EOF
 }
 
@@ -114,9 +125,13 @@ parse_args() {
   if [ "${CI:-}" = "true" ]; then
     WITH_TEST_DEPS=1
   fi
+  if [ -n "$ROOT" ] && { [ "${ROOT#/}" = "$ROOT" ] || [ ! -d "$ROOT" ]; }; then
+    die "BERTH_ROOT must be an existing absolute directory (got: ${ROOT})"
+  fi
 }
 
-has_systemd() { [ -d /run/systemd/system ]; }
+# A scratch root never reaches the host's systemd (it would stop the host's berth.service).
+has_systemd() { [ -z "$ROOT" ] && [ -d /run/systemd/system ]; }
 
 # Runs a named step and prints how long it took.
 step() {
@@ -447,10 +462,12 @@ start_berth_by_hand() {
     die "something already answers at ${url} (not berth from ${PID_FILE}); stop it, then re-run"
   fi
   log "starting berth in the background (log ${LOG_FILE})"
+  install -d -m 0755 "$(dirname "$LOG_FILE")" "$(dirname "$PID_FILE")"
   touch "$LOG_FILE"
   chmod 0640 "$LOG_FILE"
-  # setsid: its own session, so it outlives this shell and a CI job's process group.
-  setsid nohup "$BIN" serve --config "$CONF" </dev/null >>"$LOG_FILE" 2>&1 &
+  # berth appends its JSON lines to the file itself and reopens it on SIGHUP (logrotate); what it
+  # prints outside its log (a crash) lands there too. setsid: its own session, so it outlives this shell.
+  BERTH_LOG_FILE="$LOG_FILE" setsid nohup "$BIN" serve --config "$CONF" </dev/null >>"$LOG_FILE" 2>&1 &
   pid="$!"
   printf '%s\n' "$pid" >"$PID_FILE"
   wait_healthy "$pid"
@@ -473,7 +490,42 @@ start_berth_systemd() {
   wait_healthy ""
 }
 
+# Without journald berth logs to ${LOG_FILE}: logrotate rotates it and SIGHUPs berth to reopen it.
+install_logrotate() {
+  local src="${REPO_DIR}/deploy/logrotate/berth" tmp="${LOGROTATE_FILE}.new.$$"
+  [ -f "$src" ] || die "missing ${src}"
+  TMP_FILES+=("$tmp")
+  install -d -m 0755 "$(dirname "$LOGROTATE_FILE")"
+  # The file names the default paths; under BERTH_ROOT they move with it.
+  sed -e "s#/var/log/berth.log#${LOG_FILE}#g" -e "s#/run/berth.pid#${PID_FILE}#g" "$src" >"$tmp"
+  chmod 0644 "$tmp"
+  mv -f -- "$tmp" "$LOGROTATE_FILE"
+  log "installed ${LOGROTATE_FILE}"
+}
+
 # ---------------------------------------------------------------- uninstall
+
+# Before the data directory goes: berth's VMs stopped and undefined, its networks and storage pool removed,
+# by the binary itself (libvirt through berth, matched by the installation's metadata, never by name).
+teardown_libvirt() {
+  local out conf="$CONF"
+  if [ ! -d "$DATA_DIR" ]; then
+    return 0
+  fi
+  if [ ! -x "$BIN" ]; then
+    die "refusing to purge: ${BIN} is missing, so berth's VMs (whose disks are in ${DATA_DIR}) cannot be found and stopped; run ./install.sh --no-start, then --uninstall --purge again; nothing was removed"
+  fi
+  if [ ! -f "$conf" ]; then
+    conf="$(mktemp /tmp/berth-install.XXXXXX)"
+    TMP_FILES+=("$conf")
+  fi
+  # The data directory this script purges is the one whose VMs are stopped, whatever the config says.
+  if ! out="$(BERTH_DATA_DIR="$DATA_DIR" "$BIN" teardown --config "$conf" 2>&1)"; then
+    printf '%s\n' "$out" >&2
+    die "refusing to purge: berth's VMs, networks or storage pool could not all be removed (above); kept ${CONF_DIR} and ${DATA_DIR}"
+  fi
+  printf '%s\n' "$out"
+}
 
 uninstall() {
   if has_systemd; then
@@ -486,12 +538,15 @@ uninstall() {
     systemctl reset-failed berth.service >/dev/null 2>&1 || true
   fi
   stop_berth_pidfile
-  rm -f -- "$BIN"
+  if [ "$PURGE" -eq 1 ]; then
+    teardown_libvirt
+  fi
+  rm -f -- "$BIN" "$LOGROTATE_FILE"
   log "removed ${BIN}"
   if [ "$PURGE" -eq 1 ]; then
     rm -rf -- "$CONF_DIR" "$DATA_DIR"
     rm -f -- "$LOG_FILE"
-    log "purged ${CONF_DIR}, ${DATA_DIR} and ${LOG_FILE} (libvirt domains and volumes left alone)"
+    log "purged ${CONF_DIR}, ${DATA_DIR} and ${LOG_FILE}"
   else
     log "kept ${CONF_DIR} and ${DATA_DIR} (use --uninstall --purge to remove them)"
   fi
@@ -529,6 +584,7 @@ main() {
     fi
   else
     log "no systemd as PID 1: starting the daemons by hand"
+    step "logrotate" install_logrotate
     step "libvirt/OVS" start_daemons_by_hand
     if [ "$NO_START" -eq 1 ]; then
       log "--no-start: berth not started (start it with: ${BIN} serve --config ${CONF})"

@@ -1,6 +1,16 @@
 // `bun run bench`: runs every benchmark in sequence, each in its own process; a failure does not stop the rest.
 // The env knobs of each (BENCH_*) pass through; BENCH_ONLY="checkout,reads" runs a subset.
-const ALL = ["checkout", "reads", "footprint", "provision", "lag", "pool-fill", "vm-create"];
+const ALL = [
+  "checkout",
+  "reads",
+  "footprint",
+  "provision",
+  "lag",
+  "reconcile",
+  "pool-fill",
+  "vm-create",
+  "tiers",
+];
 const only = process.env.BENCH_ONLY?.split(",").map((s) => s.trim());
 const root = new URL("../", import.meta.url).pathname;
 const failed: string[] = [];

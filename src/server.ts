@@ -1,5 +1,6 @@
 // Composition of a running berth: config → db → hypervisor → core → HTTP server, and its orderly stop.
 import type { Database } from "bun:sqlite";
+import { join } from "node:path";
 import { type ListenerPlan, listenerPlan } from "./config/fronts.ts";
 import { parseListen } from "./config/listen.ts";
 import type { Config } from "./config/schema.ts";
@@ -9,6 +10,8 @@ import type { Core } from "./core/context.ts";
 import { syncDeclared } from "./core/declared.ts";
 import { ensureDemo } from "./core/demo/ensure.ts";
 import { EventBus } from "./core/events.ts";
+import { openFleet } from "./core/fleet/fleet.ts";
+import { startFleet } from "./core/fleet/service.ts";
 import { startPvcAcls } from "./core/fronts/pvc-acls.ts";
 import { ensureSysadmTls } from "./core/fronts/sysadm-tls.ts";
 import { probeDomainType } from "./core/host.ts";
@@ -18,10 +21,13 @@ import { Locks } from "./core/locks.ts";
 import { restoreDhcpHosts } from "./core/networks/dhcp-restore.ts";
 import { Operations } from "./core/operations.ts";
 import { stagingDir } from "./core/paths.ts";
+import { trackLibvirtCalls } from "./core/status/live-metrics.ts";
 import { watchInstalls } from "./core/vms/install.ts";
 import { berthDomains, trackLifecycle } from "./core/vms/track.ts";
+import { startCheckpointer } from "./db/checkpointer.ts";
+import { groupCommitOf } from "./db/group-commit.ts";
 import { eventIdStore, setMeta } from "./db/host-meta.ts";
-import { openDatabase } from "./db/open.ts";
+import { DB_FILE, openDatabase } from "./db/open.ts";
 import { AppError } from "./errors.ts";
 import { sdNotify } from "./ffi/index.ts";
 import { log } from "./log.ts";
@@ -33,6 +39,7 @@ import { startReconciler } from "./scheduler/reconcile.ts";
 export interface WorkerUrls {
   hypervisor: string;
   pump: string;
+  checkpointer: string;
 }
 
 export interface RunningBerth {
@@ -80,6 +87,7 @@ export async function buildCore(config: Config, db: Database, hv: Hypervisor): P
       detail: e.detail,
     });
   });
+  trackLibvirtCalls({ db, hv });
   await hv.start();
   await probe();
   const core: Core = { config, db, hv, events, locks, ops, domainType: () => domainType };
@@ -201,6 +209,8 @@ export async function startBerth(config: Config, urls: WorkerUrls): Promise<Runn
   for (const { address } of listenerPlan(config)) assertAddressFree(address);
   // sysadm served TLS only: its pair exists (configured, or made now) before anything is opened.
   if (config.sysadm.enabled) ensureSysadmTls(config);
+  // [fleet] with etcd endpoints: this host joins (a single host has no fleet and nothing else to run); checked before anything opens.
+  const fleet = openFleet(config.fleet);
   const db = openDatabase(config.data_dir);
   if (!db.query("SELECT 1 FROM host_meta WHERE key = 'first_started'").get()) {
     setMeta(db, "first_started", new Date().toISOString());
@@ -208,6 +218,8 @@ export async function startBerth(config: Config, urls: WorkerUrls): Promise<Runn
   setMeta(db, "hypervisor_uri", config.hypervisor.uri);
   const hv = createHypervisor(config, urls);
   const core = await buildCore(config, db, hv);
+  if (fleet) core.fleet = fleet;
+  const fleetWork = fleet ? startFleet(core, fleet) : null;
   const declared = syncDeclared(core);
   log.info("declared sizes and profiles applied", {
     sizes: declared.sizes.applied.length,
@@ -221,7 +233,15 @@ export async function startBerth(config: Config, urls: WorkerUrls): Promise<Runn
   whenUp(hv, () => restoreDhcpHosts(core));
   // Form uploads a crash cut short (src/routes/form-body.ts) are removed before anything is served.
   await removeLeftoverUploads(stagingDir(config));
-  const apps = await listenAll(core);
+  // The request connection stops checkpointing before it serves: the Worker does it from here on.
+  const checkpointer =
+    config.data_dir === ":memory:"
+      ? null
+      : await startCheckpointer(db, join(config.data_dir, DB_FILE), urls.checkpointer);
+  const apps = await listenAll(core).catch(async (e) => {
+    await checkpointer?.stop();
+    throw e;
+  });
   const url = `http://${config.listen}`;
   log.info("berth serving", { url, hypervisor: config.hypervisor.uri, state: hv.state });
 
@@ -236,6 +256,8 @@ export async function startBerth(config: Config, urls: WorkerUrls): Promise<Runn
     async stop() {
       sdNotify("STOPPING=1");
       if (watchdog) clearInterval(watchdog);
+      // Leaving the fleet first: other hosts stop sending work here at once, not after the lease runs out.
+      await fleetWork?.stop();
       stopAcls();
       await pools.stop();
       await reconciler.stop();
@@ -243,6 +265,9 @@ export async function startBerth(config: Config, urls: WorkerUrls): Promise<Runn
       await hv.consoles.close();
       await Promise.all(apps.map(stopServing));
       await hv.close();
+      // Checkouts queued for a group commit are applied before the database closes.
+      groupCommitOf(db).close();
+      await checkpointer?.stop();
       db.close();
     },
   };

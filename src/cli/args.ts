@@ -45,6 +45,7 @@ export const OPTIONS = {
   "vm-size": { type: "string" },
   alias: { type: "string", multiple: true },
   "ready-check": { type: "string" },
+  tier: { type: "string" },
 } as const;
 
 export type OptionName = keyof typeof OPTIONS;
@@ -110,6 +111,7 @@ export const OPTION_HELP: Record<OptionName, string> = {
   "vm-size": "NAME  the named size of the pool's VMs",
   alias: "NAME  another name for the pool (repeat)",
   "ready-check": "CHECK  running, ip or tcp:PORT",
+  tier: "TIER  how ready VMs wait: running, paused or saved",
 };
 
 /** Options every API command takes. */

@@ -54,6 +54,8 @@ export function parseConfig(
 function applyEnv(raw: Raw, env: Record<string, string | undefined>): void {
   if (env.BERTH_LISTEN) raw.listen = env.BERTH_LISTEN;
   if (env.BERTH_DATA_DIR) raw.data_dir = env.BERTH_DATA_DIR;
+  // install.sh's berth without systemd logs to a file logrotate rotates (SIGHUP reopens it).
+  if (env.BERTH_LOG_FILE !== undefined) raw.log = { ...((raw.log ?? {}) as Raw), file: env.BERTH_LOG_FILE };
   // A second berth beside an installed one (the tests) moves or turns off PVC's listener: "" is off.
   if (env.BERTH_PVC_LISTEN !== undefined)
     raw.pvc = { ...((raw.pvc ?? {}) as Raw), listen: env.BERTH_PVC_LISTEN };

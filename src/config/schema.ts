@@ -2,6 +2,7 @@
 import { type Static, Type as T } from "@sinclair/typebox";
 import { DNS_LABEL, HOSTNAME, LIBVIRT_NAME_MAX, POOL_NAME_MAX } from "../patterns.ts";
 import { AuthSchema } from "./auth-schema.ts";
+import { FleetSchema } from "./fleet-schema.ts";
 import { KahuSchema } from "./kahu-schema.ts";
 import { CapacitySchema, LimitsSchema } from "./limits-schema.ts";
 import { ListenSchema } from "./listen.ts";
@@ -11,6 +12,7 @@ import { SysadmSchema } from "./sysadm-schema.ts";
 import { VmpoolerSchema } from "./vmpooler-schema.ts";
 
 export { type AuthConfig, AuthSchema, type AuthUser, AuthUserSchema } from "./auth-schema.ts";
+export { FleetSchema } from "./fleet-schema.ts";
 export { KahuSchema } from "./kahu-schema.ts";
 export { CapacitySchema, type LimitsConfig, LimitsSchema } from "./limits-schema.ts";
 export { PvcSchema } from "./pvc-schema.ts";
@@ -233,12 +235,30 @@ export const PoolFields = {
   alias: T.Optional(
     T.Array(PoolName("another name of the pool"), { maxItems: 32, description: "other names of the pool" }),
   ),
+  tier: T.Optional(
+    T.Union([T.Literal("running"), T.Literal("paused"), T.Literal("saved")], {
+      description:
+        "how ready VMs wait: running (default), paused (suspended: no CPU; resumed on checkout) or saved (libvirt managed save: no CPU, no RAM; restored on checkout)",
+    }),
+  ),
 };
 
 /** A pool of ready VMs; the same object is the body of POST /v1/pools. */
 export const PoolSchema = T.Object(
   { name: PoolName("letters, digits, '-', '_' and '.', e.g. debian-7-x86_64"), ...PoolFields },
   strict,
+);
+
+/** Where the structured log goes: stderr (journald) unless a file is named. */
+export const LogSchema = T.Object(
+  {
+    file: T.String({
+      default: "",
+      description:
+        "append the JSON-lines log to this file instead of stderr (reopened on SIGHUP, for logrotate); empty: stderr",
+    }),
+  },
+  { ...strict, default: {} },
 );
 
 /** The demo pool that works out of the box, on the tiny guest `berth demo-image` builds. */
@@ -269,6 +289,7 @@ export const ConfigSchema = T.Object(
     log_level: T.Union([T.Literal("debug"), T.Literal("info"), T.Literal("warn"), T.Literal("error")], {
       default: "info",
     }),
+    log: LogSchema,
     hypervisor: HypervisorSchema,
     storage: StorageSchema,
     images: ImagesSchema,
@@ -291,6 +312,7 @@ export const ConfigSchema = T.Object(
     sysadm: SysadmSchema,
     demo: DemoSchema,
     limits: LimitsSchema,
+    fleet: FleetSchema,
   },
   strict,
 );
@@ -299,3 +321,4 @@ export type Config = Static<typeof ConfigSchema>;
 export type HypervisorConfig = Static<typeof HypervisorSchema>;
 export type ImagesConfig = Static<typeof ImagesSchema>;
 export type DemoConfig = Static<typeof DemoSchema>;
+export type FleetConfig = Static<typeof FleetSchema>;

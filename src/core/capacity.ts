@@ -1,5 +1,5 @@
 // Capacity: what the host can give (libvirt's node info, berth's storage pool) against what berth's VMs hold.
-import { allocation } from "../db/allocation.ts";
+import { type Allocation, allocation } from "../db/allocation.ts";
 import { type AppError, BadRequest, CapacityExceeded, InsufficientStorage } from "../errors.ts";
 import { log } from "../log.ts";
 import type { Core } from "./context.ts";
@@ -78,8 +78,13 @@ export function checkShapeIfKnown(core: Core, shape: VmShape, what: string): voi
 }
 
 /** 409 capacity_exceeded when berth's VMs (but `exceptVmId`) plus `shape` would hold more than host × overcommit. */
-export function checkTotal(core: Core, host: HostSize, shape: VmShape, exceptVmId: string | null): void {
-  const held = allocation(core.db, exceptVmId);
+export function checkTotal(
+  core: Core,
+  host: HostSize,
+  shape: VmShape,
+  exceptVmId: string | null,
+  held: Allocation = allocation(core.db, exceptVmId),
+): void {
   const { vcpu_overcommit: cpuRatio, memory_overcommit: memRatio } = core.config.capacity;
   const cpus = Math.floor(host.cpus * cpuRatio);
   if (held.vcpus + shape.vcpus > cpus) {
@@ -136,7 +141,7 @@ export async function poolSpace(core: Core, need: number): Promise<PoolSpace> {
  * disks of one request must fit in the pool's free space × disk_overcommit, and the virtual sizes of all
  * of berth's VM disks in its capacity × disk_overcommit. disk_overcommit 0 leaves space to the admin.
  */
-export function checkDisksFit(core: Core, space: PoolSpace, need: number): void {
+export function checkDisksFit(core: Core, space: PoolSpace, need: number, held?: Allocation): void {
   const ratio = core.config.capacity.disk_overcommit;
   if (need <= 0 || ratio === 0) return;
   const free = Math.floor(space.available * ratio);
@@ -147,10 +152,10 @@ export function checkDisksFit(core: Core, space: PoolSpace, need: number): void 
     );
   }
   const limit = Math.floor(space.capacity * ratio);
-  const held = allocation(core.db).disk_bytes;
-  if (held + need > limit) {
+  const heldBytes = (held ?? allocation(core.db)).disk_bytes;
+  if (heldBytes + need > limit) {
     throw new InsufficientStorage(
-      `berth's VM disks total ${formatBytes(held)} of ${formatBytes(limit)} (storage pool ${space.pool}'s ${formatBytes(space.capacity)} × disk_overcommit ${ratio}) and the new disks need ${formatBytes(need)} more`,
+      `berth's VM disks total ${formatBytes(heldBytes)} of ${formatBytes(limit)} (storage pool ${space.pool}'s ${formatBytes(space.capacity)} × disk_overcommit ${ratio}) and the new disks need ${formatBytes(need)} more`,
     );
   }
 }
@@ -176,8 +181,10 @@ export async function measureRoom(core: Core, diskBytes: number): Promise<Room> 
  */
 export function checkVmFits(core: Core, room: Room, need: VmNeed, what: string): void {
   checkShape(room.host, need, what);
-  checkTotal(core, room.host, need, null);
-  checkDisksFit(core, room.space, need.disk_bytes);
+  // One sum over every VM serves both checks (it is O(VMs), and this runs for every create).
+  const held = allocation(core.db);
+  checkTotal(core, room.host, need, null, held);
+  checkDisksFit(core, room.space, need.disk_bytes, held);
 }
 
 function formatBytes(bytes: number): string {

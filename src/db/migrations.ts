@@ -359,6 +359,38 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 16,
+    name: "pool tiers: how a pool's ready VMs wait (running, paused, saved) and the VM status that means ready",
+    sql: `
+      ALTER TABLE pools ADD COLUMN tier TEXT NOT NULL
+        GENERATED ALWAYS AS (coalesce(json_extract(spec, '$.tier'), 'running')) VIRTUAL;
+      ALTER TABLE pools ADD COLUMN ready_vm_status TEXT NOT NULL
+        GENERATED ALWAYS AS (CASE coalesce(json_extract(spec, '$.tier'), 'running')
+          WHEN 'paused' THEN 'paused' WHEN 'saved' THEN 'stopped' ELSE 'running' END) VIRTUAL;
+    `,
+  },
+  {
+    version: 17,
+    // Random, not a counter: a value a rolled-back write set can never come back and match a stale cache.
+    name: "a token that changes with every write to pools, so a connection may cache pool records until it does",
+    sql: `
+      CREATE TABLE pool_epoch (
+        id    INTEGER PRIMARY KEY CHECK (id = 1),
+        token TEXT NOT NULL
+      ) STRICT;
+      INSERT INTO pool_epoch (id, token) VALUES (1, hex(randomblob(8)));
+      CREATE TRIGGER pools_epoch_insert AFTER INSERT ON pools BEGIN
+        UPDATE pool_epoch SET token = hex(randomblob(8));
+      END;
+      CREATE TRIGGER pools_epoch_update AFTER UPDATE ON pools BEGIN
+        UPDATE pool_epoch SET token = hex(randomblob(8));
+      END;
+      CREATE TRIGGER pools_epoch_delete AFTER DELETE ON pools BEGIN
+        UPDATE pool_epoch SET token = hex(randomblob(8));
+      END;
+    `,
+  },
+  {
+    version: 18,
     name: "a revision per VM row, bumped by triggers on every write to it, its disks, NICs or their networks, and a global one (also moved by pool membership and leases): what VM list caches are keyed by",
     sql: `
       CREATE TABLE vm_rev_next (n INTEGER NOT NULL) STRICT;

@@ -65,9 +65,11 @@ export function listOperations(
    */
   filter: { target?: string; status?: string; owner?: string; projects?: readonly string[]; limit: number },
 ): OperationRow[] {
+  // `target = ?1` only when a target is given: `(?1 IS NULL OR target = ?1)` is a form no index serves.
+  const byTarget = filter.target !== undefined ? "target = ?1" : "?1 IS NULL";
   return db
     .query(
-      `SELECT * FROM operations WHERE (?1 IS NULL OR target = ?1) AND (?2 IS NULL OR status = ?2)
+      `SELECT * FROM operations WHERE ${byTarget} AND (?2 IS NULL OR status = ?2)
          AND (?4 IS NULL OR owner = ?4
            OR target IN (SELECT 'vm/' || name FROM vms WHERE owner = ?4)
            OR target IN (SELECT 'vm/' || vm_name FROM pool_vms WHERE owner = ?4 AND status = 'checked_out'))
@@ -93,4 +95,18 @@ export function failInterrupted(db: Database, at: string): number {
        WHERE status = 'running'`,
     )
     .run(at).changes;
+}
+
+/** The latest operation on `target`, read through the operations_target index (reconcile asks per VM). */
+export function lastOperationOn(db: Database, target: string): OperationRow | null {
+  return db
+    .query("SELECT * FROM operations WHERE target = ? ORDER BY created_at DESC LIMIT 1")
+    .get(target) as OperationRow | null;
+}
+
+/** True when an operation on `target` is still running (index on target, status). */
+export function hasRunningOperation(db: Database, target: string): boolean {
+  return (
+    db.query("SELECT 1 FROM operations WHERE target = ? AND status = 'running' LIMIT 1").get(target) !== null
+  );
 }

@@ -119,8 +119,8 @@ export function listMembers(db: Database, pool?: string): PoolMember[] {
 
 /**
  * The members a scheduler pass must look at (a pass is then proportional to what changed, not to the
- * pools' sizes): not yet linked to their VM, pending, draining, checked out past `now`, and ready ones
- * whose VM stopped or whose pool is gone or of a newer generation.
+ * pools' sizes): not yet linked to their VM, pending, draining, checked out past `now` or left restoring,
+ * and ready ones whose VM left its tier's status (running, paused, stopped) or whose pool is gone or newer.
  */
 export function membersNeedingAttention(db: Database, now: string): PoolMember[] {
   return db
@@ -130,7 +130,8 @@ export function membersNeedingAttention(db: Database, now: string): PoolMember[]
        LEFT JOIN pools p ON p.name = pv.pool
        WHERE pv.vm_id IS NULL OR pv.status IN ('pending', 'draining')
           OR (pv.status = 'checked_out' AND pv.expires_at <= ?1)
-          OR (pv.status = 'ready' AND (v.status IS NOT 'running' OR p.name IS NULL OR pv.generation != p.generation))
+          OR (pv.status = 'checked_out' AND v.status = 'restoring')
+          OR (pv.status = 'ready' AND (v.status IS NOT p.ready_vm_status OR p.name IS NULL OR pv.generation != p.generation))
        ORDER BY pv.created_at, pv.vm_name`,
     )
     .all(now) as PoolMember[];
@@ -185,14 +186,15 @@ export function moveMember(
   return r.changes === 1;
 }
 
-/** The oldest ready VMs of a pool's current generation whose VM is running, at most `limit`. */
+/** The oldest ready VMs of a pool's generation whose VM is in its tier (running, paused, stopped), at most `limit`. */
 export function readyMembers(db: Database, pool: string, generation: number, limit: number): string[] {
   return (
     db
       .query(
         `SELECT pv.vm_name FROM pool_vms pv JOIN vms v ON v.id = pv.vm_id
-         WHERE pv.pool = ? AND pv.generation = ? AND pv.status = 'ready' AND v.status = 'running'
-         ORDER BY pv.ready_at, pv.vm_name LIMIT ?`,
+         WHERE pv.pool = ?1 AND pv.generation = ?2 AND pv.status = 'ready'
+           AND v.status = (SELECT ready_vm_status FROM pools WHERE name = ?1)
+         ORDER BY pv.ready_at, pv.vm_name LIMIT ?3`,
       )
       .all(pool, generation, limit) as { vm_name: string }[]
   ).map((r) => r.vm_name);
@@ -233,4 +235,9 @@ export function endedSince(
 
 export function lastHistorySeq(db: Database): number {
   return (db.query("SELECT COALESCE(MAX(rowid), 0) AS n FROM pool_history").get() as { n: number }).n;
+}
+
+/** Changes with every write to pools (migration 16's triggers), committed or not: pool caches compare it. */
+export function poolsToken(db: Database): string {
+  return (db.query("SELECT token FROM pool_epoch WHERE id = 1").get() as { token: string }).token;
 }

@@ -10,10 +10,13 @@ export interface ReconcileVmRow {
   updated_at: string;
 }
 
-export function reconcileVms(db: Database): ReconcileVmRow[] {
+/** Up to `limit` rows named after `after`, by name (the vms name index): a pass reads the table in slices. */
+export function reconcileVmsPage(db: Database, after: string, limit: number): ReconcileVmRow[] {
   return db
-    .query("SELECT id, name, status, boot, created_at, updated_at FROM vms ORDER BY name")
-    .all() as ReconcileVmRow[];
+    .query(
+      "SELECT id, name, status, boot, created_at, updated_at FROM vms WHERE name > ? ORDER BY name LIMIT ?",
+    )
+    .all(after, limit) as ReconcileVmRow[];
 }
 
 export function reconcileVmById(db: Database, id: string): ReconcileVmRow | null {

@@ -42,3 +42,10 @@ export function deleteToken(db: Database, id: string): boolean {
 export function deleteExpiredTokens(db: Database, at: string): number {
   return db.query("DELETE FROM tokens WHERE expires_at IS NOT NULL AND expires_at <= ?").run(at).changes;
 }
+
+/** The users who hold at least one token. */
+export function tokenUsers(db: Database): string[] {
+  return (db.query("SELECT DISTINCT user FROM tokens ORDER BY user").all() as { user: string }[]).map(
+    (r) => r.user,
+  );
+}

@@ -54,3 +54,16 @@ export function usageOf(
     )
     .get(user) as { vms: number; vcpus: number; memory_mib: number; disk_bytes: number };
 }
+
+/** Every owner's holding (VMs not gone, their vCPUs and memory): one query for the metrics. */
+export function usageByOwner(
+  db: Database,
+): { owner: string; vms: number; vcpus: number; memory_mib: number }[] {
+  return db
+    .query(
+      `SELECT ${OWNER} AS owner, count(*) AS vms, COALESCE(sum(v.vcpus), 0) AS vcpus,
+         COALESCE(sum(v.memory_mib), 0) AS memory_mib
+       FROM ${VMS_WITH_LEASES} WHERE v.status != 'gone' AND ${OWNER} IS NOT NULL GROUP BY 1 ORDER BY 1`,
+    )
+    .all() as { owner: string; vms: number; vcpus: number; memory_mib: number }[];
+}

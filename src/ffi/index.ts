@@ -9,6 +9,13 @@ export {
 } from "./connect.ts";
 export * from "./constants.ts";
 export { Domain, type DomainInfo, type InterfaceAddresses, isNoSuchDomain } from "./domain.ts";
+export {
+  allDomainStats,
+  type DomainStatsRecord,
+  DomainStatsTypes,
+  GetAllDomainStatsFlags,
+  type TypedValue,
+} from "./domain-stats.ts";
 export { ErrorCode, LibvirtError } from "./error.ts";
 export { addLoopTimer, registerEventLoop, runEventLoopOnce } from "./events.ts";
 export { type DhcpLease, Network } from "./network.ts";

@@ -59,6 +59,9 @@ const libvirtSymbols = {
   virDomainInterfaceAddresses: { args: [ptr, ptr, u32, u32], returns: i32 },
   virDomainInterfaceFree: { args: [ptr], returns: none },
   virDomainFree: { args: [ptr], returns: i32 },
+  virDomainRef: { args: [ptr], returns: i32 },
+  virConnectGetAllDomainStats: { args: [ptr, u32, ptr, u32], returns: i32 },
+  virDomainStatsRecordListFree: { args: [ptr], returns: none },
   virDomainOpenConsole: { args: [ptr, ptr, ptr, u32], returns: i32 },
   // streams
   virStreamNew: { args: [ptr, u32], returns: ptr },

@@ -2,12 +2,15 @@
 import { Elysia } from "elysia";
 import { type ListenerPlan, mainListener } from "../config/fronts.ts";
 import type { Core } from "../core/context.ts";
+import { liveMetrics } from "../core/status/live-metrics.ts";
 import { accessLog } from "./access-log.ts";
 import { authGuard } from "./auth.ts";
 import { bodyGuard } from "./body-guard.ts";
 import { sameClient } from "./client-address.ts";
 import { docsRoutes } from "./docs.ts";
 import { type ErrorShaper, errorMapping } from "./errors.ts";
+import { fleetForward } from "./fleet.ts";
+import { fleetArrival } from "./fleet-arrival.ts";
 import { authRules, frontAt, frontNamed } from "./fronts/registry.ts";
 
 /** The app `listener` serves (src/config/fronts.ts plans them); the main listener's by default. */
@@ -20,9 +23,11 @@ export function createApp(core: Core, listener: ListenerPlan = mainListener(core
   const self: { handle?: (r: Request) => Promise<Response> } = {};
   const app = new Elysia({ normalize: false })
     .use(mergeSlashes(self))
-    .use(accessLog(listener))
+    .use(accessLog(listener, liveMetrics(core)))
     .use(errorMapping(shape))
+    .use(fleetArrival(core))
     .use(authGuard(core, authRules(core.config, listener), shape))
+    .use(fleetForward(core, listener))
     .use(bodyGuard(core.config.limits.max_body_bytes));
   // Every listener with HTTP fronts documents them (PVC's own listener included) at its /openapi.json and /docs.
   if (listener.fronts.length > 0) app.use(docsRoutes(core.config, listener, () => app));
@@ -31,6 +36,8 @@ export function createApp(core: Core, listener: ListenerPlan = mainListener(core
   const socket = listener.socket ? frontNamed(listener.socket).socket?.(core) : undefined;
   if (socket) app.use(socket);
   self.handle = (r) => app.handle(r);
+  // Every route's metric series exist at 0 from the start.
+  liveMetrics(core).declareRoutes(app.routes);
   return app;
 }
 

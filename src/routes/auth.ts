@@ -11,9 +11,10 @@ import {
 import { TooManyRequests } from "../core/auth/throttle.ts";
 import type { Core } from "../core/context.ts";
 import { AppError } from "../errors.ts";
-import { logAccess } from "./access-log.ts";
+import { frontOfRequest, logAccess } from "./access-log.ts";
 import { clientAddress } from "./client-address.ts";
 import { type ErrorShaper, toErrorResponse } from "./errors.ts";
+import { forwardedOf } from "./fleet-arrival.ts";
 import type { AuthRules } from "./fronts/front.ts";
 import { readRequestValues } from "./request-values.ts";
 import { socketToken } from "./socket-protocol.ts";
@@ -28,10 +29,10 @@ export function callerOf(ctx: { request: Request }): Caller | null {
   return callers.get(ctx.request) ?? null;
 }
 
-async function byPassword(core: Core, headers: Headers, address: string | null): Promise<Caller> {
-  const basic = presentedBasic(headers);
+async function byPassword(core: Core, request: Request, address: string | null): Promise<Caller> {
+  const basic = presentedBasic(request.headers);
   if (!basic) throw new Unauthorized("this route needs HTTP basic auth (user and password)", "Basic");
-  return await authenticatePassword(core, basic.user, basic.password, address);
+  return await authenticatePassword(core, basic.user, basic.password, address, frontOfRequest(request));
 }
 
 /**
@@ -71,15 +72,18 @@ async function authorize(
   address: string | null,
 ): Promise<Caller | null> {
   const { method, headers } = request;
+  // Another host of the fleet authenticated this caller; the fleet signature was checked on arrival.
+  const fwd = forwardedOf(request);
+  if (fwd) return fwd.caller;
   const token = await tokenOf(core, rules, path, request);
   const optional = rules.optional.find((r) => r.method === method && r.pattern.test(path));
   if (optional?.by === "token") return token ? byToken(core, token) : null;
-  if (optional?.by === "password" && presentedBasic(headers)) return await byPassword(core, headers, address);
+  if (optional?.by === "password" && presentedBasic(headers)) return await byPassword(core, request, address);
   if (rules.passwordOnly.some((r) => r.method === method && r.pattern.test(path))) {
-    return await byPassword(core, headers, address);
+    return await byPassword(core, request, address);
   }
   if (rules.passwordOrToken.some((r) => (r.method ?? method) === method && r.pattern.test(path))) {
-    return token ? byToken(core, token) : await byPassword(core, headers, address);
+    return token ? byToken(core, token) : await byPassword(core, request, address);
   }
   if (SAFE_METHODS.has(method)) {
     if (!token) return null;

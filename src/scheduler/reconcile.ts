@@ -24,12 +24,14 @@ export function startReconciler(core: Core): Reconciler {
       log.debug("reconcile skipped: hypervisor not up", { reason, state: core.hv.state });
       return;
     }
+    const t0 = performance.now();
     const report = await reconcile(core);
     last = report;
+    const ms = Math.round(performance.now() - t0);
     if (report.errors.length > 0)
-      log.warn("reconcile finished with errors", { reason, errors: report.errors });
-    else if (changed(report)) log.info("reconcile", { reason, ...report });
-    else log.debug("reconcile: in step", { reason, checked: report.checked });
+      log.warn("reconcile finished with errors", { reason, ms, errors: report.errors });
+    else if (changed(report)) log.info("reconcile", { reason, ms, ...report });
+    else log.debug("reconcile: in step", { reason, ms, checked: report.checked });
   });
   const off = core.hv.onState((state) => {
     if (state === "up") job.trigger("hypervisor up");

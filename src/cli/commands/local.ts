@@ -3,18 +3,20 @@ import { loadConfig } from "../../config/load.ts";
 import { checkAuthConfig } from "../../core/auth/index.ts";
 import { declaredProblems } from "../../core/declared.ts";
 import { declaredPoolProblems } from "../../core/pools/declared.ts";
-import { log, setLogLevel } from "../../log.ts";
+import { log, setLogFile, setLogLevel } from "../../log.ts";
 import { reloadConfig } from "../../reload.ts";
 import { startBerth, type WorkerUrls } from "../../server.ts";
 import { str } from "../args.ts";
 import type { Command } from "../command.ts";
 import { runDemoImage } from "../demo-image.ts";
 import { runHashPassword } from "../hash-password.ts";
+import { runTeardown } from "../teardown.ts";
 
 async function serve(configPath: string | undefined, urls: WorkerUrls): Promise<number> {
   const config = await loadConfig({ path: configPath });
   checkAuthConfig(config);
   setLogLevel(config.log_level);
+  if (config.log.file) setLogFile(config.log.file);
   const berth = await startBerth(config, urls);
   return await new Promise<number>((resolve) => {
     const stop = (signal: string) => {
@@ -70,6 +72,13 @@ export function localCommands(urls: WorkerUrls): Command[] {
         "Print an argon2id hash (for [auth] users) of a password asked without echo at a terminal, or read from stdin",
       local: [],
       run: () => runHashPassword(),
+    },
+    {
+      words: ["teardown"],
+      summary:
+        "Before a purge (install.sh --uninstall --purge; berth stopped): stop and undefine this installation's VMs (by their metadata), remove its networks and storage pool; exit 1 saying why when it cannot",
+      local: ["config"],
+      run: (ctx) => runTeardown(str(ctx.values, "config"), urls),
     },
     {
       words: ["demo-image"],

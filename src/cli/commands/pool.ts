@@ -16,6 +16,7 @@ interface Pool {
   profile?: string | null;
   image?: string | null;
   vm_size?: string | null;
+  tier?: string;
   failures: number;
   counts: { pending: number; ready: number; checked_out: number; draining: number };
 }
@@ -28,6 +29,7 @@ const COLUMNS: Column<Pool>[] = [
   { head: "OUT", get: (p) => p.counts.checked_out },
   { head: "DRAINING", get: (p) => p.counts.draining },
   { head: "FAILURES", get: (p) => p.failures },
+  { head: "TIER", get: (p) => p.tier ?? "running" },
   { head: "RECIPE", get: (p) => p.profile ?? [p.image, p.vm_size].filter(Boolean).join("/") },
   { head: "ORIGIN", get: (p) => p.origin },
 ];
@@ -110,7 +112,7 @@ export const poolCommands: Command[] = [
     words: ["pool", "create"],
     synopsis: "<name>",
     summary:
-      "Create a pool of --size N VMs from --profile, or --image and --vm-size (--network, --alias, --lifetime H, --ready-check); --wait follows the fill (--timeout S)",
+      "Create a pool of --size N VMs from --profile, or --image and --vm-size (--network, --alias, --lifetime H, --ready-check, --tier running|paused|saved); --wait follows the fill (--timeout S)",
     options: [
       "size",
       "profile",
@@ -120,6 +122,7 @@ export const poolCommands: Command[] = [
       "alias",
       "lifetime",
       "ready-check",
+      "tier",
       "timeout",
       ...WAIT,
     ],
@@ -139,6 +142,7 @@ export const poolCommands: Command[] = [
           alias: list(v, "alias").length ? list(v, "alias") : undefined,
           lifetime: numOpt(v, "lifetime"),
           ready_check: str(v, "ready-check"),
+          tier: str(v, "tier"),
         }).filter(([, x]) => x !== undefined),
       );
       return afterChange(ctx, await (await ctx.client()).json<Pool>("POST", "/v1/pools", { body }));

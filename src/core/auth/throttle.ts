@@ -114,11 +114,12 @@ export class PasswordThrottle {
   }
 }
 
-const throttles = new WeakMap<Config, PasswordThrottle>();
+// Keyed by [limits], which a SIGHUP reload keeps: a reload (logrotate's, daily) must not reset the counts.
+const throttles = new WeakMap<object, PasswordThrottle>();
 
 /** The one throttle of a configuration (and so of a running berth). */
 export function passwordThrottle(config: Config): PasswordThrottle {
-  let t = throttles.get(config);
+  let t = throttles.get(config.limits);
   if (!t) {
     const l = config.limits;
     t = new PasswordThrottle({
@@ -127,7 +128,7 @@ export function passwordThrottle(config: Config): PasswordThrottle {
       concurrent: l.max_concurrent_password_checks,
       queued: l.max_queued_password_checks,
     });
-    throttles.set(config, t);
+    throttles.set(config.limits, t);
   }
   return t;
 }

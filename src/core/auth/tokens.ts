@@ -11,12 +11,13 @@ import {
   touchToken,
 } from "../../db/tokens.ts";
 import { NotFound } from "../../errors.ts";
+import { log } from "../../log.ts";
 import type { Core } from "../context.ts";
 import { newId } from "../names.ts";
 import { now } from "../time.ts";
 import type { Caller } from "./caller.ts";
 import { AuthDisabled, Unauthorized } from "./errors.ts";
-import { passwordThrottle } from "./throttle.ts";
+import { passwordThrottle, TooManyRequests } from "./throttle.ts";
 import { usersOf, verifyPassword } from "./users.ts";
 
 export interface TokenView {
@@ -108,19 +109,39 @@ export function authenticateToken(core: Core, presented: string): Caller {
   return { name: user.name, admin: user.admin, tokenId: row.id };
 }
 
+/** What an audit line says of the user name tried: bounded, as a client may send anything there. */
+const MAX_LOGGED_NAME = 128;
+
 /**
  * The user of an HTTP basic auth user and password; 401 (asking for Basic) when they do not match,
  * 429 when this user or `address` (the client's; null in process) tried too often, or too many wait.
+ * Every attempt writes an audit line (`auth.login`: user, outcome, address, front), never the password.
  */
 export async function authenticatePassword(
   core: Core,
   user: string,
   password: string,
   address: string | null = null,
+  front: string | null = null,
 ): Promise<Caller> {
-  const found = await passwordThrottle(core.config).run(user, address, () =>
-    verifyPassword(core.config, user, password),
-  );
+  const audit = (outcome: "success" | "failure" | "throttled") =>
+    log[outcome === "success" ? "info" : "warn"]("auth.login", {
+      audit: true,
+      user: user.slice(0, MAX_LOGGED_NAME),
+      outcome,
+      address,
+      front,
+    });
+  let found: Awaited<ReturnType<typeof verifyPassword>>;
+  try {
+    found = await passwordThrottle(core.config).run(user, address, () =>
+      verifyPassword(core.config, user, password),
+    );
+  } catch (e) {
+    if (e instanceof TooManyRequests) audit("throttled");
+    throw e;
+  }
+  audit(found ? "success" : "failure");
   if (!found) throw new Unauthorized("wrong user name or password", "Basic");
   return { name: found.name, admin: found.admin, tokenId: null };
 }

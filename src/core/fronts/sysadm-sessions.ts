@@ -50,7 +50,9 @@ export async function sysadmLogin(
   password: string,
   address: string | null,
 ): Promise<{ caller: Caller | null; reply: [string, number] }> {
-  const caller = core.config.auth.enabled ? await authenticatePassword(core, user, password, address) : null;
+  const caller = core.config.auth.enabled
+    ? await authenticatePassword(core, user, password, address, "sysadm")
+    : null;
   return { caller, reply: issue(core, caller) };
 }
 

@@ -5,8 +5,8 @@ import { tokenByHash, tokenById } from "../../db/tokens.ts";
 import { BadRequest, NotFound } from "../../errors.ts";
 import { AuthDisabled, type Caller, hashToken, issueToken, listTokens, revokeToken } from "../auth/index.ts";
 import type { Core } from "../context.ts";
-import { checkout } from "../pools/checkout.ts";
 import { toPoolRecord } from "../pools/records.ts";
+import { checkoutAwake } from "../pools/wake.ts";
 import { now } from "../time.ts";
 import { addDisk } from "../vms/index.ts";
 import { createSnapshot, revertSnapshot } from "../vms/snapshots.ts";
@@ -55,8 +55,13 @@ export function countsOfBody(body: Record<string, unknown>): Record<string, numb
  * All or nothing through the native checkout, owned by the caller, with the pool's lifetime. Hosts
  * are keyed by the name asked for (pool or alias): one string for one VM, a list for several.
  */
-export function vmpoolerCheckout(core: Core, counts: Record<string, number>, caller: Caller | null): Ok {
-  const { vms } = checkout(core, counts, { owner: caller?.name ?? null });
+export async function vmpoolerCheckout(
+  core: Core,
+  counts: Record<string, number>,
+  caller: Caller | null,
+): Promise<Ok> {
+  // vmpooler clients use the host at once: a paused or saved pool's VM is woken before the answer.
+  const { vms } = await checkoutAwake(core, counts, { owner: caller?.name ?? null });
   const hosts = new Map<string, string[]>();
   for (const vm of vms) hosts.set(vm.requested, [...(hosts.get(vm.requested) ?? []), vm.name]);
   const out: Record<string, unknown> = {};

@@ -75,6 +75,10 @@ export function fromWire(e: WireError, op: string): AppError {
 /** From this many Workers on, the first one is kept for quick calls. */
 const QUICK_LANE_MIN_WORKERS = 3;
 
+export type CallOutcome = "ok" | "error" | "timeout";
+/** Told of every call's duration and outcome (metrics). */
+type CallTimingListener = (op: string, seconds: number, outcome: CallOutcome) => void;
+
 export class Hypervisor {
   #slots: Slot[] = [];
   #pump: PumpLink | null = null;
@@ -88,6 +92,7 @@ export class Hypervisor {
   readonly #stateListeners = new Set<StateListener>();
   readonly #eventsConnected = new Set<() => void>();
   readonly #callListeners = new Set<CallListener>();
+  readonly #timingListeners = new Set<CallTimingListener>();
 
   /** Interactive serial consoles: their own Worker, ended when the connection resets or berth stops. */
   readonly consoles: ConsoleHub;
@@ -132,6 +137,12 @@ export class Hypervisor {
     return () => this.#stateListeners.delete(fn);
   }
 
+  /** Told of every call that reached a Worker, once it ends: how long it took and how (the metrics). */
+  onCall(fn: CallTimingListener): () => void {
+    this.#timingListeners.add(fn);
+    return () => this.#timingListeners.delete(fn);
+  }
+
   /** Runs `op` in a Worker. Fails at once with 503 while the hypervisor is down. */
   call<K extends OpName>(
     op: K,
@@ -142,7 +153,18 @@ export class Hypervisor {
     if (this.#state === "down") {
       return Promise.reject(new HypervisorUnavailable(`hypervisor unavailable: ${this.#reason}`));
     }
-    return this.#dispatch(op, args, opts.timeoutMs) as Promise<Awaited<OpResult<K>>>;
+    const p = this.#dispatch(op, args, opts.timeoutMs) as Promise<Awaited<OpResult<K>>>;
+    if (this.#timingListeners.size > 0) {
+      const t0 = performance.now();
+      const done = (outcome: CallOutcome) => {
+        for (const fn of this.#timingListeners) fn(op, (performance.now() - t0) / 1000, outcome);
+      };
+      p.then(
+        () => done("ok"),
+        (e) => done(e instanceof HypervisorTimeout ? "timeout" : "error"),
+      );
+    }
+    return p;
   }
 
   #dispatch(op: string, args: unknown, timeoutMs?: number, slot = this.#slotFor(op)): Promise<unknown> {

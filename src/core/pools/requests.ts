@@ -24,6 +24,7 @@ import { newId } from "../names.ts";
 import { deleteVmOp } from "../vms/delete.ts";
 import { assertPoolProject, defaultLifetime, lifetimeFor, resolveRequest } from "./checkout.ts";
 import { type PoolRecord, poolTarget, toPoolRecord } from "./records.ts";
+import { wakeLater } from "./tiers.ts";
 
 const HOUR_MS = 3_600_000;
 
@@ -266,4 +267,9 @@ function assign(
     });
   }
   core.events.publish("pool.request.ready", requestTarget(r.id), { vms: handed.map((h) => h.vm) });
+  // tiers: VMs of paused or saved pools are woken now (restoring until they run).
+  wakeLater(
+    core,
+    handed.map((h) => ({ name: h.vm, pool: h.pool })),
+  );
 }

@@ -13,7 +13,11 @@ export interface FullPoolSpec extends PoolSpec {
   ready_check: string;
   ready_timeout: number;
   alias: string[];
+  tier: PoolTier;
 }
+
+/** How a pool's ready VMs wait: running, paused (suspended) or saved (libvirt managed save). */
+export type PoolTier = "running" | "paused" | "saved";
 
 export const POOL_DEFAULTS = {
   ready_ttl: 60,
@@ -21,6 +25,7 @@ export const POOL_DEFAULTS = {
   max_lifetime: 168,
   ready_check: "running",
   ready_timeout: 15,
+  tier: "running",
 } as const;
 
 export function withDefaults(spec: PoolSpec): FullPoolSpec {
@@ -64,12 +69,13 @@ export function poolProblems(name: string, spec: PoolSpec): string[] {
   return p;
 }
 
-/** The fields that decide what a pool VM is made of: a change starts a new generation. */
+/** The fields that decide what a pool VM is made of (and how it waits): a change starts a new generation. */
 export function recipeOf(spec: PoolSpec): string {
   return JSON.stringify([
     spec.profile ?? null,
     spec.image ?? null,
     spec.vm_size ?? null,
     spec.networks ?? null,
+    spec.tier ?? "running",
   ]);
 }

@@ -25,10 +25,11 @@ import { generateName, labelOf } from "../names.ts";
 import { createVm } from "../vms/create.ts";
 import { deleteVmOp } from "../vms/delete.ts";
 import { vmTarget } from "../vms/records.ts";
-import { isReady } from "./readiness.ts";
+import { slicer } from "../yield.ts";
 import { type PoolRecord, poolTarget, toPoolRecord } from "./records.ts";
 import { extraDemand, fulfillRequests } from "./requests.ts";
 import { parseReadyCheck } from "./spec.ts";
+import { readyInTier, readyVmStatus, resumeRestore, waitsInTier } from "./tiers.ts";
 
 const MINUTE_MS = 60_000;
 
@@ -120,7 +121,9 @@ async function pass(core: Core, now: number): Promise<TickReport> {
   const pools = new Map(listPoolRows(core.db).map((row) => [row.name, toPoolRecord(row)]));
   const checks: Promise<void>[] = [];
 
+  const checkpoint = slicer();
   for (const m of attention(core, pools, now)) {
+    await checkpoint(); // hundreds of members (a refill's pending ones): the HTTP thread keeps serving
     const pool = pools.get(m.pool);
     if (m.vm_id === null) {
       // Recorded but a crash came before its VM's id: adopt the VM if it carries the pool's tag, else forget.
@@ -144,7 +147,7 @@ async function pass(core: Core, now: number): Promise<TickReport> {
           expires_at: m.expires_at,
         });
         drain(core, m, "lifetime ended", r);
-      }
+      } else if (m.vm_status === "restoring") resumeRestore(core, m); // tiers: a wake a crash cut short
       continue;
     }
     if (!pool) {
@@ -156,7 +159,8 @@ async function pass(core: Core, now: number): Promise<TickReport> {
       continue;
     }
     if (m.status === "ready") {
-      if (m.vm_status !== "running") drain(core, m, `vm is ${m.vm_status}`, r);
+      if (m.vm_status !== readyVmStatus(pool.spec.tier))
+        drain(core, m, `vm is ${m.vm_status}`, r); // tiers
       else if (
         pool.spec.ready_ttl > 0 &&
         m.ready_at !== null &&
@@ -172,13 +176,13 @@ async function pass(core: Core, now: number): Promise<TickReport> {
       if (late) fail(core, m, "not created within ready_timeout", r);
       continue;
     }
-    if (m.vm_status !== "running") {
+    if (m.vm_status !== "running" && !waitsInTier(pool, m.vm_status)) {
       fail(core, m, `vm is ${m.vm_status}`, r);
       continue;
     }
     const check = parseReadyCheck(pool.spec.ready_check) ?? { kind: "running" };
     checks.push(
-      isReady(core, m.vm_name, check).then(
+      readyInTier(core, pool, m.vm_name, check).then(
         (ok) => {
           if (
             ok &&

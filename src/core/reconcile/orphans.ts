@@ -13,7 +13,7 @@ import type { DiskBus } from "../../xml/domain.ts";
 import { type DomainFacts, readDomainXml } from "../../xml/domain-read.ts";
 import type { Core } from "../context.ts";
 import type { EventBus } from "../events.ts";
-import type { DomainSummary } from "../hypervisor/ops/domain-ops.ts";
+import type { ScannedDomain } from "../hypervisor/ops/domain-scan.ts";
 import type { VolumeSummary } from "../hypervisor/ops/storage-ops.ts";
 import { isName } from "../names.ts";
 import { isLibvirt } from "../storage-pool.ts";
@@ -42,7 +42,7 @@ async function poolVolumes(core: Core): Promise<Map<string, VolumeSummary>> {
   }
 }
 
-function reportOrphan(p: PassContext, id: string, dom: DomainSummary): void {
+function reportOrphan(p: PassContext, id: string, dom: ScannedDomain): void {
   const seen = announced.get(p.core.events) ?? new Set<string>();
   announced.set(p.core.events, seen);
   if (!seen.has(id)) {
@@ -57,7 +57,7 @@ function reportOrphan(p: PassContext, id: string, dom: DomainSummary): void {
 export function adoptedRow(
   core: Core,
   id: string,
-  dom: DomainSummary,
+  dom: ScannedDomain,
   facts: DomainFacts,
   vols: Map<string, VolumeSummary>,
   at: string,
@@ -112,12 +112,14 @@ export function adoptedRow(
   return { vm, left };
 }
 
-async function adoptOrphan(p: PassContext, id: string, dom: DomainSummary): Promise<void> {
+async function adoptOrphan(p: PassContext, id: string, dom: ScannedDomain): Promise<void> {
   const { core } = p;
   if (!isName("vm", dom.name)) {
     p.report.orphans.push({ id, domain: dom.name, action: "skipped", reason: "name is not a valid vm name" });
     return;
   }
+  // The id came from the mark cache: adopt only what the domain carries now.
+  if (!(await domainHasBerthId(core, dom.name, id))) return;
   const facts = readDomainXml(await core.hv.call("domain.xml", { name: dom.name }));
   const { vm, left } = adoptedRow(core, id, dom, facts, await poolVolumes(core), now());
   // Re-checked after the awaits: a create or another pass may have taken the id or name meanwhile.
@@ -136,7 +138,7 @@ async function adoptOrphan(p: PassContext, id: string, dom: DomainSummary): Prom
   p.report.orphans.push({ id, domain: dom.name, action: "adopted", details: left });
 }
 
-async function removeOrphan(p: PassContext, id: string, dom: DomainSummary): Promise<void> {
+async function removeOrphan(p: PassContext, id: string, dom: ScannedDomain): Promise<void> {
   const { core } = p;
   const removed = await asOperation(core, "vm.orphan.remove", vmTarget(dom.name), async () => {
     if (reconcileVmById(core.db, id) || !(await domainHasBerthId(core, dom.name, id))) return null;
@@ -174,7 +176,7 @@ async function removeOrphan(p: PassContext, id: string, dom: DomainSummary): Pro
 }
 
 /** Applies reconcile.orphans to one berth-marked domain that has no row. */
-export async function reconcileOrphan(p: PassContext, id: string, dom: DomainSummary): Promise<void> {
+export async function reconcileOrphan(p: PassContext, id: string, dom: ScannedDomain): Promise<void> {
   const holder = p.core.locks.holder(vmTarget(dom.name));
   if (holder) {
     p.report.skipped.push({ target: domainTarget(dom.name), reason: `operation ${holder} is running` });

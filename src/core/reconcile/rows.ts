@@ -1,5 +1,6 @@
 // Reconcile rules for each vms row: vanished domain → gone, crashed create → cleaned, state → in step.
 
+import { hasRunningOperation, lastOperationOn } from "../../db/operations.ts";
 import {
   deleteVmRow,
   diskVolumesOf,
@@ -10,37 +11,40 @@ import {
 import { log } from "../../log.ts";
 import { SYSTEM } from "../auth/access.ts";
 import type { Core } from "../context.ts";
-import type { DomainSummary } from "../hypervisor/ops/domain-ops.ts";
 import { now } from "../time.ts";
 import { deleteVmOp } from "../vms/delete.ts";
 import { removeDomain } from "../vms/domain.ts";
 import { installVolumesOf } from "../vms/install-boot.ts";
 import { vmTarget } from "../vms/records.ts";
 import { deleteVolume, ownsVolume } from "../vms/volumes.ts";
+import type { MarkedDomain } from "./marks.ts";
+import { forgetMark } from "./marks.ts";
 import type { ReconcileReport } from "./report.ts";
 import { SYNCED_STATUSES, statusForState } from "./status.ts";
-import { asOperation, domainHasBerthId } from "./steps.ts";
+import { asOperation, domainHasBerthId, domainUuidCarrying } from "./steps.ts";
 
 export interface PassContext {
   core: Core;
   report: ReconcileReport;
   /** berth-marked domains by the berth id in their metadata. */
-  domains: Map<string, DomainSummary>;
+  domains: Map<string, MarkedDomain>;
   /** When libvirt was listed: a row updated later than this knows better than the listing. */
   listedAt: string;
   /** A `creating` row older than this (ms) with nothing working on it is a crashed create. */
   staleCreateMs: number;
   /** Rows created before this process started cannot belong to a create still running. */
   bootedAt: number;
+  /** ReconcileOptions.domains: domains whose name fails count as absent. */
+  only?: (name: string) => boolean;
 }
 
 function isStaleCreate(p: PassContext, row: ReconcileVmRow): boolean {
   const target = vmTarget(row.name);
-  if (p.core.ops.list({ target, status: "running", limit: 1 }).length > 0) return false;
+  if (hasRunningOperation(p.core.db, target)) return false;
   const created = Date.parse(row.created_at);
   if (created < p.bootedAt || Date.now() - created > p.staleCreateMs) return true;
   // Its create ended and left the row (an undo failed, see forgetCreated): the cleanup is reconcile's now.
-  const [last] = p.core.ops.list({ target, limit: 1 });
+  const last = lastOperationOn(p.core.db, target);
   return last?.kind === "vm.create" && last.created_at >= row.created_at;
 }
 
@@ -69,7 +73,21 @@ async function cleanCreate(p: PassContext, row: ReconcileVmRow): Promise<void> {
   }
 }
 
-function markGone(p: PassContext, row: ReconcileVmRow): void {
+/**
+ * Marks are cached: before a row is declared gone, the domain of its name is read afresh. One that still
+ * carries the row's id means the cache was stale (a mark rewritten without a lifecycle event): it is
+ * forgotten and read again next pass, and the row is left as it is.
+ */
+async function markGone(p: PassContext, row: ReconcileVmRow): Promise<void> {
+  const uuid = !p.only || p.only(row.name) ? await domainUuidCarrying(p.core, row.name, row.id) : null;
+  if (uuid !== null) {
+    forgetMark(p.core.hv, uuid);
+    p.report.skipped.push({
+      target: vmTarget(row.name),
+      reason: "its domain's mark changed during the pass",
+    });
+    return;
+  }
   const at = now();
   if (!setVmStatusIfUnchanged(p.core.db, row.id, row.status, p.listedAt, "gone", at)) return;
   log.warn("reconcile: vm's domain vanished, marked gone", { name: row.name, id: row.id });
@@ -77,7 +95,7 @@ function markGone(p: PassContext, row: ReconcileVmRow): void {
   p.report.gone.push(row.name);
 }
 
-function syncStatus(p: PassContext, row: ReconcileVmRow, dom: DomainSummary): void {
+function syncStatus(p: PassContext, row: ReconcileVmRow, dom: MarkedDomain): void {
   const to = statusForState(dom.state);
   if (to === null || to === row.status || !SYNCED_STATUSES.has(row.status)) return;
   const at = now();
@@ -94,8 +112,9 @@ function syncStatus(p: PassContext, row: ReconcileVmRow, dom: DomainSummary): vo
 
 /** The VM's last operation is a delete that a crash cut short (marked interrupted at start). */
 function deleteWasInterrupted(p: PassContext, row: ReconcileVmRow): boolean {
-  const [last] = p.core.ops.list({ target: vmTarget(row.name), limit: 1 });
-  return last?.kind === "vm.delete" && last.status === "failed" && last.error?.code === "interrupted";
+  const last = lastOperationOn(p.core.db, vmTarget(row.name));
+  if (last?.kind !== "vm.delete" || last.status !== "failed" || !last.error) return false;
+  return (JSON.parse(last.error) as { code?: string }).code === "interrupted";
 }
 
 /** Finishes the delete the user (or a pool) asked for: domain, own volumes and row, as a new vm.delete. */
@@ -126,6 +145,6 @@ export async function reconcileRow(p: PassContext, row: ReconcileVmRow): Promise
     return;
   }
   const dom = p.domains.get(row.id);
-  if (!dom) markGone(p, row);
+  if (!dom) await markGone(p, row);
   else syncStatus(p, row, dom);
 }

@@ -47,6 +47,20 @@ export async function domainHasBerthId(core: Core, name: string, id: string): Pr
   return xml !== null && readBerthId(xml) === id;
 }
 
+/** The UUID of domain `name` when it exists and its mark, read now, carries this id; else null. */
+export async function domainUuidCarrying(core: Core, name: string, id: string): Promise<string | null> {
+  try {
+    const [xml, info] = await Promise.all([
+      core.hv.call("domain.getMetadata", { name, uri: BERTH_NS }),
+      core.hv.call("domain.info", { name }),
+    ]);
+    return xml !== null && readBerthId(xml) === id ? info.uuid : null;
+  } catch (e) {
+    if (isLibvirt(e, ErrorCode.NO_DOMAIN)) return null;
+    throw e;
+  }
+}
+
 export function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }

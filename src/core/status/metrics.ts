@@ -1,41 +1,19 @@
-// Prometheus text exposition (format 0.0.4): pool gauges, checkout counters, duration histograms, errors, libvirt.
+// GET /metrics: pool gauges, checkout counters, duration histograms, errors, libvirt, HTTP, process, VMs and users.
 import { bootSpans, cloneSpans, failedOperationsByKind, type Span } from "../../db/history.ts";
 import type { Core } from "../context.ts";
 import { checkoutCounts } from "./counters.ts";
+import { Exposition } from "./exposition.ts";
+import { liveMetrics } from "./live-metrics.ts";
+import { renderProcessMetrics } from "./process-metrics.ts";
+import { renderStateMetrics } from "./state-metrics.ts";
 import { poolStatus } from "./status.ts";
+
+export { escapeLabel } from "./exposition.ts";
 
 export const METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 
 /** Upper bounds (seconds) of the clone and ready-time histogram buckets. */
 export const DURATION_BUCKETS = [1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1800] as const;
-
-/** A label value escaped as the exposition format asks: backslash, double quote and newline. */
-export function escapeLabel(v: string): string {
-  return v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
-}
-
-const labels = (l: Record<string, string>) => {
-  const parts = Object.entries(l).map(([k, v]) => `${k}="${escapeLabel(v)}"`);
-  return parts.length === 0 ? "" : `{${parts.join(",")}}`;
-};
-
-class Exposition {
-  readonly lines: string[] = [];
-  family(name: string, help: string, type: "gauge" | "counter" | "histogram"): void {
-    this.lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
-  }
-  sample(name: string, l: Record<string, string>, value: number): void {
-    this.lines.push(`${name}${labels(l)} ${value}`);
-  }
-  histogram(name: string, l: Record<string, string>, seconds: number[]): void {
-    for (const le of DURATION_BUCKETS) {
-      this.sample(`${name}_bucket`, { ...l, le: String(le) }, seconds.filter((s) => s <= le).length);
-    }
-    this.sample(`${name}_bucket`, { ...l, le: "+Inf" }, seconds.length);
-    this.sample(`${name}_sum`, l, Math.round(seconds.reduce((a, b) => a + b, 0) * 1000) / 1000);
-    this.sample(`${name}_count`, l, seconds.length);
-  }
-}
 
 function byPool(spans: Span[], pools: string[]): Map<string, number[]> {
   const m = new Map<string, number[]>(pools.map((p) => [p, []]));
@@ -43,7 +21,12 @@ function byPool(spans: Span[], pools: string[]): Map<string, number[]> {
   return m;
 }
 
-export function renderMetrics(core: Core, now: number = Date.now()): string {
+/** `perUser`: include each owner's usage (user names: the route gives it to admins only when auth is on). */
+export function renderMetrics(
+  core: Core,
+  now: number = Date.now(),
+  opts: { perUser?: boolean } = {},
+): string {
   const e = new Exposition();
   const status = poolStatus(core, now);
   const gauges = [
@@ -68,19 +51,22 @@ export function renderMetrics(core: Core, now: number = Date.now()): string {
     "histogram",
   );
   for (const [pool, s] of byPool(cloneSpans(core.db, ...all), names))
-    e.histogram("berth_clone_seconds", { pool }, s);
+    e.histogram("berth_clone_seconds", { pool }, DURATION_BUCKETS, s);
   e.family(
     "berth_ready_seconds",
     "pool VM boot, from its creation to passing its readiness check",
     "histogram",
   );
   for (const [pool, s] of byPool(bootSpans(core.db, ...all), names))
-    e.histogram("berth_ready_seconds", { pool }, s);
+    e.histogram("berth_ready_seconds", { pool }, DURATION_BUCKETS, s);
 
   e.family("berth_operation_errors_total", "failed operations recorded, by kind", "counter");
   for (const { kind, n } of failedOperationsByKind(core.db))
     e.sample("berth_operation_errors_total", { kind }, n);
   e.family("berth_libvirt_up", "1 when berth's libvirt connection is up, else 0", "gauge");
   e.sample("berth_libvirt_up", {}, core.hv.state === "up" ? 1 : 0);
-  return `${e.lines.join("\n")}\n`;
+  renderStateMetrics(e, core, opts.perUser ?? true);
+  liveMetrics(core).render(e);
+  renderProcessMetrics(e, core.domainType());
+  return e.text();
 }

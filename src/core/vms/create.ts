@@ -6,10 +6,11 @@ import { Forbidden } from "../auth/errors.ts";
 import { assertProject, type Caller, checkQuota, ownerNameOf, requireCaller } from "../auth/index.ts";
 import { checkVmFits, measureRoom } from "../capacity.ts";
 import type { Core } from "../context.ts";
+import { claimForCreate, releaseUnrecorded } from "../fleet/names.ts";
+import { assertPlacedHere } from "../fleet/placement.ts";
 import { checkName } from "../names.ts";
 import type { Operation } from "../operations.ts";
 import { Reverter } from "../reverter.ts";
-import { ensureStoragePool } from "../storage-pool.ts";
 import { now } from "../time.ts";
 import { storeConfigDrive } from "./cloud-init.ts";
 import { domainState, removeDomain } from "./domain.ts";
@@ -18,7 +19,7 @@ import { followInstall } from "./install.ts";
 import { installPending } from "./install-boot.ts";
 import { fetchInstallFiles, findInstallTree } from "./install-tree.ts";
 import { type CreateVmRequest, planDisks, planNeed, planVm } from "./plan.ts";
-import { loadVm, vmTarget } from "./records.ts";
+import { vmInState, vmTarget } from "./records.ts";
 import { createVolume } from "./volumes.ts";
 
 /**
@@ -28,7 +29,10 @@ import { createVolume } from "./volumes.ts";
 export function forgetCreated(core: Core, r: Reverter, row: Pick<VmRow, "id" | "name">): void {
   r.add(`forget vm ${row.name}`, () => {
     if (r.failures.length > 0) updateVm(core.db, row.id, { status: "creating", updated_at: now() });
-    else deleteVm(core.db, row.id);
+    else {
+      deleteVm(core.db, row.id);
+      releaseUnrecorded(core, row.name);
+    }
   });
 }
 
@@ -41,6 +45,7 @@ export async function createVm(core: Core, caller: Caller | null, req: CreateVmR
   if (core.config.auth.enabled && !caller?.admin && !core.config.auth.users_can_create) {
     throw new Forbidden("only an admin may create VMs here ([auth] users_can_create is false)");
   }
+  assertPlacedHere(core, req.host);
   const project = checkName("project", req.project ?? DEFAULT_PROJECT);
   assertProject(core, caller, project, "create VMs in it");
   const plan = planVm(core, req);
@@ -50,27 +55,37 @@ export async function createVm(core: Core, caller: Caller | null, req: CreateVmR
   if ((await domainState(core, row.name)) !== null) {
     throw new Conflict(`a libvirt domain named ${row.name} already exists and berth does not manage it`);
   }
-  // A location that is not an install tree is a 400 before anything exists.
-  const tree = plan.boot.location ? await findInstallTree(plan.boot.location, core.config.images) : null;
-  const need = planNeed(plan);
-  const room = await measureRoom(core, need.disk_bytes);
-  // No await from here to the insert: a concurrent create counts this VM.
-  checkVmFits(core, room, need, `vm ${row.name}`);
-  const disks = planDisks(plan);
-  // Synchronous from the check to the insert: two creates by one user cannot both slip under the quota.
-  checkQuota(core, row.owner ?? null, {
-    vms: 1,
-    vcpus: row.vcpus,
-    memory_mib: row.memory_mib,
-    disk_bytes: disks.filter((d) => d.device === "disk").reduce((n, d) => n + d.size, 0),
-  });
+  // In a fleet the name is claimed fleet-wide first; every refusal up to the insert gives it back.
+  const release = await claimForCreate(core, row.name);
+  let recorded = false;
+  let tree: Awaited<ReturnType<typeof findInstallTree>> | null = null;
+  let room: Awaited<ReturnType<typeof measureRoom>>;
   try {
-    insertVm(core.db, row, planDisks(plan), plan.nics);
-  } catch (e) {
-    // Two creates of one name raced past the check above; the UNIQUE constraint settles it.
-    if ((e as { code?: string }).code === "SQLITE_CONSTRAINT_UNIQUE")
-      throw new Conflict(`vm ${row.name} already exists`);
-    throw e;
+    // A location that is not an install tree is a 400 before anything exists.
+    tree = plan.boot.location ? await findInstallTree(plan.boot.location, core.config.images) : null;
+    const need = planNeed(plan);
+    room = await measureRoom(core, need.disk_bytes);
+    // No await from here to the insert: a concurrent create counts this VM.
+    checkVmFits(core, room, need, `vm ${row.name}`);
+    const disks = planDisks(plan);
+    // Synchronous from the check to the insert: two creates by one user cannot both slip under the quota.
+    checkQuota(core, row.owner ?? null, {
+      vms: 1,
+      vcpus: row.vcpus,
+      memory_mib: row.memory_mib,
+      disk_bytes: disks.filter((d) => d.device === "disk").reduce((n, d) => n + d.size, 0),
+    });
+    try {
+      insertVm(core.db, row, planDisks(plan), plan.nics);
+    } catch (e) {
+      // Two creates of one name raced past the check above; the UNIQUE constraint settles it.
+      if ((e as { code?: string }).code === "SQLITE_CONSTRAINT_UNIQUE")
+        throw new Conflict(`vm ${row.name} already exists`);
+      throw e;
+    }
+    recorded = true;
+  } finally {
+    if (!recorded) await release();
   }
   let op: Operation;
   try {
@@ -81,7 +96,8 @@ export async function createVm(core: Core, caller: Caller | null, req: CreateVmR
         const r = new Reverter();
         forgetCreated(core, r, row);
         const vm = await r.run(async () => {
-          const pool = await ensureStoragePool(core);
+          // Ensured and measured by measureRoom a moment ago: not asked of libvirt again.
+          const pool = room.space.pool;
           for (const [i, v] of plan.volumes.entries()) {
             await createVolume(core, pool, v, r);
             ctx.progress((i + 1) / (plan.volumes.length + 2), `volume ${v.disk.volume}`);
@@ -103,7 +119,8 @@ export async function createVm(core: Core, caller: Caller | null, req: CreateVmR
             updateVm(core.db, row.id, { status: "running", started_at: at, updated_at: at });
           }
           core.events.publish("vm.created", vmTarget(row.name), { id: row.id, started: plan.start });
-          return loadVm(core, row.name);
+          // The state it was just brought to: reading it back would cost a call per create.
+          return vmInState(core, row.name, plan.start ? "running" : "shutoff");
         });
         // Outside the reverter: an install that fails keeps its VM (and console log) for a look.
         return plan.start && installPending(plan.boot) ? followInstall(core, row, ctx) : vm;
@@ -112,6 +129,7 @@ export async function createVm(core: Core, caller: Caller | null, req: CreateVmR
     );
   } catch (e) {
     deleteVm(core.db, row.id);
+    await release();
     throw e;
   }
   return op;

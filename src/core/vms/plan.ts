@@ -46,6 +46,10 @@ export interface CreateVmRequest {
   disks?: DiskRequest[];
   networks?: string[];
   start?: boolean;
+  /** [fleet]: the host to create it on (a forwarded create arrives at that host); a single host takes none. */
+  host?: string;
+  /** [fleet]: how to choose the host when none is named (placement happens before the create reaches core). */
+  selector?: "mem" | "vcpus" | "load" | "vms";
   ssh_keys?: string[];
   user_data?: string;
   /** A network install from an install tree; overrides the profile's boot. */

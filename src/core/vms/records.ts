@@ -148,13 +148,18 @@ export function networkInfo(core: Core): NetworkInfo {
 
 /** The VM as berth records it, with libvirt's state (one quick call; "unknown" if unreachable). */
 export async function loadVm(core: Core, name: string): Promise<Vm> {
-  const row = findVmRow(core, name);
   let state: Vm["state"] = "unknown";
   try {
     state = (await domainState(core, name)) ?? "absent";
   } catch (e) {
     if (!(e instanceof HypervisorUnavailable)) throw e;
   }
+  return vmInState(core, name, state);
+}
+
+/** The VM as berth records it, in a state the caller has just brought it to (no call to libvirt). */
+export function vmInState(core: Core, name: string, state: Vm["state"]): Vm {
+  const row = findVmRow(core, name);
   return present(row, disksOf(core.db, row.id), nicsOf(core.db, row.id), state, networkInfo(core));
 }
 

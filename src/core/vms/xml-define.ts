@@ -22,9 +22,11 @@ import { berthMetadataXml, type DomainHead, sameUuid } from "../../xml/user-doma
 import { assertVmSecrets, type Caller, requireAdmin } from "../auth/index.ts";
 import { checkVmShape } from "../capacity.ts";
 import type { Core } from "../context.ts";
+import { claimForCreate } from "../fleet/names.ts";
 import { checkName, newId } from "../names.ts";
 import type { Operation } from "../operations.ts";
 import { consoleDir } from "../paths.ts";
+import { forgetMarkNamed } from "../reconcile/marks.ts";
 import { Reverter } from "../reverter.ts";
 import { isLibvirt } from "../storage-pool.ts";
 import { now } from "../time.ts";
@@ -100,6 +102,8 @@ export async function markAsBerth(core: Core, name: string, id: string): Promise
     xml: berthMetadataXml(id, instanceId(core.db)),
     config: true,
   });
+  // No lifecycle event tells reconcile's cache that the mark changed.
+  forgetMarkNamed(core.hv, name);
 }
 
 /** After libvirt read the XML: the allowlist again on libvirt's own reading (explicit backing chains included), then vcpus/memory bounds. */
@@ -161,6 +165,8 @@ export async function defineVmFromXml(
   await checkFree(core, head);
   const id = newId();
   const xml = await allowedXml(core, head.name, id, req.xml);
+  // In a fleet the name is claimed fleet-wide first; a refusal below gives it back.
+  const release = await claimForCreate(core, head.name);
   const at = now();
   // Shown while it is created; replaced by libvirt's reading once defined.
   const ahead = readAhead(req.xml);
@@ -187,6 +193,7 @@ export async function defineVmFromXml(
   try {
     insertVm(core.db, row, [], []);
   } catch (e) {
+    await release();
     // Two defines of one name raced past the check above; the UNIQUE constraint settles it.
     if ((e as { code?: string }).code === "SQLITE_CONSTRAINT_UNIQUE")
       throw new Conflict(`vm ${row.name} already exists`);
@@ -231,6 +238,7 @@ export async function defineVmFromXml(
     );
   } catch (e) {
     deleteVm(core.db, row.id);
+    await release();
     throw e;
   }
 }

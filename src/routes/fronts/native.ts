@@ -1,6 +1,7 @@
-// berth's own API: /v1, /healthz and /metrics, answering errors as {"error": {"code", "message"}}.
+// berth's own API: /v1, /healthz, /metrics and the dashboard at /, answering errors as {"error": {"code", "message"}}.
 import { Elysia } from "elysia";
 import type { Core } from "../../core/context.ts";
+import { dashboardRoutes } from "../dashboard.ts";
 import type { ErrorBody } from "../errors.ts";
 import { metricsRoutes } from "../metrics.ts";
 import { checkoutRoutes } from "../native/checkout.ts";
@@ -10,6 +11,7 @@ import { metaRoutes } from "../native/meta.ts";
 import { networkReservationRoutes } from "../native/network-reservations.ts";
 import { networkRoutes } from "../native/networks.ts";
 import { operationRoutes } from "../native/operations.ts";
+import { poolVmRoutes } from "../native/pool-vms.ts";
 import { poolRoutes } from "../native/pools.ts";
 import { profileRoutes } from "../native/profiles.ts";
 import { projectRoutes } from "../native/projects.ts";
@@ -83,9 +85,11 @@ export const nativeFront: Front = {
       .use(vmConsoleSocketRoutes(core))
       .use(vmXmlRoutes(core))
       .use(poolRoutes(core))
+      .use(poolVmRoutes(core))
       .use(checkoutRoutes(core))
       .use(requestRoutes(core))
       .use(tokenRoutes(core))
       .use(statusRoutes(core))
-      .use(metricsRoutes(core)),
+      .use(metricsRoutes(core))
+      .use(dashboardRoutes(core)),
 };

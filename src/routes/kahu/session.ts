@@ -38,7 +38,13 @@ export function kahuSessionRoutes(core: Core, api: string) {
         if (!core.config.auth.enabled) throw new AuthDisabled();
         const role = form.get("role") as string;
         const address = clientAddress(ctx.request, ctx.server);
-        const caller = await authenticatePassword(core, role, form.get("password") as string, address);
+        const caller = await authenticatePassword(
+          core,
+          role,
+          form.get("password") as string,
+          address,
+          "kahu",
+        );
         const issued = issueToken(core, caller);
         const left =
           issued.expires_at === null ? null : Math.floor((Date.parse(issued.expires_at) - Date.now()) / 1000);

@@ -44,6 +44,7 @@ const PatchPoolSchema = t.Object(
     ready_check: orNull(PoolFields.ready_check),
     ready_timeout: orNull(PoolFields.ready_timeout),
     alias: orNull(PoolFields.alias),
+    tier: orNull(PoolFields.tier),
   },
   { additionalProperties: false },
 );
@@ -60,7 +61,7 @@ export function poolRoutes(core: Core) {
       detail: {
         summary: "Create a pool",
         description:
-          "A profile, or an image and a vm_size (and networks), makes its VMs; `size` is how many are kept pending or ready. Defaults: ready_ttl 60 min, lifetime 24 h, max_lifetime 168 h, ready_check running, ready_timeout 15 min. Every reference must exist (404); 409 when the name or an alias is taken or the config file declares it.",
+          "A profile, or an image and a vm_size (and networks), makes its VMs; `size` is how many are kept pending or ready. Defaults: ready_ttl 60 min, lifetime 24 h, max_lifetime 168 h, ready_check running, ready_timeout 15 min, tier running (paused or saved: ready VMs are suspended or managed-saved once ready, and woken on checkout). Every reference must exist (404); 409 when the name or an alias is taken or the config file declares it.",
         tags,
       },
     })

@@ -1,5 +1,6 @@
 // The query of GET /v1/vms (filters, list level, page) and the Link header that names its next page.
 import { t } from "elysia";
+import { VM_STATUSES } from "../../core/vms/index.ts";
 import { LIBVIRT_NAME_MAX } from "../../patterns.ts";
 import { ProjectName } from "./vm-schemas.ts";
 
@@ -10,7 +11,7 @@ export const VmListQuerySchema = t.Object(
   {
     state: t.Optional(
       t.Union(
-        ["creating", "running", "stopped", "paused", "error", "gone"].map((v) => t.Literal(v)),
+        VM_STATUSES.map((v) => t.Literal(v)),
         { description: "berth's status of the VM" },
       ),
     ),

@@ -79,6 +79,18 @@ export const CreateVmSchema = t.Object(
     tags: t.Optional(Tags),
     description: t.Optional(t.String({ maxLength: 4096 })),
     project: t.Optional(ProjectName),
+    host: t.Optional(
+      t.String({
+        maxLength: 63,
+        description: "[fleet] the host to create it on; default: chosen by `selector`",
+      }),
+    ),
+    selector: t.Optional(
+      t.Union([t.Literal("mem"), t.Literal("vcpus"), t.Literal("load"), t.Literal("vms")], {
+        description:
+          "[fleet] without `host`: the live host with the least allocated memory (mem, default), vCPUs, load or fewest VMs",
+      }),
+    ),
   },
   strict,
 );
@@ -125,11 +137,15 @@ export const VmDiskSchema = t.Object({
 export const VmSchema = t.Object({
   id: t.String(),
   name: t.String(),
+  host: t.Optional(t.String({ description: "[fleet] the host it lives on (fleet-wide lists)" })),
   project: t.String({
     description: "the project it belongs to (default unless created in or moved to another)",
   }),
   uuid: t.Nullable(t.String()),
-  status: t.String({ description: "berth's record: creating, running, stopped, paused, error or gone" }),
+  status: t.String({
+    description:
+      "berth's record: creating, running, stopped, paused, restoring (a pool VM being woken from its tier after checkout), error or gone",
+  }),
   state: t.String({
     description:
       "libvirt's live state (running, shutoff, paused, …); unknown while libvirtd is unreachable, absent if the domain is gone",

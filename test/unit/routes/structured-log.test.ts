@@ -93,7 +93,9 @@ describe("structured log", () => {
     let from = lines.length;
     const issued = await json(await call("POST", "/v1/tokens", { authorization: basic }));
     const issue = since(from).filter((o) => o.audit === true);
+    // Issuing takes the password: its login is audited first (test/unit/routes/login-audit.test.ts).
     expect(issue).toEqual([
+      expect.objectContaining({ level: "info", msg: "auth.login", user: "alice", outcome: "success" }),
       expect.objectContaining({ level: "info", msg: "token.issued", target: "user/alice", id: issued.id }),
     ]);
     from = lines.length;

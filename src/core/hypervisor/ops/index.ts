@@ -1,12 +1,20 @@
 // The table of every operation a hypervisor Worker runs; its type gives the main thread typed calls.
 import type { Connection } from "../../../ffi/index.ts";
 import { domainOps } from "./domain-ops.ts";
+import { domainScanOps } from "./domain-scan.ts";
 import { hostOps } from "./host-ops.ts";
 import { networkOps } from "./network-ops.ts";
 import { snapshotOps } from "./snapshot-ops.ts";
 import { storageOps } from "./storage-ops.ts";
 
-export const ops = { ...hostOps, ...domainOps, ...snapshotOps, ...networkOps, ...storageOps };
+export const ops = {
+  ...hostOps,
+  ...domainOps,
+  ...domainScanOps,
+  ...snapshotOps,
+  ...networkOps,
+  ...storageOps,
+};
 
 export type Ops = typeof ops;
 export type OpName = keyof Ops;

@@ -1,0 +1,54 @@
+// One host's handle on its fleet: the etcd client, this host's identity, and the keys fleet state lives under.
+import { Etcd3 } from "etcd3";
+import type { FleetConfig } from "../../config/schema.ts";
+import { ConfigError } from "../../errors.ts";
+
+/** The shortest fleet secret accepted: it is the only thing that lets a host act for a caller on another. */
+export const MIN_SECRET = 32;
+
+export class Fleet {
+  readonly etcd: Etcd3;
+  readonly name: string;
+  readonly api: string;
+  readonly migrationAddress: string;
+  readonly secret: string;
+  readonly ttlS: number;
+  readonly #prefix: string;
+
+  constructor(config: FleetConfig) {
+    const missing = (["name", "api", "secret"] as const).filter((k) => config[k] === "");
+    if (missing.length > 0) throw new ConfigError(`[fleet] needs ${missing.join(", ")} when etcd is set`);
+    if (config.secret.length < MIN_SECRET)
+      throw new ConfigError(`[fleet] secret must be at least ${MIN_SECRET} characters`);
+    this.name = config.name;
+    this.api = config.api;
+    this.migrationAddress = config.migration_address;
+    this.secret = config.secret;
+    this.ttlS = config.lease_ttl_s;
+    this.#prefix = config.prefix.replace(/\/+$/, "");
+    // Calls fail after a few seconds rather than hang a request while etcd has no leader.
+    this.etcd = new Etcd3({ hosts: config.etcd, dialTimeout: 3000, defaultCallOptions: callTimeout });
+  }
+
+  /** Where a host's registration lives (under its lease). */
+  hostKey(host = ""): string {
+    return `${this.#prefix}/hosts/${host}`;
+  }
+
+  /** Where a VM name's claim lives: the host that holds the VM of that name. */
+  nameKey(vm = ""): string {
+    return `${this.#prefix}/names/${vm}`;
+  }
+
+  close(): void {
+    this.etcd.close();
+  }
+}
+
+// Streams (lease keep-alives) live as long as the host; single calls get a deadline.
+const callTimeout = (c: { isStream: boolean }) => (c.isStream ? {} : { deadline: Date.now() + 5000 });
+
+/** The fleet `config` describes, or null for a single host (no etcd endpoints). */
+export function openFleet(config: FleetConfig): Fleet | null {
+  return config.etcd.length === 0 ? null : new Fleet(config);
+}

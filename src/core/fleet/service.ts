@@ -1,0 +1,39 @@
+// A fleet host's background work: its registration, releasing names of deleted VMs, and settling claims.
+import { log } from "../../log.ts";
+import type { Core } from "../context.ts";
+import type { Fleet } from "./fleet.ts";
+import { registerHost } from "./members.ts";
+import { releaseName, settleNames } from "./names.ts";
+
+/** Starts a fleet host's work on `core` (which has `fleet` set); `stop` ends it and leaves the fleet. */
+export function startFleet(core: Core, fleet: Fleet): { stop(): Promise<void> } {
+  const registration = registerHost(core, fleet);
+  const off = core.events.subscribe((e) => {
+    if (e.type !== "vm.deleted") return;
+    const vm = e.target.slice("vm/".length);
+    void releaseName(fleet, vm).catch((err) =>
+      log.warn("fleet name not released; reconcile releases it", { vm, error: String(err) }),
+    );
+  });
+  // A claim with no VM behind it is older than two lease periods before it is released: no create takes that long to record its VM.
+  const graceMs = 2 * fleet.ttlS * 1000;
+  let settling: Promise<unknown> = Promise.resolve();
+  const settle = setInterval(() => {
+    settling = settleNames(core, fleet, graceMs)
+      .then((r) => {
+        if (r.released.length + r.claimed.length > 0) log.info("fleet names settled", r);
+      })
+      .catch((e) =>
+        log.warn("fleet names not settled", { error: e instanceof Error ? e.message : String(e) }),
+      );
+  }, fleet.ttlS * 1000);
+  return {
+    async stop() {
+      clearInterval(settle);
+      off();
+      await settling;
+      await registration.stop();
+      fleet.close();
+    },
+  };
+}

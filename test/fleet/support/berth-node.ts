@@ -1,0 +1,127 @@
+// A berth of the test fleet, run inside its host's namespaces (network, mount, UTS) so qemu:///system is that host's libvirtd.
+import { appendFileSync, mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { LibvirtHost } from "./libvirt-host.ts";
+import { alive, until } from "./run.ts";
+
+const root = new URL("../../..", import.meta.url).pathname;
+export const BERTH_PORT = 8470;
+
+export interface FleetSettings {
+  etcd: string[];
+  secret: string;
+  leaseTtlS: number;
+  prefix: string;
+  /** [[auth.users]] entries (same on every host). */
+  usersToml: string;
+}
+
+export class BerthNode {
+  readonly api: string;
+  readonly configFile: string;
+  readonly logFile: string;
+  #proc: ReturnType<typeof Bun.spawn> | null = null;
+
+  constructor(
+    readonly host: LibvirtHost,
+    readonly fleet: FleetSettings,
+  ) {
+    this.api = `http://${host.ip}:${BERTH_PORT}`;
+    const dir = join(host.dir, "berth");
+    mkdirSync(dir, { recursive: true, mode: 0o755 });
+    this.configFile = join(dir, "berth.toml");
+    this.logFile = join(dir, "berth.log");
+    writeFileSync(
+      this.configFile,
+      [
+        `listen = "${host.ip}:${BERTH_PORT}"`,
+        `data_dir = "${join(dir, "data")}"`,
+        'log_level = "info"',
+        "[hypervisor]",
+        'uri = "qemu:///system"',
+        'domain_type = "qemu"',
+        "workers = 2",
+        "[storage]",
+        'pool = "berth-fleet"',
+        `path = "${join(dir, "pool")}"`,
+        "[vm]",
+        "shutdown_timeout_s = 2",
+        "[demo]",
+        "enabled = false",
+        "[fleet]",
+        `etcd = [${this.fleet.etcd.map((e) => `"${e}"`).join(", ")}]`,
+        `name = "${host.node}"`,
+        `api = "${this.api}"`,
+        `migration_address = "${host.ip}"`,
+        `secret = "${this.fleet.secret}"`,
+        `lease_ttl_s = ${this.fleet.leaseTtlS}`,
+        `prefix = "${this.fleet.prefix}"`,
+        "[auth]",
+        "enabled = true",
+        "users_can_create = true",
+        this.fleet.usersToml,
+        "",
+      ].join("\n"),
+    );
+  }
+
+  get pid(): number | null {
+    return this.#proc?.pid ?? null;
+  }
+
+  /** Starts berth in the host's namespaces (nsenter execs it: the pid is berth's) and waits for /healthz. */
+  async start(timeoutMs = 60_000): Promise<void> {
+    const proc = Bun.spawn(
+      [
+        "nsenter",
+        "-t",
+        String(this.host.libvirtdPid),
+        "-m",
+        "-n",
+        "-u",
+        "--",
+        process.execPath,
+        join(root, "src/main.ts"),
+        "serve",
+        "--config",
+        this.configFile,
+      ],
+      {
+        env: { ...process.env, BERTH_CONFIG: "", BERTH_PVC_LISTEN: "", BERTH_SYSADM_ENABLED: "false" },
+        stdout: "ignore",
+        stderr: "pipe",
+      },
+    );
+    this.#proc = proc;
+    void (async () => {
+      const dec = new TextDecoder();
+      for await (const chunk of proc.stderr as ReadableStream<Uint8Array>)
+        appendFileSync(this.logFile, dec.decode(chunk));
+    })();
+    await until(
+      async () => {
+        if (proc.exitCode !== null)
+          throw new Error(`berth ${this.host.node} exited ${proc.exitCode}; log ${this.logFile}`);
+        const r = await fetch(`${this.api}/healthz`, { signal: AbortSignal.timeout(2000) }).catch(() => null);
+        return r?.status === 200;
+      },
+      timeoutMs,
+      `berth ${this.host.node} to answer /healthz`,
+    );
+  }
+
+  /** kill -9: no goodbye to the fleet, its lease has to run out. */
+  kill9(): void {
+    if (this.#proc && alive(this.#proc.pid)) process.kill(this.#proc.pid, "SIGKILL");
+  }
+
+  async stop(): Promise<void> {
+    const p = this.#proc;
+    if (!p) return;
+    if (alive(p.pid)) process.kill(p.pid, "SIGTERM");
+    const exited = await Promise.race([p.exited.then(() => true), Bun.sleep(15_000).then(() => false)]);
+    if (!exited && alive(p.pid)) process.kill(p.pid, "SIGKILL");
+    await p.exited;
+    this.#proc = null;
+  }
+}

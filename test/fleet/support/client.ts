@@ -1,0 +1,49 @@
+// A client of one fleet host as one user: a token from that host, bounded requests, JSON answers.
+import type { BerthNode } from "./berth-node.ts";
+import { USERS, type UserName } from "./topology.ts";
+
+export interface Answer {
+  status: number;
+  body: unknown;
+  headers: Headers;
+}
+
+export class FleetClient {
+  #token = "";
+  constructor(
+    readonly node: BerthNode,
+    readonly user: UserName,
+  ) {}
+
+  async login(): Promise<this> {
+    const basic = Buffer.from(`${this.user}:${USERS[this.user].password}`).toString("base64");
+    const r = await fetch(`${this.node.api}/v1/tokens`, {
+      method: "POST",
+      headers: { authorization: `Basic ${basic}` },
+      signal: AbortSignal.timeout(10_000),
+    });
+    if (r.status !== 201) throw new Error(`token for ${this.user}: ${r.status} ${await r.text()}`);
+    this.#token = ((await r.json()) as { token: string }).token;
+    return this;
+  }
+
+  async call(method: string, path: string, body?: unknown, timeoutMs = 60_000): Promise<Answer> {
+    const r = await fetch(`${this.node.api}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${this.#token}`,
+        ...(body === undefined ? {} : { "content-type": "application/json" }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    const text = await r.text();
+    let parsed: unknown = text;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      parsed = text; // not JSON: kept as text for the failure message
+    }
+    return { status: r.status, body: parsed, headers: r.headers };
+  }
+}

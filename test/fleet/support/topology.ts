@@ -1,0 +1,119 @@
+// The whole test fleet: network, libvirt hosts a and b, a 3-member etcd on a, b and c, one berth per host; torn down by pid and exact name.
+import { chmodSync, mkdtempSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { BerthNode } from "./berth-node.ts";
+import { type EtcdCluster, etcdUp } from "./etcd.ts";
+import { type LibvirtHost, libvirtHostClear, libvirtHostUp } from "./libvirt-host.ts";
+import { type FleetNet, netDown, netNames, netUp } from "./net.ts";
+import { stopPids, until } from "./run.ts";
+
+export const USERS = {
+  admin: { password: "fleet-admin-pw", admin: true },
+  alice: { password: "fleet-alice-pw", admin: false },
+  bob: { password: "fleet-bob-pw", admin: false },
+} as const;
+export type UserName = keyof typeof USERS;
+
+export interface Topology {
+  id: string;
+  dir: string;
+  net: FleetNet;
+  hosts: Record<"a" | "b", LibvirtHost>;
+  etcd: EtcdCluster;
+  berths: Record<"a" | "b", BerthNode>;
+  prefix: string;
+  leaseTtlS: number;
+  /** The registered hosts' records, by name, as etcd holds them now. */
+  members(): Promise<Record<string, Record<string, unknown>>>;
+  /** Waits (bounded) until exactly `names` are registered. */
+  awaitMembers(names: string[], timeoutMs?: number): Promise<number>;
+  down(): Promise<void>;
+}
+
+async function usersToml(): Promise<string> {
+  const lines: string[] = [];
+  for (const [name, u] of Object.entries(USERS)) {
+    const hash = await Bun.password.hash(u.password, {
+      algorithm: "argon2id",
+      memoryCost: 4096,
+      timeCost: 1,
+    });
+    lines.push("[[auth.users]]", `name = "${name}"`, `password_hash = "${hash}"`, `admin = ${u.admin}`);
+  }
+  return lines.join("\n");
+}
+
+export async function fleetUp(leaseTtlS = 3): Promise<Topology> {
+  const id = crypto
+    .getRandomValues(new Uint8Array(2))
+    .reduce((s, b) => s + b.toString(16).padStart(2, "0"), "");
+  const dir = mkdtempSync(join("/var/tmp", `berth-fleet-${id}-`));
+  chmodSync(dir, 0o755);
+  const net = netNames(id, ["a", "b", "c"]);
+  const prefix = `/berth-test-${id}`;
+  const pids: number[] = [];
+  const made: Partial<Topology> = {};
+  const down = async () => {
+    for (const b of Object.values(made.berths ?? {})) await b.stop();
+    for (const h of Object.values(made.hosts ?? {})) libvirtHostClear(h);
+    made.etcd?.client.close();
+    await stopPids(pids);
+    netDown(net);
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    netUp(net);
+    const hostsFile = `127.0.0.1 localhost\n${Object.entries(net.ip)
+      .map(([n, ip]) => `${ip} fleet-${n}`)
+      .join("\n")}\n`;
+    const hosts: Partial<Record<"a" | "b", LibvirtHost>> = {};
+    made.hosts = hosts as Record<"a" | "b", LibvirtHost>;
+    for (const n of ["a", "b"] as const) {
+      const h = await libvirtHostUp(
+        n,
+        net.ns[n] as string,
+        net.ip[n] as string,
+        join(dir, `host-${n}`),
+        hostsFile,
+      );
+      hosts[n] = h;
+      pids.push(h.libvirtdPid, h.virtlogdPid);
+    }
+    const etcd = await etcdUp(
+      (["a", "b", "c"] as const).map((n) => ({ name: n, ns: net.ns[n] as string, ip: net.ip[n] as string })),
+      join(dir, "etcd"),
+    );
+    made.etcd = etcd;
+    pids.push(...etcd.pids);
+    const settings = {
+      etcd: etcd.endpoints,
+      secret: `fleet-test-secret-${id}-0123456789abcdef`,
+      leaseTtlS,
+      prefix,
+      usersToml: await usersToml(),
+    };
+    const berths = { a: new BerthNode(made.hosts.a, settings), b: new BerthNode(made.hosts.b, settings) };
+    made.berths = berths;
+    await Promise.all([berths.a.start(), berths.b.start()]);
+    const members = async () => {
+      const all = await etcd.client.getAll().prefix(`${prefix}/hosts/`).strings();
+      return Object.fromEntries(
+        Object.entries(all).map(([k, v]) => [k.split("/").at(-1) as string, JSON.parse(v)]),
+      );
+    };
+    const awaitMembers = (names: string[], timeoutMs = 15_000) =>
+      until(
+        async () =>
+          Object.keys(await members())
+            .sort()
+            .join() === [...names].sort().join(),
+        timeoutMs,
+        `fleet members ${names.join(", ")}`,
+      );
+    await awaitMembers(["a", "b"]);
+    return { id, dir, net, hosts: made.hosts, etcd, berths, prefix, leaseTtlS, members, awaitMembers, down };
+  } catch (e) {
+    await down();
+    throw e;
+  }
+}
