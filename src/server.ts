@@ -23,6 +23,7 @@ import { Operations } from "./core/operations.ts";
 import { stagingDir } from "./core/paths.ts";
 import { trackLibvirtCalls } from "./core/status/live-metrics.ts";
 import { watchInstalls } from "./core/vms/install.ts";
+import { vmStates } from "./core/vms/state-map.ts";
 import { berthDomains, trackLifecycle } from "./core/vms/track.ts";
 import { startCheckpointer } from "./db/checkpointer.ts";
 import { groupCommitOf } from "./db/group-commit.ts";
@@ -88,6 +89,8 @@ export async function buildCore(config: Config, db: Database, hv: Hypervisor): P
     });
   });
   trackLibvirtCalls({ db, hv });
+  // The lists' state map hears events and loads once libvirt is up: the first list waits for no read.
+  vmStates(hv);
   await hv.start();
   await probe();
   const core: Core = { config, db, hv, events, locks, ops, domainType: () => domainType };
