@@ -72,18 +72,19 @@ export function vmRowsByIds(
   const diskRows = db
     .query("SELECT * FROM vm_disks WHERE vm_id IN (SELECT value FROM json_each(?)) ORDER BY vm_id, unit")
     .all(list) as DiskRow[];
-  for (const d of diskRows) {
-    const l = disks.get(d.vm_id);
-    if (l) l.push(d);
-    else disks.set(d.vm_id, [d]);
-  }
+  groupByVm(diskRows, disks);
   const nicRows = db
     .query("SELECT * FROM vm_nics WHERE vm_id IN (SELECT value FROM json_each(?)) ORDER BY vm_id, idx")
     .all(list) as NicRow[];
-  for (const n of nicRows) {
-    const l = nics.get(n.vm_id);
-    if (l) l.push(n);
-    else nics.set(n.vm_id, [n]);
-  }
+  groupByVm(nicRows, nics);
   return { rows, disks, nics };
+}
+
+/** Appends each row to its VM's list in `into`, in the rows' order. */
+function groupByVm<R extends { vm_id: string }>(rows: R[], into: Map<string, R[]>): void {
+  for (const r of rows) {
+    const l = into.get(r.vm_id);
+    if (l) l.push(r);
+    else into.set(r.vm_id, [r]);
+  }
 }

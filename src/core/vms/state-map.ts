@@ -6,7 +6,7 @@ import { log } from "../../log.ts";
 import type { Hypervisor } from "../hypervisor/client.ts";
 
 /** The state a domain is in after a lifecycle event; undefined: the event says nothing of it. */
-const STATE_AFTER: Partial<Record<LifecycleEvent, DomainState>> = {
+export const STATE_AFTER: Partial<Record<LifecycleEvent, DomainState>> = {
   started: "running",
   resumed: "running",
   suspended: "paused",
