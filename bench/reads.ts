@@ -1,7 +1,8 @@
 // Reads at scale: GET /v1/vms, /v1/status and /metrics with N VMs known, and berth's startup (with reconcile)
 // and RSS at each N. Each N runs in its own berth process on libvirt's test driver (see README).
 // Usage: bun bench/reads.ts   (env BENCH_READS_N="100,1000,10000", BENCH_READS_SAMPLES=200,
-// BENCH_READS_RESTART_MAX=1000: larger N skip the restart, which the test driver's node-file parse dominates)
+// BENCH_READS_RESTART_MAX=1000: larger N skip the restart, which the test driver's node-file parse dominates,
+// BENCH_LIST_WRK_SECONDS=5: wrk's run per list route; the list part needs wrk)
 import { writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { toXml } from "../src/xml/codec.ts";
@@ -11,12 +12,23 @@ import { forEachLimit, runLoad } from "./support/load.ts";
 import { envInt, envList, fmt, printTable, type Table, writeResults } from "./support/report.ts";
 import { type Summary, summarize } from "./support/stats.ts";
 import { seedTinyProfile, testDriverToml } from "./support/test-driver.ts";
+import { type WrkResult, wrk } from "./support/wrk-latency.ts";
 
 const sizes = envList("BENCH_READS_N", [100, 1000, 10000]);
 const maxSamples = envInt("BENCH_READS_SAMPLES", 200);
 const restartMax = envInt("BENCH_READS_RESTART_MAX", 1000);
 const ROUTES = ["/v1/vms", "/v1/status", "/metrics"] as const;
 const STORE = "bench-store";
+const listWrkSeconds = envInt("BENCH_LIST_WRK_SECONDS", 5);
+/** The list routes wrk loads (one client), with the floor: a small fixed body through the same server. */
+const LIST_ROUTES = {
+  floor: "/v1/sizes",
+  full: "/v1/vms",
+  urls: "/v1/vms?recursion=0",
+  page: "/v1/vms?limit=100",
+} as const;
+/** Issue 15's targets at 10 000 VMs. */
+const TARGETS = { fullP99Ms: 20, urlsP99Ms: 5, idleRssMiB: 100 };
 
 /** Samples per route: fewer at large N so each N takes seconds, not minutes. */
 const samplesFor = (n: number) => Math.max(20, Math.min(maxSamples, Math.round(200_000 / n)));
@@ -84,12 +96,43 @@ async function measureReads(api: HttpClient, n: number): Promise<Record<string, 
   return out;
 }
 
+interface Lists {
+  wrk: Record<keyof typeof LIST_ROUTES, WrkResult>;
+  /** RSS after the list loads and 2 s idle: every VM's JSON cached, the state map full. */
+  idleRssMiB: number;
+}
+
+/** GET /v1/vms whole, as URLs and one page, beside the floor, under wrk at one client; each answer checked first. */
+async function measureLists(berth: BerthProcess, n: number): Promise<Lists> {
+  const full = (await berth.api.expect("GET", LIST_ROUTES.full, 200)).body as {
+    name: string;
+    state: string;
+  }[];
+  const urls = (await berth.api.expect("GET", LIST_ROUTES.urls, 200)).body as string[];
+  if (full.length !== n || urls.length !== n)
+    throw new Error(`lists at N=${n}: ${full.length} VMs, ${urls.length} URLs`);
+  if (urls[0] !== `/v1/vms/${full[0]?.name}`) throw new Error(`recursion=0 answered ${urls[0]}`);
+  if (full.some((v) => v.state === "unknown" || v.state === "absent"))
+    throw new Error("a listed VM has no live state");
+  const out = {} as Lists["wrk"];
+  for (const [key, route] of Object.entries(LIST_ROUTES) as [keyof typeof LIST_ROUTES, string][]) {
+    await berth.api.expect("GET", route, 200);
+    const w = wrk(`${berth.url}${route}`, 1, listWrkSeconds);
+    if (w.errors > 0 || w.requests === 0)
+      throw new Error(`wrk ${route}: ${w.errors} errors, ${w.requests} requests`);
+    out[key] = w;
+  }
+  await Bun.sleep(2000);
+  return { wrk: out, idleRssMiB: berth.rssMiB() };
+}
+
 interface AtN {
   n: number;
   seedMs: number;
   reads: Record<string, Summary>;
   vmsBytes: number;
   rssAfterSeedMiB: number;
+  lists: Lists;
   /** null above BENCH_READS_RESTART_MAX: the test driver's parse of a huge node file dominates it. */
   restart: {
     virshListMs: number;
@@ -104,11 +147,20 @@ const runs: AtN[] = [];
 for (const n of sizes) {
   let berth: BerthProcess | null = await startBerthProcess({ toml: testDriverToml() });
   try {
-    const profile = await seedTinyProfile(berth.api, "bench");
+    await seedTinyProfile(berth.api, "bench");
+    // 16 MiB guests: 10 000 of them fit the test driver's 3 GiB host at [capacity]'s highest memory_overcommit (100).
+    const profile = "bench-reads";
+    await berth.api.expect("POST", "/v1/profiles", 201, {
+      name: profile,
+      image: "bench-img",
+      cpus: 1,
+      memory_mib: 16,
+    });
     const seedMs = await seedVms(berth.api, profile, n);
     const vmsBytes = (await (await fetch(`${berth.url}/v1/vms`)).arrayBuffer()).byteLength;
     const reads = await measureReads(berth.api, n);
     const rssAfterSeedMiB = berth.rssMiB();
+    const lists = await measureLists(berth, n);
     let restart: AtN["restart"] = null;
     if (n <= restartMax) {
       const names = (await berth.api.expect("GET", "/v1/vms", 200)).body.map((v: { name: string }) => v.name);
@@ -144,7 +196,7 @@ for (const n of sizes) {
         rssAfterReadsMiB: berth.rssMiB(),
       };
     }
-    runs.push({ n, seedMs, reads, vmsBytes, rssAfterSeedMiB, restart });
+    runs.push({ n, seedMs, reads, vmsBytes, rssAfterSeedMiB, lists, restart });
   } finally {
     await berth?.stop();
   }
@@ -180,6 +232,29 @@ for (const r of runs) {
     "RSS after reads MiB": fmt(r.restart?.rssAfterReadsMiB, 0),
   };
 }
+const listTable: Table = {};
+for (const r of runs) {
+  const w = r.lists.wrk;
+  const cells = (x: WrkResult) => `${fmt(x.p50ms, 2)} / ${fmt(x.p99ms, 2)}`;
+  listTable[`N=${r.n}`] = {
+    "floor /v1/sizes p50/p99 ms": cells(w.floor),
+    "full p50/p99 ms": cells(w.full),
+    [`full p99 target <${TARGETS.fullP99Ms}`]:
+      r.n === 10000 ? (w.full.p99ms < TARGETS.fullP99Ms ? "met" : "MISSED") : "-",
+    "recursion=0 p50/p99 ms": cells(w.urls),
+    [`recursion=0 p99 target <${TARGETS.urlsP99Ms}`]:
+      r.n === 10000 ? (w.urls.p99ms < TARGETS.urlsP99Ms ? "met" : "MISSED") : "-",
+    "limit=100 p50/p99 ms": cells(w.page),
+    "full p99 / floor p99": fmt(w.full.p99ms / w.floor.p99ms, 1),
+    "idle RSS MiB": fmt(r.lists.idleRssMiB, 0),
+    [`RSS target <${TARGETS.idleRssMiB}`]:
+      r.n === 10000 ? (r.lists.idleRssMiB < TARGETS.idleRssMiB ? "met" : "MISSED") : "-",
+  };
+}
+printTable(
+  `GET /v1/vms under wrk (1 client, ${listWrkSeconds} s per route; targets at N=10000: full p99 < ${TARGETS.fullP99Ms} ms, recursion=0 p99 < ${TARGETS.urlsP99Ms} ms, idle RSS < ${TARGETS.idleRssMiB} MiB)`,
+  listTable,
+);
 printTable("read latency over HTTP at c=1 (berth process on libvirt's test driver, N VMs known)", readTable);
 printTable("startup (restart on a database and test-driver node file holding N VMs) and RSS", startTable);
 writeResults("reads", {

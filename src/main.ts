@@ -5,6 +5,7 @@ import { runCli } from "./cli/index.ts";
 const workers = {
   hypervisor: new URL("./workers/hypervisor.ts", import.meta.url).href,
   pump: new URL("./workers/event-pump.ts", import.meta.url).href,
+  checkpointer: new URL("./workers/checkpointer.ts", import.meta.url).href,
 };
 
 process.exit(await runCli(Bun.argv.slice(2), workers));

@@ -1,5 +1,6 @@
 // Composition of a running berth: config → db → hypervisor → core → HTTP server, and its orderly stop.
 import type { Database } from "bun:sqlite";
+import { join } from "node:path";
 import { type ListenerPlan, listenerPlan } from "./config/fronts.ts";
 import { parseListen } from "./config/listen.ts";
 import type { Config } from "./config/schema.ts";
@@ -22,9 +23,12 @@ import { Operations } from "./core/operations.ts";
 import { stagingDir } from "./core/paths.ts";
 import { trackLibvirtCalls } from "./core/status/live-metrics.ts";
 import { watchInstalls } from "./core/vms/install.ts";
+import { vmStates } from "./core/vms/state-map.ts";
 import { berthDomains, trackLifecycle } from "./core/vms/track.ts";
+import { startCheckpointer } from "./db/checkpointer.ts";
+import { groupCommitOf } from "./db/group-commit.ts";
 import { eventIdStore, setMeta } from "./db/host-meta.ts";
-import { openDatabase } from "./db/open.ts";
+import { DB_FILE, openDatabase } from "./db/open.ts";
 import { AppError } from "./errors.ts";
 import { sdNotify } from "./ffi/index.ts";
 import { log } from "./log.ts";
@@ -36,6 +40,7 @@ import { startReconciler } from "./scheduler/reconcile.ts";
 export interface WorkerUrls {
   hypervisor: string;
   pump: string;
+  checkpointer: string;
 }
 
 export interface RunningBerth {
@@ -84,6 +89,8 @@ export async function buildCore(config: Config, db: Database, hv: Hypervisor): P
     });
   });
   trackLibvirtCalls({ db, hv });
+  // The lists' state map hears events and loads once libvirt is up: the first list waits for no read.
+  vmStates(hv);
   await hv.start();
   await probe();
   const core: Core = { config, db, hv, events, locks, ops, domainType: () => domainType };
@@ -229,7 +236,15 @@ export async function startBerth(config: Config, urls: WorkerUrls): Promise<Runn
   whenUp(hv, () => restoreDhcpHosts(core));
   // Form uploads a crash cut short (src/routes/form-body.ts) are removed before anything is served.
   await removeLeftoverUploads(stagingDir(config));
-  const apps = await listenAll(core);
+  // The request connection stops checkpointing before it serves: the Worker does it from here on.
+  const checkpointer =
+    config.data_dir === ":memory:"
+      ? null
+      : await startCheckpointer(db, join(config.data_dir, DB_FILE), urls.checkpointer);
+  const apps = await listenAll(core).catch(async (e) => {
+    await checkpointer?.stop();
+    throw e;
+  });
   const url = `http://${config.listen}`;
   log.info("berth serving", { url, hypervisor: config.hypervisor.uri, state: hv.state });
 
@@ -253,6 +268,9 @@ export async function startBerth(config: Config, urls: WorkerUrls): Promise<Runn
       await hv.consoles.close();
       await Promise.all(apps.map(stopServing));
       await hv.close();
+      // Checkouts queued for a group commit are applied before the database closes.
+      groupCommitOf(db).close();
+      await checkpointer?.stop();
       db.close();
     },
   };

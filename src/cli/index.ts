@@ -34,6 +34,8 @@ export function allCommands(urls: WorkerUrls): Command[] {
   return list;
 }
 
+const CONSOLE_ROW = ["vm console <name>", "Attach this terminal to a VM's serial console (Ctrl-] leaves)"];
+
 /** The overview: every command with its summary's first clause, grouped as typed. */
 export function overview(commands: Command[], group?: string): string {
   const shown = commands.filter((c) => !group || c.words[0] === group);
@@ -41,6 +43,8 @@ export function overview(commands: Command[], group?: string): string {
     `${c.words.join(" ")}${c.synopsis ? ` ${c.synopsis}` : ""}`,
     c.summary.split(/[;(]/)[0]?.trim() ?? "",
   ]);
+  // The console is no request/answer command (it owns the terminal), but it is one of vm's.
+  if (!group || group === "vm") rows.push(CONSOLE_ROW);
   const width = Math.max(...rows.map((r) => (r[0] ?? "").length));
   return `usage: berth ${group ?? "<command>"} ... [options]
 

@@ -83,11 +83,18 @@ function ownBases(config: FrontConfig, front: OwnListenerFront): string[] {
   return [""];
 }
 
+/** Per placement (a plan is built once): every request asks which front holds its path. */
+const claimed = new WeakMap<Placement, string[]>();
+
 /** The paths a front claims under `bases`: a non-empty base whole, the root by its routes' first segments. */
 export function claimedPaths(placement: Placement): string[] {
+  const known = claimed.get(placement);
+  if (known) return known;
   const { below, root } = ROOTS[placement.front];
   const under = placement.bases.flatMap((base) => (base === "" ? below : [base]));
-  return [...new Set([...under, ...root])];
+  const paths = [...new Set([...under, ...root])];
+  claimed.set(placement, paths);
+  return paths;
 }
 
 /** Every listener the config asks for, the main one first; fronts whose listen names the same address share it. */

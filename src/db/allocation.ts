@@ -22,7 +22,7 @@ function pvcBytes(db: Database): number {
 
 /**
  * What every VM not `gone` holds, leaving out `exceptVmId`'s vCPUs and memory (a VM whose shape is being
- * replaced). Read from the totals migration 17's triggers keep in step with every write to vms and
+ * replaced). Read from the totals migration 19's triggers keep in step with every write to vms and
  * vm_disks, in the same transaction: one row, however many VMs there are.
  */
 export function allocation(db: Database, exceptVmId: string | null = null): Allocation {

@@ -370,6 +370,95 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 17,
+    // Random, not a counter: a value a rolled-back write set can never come back and match a stale cache.
+    name: "a token that changes with every write to pools, so a connection may cache pool records until it does",
+    sql: `
+      CREATE TABLE pool_epoch (
+        id    INTEGER PRIMARY KEY CHECK (id = 1),
+        token TEXT NOT NULL
+      ) STRICT;
+      INSERT INTO pool_epoch (id, token) VALUES (1, hex(randomblob(8)));
+      CREATE TRIGGER pools_epoch_insert AFTER INSERT ON pools BEGIN
+        UPDATE pool_epoch SET token = hex(randomblob(8));
+      END;
+      CREATE TRIGGER pools_epoch_update AFTER UPDATE ON pools BEGIN
+        UPDATE pool_epoch SET token = hex(randomblob(8));
+      END;
+      CREATE TRIGGER pools_epoch_delete AFTER DELETE ON pools BEGIN
+        UPDATE pool_epoch SET token = hex(randomblob(8));
+      END;
+    `,
+  },
+  {
+    version: 18,
+    name: "a revision per VM row, bumped by triggers on every write to it, its disks, NICs or their networks, and a global one (also moved by pool membership and leases): what VM list caches are keyed by",
+    sql: `
+      CREATE TABLE vm_rev_next (n INTEGER NOT NULL) STRICT;
+      INSERT INTO vm_rev_next (n) VALUES (1);
+      ALTER TABLE vms ADD COLUMN rev INTEGER NOT NULL DEFAULT 0;
+      CREATE TRIGGER vms_rev_insert AFTER INSERT ON vms BEGIN
+        UPDATE vm_rev_next SET n = n + 1;
+        UPDATE vms SET rev = (SELECT n FROM vm_rev_next) WHERE id = NEW.id;
+      END;
+      CREATE TRIGGER vms_rev_update AFTER UPDATE ON vms WHEN NEW.rev = OLD.rev BEGIN
+        UPDATE vm_rev_next SET n = n + 1;
+        UPDATE vms SET rev = (SELECT n FROM vm_rev_next) WHERE id = NEW.id;
+      END;
+      CREATE TRIGGER vms_rev_delete AFTER DELETE ON vms BEGIN
+        UPDATE vm_rev_next SET n = n + 1;
+      END;
+      CREATE TRIGGER vm_disks_rev_insert AFTER INSERT ON vm_disks BEGIN
+        UPDATE vm_rev_next SET n = n + 1;
+        UPDATE vms SET rev = (SELECT n FROM vm_rev_next) WHERE id = NEW.vm_id;
+      END;
+      CREATE TRIGGER vm_disks_rev_update AFTER UPDATE ON vm_disks BEGIN
+        UPDATE vm_rev_next SET n = n + 1;
+        UPDATE vms SET rev = (SELECT n FROM vm_rev_next) WHERE id IN (OLD.vm_id, NEW.vm_id);
+      END;
+      CREATE TRIGGER vm_disks_rev_delete AFTER DELETE ON vm_disks BEGIN
+        UPDATE vm_rev_next SET n = n + 1;
+        UPDATE vms SET rev = (SELECT n FROM vm_rev_next) WHERE id = OLD.vm_id;
+      END;
+      CREATE TRIGGER vm_nics_rev_insert AFTER INSERT ON vm_nics BEGIN
+        UPDATE vm_rev_next SET n = n + 1;
+        UPDATE vms SET rev = (SELECT n FROM vm_rev_next) WHERE id = NEW.vm_id;
+      END;
+      CREATE TRIGGER vm_nics_rev_update AFTER UPDATE ON vm_nics BEGIN
+        UPDATE vm_rev_next SET n = n + 1;
+        UPDATE vms SET rev = (SELECT n FROM vm_rev_next) WHERE id IN (OLD.vm_id, NEW.vm_id);
+      END;
+      CREATE TRIGGER vm_nics_rev_delete AFTER DELETE ON vm_nics BEGIN
+        UPDATE vm_rev_next SET n = n + 1;
+        UPDATE vms SET rev = (SELECT n FROM vm_rev_next) WHERE id = OLD.vm_id;
+      END;
+      CREATE TRIGGER networks_rev_insert AFTER INSERT ON networks BEGIN
+        UPDATE vm_rev_next SET n = n + 1;
+        UPDATE vms SET rev = (SELECT n FROM vm_rev_next)
+          WHERE id IN (SELECT vm_id FROM vm_nics WHERE network = NEW.name);
+      END;
+      CREATE TRIGGER networks_rev_update AFTER UPDATE OF name, kind, vlan, trunk ON networks BEGIN
+        UPDATE vm_rev_next SET n = n + 1;
+        UPDATE vms SET rev = (SELECT n FROM vm_rev_next)
+          WHERE id IN (SELECT vm_id FROM vm_nics WHERE network IN (OLD.name, NEW.name));
+      END;
+      CREATE TRIGGER networks_rev_delete AFTER DELETE ON networks BEGIN
+        UPDATE vm_rev_next SET n = n + 1;
+        UPDATE vms SET rev = (SELECT n FROM vm_rev_next)
+          WHERE id IN (SELECT vm_id FROM vm_nics WHERE network = OLD.name);
+      END;
+      CREATE TRIGGER pool_vms_rev_insert AFTER INSERT ON pool_vms BEGIN
+        UPDATE vm_rev_next SET n = n + 1;
+      END;
+      CREATE TRIGGER pool_vms_rev_update AFTER UPDATE OF vm_name, pool, status, owner ON pool_vms BEGIN
+        UPDATE vm_rev_next SET n = n + 1;
+      END;
+      CREATE TRIGGER pool_vms_rev_delete AFTER DELETE ON pool_vms BEGIN
+        UPDATE vm_rev_next SET n = n + 1;
+      END;
+    `,
+  },
+  {
+    version: 19,
     name: "allocation totals: vCPUs, memory and disk of VMs not gone, kept by triggers so a create need not sum every VM",
     sql: `
       CREATE TABLE vm_allocation (

@@ -2,7 +2,17 @@
 import type { Database } from "bun:sqlite";
 import { DEFAULT_PROJECT } from "../patterns.ts";
 
-export type VmStatus = "creating" | "running" | "stopped" | "paused" | "restoring" | "error" | "gone";
+/** Every status a VM record has. */
+export const VM_STATUSES = [
+  "creating",
+  "running",
+  "stopped",
+  "paused",
+  "restoring",
+  "error",
+  "gone",
+] as const;
+export type VmStatus = (typeof VM_STATUSES)[number];
 
 export interface VmRow {
   id: string;

@@ -8,11 +8,13 @@ import { forwardTo } from "../core/fleet/forward.ts";
 import { hostHolding, operationHere, placementOf } from "../core/fleet/locate.ts";
 import { liveHosts } from "../core/fleet/members.ts";
 import { claimHolders } from "../core/fleet/names.ts";
-import { listVmViews, type VmQuery } from "../core/vms/index.ts";
+import { VM_STATUSES } from "../core/vms/index.ts";
+import { listVmsEncoded, type VmListQuery } from "../core/vms/list.ts";
 import { Conflict } from "../errors.ts";
 import { log } from "../log.ts";
 import { callerOf } from "./auth.ts";
 import { answer, bodyOf, forwardedOf } from "./fleet-arrival.ts";
+import { LIST_LIMIT_MAX, nextLink } from "./native/vm-list-query.ts";
 
 /** On a fleet-wide list: the hosts whose VMs it could not include. */
 const UNREACHABLE_HEADER = "x-berth-fleet-unreachable";
@@ -40,31 +42,66 @@ class OperationHosts {
   }
 }
 
-const LIST_KEYS = new Set(["state", "name", "tag", "project"]);
-const STATES = new Set(["creating", "running", "stopped", "paused", "error", "gone"]);
+/** Filters every host applies to its own VMs; the list level and the page are the fleet-wide list's. */
+const FILTER_KEYS = new Set(["state", "name", "tag", "project", "pool", "owner"]);
+const STATES = new Set<string>(VM_STATUSES);
+const WHOLE_NUMBER = /^[0-9]{1,4}$/;
 
-/** GET /v1/vms on a fleet: this host's VMs and every other live host's, each with its `host`. */
+/** A fleet list's query, or undefined for one the route itself refuses (400) or answers alone. */
+function fleetListQuery(
+  params: URLSearchParams,
+): { filters: URLSearchParams; recursion: number; limit?: number; after?: string } | undefined {
+  const filters = new URLSearchParams();
+  let recursion = 1;
+  let limit: number | undefined;
+  let after: string | undefined;
+  for (const [k, v] of params) {
+    if (FILTER_KEYS.has(k)) {
+      if (k === "state" && !STATES.has(v)) return;
+      filters.append(k, v);
+    } else if (k === "recursion" && (v === "0" || v === "1")) recursion = Number(v);
+    else if (k === "limit" && WHOLE_NUMBER.test(v) && Number(v) >= 1 && Number(v) <= LIST_LIMIT_MAX)
+      limit = Number(v);
+    else if (k === "after") after = v;
+    else return;
+  }
+  return {
+    filters,
+    recursion,
+    ...(limit !== undefined ? { limit } : {}),
+    ...(after !== undefined ? { after } : {}),
+  };
+}
+
+/**
+ * GET /v1/vms on a fleet: this host's VMs and every other live host's, each with its `host`; filtered by
+ * every host, then sorted by name, paged and shaped (recursion) here, as one host's list is.
+ */
 async function fleetList(core: Core, request: Request, caller: Caller | null): Promise<Response | undefined> {
   const fleet = core.fleet;
   if (!fleet) return;
-  const params = new URL(request.url).searchParams;
-  const q: VmQuery = {};
-  for (const [k, v] of params) {
-    // Anything this shortcut does not know is the route's to refuse (400).
-    if (!LIST_KEYS.has(k) || (k === "state" && !STATES.has(v))) return;
-    (q as Record<string, string>)[k] = v;
-  }
-  const own = (await listVmViews(core, caller, q)).map((vm) => ({ ...vm, host: fleet.name }));
+  const url = new URL(request.url);
+  const q = fleetListQuery(url.searchParams);
+  if (!q) return;
+  const filters = Object.fromEntries(q.filters) as VmListQuery;
+  const ownPage = await listVmsEncoded(core, caller, filters);
+  const own = (JSON.parse(ownPage.body) as Record<string, unknown>[]).map((vm) => ({
+    ...vm,
+    host: fleet.name,
+  }));
   const live = await liveHosts(fleet);
   const others = [...live.values()].filter((h) => h.name !== fleet.name);
   // Hosts that hold VMs but are not live (or do not answer) are named, so a missing VM is never silent.
   const unreachable = new Set(
     [...(await claimHolders(fleet))].filter((h) => h !== fleet.name && !live.has(h)),
   );
+  const filtered = new URL(url.pathname, url);
+  filtered.search = q.filters.toString();
+  const asked = new Request(filtered.toString(), { method: "GET", headers: request.headers });
   const theirs = await Promise.all(
     others.map(async (h) => {
       try {
-        const r = await forwardTo(fleet, h, request, new Uint8Array(), caller);
+        const r = await forwardTo(fleet, h, asked, new Uint8Array(), caller);
         if (!r.ok) throw new Error(`status ${r.status}`);
         return ((await r.json()) as Record<string, unknown>[]).map((vm) => ({ ...vm, host: h.name }));
       } catch (e) {
@@ -74,9 +111,17 @@ async function fleetList(core: Core, request: Request, caller: Caller | null): P
       }
     }),
   );
-  const headers =
-    unreachable.size > 0 ? { [UNREACHABLE_HEADER]: [...unreachable].sort().join(",") } : undefined;
-  return Response.json([...own, ...theirs.flat()], { headers });
+  const name = (vm: Record<string, unknown>) => String(vm.name);
+  let all = [...own, ...theirs.flat()].sort((a, b) => (name(a) < name(b) ? -1 : name(a) > name(b) ? 1 : 0));
+  if (q.after !== undefined) all = all.filter((vm) => name(vm) > (q.after as string));
+  const headers: Record<string, string> = {};
+  if (q.limit !== undefined && all.length > q.limit) {
+    all = all.slice(0, q.limit);
+    headers.link = nextLink(request.url, name(all[all.length - 1] as Record<string, unknown>));
+  }
+  if (unreachable.size > 0) headers[UNREACHABLE_HEADER] = [...unreachable].sort().join(",");
+  const body = q.recursion === 0 ? all.map((vm) => `/v1/vms/${encodeURIComponent(name(vm))}`) : all;
+  return Response.json(body, { headers });
 }
 
 /**

@@ -148,6 +148,19 @@ describe("fleet-wide names", () => {
         (list.body as { name: string; host: string }[]).map((v) => [v.name, v.host]),
       );
       expect(hosts).toEqual({ [x]: "a", [y]: "b" });
+      // The list level and the page are fleet-wide too: names sorted over both hosts, one per page.
+      const urls = await c.call("GET", "/v1/vms?recursion=0");
+      expect(urls.body).toEqual([x, y].sort().map((n) => `/v1/vms/${n}`));
+      const first = await c.call("GET", "/v1/vms?limit=1");
+      const [a, b] = [x, y].sort() as [string, string];
+      expect((first.body as { name: string }[]).map((v) => v.name)).toEqual([a]);
+      expect(first.headers.get("link")).toContain(`after=${a}`);
+      const second = await c.call("GET", `/v1/vms?limit=1&after=${a}`);
+      expect((second.body as { name: string; host: string }[]).map((v) => [v.name, v.host])).toEqual([
+        [b, b === x ? "a" : "b"],
+      ]);
+      const byPool = await c.call("GET", "/v1/vms?pool=nosuchpool");
+      expect(byPool.body).toEqual([]);
     }
     await remove(adminB, x);
     await remove(adminA, y);

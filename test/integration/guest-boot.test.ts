@@ -146,7 +146,10 @@ describe.skipIf(!integrationReady())("tiny guest on libvirtd, QEMU and OVS", () 
     console.log(
       `domain.create ${createMs.toFixed(0)} ms; main-thread lag max ${max.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms over ${samples} samples`,
     );
-    expect(max).toBeLessThan(50);
+    // Off the HTTP thread: a call run on it would hold the timer for about the whole call. The bound is
+    // relative to the call (a loaded machine delays timers by tens of ms without anything blocking).
+    expect(max).toBeLessThan(createMs / 2);
+    expect(p99).toBeLessThan(50);
     expect((await core.hv.call("domain.info", { name: NAMES.dom })).state).toBe("running");
     const seen = await waitFor(hasReport(/^block sda \d+$/), 90_000, "the guest to report sda");
     console.log(`guest reported sda ${seen.toFixed(0)} ms after start returned`);

@@ -76,7 +76,7 @@ export function localCommands(urls: WorkerUrls): Command[] {
     {
       words: ["teardown"],
       summary:
-        "Before a purge (install.sh --uninstall --purge; berth stopped): stop and undefine this installation's VMs (by their metadata), remove its networks and storage pool; exit 1 saying why when it cannot",
+        "Stop and undefine this installation's VMs (by their metadata) and remove its networks and storage pool, before a purge (install.sh --uninstall --purge; berth stopped); exit 1 saying why when it cannot",
       local: ["config"],
       run: (ctx) => runTeardown(str(ctx.values, "config"), urls),
     },

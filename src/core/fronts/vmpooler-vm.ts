@@ -87,11 +87,10 @@ function poolLifetime(core: Core, pool: string | undefined): number {
 }
 
 /** vmpooler's state and times: running (checked out) with its lease, destroyed once returned, else the pool's state. */
-function lifecycle(core: Core, vm: Vm, at: number): Record<string, unknown> {
+function lifecycle(core: Core, vm: Vm, at: number, ret = returning(core, vm.name)): Record<string, unknown> {
   const member = getMember(core.db, vm.name);
   const lease = leaseOf(core, vm.name);
   const lifetime = Math.trunc(lease?.lifetime_hours ?? poolLifetime(core, member?.pool));
-  const ret = returning(core, vm.name);
   if (ret) {
     const ran = lease
       ? { running: hours(Date.parse(ret.created_at) - Date.parse(lease.checked_out_at)) }
@@ -131,6 +130,8 @@ export async function vmpoolerVm(
   at = Date.now(),
 ): Promise<Ok> {
   const name = vmpoolerHost(core, host);
+  // Seen before the read's await: a return that finishes during it still shows as destroyed.
+  const returned = returning(core, name);
   const { vm, full } = await seenBy(core, caller, name);
   const { [POOL_TAG]: _pool, ...tags } = vm.tags;
   const snapshots = full ? listSnapshots(core, caller, name).map((s) => s.name) : [];
@@ -139,7 +140,7 @@ export async function vmpoolerVm(
     .map((d) => `+${Math.round(d.size / 1024 ** 3)}gb`);
   const view = {
     template: getMember(core.db, name)?.pool ?? vm.profile ?? vm.image ?? "",
-    ...lifecycle(core, vm, at),
+    ...lifecycle(core, vm, at, returned ?? returning(core, name)),
     tags,
     ...(snapshots.length > 0 ? { snapshots } : {}),
     ...(disk.length > 0 ? { disk } : {}),

@@ -28,12 +28,16 @@ export interface HypervisorOptions {
 
 export type LifecycleListener = (e: Extract<PumpEvent, { type: "lifecycle" }>) => void;
 export type StateListener = (state: HypervisorState, reason: string) => void;
+/** Told of each call that succeeded, as its caller is answered (what berth itself just did to a domain); `sentAt` is performance.now() at dispatch. */
+export type CallListener = (op: string, args: unknown, value: unknown, sentAt: number) => void;
 
 interface Pending {
   resolve: (v: unknown) => void;
   reject: (e: Error) => void;
   timer: Timer;
   op: string;
+  args: unknown;
+  sentAt: number;
 }
 
 /** One Worker and the calls waiting on it. */
@@ -87,7 +91,8 @@ export function fromWire(e: WireError, op: string): AppError {
 const QUICK_LANE_MIN_WORKERS = 3;
 
 export type CallOutcome = "ok" | "error" | "timeout";
-type CallListener = (op: string, seconds: number, outcome: CallOutcome) => void;
+/** Told of every call's duration and outcome (metrics). */
+type CallTimingListener = (op: string, seconds: number, outcome: CallOutcome) => void;
 
 export class Hypervisor {
   #slots: Slot[] = [];
@@ -100,7 +105,9 @@ export class Hypervisor {
   #closed = false;
   readonly #lifecycle = new Set<LifecycleListener>();
   readonly #stateListeners = new Set<StateListener>();
+  readonly #eventsConnected = new Set<() => void>();
   readonly #callListeners = new Set<CallListener>();
+  readonly #timingListeners = new Set<CallTimingListener>();
 
   /** Interactive serial consoles: their own Worker, ended when the connection resets or berth stops. */
   readonly consoles: ConsoleHub;
@@ -129,15 +136,26 @@ export class Hypervisor {
     return () => this.#lifecycle.delete(fn);
   }
 
+  /** Called each time the event pump's connection is registered for events (a read after it misses none). */
+  onEventsConnected(fn: () => void): () => void {
+    this.#eventsConnected.add(fn);
+    return () => this.#eventsConnected.delete(fn);
+  }
+
+  onCallDone(fn: CallListener): () => void {
+    this.#callListeners.add(fn);
+    return () => this.#callListeners.delete(fn);
+  }
+
   onState(fn: StateListener): () => void {
     this.#stateListeners.add(fn);
     return () => this.#stateListeners.delete(fn);
   }
 
   /** Told of every call that reached a Worker, once it ends: how long it took and how (the metrics). */
-  onCall(fn: CallListener): () => void {
-    this.#callListeners.add(fn);
-    return () => this.#callListeners.delete(fn);
+  onCall(fn: CallTimingListener): () => void {
+    this.#timingListeners.add(fn);
+    return () => this.#timingListeners.delete(fn);
   }
 
   /** Runs `op` in a Worker. Fails at once with 503 while the hypervisor is down. */
@@ -151,10 +169,10 @@ export class Hypervisor {
       return Promise.reject(new HypervisorUnavailable(`hypervisor unavailable: ${this.#reason}`));
     }
     const p = this.#dispatch(op, args, opts.timeoutMs) as Promise<Awaited<OpResult<K>>>;
-    if (this.#callListeners.size > 0) {
+    if (this.#timingListeners.size > 0) {
       const t0 = performance.now();
       const done = (outcome: CallOutcome) => {
-        for (const fn of this.#callListeners) fn(op, (performance.now() - t0) / 1000, outcome);
+        for (const fn of this.#timingListeners) fn(op, (performance.now() - t0) / 1000, outcome);
       };
       p.then(
         () => done("ok"),
@@ -170,7 +188,7 @@ export class Hypervisor {
       timeoutMs ?? (LONG_OPS.has(op as OpName) ? this.opts.longCallTimeoutMs : this.opts.callTimeoutMs);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => this.#timedOut(slot, id, deadline), deadline);
-      slot.add(id, { resolve, reject, timer, op });
+      slot.add(id, { resolve, reject, timer, op, args, sentAt: performance.now() });
       slot.send({ type: "call", id, op, args });
     });
   }
@@ -208,6 +226,7 @@ export class Hypervisor {
     if (!p) return; // answered after its deadline; the caller already has a timeout error
     clearTimeout(p.timer);
     if (m.ok) {
+      for (const fn of this.#callListeners) fn(p.op, p.args, m.value, p.sentAt);
       p.resolve(m.value);
       return;
     }
@@ -240,6 +259,8 @@ export class Hypervisor {
   #onPump(m: FromPump): void {
     if (m.type === "lifecycle") {
       for (const fn of this.#lifecycle) fn(m);
+    } else if (m.type === "connected") {
+      for (const fn of this.#eventsConnected) fn();
     } else if (m.type === "closed") {
       this.#markDown(`connection closed (${m.reason})`);
     }

@@ -1,6 +1,8 @@
-// Checkout: hands out ready pool VMs all or nothing, in one SQLite transaction; lifetimes of checked-out VMs.
-import { checkOutMember, getMember, readyMembers, setLifetime } from "../../db/pools.ts";
-import { updateVm, vmByName } from "../../db/vms.ts";
+// Checkout: hands out ready pool VMs all or nothing, in one SQLite transaction or savepoint; lifetimes of checked-out VMs.
+import { countReady, type Lease, retagVm, stampVm, takeReady } from "../../db/checkout.ts";
+import { groupCommitOf } from "../../db/group-commit.ts";
+import { getMember, setLifetime } from "../../db/pools.ts";
+import { vmByName } from "../../db/vms.ts";
 import { AppError, BadRequest, Conflict, NotFound } from "../../errors.ts";
 import { DEFAULT_PROJECT } from "../../patterns.ts";
 import { assertProject } from "../auth/projects.ts";
@@ -82,8 +84,8 @@ export function assertPoolProject(core: Core, owner: string | null): void {
 }
 
 /**
- * Every VM asked for, or none: the picks and the status moves run in one transaction, and each move
- * is guarded by `status = 'ready'`, so a VM is never handed out twice.
+ * Every VM asked for, or none, in a transaction of its own: each move is guarded by `status = 'ready'`,
+ * so a VM is never handed out twice. The HTTP routes use checkoutGrouped, which shares a commit.
  */
 export function checkout(
   core: Core,
@@ -91,14 +93,47 @@ export function checkout(
   opts: CheckoutOptions = {},
 ): CheckoutResult {
   try {
-    const result = checkoutAll(core, request, opts);
-    countCheckout(core, "success");
-    return result;
+    const vms = core.db.transaction(() => takeVms(core, request, opts)).immediate();
+    return settled(core, vms);
   } catch (e) {
-    if (e instanceof PoolEmpty) countCheckout(core, "empty");
-    else if (e instanceof BadRequest || e instanceof NotFound) countCheckout(core, "invalid");
-    throw e;
+    throw failed(core, e);
   }
+}
+
+/**
+ * The same checkout, applied with the other checkouts of this tick in one SQLite transaction (each in
+ * its own savepoint, so it is still all or nothing) and answered only once that transaction committed.
+ */
+export async function checkoutGrouped(
+  core: Core,
+  request: Record<string, number>,
+  opts: CheckoutOptions = {},
+): Promise<CheckoutResult> {
+  try {
+    const vms = await groupCommitOf(core.db).run(() => takeVms(core, request, opts));
+    return settled(core, vms);
+  } catch (e) {
+    throw failed(core, e);
+  }
+}
+
+/** After the commit: count it and tell the event stream. */
+function settled(core: Core, vms: CheckedOutVm[]): CheckoutResult {
+  countCheckout(core, "success");
+  for (const vm of vms) {
+    core.events.publish("pool.checkout", poolTarget(vm.pool), {
+      vm: vm.name,
+      owner: vm.owner,
+      expires_at: vm.expires_at,
+    });
+  }
+  return { vms };
+}
+
+function failed(core: Core, e: unknown): unknown {
+  if (e instanceof PoolEmpty) countCheckout(core, "empty");
+  else if (e instanceof BadRequest || e instanceof NotFound) countCheckout(core, "invalid");
+  return e;
 }
 
 export interface Wanted {
@@ -128,76 +163,79 @@ export function resolveRequest(core: Core, request: Record<string, number>): Wan
 
 interface Pick {
   vm: string;
+  vmId: string;
   pool: PoolRecord;
   asked: string;
+  lease: Lease;
 }
 
 /**
- * Chooses ready VMs for every name asked, inside the caller's transaction: pools named directly
- * first, then aliases, each taking from its pools in turn (the most stocked first), never one VM twice.
+ * Moves ready VMs to checked_out for every name asked, inside the caller's transaction: pools named
+ * directly first, then aliases, each taking from its pools in turn (the most stocked first). A moved VM
+ * is no longer ready, so no later name of the same checkout can take it again.
  */
-function pickReady(core: Core, wanted: Wanted[]): { picks: Pick[]; short: PoolEmpty["short"] } {
-  const taken = new Map<string, number>(); // per pool, ready VMs already picked in this checkout
-  const available = (p: PoolRecord, n: number) => {
-    const skip = taken.get(p.name) ?? 0;
-    return readyMembers(core.db, p.name, p.generation, skip + n).slice(skip);
-  };
+function takeReadyVms(
+  core: Core,
+  wanted: Wanted[],
+  leaseOf: (p: PoolRecord) => Lease,
+): { picks: Pick[]; short: PoolEmpty["short"] } {
   const picks: Pick[] = [];
   const short: PoolEmpty["short"] = [];
   const order = [...wanted].sort((a, b) => a.pools.length - b.pools.length);
   for (const w of order) {
     let need = w.count;
-    const stock = w.pools
-      .map((p) => ({ p, n: available(p, w.count).length }))
-      .sort((a, b) => b.n - a.n || a.p.name.localeCompare(b.p.name));
-    for (const { p } of stock) {
+    const stock =
+      w.pools.length === 1
+        ? w.pools
+        : w.pools
+            .map((p) => ({ p, n: countReady(core.db, p.name, p.generation, w.count) }))
+            .sort((a, b) => b.n - a.n || a.p.name.localeCompare(b.p.name))
+            .map(({ p }) => p);
+    for (const p of stock) {
       if (need === 0) break;
-      const vms = available(p, need);
-      for (const vm of vms) picks.push({ vm, pool: p, asked: w.asked });
-      taken.set(p.name, (taken.get(p.name) ?? 0) + vms.length);
-      need -= vms.length;
+      const lease = leaseOf(p);
+      const taken = takeReady(core.db, p.name, p.generation, need, lease);
+      for (const t of taken) picks.push({ vm: t.vm_name, vmId: t.vm_id, pool: p, asked: w.asked, lease });
+      need -= taken.length;
     }
     if (need > 0) short.push({ pool: w.asked, requested: w.count, ready: w.count - need });
   }
   return { picks, short };
 }
 
-function checkoutAll(core: Core, request: Record<string, number>, opts: CheckoutOptions): CheckoutResult {
+/** The checkout's work, inside a transaction or savepoint: any throw undoes every move it made. */
+function takeVms(core: Core, request: Record<string, number>, opts: CheckoutOptions): CheckedOutVm[] {
   const wanted = resolveRequest(core, request);
   const at = opts.now ?? Date.now();
   const checkedOutAt = new Date(at).toISOString();
   const owner = opts.owner ?? null;
   const total = wanted.reduce((n, w) => n + w.count, 0);
   assertPoolProject(core, owner);
-  const vms = core.db.transaction((): CheckedOutVm[] => {
-    // Inside the transaction: two checkouts by one user cannot both slip under the quota.
-    checkQuota(core, owner, total);
-    const { picks, short } = pickReady(core, wanted);
-    if (short.length > 0) throw new PoolEmpty(short); // rolls the transaction back: nothing taken
-    return picks.map(({ vm, pool, asked }) => {
-      const hours = lifetimeFor(core, pool, opts.lifetime, owner);
-      const expires = new Date(at + hours * HOUR_MS).toISOString();
-      const lease = { checked_out_at: checkedOutAt, owner, lifetime_hours: hours, expires_at: expires };
-      if (!checkOutMember(core.db, vm, lease)) {
-        throw new Conflict(`vm ${vm} was taken meanwhile; nothing was checked out`);
+  // Inside the transaction: two checkouts by one user cannot both slip under the quota.
+  checkQuota(core, owner, total);
+  const hoursOf = (p: PoolRecord) => opts.lifetime ?? defaultLifetime(core, p, owner);
+  const { picks, short } = takeReadyVms(core, wanted, (p) => {
+    const hours = hoursOf(p);
+    // A lifetime out of bounds is refused below (after pool_empty, as before); the moves are undone then.
+    const ok = hours > 0 && hours <= p.spec.max_lifetime;
+    const expires = ok ? new Date(at + hours * HOUR_MS).toISOString() : checkedOutAt;
+    return { checked_out_at: checkedOutAt, owner, lifetime_hours: hours, expires_at: expires };
+  });
+  if (short.length > 0) throw new PoolEmpty(short); // undoes the moves: nothing taken
+  for (const { pool } of picks) lifetimeFor(core, pool, opts.lifetime, owner);
+  return picks.map(({ vm, vmId, pool, asked, lease }) => {
+    const before = stampVm(core.db, vmId, checkedOutAt);
+    if (before !== null) {
+      const tags = { ...(JSON.parse(before) as Record<string, string>), ...opts.tags, pool: pool.name };
+      const json = JSON.stringify(tags);
+      // vms_pool_tags records the tags and the user of a checked-out VM; unchanged tags it would not
+      // record (only `pool`, no owner) make the rewrite a write that changes nothing: skipped.
+      if (json !== before || owner !== null || Object.keys(tags).some((k) => k !== "pool")) {
+        retagVm(core.db, vmId, json);
       }
-      const row = vmByName(core.db, vm);
-      if (row) {
-        const tags = { ...(JSON.parse(row.tags) as Record<string, string>), ...opts.tags, pool: pool.name };
-        updateVm(core.db, row.id, { tags: JSON.stringify(tags), updated_at: checkedOutAt });
-      }
-      return { name: vm, pool: pool.name, requested: asked, ...lease };
-    });
-  })();
-
-  for (const vm of vms) {
-    core.events.publish("pool.checkout", poolTarget(vm.pool), {
-      vm: vm.name,
-      owner: vm.owner,
-      expires_at: vm.expires_at,
-    });
-  }
-  return { vms };
+    }
+    return { name: vm, pool: pool.name, requested: asked, ...lease };
+  });
 }
 
 /** What a checked-out VM's lease looks like; null for a VM that is not checked out from a pool. */

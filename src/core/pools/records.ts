@@ -1,5 +1,6 @@
-// How pools are looked up (by name or alias) and presented.
-import { getPoolRow, listMembers, type PoolRow, poolsByAlias } from "../../db/pools.ts";
+// How pools are looked up (by name or alias, from records cached per connection) and presented.
+import type { Database } from "bun:sqlite";
+import { listMembers, listPoolRows, type PoolRow, poolsToken } from "../../db/pools.ts";
 import type { Origin } from "../../db/sizes.ts";
 import { NotFound } from "../../errors.ts";
 import type { Core } from "../context.ts";
@@ -35,11 +36,49 @@ export function toPoolRecord(r: PoolRow): PoolRecord {
   };
 }
 
+interface PoolSnapshot {
+  token: string;
+  byName: ReadonlyMap<string, PoolRecord>;
+  /** Alias → the pools that have it, by name (a pool's name is never an alias). */
+  byAlias: ReadonlyMap<string, readonly PoolRecord[]>;
+}
+
+const snapshots = new WeakMap<Database, PoolSnapshot>();
+
+/**
+ * Every pool as this connection sees it now (inside its transaction, if any): one token read when
+ * nothing changed, since every write to pools, from any connection, changes the token (migration 16).
+ */
+function poolSnapshot(db: Database): PoolSnapshot {
+  const token = poolsToken(db);
+  const cached = snapshots.get(db);
+  if (cached?.token === token) return cached;
+  const byName = new Map<string, PoolRecord>();
+  const byAlias = new Map<string, PoolRecord[]>();
+  for (const row of listPoolRows(db)) {
+    const p = deepFreeze(toPoolRecord(row));
+    byName.set(p.name, p);
+    for (const a of p.spec.alias) byAlias.set(a, [...(byAlias.get(a) ?? []), p]);
+  }
+  const snapshot = { token, byName, byAlias };
+  snapshots.set(db, snapshot);
+  return snapshot;
+}
+
+// Records are shared by every reader of the snapshot: one that changed a record would change them all.
+function deepFreeze<T>(o: T): T {
+  if (o !== null && typeof o === "object" && !Object.isFrozen(o)) {
+    for (const v of Object.values(o)) deepFreeze(v);
+    Object.freeze(o);
+  }
+  return o;
+}
+
 /** The pool named exactly `name`, or NotFound. */
 export function findPool(core: Core, name: string): PoolRecord {
-  const row = getPoolRow(core.db, name);
-  if (!row) throw new NotFound(`pool ${name} does not exist`);
-  return toPoolRecord(row);
+  const p = poolSnapshot(core.db).byName.get(name);
+  if (!p) throw new NotFound(`pool ${name} does not exist`);
+  return p;
 }
 
 /**
@@ -47,9 +86,10 @@ export function findPool(core: Core, name: string): PoolRecord {
  * (an alias may cover several pools, as in vmpooler); empty when neither.
  */
 export function resolvePools(core: Core, nameOrAlias: string): PoolRecord[] {
-  const row = getPoolRow(core.db, nameOrAlias);
-  if (row) return [toPoolRecord(row)];
-  return poolsByAlias(core.db, nameOrAlias).map((name) => findPool(core, name));
+  const pools = poolSnapshot(core.db);
+  const p = pools.byName.get(nameOrAlias);
+  if (p) return [p];
+  return [...(pools.byAlias.get(nameOrAlias) ?? [])];
 }
 
 export const poolTarget = (name: string) => `pool/${name}`;

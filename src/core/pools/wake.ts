@@ -1,6 +1,6 @@
 // Checkout of pools with a tier: hands out VMs all or nothing, then wakes the paused and saved ones.
 import type { Core } from "../context.ts";
-import { type CheckedOutVm, type CheckoutOptions, checkout } from "./checkout.ts";
+import { type CheckedOutVm, type CheckoutOptions, checkoutGrouped } from "./checkout.ts";
 import type { PoolTier } from "./spec.ts";
 import {
   drainCheckedOut,
@@ -34,7 +34,7 @@ export async function checkoutAwake(
   opts: AwakeOptions = {},
   round = 0,
 ): Promise<{ vms: AwakeVm[] }> {
-  const { vms } = checkout(core, request, opts);
+  const { vms } = await checkoutGrouped(core, request, opts);
   if (opts.wait === false) {
     const restoring = wakeLater(core, vms);
     return { vms: vms.map((vm) => ({ ...vm, status: restoring.has(vm.name) ? "restoring" : "running" })) };

@@ -4,6 +4,7 @@ import { BERTH_NS } from "../../xml/domain.ts";
 import type { Core } from "../context.ts";
 import type { Hypervisor } from "../hypervisor/client.ts";
 import { type MarkRead, type ScannedDomain, scannedDomains } from "../hypervisor/ops/domain-scan.ts";
+import { refreshStates, vmStates } from "../vms/state-map.ts";
 import { slicer } from "../yield.ts";
 
 export type { MarkRead } from "../hypervisor/ops/domain-scan.ts";
@@ -90,6 +91,8 @@ export async function scanDomains(core: Core): Promise<MarkedDomain[]> {
   const c = cacheOf(core.hv);
   const start = c.epoch;
   c.scans++;
+  const states = vmStates(core.hv);
+  const since = states.mark();
   try {
     const scan = await core.hv.call("domain.scan", {
       metadataUri: BERTH_NS,
@@ -100,6 +103,8 @@ export async function scanDomains(core: Core): Promise<MarkedDomain[]> {
     const marks = new Map<string, MarkRead>(scan.marks);
     const need: string[] = [];
     const domains = scannedDomains(scan);
+    // The same read corrects the lists' state map (an event it missed); events after `since` still win.
+    refreshStates(states, domains, since);
     const checkpoint = slicer();
     for (const [i, d] of domains.entries()) {
       if ((i & 255) === 0) await checkpoint();

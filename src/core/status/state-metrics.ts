@@ -1,16 +1,14 @@
 // Scrape-time gauges from the database: VMs by state, pools' failures and draining VMs, each owner's usage.
 import { listMembers, listPoolRows } from "../../db/pools.ts";
 import { usageByOwner } from "../../db/vm-owners.ts";
-import type { VmStatus } from "../../db/vms.ts";
+import { VM_STATUSES } from "../../db/vms.ts";
 import { usersOf } from "../auth/users.ts";
 import type { Core } from "../context.ts";
 import type { Exposition } from "./exposition.ts";
 
-/** Every state a VM record has; each is reported, 0 when no VM is in it. */
-export const VM_STATES: readonly VmStatus[] = ["creating", "running", "stopped", "paused", "error", "gone"];
-
 export function renderStateMetrics(e: Exposition, core: Core, perUser: boolean): void {
-  const byState = new Map<string, number>(VM_STATES.map((s) => [s, 0]));
+  // Every state a VM record has is reported, 0 when no VM is in it.
+  const byState = new Map<string, number>(VM_STATUSES.map((s) => [s, 0]));
   const rows = core.db.query("SELECT status, count(*) AS n FROM vms GROUP BY status").all() as {
     status: string;
     n: number;

@@ -1,4 +1,6 @@
 // The VM model's public surface for routes and the scheduler.
+
+export { VM_STATUSES, type VmStatus } from "../../db/vms.ts";
 export { createVm } from "./create.ts";
 export { type DeleteVmOptions, deleteVmOp } from "./delete.ts";
 export { addDisk, growDisk, listDisks, removeDisk } from "./disks.ts";

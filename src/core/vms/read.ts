@@ -1,15 +1,14 @@
-// Listing and showing VMs, with their status kept in step with libvirt's live state.
+// Listing and showing VMs as objects (for the fronts), with libvirt's live state from the state map.
 
 import { ownersByVm } from "../../db/vm-owners.ts";
 import { devicesByVm, listVms } from "../../db/vms.ts";
-import { HypervisorUnavailable } from "../../errors.ts";
-import type { DomainState } from "../../ffi/constants.ts";
 import { DEFAULT_PROJECT } from "../../patterns.ts";
 import { actsAsAdmin, assertVmVisible, type Caller, sightOf, type VmSight } from "../auth/index.ts";
 import type { Core } from "../context.ts";
 import { checkName } from "../names.ts";
 import { primaryIpv4 } from "./addresses.ts";
 import { loadVm, networkInfo, present, type Vm } from "./records.ts";
+import { loadedStates } from "./state-map.ts";
 
 export interface VmQuery {
   /** berth's status (creating, running, stopped, paused, error, gone). */
@@ -26,27 +25,6 @@ function hasTag(vm: Vm, tag: string): boolean {
   if (eq < 0) return Object.hasOwn(vm.tags, tag);
   const key = tag.slice(0, eq);
   return Object.hasOwn(vm.tags, key) && vm.tags[key] === tag.slice(eq + 1);
-}
-
-/** Per core, the domain.states call in flight: concurrent lists share it instead of queueing one call each. */
-const inFlight = new WeakMap<Core, Promise<Map<string, DomainState> | null>>();
-
-/** libvirt's state of every domain, in one Worker call; null while the hypervisor is unreachable. */
-function liveStates(core: Core): Promise<Map<string, DomainState> | null> {
-  const shared = inFlight.get(core);
-  if (shared) return shared;
-  const call = core.hv
-    .call("domain.states", {})
-    .then(
-      (list) => new Map(list.map((d) => [d.name, d.state])),
-      (e) => {
-        if (e instanceof HypervisorUnavailable) return null;
-        throw e;
-      },
-    )
-    .finally(() => inFlight.delete(core));
-  inFlight.set(core, call);
-  return call;
 }
 
 /** What someone who is not the owner sees with [auth] public_reads: nothing secret, nothing of the host. */
@@ -84,7 +62,7 @@ export async function listVmViews(core: Core, caller: Caller | null, q: VmQuery 
     }))
     .filter((r) => r.sight !== "none");
   const { disks, nics } = devicesByVm(core.db);
-  const live = await liveStates(core);
+  const live = await loadedStates(core.hv);
   const networks = networkInfo(core);
   const vms = rows.map(({ row, sight }) =>
     seen(

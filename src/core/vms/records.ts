@@ -148,18 +148,23 @@ export function networkInfo(core: Core): NetworkInfo {
 
 /** The VM as berth records it, with libvirt's state (one quick call; "unknown" if unreachable). */
 export async function loadVm(core: Core, name: string): Promise<Vm> {
+  // The row first: a name berth does not know is a 404 before libvirt is asked anything about it.
+  const row = findVmRow(core, name);
   let state: Vm["state"] = "unknown";
   try {
     state = (await domainState(core, name)) ?? "absent";
   } catch (e) {
     if (!(e instanceof HypervisorUnavailable)) throw e;
   }
-  return vmInState(core, name, state);
+  return presentRow(core, row, state);
 }
 
 /** The VM as berth records it, in a state the caller has just brought it to (no call to libvirt). */
 export function vmInState(core: Core, name: string, state: Vm["state"]): Vm {
-  const row = findVmRow(core, name);
+  return presentRow(core, findVmRow(core, name), state);
+}
+
+function presentRow(core: Core, row: VmRow, state: Vm["state"]): Vm {
   return present(row, disksOf(core.db, row.id), nicsOf(core.db, row.id), state, networkInfo(core));
 }
 

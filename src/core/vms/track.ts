@@ -2,19 +2,10 @@
 
 import type { Database } from "bun:sqlite";
 import { vmByName } from "../../db/vms.ts";
-import type { DomainState, LifecycleEvent } from "../../ffi/constants.ts";
 import type { Core } from "../context.ts";
 import { recordState, statusOf } from "./power.ts";
 import { vmTarget } from "./records.ts";
-
-const STATE_AFTER: Partial<Record<LifecycleEvent, DomainState>> = {
-  started: "running",
-  resumed: "running",
-  suspended: "paused",
-  pmsuspended: "pmsuspended",
-  stopped: "shutoff",
-  crashed: "crashed",
-};
+import { STATE_AFTER } from "./state-map.ts";
 
 /** Subscribes to the event pump; returns the unsubscribe. An action in progress records its own outcome. */
 export function trackLifecycle(core: Core): () => void {

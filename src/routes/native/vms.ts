@@ -2,13 +2,15 @@
 
 import { Elysia, t } from "elysia";
 import type { Core } from "../../core/context.ts";
-import { createVm, deleteVmOp, getVm, listVmViews, updateVmSettings } from "../../core/vms/index.ts";
+import { createVm, deleteVmOp, getVm, updateVmSettings } from "../../core/vms/index.ts";
+import { listVmsAnswer } from "../../core/vms/list-responses.ts";
 import { defineVmFromXml } from "../../core/vms/xml-define.ts";
-import { LIBVIRT_NAME_MAX } from "../../patterns.ts";
 import { callerOf } from "../auth.ts";
+import { documented } from "../documented.ts";
 import { accepted } from "./accepted.ts";
 import { OperationSchema, WaitQuery } from "./schemas.ts";
-import { CreateVmSchema, ProjectName, UpdateVmSchema, VmName, VmSchema } from "./vm-schemas.ts";
+import { nextLink, VmListQuerySchema } from "./vm-list-query.ts";
+import { CreateVmSchema, UpdateVmSchema, VmName, VmSchema } from "./vm-schemas.ts";
 import { DefineVmXmlSchema, XML_POLICY } from "./vm-xml.ts";
 
 const tags = ["vms"];
@@ -16,33 +18,34 @@ const ByName = t.Object({ name: VmName });
 
 export function vmRoutes(core: Core) {
   return new Elysia({ prefix: "/v1/vms" })
-    .get("", ({ request, query }) => listVmViews(core, callerOf({ request }), query), {
-      query: t.Object(
-        {
-          state: t.Optional(
-            t.Union(
-              ["creating", "running", "stopped", "paused", "restoring", "error", "gone"].map((v) =>
-                t.Literal(v),
-              ),
-              {
-                description: "berth's status of the VM",
-              },
-            ),
-          ),
-          name: t.Optional(t.String({ maxLength: LIBVIRT_NAME_MAX })),
-          tag: t.Optional(t.String({ maxLength: 330, description: "key or key=value, exact" })),
-          project: t.Optional(ProjectName),
-        },
-        { additionalProperties: false },
-      ),
-      response: t.Array(VmSchema),
-      detail: {
-        summary: "List VMs (filters: state, tag, name, project — exact matches)",
-        description:
-          "The VMs the caller sees: admins all; a user their own (and the others' public view with [auth] public_reads), only in their projects when [[auth.users]] projects limits them.",
-        tags,
+    .get(
+      "",
+      async ({ request, query }) => {
+        const page = await listVmsAnswer(core, callerOf({ request }), query);
+        const headers: Record<string, string> = { "content-type": "application/json;charset=utf-8" };
+        if (page.next !== null) headers.link = nextLink(request.url, page.next);
+        return new Response(page.bytes, { headers });
       },
-    })
+      {
+        query: VmListQuerySchema,
+        detail: {
+          summary:
+            "List VMs (filters: state, tag, name, project, pool, owner — exact matches; pages: limit, after)",
+          description:
+            "The VMs the caller sees: admins all; a user their own (and the others' public view with [auth] public_reads), only in their projects when [[auth.users]] projects limits them. " +
+            "`recursion=0` answers the VMs' URLs (`/v1/vms/<name>`, as Incus does), `recursion=1` (the default) whole objects. " +
+            'Sorted by name; with `limit`, a `Link: <…&after=<last name>>; rel="next"` header names the next page while one follows (`after` need not name an existing VM). ' +
+            "`owner` from a non-admin matches only the VMs they see whole. States come from libvirt's lifecycle events, not a call per request.",
+          responses: {
+            200: documented(
+              "whole VMs (recursion=1, the default), or their URLs (recursion=0)",
+              t.Union([t.Array(VmSchema), t.Array(t.String())]),
+            ),
+          },
+          tags,
+        },
+      },
+    )
     .post(
       "",
       async ({ request, body, query, set }) => {

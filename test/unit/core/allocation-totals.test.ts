@@ -1,4 +1,4 @@
-// The allocation totals kept by triggers (migration 17) always equal a full sum over every VM: capacity checks read them.
+// The allocation totals kept by triggers (migration 19) always equal a full sum over every VM: capacity checks read them.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -188,7 +188,7 @@ describe("allocation totals against a full sum", () => {
 
   test("a database from before the totals gets them from its rows, and they survive a restart", () => {
     const dir = mkdtempSync(join(tmpdir(), "berth-alloc-"));
-    const old = openDatabase(dir, { migrations: MIGRATIONS.slice(0, 16) });
+    const old = openDatabase(dir, { migrations: MIGRATIONS.slice(0, 18) });
     insertVmRow(old, { id: "o1", name: "o1", vcpus: 2, memory_mib: 100, diskBytes: GiB });
     insertVmRow(old, { id: "o2", name: "o2", vcpus: 3, memory_mib: 200, diskBytes: 2 * GiB, status: "gone" });
     migrate(old);

@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import type { Core } from "../../../src/core/context.ts";
 import { reconcile } from "../../../src/core/reconcile/reconcile.ts";
+import { vmStates } from "../../../src/core/vms/state-map.ts";
 import { openDatabase } from "../../../src/db/open.ts";
 import { createApp } from "../../../src/routes/app.ts";
 import { startBerth } from "../../../src/server.ts";
@@ -252,4 +253,13 @@ test("a mark rewritten without a lifecycle event never gets a row marked gone fr
   } finally {
     await core.hv.call("domain.undefine", { name: "rs-mark" });
   }
+});
+
+test("a pass's one bulk read also corrects the lists' state map, where an event was missed", async () => {
+  const states = vmStates(core.hv);
+  // A state no event told (as when the pump missed one): the domain is shut off on libvirt.
+  states.set(name(0), "running");
+  expect(states.get(name(0))).toBe("running");
+  await reconcile(core, { domains: only });
+  expect(states.get(name(0))).toBe("shutoff");
 });

@@ -1,0 +1,163 @@
+// Group commit: synchronous units of work submitted in the same tick share one SQLite transaction and one commit.
+import type { Database } from "bun:sqlite";
+import { AppError, asInsufficientStorage, DatabaseError } from "../errors.ts";
+
+/**
+ * The contract:
+ * - `run(work)` queues `work`; the queue is applied on the next turn of the event loop (setImmediate),
+ *   at most `maxBatch` units per transaction, in the order they were submitted.
+ * - One `BEGIN IMMEDIATE … COMMIT` holds the batch; each unit runs in its own SAVEPOINT. A unit that
+ *   throws is rolled back to its savepoint (all or nothing for that unit) and the others go on.
+ * - Nothing is settled before the transaction holding it ended: a unit's promise resolves with what
+ *   `work` returned only after the COMMIT succeeded, and rejects with what it threw only then too. If
+ *   the BEGIN or the COMMIT fails, or SQLite rolls the whole transaction back, units that had
+ *   succeeded reject (nothing of theirs was committed).
+ * - `work` must be synchronous (no await inside a transaction: no other code may interleave with it).
+ */
+export class GroupCommit {
+  readonly #db: Database;
+  readonly #maxBatch: number;
+  #queue: Unit[] = [];
+  #scheduled = false;
+  #closed = false;
+  /** Transactions committed so far (tests and benchmarks read it). */
+  commits = 0;
+
+  constructor(db: Database, opts: { maxBatch?: number } = {}) {
+    this.#db = db;
+    this.#maxBatch = Math.max(1, opts.maxBatch ?? 256);
+  }
+
+  run<T>(work: () => T): Promise<T> {
+    if (this.#closed) return Promise.reject(new DatabaseError("the database is closing"));
+    return new Promise<T>((resolve, reject) => {
+      this.#queue.push({ work, resolve: resolve as (v: unknown) => void, reject });
+      this.#schedule();
+    });
+  }
+
+  /** Applies every queued unit now, then refuses new ones (before the database is closed). */
+  close(): void {
+    while (this.#queue.length > 0) this.#flush();
+    this.#closed = true;
+  }
+
+  #schedule(): void {
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    setImmediate(() => {
+      this.#scheduled = false;
+      this.#flush();
+      if (this.#queue.length > 0) this.#schedule();
+    });
+  }
+
+  #flush(): void {
+    const batch = this.#queue.splice(0, this.#maxBatch);
+    if (batch.length === 0) return;
+    const outcomes: Outcome[] = [];
+    try {
+      this.#apply(batch, outcomes);
+    } catch (e) {
+      // Not expected (every step above handles its own failure); if it happens, nothing of the batch is kept.
+      if (this.#db.inTransaction) runOrError(this.#db, "ROLLBACK");
+      lost(outcomes, e);
+      const settled = new Set(outcomes.map((o) => o.unit));
+      const queued = new Set(this.#queue);
+      for (const u of batch)
+        if (!settled.has(u) && !queued.has(u)) outcomes.push({ unit: u, ok: false, error: e });
+    }
+    for (const o of outcomes) {
+      if (o.ok) o.unit.resolve(o.value);
+      else o.unit.reject(o.error);
+    }
+  }
+
+  #apply(batch: Unit[], outcomes: Outcome[]): void {
+    const db = this.#db;
+    const begun = runOrError(db, "BEGIN IMMEDIATE");
+    if (begun !== null) {
+      for (const unit of batch) outcomes.push({ unit, ok: false, error: begun });
+      return;
+    }
+    for (const unit of batch) {
+      if (!db.inTransaction) {
+        // SQLite ended the transaction (see applyUnit): the rest waits for the next one.
+        this.#queue.unshift(...batch.slice(outcomes.length));
+        break;
+      }
+      const outcome = applyUnit(db, unit);
+      outcomes.push(outcome);
+      if (!db.inTransaction && !outcome.ok) lost(outcomes, outcome.error);
+    }
+    if (!db.inTransaction) return;
+    const failed = runOrError(db, "COMMIT");
+    if (failed === null) {
+      this.commits++;
+      return;
+    }
+    if (db.inTransaction) runOrError(db, "ROLLBACK");
+    lost(outcomes, failed);
+  }
+}
+
+interface Unit {
+  work: () => unknown;
+  resolve: (v: unknown) => void;
+  reject: (e: unknown) => void;
+}
+
+type Outcome = { unit: Unit; ok: true; value: unknown } | { unit: Unit; ok: false; error: unknown };
+
+/** Runs one statement; the error it threw, or null. */
+function runOrError(db: Database, sql: string): unknown {
+  try {
+    db.run(sql);
+    return null;
+  } catch (e) {
+    return e;
+  }
+}
+
+function applyUnit(db: Database, unit: Unit): Outcome {
+  const opened = runOrError(db, "SAVEPOINT group_unit");
+  if (opened !== null) return { unit, ok: false, error: opened };
+  try {
+    const value = unit.work();
+    if (value instanceof Promise) throw new TypeError("group commit work must be synchronous");
+    db.run("RELEASE group_unit");
+    return { unit, ok: true, value };
+  } catch (error) {
+    // Some errors (SQLITE_FULL, I/O) end the whole transaction: then there is no savepoint to go back to.
+    if (db.inTransaction) {
+      const undone = runOrError(db, "ROLLBACK TO group_unit") ?? runOrError(db, "RELEASE group_unit");
+      // The savepoint could not be undone: the whole transaction goes, and applyUnit's caller sees it gone.
+      if (undone !== null && db.inTransaction) runOrError(db, "ROLLBACK");
+    }
+    return { unit, ok: false, error };
+  }
+}
+
+/** The transaction is gone: units that had succeeded in it were not committed. */
+function lost(outcomes: Outcome[], cause: unknown): void {
+  const what = "the transaction holding this change was rolled back; nothing was changed";
+  const error =
+    cause instanceof AppError
+      ? cause
+      : (asInsufficientStorage(cause, what) ?? new DatabaseError(what, { cause }));
+  outcomes.forEach((o, i) => {
+    if (o.ok) outcomes[i] = { unit: o.unit, ok: false, error };
+  });
+}
+
+const instances = new WeakMap<Database, GroupCommit>();
+
+/** The one group commit of a connection (every batch on it must share its transaction). */
+export function groupCommitOf(db: Database): GroupCommit {
+  let g = instances.get(db);
+  if (!g) {
+    g = new GroupCommit(db);
+    instances.set(db, g);
+  }
+  return g;
+}
