@@ -5,6 +5,7 @@ import { ErrorCode } from "../../ffi/error.ts";
 import { buildVolumeXml } from "../../xml/storage.ts";
 import type { Core } from "../context.ts";
 import type { Reverter } from "../reverter.ts";
+import { createRbdVolume, isRbdDisk, rbdUnitVolume } from "../storage/rbd-volumes.ts";
 import { isLibvirt } from "../storage-pool.ts";
 import { cidataVolume } from "./cloud-init.ts";
 import type { VolumePlan } from "./plan.ts";
@@ -15,16 +16,22 @@ export function unitVolume(vmId: string, unit: number, device: DiskRow["device"]
 }
 
 /** Volumes a VM owns are named after it and its unit, or are its config drive; ISOs it borrows from images are not. */
-export function ownsVolume(vmId: string, d: Pick<DiskRow, "unit" | "volume" | "device">): boolean {
+export function ownsVolume(
+  vmId: string,
+  d: Pick<DiskRow, "unit" | "volume" | "device"> & { format?: string },
+): boolean {
   if (d.device === "cdrom") {
     return d.volume === cidataVolume(vmId) || d.volume === unitVolume(vmId, d.unit, "cdrom");
   }
+  if (d.format !== undefined && isRbdDisk({ format: d.format }))
+    return d.device === "disk" && d.volume === rbdUnitVolume(vmId, d.unit);
   return d.device === "disk" && d.volume === unitVolume(vmId, d.unit, "disk");
 }
 
 /** Creates the plan's volume (an overlay in ~10 ms when it has a backing image) and registers its undo. */
 export async function createVolume(core: Core, pool: string, v: VolumePlan, r: Reverter): Promise<void> {
   if (v.shared) return;
+  if (isRbdDisk(v.disk)) return createRbdVolume(core, v, r);
   const created = await core.hv.call("volume.create", {
     pool,
     xml: buildVolumeXml({
