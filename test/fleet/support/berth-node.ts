@@ -14,6 +14,9 @@ export interface FleetSettings {
   prefix: string;
   /** [[auth.users]] entries (same on every host). */
   usersToml: string;
+  /** More [storage] keys (the rbd backend's), and TOML appended at the end (other sections). */
+  storageToml?: string[];
+  extraToml?: string;
 }
 
 export class BerthNode {
@@ -44,6 +47,7 @@ export class BerthNode {
         "[storage]",
         'pool = "berth-fleet"',
         `path = "${join(dir, "pool")}"`,
+        ...(this.fleet.storageToml ?? []),
         "[vm]",
         "shutdown_timeout_s = 2",
         "[demo]",
@@ -60,6 +64,7 @@ export class BerthNode {
         "enabled = true",
         "users_can_create = true",
         this.fleet.usersToml,
+        this.fleet.extraToml ?? "",
         "",
       ].join("\n"),
     );
