@@ -96,7 +96,17 @@ export async function cephUp(ns: string, ip: string, dir: string): Promise<CephC
   try {
     const monKeyring = join(dir, "mon.keyring");
     const adminKeyring = join(dir, "ceph.client.admin.keyring");
-    run(["ceph-authtool", "--create-keyring", monKeyring, "--gen-key", "-n", "mon.", "--cap", "mon", "allow *"]);
+    run([
+      "ceph-authtool",
+      "--create-keyring",
+      monKeyring,
+      "--gen-key",
+      "-n",
+      "mon.",
+      "--cap",
+      "mon",
+      "allow *",
+    ]);
     run([
       "ceph-authtool",
       "--create-keyring",
@@ -176,11 +186,7 @@ export async function cephUp(ns: string, ip: string, dir: string): Promise<CephC
     ]);
     cluster.key = admin("ceph", ["auth", "get-key", `client.${cluster.user}`]).trim();
     writeFileSync(cluster.keyFile, `${cluster.key}\n`, { mode: 0o600 });
-    await until(
-      () => admin("ceph", ["health"]).startsWith("HEALTH_OK"),
-      60_000,
-      "ceph to report HEALTH_OK",
-    );
+    await until(() => admin("ceph", ["health"]).startsWith("HEALTH_OK"), 60_000, "ceph to report HEALTH_OK");
     return cluster;
   } catch (e) {
     await cluster.down();
