@@ -163,6 +163,16 @@ describe("a VM on rbd", () => {
       const r = await admin.call("GET", path);
       expect(JSON.stringify(r.body)).not.toContain(c.key);
     }
+    // A disk added while it runs is a blank RBD image, hot-plugged as sdb; removing it deletes the image.
+    await ok("POST", `/v1/vms/${vm}/disks?wait=true`, { name: "data", size_gb: 1 }, 200);
+    const data = `vm-${row.id}-1`;
+    expect(rbd(["ls", c.pool]).split("\n")).toContain(data);
+    expect(rbd(["info", `${c.pool}/${data}`])).not.toContain("parent:");
+    expect(run(["virsh", "-c", (host as LibvirtHost).uri, "dumpxml", vm])).toContain(
+      `<source protocol='rbd' name='${c.pool}/${data}'`,
+    );
+    await ok("DELETE", `/v1/vms/${vm}/disks/data?wait=true`, undefined, 200);
+    expect(rbd(["ls", c.pool]).split("\n")).not.toContain(data);
     // Snapshots need qcow2: refused, naming the disk's format.
     const snap = await admin.call("POST", `/v1/vms/${vm}/snapshots`, { name: "s1" });
     expect(snap.status).toBe(409);

@@ -5,7 +5,7 @@ import { ErrorCode } from "../../ffi/error.ts";
 import { buildVolumeXml } from "../../xml/storage.ts";
 import type { Core } from "../context.ts";
 import type { Reverter } from "../reverter.ts";
-import { createRbdVolume, isRbdDisk, rbdUnitVolume } from "../storage/rbd-volumes.ts";
+import { createRbdVolume, deleteRbdVolume, isRbdDisk, rbdUnitVolume } from "../storage/rbd-volumes.ts";
 import { isLibvirt } from "../storage-pool.ts";
 import { cidataVolume } from "./cloud-init.ts";
 import type { VolumePlan } from "./plan.ts";
@@ -43,6 +43,16 @@ export async function createVolume(core: Core, pool: string, v: VolumePlan, r: R
   });
   r.add(`delete volume ${v.disk.volume}`, () => deleteVolume(core, pool, v.disk.volume));
   v.disk.path = created.path;
+}
+
+/** Deletes a volume a VM owns where it lives: an RBD image, or a volume of berth's directory pool `pool`. */
+export async function deleteOwnVolume(
+  core: Core,
+  pool: string,
+  d: { volume: string; format: string },
+): Promise<void> {
+  if (isRbdDisk(d)) await deleteRbdVolume(core, d.volume);
+  else await deleteVolume(core, pool, d.volume);
 }
 
 /** Deletes a volume; one that is already gone is fine. */
