@@ -9,7 +9,7 @@ import { FleetClient } from "./support/client.ts";
 import { type LibvirtHost, libvirtHostClear, libvirtHostUp } from "./support/libvirt-host.ts";
 import { type FleetNet, netDown, netNames, netUp } from "./support/net.ts";
 import { run, stopPids, until } from "./support/run.ts";
-import { usersToml } from "./support/topology.ts";
+import { USERS, usersToml } from "./support/topology.ts";
 
 const id = crypto
   .getRandomValues(new Uint8Array(2))
@@ -55,6 +55,7 @@ beforeAll(async () => {
       `ceph_key_file = "${ceph.keyFile}"`,
     ],
     extraToml: `[images]\nimport_dirs = ["${guest}"]`,
+    pvcListen: `${host.ip}:7370`,
   });
   await berth.start();
   admin = await new FleetClient(berth, "admin").login();
@@ -187,4 +188,52 @@ describe("a VM on rbd", () => {
     ).toBe(true);
     expect(img).toBeTruthy();
   }, 240_000);
+});
+
+describe("PVC's Ceph endpoints on rbd", () => {
+  const pvc = async (path: string, method = "GET") => {
+    const basic = Buffer.from(`admin:${USERS.admin.password}`).toString("base64");
+    const r = await fetch(`http://${(host as LibvirtHost).ip}:7370/api/v1/storage/ceph${path}`, {
+      method,
+      headers: { authorization: `Basic ${basic}` },
+      signal: AbortSignal.timeout(30_000),
+    });
+    return { status: r.status, body: (await r.json()) as unknown };
+  };
+
+  test("status, df and pools answer from the cluster; OSDs and changes say berth does not manage it", async () => {
+    const c = ceph as CephCluster;
+    // An image berth did not make: the answer counts what the cluster holds, not berth's records.
+    c.admin("rbd", ["create", "--size", "8", `${c.pool}/outside-${id}`]);
+    const images = rbd(["ls", c.pool]).split("\n").filter(Boolean).length;
+    const status = await pvc("/status");
+    expect(status.status).toBe(200);
+    expect((status.body as { ceph_data: string }).ceph_data).toContain(`pool ${c.pool}: ${images} images`);
+    expect((await pvc("/df")).body).toMatchObject({ type: "utilization" });
+    const pools = await pvc("/pool");
+    expect(pools.status).toBe(200);
+    const [pool] = pools.body as { name: string; volume_count: number; stats: { free_bytes: number } }[];
+    expect(pool?.name).toBe(c.pool);
+    expect(pool?.volume_count).toBe(images);
+    expect(pool?.stats.free_bytes).toBeGreaterThan(0);
+    expect((await pvc(`/pool/${c.pool}`)).status).toBe(200);
+    // PVC's dialect answers every failure but a missing VM with 510.
+    expect(await pvc("/pool/nosuch")).toEqual({
+      status: 510,
+      body: { message: "ERROR: pool nosuch not found" },
+    });
+    expect((await pvc("/pool?limit=^nosuch$")).body).toEqual([]);
+    const osd = await pvc("/osd");
+    expect(osd.status).toBe(510);
+    expect(JSON.stringify(osd.body)).toContain("does not manage the cluster");
+    expect(await pvc(`/pool/${c.pool}/add?pgs=8`, "POST")).toEqual({
+      status: 510,
+      body: {
+        message:
+          "ERROR: berth uses Ceph pool storage but does not manage the cluster: it does not add a Ceph pool",
+      },
+    });
+    expect(JSON.stringify((await pvc("/status")).body)).not.toContain(c.key);
+    c.admin("rbd", ["rm", `${c.pool}/outside-${id}`]);
+  }, 60_000);
 });

@@ -17,6 +17,8 @@ export interface FleetSettings {
   /** More [storage] keys (the rbd backend's), and TOML appended at the end (other sections). */
   storageToml?: string[];
   extraToml?: string;
+  /** PVC's listener (host:port); off unless given. */
+  pvcListen?: string;
 }
 
 export class BerthNode {
@@ -92,7 +94,12 @@ export class BerthNode {
         this.configFile,
       ],
       {
-        env: { ...process.env, BERTH_CONFIG: "", BERTH_PVC_LISTEN: "", BERTH_SYSADM_ENABLED: "false" },
+        env: {
+          ...process.env,
+          BERTH_CONFIG: "",
+          BERTH_PVC_LISTEN: this.fleet.pvcListen ?? "",
+          BERTH_SYSADM_ENABLED: "false",
+        },
         stdout: "ignore",
         stderr: "pipe",
       },
