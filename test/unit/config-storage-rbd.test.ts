@@ -49,7 +49,7 @@ describe("[storage] backend", () => {
 
   test("an unknown backend, a relative key file and a monitor with a scheme are refused", () => {
     expect(problems(["[storage]", 'backend = "nfs"']).join()).toContain("storage.backend");
-    expect(problems([...rbd, 'ceph_key_file = "ceph.key"'].filter((l, i) => i !== 5)).join()).toContain(
+    expect(problems([...rbd, 'ceph_key_file = "ceph.key"'].filter((_l, i) => i !== 5)).join()).toContain(
       "storage.ceph_key_file",
     );
     expect(
