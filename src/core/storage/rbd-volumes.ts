@@ -52,10 +52,16 @@ export async function createRbdVolume(core: Core, v: VolumePlan, r: Reverter): P
 /** Deletes a VM's RBD image (the image's snapshot it was cloned from stays); one already gone is fine. */
 export async function deleteRbdVolume(core: Core, volume: string): Promise<void> {
   const pool = await ensureRbdPool(core);
+  const del = () => core.hv.call("volume.delete", { pool, volume });
   try {
-    await core.hv.call("volume.delete", { pool, volume });
+    await del();
   } catch (e) {
     if (!isLibvirt(e, ErrorCode.NO_STORAGE_VOL)) throw e;
+    // libvirt caches an rbd pool's volumes per daemon: one another host made is unknown here until a refresh.
+    await core.hv.call("pool.refresh", { pool });
+    await del().catch((again) => {
+      if (!isLibvirt(again, ErrorCode.NO_STORAGE_VOL)) throw again;
+    });
   }
 }
 
