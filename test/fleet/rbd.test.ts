@@ -128,6 +128,12 @@ describe("a VM on rbd", () => {
     expect(rbd(["ls", c.pool]).split("\n")).toContain(volume);
     const info = rbd(["info", `${c.pool}/${volume}`]);
     expect(info).toMatch(new RegExp(`parent: ${c.pool}/image-[0-9a-f-]+@`));
+    // The image was imported under a name of its own and renamed once whole: no partial import is left.
+    expect(
+      rbd(["ls", c.pool])
+        .split("\n")
+        .filter((l) => l.includes(".part-")),
+    ).toEqual([]);
     // libvirt has it as a network disk with the cephx secret's UUID on virtio-scsi, never the key.
     const xml = run(["virsh", "-c", (host as LibvirtHost).uri, "dumpxml", vm]);
     expect(xml).toContain("<disk type='network' device='disk'>");

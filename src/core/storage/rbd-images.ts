@@ -1,28 +1,18 @@
 // Images on RBD: each ready disk image imported once into the Ceph pool (raw), the parent of its VMs' clones.
-import { ErrorCode } from "../../ffi/error.ts";
+import { instanceId } from "../../db/host-meta.ts";
 import type { Core } from "../context.ts";
 import type { ImageRecord } from "../images/records.ts";
-import { runQemuImg } from "../qemu-img.ts";
-import { isLibvirt } from "../storage-pool.ts";
-import { ensureRbdPool, type RbdSettings, rbdSettings } from "./rbd.ts";
+import { ensureRbdPool, rbdSettings } from "./rbd.ts";
+import { importToRbd, rbdImages, runRbd } from "./rbd-cli.ts";
 
 /** The RBD image holding berth image `id`: named by its id, so a rename or a new image of the same name never reuses it. */
 export function rbdImageVolume(imageId: string): string {
   return `image-${imageId}`;
 }
 
-// qemu's rbd: filename takes `:` between options; a literal one (a monitor's port) is `\:`, monitors are split by `\;`.
-const esc = (s: string) => s.replaceAll("\\", "\\\\").replaceAll(":", "\\:").replaceAll(";", "\\;");
-
-/** qemu-img's target for RBD image `volume`: the key comes from the key file, never from argv. */
-export function qemuRbdTarget(s: RbdSettings, volume: string): string {
-  const mons = s.monitors.map((m) => esc(`${m.host}:${m.port}`)).join("\\;");
-  return `rbd:${s.cephPool}/${volume}:id=${esc(s.user)}:keyfile=${esc(s.keyFile)}:mon_host=${mons}`;
-}
-
 const importing = new Map<string, Promise<string>>();
 
-/** The RBD volume of `image`, imported now (qemu-img convert -O raw) if neither this host nor another did before. */
+/** The RBD image of `image`, imported now if neither this host nor another did before (one import per image per process). */
 export function ensureRbdImage(core: Core, image: ImageRecord): Promise<string> {
   const running = importing.get(image.id);
   if (running) return running;
@@ -31,40 +21,30 @@ export function ensureRbdImage(core: Core, image: ImageRecord): Promise<string> 
   return p;
 }
 
-async function exists(core: Core, pool: string, volume: string): Promise<boolean> {
-  try {
-    await core.hv.call("volume.info", { pool, volume });
-    return true;
-  } catch (e) {
-    if (isLibvirt(e, ErrorCode.NO_STORAGE_VOL)) return false;
-    throw e;
-  }
-}
-
+/**
+ * Imports under a name of this installation's own, then renames: the final name exists only once whole, so a
+ * crash mid-import never leaves a partial image to clone, and two hosts importing at once never write one image.
+ */
 async function importOnce(core: Core, image: ImageRecord): Promise<string> {
   const pool = await ensureRbdPool(core);
-  const volume = rbdImageVolume(image.id);
-  if (await exists(core, pool, volume)) return volume;
-  // libvirt caches an rbd pool's volume list per daemon: another host's import shows after a refresh.
-  await core.hv.call("pool.refresh", { pool });
-  if (await exists(core, pool, volume)) return volume;
   const s = rbdSettings(core.config);
-  const target = qemuRbdTarget(s, volume);
-  try {
-    await runQemuImg([
-      "convert",
-      "-f",
-      image.format === "qcow2" ? "qcow2" : "raw",
-      "-O",
-      "raw",
-      image.path,
-      target,
-    ]);
-  } catch (e) {
-    await core.hv.call("pool.refresh", { pool });
-    if (await exists(core, pool, volume)) await core.hv.call("volume.delete", { pool, volume });
-    throw e;
+  const volume = rbdImageVolume(image.id);
+  const part = `${volume}.part-${instanceId(core.db)}`;
+  let names = await rbdImages(s);
+  if (!names.has(volume)) {
+    // Left by a crash of this installation mid-import: only this installation ever writes that name.
+    if (names.has(part)) await runRbd(s, ["rm", "--no-progress", `${s.cephPool}/${part}`]);
+    await importToRbd(s, image.path, image.format === "qcow2" ? "qcow2" : "raw", part);
+    try {
+      await runRbd(s, ["mv", `${s.cephPool}/${part}`, `${s.cephPool}/${volume}`]);
+    } catch (e) {
+      names = await rbdImages(s);
+      if (!names.has(volume)) throw e;
+      // Another host's import finished first: its image is as good as ours.
+      await runRbd(s, ["rm", "--no-progress", `${s.cephPool}/${part}`]);
+    }
   }
+  // libvirt caches an rbd pool's volumes per daemon: an image made outside it shows after a refresh.
   await core.hv.call("pool.refresh", { pool });
   return volume;
 }
