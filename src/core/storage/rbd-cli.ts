@@ -7,7 +7,7 @@ const RBD_TIMEOUT_MS = 60_000;
 /** An image import copies the whole image into the cluster. */
 export const IMPORT_TIMEOUT_MS = 3_600_000;
 
-async function runTool(argv: string[], timeoutMs: number): Promise<string> {
+async function runTool(label: string, argv: string[], timeoutMs: number): Promise<string> {
   const proc = Bun.spawn(argv, { stdin: "ignore", stdout: "pipe", stderr: "pipe", timeout: timeoutMs });
   const [out, err, code] = await Promise.all([
     new Response(proc.stdout).text(),
@@ -15,12 +15,8 @@ async function runTool(argv: string[], timeoutMs: number): Promise<string> {
     proc.exited,
   ]);
   if (code !== 0) {
-    const failed = new AppError(
-      500,
-      "internal",
-      `${argv[0]} ${argv.at(-3) ?? ""} failed (exit ${code}): ${err.trim()}`,
-    );
-    throw asInsufficientStorage(failed, argv[0] as string) ?? failed;
+    const failed = new AppError(500, "internal", `${label} failed (exit ${code}): ${err.trim()}`);
+    throw asInsufficientStorage(failed, label) ?? failed;
   }
   return out;
 }
@@ -28,7 +24,11 @@ async function runTool(argv: string[], timeoutMs: number): Promise<string> {
 /** `rbd --id USER --keyfile FILE -m MONS <args>` */
 export function runRbd(s: RbdSettings, args: string[]): Promise<string> {
   const mons = s.monitors.map((m) => `${m.host}:${m.port}`).join(",");
-  return runTool(["rbd", "--id", s.user, "--keyfile", s.keyFile, "-m", mons, ...args], RBD_TIMEOUT_MS);
+  return runTool(
+    `rbd ${args[0]}`,
+    ["rbd", "--id", s.user, "--keyfile", s.keyFile, "-m", mons, ...args],
+    RBD_TIMEOUT_MS,
+  );
 }
 
 /** The RBD images of the pool, by exact name. */
@@ -58,6 +58,7 @@ export function importToRbd(
   volume: string,
 ): Promise<string> {
   return runTool(
+    `qemu-img convert of ${path} into RBD`,
     ["qemu-img", "convert", "-f", format, "-O", "raw", path, qemuRbdTarget(s, volume)],
     IMPORT_TIMEOUT_MS,
   );
