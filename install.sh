@@ -35,7 +35,8 @@ readonly RUNTIME_PKGS=(
   cpio xz-utils zstd # berth demo-image packs the demo guest's initramfs (modules may be xz/zstd)
   curl procps uuid-runtime # used by this script (health check, pgrep) and by ovs-ctl --system-id=random
 )
-readonly TEST_PKGS=(wrk hyperfine virtinst iproute2 chromium etcd-server) # virtinst: bench/provision.ts's virt-install baseline; iproute2: test hosts in network namespaces; chromium: the dashboard test's headless browser; etcd-server: the fleet tests' 3-member etcd
+readonly TEST_PKGS=(wrk hyperfine virtinst iproute2 chromium etcd-server
+  ceph-mon ceph-mgr ceph-osd ceph-common libvirt-daemon-driver-storage-rbd qemu-block-extra) # virtinst: bench/provision.ts's virt-install baseline; iproute2: test hosts in network namespaces; chromium: the dashboard test's headless browser; etcd-server: the fleet tests' 3-member etcd; ceph-*: the rbd test's single-node Ceph; libvirt's rbd storage backend and QEMU's rbd block driver: [storage] backend = "rbd"
 
 REPO_DIR="$(cd "$(dirname "${BASH_SOURCE[0]:-$0}")" && pwd)"
 readonly REPO_DIR
@@ -81,7 +82,8 @@ log ${LOG_FILE}).
 
 Options:
   --with-test-deps  also install what the benchmarks and the fleet tests need
-                    (wrk hyperfine virtinst etcd-server); implied when CI=true
+                    (wrk hyperfine virtinst etcd-server, a single-node Ceph's
+                    packages, libvirt's rbd backend); implied when CI=true
   --no-start        install everything, start libvirt/OVS, but do not (re)start berth
   --uninstall       stop berth, remove ${BIN} and the systemd unit; keeps
                     ${CONF_DIR} and ${DATA_DIR}

@@ -3,6 +3,7 @@ import { Value } from "@sinclair/typebox/value";
 import { ConfigError } from "../errors.ts";
 import { frontPathCollisions } from "./fronts.ts";
 import { type Config, ConfigSchema } from "./schema.ts";
+import { storageProblems } from "./storage-rbd-schema.ts";
 
 export const DEFAULT_CONFIG_PATH = "/etc/berth/berth.toml";
 
@@ -45,6 +46,7 @@ export function parseConfig(
   );
   // Paths are only comparable once every front's are valid.
   if (problems.length === 0) problems.push(...frontPathCollisions(withDefaults as Config));
+  if (problems.length === 0) problems.push(...storageProblems(withDefaults as Config));
   if (problems.length > 0) {
     throw new ConfigError(`${source}: invalid configuration:\n  ${problems.join("\n  ")}`, problems);
   }

@@ -8,6 +8,7 @@ import { CapacitySchema, LimitsSchema } from "./limits-schema.ts";
 import { ListenSchema } from "./listen.ts";
 import { PvcSchema } from "./pvc-schema.ts";
 import { StagingSchema } from "./staging-schema.ts";
+import { RbdStorageFields } from "./storage-rbd-schema.ts";
 import { SysadmSchema } from "./sysadm-schema.ts";
 import { VmpoolerSchema } from "./vmpooler-schema.ts";
 
@@ -41,6 +42,7 @@ export const StorageSchema = T.Object(
   {
     pool: T.String({ pattern: "^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$", default: "berth" }),
     path: T.String({ default: "", description: "pool directory; empty means <data_dir>/pool" }),
+    ...RbdStorageFields,
   },
   { ...strict, default: {} },
 );

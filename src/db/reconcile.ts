@@ -58,11 +58,14 @@ export function setVmStatusIfUnchanged(
 export function diskVolumesOf(
   db: Database,
   vmId: string,
-): { unit: number; volume: string; device: "disk" | "cdrom" }[] {
-  return db.query("SELECT unit, volume, device FROM vm_disks WHERE vm_id = ? ORDER BY unit").all(vmId) as {
+): { unit: number; volume: string; device: "disk" | "cdrom"; format: string }[] {
+  return db
+    .query("SELECT unit, volume, device, format FROM vm_disks WHERE vm_id = ? ORDER BY unit")
+    .all(vmId) as {
     unit: number;
     volume: string;
     device: "disk" | "cdrom";
+    format: string;
   }[];
 }
 

@@ -6,6 +6,7 @@ import { check, lastError } from "./error.ts";
 import { Handle, RAW } from "./handle.ts";
 import { sym } from "./lib.ts";
 import { Network } from "./network.ts";
+import { Secret } from "./secret.ts";
 import { StoragePool } from "./storage-pool.ts";
 import { StorageVol } from "./storage-vol.ts";
 import { borrowString, cstr, cstrOrNull, listAll, outCell, takeString } from "./strings.ts";
@@ -193,6 +194,20 @@ export class Connection extends Handle {
     const p = sym.virStoragePoolDefineXML(this[RAW](), cstr(xml), 0) as Pointer | null;
     if (!p) throw lastError();
     return new StoragePool(p);
+  }
+
+  /** virSecretDefineXML: defines (or redefines, by its UUID) a secret; its value is set apart. */
+  defineSecret(xml: string): Secret {
+    const p = sym.virSecretDefineXML(this[RAW](), cstr(xml), 0) as Pointer | null;
+    if (!p) throw lastError();
+    return new Secret(p);
+  }
+
+  /** virSecretLookupByUUIDString */
+  secretByUuid(uuid: string): Secret {
+    const p = sym.virSecretLookupByUUIDString(this[RAW](), cstr(uuid)) as Pointer | null;
+    if (!p) throw lastError();
+    return new Secret(p);
   }
 
   /** virStorageVolLookupByPath */

@@ -19,6 +19,7 @@ export {
 export { ErrorCode, LibvirtError } from "./error.ts";
 export { addLoopTimer, registerEventLoop, runEventLoopOnce } from "./events.ts";
 export { type DhcpLease, Network } from "./network.ts";
+export { Secret } from "./secret.ts";
 export { DomainSnapshot } from "./snapshot.ts";
 export { StoragePool, type StoragePoolInfo } from "./storage-pool.ts";
 export { StorageVol, type VolumeInfo } from "./storage-vol.ts";

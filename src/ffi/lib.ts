@@ -124,6 +124,11 @@ const libvirtSymbols = {
   virStorageVolGetName: { args: [ptr], returns: ptr },
   virStorageVolGetXMLDesc: { args: [ptr, u32], returns: ptr },
   virStorageVolFree: { args: [ptr], returns: i32 },
+  // secrets (the cephx key of an rbd storage backend)
+  virSecretDefineXML: { args: [ptr, ptr, u32], returns: ptr },
+  virSecretLookupByUUIDString: { args: [ptr, ptr], returns: ptr },
+  virSecretSetValue: { args: [ptr, ptr, u64, u32], returns: i32 },
+  virSecretFree: { args: [ptr], returns: i32 },
   // events
   virEventRegisterDefaultImpl: { args: [], returns: i32 },
   virEventRunDefaultImpl: { args: [], returns: i32 },

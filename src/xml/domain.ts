@@ -25,6 +25,16 @@ export interface DiskSpec {
   readonly?: boolean;
   /** The image an overlay reads from; without it the volume stands alone. Written out, so QEMU never reads a chain from the header. */
   backing?: { path: string; format: "qcow2" | "raw" };
+  /** A network disk on RBD instead of a file: `path` is then unused (libvirt 9 takes rbd pools' volumes only this way). */
+  rbd?: RbdSource;
+}
+
+export interface RbdSource {
+  /** `<ceph pool>/<image>` */
+  name: string;
+  hosts: { host: string; port: number }[];
+  user: string;
+  secretUuid: string;
 }
 
 export type NicSpec =
@@ -88,6 +98,7 @@ function os(spec: DomainSpec): Record<string, unknown> {
 export function diskElement(d: DiskSpec, position: number): Record<string, unknown> {
   const index = d.unit ?? position;
   const bus = d.bus ?? "scsi";
+  if (d.rbd) return rbdDiskElement(d, d.rbd, index, bus);
   const el: Record<string, unknown> = {
     "@type": "file",
     "@device": d.device ?? "disk",
@@ -109,6 +120,26 @@ export function diskElement(d: DiskSpec, position: number): Record<string, unkno
   if (bus === "scsi")
     el.address = { "@type": "drive", "@controller": 0, "@bus": 0, "@target": 0, "@unit": index };
   if (d.readonly || d.device === "cdrom") el.readonly = "";
+  return el;
+}
+
+/** A raw RBD image as a network disk with its cephx secret's UUID (the key itself stays in libvirt); scsi keeps its fixed unit. */
+function rbdDiskElement(d: DiskSpec, src: RbdSource, index: number, bus: DiskBus): Record<string, unknown> {
+  const el: Record<string, unknown> = {
+    "@type": "network",
+    "@device": "disk",
+    driver: { "@name": "qemu", "@type": "raw", "@cache": "writeback", "@discard": "unmap" },
+    auth: { "@username": src.user, secret: { "@type": "ceph", "@uuid": src.secretUuid } },
+    source: {
+      "@protocol": "rbd",
+      "@name": src.name,
+      host: src.hosts.map((h) => ({ "@name": h.host, "@port": h.port })),
+    },
+    target: { "@dev": diskTarget(bus, index), "@bus": bus },
+  };
+  if (bus === "scsi")
+    el.address = { "@type": "drive", "@controller": 0, "@bus": 0, "@target": 0, "@unit": index };
+  if (d.readonly) el.readonly = "";
   return el;
 }
 

@@ -16,7 +16,7 @@ import { deleteVmOp } from "../vms/delete.ts";
 import { removeDomain } from "../vms/domain.ts";
 import { installVolumesOf } from "../vms/install-boot.ts";
 import { vmTarget } from "../vms/records.ts";
-import { deleteVolume, ownsVolume } from "../vms/volumes.ts";
+import { deleteOwnVolume, deleteVolume, ownsVolume } from "../vms/volumes.ts";
 import type { MarkedDomain } from "./marks.ts";
 import { forgetMark } from "./marks.ts";
 import type { ReconcileReport } from "./report.ts";
@@ -56,7 +56,7 @@ async function cleanCreate(p: PassContext, row: ReconcileVmRow): Promise<void> {
     if (reconcileVmById(core.db, row.id)?.status !== "creating") return false;
     if (dom && (await domainHasBerthId(core, dom.name, row.id))) await removeDomain(core, dom.name);
     const disks = diskVolumesOf(core.db, row.id).filter((d) => ownsVolume(row.id, d));
-    for (const d of disks) await deleteVolume(core, core.config.storage.pool, d.volume);
+    for (const d of disks) await deleteOwnVolume(core, core.config.storage.pool, d);
     // A network install's fetched kernel and initrd are the VM's own volumes too.
     for (const v of installVolumesOf(row)) await deleteVolume(core, core.config.storage.pool, v);
     deleteVmRow(core.db, row.id);

@@ -5,6 +5,7 @@ import { assertVmActor, type Caller, ownerNameOf } from "../auth/index.ts";
 import type { Core } from "../context.ts";
 import type { Operation } from "../operations.ts";
 import { poolDir } from "../paths.ts";
+import { deleteRbdVolume, ownRbdVolumes } from "../storage/rbd-volumes.ts";
 import { ensureStoragePool } from "../storage-pool.ts";
 import { removeDomain } from "./domain.ts";
 import { installVolumesOf } from "./install-boot.ts";
@@ -54,7 +55,10 @@ export function deleteVmOp(
       await removeDomain(core, name);
       ctx.progress(0.5, "domain removed");
       const pool = await ensureStoragePool(core);
-      for (const v of volumesToDelete(core, row.id, opts)) await deleteVolume(core, pool, v);
+      const rbd = opts.keepVolumes ? [] : ownRbdVolumes(row.id, disksOf(core.db, row.id));
+      for (const v of volumesToDelete(core, row.id, opts))
+        if (!rbd.includes(v)) await deleteVolume(core, pool, v);
+      for (const v of rbd) await deleteRbdVolume(core, v);
       // An installer's kernel and initrd are berth's scratch, not the VM's disks: they always go.
       for (const v of installVolumesOf(findVmRow(core, name))) await deleteVolume(core, pool, v);
       deleteVm(core.db, row.id);

@@ -23,7 +23,7 @@ import { domainState } from "./domain.ts";
 import { diskSpec, domainXmlFor } from "./domain-xml.ts";
 import { type DiskRequest, MAX_DISKS, planVolume } from "./plan.ts";
 import { diskView, findVmRow, refuseRawXml, type VmDisk, vmTarget } from "./records.ts";
-import { createVolume, deleteVolume, ownsVolume } from "./volumes.ts";
+import { createVolume, deleteOwnVolume, ownsVolume } from "./volumes.ts";
 
 const GiB = 1024 ** 3;
 
@@ -206,7 +206,7 @@ export function removeDisk(
       }
       deleteDisk(core.db, vm.id, d.unit);
       await persist(core, vm.id, vmName);
-      if (ownsVolume(vm.id, d)) await deleteVolume(core, await ensureStoragePool(core), d.volume);
+      if (ownsVolume(vm.id, d)) await deleteOwnVolume(core, await ensureStoragePool(core), d);
       core.events.publish("vm.disk.removed", vmTarget(vmName), { disk });
       return { name: disk };
     },

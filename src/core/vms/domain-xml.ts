@@ -9,6 +9,7 @@ import { type BootSpec, buildDomainXml, type DiskSpec, type DomainSpec } from ".
 import type { Core } from "../context.ts";
 import { findImage } from "../images/index.ts";
 import { consoleDir } from "../paths.ts";
+import { isRbdDisk, rbdDiskSpec } from "../storage/rbd-volumes.ts";
 import { installKernelBoot, installPending } from "./install-boot.ts";
 import { type BootConfig, refuseRawXml } from "./records.ts";
 
@@ -27,6 +28,7 @@ function bootSpec(core: Core, boot: BootConfig, vmId: string): BootSpec {
 
 /** A disk as libvirt gets it; a linked clone names its image, so the backing chain is berth's, never the header's. */
 export function diskSpec(core: Core, d: DiskRow): DiskSpec {
+  if (isRbdDisk(d)) return rbdDiskSpec(core, d);
   const spec: DiskSpec = {
     path: d.path,
     format: d.format === "raw" ? "raw" : "qcow2",

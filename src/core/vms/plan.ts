@@ -13,6 +13,7 @@ import { findNetwork } from "../networks/index.ts";
 import { poolDir } from "../paths.ts";
 import { findProfile } from "../profiles.ts";
 import { findSize } from "../sizes.ts";
+import { onRbd } from "../storage/rbd-volumes.ts";
 import { now } from "../time.ts";
 import { type ConfigDrivePlan, planConfigDrive } from "./cloud-init.ts";
 import { checkInstall, type InstallRequest } from "./install.ts";
@@ -162,14 +163,14 @@ export function planVolume(
   };
   if (d.image) {
     const img = diskImage(core, d.image, "disk");
-    return {
+    return onRbd(core, {
       disk: own(Math.max(img.virtual_size, (d.size_gb ?? 0) * GiB), img.name),
       backing: { path: img.path, format: img.format === "qcow2" ? "qcow2" : "raw" },
       shared: false,
-    };
+    });
   }
   if (!d.size_gb) throw new BadRequest(`disk ${d.name}: give size_gb or an image`);
-  return { disk: own(d.size_gb * GiB, null), backing: null, shared: false };
+  return onRbd(core, { disk: own(d.size_gb * GiB, null), backing: null, shared: false });
 }
 
 export function planVm(core: Core, req: CreateVmRequest): VmPlan {

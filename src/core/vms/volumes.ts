@@ -4,6 +4,7 @@ import type { DiskRow } from "../../db/vms.ts";
 import { ErrorCode } from "../../ffi/error.ts";
 import type { Core } from "../context.ts";
 import type { Reverter } from "../reverter.ts";
+import { createRbdVolume, deleteRbdVolume, isRbdDisk, rbdUnitVolume } from "../storage/rbd-volumes.ts";
 import { isLibvirt } from "../storage-pool.ts";
 import { cidataVolume } from "./cloud-init.ts";
 import type { VolumePlan } from "./plan.ts";
@@ -14,16 +15,22 @@ export function unitVolume(vmId: string, unit: number, device: DiskRow["device"]
 }
 
 /** Volumes a VM owns are named after it and its unit, or are its config drive; ISOs it borrows from images are not. */
-export function ownsVolume(vmId: string, d: Pick<DiskRow, "unit" | "volume" | "device">): boolean {
+export function ownsVolume(
+  vmId: string,
+  d: Pick<DiskRow, "unit" | "volume" | "device"> & { format?: string },
+): boolean {
   if (d.device === "cdrom") {
     return d.volume === cidataVolume(vmId) || d.volume === unitVolume(vmId, d.unit, "cdrom");
   }
+  if (d.format !== undefined && isRbdDisk({ format: d.format }))
+    return d.device === "disk" && d.volume === rbdUnitVolume(vmId, d.unit);
   return d.device === "disk" && d.volume === unitVolume(vmId, d.unit, "disk");
 }
 
 /** Creates the plan's volume (an overlay in ~10 ms when it has a backing image) and registers its undo. */
 export async function createVolume(core: Core, pool: string, v: VolumePlan, r: Reverter): Promise<void> {
   if (v.shared) return;
+  if (isRbdDisk(v.disk)) return createRbdVolume(core, v, r);
   // The Worker builds the XML: serializing it here cost the HTTP thread more than the call itself.
   const created = await core.hv.call("volume.createSpec", {
     pool,
@@ -36,6 +43,16 @@ export async function createVolume(core: Core, pool: string, v: VolumePlan, r: R
   });
   r.add(`delete volume ${v.disk.volume}`, () => deleteVolume(core, pool, v.disk.volume));
   v.disk.path = created.path;
+}
+
+/** Deletes a volume a VM owns where it lives: an RBD image, or a volume of berth's directory pool `pool`. */
+export async function deleteOwnVolume(
+  core: Core,
+  pool: string,
+  d: { volume: string; format: string },
+): Promise<void> {
+  if (isRbdDisk(d)) await deleteRbdVolume(core, d.volume);
+  else await deleteVolume(core, pool, d.volume);
 }
 
 /** Deletes a volume; one that is already gone is fine. */

@@ -14,6 +14,11 @@ export interface FleetSettings {
   prefix: string;
   /** [[auth.users]] entries (same on every host). */
   usersToml: string;
+  /** More [storage] keys (the rbd backend's), and TOML appended at the end (other sections). */
+  storageToml?: string[];
+  extraToml?: string;
+  /** PVC's listener (host:port); off unless given. */
+  pvcListen?: string;
 }
 
 export class BerthNode {
@@ -44,6 +49,7 @@ export class BerthNode {
         "[storage]",
         'pool = "berth-fleet"',
         `path = "${join(dir, "pool")}"`,
+        ...(this.fleet.storageToml ?? []),
         "[vm]",
         "shutdown_timeout_s = 2",
         "[demo]",
@@ -60,6 +66,7 @@ export class BerthNode {
         "enabled = true",
         "users_can_create = true",
         this.fleet.usersToml,
+        this.fleet.extraToml ?? "",
         "",
       ].join("\n"),
     );
@@ -87,7 +94,12 @@ export class BerthNode {
         this.configFile,
       ],
       {
-        env: { ...process.env, BERTH_CONFIG: "", BERTH_PVC_LISTEN: "", BERTH_SYSADM_ENABLED: "false" },
+        env: {
+          ...process.env,
+          BERTH_CONFIG: "",
+          BERTH_PVC_LISTEN: this.fleet.pvcListen ?? "",
+          BERTH_SYSADM_ENABLED: "false",
+        },
         stdout: "ignore",
         stderr: "pipe",
       },

@@ -11,17 +11,22 @@ export interface FleetNet {
   switchNs: string;
   rootVeth: string;
   ip: Record<string, string>;
+  /** The root namespace's address on this net (ROOT_IP unless another subnet was asked for). */
+  rootIp: string;
 }
 
-/** Names carry `id` (a few hex digits) so nothing of the machine's, or of another run, is ever touched. */
-export function netNames(id: string, nodes: string[]): FleetNet {
+/**
+ * Names carry `id` (a few hex digits) so nothing of the machine's, or of another run, is ever touched; a suite
+ * that may run beside another fleet suite passes its own `subnet` (two root veths on one subnet would mix their routes).
+ */
+export function netNames(id: string, nodes: string[], subnet = SUBNET): FleetNet {
   const ns: Record<string, string> = {};
   const ip: Record<string, string> = {};
   nodes.forEach((n, i) => {
     ns[n] = `bfl${id}-${n}`;
-    ip[n] = `${SUBNET}.${i + 1}`;
+    ip[n] = `${subnet}.${i + 1}`;
   });
-  return { ns, ip, switchNs: `bfl${id}-sw`, rootVeth: `bfl${id}r0` };
+  return { ns, ip, switchNs: `bfl${id}-sw`, rootVeth: `bfl${id}r0`, rootIp: `${subnet}.254` };
 }
 
 export function netUp(net: FleetNet): void {
@@ -31,7 +36,7 @@ export function netUp(net: FleetNet): void {
   run(["ip", "-n", sw, "link", "set", "br0", "up"]);
   run(["ip", "link", "add", net.rootVeth, "type", "veth", "peer", "name", "root", "netns", sw]);
   run(["ip", "-n", sw, "link", "set", "root", "master", "br0", "up"]);
-  run(["ip", "addr", "add", `${ROOT_IP}/24`, "dev", net.rootVeth]);
+  run(["ip", "addr", "add", `${net.rootIp}/24`, "dev", net.rootVeth]);
   run(["ip", "link", "set", net.rootVeth, "up"]);
   for (const [node, ns] of Object.entries(net.ns)) {
     const port = `${net.rootVeth.slice(0, -2)}${node}`;

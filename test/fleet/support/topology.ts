@@ -30,7 +30,7 @@ export interface Topology {
   down(): Promise<void>;
 }
 
-async function usersToml(): Promise<string> {
+export async function usersToml(): Promise<string> {
   const lines: string[] = [];
   for (const [name, u] of Object.entries(USERS)) {
     const hash = await Bun.password.hash(u.password, {

@@ -4,6 +4,7 @@ import { domainOps } from "./domain-ops.ts";
 import { domainScanOps } from "./domain-scan.ts";
 import { hostOps } from "./host-ops.ts";
 import { networkOps } from "./network-ops.ts";
+import { secretOps } from "./secret-ops.ts";
 import { snapshotOps } from "./snapshot-ops.ts";
 import { storageOps } from "./storage-ops.ts";
 
@@ -14,6 +15,7 @@ export const ops = {
   ...snapshotOps,
   ...networkOps,
   ...storageOps,
+  ...secretOps,
 };
 
 export type Ops = typeof ops;
