@@ -368,6 +368,26 @@ export const MIGRATIONS: readonly Migration[] = [
           WHEN 'paused' THEN 'paused' WHEN 'saved' THEN 'stopped' ELSE 'running' END) VIRTUAL;
     `,
   },
+  {
+    version: 17,
+    name: "fleet migrations: a VM leaving this host (departure) or coming to it (arrival) until its name claim has moved",
+    sql: `
+      CREATE TABLE fleet_departures (
+        vm_name    TEXT PRIMARY KEY,
+        migration  TEXT NOT NULL,
+        to_host    TEXT NOT NULL,
+        live       INTEGER NOT NULL CHECK (live IN (0, 1)),
+        started_at TEXT NOT NULL
+      ) STRICT;
+      CREATE TABLE fleet_arrivals (
+        vm_name    TEXT PRIMARY KEY,
+        migration  TEXT NOT NULL,
+        from_host  TEXT NOT NULL,
+        record     TEXT NOT NULL,
+        created_at TEXT NOT NULL
+      ) STRICT;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA = MIGRATIONS.length;

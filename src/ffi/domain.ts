@@ -140,6 +140,12 @@ export class Domain extends Handle {
   }
 
   /** virDomainUndefineFlags (see DomainUndefineFlags). */
+  /** virDomainMigrateToURI3 with no typed parameters: the destination libvirtd at `dconnuri` (PEER2PEER) picks its addresses from its qemu.conf. */
+  migrateToURI3(dconnuri: string, flags: number): void {
+    const rc = sym.virDomainMigrateToURI3(this[RAW](), cstr(dconnuri), null, 0, flags);
+    if (rc < 0) throw lastError("virDomainMigrateToURI3 failed");
+  }
+
   undefine(flags = 0): void {
     check(sym.virDomainUndefineFlags(this[RAW](), flags));
   }

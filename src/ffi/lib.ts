@@ -31,6 +31,7 @@ const libvirtSymbols = {
   virDomainLookupByUUIDString: { args: [ptr, ptr], returns: ptr },
   virDomainDefineXMLFlags: { args: [ptr, ptr, u32], returns: ptr },
   virDomainUndefineFlags: { args: [ptr, u32], returns: i32 },
+  virDomainMigrateToURI3: { args: [ptr, ptr, ptr, u32, u32], returns: i32 },
   virDomainCreateWithFlags: { args: [ptr, u32], returns: i32 },
   virDomainDestroyFlags: { args: [ptr, u32], returns: i32 },
   virDomainShutdownFlags: { args: [ptr, u32], returns: i32 },
