@@ -1,5 +1,5 @@
 // POST /v1/vms/{name}/migrate: moves a VM and its record to another host of the fleet as an operation; the name claim's hand-over is the commit point.
-import { type DepartureRow, insertDeparture } from "../../db/fleet-moves.ts";
+import { type DepartureRow, departureOf, insertDeparture } from "../../db/fleet-moves.ts";
 import { snapshotsOf } from "../../db/snapshots.ts";
 import { disksOf, type VmRow } from "../../db/vms.ts";
 import { BadRequest, Conflict } from "../../errors.ts";
@@ -33,6 +33,11 @@ export const MAX_MIGRATION_MS = 10 * 60_000;
 /** What a VM must be for a migration: only its own volumes (no image ISO or attached disk), no snapshots, not mid-create. */
 function checkMovable(core: Core, row: VmRow): void {
   if (row.status === "creating") throw new Conflict(`vm ${row.name} is still being created`);
+  const dep = departureOf(core.db, row.name);
+  if (dep)
+    throw new Conflict(
+      `vm ${row.name} has a migration to host ${dep.to_host} that is being settled; try again shortly`,
+    );
   const foreign = disksOf(core.db, row.id).filter((d) => !ownsVolume(row.id, d));
   if (foreign.length > 0)
     throw new Conflict(

@@ -6,6 +6,8 @@ import { alive, until } from "./run.ts";
 
 const root = new URL("../../..", import.meta.url).pathname;
 export const BERTH_PORT = 8470;
+/** berth's pool directory as every host sees it; from the root namespace it is `<host dir>/lib/berth-pool`. */
+export const POOL_PATH = "/var/lib/libvirt/berth-pool";
 
 export interface FleetSettings {
   etcd: string[];
@@ -43,7 +45,8 @@ export class BerthNode {
         "workers = 2",
         "[storage]",
         'pool = "berth-fleet"',
-        `path = "${join(dir, "pool")}"`,
+        // The same path on every host (each host's /var/lib/libvirt is its own): a migrated disk keeps its path.
+        `path = "${POOL_PATH}"`,
         "[vm]",
         "shutdown_timeout_s = 2",
         "[demo]",
