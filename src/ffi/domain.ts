@@ -1,5 +1,5 @@
 // Domain: one libvirt domain handle (virDomain*), with lifecycle, devices, metadata and snapshots.
-import { type Pointer, read } from "bun:ffi";
+import { type Pointer, ptr, read } from "bun:ffi";
 import {
   AddressSource,
   type AddressSourceName,
@@ -140,10 +140,41 @@ export class Domain extends Handle {
   }
 
   /** virDomainUndefineFlags (see DomainUndefineFlags). */
-  /** virDomainMigrateToURI3 with no typed parameters: the destination libvirtd at `dconnuri` (PEER2PEER) picks its addresses from its qemu.conf. */
-  migrateToURI3(dconnuri: string, flags: number): void {
-    const rc = sym.virDomainMigrateToURI3(this[RAW](), cstr(dconnuri), null, 0, flags);
-    if (rc < 0) throw lastError("virDomainMigrateToURI3 failed");
+  /**
+   * virDomainMigrateToURI3 to the libvirtd at `dconnuri` (PEER2PEER: the destination picks its addresses from
+   * its qemu.conf); `destXml` (VIR_MIGRATE_PARAM_DEST_XML) and `persistXml` (VIR_MIGRATE_PARAM_PERSIST_XML)
+   * are the running and the persistent definitions the destination gets.
+   */
+  migrateToURI3(
+    dconnuri: string,
+    flags: number,
+    xml: { destXml?: string | undefined; persistXml?: string | undefined } = {},
+  ): void {
+    // virTypedParamsAddString grows an array libvirt allocates; this thread frees it with virTypedParamsFree.
+    const params = new BigUint64Array(1);
+    const counts = new Int32Array(2); // nparams, maxparams
+    const list = () => (params[0] === 0n ? null : (read.ptr(ptr(params), 0) as Pointer));
+    try {
+      for (const [field, value] of [
+        ["destination_xml", xml.destXml],
+        ["persistent_xml", xml.persistXml],
+      ] as const) {
+        if (value === undefined) continue;
+        const rc = sym.virTypedParamsAddString(
+          ptr(params),
+          ptr(counts),
+          ptr(counts, 4),
+          cstr(field),
+          cstr(value),
+        );
+        if (rc < 0) throw lastError("virTypedParamsAddString failed");
+      }
+      const rc = sym.virDomainMigrateToURI3(this[RAW](), cstr(dconnuri), list(), counts[0] ?? 0, flags);
+      if (rc < 0) throw lastError("virDomainMigrateToURI3 failed");
+    } finally {
+      const p = list();
+      if (p !== null) sym.virTypedParamsFree(p, counts[0] ?? 0);
+    }
   }
 
   undefine(flags = 0): void {

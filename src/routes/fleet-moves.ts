@@ -29,8 +29,8 @@ export function fleetMoveRoutes(core: Core) {
     .post(
       "/arrivals",
       async ({ request, body }) => {
-        await prepareArrival(core, f, sender(request), body as ArrivalRequest);
-        return { prepared: (body as ArrivalRequest).record.vm.name };
+        const prepared = await prepareArrival(core, f, sender(request), body as ArrivalRequest);
+        return { prepared: (body as ArrivalRequest).record.vm.name, ...prepared };
       },
       {
         body: t.Object(

@@ -5,14 +5,16 @@ import { type ArrivalRow, arrivalOf, deleteArrival, putArrival } from "../../db/
 import { vmByName } from "../../db/vms.ts";
 import { Conflict, NotFound } from "../../errors.ts";
 import { log } from "../../log.ts";
+import type { BootPaths } from "../../xml/boot-paths.ts";
 import type { Core } from "../context.ts";
 import { detectImage } from "../images/detect.ts";
+import { findImage } from "../images/records.ts";
 import { storeVolume } from "../images/store.ts";
 import { poolDir, stagingDir } from "../paths.ts";
 import { Reverter } from "../reverter.ts";
 import { ensureStoragePool } from "../storage-pool.ts";
 import { now } from "../time.ts";
-import { vmTarget } from "../vms/records.ts";
+import { type BootConfig, vmTarget } from "../vms/records.ts";
 import { deleteVolume, ownsVolume } from "../vms/volumes.ts";
 import { answerError } from "./errors.ts";
 import type { Fleet } from "./fleet.ts";
@@ -75,14 +77,35 @@ async function pullDisks(core: Core, fleet: Fleet, from: string, req: ArrivalReq
   }
 }
 
-/** Prepare: records the arrival and (offline) copies its disks; nothing here is a VM until commit. */
+/** Where this host keeps the kernel (and initrd) a kernel-booted VM starts from: its image of the same name. */
+function bootPathsHere(core: Core, fleet: Fleet, record: MovedRecord): BootPaths | undefined {
+  const boot = JSON.parse(record.vm.boot) as BootConfig;
+  if (boot.mode !== "kernel" || !boot.kernel_image) return undefined;
+  try {
+    const k = findImage(core, boot.kernel_image);
+    return { kernel: k.path, initrd: k.initrd_path ?? undefined };
+  } catch (e) {
+    throw new Conflict(
+      `host ${fleet.name} has no ready image ${boot.kernel_image} for vm ${record.vm.name}`,
+      {
+        cause: e,
+      },
+    );
+  }
+}
+
+/**
+ * Prepare: records the arrival and (offline) copies its disks; nothing here is a VM until commit. Answers
+ * where this host's boot files are, for a kernel-booted VM (the source rewrites the definition it sends).
+ */
 export async function prepareArrival(
   core: Core,
   fleet: Fleet,
   from: string,
   req: ArrivalRequest,
-): Promise<void> {
+): Promise<{ boot?: BootPaths }> {
   await checkArrival(core, fleet, from, req);
+  const boot = bootPathsHere(core, fleet, req.record);
   const row: ArrivalRow = {
     vm_name: req.record.vm.name,
     migration: req.migration,
@@ -97,6 +120,7 @@ export async function prepareArrival(
     if (req.live) await ensureStoragePool(core);
     else await pullDisks(core, fleet, from, req, r);
   });
+  return boot ? { boot } : {};
 }
 
 function arrivalFor(core: Core, vm: string, migration: string): ArrivalRow {

@@ -1,6 +1,7 @@
 // Live migration of a running guest: libvirt peer to peer from this host's libvirtd to the destination's, disks copied (local qcow2).
 import { Conflict } from "../../errors.ts";
-import { MigrateFlags } from "../../ffi/constants.ts";
+import { DomainXmlFlags, MigrateFlags } from "../../ffi/constants.ts";
+import { type BootPaths, withBootPaths } from "../../xml/boot-paths.ts";
 import type { Core } from "../context.ts";
 import type { HostRecord } from "./members.ts";
 
@@ -20,7 +21,17 @@ export function destinationUri(to: HostRecord): string {
   return `qemu+tcp://${host}/system`;
 }
 
-/** Moves the running domain `name` to `to`; on return it runs there and is no longer defined here. */
-export async function migrateLive(core: Core, name: string, to: HostRecord): Promise<void> {
-  await core.hv.call("domain.migrate", { name, uri: destinationUri(to), flags: LIVE_FLAGS });
+/**
+ * Moves the running domain `name` to `to`; on return it runs there and is no longer defined here. `boot`:
+ * where the destination keeps the kernel and initrd (its own image files), written into both definitions it gets.
+ */
+export async function migrateLive(core: Core, name: string, to: HostRecord, boot?: BootPaths): Promise<void> {
+  const xmlOf = (flags: number) => core.hv.call("domain.xml", { name, flags: flags | DomainXmlFlags.SECURE });
+  const xml = boot
+    ? {
+        destXml: withBootPaths(await xmlOf(DomainXmlFlags.MIGRATABLE), boot),
+        persistXml: withBootPaths(await xmlOf(DomainXmlFlags.INACTIVE | DomainXmlFlags.MIGRATABLE), boot),
+      }
+    : {};
+  await core.hv.call("domain.migrate", { name, uri: destinationUri(to), flags: LIVE_FLAGS, ...xml });
 }

@@ -4,6 +4,7 @@ import { snapshotsOf } from "../../db/snapshots.ts";
 import { disksOf, type VmRow } from "../../db/vms.ts";
 import { BadRequest, Conflict } from "../../errors.ts";
 import { DomainXmlFlags } from "../../ffi/constants.ts";
+import type { BootPaths } from "../../xml/boot-paths.ts";
 import { assertVmActor, type Caller, ownerNameOf } from "../auth/index.ts";
 import type { Core } from "../context.ts";
 import { newId } from "../names.ts";
@@ -124,9 +125,10 @@ async function runMigration(core: Core, fleet: Fleet, name: string, req: Migrate
       live,
     });
     if (!prepared.ok) throw await answerError(prepared, `host ${to.name} did not take vm ${name}`);
+    const { boot } = (await prepared.json()) as { boot?: BootPaths };
     if (live) {
       ctx.progress(0.2, "migrating the running guest");
-      await migrateLive(core, name, to);
+      await migrateLive(core, name, to, boot);
     }
   } catch (e) {
     // Before the hand-over nothing has moved: the departure ends here and the destination drops its part.

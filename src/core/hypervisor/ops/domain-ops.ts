@@ -133,8 +133,13 @@ export const domainOps = {
     withDomain(c, a.name, (d) => d.updateDevice(a.xml, affect(a))),
   "domain.blockResize": (c: Connection, a: ByName & { disk: string; bytes: number }) =>
     withDomain(c, a.name, (d) => d.blockResize(a.disk, a.bytes)),
-  "domain.migrate": (c: Connection, a: ByName & { uri: string; flags: number }) =>
-    withDomain(c, a.name, (d) => d.migrateToURI3(a.uri, a.flags)),
+  "domain.migrate": (
+    c: Connection,
+    a: ByName & { uri: string; flags: number; destXml?: string; persistXml?: string },
+  ) =>
+    withDomain(c, a.name, (d) =>
+      d.migrateToURI3(a.uri, a.flags, { destXml: a.destXml, persistXml: a.persistXml }),
+    ),
   "domain.addresses": (c: Connection, a: ByName & { source: AddressSourceName }): InterfaceAddresses[] =>
     withDomain(c, a.name, (d) => d.interfaceAddresses(a.source)),
 };
