@@ -2,8 +2,9 @@
 
 import { Database } from "bun:sqlite";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { GUEST } from "../integration/support/guest.ts";
 import { FleetClient } from "./support/client.ts";
 import { run, until } from "./support/run.ts";
 import { fleetUp, type Topology } from "./support/topology.ts";
@@ -49,12 +50,18 @@ async function claimHost(name: string): Promise<string | null> {
 
 /** Rows of a fleet table in a host's database (read-only, beside the running berth). */
 function rowsOf(host: "a" | "b", table: "fleet_departures" | "fleet_arrivals"): string[] {
-  const db = new Database(join(fleet.hosts[host].dir, "berth/data/berth.db"), { readonly: true });
+  const db = new Database(join(fleet.hosts[host].dir, "lib/berth-data/berth.db"), { readonly: true });
   try {
     return (db.query(`SELECT vm_name FROM ${table}`).all() as { vm_name: string }[]).map((r) => r.vm_name);
   } finally {
     db.close();
   }
+}
+
+/** A host's console log of the VM with id `id` as its virtlogd wrote it (from the root namespace). */
+function readConsole(host: "a" | "b", id: string): string[] {
+  const file = join(fleet.hosts[host].dir, "lib/berth-data/console", `${id}.log`);
+  return existsSync(file) ? readFileSync(file, "utf8").split("\n") : [];
 }
 
 async function createOnA(name: string, extra: Record<string, unknown> = {}): Promise<{ id: string }> {
@@ -142,7 +149,7 @@ describe("offline migration", () => {
     // 512 MiB of data in the disk so the copy lasts long enough to be cut.
     const disk = join(poolDirOf("a"), `vm-${id}-0.qcow2`);
     run(["qemu-io", "-f", "qcow2", "-c", "write -P 0xab 0 512M", disk]);
-    const staging = join(fleet.hosts.b.dir, "berth/data/staging");
+    const staging = join(fleet.hosts.b.dir, "lib/berth-data/staging");
     const pulling = () => existsSync(staging) && readdirSync(staging).some((f) => f.startsWith("arrival-"));
     const started = await aliceA.call("POST", `/v1/vms/${name}/migrate`, { host: "b" });
     expect(started.status).toBe(202);
@@ -172,4 +179,107 @@ describe("offline migration", () => {
     expect(await claimHost(name)).toBe("b");
     expect((await aliceB.call("DELETE", `/v1/vms/${name}?wait=true`)).status).toBe(200);
   }, 240_000);
+});
+
+describe("live migration", () => {
+  const ticks = (lines: string[]) =>
+    lines
+      .map((l) => /BERTH-GUEST: tick (\d+)/.exec(l)?.[1])
+      .filter((t) => t !== undefined)
+      .map(Number);
+  const consoleOf = async (c: FleetClient, name: string) =>
+    ((await c.call("GET", `/v1/vms/${name}/console?lines=1000`)).body as { lines: string[] }).lines;
+  const curlFrom = (host: "a" | "b", ip: string) =>
+    Bun.spawnSync([
+      "ip",
+      "netns",
+      "exec",
+      fleet.net.ns[host] as string,
+      "curl",
+      "-s",
+      "-m",
+      "3",
+      `http://${ip}:8080/`,
+    ]).stdout.toString();
+
+  test("a running tiny guest keeps counting and answers HTTP from b, not rebooted", async () => {
+    const adminB = await new FleetClient(fleet.berths.b, "admin").login();
+    // Each host has the guest's kernel image and the guest network under the same names.
+    for (const c of [adminA, adminB]) {
+      const img = await c.call(
+        "POST",
+        "/v1/images?wait=true",
+        { name: "tiny-k", kind: "kernel", kernel: { path: GUEST.kernel }, initrd: { path: GUEST.initrd } },
+        120_000,
+      );
+      expect(img.status).toBe(200);
+      expect(
+        (await c.call("POST", "/v1/networks", { name: "mignet", mode: "nat", subnet: "10.250.9.0/24" }))
+          .status,
+      ).toBe(201);
+    }
+    const profile = {
+      name: "tiny-p",
+      cpus: 1,
+      memory_mib: 256,
+      root_disk_gb: 1,
+      networks: ["mignet"],
+      boot: { mode: "kernel", kernel_image: "tiny-k", cmdline: GUEST.cmdline },
+    };
+    expect((await adminA.call("POST", "/v1/profiles", profile)).status).toBe(201);
+    const name = vmName("live");
+    const made = await adminA.call(
+      "POST",
+      "/v1/vms?wait=true",
+      { name, host: "a", profile: "tiny-p" },
+      120_000,
+    );
+    expect(made.status).toBe(200);
+    await until(
+      async () => (await consoleOf(adminA, name)).some((l) => l.includes("listening 8080")),
+      90_000,
+      "the guest to listen",
+    );
+    const ip = await until(
+      async () => (await consoleOf(adminA, name)).some((l) => /BERTH-GUEST: ip eth0 /.test(l)),
+      30_000,
+      "an address",
+    ).then(
+      async () =>
+        (await consoleOf(adminA, name))
+          .map((l) => /BERTH-GUEST: ip eth0 (\S+)/.exec(l)?.[1])
+          .find(Boolean) as string,
+    );
+    expect(curlFrom("a", ip)).toContain("berth test guest");
+    await until(async () => ticks(await consoleOf(adminA, name)).length >= 2, 30_000, "two ticks on a");
+
+    const moved = await adminA.call("POST", `/v1/vms/${name}/migrate?wait=true`, { host: "b" }, 180_000);
+    expect([moved.status, (moved.body as { status: string }).status]).toEqual([200, "succeeded"]);
+    expect((moved.body as { result: { live: boolean } }).result.live).toBe(true);
+    const lastOnA = Math.max(...ticks(readConsole("a", (made.body as { result: { id: string } }).result.id)));
+    expect(domains("a")).toEqual([]);
+    expect(domains("b", "--state-running")).toEqual([name]);
+    expect(await claimHost(name)).toBe("b");
+    expect([rowsOf("a", "fleet_departures"), rowsOf("b", "fleet_arrivals")]).toEqual([[], []]);
+    // Through a, the VM is b's and running; its console (b's log) continues the count and never shows a boot.
+    const shown = await adminA.call("GET", `/v1/vms/${name}`);
+    expect([
+      shown.status,
+      shown.headers.get("x-berth-host"),
+      (shown.body as { status: string }).status,
+    ]).toEqual([200, "b", "running"]);
+    await until(async () => ticks(await consoleOf(adminA, name)).length >= 1, 30_000, "a tick on b");
+    const onB = await consoleOf(adminA, name);
+    expect(onB.some((l) => l.includes("BERTH-GUEST: boot"))).toBe(false);
+    expect(Math.min(...ticks(onB))).toBe(lastOnA + 1);
+    expect(curlFrom("b", ip)).toContain("berth test guest");
+    expect(curlFrom("a", ip)).toBe("");
+    console.info(
+      `live migration of the tiny guest (TCG): ${(moved.body as { result: { elapsed_ms: number } }).result.elapsed_ms} ms`,
+    );
+    expect((await adminA.call("DELETE", `/v1/vms/${name}?wait=true`)).status).toBe(200);
+    expect(domains("b")).toEqual([]);
+    // The disk libvirt copied in is a volume b's pool knows: it went with the VM.
+    expect([poolFiles("a"), poolFiles("b")]).toEqual([[], []]);
+  }, 300_000);
 });

@@ -10,7 +10,7 @@ import type { Core } from "../context.ts";
 import { detectImage } from "../images/detect.ts";
 import { findImage } from "../images/records.ts";
 import { storeVolume } from "../images/store.ts";
-import { poolDir, stagingDir } from "../paths.ts";
+import { consoleDir, poolDir, stagingDir } from "../paths.ts";
 import { Reverter } from "../reverter.ts";
 import { ensureStoragePool } from "../storage-pool.ts";
 import { now } from "../time.ts";
@@ -116,9 +116,11 @@ export async function prepareArrival(
   await new Reverter().run(async (r) => {
     putArrival(core.db, row);
     r.add("forget the arrival", () => deleteArrival(core.db, row.vm_name, row.migration));
-    // Live: libvirt creates the disks in this pool's directory, which must then be an active pool.
-    if (req.live) await ensureStoragePool(core);
-    else await pullDisks(core, fleet, from, req, r);
+    // Live: libvirt creates the disks in this pool's directory (an active pool), and QEMU opens the console log at once.
+    if (req.live) {
+      await ensureStoragePool(core);
+      await mkdir(consoleDir(core.config), { recursive: true });
+    } else await pullDisks(core, fleet, from, req, r);
   });
   return boot ? { boot } : {};
 }

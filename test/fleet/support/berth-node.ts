@@ -8,6 +8,9 @@ const root = new URL("../../..", import.meta.url).pathname;
 export const BERTH_PORT = 8470;
 /** berth's pool directory as every host sees it; from the root namespace it is `<host dir>/lib/berth-pool`. */
 export const POOL_PATH = "/var/lib/libvirt/berth-pool";
+/** berth's data_dir as every host sees it; from the root namespace `<host dir>/lib/berth-data`. */
+export const DATA_PATH = "/var/lib/libvirt/berth-data";
+const GUEST_DIR = new URL("../../fixtures/guest/cache", import.meta.url).pathname;
 
 export interface FleetSettings {
   etcd: string[];
@@ -37,7 +40,8 @@ export class BerthNode {
       this.configFile,
       [
         `listen = "${host.ip}:${BERTH_PORT}"`,
-        `data_dir = "${join(dir, "data")}"`,
+        // Same paths on every host, each host's own (its /var/lib/libvirt): a migrated guest's console log and disks keep theirs.
+        `data_dir = "${DATA_PATH}"`,
         'log_level = "info"',
         "[hypervisor]",
         'uri = "qemu:///system"',
@@ -45,8 +49,10 @@ export class BerthNode {
         "workers = 2",
         "[storage]",
         'pool = "berth-fleet"',
-        // The same path on every host (each host's /var/lib/libvirt is its own): a migrated disk keeps its path.
         `path = "${POOL_PATH}"`,
+        "[images]",
+        // The tiny guest's kernel and initrd are imported from the fixture cache by path.
+        `import_dirs = ["${GUEST_DIR}"]`,
         "[vm]",
         "shutdown_timeout_s = 2",
         "[demo]",
