@@ -6,7 +6,8 @@ const conn = Connection.open("test:///default");
 afterAll(() => conn.close());
 
 test("a migration the driver cannot make is libvirt's error, with or without definitions", () => {
-  const xml = "<domain type='test'><name>m</name><memory unit='MiB'>64</memory><os><type>hvm</type></os></domain>";
+  const xml =
+    "<domain type='test'><name>m</name><memory unit='MiB'>64</memory><os><type>hvm</type></os></domain>";
   using dom = conn.defineDomain(xml);
   for (const defs of [{}, { destXml: xml }, { destXml: xml, persistXml: xml }]) {
     let caught: unknown = null;
