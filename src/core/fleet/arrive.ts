@@ -116,11 +116,11 @@ export async function prepareArrival(
   await new Reverter().run(async (r) => {
     putArrival(core.db, row);
     r.add("forget the arrival", () => deleteArrival(core.db, row.vm_name, row.migration));
-    // Live: libvirt creates the disks in this pool's directory (an active pool), and QEMU opens the console log at once.
-    if (req.live) {
-      await ensureStoragePool(core);
-      await mkdir(consoleDir(core.config), { recursive: true });
-    } else await pullDisks(core, fleet, from, req, r);
+    // The definition logs the console here: QEMU opens it on arrival (live) or at the first start.
+    await mkdir(consoleDir(core.config), { recursive: true });
+    // Live: libvirt creates the disks in this pool's directory, which must then be an active pool.
+    if (req.live) await ensureStoragePool(core);
+    else await pullDisks(core, fleet, from, req, r);
   });
   return boot ? { boot } : {};
 }
