@@ -82,6 +82,13 @@ export class Domain extends Handle {
     };
   }
 
+  /** virDomainGetJobInfo into a virDomainJobInfo we own (int type@0, then 11 u64): whether a job (a migration) runs. */
+  hasJob(): boolean {
+    const buf = new BigUint64Array(12);
+    check(sym.virDomainGetJobInfo(this[RAW](), buf));
+    return new DataView(buf.buffer).getInt32(0, true) !== 0; // VIR_DOMAIN_JOB_NONE
+  }
+
   /** virDomainGetXMLDesc: the returned char* is ours to free. */
   xml(flags = 0): string {
     const p = sym.virDomainGetXMLDesc(this[RAW](), flags) as Pointer | null;

@@ -32,6 +32,7 @@ const libvirtSymbols = {
   virDomainDefineXMLFlags: { args: [ptr, ptr, u32], returns: ptr },
   virDomainUndefineFlags: { args: [ptr, u32], returns: i32 },
   virDomainMigrateToURI3: { args: [ptr, ptr, ptr, u32, u32], returns: i32 },
+  virDomainGetJobInfo: { args: [ptr, ptr], returns: i32 },
   virTypedParamsAddString: { args: [ptr, ptr, ptr, ptr, ptr], returns: i32 },
   virTypedParamsFree: { args: [ptr, i32], returns: none },
   virDomainCreateWithFlags: { args: [ptr, u32], returns: i32 },

@@ -202,8 +202,9 @@ describe("live migration", () => {
       `http://${ip}:8080/`,
     ]).stdout.toString();
 
-  test("a running tiny guest keeps counting and answers HTTP from b, not rebooted", async () => {
-    const adminB = await new FleetClient(fleet.berths.b, "admin").login();
+  let adminB: FleetClient;
+  beforeAll(async () => {
+    adminB = await new FleetClient(fleet.berths.b, "admin").login();
     // Each host has the guest's kernel image and the guest network under the same names.
     for (const c of [adminA, adminB]) {
       const img = await c.call(
@@ -227,6 +228,9 @@ describe("live migration", () => {
       boot: { mode: "kernel", kernel_image: "tiny-k", cmdline: GUEST.cmdline },
     };
     expect((await adminA.call("POST", "/v1/profiles", profile)).status).toBe(201);
+  }, 300_000);
+
+  test("a running tiny guest keeps counting and answers HTTP from b, not rebooted", async () => {
     const name = vmName("live");
     const made = await adminA.call(
       "POST",
@@ -281,5 +285,57 @@ describe("live migration", () => {
     expect(domains("b")).toEqual([]);
     // The disk libvirt copied in is a volume b's pool knows: it went with the VM.
     expect([poolFiles("a"), poolFiles("b")]).toEqual([[], []]);
+  }, 300_000);
+
+  test("kill -9 of the source during a live migration: after its restart exactly one host owns and runs the guest", async () => {
+    const name = vmName("lk9");
+    expect(
+      (await adminA.call("POST", "/v1/vms?wait=true", { name, host: "a", profile: "tiny-p" }, 120_000))
+        .status,
+    ).toBe(200);
+    await until(
+      async () => (await consoleOf(adminA, name)).some((l) => l.includes("listening 8080")),
+      90_000,
+      "the guest to listen",
+    );
+    const ipOf = async () =>
+      (await consoleOf(adminA, name)).map((l) => /BERTH-GUEST: ip eth0 (\S+)/.exec(l)?.[1]).find(Boolean);
+    await until(async () => (await ipOf()) !== undefined, 30_000, "an address");
+    const ip = (await ipOf()) as string;
+    expect(curlFrom("a", ip)).toContain("berth test guest");
+    const started = await adminA.call("POST", `/v1/vms/${name}/migrate`, { host: "b" });
+    expect(started.status).toBe(202);
+    const op = `/v1/operations/${(started.body as { id: string }).id}`;
+    await until(
+      async () =>
+        ((await adminA.call("GET", op)).body as { message: string }).message ===
+        "migrating the running guest",
+      30_000,
+      "the live part to start",
+    );
+    fleet.berths.a.kill9();
+    await fleet.berths.a.start();
+    adminA = await new FleetClient(fleet.berths.a, "admin").login();
+    aliceA = await new FleetClient(fleet.berths.a, "alice").login();
+    // Settled: no departure or arrival left, the claim names the one host whose libvirt has the domain.
+    await until(
+      async () => rowsOf("a", "fleet_departures").length === 0 && rowsOf("b", "fleet_arrivals").length === 0,
+      60_000,
+      "both sides to settle",
+    );
+    const owner = (await claimHost(name)) as "a" | "b";
+    const other = owner === "a" ? "b" : "a";
+    console.info(`kill -9 mid live migration settled on host ${owner}`);
+    expect(domains(owner, "--state-running")).toEqual([name]);
+    expect(domains(other)).toEqual([]);
+    const shown = await adminA.call("GET", `/v1/vms/${name}`);
+    expect([shown.status, shown.headers.get("x-berth-host") ?? "a"]).toEqual([200, owner]);
+    await until(
+      () => curlFrom(owner, ip).includes("berth test guest"),
+      15_000,
+      `the guest to answer on ${owner}`,
+    );
+    expect((await adminA.call("DELETE", `/v1/vms/${name}?wait=true`)).status).toBe(200);
+    expect([domains("a"), domains("b")]).toEqual([[], []]);
   }, 300_000);
 });

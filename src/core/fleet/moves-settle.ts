@@ -9,6 +9,16 @@ import { abortDeparture, finishDeparture, tellDestination } from "./depart.ts";
 import type { Fleet } from "./fleet.ts";
 import { claimOf, handOver } from "./names.ts";
 
+/** Whether libvirt runs a job (the migration berth started before it was killed) on the domain. */
+async function migrating(core: Core, name: string): Promise<boolean> {
+  try {
+    return await core.hv.call("domain.hasJob", { name });
+  } catch (e) {
+    log.warn("fleet: job of a departing domain not read; taken as running", { vm: name, error: String(e) });
+    return true;
+  }
+}
+
 export interface MovesSettled {
   finished: string[];
   aborted: string[];
@@ -34,8 +44,13 @@ export async function settleMoves(
     let claim = await claimOf(fleet, dep.vm_name);
     if (dep.live && claim?.host === fleet.name) {
       const here = (await domainState(core, dep.vm_name)) !== null;
-      // libvirtd drives a peer-to-peer migration on its own: while the domain is still here it may yet move.
-      if (here && Date.now() - Date.parse(dep.started_at) < abandonAfterMs) continue;
+      // libvirtd drives a peer-to-peer migration on its own: while its job runs, the domain may yet move.
+      if (
+        here &&
+        (await migrating(core, dep.vm_name)) &&
+        Date.now() - Date.parse(dep.started_at) < abandonAfterMs
+      )
+        continue;
       // libvirt finished the move (UNDEFINE_SOURCE): the guest runs on the destination, so the name follows it.
       if (!here && (await handOver(fleet, dep.vm_name, dep.to_host))) claim = { host: dep.to_host, at: "" };
     }

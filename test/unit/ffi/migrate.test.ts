@@ -21,3 +21,9 @@ test("a migration the driver cannot make is libvirt's error, with or without def
   }
   dom.undefine();
 });
+
+test("job info the driver does not keep is libvirt's error, read at once (qemu answers it: test/fleet)", () => {
+  using dom = conn.domainByName("test");
+  expect(() => dom.hasJob()).toThrow(LibvirtError);
+  expect(() => dom.hasJob()).toThrow(/virDomainGetJobInfo/);
+});

@@ -140,6 +140,7 @@ export const domainOps = {
     withDomain(c, a.name, (d) =>
       d.migrateToURI3(a.uri, a.flags, { destXml: a.destXml, persistXml: a.persistXml }),
     ),
+  "domain.hasJob": (c: Connection, a: ByName) => withDomain(c, a.name, (d) => d.hasJob()),
   "domain.addresses": (c: Connection, a: ByName & { source: AddressSourceName }): InterfaceAddresses[] =>
     withDomain(c, a.name, (d) => d.interfaceAddresses(a.source)),
 };
