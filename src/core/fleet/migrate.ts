@@ -60,6 +60,9 @@ async function liveOrNot(core: Core, name: string, asked: boolean | undefined): 
   if (asked === false && running) throw new Conflict(`vm ${name} is running: stop it, or migrate it live`);
   if (asked === true && !running)
     throw new Conflict(`vm ${name} is not running: migrate it offline (live: false)`);
+  // A saved memory image stays with this host's libvirt: moved offline, the VM would boot afresh.
+  if (!running && (await core.hv.call("domain.hasManagedSave", { name })))
+    throw new Conflict(`vm ${name} has a saved state: start it and migrate it live`);
   return running;
 }
 
