@@ -45,8 +45,7 @@ export function fleetMoveRoutes(core: Core) {
     .post(
       "/arrivals/:name/commit",
       async ({ request, params, query }) => {
-        sender(request);
-        await commitArrival(core, f, params.name, query.migration);
+        await commitArrival(core, f, params.name, query.migration, sender(request));
         return { committed: params.name };
       },
       {
@@ -58,8 +57,7 @@ export function fleetMoveRoutes(core: Core) {
     .delete(
       "/arrivals/:name",
       async ({ request, params, query }) => {
-        sender(request);
-        await dropArrival(core, f, params.name, query.migration);
+        await dropArrival(core, f, params.name, query.migration, sender(request));
         return { dropped: params.name };
       },
       { params: ByName, query: Migration, detail: detail("fleet only: the migration was abandoned") },

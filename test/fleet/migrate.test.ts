@@ -140,6 +140,9 @@ describe("offline migration", () => {
     await fleet.awaitMembers(["a", "b"]);
     expect((await aliceA.call("POST", `/v1/vms/${name}/start?wait=true`)).status).toBe(200);
     await refused({ host: "b", live: false }, 409);
+    // Saved (managed save): its memory image would not move, so it is refused too.
+    run(["virsh", "-q", "-c", fleet.hosts.a.uri, "managedsave", name]);
+    await refused({ host: "b" }, 409);
     expect((await aliceA.call("DELETE", `/v1/vms/${name}?wait=true`)).status).toBe(200);
   }, 120_000);
 

@@ -125,16 +125,25 @@ export async function prepareArrival(
   return boot ? { boot } : {};
 }
 
-function arrivalFor(core: Core, vm: string, migration: string): ArrivalRow {
+/** The arrival of `vm` in `migration`; `from` (a host asking) must be the host it comes from. */
+function arrivalFor(core: Core, vm: string, migration: string, from?: string): ArrivalRow {
   const a = arrivalOf(core.db, vm);
-  if (!a || a.migration !== migration)
-    throw new NotFound(`no arrival of vm ${vm} for migration ${migration}`);
+  if (!a || a.migration !== migration || (from !== undefined && a.from_host !== from))
+    throw new NotFound(
+      `no arrival of vm ${vm} for migration ${migration}${from ? ` from host ${from}` : ""}`,
+    );
   return a;
 }
 
 /** Commit: once the claim is this host's, the domain is defined (offline) and the record inserted. Idempotent. */
-export async function commitArrival(core: Core, fleet: Fleet, vm: string, migration: string): Promise<void> {
-  const a = arrivalFor(core, vm, migration);
+export async function commitArrival(
+  core: Core,
+  fleet: Fleet,
+  vm: string,
+  migration: string,
+  from?: string,
+): Promise<void> {
+  const a = arrivalFor(core, vm, migration, from);
   const claim = await claimOf(fleet, vm);
   if (claim?.host !== fleet.name) throw new Conflict(`vm ${vm} is not yet claimed by host ${fleet.name}`);
   const record = JSON.parse(a.record) as MovedRecord;
@@ -150,8 +159,14 @@ export async function commitArrival(core: Core, fleet: Fleet, vm: string, migrat
 }
 
 /** Drop: the migration did not commit (the claim is not here); the copied volumes and the arrival go. */
-export async function dropArrival(core: Core, fleet: Fleet, vm: string, migration: string): Promise<void> {
-  const a = arrivalFor(core, vm, migration);
+export async function dropArrival(
+  core: Core,
+  fleet: Fleet,
+  vm: string,
+  migration: string,
+  from?: string,
+): Promise<void> {
+  const a = arrivalFor(core, vm, migration, from);
   const claim = await claimOf(fleet, vm);
   if (claim?.host === fleet.name) throw new Conflict(`vm ${vm} is already claimed by host ${fleet.name}`);
   // A domain here is a live migration libvirt completed: it is this host's to keep, for the source to hand over.
