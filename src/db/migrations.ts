@@ -386,6 +386,8 @@ export const MIGRATIONS: readonly Migration[] = [
         record     TEXT NOT NULL,
         created_at TEXT NOT NULL
       ) STRICT;
+      -- PVC's last_node: the host a temporary migration (PVC migrate) came from, for unmigrate.
+      ALTER TABLE vms ADD COLUMN last_host TEXT;
     `,
   },
 ];

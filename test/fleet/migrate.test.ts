@@ -5,9 +5,10 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { GUEST } from "../integration/support/guest.ts";
+import { PVC_PORT } from "./support/berth-node.ts";
 import { FleetClient } from "./support/client.ts";
 import { run, until } from "./support/run.ts";
-import { fleetUp, type Topology } from "./support/topology.ts";
+import { fleetUp, type Topology, USERS } from "./support/topology.ts";
 
 let fleet: Topology;
 let aliceA: FleetClient;
@@ -341,4 +342,41 @@ describe("live migration", () => {
     expect((await adminA.call("DELETE", `/v1/vms/${name}?wait=true`)).status).toBe(200);
     expect([domains("a"), domains("b")]).toEqual([[], []]);
   }, 300_000);
+});
+
+describe("PVC's move, migrate and unmigrate on the fleet", () => {
+  const pvc = async (host: "a" | "b", path: string) => {
+    const r = await fetch(`http://${fleet.hosts[host].ip}:${PVC_PORT}/api/v1${path}`, {
+      method: "POST",
+      headers: { authorization: `Basic ${Buffer.from(`alice:${USERS.alice.password}`).toString("base64")}` },
+      signal: AbortSignal.timeout(120_000),
+    });
+    return { status: r.status, message: ((await r.json()) as { message: string }).message };
+  };
+
+  test("migrate remembers the node it came from, unmigrate goes back, move forgets it", async () => {
+    const name = vmName("pvc");
+    await createOnA(name);
+    const migrated = await pvc("a", `/vm/${name}/migrate?node=b`);
+    expect(migrated).toEqual({ status: 200, message: `Migrated VM '${name}' to node 'b'.` });
+    expect([domains("a"), domains("b"), await claimHost(name)]).toEqual([[], [name], "b"]);
+    // Already migrated: refused without force, on the VM's new host.
+    const again = await pvc("b", `/vm/${name}/migrate?node=a`);
+    expect(again.status).not.toBe(200);
+    expect(again.message).toContain("has been previously migrated");
+    expect(await pvc("b", `/vm/${name}/unmigrate`)).toEqual({
+      status: 200,
+      message: `Unmigrated VM '${name}' to node 'a'.`,
+    });
+    expect([domains("a"), domains("b"), await claimHost(name)]).toEqual([[name], [], "a"]);
+    expect((await pvc("a", `/vm/${name}/unmigrate`)).message).toContain("has not been previously migrated");
+    // move is for good: nothing to unmigrate afterwards.
+    expect((await pvc("a", `/vm/${name}/move?node=b`)).status).toBe(200);
+    expect(await claimHost(name)).toBe("b");
+    expect((await pvc("b", `/vm/${name}/unmigrate`)).message).toContain("has not been previously migrated");
+    expect((await pvc("b", `/vm/${name}/move?node=nosuch`)).message).toContain(
+      "Specified node 'nosuch' is invalid",
+    );
+    expect((await aliceB.call("DELETE", `/v1/vms/${name}?wait=true`)).status).toBe(200);
+  }, 180_000);
 });

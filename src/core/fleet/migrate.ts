@@ -28,6 +28,9 @@ export interface MigrateRequest {
   live?: boolean;
 }
 
+/** PVC's last_node on the moved record: set (a temporary migrate keeps the first origin), clear (move, unmigrate), or as it was. */
+export type LastHost = "set" | "clear" | "keep";
+
 /** A migration older than this never commits (the destination drops what it prepared after twice as long). */
 export const MAX_MIGRATION_MS = 10 * 60_000;
 
@@ -78,6 +81,7 @@ export async function migrateVm(
   caller: Caller | null,
   name: string,
   req: MigrateRequest,
+  lastHost: LastHost = "keep",
 ): Promise<Operation> {
   assertVmActor(core, caller, name);
   const row = findVmRow(core, name);
@@ -88,13 +92,25 @@ export async function migrateVm(
   checkMovable(core, row);
   await destination(fleet, req.host);
   await liveOrNot(core, name, req.live);
-  return core.ops.start("vm.migrate", vmTarget(name), (ctx) => runMigration(core, fleet, name, req, ctx), {
-    lock: true,
-    owner: ownerNameOf(core, caller),
-  });
+  return core.ops.start(
+    "vm.migrate",
+    vmTarget(name),
+    (ctx) => runMigration(core, fleet, name, req, lastHost, ctx),
+    {
+      lock: true,
+      owner: ownerNameOf(core, caller),
+    },
+  );
 }
 
-async function runMigration(core: Core, fleet: Fleet, name: string, req: MigrateRequest, ctx: OpContext) {
+async function runMigration(
+  core: Core,
+  fleet: Fleet,
+  name: string,
+  req: MigrateRequest,
+  lastHost: LastHost,
+  ctx: OpContext,
+) {
   // Again under the lock: the VM or the fleet may have changed since the checks.
   const row = findVmRow(core, name);
   checkMovable(core, row);
@@ -105,6 +121,7 @@ async function runMigration(core: Core, fleet: Fleet, name: string, req: Migrate
     flags: DomainXmlFlags.INACTIVE | DomainXmlFlags.SECURE,
   });
   const record = recordOf(core.db, row, xml);
+  if (lastHost !== "keep") record.vm.last_host = lastHost === "set" ? (row.last_host ?? fleet.name) : null;
   const dep: DepartureRow = {
     vm_name: name,
     migration: newId(),

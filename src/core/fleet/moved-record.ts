@@ -23,6 +23,7 @@ export function insertMoved(db: Database, r: MovedRecord): void {
   db.transaction(() => {
     if (db.query("SELECT 1 FROM vms WHERE id = ?").get(r.vm.id) !== null) return;
     insertVm(db, r.vm, r.disks, r.nics);
+    db.query("UPDATE vms SET last_host = ? WHERE id = ?").run(r.vm.last_host ?? null, r.vm.id);
     const m = r.member;
     if (m === null) return;
     db.query(

@@ -6,6 +6,7 @@ import { alive, until } from "./run.ts";
 
 const root = new URL("../../..", import.meta.url).pathname;
 export const BERTH_PORT = 8470;
+export const PVC_PORT = 7370;
 /** berth's pool directory as every host sees it; from the root namespace it is `<host dir>/lib/berth-pool`. */
 export const POOL_PATH = "/var/lib/libvirt/berth-pool";
 /** berth's data_dir as every host sees it; from the root namespace `<host dir>/lib/berth-data`. */
@@ -96,7 +97,13 @@ export class BerthNode {
         this.configFile,
       ],
       {
-        env: { ...process.env, BERTH_CONFIG: "", BERTH_PVC_LISTEN: "", BERTH_SYSADM_ENABLED: "false" },
+        // PVC listens on the host's own address (inside its namespace): its moves are fleet migrations.
+        env: {
+          ...process.env,
+          BERTH_CONFIG: "",
+          BERTH_PVC_LISTEN: `${this.host.ip}:${PVC_PORT}`,
+          BERTH_SYSADM_ENABLED: "false",
+        },
         stdout: "ignore",
         stderr: "pipe",
       },
