@@ -511,6 +511,28 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX vm_disks_volume ON vm_disks(volume);
     `,
   },
+  {
+    version: 20,
+    name: "fleet migrations: a VM leaving this host (departure) or coming to it (arrival) until its name claim has moved",
+    sql: `
+      CREATE TABLE fleet_departures (
+        vm_name    TEXT PRIMARY KEY,
+        migration  TEXT NOT NULL,
+        to_host    TEXT NOT NULL,
+        live       INTEGER NOT NULL CHECK (live IN (0, 1)),
+        started_at TEXT NOT NULL
+      ) STRICT;
+      CREATE TABLE fleet_arrivals (
+        vm_name    TEXT PRIMARY KEY,
+        migration  TEXT NOT NULL,
+        from_host  TEXT NOT NULL,
+        record     TEXT NOT NULL,
+        created_at TEXT NOT NULL
+      ) STRICT;
+      -- PVC's last_node: the host a temporary migration (PVC migrate) came from, for unmigrate.
+      ALTER TABLE vms ADD COLUMN last_host TEXT;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA = MIGRATIONS.length;

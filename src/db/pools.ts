@@ -237,7 +237,7 @@ export function lastHistorySeq(db: Database): number {
   return (db.query("SELECT COALESCE(MAX(rowid), 0) AS n FROM pool_history").get() as { n: number }).n;
 }
 
-/** Changes with every write to pools (migration 16's triggers), committed or not: pool caches compare it. */
+/** Changes with every write to pools (migration 17's triggers), committed or not: pool caches compare it. */
 export function poolsToken(db: Database): string {
   return (db.query("SELECT token FROM pool_epoch WHERE id = 1").get() as { token: string }).token;
 }

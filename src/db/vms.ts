@@ -37,6 +37,8 @@ export interface VmRow {
   project?: string;
   /** The named size it was made to (migration 13); null when numbers were given or have changed since. */
   size?: string | null;
+  /** The fleet host a temporary migration (PVC's migrate) came from (migration 20); null otherwise. */
+  last_host?: string | null;
 }
 
 export interface DiskRow {

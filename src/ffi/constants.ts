@@ -86,3 +86,12 @@ export const NetworkUpdateCommand = { MODIFY: 1, DELETE: 2, ADD_LAST: 3, ADD_FIR
 export const NetworkUpdateSection = { IP_DHCP_HOST: 4 } as const;
 /** virNetworkUpdateFlags: the running network, its persistent definition. */
 export const NetworkUpdateFlags = { AFFECT_LIVE: 1, AFFECT_CONFIG: 2 } as const;
+
+/** virDomainMigrateFlags berth uses: live, peer to peer, persistent on the destination, undefined on the source, disks copied. */
+export const MigrateFlags = {
+  LIVE: 1,
+  PEER2PEER: 2,
+  PERSIST_DEST: 8,
+  UNDEFINE_SOURCE: 16,
+  NON_SHARED_DISK: 64,
+} as const;

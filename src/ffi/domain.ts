@@ -1,5 +1,5 @@
 // Domain: one libvirt domain handle (virDomain*), with lifecycle, devices, metadata and snapshots.
-import { type Pointer, read } from "bun:ffi";
+import { type Pointer, ptr, read } from "bun:ffi";
 import {
   AddressSource,
   type AddressSourceName,
@@ -82,6 +82,13 @@ export class Domain extends Handle {
     };
   }
 
+  /** virDomainGetJobInfo into a virDomainJobInfo we own (int type@0, then 11 u64): whether a job (a migration) runs. */
+  hasJob(): boolean {
+    const buf = new BigUint64Array(12);
+    check(sym.virDomainGetJobInfo(this[RAW](), buf));
+    return new DataView(buf.buffer).getInt32(0, true) !== 0; // VIR_DOMAIN_JOB_NONE
+  }
+
   /** virDomainGetXMLDesc: the returned char* is ours to free. */
   xml(flags = 0): string {
     const p = sym.virDomainGetXMLDesc(this[RAW](), flags) as Pointer | null;
@@ -140,6 +147,43 @@ export class Domain extends Handle {
   }
 
   /** virDomainUndefineFlags (see DomainUndefineFlags). */
+  /**
+   * virDomainMigrateToURI3 to the libvirtd at `dconnuri` (PEER2PEER: the destination picks its addresses from
+   * its qemu.conf); `destXml` (VIR_MIGRATE_PARAM_DEST_XML) and `persistXml` (VIR_MIGRATE_PARAM_PERSIST_XML)
+   * are the running and the persistent definitions the destination gets.
+   */
+  migrateToURI3(
+    dconnuri: string,
+    flags: number,
+    xml: { destXml?: string | undefined; persistXml?: string | undefined } = {},
+  ): void {
+    // virTypedParamsAddString grows an array libvirt allocates; this thread frees it with virTypedParamsFree.
+    const params = new BigUint64Array(1);
+    const counts = new Int32Array(2); // nparams, maxparams
+    const list = () => (params[0] === 0n ? null : (read.ptr(ptr(params), 0) as Pointer));
+    try {
+      for (const [field, value] of [
+        ["destination_xml", xml.destXml],
+        ["persistent_xml", xml.persistXml],
+      ] as const) {
+        if (value === undefined) continue;
+        const rc = sym.virTypedParamsAddString(
+          ptr(params),
+          ptr(counts),
+          ptr(counts, 4),
+          cstr(field),
+          cstr(value),
+        );
+        if (rc < 0) throw lastError("virTypedParamsAddString failed");
+      }
+      const rc = sym.virDomainMigrateToURI3(this[RAW](), cstr(dconnuri), list(), counts[0] ?? 0, flags);
+      if (rc < 0) throw lastError("virDomainMigrateToURI3 failed");
+    } finally {
+      const p = list();
+      if (p !== null) sym.virTypedParamsFree(p, counts[0] ?? 0);
+    }
+  }
+
   undefine(flags = 0): void {
     check(sym.virDomainUndefineFlags(this[RAW](), flags));
   }

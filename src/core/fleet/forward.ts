@@ -83,6 +83,50 @@ export async function forwardTo(
   }
 }
 
+/**
+ * A request this host itself makes to another host (a migration's steps): signed as a forwarded request with
+ * no caller, its answer returned as a stream (a disk is not buffered). Non-2xx answers are the caller's to read.
+ */
+export async function fleetRequest(
+  fleet: Fleet,
+  host: Pick<HostRecord, "name" | "api">,
+  method: string,
+  path: string,
+  body?: unknown,
+  timeoutMs = FORWARD_TIMEOUT_MS,
+): Promise<Response> {
+  const bytes = body === undefined ? new Uint8Array() : new TextEncoder().encode(JSON.stringify(body));
+  const time = String(Date.now());
+  const nonce = randomBytes(16).toString("hex");
+  const headers = new Headers({
+    [FLEET_HEADERS.from]: fleet.name,
+    [FLEET_HEADERS.caller]: "",
+    [FLEET_HEADERS.time]: time,
+    [FLEET_HEADERS.nonce]: nonce,
+    [FLEET_HEADERS.signature]: signed(fleet.secret, [
+      method,
+      path,
+      time,
+      nonce,
+      fleet.name,
+      "",
+      bodyHash(bytes),
+    ]),
+  });
+  if (body !== undefined) headers.set("content-type", "application/json");
+  try {
+    return await fetch(host.api + path, {
+      method,
+      headers,
+      body: bytes.length > 0 ? bytes : undefined,
+      signal: AbortSignal.timeout(timeoutMs),
+      redirect: "manual",
+    });
+  } catch (e) {
+    throw new HostUnreachable(`host ${host.name} (${host.api}) did not answer`, { cause: e });
+  }
+}
+
 /** What a verified forwarded request says: the host it came from and the caller it acts for. */
 export interface Forwarded {
   from: string;

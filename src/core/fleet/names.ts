@@ -1,4 +1,5 @@
 // One namespace: a VM name is claimed in etcd by the host that creates it, released on delete, settled after crashes.
+import { arrivalOf, departureOf } from "../../db/fleet-moves.ts";
 import { vmByName } from "../../db/vms.ts";
 import { Conflict } from "../../errors.ts";
 import { log } from "../../log.ts";
@@ -95,13 +96,16 @@ export async function settleNames(
     const claim = JSON.parse(raw) as NameClaim;
     if (claim.host !== fleet.name) continue;
     ours.add(vm);
-    if (vmByName(core.db, vm) !== null || Date.now() - Date.parse(claim.at) < graceMs) continue;
+    // An arrival whose claim has come here is committed by settleMoves, not released.
+    if (vmByName(core.db, vm) !== null || arrivalOf(core.db, vm) !== null) continue;
+    if (Date.now() - Date.parse(claim.at) < graceMs) continue;
     await releaseName(fleet, vm);
     released.push(vm);
   }
   const rows = core.db.query("SELECT name FROM vms").all() as { name: string }[];
   for (const { name } of rows) {
-    if (ours.has(name)) continue;
+    // A departing VM's claim may have gone to its new host: settleMoves decides, not a claim back.
+    if (ours.has(name) || departureOf(core.db, name) !== null) continue;
     try {
       await claimName(fleet, name);
       claimed.push(name);
@@ -123,4 +127,30 @@ export async function claimHolders(fleet: Fleet): Promise<Set<string>> {
       throw fleetDown("cannot read the fleet's names", e);
     });
   return new Set(Object.values(all).map((raw) => (JSON.parse(raw) as NameClaim).host));
+}
+
+/**
+ * Hands this host's claim on `vm` to host `to` in one etcd transaction that checks the claim is still this
+ * host's (the version read): the moment a migration commits. False when the claim is not this host's.
+ */
+export async function handOver(fleet: Fleet, vm: string, to: string): Promise<boolean> {
+  const key = fleet.nameKey(vm);
+  const kv = (
+    await fleet.etcd
+      .get(key)
+      .exec()
+      .catch((e) => {
+        throw fleetDown(`cannot read the claim on ${vm}`, e);
+      })
+  ).kvs[0];
+  if (!kv || (JSON.parse(kv.value.toString()) as NameClaim).host !== fleet.name) return false;
+  const value = JSON.stringify({ host: to, at: new Date().toISOString() } satisfies NameClaim);
+  const tx = await fleet.etcd
+    .if(key, "Mod", "==", kv.mod_revision)
+    .then(fleet.etcd.put(key).value(value))
+    .commit()
+    .catch((e) => {
+      throw fleetDown(`cannot hand the claim on ${vm} to ${to}`, e);
+    });
+  return tx.succeeded;
 }

@@ -3,6 +3,8 @@ import { log } from "../../log.ts";
 import type { Core } from "../context.ts";
 import type { Fleet } from "./fleet.ts";
 import { registerHost } from "./members.ts";
+import { MAX_MIGRATION_MS } from "./migrate.ts";
+import { settleMoves } from "./moves-settle.ts";
 import { releaseName, settleNames } from "./names.ts";
 
 /** Starts a fleet host's work on `core` (which has `fleet` set); `stop` ends it and leaves the fleet. */
@@ -18,14 +20,26 @@ export function startFleet(core: Core, fleet: Fleet): { stop(): Promise<void> } 
   // A claim with no VM behind it is older than two lease periods before it is released: no create takes that long to record its VM.
   const graceMs = 2 * fleet.ttlS * 1000;
   let settling: Promise<unknown> = Promise.resolve();
+  let busy = false;
   const settle = setInterval(() => {
-    settling = settleNames(core, fleet, graceMs)
+    // One pass at a time: two passes would finish the same departure twice.
+    if (busy) return;
+    busy = true;
+    // Migrations first: a departure or arrival settled there is not a stray claim for settleNames.
+    settling = settleMoves(core, fleet, MAX_MIGRATION_MS)
+      .then((m) => {
+        if (Object.values(m).some((l) => l.length > 0)) log.info("fleet migrations settled", { ...m });
+        return settleNames(core, fleet, graceMs);
+      })
       .then((r) => {
         if (r.released.length + r.claimed.length > 0) log.info("fleet names settled", r);
       })
       .catch((e) =>
         log.warn("fleet names not settled", { error: e instanceof Error ? e.message : String(e) }),
-      );
+      )
+      .finally(() => {
+        busy = false;
+      });
   }, fleet.ttlS * 1000);
   return {
     async stop() {

@@ -10,8 +10,10 @@ import { pvcLimitMatcher } from "./pvc-limit.ts";
 // Per hypervisor client: the hostname changes only with a new host.
 const hostnames = new WeakMap<object, string>();
 
-/** This node's name: libvirt's hostname (virConnectGetHostname), read once. */
+/** This node's name: its fleet name, else libvirt's hostname (virConnectGetHostname), read once. */
 export async function pvcNodeName(core: Core): Promise<string> {
+  // In a fleet, PVC's nodes are the fleet's hosts, named as the fleet names them.
+  if (core.fleet) return core.fleet.name;
   const known = hostnames.get(core.hv);
   if (known !== undefined) return known;
   const name = (await core.hv.call("hostInfo", {})).hostname;

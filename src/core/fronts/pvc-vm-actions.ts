@@ -10,6 +10,7 @@ import { deleteVmOp, powerVm, type Vm } from "../vms/index.ts";
 import { findVmRow } from "../vms/records.ts";
 import { defineVmFromXml } from "../vms/xml-define.ts";
 import { replaceVmXml } from "../vms/xml-replace.ts";
+import { pvcFleetMove } from "./pvc-fleet-moves.ts";
 import { pvcNodeName } from "./pvc-node.ts";
 import { findPvcVm } from "./pvc-vms.ts";
 import { forgetRemovedVolumes } from "./pvc-volumes.ts";
@@ -139,16 +140,18 @@ async function startWhenOff(
 
 export type PvcMove = "move" | "migrate" | "unmigrate";
 
-/** move/migrate/unmigrate: a single node has nowhere to move a VM to (the fleet makes these real). */
+/** move/migrate/unmigrate: on a fleet, berth's migration (pvc-fleet-moves.ts); a single node has nowhere to move a VM to. */
 export async function pvcMove(
   core: Core,
   caller: Caller | null,
   ref: string,
   action: PvcMove,
   node: string | undefined,
-): Promise<never> {
+  force = false,
+): Promise<string> {
   const name = await vmName(core, caller, ref);
   assertVmActor(core, caller, name);
+  if (core.fleet) return await pvcFleetMove(core, core.fleet, caller, name, ref, action, node, force);
   const here = await pvcNodeName(core);
   if (action === "unmigrate") {
     throw new AppError(

@@ -47,7 +47,7 @@ const snapshots = new WeakMap<Database, PoolSnapshot>();
 
 /**
  * Every pool as this connection sees it now (inside its transaction, if any): one token read when
- * nothing changed, since every write to pools, from any connection, changes the token (migration 16).
+ * nothing changed, since every write to pools, from any connection, changes the token (migration 17).
  */
 function poolSnapshot(db: Database): PoolSnapshot {
   const token = poolsToken(db);

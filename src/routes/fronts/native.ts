@@ -3,6 +3,7 @@ import { Elysia } from "elysia";
 import type { Core } from "../../core/context.ts";
 import { dashboardRoutes } from "../dashboard.ts";
 import type { ErrorBody } from "../errors.ts";
+import { fleetMoveRoutes } from "../fleet-moves.ts";
 import { metricsRoutes } from "../metrics.ts";
 import { checkoutRoutes } from "../native/checkout.ts";
 import { eventRoutes } from "../native/events.ts";
@@ -23,6 +24,7 @@ import { tokenRoutes } from "../native/tokens.ts";
 import { vmConsoleSocketRoutes } from "../native/vm-console-socket.ts";
 import { vmDiskRoutes } from "../native/vm-disks.ts";
 import { vmInfoRoutes } from "../native/vm-info.ts";
+import { vmMigrateRoutes } from "../native/vm-migrate.ts";
 import { vmPowerRoutes } from "../native/vm-power.ts";
 import { vmSnapshotRoutes } from "../native/vm-snapshots.ts";
 import { vmXmlRoutes } from "../native/vm-xml.ts";
@@ -79,6 +81,8 @@ export const nativeFront: Front = {
       .use(vmRoutes(core))
       .use(projectRoutes(core))
       .use(vmPowerRoutes(core))
+      .use(vmMigrateRoutes(core))
+      .use(fleetMoveRoutes(core))
       .use(vmDiskRoutes(core))
       .use(vmSnapshotRoutes(core))
       .use(vmInfoRoutes(core))

@@ -171,13 +171,21 @@ export function pvcVmRoutes(core: Core) {
       `/vm/:vm/${action}`,
       async (ctx) => {
         await using values = await pvcValues(core, ctx.request);
-        return await pvcMove(core, callerOf(ctx), ctx.params.vm, action, values.get("node"));
+        const message = await pvcMove(
+          core,
+          callerOf(ctx),
+          ctx.params.vm,
+          action,
+          values.get("node"),
+          flag(values, "flag_force"),
+        );
+        return { message };
       },
       {
         params: VmParams,
         parse: "none",
         detail: {
-          summary: `${action}: 510, there is no other node`,
+          summary: `${action}: on a fleet, berth's migration to \`node\` (waited for); on one host 510, there is no other node`,
           responses: { 200: UnavailableBody("another node takes the VM") },
           tags,
         },

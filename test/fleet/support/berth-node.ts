@@ -6,6 +6,12 @@ import { alive, until } from "./run.ts";
 
 const root = new URL("../../..", import.meta.url).pathname;
 export const BERTH_PORT = 8470;
+export const PVC_PORT = 7370;
+/** berth's pool directory as every host sees it; from the root namespace it is `<host dir>/lib/berth-pool`. */
+export const POOL_PATH = "/var/lib/libvirt/berth-pool";
+/** berth's data_dir as every host sees it; from the root namespace `<host dir>/lib/berth-data`. */
+export const DATA_PATH = "/var/lib/libvirt/berth-data";
+const GUEST_DIR = new URL("../../fixtures/guest/cache", import.meta.url).pathname;
 
 export interface FleetSettings {
   etcd: string[];
@@ -40,7 +46,8 @@ export class BerthNode {
       this.configFile,
       [
         `listen = "${host.ip}:${BERTH_PORT}"`,
-        `data_dir = "${join(dir, "data")}"`,
+        // Same paths on every host, each host's own (its /var/lib/libvirt): a migrated guest's console log and disks keep theirs.
+        `data_dir = "${DATA_PATH}"`,
         'log_level = "info"',
         "[hypervisor]",
         'uri = "qemu:///system"',
@@ -48,8 +55,11 @@ export class BerthNode {
         "workers = 2",
         "[storage]",
         'pool = "berth-fleet"',
-        `path = "${join(dir, "pool")}"`,
+        `path = "${POOL_PATH}"`,
         ...(this.fleet.storageToml ?? []),
+        "[images]",
+        // The tiny guest's kernel and initrd are imported from the fixture cache by path.
+        `import_dirs = ["${GUEST_DIR}"]`,
         "[vm]",
         "shutdown_timeout_s = 2",
         "[demo]",
@@ -94,10 +104,11 @@ export class BerthNode {
         this.configFile,
       ],
       {
+        // PVC listens on the host's own address (inside its namespace): its moves are fleet migrations.
         env: {
           ...process.env,
           BERTH_CONFIG: "",
-          BERTH_PVC_LISTEN: this.fleet.pvcListen ?? "",
+          BERTH_PVC_LISTEN: this.fleet.pvcListen ?? `${this.host.ip}:${PVC_PORT}`,
           BERTH_SYSADM_ENABLED: "false",
         },
         stdout: "ignore",

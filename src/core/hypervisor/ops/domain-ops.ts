@@ -139,6 +139,14 @@ export const domainOps = {
     withDomain(c, a.name, (d) => d.updateDevice(a.xml, affect(a))),
   "domain.blockResize": (c: Connection, a: ByName & { disk: string; bytes: number }) =>
     withDomain(c, a.name, (d) => d.blockResize(a.disk, a.bytes)),
+  "domain.migrate": (
+    c: Connection,
+    a: ByName & { uri: string; flags: number; destXml?: string; persistXml?: string },
+  ) =>
+    withDomain(c, a.name, (d) =>
+      d.migrateToURI3(a.uri, a.flags, { destXml: a.destXml, persistXml: a.persistXml }),
+    ),
+  "domain.hasJob": (c: Connection, a: ByName) => withDomain(c, a.name, (d) => d.hasJob()),
   "domain.addresses": (c: Connection, a: ByName & { source: AddressSourceName }): InterfaceAddresses[] =>
     withDomain(c, a.name, (d) => d.interfaceAddresses(a.source)),
 };

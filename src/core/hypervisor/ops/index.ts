@@ -31,6 +31,7 @@ export const LONG_OPS: ReadonlySet<OpName> = new Set<OpName>([
   "domain.reboot",
   "domain.managedSave",
   "domain.undefine",
+  "domain.migrate",
   "snapshot.create",
   "snapshot.revert",
   "snapshot.delete",

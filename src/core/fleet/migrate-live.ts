@@ -1,0 +1,37 @@
+// Live migration of a running guest: libvirt peer to peer from this host's libvirtd to the destination's, disks copied (local qcow2).
+import { Conflict } from "../../errors.ts";
+import { DomainXmlFlags, MigrateFlags } from "../../ffi/constants.ts";
+import { type BootPaths, withBootPaths } from "../../xml/boot-paths.ts";
+import type { Core } from "../context.ts";
+import type { HostRecord } from "./members.ts";
+
+/** LIVE | PEER2PEER | PERSIST_DEST | UNDEFINE_SOURCE | NON_SHARED_DISK (0x5b), as fleet-reference §2 measured. */
+export const LIVE_FLAGS =
+  MigrateFlags.LIVE |
+  MigrateFlags.PEER2PEER |
+  MigrateFlags.PERSIST_DEST |
+  MigrateFlags.UNDEFINE_SOURCE |
+  MigrateFlags.NON_SHARED_DISK;
+
+/** The destination libvirtd as the source libvirtd reaches it (peer to peer: never berth's client). */
+export function destinationUri(to: HostRecord): string {
+  if (to.migration_address === "")
+    throw new Conflict(`host ${to.name} has no [fleet] migration_address: it cannot take a live migration`);
+  const host = to.migration_address.includes(":") ? `[${to.migration_address}]` : to.migration_address;
+  return `qemu+tcp://${host}/system`;
+}
+
+/**
+ * Moves the running domain `name` to `to`; on return it runs there and is no longer defined here. `boot`:
+ * where the destination keeps the kernel and initrd (its own image files), written into both definitions it gets.
+ */
+export async function migrateLive(core: Core, name: string, to: HostRecord, boot?: BootPaths): Promise<void> {
+  const xmlOf = (flags: number) => core.hv.call("domain.xml", { name, flags: flags | DomainXmlFlags.SECURE });
+  const xml = boot
+    ? {
+        destXml: withBootPaths(await xmlOf(DomainXmlFlags.MIGRATABLE), boot),
+        persistXml: withBootPaths(await xmlOf(DomainXmlFlags.INACTIVE | DomainXmlFlags.MIGRATABLE), boot),
+      }
+    : {};
+  await core.hv.call("domain.migrate", { name, uri: destinationUri(to), flags: LIVE_FLAGS, ...xml });
+}

@@ -1,0 +1,382 @@
+// Migration between fleet hosts: offline moves the record, disks and claim; bad targets change nothing; kill -9 mid-copy settles to one owner.
+
+import { Database } from "bun:sqlite";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { GUEST } from "../integration/support/guest.ts";
+import { PVC_PORT } from "./support/berth-node.ts";
+import { FleetClient } from "./support/client.ts";
+import { run, until } from "./support/run.ts";
+import { fleetUp, type Topology, USERS } from "./support/topology.ts";
+
+let fleet: Topology;
+let aliceA: FleetClient;
+let aliceB: FleetClient;
+let bobB: FleetClient;
+let adminA: FleetClient;
+
+const small = { cpus: 1, memory_mib: 32, root_disk_gb: 1, start: false };
+const vmName = (tag: string) => `${tag}-${fleet.id}`;
+
+beforeAll(async () => {
+  fleet = await fleetUp(3);
+  [aliceA, aliceB, bobB, adminA] = await Promise.all([
+    new FleetClient(fleet.berths.a, "alice").login(),
+    new FleetClient(fleet.berths.b, "alice").login(),
+    new FleetClient(fleet.berths.b, "bob").login(),
+    new FleetClient(fleet.berths.a, "admin").login(),
+  ]);
+}, 120_000);
+
+afterAll(async () => {
+  await fleet?.down();
+}, 120_000);
+
+function domains(host: "a" | "b", state = "--all"): string[] {
+  return run(["virsh", "-q", "-c", fleet.hosts[host].uri, "list", state, "--name"])
+    .split("\n")
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+/** berth's pool directory of a host, from the root namespace. */
+const poolDirOf = (host: "a" | "b") => join(fleet.hosts[host].dir, "lib/berth-pool");
+const poolFiles = (host: "a" | "b") => readdirSync(poolDirOf(host)).filter((f) => f.startsWith("vm-"));
+
+async function claimHost(name: string): Promise<string | null> {
+  const raw = await fleet.etcd.client.get(`${fleet.prefix}/names/${name}`).string();
+  return raw === null ? null : (JSON.parse(raw) as { host: string }).host;
+}
+
+/** Rows of a fleet table in a host's database (read-only, beside the running berth). */
+function rowsOf(host: "a" | "b", table: "fleet_departures" | "fleet_arrivals"): string[] {
+  const db = new Database(join(fleet.hosts[host].dir, "lib/berth-data/berth.db"), { readonly: true });
+  try {
+    return (db.query(`SELECT vm_name FROM ${table}`).all() as { vm_name: string }[]).map((r) => r.vm_name);
+  } finally {
+    db.close();
+  }
+}
+
+/** A host's console log of the VM with id `id` as its virtlogd wrote it (from the root namespace). */
+function readConsole(host: "a" | "b", id: string): string[] {
+  const file = join(fleet.hosts[host].dir, "lib/berth-data/console", `${id}.log`);
+  return existsSync(file) ? readFileSync(file, "utf8").split("\n") : [];
+}
+
+async function createOnA(name: string, extra: Record<string, unknown> = {}): Promise<{ id: string }> {
+  const r = await aliceA.call("POST", "/v1/vms?wait=true", { ...small, name, host: "a", ...extra });
+  expect(r.status).toBe(200);
+  return (r.body as { result: { id: string } }).result;
+}
+
+describe("offline migration", () => {
+  test("moves the record, the disk and the claim; the owner's token works on b; a no longer holds it", async () => {
+    const name = vmName("off");
+    const { id } = await createOnA(name, { tags: { team: "blue" }, description: "moved once" });
+    expect(domains("a")).toEqual([name]);
+    expect(poolFiles("a")).toEqual([`vm-${id}-0.qcow2`]);
+    const before = (await aliceA.call("GET", `/v1/vms/${name}`)).body as Record<string, unknown>;
+
+    const moved = await aliceA.call("POST", `/v1/vms/${name}/migrate?wait=true`, { host: "b" }, 120_000);
+    expect([moved.status, (moved.body as { status: string }).status]).toEqual([200, "succeeded"]);
+    expect((moved.body as { kind: string; result: Record<string, unknown> }).result).toMatchObject({
+      name,
+      host: "b",
+      live: false,
+    });
+    expect(domains("a")).toEqual([]);
+    expect(domains("b")).toEqual([name]);
+    expect(poolFiles("a")).toEqual([]);
+    expect(poolFiles("b")).toEqual([`vm-${id}-0.qcow2`]);
+    expect(await claimHost(name)).toBe("b");
+    expect([rowsOf("a", "fleet_departures"), rowsOf("b", "fleet_arrivals")]).toEqual([[], []]);
+
+    // Read through a: forwarded to b, the same record (id, owner, tags, description, disks, NICs).
+    const shown = await aliceA.call("GET", `/v1/vms/${name}`);
+    expect([shown.status, shown.headers.get("x-berth-host")]).toEqual([200, "b"]);
+    const after = shown.body as Record<string, unknown>;
+    for (const k of ["id", "owner", "tags", "description", "disks", "nics", "vcpus", "memory_mib", "project"])
+      expect({ k, v: after[k] }).toEqual({ k, v: before[k] });
+    const list = await adminA.call("GET", "/v1/vms");
+    expect((list.body as { name: string; host: string }[]).find((v) => v.name === name)?.host).toBe("b");
+
+    // The owner's token on b acts on it there; another user's does not see it.
+    expect((await bobB.call("GET", `/v1/vms/${name}`)).status).toBe(404);
+    const started = await aliceB.call("POST", `/v1/vms/${name}/start?wait=true`);
+    expect(started.status).toBe(200);
+    expect(domains("b", "--state-running")).toEqual([name]);
+    expect((await aliceB.call("POST", `/v1/vms/${name}/stop?wait=true`)).status).toBe(200);
+
+    // And back again with a's token (forwarded to b, which runs the migration).
+    const back = await aliceA.call("POST", `/v1/vms/${name}/migrate?wait=true`, { host: "a" }, 120_000);
+    expect([back.status, back.headers.get("x-berth-host")]).toEqual([200, "b"]);
+    expect(domains("a")).toEqual([name]);
+    expect(domains("b")).toEqual([]);
+    expect(await claimHost(name)).toBe("a");
+    expect((await aliceA.call("DELETE", `/v1/vms/${name}?wait=true`)).status).toBe(200);
+    await until(async () => (await claimHost(name)) === null, 5000, "the delete to release the name");
+  }, 180_000);
+
+  test("to an unknown, a dead or the same host, or a running VM offline: refused, nothing changed", async () => {
+    const name = vmName("ref");
+    const { id } = await createOnA(name);
+    const refused = async (body: Record<string, unknown>, status: number) => {
+      const r = await aliceA.call("POST", `/v1/vms/${name}/migrate?wait=true`, body);
+      expect({ body, status: r.status }).toEqual({ body, status });
+      expect(domains("a")).toEqual([name]);
+      expect(domains("b")).toEqual([]);
+      expect(poolFiles("a")).toEqual([`vm-${id}-0.qcow2`]);
+      expect(await claimHost(name)).toBe("a");
+    };
+    await refused({ host: "nosuch" }, 400);
+    await refused({ host: "c" }, 400); // an etcd member with no berth: not a host of the fleet
+    await refused({ host: "a" }, 409);
+    // A dead host: b stopped, its registration gone.
+    await fleet.berths.b.stop();
+    await fleet.awaitMembers(["a"]);
+    await refused({ host: "b" }, 400);
+    await fleet.berths.b.start();
+    await fleet.awaitMembers(["a", "b"]);
+    expect((await aliceA.call("POST", `/v1/vms/${name}/start?wait=true`)).status).toBe(200);
+    await refused({ host: "b", live: false }, 409);
+    // Saved (managed save): its memory image would not move, so it is refused too.
+    run(["virsh", "-q", "-c", fleet.hosts.a.uri, "managedsave", name]);
+    await refused({ host: "b" }, 409);
+    expect((await aliceA.call("DELETE", `/v1/vms/${name}?wait=true`)).status).toBe(200);
+  }, 120_000);
+
+  test("kill -9 of the source while b pulls the disk: after its restart exactly one owner (a), nothing left on b", async () => {
+    const name = vmName("k9");
+    const { id } = await createOnA(name);
+    // 512 MiB of data in the disk so the copy lasts long enough to be cut.
+    const disk = join(poolDirOf("a"), `vm-${id}-0.qcow2`);
+    run(["qemu-io", "-f", "qcow2", "-c", "write -P 0xab 0 512M", disk]);
+    const staging = join(fleet.hosts.b.dir, "lib/berth-data/staging");
+    const pulling = () => existsSync(staging) && readdirSync(staging).some((f) => f.startsWith("arrival-"));
+    const started = await aliceA.call("POST", `/v1/vms/${name}/migrate`, { host: "b" });
+    expect(started.status).toBe(202);
+    await until(pulling, 60_000, "b to start pulling the disk");
+    fleet.berths.a.kill9();
+    expect(await claimHost(name)).toBe("a");
+    await fleet.berths.a.start();
+    aliceA = await new FleetClient(fleet.berths.a, "alice").login();
+    // a's settle (every 3 s) abandons the departure and b drops what it had.
+    await until(
+      async () => rowsOf("a", "fleet_departures").length === 0 && rowsOf("b", "fleet_arrivals").length === 0,
+      30_000,
+      "a to abandon the departure and b to drop the arrival",
+    );
+    expect(pulling()).toBe(false);
+    expect(poolFiles("b")).toEqual([]);
+    expect(domains("b")).toEqual([]);
+    expect(await claimHost(name)).toBe("a");
+    expect(domains("a")).toEqual([name]);
+    const shown = await aliceA.call("GET", `/v1/vms/${name}`);
+    expect([shown.status, shown.headers.get("x-berth-host")]).toEqual([200, null]);
+    // The VM still migrates afterwards: nothing half-done blocks it.
+    const moved = await aliceA.call("POST", `/v1/vms/${name}/migrate?wait=true`, { host: "b" }, 180_000);
+    expect([moved.status, (moved.body as { status: string }).status]).toEqual([200, "succeeded"]);
+    expect(domains("a")).toEqual([]);
+    expect(domains("b")).toEqual([name]);
+    expect(await claimHost(name)).toBe("b");
+    expect((await aliceB.call("DELETE", `/v1/vms/${name}?wait=true`)).status).toBe(200);
+  }, 240_000);
+});
+
+describe("live migration", () => {
+  const ticks = (lines: string[]) =>
+    lines
+      .map((l) => /BERTH-GUEST: tick (\d+)/.exec(l)?.[1])
+      .filter((t) => t !== undefined)
+      .map(Number);
+  const consoleOf = async (c: FleetClient, name: string) =>
+    ((await c.call("GET", `/v1/vms/${name}/console?lines=1000`)).body as { lines: string[] }).lines;
+  const curlFrom = (host: "a" | "b", ip: string) =>
+    Bun.spawnSync([
+      "ip",
+      "netns",
+      "exec",
+      fleet.net.ns[host] as string,
+      "curl",
+      "-s",
+      "-m",
+      "3",
+      `http://${ip}:8080/`,
+    ]).stdout.toString();
+
+  let adminB: FleetClient;
+  beforeAll(async () => {
+    adminB = await new FleetClient(fleet.berths.b, "admin").login();
+    // Each host has the guest's kernel image and the guest network under the same names.
+    for (const c of [adminA, adminB]) {
+      const img = await c.call(
+        "POST",
+        "/v1/images?wait=true",
+        { name: "tiny-k", kind: "kernel", kernel: { path: GUEST.kernel }, initrd: { path: GUEST.initrd } },
+        120_000,
+      );
+      expect(img.status).toBe(200);
+      expect(
+        (await c.call("POST", "/v1/networks", { name: "mignet", mode: "nat", subnet: "10.250.9.0/24" }))
+          .status,
+      ).toBe(201);
+    }
+    const profile = {
+      name: "tiny-p",
+      cpus: 1,
+      memory_mib: 256,
+      root_disk_gb: 1,
+      networks: ["mignet"],
+      boot: { mode: "kernel", kernel_image: "tiny-k", cmdline: GUEST.cmdline },
+    };
+    expect((await adminA.call("POST", "/v1/profiles", profile)).status).toBe(201);
+  }, 300_000);
+
+  test("a running tiny guest keeps counting and answers HTTP from b, not rebooted", async () => {
+    const name = vmName("live");
+    const made = await adminA.call(
+      "POST",
+      "/v1/vms?wait=true",
+      { name, host: "a", profile: "tiny-p" },
+      120_000,
+    );
+    expect(made.status).toBe(200);
+    await until(
+      async () => (await consoleOf(adminA, name)).some((l) => l.includes("listening 8080")),
+      90_000,
+      "the guest to listen",
+    );
+    const ip = await until(
+      async () => (await consoleOf(adminA, name)).some((l) => /BERTH-GUEST: ip eth0 /.test(l)),
+      30_000,
+      "an address",
+    ).then(
+      async () =>
+        (await consoleOf(adminA, name))
+          .map((l) => /BERTH-GUEST: ip eth0 (\S+)/.exec(l)?.[1])
+          .find(Boolean) as string,
+    );
+    expect(curlFrom("a", ip)).toContain("berth test guest");
+    await until(async () => ticks(await consoleOf(adminA, name)).length >= 2, 30_000, "two ticks on a");
+
+    const moved = await adminA.call("POST", `/v1/vms/${name}/migrate?wait=true`, { host: "b" }, 180_000);
+    expect([moved.status, (moved.body as { status: string }).status]).toEqual([200, "succeeded"]);
+    expect((moved.body as { result: { live: boolean } }).result.live).toBe(true);
+    const lastOnA = Math.max(...ticks(readConsole("a", (made.body as { result: { id: string } }).result.id)));
+    expect(domains("a")).toEqual([]);
+    expect(domains("b", "--state-running")).toEqual([name]);
+    expect(await claimHost(name)).toBe("b");
+    expect([rowsOf("a", "fleet_departures"), rowsOf("b", "fleet_arrivals")]).toEqual([[], []]);
+    // Through a, the VM is b's and running; its console (b's log) continues the count and never shows a boot.
+    const shown = await adminA.call("GET", `/v1/vms/${name}`);
+    expect([
+      shown.status,
+      shown.headers.get("x-berth-host"),
+      (shown.body as { status: string }).status,
+    ]).toEqual([200, "b", "running"]);
+    await until(async () => ticks(await consoleOf(adminA, name)).length >= 1, 30_000, "a tick on b");
+    const onB = await consoleOf(adminA, name);
+    expect(onB.some((l) => l.includes("BERTH-GUEST: boot"))).toBe(false);
+    expect(Math.min(...ticks(onB))).toBe(lastOnA + 1);
+    expect(curlFrom("b", ip)).toContain("berth test guest");
+    expect(curlFrom("a", ip)).toBe("");
+    console.info(
+      `live migration of the tiny guest (TCG): ${(moved.body as { result: { elapsed_ms: number } }).result.elapsed_ms} ms`,
+    );
+    expect((await adminA.call("DELETE", `/v1/vms/${name}?wait=true`)).status).toBe(200);
+    expect(domains("b")).toEqual([]);
+    // The disk libvirt copied in is a volume b's pool knows: it went with the VM.
+    expect([poolFiles("a"), poolFiles("b")]).toEqual([[], []]);
+  }, 300_000);
+
+  test("kill -9 of the source during a live migration: after its restart exactly one host owns and runs the guest", async () => {
+    const name = vmName("lk9");
+    expect(
+      (await adminA.call("POST", "/v1/vms?wait=true", { name, host: "a", profile: "tiny-p" }, 120_000))
+        .status,
+    ).toBe(200);
+    await until(
+      async () => (await consoleOf(adminA, name)).some((l) => l.includes("listening 8080")),
+      90_000,
+      "the guest to listen",
+    );
+    const ipOf = async () =>
+      (await consoleOf(adminA, name)).map((l) => /BERTH-GUEST: ip eth0 (\S+)/.exec(l)?.[1]).find(Boolean);
+    await until(async () => (await ipOf()) !== undefined, 30_000, "an address");
+    const ip = (await ipOf()) as string;
+    expect(curlFrom("a", ip)).toContain("berth test guest");
+    const started = await adminA.call("POST", `/v1/vms/${name}/migrate`, { host: "b" });
+    expect(started.status).toBe(202);
+    const op = `/v1/operations/${(started.body as { id: string }).id}`;
+    await until(
+      async () =>
+        ((await adminA.call("GET", op)).body as { message: string }).message ===
+        "migrating the running guest",
+      30_000,
+      "the live part to start",
+    );
+    fleet.berths.a.kill9();
+    await fleet.berths.a.start();
+    adminA = await new FleetClient(fleet.berths.a, "admin").login();
+    aliceA = await new FleetClient(fleet.berths.a, "alice").login();
+    // Settled: no departure or arrival left, the claim names the one host whose libvirt has the domain.
+    await until(
+      async () => rowsOf("a", "fleet_departures").length === 0 && rowsOf("b", "fleet_arrivals").length === 0,
+      60_000,
+      "both sides to settle",
+    );
+    const owner = (await claimHost(name)) as "a" | "b";
+    const other = owner === "a" ? "b" : "a";
+    console.info(`kill -9 mid live migration settled on host ${owner}`);
+    expect(domains(owner, "--state-running")).toEqual([name]);
+    expect(domains(other)).toEqual([]);
+    const shown = await adminA.call("GET", `/v1/vms/${name}`);
+    expect([shown.status, shown.headers.get("x-berth-host") ?? "a"]).toEqual([200, owner]);
+    await until(
+      () => curlFrom(owner, ip).includes("berth test guest"),
+      15_000,
+      `the guest to answer on ${owner}`,
+    );
+    expect((await adminA.call("DELETE", `/v1/vms/${name}?wait=true`)).status).toBe(200);
+    expect([domains("a"), domains("b")]).toEqual([[], []]);
+  }, 300_000);
+});
+
+describe("PVC's move, migrate and unmigrate on the fleet", () => {
+  const pvc = async (host: "a" | "b", path: string) => {
+    const r = await fetch(`http://${fleet.hosts[host].ip}:${PVC_PORT}/api/v1${path}`, {
+      method: "POST",
+      headers: { authorization: `Basic ${Buffer.from(`alice:${USERS.alice.password}`).toString("base64")}` },
+      signal: AbortSignal.timeout(120_000),
+    });
+    return { status: r.status, message: ((await r.json()) as { message: string }).message };
+  };
+
+  test("migrate remembers the node it came from, unmigrate goes back, move forgets it", async () => {
+    const name = vmName("pvc");
+    await createOnA(name);
+    const migrated = await pvc("a", `/vm/${name}/migrate?node=b`);
+    expect(migrated).toEqual({ status: 200, message: `Migrated VM '${name}' to node 'b'.` });
+    expect([domains("a"), domains("b"), await claimHost(name)]).toEqual([[], [name], "b"]);
+    // Already migrated: refused without force, on the VM's new host.
+    const again = await pvc("b", `/vm/${name}/migrate?node=a`);
+    expect(again.status).not.toBe(200);
+    expect(again.message).toContain("has been previously migrated");
+    expect(await pvc("b", `/vm/${name}/unmigrate`)).toEqual({
+      status: 200,
+      message: `Unmigrated VM '${name}' to node 'a'.`,
+    });
+    expect([domains("a"), domains("b"), await claimHost(name)]).toEqual([[name], [], "a"]);
+    expect((await pvc("a", `/vm/${name}/unmigrate`)).message).toContain("has not been previously migrated");
+    // move is for good: nothing to unmigrate afterwards.
+    expect((await pvc("a", `/vm/${name}/move?node=b`)).status).toBe(200);
+    expect(await claimHost(name)).toBe("b");
+    expect((await pvc("b", `/vm/${name}/unmigrate`)).message).toContain("has not been previously migrated");
+    expect((await pvc("b", `/vm/${name}/move?node=nosuch`)).message).toContain(
+      "Specified node 'nosuch' is invalid",
+    );
+    expect((await aliceB.call("DELETE", `/v1/vms/${name}?wait=true`)).status).toBe(200);
+  }, 180_000);
+});
