@@ -54,7 +54,7 @@ beforeAll(async () => {
       `ceph_user = "${ceph.user}"`,
       `ceph_key_file = "${ceph.keyFile}"`,
     ],
-    extraToml: `[images]\nimport_dirs = ["${guest}"]`,
+    importDirs: [guest],
     pvcListen: `${host.ip}:7370`,
   });
   await berth.start();

@@ -20,9 +20,10 @@ export interface FleetSettings {
   prefix: string;
   /** [[auth.users]] entries (same on every host). */
   usersToml: string;
-  /** More [storage] keys (the rbd backend's), and TOML appended at the end (other sections). */
+  /** More [storage] keys (the rbd backend's). */
   storageToml?: string[];
-  extraToml?: string;
+  /** [images] import_dirs; default the tiny guest's fixture cache. */
+  importDirs?: string[];
   /** PVC's listener (host:port); off unless given. */
   pvcListen?: string;
 }
@@ -59,7 +60,7 @@ export class BerthNode {
         ...(this.fleet.storageToml ?? []),
         "[images]",
         // The tiny guest's kernel and initrd are imported from the fixture cache by path.
-        `import_dirs = ["${GUEST_DIR}"]`,
+        `import_dirs = ${JSON.stringify(this.fleet.importDirs ?? [GUEST_DIR])}`,
         "[vm]",
         "shutdown_timeout_s = 2",
         "[demo]",
@@ -76,7 +77,6 @@ export class BerthNode {
         "enabled = true",
         "users_can_create = true",
         this.fleet.usersToml,
-        this.fleet.extraToml ?? "",
         "",
       ].join("\n"),
     );
