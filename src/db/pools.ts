@@ -117,6 +117,16 @@ export function listMembers(db: Database, pool?: string): PoolMember[] {
     .all(pool ?? null) as PoolMember[];
 }
 
+/** How many members of `pool` are in each status (one grouped query on the pool_vms_pool index). */
+export function memberCounts(db: Database, pool: string): Record<PoolVmStatus, number> {
+  const counts: Record<PoolVmStatus, number> = { pending: 0, ready: 0, checked_out: 0, draining: 0 };
+  const rows = db
+    .query("SELECT status, count(*) AS n FROM pool_vms WHERE pool = ?1 GROUP BY status")
+    .all(pool) as { status: PoolVmStatus; n: number }[];
+  for (const r of rows) counts[r.status] = r.n;
+  return counts;
+}
+
 /**
  * The members a scheduler pass must look at (a pass is then proportional to what changed, not to the
  * pools' sizes): not yet linked to their VM, pending, draining, checked out past `now` or left restoring,

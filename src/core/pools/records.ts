@@ -1,6 +1,6 @@
 // How pools are looked up (by name or alias, from records cached per connection) and presented.
 import type { Database } from "bun:sqlite";
-import { listMembers, listPoolRows, type PoolRow, poolsToken } from "../../db/pools.ts";
+import { listPoolRows, memberCounts, type PoolRow, poolsToken } from "../../db/pools.ts";
 import type { Origin } from "../../db/sizes.ts";
 import { NotFound } from "../../errors.ts";
 import type { Core } from "../context.ts";
@@ -95,8 +95,7 @@ export function resolvePools(core: Core, nameOrAlias: string): PoolRecord[] {
 export const poolTarget = (name: string) => `pool/${name}`;
 
 export function poolView(core: Core, p: PoolRecord): PoolView {
-  const counts = { pending: 0, ready: 0, checked_out: 0, draining: 0 };
-  for (const m of listMembers(core.db, p.name)) counts[m.status]++;
+  const counts = memberCounts(core.db, p.name);
   return {
     name: p.name,
     origin: p.origin,

@@ -185,7 +185,11 @@ describe("after a crash", () => {
     const row = vmByName(core.db, names[0] as string);
     updateVm(core.db, row?.id as string, { status: "running", updated_at: "2000-01-01T00:00:00.000Z" });
     const rep = await reconcile(core, { domains: (n) => names.includes(n) });
-    expect(rep.synced).toEqual([{ name: names[0] as string, from: "running", to: "stopped" }]);
+    // Synced by the pass, unless the managed save's own lifecycle event (late under load) recorded it first.
+    expect(
+      rep.synced.filter((x) => x.name !== names[0] || x.from !== "running" || x.to !== "stopped"),
+    ).toEqual([]);
+    expect(vmByName(core.db, names[0] as string)?.status).toBe("stopped");
     const r = await tick(core);
     expect(r.drained.filter((n) => names.includes(n))).toEqual([]);
     expect(ready(pool).map((m) => m.vm_name)).toEqual(names.slice(0, 1));
