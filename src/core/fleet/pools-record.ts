@@ -1,0 +1,124 @@
+// The holding host's side of a fleet checkout: records the VMs a checkout took in etcd, from the request or from etcd after a crash.
+import { retagVm, stampVm } from "../../db/checkout.ts";
+import { checkOutMember, getMember } from "../../db/pools.ts";
+import { log } from "../../log.ts";
+import type { Core } from "../context.ts";
+import { poolTarget } from "../pools/records.ts";
+import { wakeLater } from "../pools/tiers.ts";
+import type { Fleet } from "./fleet.ts";
+import {
+  type CheckoutRecord,
+  checkoutKey,
+  parsePoolKey,
+  poolsPrefix,
+  type TakenValue,
+  takenKey,
+} from "./pools-keys.ts";
+import { exclusive } from "./pools-stock.ts";
+
+/** running / restoring: recorded (a paused or saved pool's VM is being woken); lost: its host no longer had it ready. */
+export type RecordedStatus = "running" | "restoring" | "lost";
+
+/** A checkout is kept in etcd this long after it was taken when a host never said it recorded its part. */
+const RECORD_KEEP_MS = 3_600_000;
+
+/** Moves one taken VM to checked_out with the checkout's lease; a VM already recorded for it stays as is. */
+function recordOne(core: Core, vm: string, t: TakenValue): "recorded" | "already" | "lost" {
+  const m = getMember(core.db, vm);
+  if (m?.status === "checked_out" && m.checked_out_at === t.checked_out_at && m.owner === t.owner)
+    return "already";
+  if (m?.status !== "ready" || m.vm_id === null || !checkOutMember(core.db, vm, t)) return "lost";
+  const before = stampVm(core.db, m.vm_id, t.checked_out_at);
+  if (before !== null) {
+    const tags = { ...(JSON.parse(before) as Record<string, string>), ...t.tags, pool: t.pool };
+    retagVm(core.db, m.vm_id, JSON.stringify(tags));
+  }
+  core.events.publish("pool.checkout", poolTarget(t.pool), {
+    vm,
+    owner: t.owner,
+    expires_at: t.expires_at,
+    checkout: t.checkout,
+  });
+  return "recorded";
+}
+
+/** Records every taken VM given (all of this host) and drops their taken keys; one at a time with publishing. */
+async function recordTaken(
+  core: Core,
+  fleet: Fleet,
+  taken: { vm: string; value: TakenValue; mod: string }[],
+): Promise<Map<string, RecordedStatus>> {
+  return exclusive(core, async () => {
+    const out = new Map<string, RecordedStatus>();
+    const woken: { name: string; pool: string }[] = [];
+    for (const { vm, value } of taken) {
+      const r = core.db.transaction(() => recordOne(core, vm, value)).immediate();
+      if (r === "lost") {
+        log.error("a vm a fleet checkout took was no longer ready here", { vm, checkout: value.checkout });
+        out.set(vm, "lost");
+      } else {
+        if (r === "recorded") woken.push({ name: vm, pool: value.pool });
+        out.set(vm, "running");
+      }
+    }
+    for (const name of wakeLater(core, woken)) out.set(name, "restoring");
+    // Only once SQLite holds them: a taken key is what keeps the VM from being published again.
+    for (const { vm, value, mod } of taken) {
+      const key = takenKey(fleet, value.pool, vm);
+      await fleet.etcd.if(key, "Mod", "==", mod).then(fleet.etcd.delete().key(key)).commit();
+    }
+    return out;
+  });
+}
+
+/** This host's taken VMs in etcd (of checkout `id`, or of every checkout). */
+async function takenHere(
+  fleet: Fleet,
+  id?: string,
+): Promise<{ vm: string; value: TakenValue; mod: string }[]> {
+  const all = await fleet.etcd.getAll().prefix(poolsPrefix(fleet)).exec();
+  const out: { vm: string; value: TakenValue; mod: string }[] = [];
+  for (const kv of all.kvs) {
+    const k = parsePoolKey(fleet, kv.key.toString());
+    if (k?.kind !== "taken") continue;
+    const value = JSON.parse(kv.value.toString()) as TakenValue;
+    if (value.host !== fleet.name || (id !== undefined && value.checkout !== id)) continue;
+    out.push({ vm: k.vm, value, mod: kv.mod_revision });
+  }
+  return out;
+}
+
+/** A checkout's VMs of this host, recorded (what the checking-out host asks, signed, right after taking them). */
+export async function recordCheckout(
+  core: Core,
+  fleet: Fleet,
+  id: string,
+): Promise<{ vms: { name: string; status: RecordedStatus }[] }> {
+  const done = await recordTaken(core, fleet, await takenHere(fleet, id));
+  return { vms: [...done].map(([name, status]) => ({ name, status })) };
+}
+
+/**
+ * After a crash (and every lease period): records every VM of this host a checkout took but this host
+ * never recorded, then drops checkout records none of whose VMs is still waiting to be recorded.
+ */
+export async function settleTaken(core: Core, fleet: Fleet): Promise<{ recorded: string[] }> {
+  const taken = await takenHere(fleet);
+  const done = taken.length > 0 ? await recordTaken(core, fleet, taken) : new Map();
+  const records = await fleet.etcd.getAll().prefix(checkoutKey(fleet)).exec();
+  const waiting = await fleet.etcd.getAll().prefix(poolsPrefix(fleet)).keys();
+  const pending = new Set(
+    waiting
+      .map((k) => parsePoolKey(fleet, k))
+      .filter((k) => k?.kind === "taken")
+      .map((k) => k?.vm),
+  );
+  for (const kv of records.kvs) {
+    const rec = JSON.parse(kv.value.toString()) as CheckoutRecord;
+    const old = Date.now() - Date.parse(rec.at) > RECORD_KEEP_MS;
+    if (!old && rec.vms.some((v) => pending.has(v.name))) continue;
+    if (!old && rec.vms.some((v) => v.host === fleet.name) === false) continue; // its own hosts drop it
+    await fleet.etcd.if(kv.key, "Mod", "==", kv.mod_revision).then(fleet.etcd.delete().key(kv.key)).commit();
+  }
+  return { recorded: [...done].filter(([, s]) => s !== "lost").map(([vm]) => vm as string) };
+}
