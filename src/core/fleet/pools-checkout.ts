@@ -56,7 +56,7 @@ export class CheckoutContended extends AppError {
   }
 }
 
-interface Stock {
+export interface Stock {
   vm: string;
   pool: string;
   host: string;
@@ -88,14 +88,14 @@ async function readStock(fleet: Fleet, pools: Set<string>, live: Map<string, Hos
  * Per name asked (pools named directly first), ready VMs of its pools: this host's first, then the least
  * loaded live host's, each host's oldest first; a VM is picked once.
  */
-function pick(
-  fleet: Fleet,
+export function pickStock(
+  here: string,
   wanted: Wanted[],
   stock: Stock[],
   live: Map<string, HostRecord>,
 ): { picks: (Stock & { asked: string })[]; short: PoolEmpty["short"] } {
   const rank = (h: string) =>
-    h === fleet.name ? [-1, 0] : [live.get(h)?.load ?? 0, live.get(h)?.allocation.memory_mib ?? 0];
+    h === here ? [-1, 0] : [live.get(h)?.load ?? 0, live.get(h)?.allocation.memory_mib ?? 0];
   const ordered = [...stock].sort((a, b) => {
     const [ra, rb] = [rank(a.host), rank(b.host)] as [number[], number[]];
     return (
@@ -201,7 +201,7 @@ async function takeFromFleet(
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
     const live = await liveHosts(fleet);
     const stock = await readStock(fleet, new Set(pools.keys()), live);
-    const { picks, short } = pick(fleet, wanted, stock, live);
+    const { picks, short } = pickStock(fleet.name, wanted, stock, live);
     if (short.length > 0) throw new PoolEmpty(short);
     const at = Date.now();
     const checkedOutAt = new Date(at).toISOString();

@@ -41,5 +41,6 @@ export async function fleetStock(
       ready++;
     }
   }
-  return { pool, ready, hosts };
+  const byName = Object.fromEntries(Object.entries(hosts).sort(([a], [b]) => a.localeCompare(b)));
+  return { pool, ready, hosts: byName };
 }
