@@ -16,7 +16,7 @@ import {
 } from "../pools/checkout.ts";
 import type { PoolRecord } from "../pools/records.ts";
 import { countCheckout } from "../status/counters.ts";
-import { HostUnreachable } from "./errors.ts";
+import { FleetUnavailable, HostUnreachable } from "./errors.ts";
 import type { Fleet } from "./fleet.ts";
 import { forwardTo } from "./forward.ts";
 import { type HostRecord, liveHosts } from "./members.ts";
@@ -72,7 +72,13 @@ export function fleetPoolsOf(core: Core, wanted: Wanted[]): PoolRecord[] {
 
 /** Every published ready VM of `pools` on a live host. */
 async function readStock(fleet: Fleet, pools: Set<string>, live: Map<string, HostRecord>): Promise<Stock[]> {
-  const all = await fleet.etcd.getAll().prefix(poolsPrefix(fleet)).exec();
+  const all = await fleet.etcd
+    .getAll()
+    .prefix(poolsPrefix(fleet))
+    .exec()
+    .catch((e) => {
+      throw new FleetUnavailable("cannot read the fleet pools' stock: etcd is not reachable", { cause: e });
+    });
   const out: Stock[] = [];
   for (const kv of all.kvs) {
     const k = parsePoolKey(fleet, kv.key.toString());
@@ -240,7 +246,15 @@ async function takeFromFleet(
       ),
       fleet.etcd.put(checkoutKey(fleet, id)).value(JSON.stringify(record)),
     ];
-    const result = await tx.then(...ops).commit();
+    // A commit whose answer is lost may still have applied: the holding hosts then record it for the owner.
+    const result = await tx
+      .then(...ops)
+      .commit()
+      .catch((e) => {
+        throw new FleetUnavailable("the fleet checkout could not be committed: etcd is not reachable", {
+          cause: e,
+        });
+      });
     if (!result.succeeded) continue; // another checkout took one of the picks: read again
     return { vms: await recordEverywhere(core, fleet, id, taken, live) };
   }
@@ -261,8 +275,16 @@ async function recordEverywhere(
   const answers = await Promise.all(
     hosts.map(async (h): Promise<[string, Map<string, RecordedStatus> | null]> => {
       if (h === fleet.name) {
-        const r = await recordCheckout(core, fleet, id);
-        return [h, new Map(r.vms.map((v) => [v.name, v.status]))];
+        try {
+          const r = await recordCheckout(core, fleet, id);
+          return [h, new Map(r.vms.map((v) => [v.name, v.status]))];
+        } catch (e) {
+          log.warn("this host's part of a fleet checkout is not recorded yet; it settles from etcd", {
+            checkout: id,
+            error: e instanceof Error ? e.message : String(e),
+          });
+          return [h, null];
+        }
       }
       const host = live.get(h);
       return [h, host ? await askToRecord(fleet, host, id) : null];

@@ -5,6 +5,7 @@ import { log } from "../../log.ts";
 import type { Core } from "../context.ts";
 import { poolTarget } from "../pools/records.ts";
 import { wakeLater } from "../pools/tiers.ts";
+import { FleetUnavailable } from "./errors.ts";
 import type { Fleet } from "./fleet.ts";
 import {
   type CheckoutRecord,
@@ -65,7 +66,13 @@ async function recordTaken(
     // Only once SQLite holds them: a taken key is what keeps the VM from being published again.
     for (const { vm, value, mod } of taken) {
       const key = takenKey(fleet, value.pool, vm);
-      await fleet.etcd.if(key, "Mod", "==", mod).then(fleet.etcd.delete().key(key)).commit();
+      await fleet.etcd
+        .if(key, "Mod", "==", mod)
+        .then(fleet.etcd.delete().key(key))
+        .commit()
+        .catch((e) =>
+          log.warn("a recorded vm's taken key stays until the next settle", { vm, error: String(e) }),
+        );
     }
     return out;
   });
@@ -76,7 +83,13 @@ async function takenHere(
   fleet: Fleet,
   id?: string,
 ): Promise<{ vm: string; value: TakenValue; mod: string }[]> {
-  const all = await fleet.etcd.getAll().prefix(poolsPrefix(fleet)).exec();
+  const all = await fleet.etcd
+    .getAll()
+    .prefix(poolsPrefix(fleet))
+    .exec()
+    .catch((e) => {
+      throw new FleetUnavailable("cannot read the fleet checkouts: etcd is not reachable", { cause: e });
+    });
   const out: { vm: string; value: TakenValue; mod: string }[] = [];
   for (const kv of all.kvs) {
     const k = parsePoolKey(fleet, kv.key.toString());
