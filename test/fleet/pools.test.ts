@@ -194,6 +194,55 @@ describe("fleet pools", () => {
     expect((await aliceA.call("GET", "/v1/fleet/pools/nosuchpool")).status).toBe(404);
   });
 
+  test("a taken VM its host no longer has ready: another of that host's ready VMs stands in, taken in etcd alike", async () => {
+    await stockIs({ a: SIZE, b: SIZE });
+    const published = await fleet.etcd.client
+      .getAll()
+      .prefix(`${fleet.prefix}/pools/${pool}/ready/`)
+      .strings();
+    const onB = Object.entries(published)
+      .filter(([, v]) => (JSON.parse(v) as { host: string }).host === "b")
+      .map(([k]) => k.split("/").at(-1) as string);
+    const gone = onB[0] as string;
+    // What a pick between b draining a VM and b withdrawing it leaves: the VM taken in etcd, gone on b.
+    expect((await host("b").call("DELETE", `/v1/vms/${gone}?wait=true`)).status).toBe(200);
+    const id = crypto.randomUUID();
+    const at = new Date().toISOString();
+    const expires = new Date(Date.now() + 3_600_000).toISOString();
+    const taken = { checkout: id, host: "b", pool, requested: pool, tags: {}, owner: "alice" };
+    await fleet.etcd.client
+      .put(`${fleet.prefix}/pools/${pool}/taken/${gone}`)
+      .value(JSON.stringify({ ...taken, checked_out_at: at, lifetime_hours: 1, expires_at: expires }));
+    await fleet.etcd.client
+      .put(`${fleet.prefix}/checkouts/${id}`)
+      .value(
+        JSON.stringify({
+          id,
+          owner: "alice",
+          caller: "alice",
+          from: "a",
+          at,
+          vms: [{ name: gone, pool, host: "b" }],
+        }),
+      );
+    // b settles it within a lease period or two: another of its ready VMs is alice's, and no longer stock.
+    await until(async () => (await pendingInEtcd()).length === 0, 20_000, "b to settle the checkout");
+    const leases = (await aliceB.call("GET", "/v1/checkouts")).body as {
+      vm: string;
+      owner: string;
+      status: string;
+    }[];
+    const held = leases.filter((l) => l.status === "checked_out");
+    expect(held.length).toBe(1);
+    const standIn = held[0] as { vm: string; owner: string };
+    expect(standIn.owner).toBe("alice");
+    expect(standIn.vm).not.toBe(gone);
+    expect(onB).toContain(standIn.vm);
+    const ready = await fleet.etcd.client.getAll().prefix(`${fleet.prefix}/pools/${pool}/ready/`).keys();
+    expect(ready.some((k) => k.endsWith(`/${standIn.vm}`))).toBe(false);
+    expect((await aliceB.call("DELETE", `/v1/vms/${standIn.vm}?wait=true`)).status).toBe(200);
+  }, 120_000);
+
   test("a host whose record did not come settles the checkout from etcd when it is back, and never publishes the VM again", async () => {
     await stockIs({ a: SIZE, b: SIZE });
     const b = fleet.berths.b;

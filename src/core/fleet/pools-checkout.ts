@@ -30,7 +30,7 @@ import {
   type TakenValue,
   takenKey,
 } from "./pools-keys.ts";
-import { type RecordedStatus, recordCheckout } from "./pools-record.ts";
+import { type Recorded, type RecordedStatus, recordCheckout } from "./pools-record.ts";
 
 const HOUR_MS = 3_600_000;
 /** etcd allows 128 operations in a transaction (--max-txn-ops); each VM takes two, the record one. */
@@ -135,7 +135,7 @@ async function askToRecord(
   fleet: Fleet,
   host: HostRecord,
   id: string,
-): Promise<Map<string, RecordedStatus> | null> {
+): Promise<Map<string, Recorded> | null> {
   const req = new Request(`http://localhost/v1/fleet/checkouts/${encodeURIComponent(id)}/record`, {
     method: "POST",
   });
@@ -147,8 +147,8 @@ async function askToRecord(
       }),
     ]);
     if (!answer.ok) throw new HostUnreachable(`host ${host.name} answered ${answer.status}`);
-    const body = (await answer.json()) as { vms: { name: string; status: RecordedStatus }[] };
-    return new Map(body.vms.map((v) => [v.name, v.status]));
+    const body = (await answer.json()) as { vms: ({ name: string } & Recorded)[] };
+    return new Map(body.vms.map(({ name, ...r }) => [name, r]));
   } catch (e) {
     log.warn("a fleet checkout's host did not record it; it settles from etcd when back", {
       host: host.name,
@@ -273,11 +273,11 @@ async function recordEverywhere(
 ): Promise<FleetCheckedOutVm[]> {
   const hosts = [...new Set(taken.map((t) => t.host))];
   const answers = await Promise.all(
-    hosts.map(async (h): Promise<[string, Map<string, RecordedStatus> | null]> => {
+    hosts.map(async (h): Promise<[string, Map<string, Recorded> | null]> => {
       if (h === fleet.name) {
         try {
           const r = await recordCheckout(core, fleet, id);
-          return [h, new Map(r.vms.map((v) => [v.name, v.status]))];
+          return [h, new Map(r.vms.map(({ name, ...rest }) => [name, rest]))];
         } catch (e) {
           log.warn("this host's part of a fleet checkout is not recorded yet; it settles from etcd", {
             checkout: id,
@@ -297,15 +297,18 @@ async function recordEverywhere(
       .key(checkoutKey(fleet, id))
       .catch((e) => log.warn("fleet checkout record not dropped", { checkout: id, error: String(e) }));
   countCheckout(core, "success");
-  return taken.map((t) => ({
-    name: t.vm,
-    pool: t.pool,
-    requested: t.requested,
-    owner: t.owner,
-    lifetime_hours: t.lifetime_hours,
-    checked_out_at: t.checked_out_at,
-    expires_at: t.expires_at,
-    host: t.host,
-    status: byHost.get(t.host)?.get(t.vm) ?? "unconfirmed",
-  }));
+  return taken.map((t) => {
+    const r = byHost.get(t.host)?.get(t.vm);
+    return {
+      name: r?.replaced_by ?? t.vm,
+      pool: t.pool,
+      requested: t.requested,
+      owner: t.owner,
+      lifetime_hours: t.lifetime_hours,
+      checked_out_at: t.checked_out_at,
+      expires_at: t.expires_at,
+      host: t.host,
+      status: r?.status ?? "unconfirmed",
+    };
+  });
 }

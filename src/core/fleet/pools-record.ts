@@ -1,5 +1,6 @@
 // The holding host's side of a fleet checkout: records the VMs a checkout took in etcd, from the request or from etcd after a crash.
 import { retagVm, stampVm } from "../../db/checkout.ts";
+import { fleetReadyMembers } from "../../db/fleet-pools.ts";
 import { checkOutMember, getMember } from "../../db/pools.ts";
 import { log } from "../../log.ts";
 import type { Core } from "../context.ts";
@@ -12,6 +13,8 @@ import {
   checkoutKey,
   parsePoolKey,
   poolsPrefix,
+  type ReadyValue,
+  readyKey,
   type TakenValue,
   takenKey,
 } from "./pools-keys.ts";
@@ -43,28 +46,78 @@ function recordOne(core: Core, vm: string, t: TakenValue): "recorded" | "already
   return "recorded";
 }
 
+/** What became of one taken VM here: its status, and the VM that stands in for it when it was no longer ready. */
+export interface Recorded {
+  status: RecordedStatus;
+  replaced_by?: string;
+}
+
+type TakenEntry = { vm: string; value: TakenValue; mod: string };
+
+/**
+ * A taken VM this host no longer has ready (drained between the pick and the record): another of its ready
+ * VMs of the pool takes its place, in one etcd transaction that moves the taken key to it and withdraws
+ * its ready key (so no other checkout can have it); null when none is left.
+ */
+async function substitute(core: Core, fleet: Fleet, lost: TakenEntry): Promise<TakenEntry | null> {
+  for (const m of fleetReadyMembers(core.db)) {
+    if (m.pool !== lost.value.pool) continue;
+    const ready = readyKey(fleet, m.pool, m.vm_name);
+    const kv = (await fleet.etcd.get(ready).exec()).kvs[0];
+    if (!kv || (JSON.parse(kv.value.toString()) as ReadyValue).host !== fleet.name) continue;
+    const was = takenKey(fleet, lost.value.pool, lost.vm);
+    const tx = await fleet.etcd
+      .if(was, "Mod", "==", lost.mod)
+      .and(ready, "Mod", "==", kv.mod_revision)
+      .then(
+        fleet.etcd.delete().key(was),
+        fleet.etcd.delete().key(ready),
+        fleet.etcd.put(takenKey(fleet, m.pool, m.vm_name)).value(JSON.stringify(lost.value)),
+      )
+      .commit();
+    if (tx.succeeded) return { vm: m.vm_name, value: lost.value, mod: tx.header.revision };
+  }
+  return null;
+}
+
 /** Records every taken VM given (all of this host) and drops their taken keys; one at a time with publishing. */
-async function recordTaken(
-  core: Core,
-  fleet: Fleet,
-  taken: { vm: string; value: TakenValue; mod: string }[],
-): Promise<Map<string, RecordedStatus>> {
+async function recordTaken(core: Core, fleet: Fleet, taken: TakenEntry[]): Promise<Map<string, Recorded>> {
   return exclusive(core, async () => {
-    const out = new Map<string, RecordedStatus>();
-    const woken: { name: string; pool: string }[] = [];
-    for (const { vm, value } of taken) {
-      const r = core.db.transaction(() => recordOne(core, vm, value)).immediate();
+    const out = new Map<string, Recorded>();
+    const woken: { name: string; pool: string; as: string }[] = [];
+    const done: TakenEntry[] = [];
+    for (const entry of taken) {
+      const { vm, value } = entry;
+      const record = (e: TakenEntry) => core.db.transaction(() => recordOne(core, e.vm, value)).immediate();
+      let r = record(entry);
+      let held = entry;
+      if (r === "lost") {
+        const sub = await substitute(core, fleet, entry);
+        if (sub) {
+          held = sub;
+          r = record(sub);
+          log.warn("a vm a fleet checkout took was no longer ready here; another stands in", {
+            vm,
+            replaced_by: sub.vm,
+            checkout: value.checkout,
+          });
+        }
+      }
       if (r === "lost") {
         log.error("a vm a fleet checkout took was no longer ready here", { vm, checkout: value.checkout });
-        out.set(vm, "lost");
-      } else {
-        if (r === "recorded") woken.push({ name: vm, pool: value.pool });
-        out.set(vm, "running");
+        out.set(vm, { status: "lost" });
+        done.push(entry);
+        continue;
       }
+      if (r === "recorded") woken.push({ name: held.vm, pool: value.pool, as: vm });
+      out.set(vm, { status: "running", ...(held.vm !== vm ? { replaced_by: held.vm } : {}) });
+      done.push(held);
     }
-    for (const name of wakeLater(core, woken)) out.set(name, "restoring");
+    const restoring = wakeLater(core, woken);
+    for (const w of woken)
+      if (restoring.has(w.name)) out.set(w.as, { ...out.get(w.as), status: "restoring" });
     // Only once SQLite holds them: a taken key is what keeps the VM from being published again.
-    for (const { vm, value, mod } of taken) {
+    for (const { vm, value, mod } of done) {
       const key = takenKey(fleet, value.pool, vm);
       await fleet.etcd
         .if(key, "Mod", "==", mod)
@@ -79,10 +132,7 @@ async function recordTaken(
 }
 
 /** This host's taken VMs in etcd (of checkout `id`, or of every checkout). */
-async function takenHere(
-  fleet: Fleet,
-  id?: string,
-): Promise<{ vm: string; value: TakenValue; mod: string }[]> {
+async function takenHere(fleet: Fleet, id?: string): Promise<TakenEntry[]> {
   const all = await fleet.etcd
     .getAll()
     .prefix(poolsPrefix(fleet))
@@ -90,7 +140,7 @@ async function takenHere(
     .catch((e) => {
       throw new FleetUnavailable("cannot read the fleet checkouts: etcd is not reachable", { cause: e });
     });
-  const out: { vm: string; value: TakenValue; mod: string }[] = [];
+  const out: TakenEntry[] = [];
   for (const kv of all.kvs) {
     const k = parsePoolKey(fleet, kv.key.toString());
     if (k?.kind !== "taken") continue;
@@ -106,9 +156,9 @@ export async function recordCheckout(
   core: Core,
   fleet: Fleet,
   id: string,
-): Promise<{ vms: { name: string; status: RecordedStatus }[] }> {
+): Promise<{ vms: ({ name: string } & Recorded)[] }> {
   const done = await recordTaken(core, fleet, await takenHere(fleet, id));
-  return { vms: [...done].map(([name, status]) => ({ name, status })) };
+  return { vms: [...done].map(([name, r]) => ({ name, ...r })) };
 }
 
 /**
@@ -117,7 +167,7 @@ export async function recordCheckout(
  */
 export async function settleTaken(core: Core, fleet: Fleet): Promise<{ recorded: string[] }> {
   const taken = await takenHere(fleet);
-  const done = taken.length > 0 ? await recordTaken(core, fleet, taken) : new Map();
+  const done = taken.length > 0 ? await recordTaken(core, fleet, taken) : new Map<string, Recorded>();
   const records = await fleet.etcd.getAll().prefix(checkoutKey(fleet)).exec();
   const waiting = await fleet.etcd.getAll().prefix(poolsPrefix(fleet)).keys();
   const pending = new Set(
@@ -133,5 +183,7 @@ export async function settleTaken(core: Core, fleet: Fleet): Promise<{ recorded:
     if (!old && rec.vms.some((v) => v.host === fleet.name) === false) continue; // its own hosts drop it
     await fleet.etcd.if(kv.key, "Mod", "==", kv.mod_revision).then(fleet.etcd.delete().key(kv.key)).commit();
   }
-  return { recorded: [...done].filter(([, s]) => s !== "lost").map(([vm]) => vm as string) };
+  return {
+    recorded: [...done].filter(([, r]) => r.status !== "lost").map(([vm, r]) => r.replaced_by ?? vm),
+  };
 }
