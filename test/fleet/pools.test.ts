@@ -213,18 +213,16 @@ describe("fleet pools", () => {
     await fleet.etcd.client
       .put(`${fleet.prefix}/pools/${pool}/taken/${gone}`)
       .value(JSON.stringify({ ...taken, checked_out_at: at, lifetime_hours: 1, expires_at: expires }));
-    await fleet.etcd.client
-      .put(`${fleet.prefix}/checkouts/${id}`)
-      .value(
-        JSON.stringify({
-          id,
-          owner: "alice",
-          caller: "alice",
-          from: "a",
-          at,
-          vms: [{ name: gone, pool, host: "b" }],
-        }),
-      );
+    await fleet.etcd.client.put(`${fleet.prefix}/checkouts/${id}`).value(
+      JSON.stringify({
+        id,
+        owner: "alice",
+        caller: "alice",
+        from: "a",
+        at,
+        vms: [{ name: gone, pool, host: "b" }],
+      }),
+    );
     // b settles it within a lease period or two: another of its ready VMs is alice's, and no longer stock.
     await until(async () => (await pendingInEtcd()).length === 0, 20_000, "b to settle the checkout");
     const leases = (await aliceB.call("GET", "/v1/checkouts")).body as {
