@@ -18,7 +18,7 @@ const CheckedOutVm = t.Object({
   expires_at: t.String(),
   status: t.Union([t.Literal("running"), t.Literal("restoring")], {
     description:
-      "restoring: a paused or saved pool's VM still being woken (only with wait=false; always for such VMs of a fleet pool). A fleet checkout may also answer unconfirmed (its host did not answer: it records the VM when back) or lost (its host drained it meanwhile)",
+      "restoring: a paused or saved pool's VM still being woken (only with wait=false; always for such VMs of a fleet pool). A fleet checkout may also answer unconfirmed (its host did not answer: it records the VM when back) or lost (its host drained it meanwhile and had no other ready VM of the pool to stand in; a stand-in is answered under its own name)",
   }),
   host: t.Optional(t.String({ description: "fleet pools: the host that holds the VM" })),
 });
