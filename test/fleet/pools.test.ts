@@ -207,7 +207,8 @@ describe("fleet pools", () => {
     // What a pick between b draining a VM and b withdrawing it leaves: the VM taken in etcd, gone on b.
     expect((await host("b").call("DELETE", `/v1/vms/${gone}?wait=true`)).status).toBe(200);
     const id = crypto.randomUUID();
-    const at = new Date().toISOString();
+    // Taken a minute ago: the checking-out host had its chance to record it and did not.
+    const at = new Date(Date.now() - 60_000).toISOString();
     const expires = new Date(Date.now() + 3_600_000).toISOString();
     const taken = { checkout: id, host: "b", pool, requested: pool, tags: {}, owner: "alice" };
     await fleet.etcd.client

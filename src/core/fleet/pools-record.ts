@@ -162,11 +162,18 @@ export async function recordCheckout(
 }
 
 /**
- * After a crash (and every lease period): records every VM of this host a checkout took but this host
- * never recorded, then drops checkout records none of whose VMs is still waiting to be recorded.
+ * After a crash (and every lease period): records every VM of this host a checkout took at least `graceMs`
+ * ago but this host never recorded, then drops checkout records none of whose VMs is still waiting.
  */
-export async function settleTaken(core: Core, fleet: Fleet): Promise<{ recorded: string[] }> {
-  const taken = await takenHere(fleet);
+export async function settleTaken(
+  core: Core,
+  fleet: Fleet,
+  graceMs: number,
+): Promise<{ recorded: string[] }> {
+  // A fresh one is the checking-out host's to have recorded (its answer then says so), unless it is late.
+  const taken = (await takenHere(fleet)).filter(
+    (t) => !(Date.now() - Date.parse(t.value.checked_out_at) < graceMs),
+  );
   const done = taken.length > 0 ? await recordTaken(core, fleet, taken) : new Map<string, Recorded>();
   const records = await fleet.etcd.getAll().prefix(checkoutKey(fleet)).exec();
   const waiting = await fleet.etcd.getAll().prefix(poolsPrefix(fleet)).keys();

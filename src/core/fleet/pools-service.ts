@@ -8,6 +8,9 @@ import { exclusive, StockLease, syncStock } from "./pools-stock.ts";
 /** A burst of pool events is published as one sync this long after the first. */
 const DEBOUNCE_MS = 50;
 
+/** Longer than a checking-out host waits for a record (10 s): a taken VM this old was not recorded by its request. */
+const SETTLE_GRACE_MS = 15_000;
+
 const errText = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 export function startFleetPools(core: Core, fleet: Fleet): { stop(): Promise<void> } {
@@ -25,9 +28,9 @@ export function startFleetPools(core: Core, fleet: Fleet): { stop(): Promise<voi
   const soon = () => {
     queued ??= setTimeout(sync, DEBOUNCE_MS);
   };
-  const settle = () => {
+  const settle = (graceMs: number) => {
     if (stopped) return;
-    last = settleTaken(core, fleet)
+    last = settleTaken(core, fleet, graceMs)
       .then((r) => {
         if (r.recorded.length > 0) log.info("fleet checkouts settled from etcd", r);
         soon();
@@ -35,12 +38,13 @@ export function startFleetPools(core: Core, fleet: Fleet): { stop(): Promise<voi
       .catch((e) => log.warn("fleet checkouts not settled", { error: errText(e) }));
   };
   // First what checkouts took while this host was away, then its stock (a taken VM is never published again).
-  settle();
+  settle(0);
   const off = core.events.subscribe((e) => {
     if (e.type.startsWith("pool.")) soon();
   });
   const publishTimer = setInterval(sync, Math.max(500, (fleet.ttlS * 1000) / 3));
-  const settleTimer = setInterval(settle, fleet.ttlS * 1000);
+  // Later, only what the checking-out host had its chance to record: else both record it, and its answer cannot say so.
+  const settleTimer = setInterval(() => settle(SETTLE_GRACE_MS), fleet.ttlS * 1000);
   return {
     async stop() {
       if (stopped) return;
