@@ -185,6 +185,44 @@ describe("fleet pools", () => {
     await giveBack(handed, host("a"));
   }, 200_000);
 
+  test("a checkout of a fleet pool and a local pool is all or nothing over both", async () => {
+    const local = `${pool}-l`;
+    const made = await host("a").call("POST", "/v1/pools", { name: local, profile: `${pool}-p`, size: 1 });
+    expect(made.status).toBe(201);
+    try {
+      await until(
+        async () =>
+          ((await host("a").call("GET", `/v1/pools/${local}`)).body as { counts: { ready: number } }).counts
+            .ready === 1,
+        60_000,
+        "the local pool's VM",
+      );
+      await stockIs({ a: SIZE, b: SIZE });
+      // The local pool is short: the fleet's VMs, already taken in etcd, are given back.
+      const short = await aliceA.call("POST", "/v1/checkout", { [pool]: SIZE + 1, [local]: 2 });
+      expect([short.status, (short.body as { error: { code: string } }).error.code]).toEqual([
+        503,
+        "pool_empty",
+      ]);
+      expect(await pendingInEtcd()).toEqual([]);
+      await stockIs({ a: SIZE, b: SIZE }, 10_000);
+      expect([(await counts("a")).checked_out, (await counts("b")).checked_out]).toEqual([0, 0]);
+      const whole = await aliceA.call("POST", "/v1/checkout", { [pool]: SIZE + 1, [local]: 1 });
+      expect(whole.status).toBe(200);
+      const vms = (whole.body as { vms: Vm[] }).vms;
+      expect(vms.map((v) => v.pool).sort()).toEqual([...Array(SIZE + 1).fill(pool), local].sort());
+      expect(vms.every((v) => v.owner === "alice" && v.status === "running")).toBe(true);
+      expect([(await counts("a")).checked_out, (await counts("b")).checked_out]).toEqual([SIZE, 1]);
+      expect(
+        ((await host("a").call("GET", `/v1/pools/${local}`)).body as { counts: { checked_out: number } })
+          .counts.checked_out,
+      ).toBe(1);
+      await giveBack(vms, aliceA);
+    } finally {
+      await host("a").call("DELETE", `/v1/pools/${local}`);
+    }
+  }, 150_000);
+
   test("a local-only path (on-demand request) refuses a fleet pool; the record route refuses clients", async () => {
     const r = await aliceA.call("POST", "/v1/requests", { [pool]: 1 });
     expect([r.status, (r.body as { error: { code: string } }).error.code]).toEqual([409, "conflict"]);

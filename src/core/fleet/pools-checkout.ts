@@ -47,6 +47,8 @@ export type FleetCheckedOutVm = CheckedOutVm & { host: string; status: FleetVmSt
 export interface FleetCheckoutOptions {
   lifetime?: number;
   tags?: Record<string, string>;
+  /** Runs once the VMs are taken in etcd, before any host records them; a throw gives them back (nothing taken). */
+  alongside?: () => Promise<void>;
 }
 
 /** 503: every try lost a race with other checkouts for the same VMs; nothing was taken, a retry may succeed. */
@@ -256,11 +258,39 @@ async function takeFromFleet(
         });
       });
     if (!result.succeeded) continue; // another checkout took one of the picks: read again
+    if (opts.alongside) {
+      try {
+        await opts.alongside();
+      } catch (e) {
+        await giveBack(fleet, id, taken);
+        throw e;
+      }
+    }
     return { vms: await recordEverywhere(core, fleet, id, taken, live) };
   }
   throw new CheckoutContended(
     `other checkouts kept taking the same VMs (${ATTEMPTS} tries); nothing was checked out`,
   );
+}
+
+/**
+ * Undoes a take no host recorded yet: the taken keys and the record go, and each host publishes its VMs
+ * again at its next sync (they stayed ready there; hosts leave fresh taken keys to this host for 15 s).
+ */
+async function giveBack(fleet: Fleet, id: string, taken: (TakenValue & { vm: string })[]): Promise<void> {
+  await fleet.etcd
+    .if(checkoutKey(fleet, id), "Create", ">", 0)
+    .then(
+      ...taken.map((t) => fleet.etcd.delete().key(takenKey(fleet, t.pool, t.vm))),
+      fleet.etcd.delete().key(checkoutKey(fleet, id)),
+    )
+    .commit()
+    .catch((e) =>
+      log.error("a fleet checkout that failed could not give its VMs back; their hosts record them", {
+        checkout: id,
+        error: String(e),
+      }),
+    );
 }
 
 /** Tells each holding host to record its VMs (this host records its own); drops the checkout record once all did. */

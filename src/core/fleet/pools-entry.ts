@@ -6,7 +6,10 @@ import { type AwakeOptions, type AwakeVm, checkoutAwake } from "../pools/wake.ts
 import { type FleetCheckedOutVm, fleetCheckout } from "./pools-checkout.ts";
 import { parsePoolKey, poolsPrefix, type ReadyValue } from "./pools-keys.ts";
 
-/** POST /v1/checkout: a request naming a fleet pool (on a fleet host) is a fleet checkout; the rest is unchanged. */
+/**
+ * POST /v1/checkout: a request naming a fleet pool (on a fleet host) is a fleet checkout, with any local
+ * pools it names taken in between (all or nothing over both); a request without one is unchanged.
+ */
 export async function checkoutAtAnyHost(
   core: Core,
   caller: Caller | null,
@@ -14,12 +17,25 @@ export async function checkoutAtAnyHost(
   opts: Omit<AwakeOptions, "owner">,
 ): Promise<{ vms: (AwakeVm | FleetCheckedOutVm)[] }> {
   const fleet = core.fleet;
-  if (fleet && Object.keys(request).some((n) => resolvePools(core, n).some((p) => p.spec.fleet === true)))
-    return fleetCheckout(core, fleet, caller, request, {
-      ...(opts.lifetime !== undefined ? { lifetime: opts.lifetime } : {}),
-      ...(opts.tags !== undefined ? { tags: opts.tags } : {}),
-    });
-  return checkoutAwake(core, request, { ...opts, owner: caller?.name ?? null });
+  const owner = caller?.name ?? null;
+  const isFleet = (n: string) => resolvePools(core, n).some((p) => p.spec.fleet === true);
+  if (!fleet || !Object.keys(request).some(isFleet)) return checkoutAwake(core, request, { ...opts, owner });
+  const fleetPart = Object.fromEntries(Object.entries(request).filter(([n]) => isFleet(n)));
+  const localPart = Object.fromEntries(Object.entries(request).filter(([n]) => !isFleet(n)));
+  let local: AwakeVm[] = [];
+  // Local pools are taken while the fleet's VMs are held in etcd: a short local pool gives those back.
+  const alongside =
+    Object.keys(localPart).length === 0
+      ? undefined
+      : async () => {
+          local = (await checkoutAwake(core, localPart, { ...opts, owner })).vms;
+        };
+  const { vms } = await fleetCheckout(core, fleet, caller, fleetPart, {
+    ...(opts.lifetime !== undefined ? { lifetime: opts.lifetime } : {}),
+    ...(opts.tags !== undefined ? { tags: opts.tags } : {}),
+    ...(alongside ? { alongside } : {}),
+  });
+  return { vms: [...vms, ...local] };
 }
 
 /** A fleet pool's published stock: ready VMs by host, over every live host (what a checkout anywhere can take). */
