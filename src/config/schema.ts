@@ -243,6 +243,12 @@ export const PoolFields = {
         "how ready VMs wait: running (default), paused (suspended: no CPU; resumed on checkout) or saved (libvirt managed save: no CPU, no RAM; restored on checkout)",
     }),
   ),
+  fleet: T.Optional(
+    T.Boolean({
+      description:
+        "a fleet pool (only with [fleet]; declare it the same on every host): each host keeps `size` ready VMs, and a checkout at any host takes from every host's stock",
+    }),
+  ),
 };
 
 /** A pool of ready VMs; the same object is the body of POST /v1/pools. */

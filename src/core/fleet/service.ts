@@ -6,10 +6,12 @@ import { registerHost } from "./members.ts";
 import { MAX_MIGRATION_MS } from "./migrate.ts";
 import { settleMoves } from "./moves-settle.ts";
 import { releaseName, settleNames } from "./names.ts";
+import { startFleetPools } from "./pools-service.ts";
 
 /** Starts a fleet host's work on `core` (which has `fleet` set); `stop` ends it and leaves the fleet. */
 export function startFleet(core: Core, fleet: Fleet): { stop(): Promise<void> } {
   const registration = registerHost(core, fleet);
+  const pools = startFleetPools(core, fleet);
   const off = core.events.subscribe((e) => {
     if (e.type !== "vm.deleted") return;
     const vm = e.target.slice("vm/".length);
@@ -46,6 +48,7 @@ export function startFleet(core: Core, fleet: Fleet): { stop(): Promise<void> } 
       clearInterval(settle);
       off();
       await settling;
+      await pools.stop();
       await registration.stop();
       fleet.close();
     },

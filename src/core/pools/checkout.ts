@@ -8,6 +8,7 @@ import { DEFAULT_PROJECT } from "../../patterns.ts";
 import { assertProject } from "../auth/projects.ts";
 import { checkQuota } from "../auth/quota.ts";
 import type { Core } from "../context.ts";
+import { refuseFleetPools } from "../fleet/pools-guard.ts";
 import { countCheckout } from "../status/counters.ts";
 import { vmTarget } from "../vms/records.ts";
 import { findPool, type PoolRecord, poolTarget, resolvePools } from "./records.ts";
@@ -206,6 +207,7 @@ function takeReadyVms(
 /** The checkout's work, inside a transaction or savepoint: any throw undoes every move it made. */
 function takeVms(core: Core, request: Record<string, number>, opts: CheckoutOptions): CheckedOutVm[] {
   const wanted = resolveRequest(core, request);
+  refuseFleetPools(core, wanted);
   const at = opts.now ?? Date.now();
   const checkedOutAt = new Date(at).toISOString();
   const owner = opts.owner ?? null;

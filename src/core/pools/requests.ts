@@ -20,6 +20,7 @@ import type { Caller } from "../auth/caller.ts";
 import { NotOwner } from "../auth/errors.ts";
 import { checkQuota } from "../auth/quota.ts";
 import type { Core } from "../context.ts";
+import { refuseFleetPools } from "../fleet/pools-guard.ts";
 import { newId } from "../names.ts";
 import { deleteVmOp } from "../vms/delete.ts";
 import { assertPoolProject, defaultLifetime, lifetimeFor, resolveRequest } from "./checkout.ts";
@@ -61,7 +62,9 @@ export function createRequest(
   opts: { owner?: string | null; lifetime?: number; now?: number; id?: string } = {},
 ): RequestView {
   const counts = new Map<string, number>();
-  for (const w of resolveRequest(core, body)) {
+  const wanted = resolveRequest(core, body);
+  refuseFleetPools(core, wanted);
+  for (const w of wanted) {
     const pool = servingPool(core, w.pools);
     // The pool's own lifetime is applied at hand-out; one asked for is checked against max_lifetime now.
     if (opts.lifetime !== undefined) lifetimeFor(core, pool, opts.lifetime, opts.owner ?? null);

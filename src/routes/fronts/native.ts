@@ -4,6 +4,7 @@ import type { Core } from "../../core/context.ts";
 import { dashboardRoutes } from "../dashboard.ts";
 import type { ErrorBody } from "../errors.ts";
 import { fleetMoveRoutes } from "../fleet-moves.ts";
+import { fleetPoolRoutes } from "../fleet-pools.ts";
 import { metricsRoutes } from "../metrics.ts";
 import { checkoutRoutes } from "../native/checkout.ts";
 import { eventRoutes } from "../native/events.ts";
@@ -91,6 +92,7 @@ export const nativeFront: Front = {
       .use(poolRoutes(core))
       .use(poolVmRoutes(core))
       .use(checkoutRoutes(core))
+      .use(fleetPoolRoutes(core))
       .use(requestRoutes(core))
       .use(tokenRoutes(core))
       .use(statusRoutes(core))

@@ -1,7 +1,7 @@
 // POST /v1/checkout: take ready VMs from one or more pools, all or nothing.
 import { Elysia, t } from "elysia";
 import type { Core } from "../../core/context.ts";
-import { checkoutAwake } from "../../core/pools/wake.ts";
+import { checkoutAtAnyHost } from "../../core/fleet/pools-entry.ts";
 import { HOSTNAME } from "../../patterns.ts";
 import { callerOf } from "../auth.ts";
 import { documented } from "../documented.ts";
@@ -17,16 +17,17 @@ const CheckedOutVm = t.Object({
   checked_out_at: t.String(),
   expires_at: t.String(),
   status: t.Union([t.Literal("running"), t.Literal("restoring")], {
-    description: "restoring: a paused or saved pool's VM still being woken (only with wait=false)",
+    description:
+      "restoring: a paused or saved pool's VM still being woken (only with wait=false; always for such VMs of a fleet pool). A fleet checkout may also answer unconfirmed (its host did not answer: it records the VM when back) or lost (its host drained it meanwhile and had no other ready VM of the pool to stand in; a stand-in is answered under its own name)",
   }),
+  host: t.Optional(t.String({ description: "fleet pools: the host that holds the VM" })),
 });
 
 export function checkoutRoutes(core: Core) {
   return new Elysia({ prefix: "/v1/checkout" }).post(
     "",
     (ctx) =>
-      checkoutAwake(core, ctx.body, {
-        owner: callerOf(ctx)?.name ?? null,
+      checkoutAtAnyHost(core, callerOf(ctx), ctx.body, {
         ...(ctx.query.lifetime !== undefined ? { lifetime: ctx.query.lifetime } : {}),
         ...(ctx.query.wait !== undefined ? { wait: ctx.query.wait } : {}),
       }),

@@ -45,6 +45,7 @@ const PatchPoolSchema = t.Object(
     ready_timeout: orNull(PoolFields.ready_timeout),
     alias: orNull(PoolFields.alias),
     tier: orNull(PoolFields.tier),
+    fleet: orNull(PoolFields.fleet),
   },
   { additionalProperties: false },
 );
