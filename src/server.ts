@@ -213,7 +213,7 @@ export async function startBerth(config: Config, urls: WorkerUrls): Promise<Runn
   // sysadm served TLS only: its pair exists (configured, or made now) before anything is opened.
   if (config.sysadm.enabled) ensureSysadmTls(config);
   // [fleet] with etcd endpoints: this host joins (a single host has no fleet and nothing else to run); checked before anything opens.
-  const fleet = openFleet(config.fleet);
+  const fleet = await openFleet(config.fleet);
   const db = openDatabase(config.data_dir);
   if (!db.query("SELECT 1 FROM host_meta WHERE key = 'first_started'").get()) {
     setMeta(db, "first_started", new Date().toISOString());

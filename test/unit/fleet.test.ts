@@ -24,17 +24,19 @@ const hosts = new Map([
   ["c", host("c", 2048, 4, 0.1, 1)],
 ]);
 
-test("no [fleet] section: no fleet", () => {
-  expect(openFleet(parseConfig("", "empty").fleet)).toBeNull();
+test("no [fleet] section: no fleet", async () => {
+  expect(await openFleet(parseConfig("", "empty").fleet)).toBeNull();
 });
 
-test("a fleet host needs a name, its api and a long enough secret", () => {
+test("a fleet host needs a name, its api and a long enough secret", async () => {
   const cfg = (extra: string) => parseConfig(`[fleet]\netcd = ["http://10.0.0.1:2379"]\n${extra}`, "t").fleet;
-  expect(() => openFleet(cfg('name = "a"\napi = "http://10.0.0.1:8470"'))).toThrow(ConfigError);
-  expect(() => openFleet(cfg(`name = "a"\napi = "http://10.0.0.1:8470"\nsecret = "short"`))).toThrow(
+  await expect(openFleet(cfg('name = "a"\napi = "http://10.0.0.1:8470"'))).rejects.toThrow(ConfigError);
+  await expect(openFleet(cfg(`name = "a"\napi = "http://10.0.0.1:8470"\nsecret = "short"`))).rejects.toThrow(
     /at least 32/,
   );
-  const fleet = openFleet(cfg(`name = "a"\napi = "http://10.0.0.1:8470"\nsecret = "${"s".repeat(32)}"`));
+  const fleet = await openFleet(
+    cfg(`name = "a"\napi = "http://10.0.0.1:8470"\nsecret = "${"s".repeat(32)}"`),
+  );
   expect(fleet?.name).toBe("a");
   expect(fleet?.nameKey("web-1")).toBe("/berth/names/web-1");
   fleet?.close();

@@ -1,5 +1,5 @@
 // One host's handle on its fleet: the etcd client, this host's identity, and the keys fleet state lives under.
-import { Etcd3 } from "etcd3";
+import type { Etcd3 } from "etcd3";
 import type { FleetConfig } from "../../config/schema.ts";
 import { ConfigError } from "../../errors.ts";
 
@@ -15,7 +15,7 @@ export class Fleet {
   readonly ttlS: number;
   readonly #prefix: string;
 
-  constructor(config: FleetConfig) {
+  constructor(config: FleetConfig, Client: typeof Etcd3) {
     const missing = (["name", "api", "secret"] as const).filter((k) => config[k] === "");
     if (missing.length > 0) throw new ConfigError(`[fleet] needs ${missing.join(", ")} when etcd is set`);
     if (config.secret.length < MIN_SECRET)
@@ -27,7 +27,7 @@ export class Fleet {
     this.ttlS = config.lease_ttl_s;
     this.#prefix = config.prefix.replace(/\/+$/, "");
     // Calls fail after a few seconds rather than hang a request while etcd has no leader.
-    this.etcd = new Etcd3({ hosts: config.etcd, dialTimeout: 3000, defaultCallOptions: callTimeout });
+    this.etcd = new Client({ hosts: config.etcd, dialTimeout: 3000, defaultCallOptions: callTimeout });
   }
 
   /** Where a host's registration lives (under its lease). */
@@ -48,7 +48,12 @@ export class Fleet {
 // Streams (lease keep-alives) live as long as the host; single calls get a deadline.
 const callTimeout = (c: { isStream: boolean }) => (c.isStream ? {} : { deadline: Date.now() + 5000 });
 
-/** The fleet `config` describes, or null for a single host (no etcd endpoints). */
-export function openFleet(config: FleetConfig): Fleet | null {
-  return config.etcd.length === 0 ? null : new Fleet(config);
+/**
+ * The fleet `config` describes, or null for a single host (no etcd endpoints). The etcd client (gRPC,
+ * ~36 MB of resident memory once loaded) is loaded only by a host that joins a fleet.
+ */
+export async function openFleet(config: FleetConfig): Promise<Fleet | null> {
+  if (config.etcd.length === 0) return null;
+  const { Etcd3 } = await import("etcd3");
+  return new Fleet(config, Etcd3);
 }

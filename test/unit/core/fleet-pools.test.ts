@@ -20,7 +20,7 @@ const fleetConfig = parseConfig(
   "t",
 ).fleet;
 // etcd3 connects on the first call: these tests make none.
-const fleet = openFleet(fleetConfig);
+const fleet = await openFleet(fleetConfig);
 
 beforeAll(async () => {
   core = await poolCore(P);
