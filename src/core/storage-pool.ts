@@ -6,21 +6,18 @@ import { ErrorCode } from "../ffi/error.ts";
 import { buildDirPoolXml, POOL_DIR_MODE } from "../xml/storage.ts";
 import type { Core } from "./context.ts";
 import { poolDir } from "./paths.ts";
+import { singleFlight } from "./single-flight.ts";
 
 function isLibvirt(e: unknown, code: number): boolean {
   return e instanceof AppError && e.details?.libvirtCode === code;
 }
 
 // One ensure at a time per configuration: concurrent first users wait for the same define/build/start.
-const inFlight = new WeakMap<object, Promise<string>>();
+const once = singleFlight<string>();
 
 /** Makes sure the pool exists and runs; safe to call at every start, after reconnects, and concurrently. */
 export function ensureStoragePool(core: Core): Promise<string> {
-  const running = inFlight.get(core.config);
-  if (running) return running;
-  const p = ensure(core).finally(() => inFlight.delete(core.config));
-  inFlight.set(core.config, p);
-  return p;
+  return once(core.config, () => ensure(core));
 }
 
 async function ensure(core: Core): Promise<string> {

@@ -23,9 +23,8 @@ import { type HostRecord, liveHosts } from "./members.ts";
 import {
   type CheckoutRecord,
   checkoutKey,
-  parsePoolKey,
-  poolsPrefix,
   type ReadyValue,
+  readPoolEntries,
   readyKey,
   type TakenValue,
   takenKey,
@@ -74,20 +73,12 @@ export function fleetPoolsOf(core: Core, wanted: Wanted[]): PoolRecord[] {
 
 /** Every published ready VM of `pools` on a live host. */
 async function readStock(fleet: Fleet, pools: Set<string>, live: Map<string, HostRecord>): Promise<Stock[]> {
-  const all = await fleet.etcd
-    .getAll()
-    .prefix(poolsPrefix(fleet))
-    .exec()
-    .catch((e) => {
-      throw new FleetUnavailable("cannot read the fleet pools' stock: etcd is not reachable", { cause: e });
-    });
   const out: Stock[] = [];
-  for (const kv of all.kvs) {
-    const k = parsePoolKey(fleet, kv.key.toString());
-    if (k?.kind !== "ready" || !pools.has(k.pool)) continue;
-    const v = JSON.parse(kv.value.toString()) as ReadyValue;
+  for (const k of await readPoolEntries(fleet, "the fleet pools' stock")) {
+    if (k.kind !== "ready" || !pools.has(k.pool)) continue;
+    const v = JSON.parse(k.value) as ReadyValue;
     if (!live.has(v.host)) continue;
-    out.push({ vm: k.vm, pool: k.pool, host: v.host, readyAt: v.ready_at ?? "", mod: kv.mod_revision });
+    out.push({ vm: k.vm, pool: k.pool, host: v.host, readyAt: v.ready_at ?? "", mod: k.mod });
   }
   return out;
 }

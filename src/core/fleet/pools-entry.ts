@@ -4,7 +4,7 @@ import type { Core } from "../context.ts";
 import { findPool, resolvePools } from "../pools/records.ts";
 import { type AwakeOptions, type AwakeVm, checkoutAwake } from "../pools/wake.ts";
 import { type FleetCheckedOutVm, fleetCheckout } from "./pools-checkout.ts";
-import { parsePoolKey, poolsPrefix, type ReadyValue } from "./pools-keys.ts";
+import { type ReadyValue, readPoolEntries } from "./pools-keys.ts";
 
 /**
  * POST /v1/checkout: a request naming a fleet pool (on a fleet host) is a fleet checkout, with any local
@@ -48,11 +48,9 @@ export async function fleetStock(
   let ready = 0;
   const fleet = core.fleet;
   if (fleet) {
-    const all = await fleet.etcd.getAll().prefix(poolsPrefix(fleet)).exec();
-    for (const kv of all.kvs) {
-      const k = parsePoolKey(fleet, kv.key.toString());
-      if (k?.kind !== "ready" || k.pool !== pool) continue;
-      const host = (JSON.parse(kv.value.toString()) as ReadyValue).host;
+    for (const k of await readPoolEntries(fleet, "the fleet pools' stock")) {
+      if (k.kind !== "ready" || k.pool !== pool) continue;
+      const host = (JSON.parse(k.value) as ReadyValue).host;
       hosts[host] = (hosts[host] ?? 0) + 1;
       ready++;
     }

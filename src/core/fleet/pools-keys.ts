@@ -1,5 +1,6 @@
 // Where fleet pools live in etcd: each host's ready VMs, the VMs a checkout took, and the checkout records.
 import type { Lease } from "../../db/checkout.ts";
+import { FleetUnavailable } from "./errors.ts";
 import type { Fleet } from "./fleet.ts";
 
 /** `<prefix>/` of this fleet (the hosts' keys sit at `<prefix>/hosts/`). */
@@ -50,4 +51,30 @@ export function parsePoolKey(
   const [pool, kind, vm] = rest as [string, string, string];
   if ((kind !== "ready" && kind !== "taken") || pool === "" || vm === "") return null;
   return { pool, kind, vm };
+}
+
+/** One pool key of the fleet as read: its parts, its value (JSON text) and its mod revision. */
+export interface PoolEntry {
+  pool: string;
+  kind: "ready" | "taken";
+  vm: string;
+  value: string;
+  mod: string;
+}
+
+/** Every pool key of the fleet, in one read of the prefix; `what` says in the 503 what could not be read. */
+export async function readPoolEntries(fleet: Fleet, what: string): Promise<PoolEntry[]> {
+  const all = await fleet.etcd
+    .getAll()
+    .prefix(poolsPrefix(fleet))
+    .exec()
+    .catch((e) => {
+      throw new FleetUnavailable(`cannot read ${what}: etcd is not reachable`, { cause: e });
+    });
+  const out: PoolEntry[] = [];
+  for (const kv of all.kvs) {
+    const k = parsePoolKey(fleet, kv.key.toString());
+    if (k) out.push({ ...k, value: kv.value.toString(), mod: kv.mod_revision });
+  }
+  return out;
 }

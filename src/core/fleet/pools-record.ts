@@ -6,7 +6,6 @@ import { log } from "../../log.ts";
 import type { Core } from "../context.ts";
 import { poolTarget } from "../pools/records.ts";
 import { wakeLater } from "../pools/tiers.ts";
-import { FleetUnavailable } from "./errors.ts";
 import type { Fleet } from "./fleet.ts";
 import {
   type CheckoutRecord,
@@ -14,6 +13,7 @@ import {
   parsePoolKey,
   poolsPrefix,
   type ReadyValue,
+  readPoolEntries,
   readyKey,
   type TakenValue,
   takenKey,
@@ -133,20 +133,12 @@ async function recordTaken(core: Core, fleet: Fleet, taken: TakenEntry[]): Promi
 
 /** This host's taken VMs in etcd (of checkout `id`, or of every checkout). */
 async function takenHere(fleet: Fleet, id?: string): Promise<TakenEntry[]> {
-  const all = await fleet.etcd
-    .getAll()
-    .prefix(poolsPrefix(fleet))
-    .exec()
-    .catch((e) => {
-      throw new FleetUnavailable("cannot read the fleet checkouts: etcd is not reachable", { cause: e });
-    });
   const out: TakenEntry[] = [];
-  for (const kv of all.kvs) {
-    const k = parsePoolKey(fleet, kv.key.toString());
-    if (k?.kind !== "taken") continue;
-    const value = JSON.parse(kv.value.toString()) as TakenValue;
+  for (const k of await readPoolEntries(fleet, "the fleet checkouts")) {
+    if (k.kind !== "taken") continue;
+    const value = JSON.parse(k.value) as TakenValue;
     if (value.host !== fleet.name || (id !== undefined && value.checkout !== id)) continue;
-    out.push({ vm: k.vm, value, mod: kv.mod_revision });
+    out.push({ vm: k.vm, value, mod: k.mod });
   }
   return out;
 }

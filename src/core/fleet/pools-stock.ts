@@ -3,7 +3,7 @@ import type { Lease } from "etcd3";
 import { fleetReadyMembers } from "../../db/fleet-pools.ts";
 import type { Core } from "../context.ts";
 import type { Fleet } from "./fleet.ts";
-import { parsePoolKey, poolsPrefix, type ReadyValue, readyKey, takenKey } from "./pools-keys.ts";
+import { type ReadyValue, readPoolEntries, readyKey, takenKey } from "./pools-keys.ts";
 
 const chains = new WeakMap<Core, Promise<unknown>>();
 
@@ -32,16 +32,13 @@ export async function syncStock(
   leaseId: string,
 ): Promise<{ published: number; withdrawn: number }> {
   const local = new Map(fleetReadyMembers(core.db).map((m) => [`${m.pool}/${m.vm_name}`, m]));
-  const all = await fleet.etcd.getAll().prefix(poolsPrefix(fleet)).exec();
   const mine = new Map<string, { pool: string; vm: string; mod: string }>();
   const taken = new Set<string>();
-  for (const kv of all.kvs) {
-    const k = parsePoolKey(fleet, kv.key.toString());
-    if (!k) continue;
+  for (const k of await readPoolEntries(fleet, "the fleet pools' stock")) {
     const id = `${k.pool}/${k.vm}`;
     if (k.kind === "taken") taken.add(id);
-    else if ((JSON.parse(kv.value.toString()) as ReadyValue).host === fleet.name)
-      mine.set(id, { pool: k.pool, vm: k.vm, mod: kv.mod_revision });
+    else if ((JSON.parse(k.value) as ReadyValue).host === fleet.name)
+      mine.set(id, { pool: k.pool, vm: k.vm, mod: k.mod });
   }
   let published = 0;
   let withdrawn = 0;

@@ -5,6 +5,7 @@ import { ErrorCode } from "../../ffi/error.ts";
 import type { RbdSource } from "../../xml/domain.ts";
 import { buildCephSecretXml, buildRbdPoolXml, type CephMonitor } from "../../xml/rbd.ts";
 import type { Core } from "../context.ts";
+import { singleFlight } from "../single-flight.ts";
 import { isLibvirt } from "../storage-pool.ts";
 
 /** How a VM disk on RBD is recorded (vm_disks.format): raw on the wire, a network disk in the domain XML. */
@@ -57,15 +58,11 @@ export function rbdSource(s: RbdSettings, volume: string): RbdSource {
   return { name: `${s.cephPool}/${volume}`, hosts: s.monitors, user: s.user, secretUuid: s.secretUuid };
 }
 
-const inFlight = new WeakMap<object, Promise<string>>();
+const once = singleFlight<string>();
 
 /** Makes sure the secret holds the key file's key and the rbd pool is defined, running and autostarted. */
 export function ensureRbdPool(core: Core): Promise<string> {
-  const running = inFlight.get(core.config);
-  if (running) return running;
-  const p = ensure(core).finally(() => inFlight.delete(core.config));
-  inFlight.set(core.config, p);
-  return p;
+  return once(core.config, () => ensure(core));
 }
 
 async function ensure(core: Core): Promise<string> {
