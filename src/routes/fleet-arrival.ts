@@ -2,7 +2,8 @@
 import { Elysia } from "elysia";
 import type { Core } from "../core/context.ts";
 import { FLEET_HEADERS, type Forwarded, verifyForwarded } from "../core/fleet/forward.ts";
-import { AppError, Conflict } from "../errors.ts";
+import { PayloadTooLarge } from "../core/limits.ts";
+import { AppError } from "../errors.ts";
 import { toErrorResponse } from "./errors.ts";
 
 const forwarded = new WeakMap<Request, Forwarded>();
@@ -17,10 +18,11 @@ const hasFleetHeaders = (h: Headers) => Object.values(FLEET_HEADERS).some((k) =>
 /** The request's body bytes (from a copy: the route reads it again), at most `max`. */
 export async function bodyOf(request: Request, max: number): Promise<Uint8Array> {
   if (!request.body) return new Uint8Array();
-  if (Number(request.headers.get("content-length") ?? 0) > max)
-    throw new Conflict("body too large to forward");
+  const tooLarge = () =>
+    new PayloadTooLarge(`the request body is larger than ${max} bytes (limits.max_body_bytes)`, max);
+  if (Number(request.headers.get("content-length") ?? 0) > max) throw tooLarge();
   const bytes = new Uint8Array(await request.clone().arrayBuffer());
-  if (bytes.length > max) throw new Conflict("body too large to forward");
+  if (bytes.length > max) throw tooLarge();
   return bytes;
 }
 
