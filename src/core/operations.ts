@@ -50,9 +50,17 @@ function present(row: OperationRow): Operation {
   };
 }
 
+/** How many outcomes the database could not take are kept in memory. */
+const UNRECORDED_KEPT = 1000;
+
 export class Operations {
   #waiters = new Map<string, Set<() => void>>();
   #aborts = new Map<string, AbortController>();
+  /** Outcomes the database could not take (disk full): this process still answers them; a restart marks them interrupted. */
+  #unrecorded = new Map<
+    string,
+    Pick<OperationRow, "status" | "error" | "result" | "updated_at" | "finished_at">
+  >();
 
   constructor(
     private readonly db: Database,
@@ -147,17 +155,24 @@ export class Operations {
     status: "succeeded" | "failed" | "cancelled",
     outcome: { result?: string | null; error?: string },
   ): void {
+    const at = now();
     try {
-      finishOperation(this.db, id, status, outcome, now());
+      finishOperation(this.db, id, status, outcome, at);
     } catch (e) {
       log.error("cannot record the end of an operation", { id, status, error: String(e) });
+      const end = { status, error: outcome.error ?? null, result: outcome.result ?? null };
+      this.#unrecorded.set(id, { ...end, updated_at: at, finished_at: at });
+      // Bounded: the oldest go first (their callers have had their answer long since).
+      if (this.#unrecorded.size > UNRECORDED_KEPT)
+        this.#unrecorded.delete(this.#unrecorded.keys().next().value as string);
     }
   }
 
   get(id: string): Operation {
     const row = getOperation(this.db, id);
     if (!row) throw new NotFound(`operation ${id} does not exist`);
-    return present(row);
+    const end = row.status === "running" ? this.#unrecorded.get(id) : undefined;
+    return present(end ? { ...row, ...end } : row);
   }
 
   list(

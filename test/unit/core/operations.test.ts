@@ -357,3 +357,21 @@ test("after a crash, operations left running are marked failed as interrupted; f
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("an end the database cannot take (disk full) is still the answer of this process's waits and reads", async () => {
+  const { db, ops } = rig();
+  // What a full disk does to the UPDATE that records an operation's end.
+  db.run(`CREATE TRIGGER full_disk BEFORE UPDATE OF status ON operations WHEN NEW.status != 'running'
+          BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END`);
+  const op = ops.start("vm.create", "vm/full", async () => {
+    throw new AppError(507, "insufficient_storage", "no room for vm full");
+  });
+  const done = await ops.wait(op.id, 5);
+  expect(done.status).toBe("failed");
+  expect(done.error).toEqual({ code: "insufficient_storage", message: "no room for vm full", status: 507 });
+  expect(ops.get(op.id).status).toBe("failed");
+  // The row itself still says running: the next start marks it interrupted.
+  expect(
+    (db.query("SELECT status FROM operations WHERE id = ?").get(op.id) as { status: string }).status,
+  ).toBe("running");
+});
