@@ -26,7 +26,8 @@ describe.skipIf(!integrationReady())("hypervisor outage under load", () => {
   const relay = new SocketRelay(join(mkdtempSync(join(tmpdir(), "berth-fault-relay-")), "libvirt-sock"));
   const berth = new BerthProcess({
     tag: P,
-    extraToml: "[scheduler]\ninterval_s = 1\n[reconcile]\ninterval_s = 5",
+    // Up to 10 one-vCPU VMs (a VM, 4 creates, 3 checkouts, the pool's 2): more than a 2-core host's default vCPU room.
+    extraToml: "[scheduler]\ninterval_s = 1\n[reconcile]\ninterval_s = 5\n[capacity]\nvcpu_overcommit = 16",
     ...(stopDaemon ? {} : { uri: relay.uri }),
   });
   const cutOff = {
