@@ -207,6 +207,8 @@ describe.skipIf(!integrationReady())("the PVC front's VMs on libvirtd", () => {
   }, 150_000);
 
   test("shutdown: answered at once; the guest ignores ACPI, so it is stopped hard after [pvc] shutdown_timeout_s", async () => {
+    // The restart before ends with a start of its own: once that has let go of the VM, it is this test's.
+    await waitFor(() => core.locks.holder(`vm/${VM}`) === undefined, 30_000, "no action running on the VM");
     const t0 = performance.now();
     expect(await curl(`/api/v1/vm/${VM}/shutdown`, "-X", "POST")).toMatchObject({
       status: 200,
