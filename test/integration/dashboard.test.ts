@@ -47,6 +47,15 @@ function onlyLoopback(w: Watched, origin: string) {
   expect(w.requests.some((u) => u.endsWith("/v1/events"))).toBe(true);
 }
 
+/**
+ * Clicks a button of a table the event stream re-renders: found and clicked in one task of the page, so a
+ * re-render between finding it and clicking it cannot leave puppeteer holding a detached node.
+ */
+async function clickLive(w: Watched, selector: string): Promise<void> {
+  await w.page.waitForSelector(selector, { timeout: 10_000 });
+  await w.page.$eval(selector, (b) => (b as unknown as { click(): void }).click());
+}
+
 describe.skipIf(!ready)("dashboard in headless Chromium", () => {
   let w: Watched;
 
@@ -94,7 +103,7 @@ describe.skipIf(!ready)("dashboard in headless Chromium", () => {
 
   test("Check out shows the VM checked out; one checked out elsewhere appears live; Return removes it; no reload", async () => {
     await w.page.evaluate("window.__same_page = 1");
-    await w.page.click(`#pools button[data-name="${POOL}"]`);
+    await clickLive(w, `#pools button[data-name="${POOL}"]`);
     const [mine] = (await waitForVms(w, (rows) => rows.some((r) => r.state === "checked_out"))).filter(
       (r) => r.state === "checked_out",
     );
@@ -120,7 +129,7 @@ describe.skipIf(!ready)("dashboard in headless Chromium", () => {
     expect(await w.page.$eval(`#pools tr[data-pool="${POOL}"] td.checked-out`, (td) => td.textContent)).toBe(
       "2",
     );
-    await w.page.click(`#vms button[data-name="${mine.name}"]`);
+    await clickLive(w, `#vms button[data-name="${mine.name}"]`);
     await waitForVms(w, (rows) => !rows.some((r) => r.name === mine.name));
     expect(await w.page.evaluate("window.__same_page")).toBe(1);
     expect(w.errors).toEqual([]);
@@ -152,11 +161,11 @@ describe.skipIf(!ready)("dashboard in headless Chromium", () => {
     await a.page.waitForSelector('#live[data-state="on"]', { timeout: 10_000 });
     // The pool's ready VMs are not alice's: core hides them from her.
     expect(await a.page.$eval("#vms tbody", (b) => b.textContent)).toBe("no VMs you can see");
-    await a.page.click('#pools button[data-name="dashauth"]');
+    await clickLive(a, '#pools button[data-name="dashauth"]');
     const [hers] = await waitForVms(a, (rows) => rows.length === 1 && rows[0]?.state === "checked_out");
     expect(hers?.cells[3]).toBe("alice");
     // Over her quota the page shows the API's own message.
-    await a.page.click('#pools button[data-name="dashauth"]');
+    await clickLive(a, '#pools button[data-name="dashauth"]');
     await a.page.waitForSelector("#error:not([hidden])", { timeout: 10_000 });
     const again = await fetch(`${authed.origin}/v1/checkout`, {
       method: "POST",
