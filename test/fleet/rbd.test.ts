@@ -7,7 +7,7 @@ import { BerthNode } from "./support/berth-node.ts";
 import { type CephCluster, cephUp } from "./support/ceph.ts";
 import { FleetClient } from "./support/client.ts";
 import { type LibvirtHost, libvirtHostClear, libvirtHostUp } from "./support/libvirt-host.ts";
-import { type FleetNet, netDown, netNames, netUp } from "./support/net.ts";
+import { FLEET_NET, type FleetNet, netDown, netNames, netUp } from "./support/net.ts";
 import { run, stopPids, until } from "./support/run.ts";
 import { USERS, usersToml } from "./support/topology.ts";
 
@@ -25,8 +25,8 @@ beforeAll(async () => {
   buildGuest();
   dir = mkdtempSync(join("/var/tmp", `berth-rbd-${id}-`));
   chmodSync(dir, 0o755);
-  // Its own subnet: the other fleet suites' root veths sit on 10.250.0.0/24.
-  net = netNames(id, ["a", "c"], "10.250.3");
+  // Its own subnet: the other fleet suites' root veths sit on SUBNET.
+  net = netNames(id, ["a", "c"], `${FLEET_NET}.3`);
   netUp(net);
   host = await libvirtHostUp(
     "a",

@@ -1,7 +1,11 @@
-// The test fleet's network: a switch namespace with a bridge, one namespace per node on 10.250.0.0/24, and a root veth.
+// The test fleet's network: a switch namespace with a bridge, one namespace per node on a /24 (10.250.0.0 by default), and a root veth.
 import { run } from "./run.ts";
 
-export const SUBNET = "10.250.0";
+/** BERTH_FLEET_NET ("10.250" by default) lets two fleet runs share a machine: each takes its own /16's subnets. */
+export const FLEET_NET = process.env.BERTH_FLEET_NET ?? "10.250";
+if (!/^10\.(\d{1,3})$/.test(FLEET_NET) || Number(FLEET_NET.split(".")[1]) > 255)
+  throw new Error(`BERTH_FLEET_NET must look like 10.N, not ${FLEET_NET}`);
+export const SUBNET = `${FLEET_NET}.0`;
 /** The root namespace's address on the fleet subnet: tests reach every node from here. */
 export const ROOT_IP = `${SUBNET}.254`;
 
