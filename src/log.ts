@@ -9,7 +9,49 @@ let level: Level = "info";
 const toStderr = (line: string) => {
   process.stderr.write(line);
 };
-let sink: (line: string) => void = toStderr;
+
+/**
+ * The lines of one event-loop turn, written as one chunk at its end: a write per line cost the HTTP thread
+ * about 15 µs per request (an access line and often an audit line). Lines are never reordered; an exit
+ * writes what is pending synchronously, so only a SIGKILL can lose the current turn's lines.
+ */
+let pending: string[] = [];
+let pendingTo: ((chunk: string) => void) | null = null;
+let flushScheduled = false;
+
+function flushLines(): void {
+  flushScheduled = false;
+  if (pending.length === 0 || !pendingTo) return;
+  const chunk = pending.join("");
+  const to = pendingTo;
+  pending = [];
+  to(chunk);
+}
+
+function batched(to: (chunk: string) => void): (line: string) => void {
+  return (line) => {
+    if (pendingTo !== to) flushLines(); // the destination changed (a reload): earlier lines go where they were meant
+    pendingTo = to;
+    pending.push(line);
+    if (!flushScheduled) {
+      flushScheduled = true;
+      setImmediate(flushLines);
+    }
+  };
+}
+
+process.on("exit", () => {
+  if (pending.length === 0 || !pendingTo) return;
+  const chunk = pending.join("");
+  pending = [];
+  // process.stderr.write would not finish before the exit; a file sink writes synchronously anyway.
+  if (pendingTo === stderrChunk) writeSync(2, chunk);
+  else pendingTo(chunk);
+});
+
+const stderrChunk = (chunk: string) => toStderr(chunk);
+const batchedStderr = batched(stderrChunk);
+let sink: (line: string) => void = batchedStderr;
 /** The open log file (appended to), or null while lines go to stderr. */
 let file: { path: string; fd: number } | null = null;
 
@@ -46,18 +88,20 @@ export function setLogFile(path: string, fd: number = path ? openLogFile(path) :
   if (path) {
     const next = { path, fd };
     file = next;
-    sink = (line) => {
+    sink = batched((chunk) => {
       try {
-        writeSync(next.fd, line);
+        writeSync(next.fd, chunk);
       } catch (e) {
-        // A full disk or a vanished mount must not fail the request that logs: the line goes to stderr.
-        toStderr(line.replace(/}\n$/, `,"log_file_error":${JSON.stringify(String(e))}}\n`));
+        // A full disk or a vanished mount must not fail the request that logs: the lines go to stderr.
+        const note = `,"log_file_error":${JSON.stringify(String(e))}}\n`;
+        toStderr(chunk.replace(/}\n/g, note));
       }
-    };
+    });
   } else {
     file = null;
-    sink = toStderr;
+    sink = batchedStderr;
   }
+  flushLines(); // the previous file's lines, before it is closed
   if (prev) closeSync(prev.fd);
 }
 

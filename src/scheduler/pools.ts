@@ -19,6 +19,7 @@ const WAKE = new Set([
   "domain.lifecycle",
 ]);
 const WAKE_OPS = new Set(["vm.create", "vm.delete"]);
+const CHECKOUT = "pool.checkout";
 /**
  * Changes come in bursts (a storm of checkouts, a pool's creates finishing): one pass this long after the
  * first change covers the whole burst, instead of a pass per change competing with the requests for the
@@ -29,18 +30,31 @@ const WAKE_DELAY_MS = 100;
 /** Applies the pools declared in the config file (a broken one throws ConfigError), then starts the passes. */
 export function startPoolScheduler(core: Core): PeriodicJob {
   syncDeclaredPools(core);
+  // Checkouts only take from stock: a pass they alone wake just refills. Any other reason since the last
+  // full pass (the interval, an event, the start) asks for a full one.
+  let fullDue = true;
   const job = startPeriodic("pool scheduler", core.config.scheduler.interval_s * 1000, async (reason) => {
-    const r = await tick(core);
+    if (reason !== CHECKOUT) fullDue = true;
+    const refillOnly = !fullDue;
+    fullDue = false;
+    const r = await tick(core, Date.now(), { refillOnly });
     const changed =
       r.created.length + r.ready.length + r.failed.length + r.drained.length + r.forgotten.length;
     if (changed > 0) log.info("pool scheduler", { reason, ...r });
   });
   let wakeTimer: ReturnType<typeof setTimeout> | null = null;
+  let wakeReason = CHECKOUT;
   const wake = (reason: string) => {
+    if (reason !== CHECKOUT) {
+      fullDue = true;
+      wakeReason = reason;
+    }
     if (wakeTimer) return;
     wakeTimer = setTimeout(() => {
       wakeTimer = null;
-      job.trigger(reason);
+      const why = wakeReason;
+      wakeReason = CHECKOUT;
+      job.trigger(why);
     }, WAKE_DELAY_MS);
   };
   const offEvents = core.events.subscribe((e) => {

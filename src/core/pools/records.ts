@@ -74,9 +74,19 @@ function deepFreeze<T>(o: T): T {
   return o;
 }
 
+/** Every pool, in name order (the cached records). */
+export function poolRecords(core: Core): PoolRecord[] {
+  return [...poolSnapshot(core.db).byName.values()];
+}
+
+/** The pool named exactly `name`, or null (from the cached records: one token read when nothing changed). */
+export function poolNamed(core: Core, name: string): PoolRecord | null {
+  return poolSnapshot(core.db).byName.get(name) ?? null;
+}
+
 /** The pool named exactly `name`, or NotFound. */
 export function findPool(core: Core, name: string): PoolRecord {
-  const p = poolSnapshot(core.db).byName.get(name);
+  const p = poolNamed(core, name);
   if (!p) throw new NotFound(`pool ${name} does not exist`);
   return p;
 }

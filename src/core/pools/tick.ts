@@ -26,7 +26,7 @@ import { createVm } from "../vms/create.ts";
 import { deleteVmOp } from "../vms/delete.ts";
 import { vmTarget } from "../vms/records.ts";
 import { slicer } from "../yield.ts";
-import { type PoolRecord, poolTarget, toPoolRecord } from "./records.ts";
+import { type PoolRecord, poolRecords, poolTarget, toPoolRecord } from "./records.ts";
 import { extraDemand, fulfillRequests } from "./requests.ts";
 import { parseReadyCheck } from "./spec.ts";
 import { readyInTier, readyVmStatus, resumeRestore, waitsInTier } from "./tiers.ts";
@@ -76,13 +76,18 @@ function noticeVanished(core: Core, r: TickReport): void {
 /** Passes on one core never overlap: a refill must see the members the previous pass recorded. */
 const running = new WeakMap<Core, Promise<unknown>>();
 
-/** Runs one pass after any pass in progress; `now` (ms) is the clock, injectable for tests. */
-export function tick(core: Core, now: number = Date.now()): Promise<TickReport> {
+/**
+ * Runs one pass after any pass in progress; `now` (ms) is the clock, injectable for tests. A `refillOnly`
+ * pass (after checkouts, which change nothing else) skips the members' review and only tops pools up.
+ */
+export function tick(
+  core: Core,
+  now: number = Date.now(),
+  opts: { refillOnly?: boolean } = {},
+): Promise<TickReport> {
   const prev = running.get(core) ?? Promise.resolve();
-  const next = prev.then(
-    () => pass(core, now),
-    () => pass(core, now),
-  );
+  const run = () => (opts.refillOnly ? refillPass(core, now) : pass(core, now));
+  const next = prev.then(run, run);
   running.set(core, next);
   return next;
 }
@@ -110,6 +115,15 @@ function fail(core: Core, m: PoolMember, reason: string, r: TickReport): void {
   log.warn("pool vm failed to become ready", { pool: m.pool, vm: m.vm_name, reason });
   r.failed.push(m.vm_name);
   drain(core, m, reason, r);
+}
+
+/** Requests, then refill: what a checkout can change. */
+async function refillPass(core: Core, now: number): Promise<TickReport> {
+  const r: TickReport = { created: [], ready: [], failed: [], drained: [], forgotten: [] };
+  if (core.hv.state !== "up") return r;
+  fulfillRequests(core, now);
+  await refill(core, poolRecords(core), now, r);
+  return r;
 }
 
 async function pass(core: Core, now: number): Promise<TickReport> {

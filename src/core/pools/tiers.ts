@@ -1,5 +1,5 @@
 // Pool tiers: ready VMs wait running, paused (virDomainSuspend) or saved (virDomainManagedSave); woken on checkout.
-import { getPoolRow, moveMember, type PoolMember } from "../../db/pools.ts";
+import { moveMember, type PoolMember } from "../../db/pools.ts";
 import { updateVm, type VmStatus, vmByName } from "../../db/vms.ts";
 import { AppError, Conflict } from "../../errors.ts";
 import type { DomainState } from "../../ffi/constants.ts";
@@ -11,7 +11,7 @@ import { domainState } from "../vms/domain.ts";
 import { recordState, statusOf } from "../vms/power.ts";
 import { vmTarget } from "../vms/records.ts";
 import { isReady } from "./readiness.ts";
-import { type PoolRecord, poolTarget, toPoolRecord } from "./records.ts";
+import { type PoolRecord, poolNamed, poolTarget } from "./records.ts";
 import type { PoolTier, ReadyCheck } from "./spec.ts";
 
 /** The vms.status a ready VM of each tier has (the pools table's ready_vm_status says the same in SQL). */
@@ -171,6 +171,5 @@ export function wakeLater(core: Core, vms: { name: string; pool: string }[]): Se
 
 /** A pool's tier; running for a pool that is gone. */
 export function tierOfPool(core: Core, pool: string): PoolTier {
-  const row = getPoolRow(core.db, pool);
-  return row ? toPoolRecord(row).spec.tier : "running";
+  return poolNamed(core, pool)?.spec.tier ?? "running";
 }

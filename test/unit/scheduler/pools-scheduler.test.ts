@@ -3,6 +3,7 @@
 import { expect, test } from "bun:test";
 import { SYSTEM } from "../../../src/core/auth/access.ts";
 import type { BerthEvent } from "../../../src/core/events.ts";
+import { checkout } from "../../../src/core/pools/checkout.ts";
 import { createPool } from "../../../src/core/pools/pools.ts";
 import { listMembers } from "../../../src/db/pools.ts";
 import { startPoolScheduler } from "../../../src/scheduler/pools.ts";
@@ -38,6 +39,41 @@ test("a new pool fills without waiting for the timer; every decision is an event
     expect(types.filter((t) => t === "pool.vm.ready").length).toBe(2);
   } finally {
     off();
+    await scheduler.stop();
+    await cleanup(core);
+    await core.close();
+  }
+});
+
+test("a pass that checkouts alone woke only refills; the next full pass reviews the members", async () => {
+  const P = "uprf";
+  const core = await poolCore(P, "[scheduler]\ninterval_s = 3600");
+  const scheduler = startPoolScheduler(core);
+  const statusOf = (vm: string) => listMembers(core.db, P).find((m) => m.vm_name === vm)?.status;
+  const untilTrue = async (ok: () => boolean, what: string) => {
+    const deadline = Date.now() + 20_000;
+    while (!ok()) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await Bun.sleep(20);
+    }
+  };
+  try {
+    createPool(core, SYSTEM, { name: P, profile: `${P}-tiny`, size: 2 });
+    const ready = () => listMembers(core.db, P).filter((m) => m.status === "ready").length;
+    await untilTrue(() => ready() === 2, "the pool to fill");
+    await scheduler.idle();
+    const [first] = checkout(core, { [P]: 1 }).vms;
+    if (!first) throw new Error("no VM checked out");
+    // Expired behind the scheduler's back: no event says so, only a full pass's review finds it.
+    core.db.run("UPDATE pool_vms SET expires_at = '2000-01-01T00:00:00.000Z' WHERE vm_name = ?", [first.name]);
+    checkout(core, { [P]: 1 });
+    await untilTrue(() => listMembers(core.db, P).length === 4, "two replacements");
+    await scheduler.idle();
+    expect(statusOf(first.name)).toBe("checked_out");
+    scheduler.trigger("interval");
+    await untilTrue(() => statusOf(first.name) !== "checked_out", "the expired VM to be drained");
+    expect(["draining", undefined]).toContain(statusOf(first.name));
+  } finally {
     await scheduler.stop();
     await cleanup(core);
     await core.close();
