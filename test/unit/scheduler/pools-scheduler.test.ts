@@ -65,7 +65,9 @@ test("a pass that checkouts alone woke only refills; the next full pass reviews 
     const [first] = checkout(core, { [P]: 1 }).vms;
     if (!first) throw new Error("no VM checked out");
     // Expired behind the scheduler's back: no event says so, only a full pass's review finds it.
-    core.db.run("UPDATE pool_vms SET expires_at = '2000-01-01T00:00:00.000Z' WHERE vm_name = ?", [first.name]);
+    core.db.run("UPDATE pool_vms SET expires_at = '2000-01-01T00:00:00.000Z' WHERE vm_name = ?", [
+      first.name,
+    ]);
     checkout(core, { [P]: 1 });
     await untilTrue(() => listMembers(core.db, P).length === 4, "two replacements");
     await scheduler.idle();
