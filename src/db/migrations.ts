@@ -533,6 +533,14 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE vms ADD COLUMN last_host TEXT;
     `,
   },
+  {
+    version: 21,
+    name: "indexes for the scheduler's frequent review: members by status and expiry, VMs by status",
+    sql: `
+      CREATE INDEX pool_vms_status ON pool_vms(status, expires_at);
+      CREATE INDEX vms_status ON vms(status);
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA = MIGRATIONS.length;

@@ -128,24 +128,37 @@ export function memberCounts(db: Database, pool: string): Record<PoolVmStatus, n
 }
 
 /**
- * The members a scheduler pass must look at (a pass is then proportional to what changed, not to the
- * pools' sizes): not yet linked to their VM, pending, draining, checked out past `now` or left restoring,
- * and ready ones whose VM left its tier's status (running, paused, stopped) or whose pool is gone or newer.
+ * The members a scheduler pass must look at: not yet linked to their VM, pending, draining, checked out
+ * past `now` or left restoring, and (`readyReview`) ready ones whose VM left its tier's status (running,
+ * paused, stopped) or whose pool is gone or newer.
  */
-export function membersNeedingAttention(db: Database, now: string): PoolMember[] {
-  return db
-    .query(
-      `SELECT pv.*, v.status AS vm_status FROM pool_vms pv
-       LEFT JOIN vms v ON v.id = pv.vm_id
-       LEFT JOIN pools p ON p.name = pv.pool
-       WHERE pv.vm_id IS NULL OR pv.status IN ('pending', 'draining')
-          OR (pv.status = 'checked_out' AND pv.expires_at <= ?1)
-          OR (pv.status = 'checked_out' AND v.status = 'restoring')
-          OR (pv.status = 'ready' AND (v.status IS NOT p.ready_vm_status OR p.name IS NULL OR pv.generation != p.generation))
-       ORDER BY pv.created_at, pv.vm_name`,
-    )
-    .all(now) as PoolMember[];
+export function membersNeedingAttention(db: Database, now: string, readyReview = true): PoolMember[] {
+  return db.query(readyReview ? ATTENTION_ALL : ATTENTION_CHANGED).all(now) as PoolMember[];
 }
+
+/** Every member a pass may act on: a scan of all members (ready ones whose VM, pool or generation changed). */
+const ATTENTION_ALL = `SELECT pv.*, v.status AS vm_status FROM pool_vms pv
+  LEFT JOIN vms v ON v.id = pv.vm_id
+  LEFT JOIN pools p ON p.name = pv.pool
+  WHERE pv.vm_id IS NULL OR pv.status IN ('pending', 'draining')
+     OR (pv.status = 'checked_out' AND pv.expires_at <= ?1)
+     OR (pv.status = 'checked_out' AND v.status = 'restoring')
+     OR (pv.status = 'ready' AND (v.status IS NOT p.ready_vm_status OR p.name IS NULL OR pv.generation != p.generation))
+  ORDER BY pv.created_at, pv.vm_name`;
+
+/**
+ * The same without the ready members' review, each part through an index (migration 21): what a pass woken
+ * by creates and checkouts needs, in time that grows with the members in flux rather than with the pool.
+ */
+const ATTENTION_CHANGED = `SELECT pv.*, v.status AS vm_status FROM pool_vms pv
+  LEFT JOIN vms v ON v.id = pv.vm_id
+  WHERE pv.rowid IN (
+    SELECT rowid FROM pool_vms WHERE vm_id IS NULL
+    UNION SELECT rowid FROM pool_vms WHERE status IN ('pending', 'draining')
+    UNION SELECT rowid FROM pool_vms WHERE status = 'checked_out' AND expires_at <= ?1
+    UNION SELECT m.rowid FROM vms r JOIN pool_vms m ON m.vm_id = r.id
+      WHERE r.status = 'restoring' AND m.status = 'checked_out')
+  ORDER BY pv.created_at, pv.vm_name`;
 
 /** A pool's ready members of `generation` that became ready at or before `cutoff` (ready_ttl passed). */
 export function readyBefore(db: Database, pool: string, generation: number, cutoff: string): PoolMember[] {

@@ -1,25 +1,31 @@
 // Runs the pool scheduler: a pass at start, every scheduler.interval_s, and whenever something pools care about changes.
 import type { Core } from "../core/context.ts";
 import { syncDeclaredPools } from "../core/pools/declared.ts";
-import { tick } from "../core/pools/tick.ts";
+import { type PassScope, tick } from "../core/pools/tick.ts";
 import { log } from "../log.ts";
 import { type PeriodicJob, startPeriodic } from "./periodic.ts";
 
-/** Events that can change what a pool needs; the scheduler's own pool.vm.* decisions are not among them. */
-const WAKE = new Set([
-  "pool.created",
-  "pool.updated",
-  "pool.deleted",
-  "pool.reset",
-  "pool.checkout",
-  "pool.request.created",
-  "pool.request.cancelled",
-  "vm.created",
-  "vm.deleted",
-  "domain.lifecycle",
+/**
+ * Events that can change what a pool needs (the scheduler's own pool.vm.* decisions are not among them),
+ * each with the pass it asks for: a checkout only takes from stock (refill); creates, deletions and requests
+ * change members in flux (review those, then refill); the rest, like the interval and the start, may
+ * have changed ready members too (review every member).
+ */
+const WAKE: ReadonlyMap<string, PassScope> = new Map([
+  ["pool.created", "changed"],
+  ["pool.updated", "full"],
+  ["pool.deleted", "full"],
+  ["pool.reset", "full"],
+  ["pool.checkout", "refill"],
+  ["pool.request.created", "changed"],
+  ["pool.request.cancelled", "changed"],
+  ["vm.created", "changed"],
+  ["vm.deleted", "changed"],
+  ["domain.lifecycle", "full"],
 ]);
 const WAKE_OPS = new Set(["vm.create", "vm.delete"]);
-const CHECKOUT = "pool.checkout";
+const RANK: Record<PassScope, number> = { refill: 0, changed: 1, full: 2 };
+const wider = (a: PassScope, b: PassScope) => (RANK[a] >= RANK[b] ? a : b);
 /**
  * Changes come in bursts (a storm of checkouts, a pool's creates finishing): one pass this long after the
  * first change covers the whole burst, instead of a pass per change competing with the requests for the
@@ -30,39 +36,41 @@ const WAKE_DELAY_MS = 100;
 /** Applies the pools declared in the config file (a broken one throws ConfigError), then starts the passes. */
 export function startPoolScheduler(core: Core): PeriodicJob {
   syncDeclaredPools(core);
-  // Checkouts only take from stock: a pass they alone wake just refills. Any other reason since the last
-  // full pass (the interval, an event, the start) asks for a full one.
-  let fullDue = true;
-  const job = startPeriodic("pool scheduler", core.config.scheduler.interval_s * 1000, async (reason) => {
-    if (reason !== CHECKOUT) fullDue = true;
-    const refillOnly = !fullDue;
-    fullDue = false;
-    const r = await tick(core, Date.now(), { refillOnly });
+  // The widest scope the events asked for since the last pass began. Any other reason (the start, the
+  // interval, a caller's trigger) asks for a full pass, and so does a pass an interval after the last full
+  // one: a steady stream of events must not starve the review of ready members.
+  const intervalMs = core.config.scheduler.interval_s * 1000;
+  const woken = new Set<string>(); // the reasons events give: event types and two operation kinds
+  let due: PassScope = "full";
+  let lastFull = 0;
+  const job = startPeriodic("pool scheduler", intervalMs, async (reason) => {
+    const at = Date.now();
+    const scope = woken.has(reason) && at - lastFull < intervalMs ? due : "full";
+    due = "refill";
+    if (scope === "full") lastFull = at;
+    const r = await tick(core, at, { scope });
     const changed =
       r.created.length + r.ready.length + r.failed.length + r.drained.length + r.forgotten.length;
     if (changed > 0) log.info("pool scheduler", { reason, ...r });
   });
   let wakeTimer: ReturnType<typeof setTimeout> | null = null;
-  let wakeReason = CHECKOUT;
-  const wake = (reason: string) => {
-    if (reason !== CHECKOUT) {
-      fullDue = true;
-      wakeReason = reason;
-    }
+  const wake = (reason: string, scope: PassScope) => {
+    due = wider(due, scope);
+    woken.add(reason);
     if (wakeTimer) return;
     wakeTimer = setTimeout(() => {
       wakeTimer = null;
-      const why = wakeReason;
-      wakeReason = CHECKOUT;
-      job.trigger(why);
+      job.trigger(reason);
     }, WAKE_DELAY_MS);
   };
   const offEvents = core.events.subscribe((e) => {
     const opKind = e.type.startsWith("operation.") && e.type !== "operation.progress" ? e.data.kind : null;
-    if (WAKE.has(e.type) || (typeof opKind === "string" && WAKE_OPS.has(opKind))) wake(e.type);
+    const scope = WAKE.get(e.type);
+    if (scope) wake(e.type, scope);
+    else if (typeof opKind === "string" && WAKE_OPS.has(opKind)) wake(`operation ${opKind}`, "changed");
   });
   const offState = core.hv.onState((state) => {
-    if (state === "up") wake("hypervisor up");
+    if (state === "up") wake("hypervisor up", "full");
   });
   return {
     ...job,

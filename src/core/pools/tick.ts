@@ -77,16 +77,21 @@ function noticeVanished(core: Core, r: TickReport): void {
 const running = new WeakMap<Core, Promise<unknown>>();
 
 /**
- * Runs one pass after any pass in progress; `now` (ms) is the clock, injectable for tests. A `refillOnly`
- * pass (after checkouts, which change nothing else) skips the members' review and only tops pools up.
+ * How much a pass looks at: `full` reviews every member; `changed` only those in flux (pending, draining,
+ * expired, restoring), skipping the scan of ready members; `refill` (after checkouts, which only take
+ * from stock) tops pools up and answers requests.
  */
+export type PassScope = "full" | "changed" | "refill";
+
+/** Runs one pass after any pass in progress; `now` (ms) is the clock, injectable for tests. */
 export function tick(
   core: Core,
   now: number = Date.now(),
-  opts: { refillOnly?: boolean } = {},
+  opts: { scope?: PassScope } = {},
 ): Promise<TickReport> {
   const prev = running.get(core) ?? Promise.resolve();
-  const run = () => (opts.refillOnly ? refillPass(core, now) : pass(core, now));
+  const scope = opts.scope ?? "full";
+  const run = () => (scope === "refill" ? refillPass(core, now) : pass(core, now, scope === "full"));
   const next = prev.then(run, run);
   running.set(core, next);
   return next;
@@ -126,7 +131,7 @@ async function refillPass(core: Core, now: number): Promise<TickReport> {
   return r;
 }
 
-async function pass(core: Core, now: number): Promise<TickReport> {
+async function pass(core: Core, now: number, readyReview: boolean): Promise<TickReport> {
   const r: TickReport = { created: [], ready: [], failed: [], drained: [], forgotten: [] };
   if (core.hv.state !== "up") return r; // every call would fail; the "up" transition wakes the scheduler
   // History written before this core started belongs to an earlier run: not this run's failures.
@@ -136,7 +141,7 @@ async function pass(core: Core, now: number): Promise<TickReport> {
   const checks: Promise<void>[] = [];
 
   const checkpoint = slicer();
-  for (const m of attention(core, pools, now)) {
+  for (const m of attention(core, pools, now, readyReview)) {
     await checkpoint(); // hundreds of members (a refill's pending ones): the HTTP thread keeps serving
     const pool = pools.get(m.pool);
     if (m.vm_id === null) {
@@ -224,8 +229,13 @@ async function pass(core: Core, now: number): Promise<TickReport> {
  * The members this pass acts on: those needing attention, plus ready ones past their pool's ready_ttl.
  * Healthy ready and checked-out members (the bulk of a big pool) are not read at all.
  */
-function attention(core: Core, pools: Map<string, PoolRecord>, now: number): PoolMember[] {
-  const out = membersNeedingAttention(core.db, new Date(now).toISOString());
+function attention(
+  core: Core,
+  pools: Map<string, PoolRecord>,
+  now: number,
+  readyReview: boolean,
+): PoolMember[] {
+  const out = membersNeedingAttention(core.db, new Date(now).toISOString(), readyReview);
   const seenNames = new Set(out.map((m) => m.vm_name));
   for (const pool of pools.values()) {
     if (pool.spec.ready_ttl <= 0) continue;

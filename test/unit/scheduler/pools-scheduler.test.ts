@@ -5,9 +5,10 @@ import { SYSTEM } from "../../../src/core/auth/access.ts";
 import type { BerthEvent } from "../../../src/core/events.ts";
 import { checkout } from "../../../src/core/pools/checkout.ts";
 import { createPool } from "../../../src/core/pools/pools.ts";
+import { tick } from "../../../src/core/pools/tick.ts";
 import { listMembers } from "../../../src/db/pools.ts";
 import { startPoolScheduler } from "../../../src/scheduler/pools.ts";
-import { cleanup, poolCore } from "../core/pools-support.ts";
+import { cleanup, fill, poolCore } from "../core/pools-support.ts";
 
 test("a new pool fills without waiting for the timer; every decision is an event", async () => {
   const P = "upsc";
@@ -77,6 +78,32 @@ test("a pass that checkouts alone woke only refills; the next full pass reviews 
     expect(["draining", undefined]).toContain(statusOf(first.name));
   } finally {
     await scheduler.stop();
+    await cleanup(core);
+    await core.close();
+  }
+});
+
+test("a pass of scope changed reviews members in flux but not ready ones; a full pass does", async () => {
+  const P = "upch";
+  const core = await poolCore(P);
+  try {
+    createPool(core, SYSTEM, { name: P, profile: `${P}-tiny`, size: 2 });
+    await fill(core, P, 2);
+    checkout(core, { [P]: 1 });
+    const out = listMembers(core.db, P).find((m) => m.status === "checked_out");
+    const stale = listMembers(core.db, P).find((m) => m.status === "ready");
+    if (!out || !stale) throw new Error("expected one checked-out and one ready member");
+    // A checked-out VM's lifetime ended: a member in flux, found through the indexes …
+    core.db.run("UPDATE pool_vms SET expires_at = '2000-01-01T00:00:00.000Z' WHERE vm_name = ?", [
+      out.vm_name,
+    ]);
+    // … and a ready VM's recorded status changed with no event: only a full review notices.
+    core.db.run("UPDATE vms SET status = 'stopped' WHERE name = ?", [stale.vm_name]);
+    const changed = await tick(core, Date.now(), { scope: "changed" });
+    expect(changed.drained).toEqual([out.vm_name]);
+    const full = await tick(core, Date.now(), { scope: "full" });
+    expect(full.drained).toEqual([stale.vm_name]);
+  } finally {
     await cleanup(core);
     await core.close();
   }
