@@ -26,6 +26,8 @@ export interface FleetSettings {
   importDirs?: string[];
   /** PVC's listener (host:port); off unless given. */
   pvcListen?: string;
+  /** More [auth] keys (quotas). */
+  authToml?: string[];
 }
 
 export class BerthNode {
@@ -76,6 +78,7 @@ export class BerthNode {
         "[auth]",
         "enabled = true",
         "users_can_create = true",
+        ...(this.fleet.authToml ?? []),
         this.fleet.usersToml,
         "",
       ].join("\n"),

@@ -43,7 +43,13 @@ export async function usersToml(): Promise<string> {
   return lines.join("\n");
 }
 
-export async function fleetUp(leaseTtlS = 3): Promise<Topology> {
+/** What a suite adds to every berth's config. */
+export interface FleetOptions {
+  /** More [auth] keys, e.g. quotas. */
+  authToml?: string[];
+}
+
+export async function fleetUp(leaseTtlS = 3, opts: FleetOptions = {}): Promise<Topology> {
   const id = crypto
     .getRandomValues(new Uint8Array(2))
     .reduce((s, b) => s + b.toString(16).padStart(2, "0"), "");
@@ -91,6 +97,7 @@ export async function fleetUp(leaseTtlS = 3): Promise<Topology> {
       leaseTtlS,
       prefix,
       usersToml: await usersToml(),
+      authToml: opts.authToml,
     };
     const berths = { a: new BerthNode(made.hosts.a, settings), b: new BerthNode(made.hosts.b, settings) };
     made.berths = berths;
