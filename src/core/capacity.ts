@@ -135,7 +135,11 @@ export async function poolSpace(core: Core, need: number): Promise<PoolSpace> {
  * libvirt's rbd pool, whose capacity and free space are its Ceph cluster's (rados cluster stats); any other
  * disk in berth's directory pool.
  */
-export async function spaceFor(core: Core, need: number, format: string | null | undefined): Promise<PoolSpace> {
+export async function spaceFor(
+  core: Core,
+  need: number,
+  format: string | null | undefined,
+): Promise<PoolSpace> {
   if (format !== RBD_FORMAT) return poolSpace(core, need);
   return measurePool(core, await ensureRbdPool(core), need);
 }

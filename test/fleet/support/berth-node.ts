@@ -28,6 +28,8 @@ export interface FleetSettings {
   pvcListen?: string;
   /** More [auth] keys (quotas). */
   authToml?: string[];
+  /** More [fleet] keys (migration_tls). */
+  fleetToml?: string[];
 }
 
 export class BerthNode {
@@ -75,6 +77,7 @@ export class BerthNode {
         `secret = "${this.fleet.secret}"`,
         `lease_ttl_s = ${this.fleet.leaseTtlS}`,
         `prefix = "${this.fleet.prefix}"`,
+        ...(this.fleet.fleetToml ?? []),
         "[auth]",
         "enabled = true",
         "users_can_create = true",
