@@ -10,7 +10,7 @@ import type { Core } from "../context.ts";
 import { FleetUnavailable } from "./errors.ts";
 import type { Fleet } from "./fleet.ts";
 import type { NameClaim } from "./names.ts";
-import { noteHeldElsewhere } from "./quota-cache.ts";
+import { type Charge, noteHeldElsewhere } from "./quota-cache.ts";
 
 /** A ledger entry: what one VM charges its owner, the host that wrote it, and when. */
 interface Entry {
@@ -20,9 +20,6 @@ interface Entry {
   host: string;
   at: string;
 }
-
-/** What a VM adds to its owner's holding (one VM). */
-export type Charge = Omit<Usage, "vms">;
 
 const ATTEMPTS = 25;
 
@@ -69,6 +66,7 @@ export async function reserveQuota(
       });
     let headRev = "0";
     const there = zero();
+    const seen = new Map<string, Charge>();
     // Synchronous from here to the check: an entry whose VM has a row here is counted once, from the row.
     for (const kv of read.kvs) {
       const key = kv.key.toString();
@@ -77,10 +75,12 @@ export async function reserveQuota(
         continue;
       }
       const other = key.slice(head.length);
-      if (other === vm || vmByName(core.db, other) !== null) continue;
-      addTo(there, JSON.parse(kv.value.toString()) as Entry);
+      if (other === vm) continue;
+      const e = JSON.parse(kv.value.toString()) as Entry;
+      seen.set(other, e);
+      if (vmByName(core.db, other) === null) addTo(there, e);
     }
-    noteHeldElsewhere(core, new Map([[name, there]]), name);
+    noteHeldElsewhere(core, new Map([[name, seen]]), name);
     const here = usageOf(core.db, name);
     assertWithin(
       core,
@@ -214,14 +214,13 @@ export async function settleQuota(
       released.push(`${e.owner}/${vm}`);
     }
   }
-  const elsewhere = new Map<string, Usage>();
+  const elsewhere = new Map<string, Map<string, Charge>>();
   for (const [vm, list] of byVm) {
-    if (vmByName(core.db, vm) !== null) continue;
     for (const e of list) {
       if (gone.has(e.key)) continue;
-      const u = elsewhere.get(e.owner) ?? zero();
-      addTo(u, e.entry);
-      elsewhere.set(e.owner, u);
+      const mine = elsewhere.get(e.owner) ?? new Map<string, Charge>();
+      mine.set(vm, e.entry);
+      elsewhere.set(e.owner, mine);
     }
   }
   noteHeldElsewhere(core, elsewhere);
