@@ -38,3 +38,22 @@ export function noteHeldElsewhere(
   all.set(user, entries.get(user) ?? new Map());
   byCore.set(core, all);
 }
+
+/** Adds one VM to a user's picture (a reservation this host just committed). */
+export function noteReserved(core: Core, user: string, vm: string, charge: Charge): void {
+  const all = byCore.get(core) ?? new Map<string, Map<string, Charge>>();
+  const mine = all.get(user) ?? new Map<string, Charge>();
+  mine.set(vm, charge);
+  all.set(user, mine);
+  byCore.set(core, all);
+}
+
+/** The users whose picture holds `vm`. */
+export function ownersOf(core: Core, vm: string): string[] {
+  return [...(byCore.get(core) ?? [])].filter(([, mine]) => mine.has(vm)).map(([user]) => user);
+}
+
+/** Forgets `user`'s `vm` (its entry was deleted). */
+export function forgetReserved(core: Core, user: string, vm: string): void {
+  byCore.get(core)?.get(user)?.delete(vm);
+}

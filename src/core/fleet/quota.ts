@@ -10,7 +10,7 @@ import type { Core } from "../context.ts";
 import { FleetUnavailable } from "./errors.ts";
 import type { Fleet } from "./fleet.ts";
 import type { NameClaim } from "./names.ts";
-import { type Charge, noteHeldElsewhere } from "./quota-cache.ts";
+import { type Charge, forgetReserved, noteHeldElsewhere, noteReserved, ownersOf } from "./quota-cache.ts";
 
 /** A ledger entry: what one VM charges its owner, the host that wrote it, and when. */
 interface Entry {
@@ -100,7 +100,13 @@ export async function reserveQuota(
       .catch((e) => {
         throw fleetDown(`cannot reserve ${vm} in the quota ledger of ${name}`, e);
       });
-    if (tx.succeeded) return () => releaseQuietly(fleet, name, vm);
+    if (tx.succeeded) {
+      noteReserved(core, name, vm, charge);
+      return () => {
+        forgetReserved(core, name, vm);
+        return releaseQuietly(fleet, name, vm);
+      };
+    }
     // Another reservation of this owner came first: read again, with a little jitter so two hosts do not keep colliding.
     await Bun.sleep(2 + Math.random() * 20);
   }
@@ -130,14 +136,25 @@ function parseKey(fleet: Fleet, key: string): { owner: string; vm: string } | nu
 }
 
 /**
- * After `vm` was deleted here: its entries go once no host claims its name (a VM that migrated away keeps
- * its entry, in the same transaction's compare). Reads the ledger's keys only.
+ * After `vm` was deleted here: its entries go once no host claims its name (a VM that migrated away keeps its
+ * entry, in the same transaction's compare). The owner comes from this host's picture of the ledger; a VM it does
+ * not know (owned since the last settle) costs a read of the ledger's keys. An entry missed goes at the settle.
  */
-export async function releaseDeleted(fleet: Fleet, vm: string): Promise<void> {
-  const keys = await fleet.etcd.getAll().prefix(fleet.quotaKey()).keys();
-  for (const key of keys) {
-    if (parseKey(fleet, key)?.vm !== vm) continue;
-    await fleet.etcd.if(fleet.nameKey(vm), "Create", "==", 0).then(fleet.etcd.delete().key(key)).commit();
+export async function releaseDeleted(core: Core, fleet: Fleet, vm: string): Promise<void> {
+  const known = ownersOf(core, vm);
+  const owners =
+    known.length > 0
+      ? known
+      : (await fleet.etcd.getAll().prefix(fleet.quotaKey()).keys())
+          .map((k) => parseKey(fleet, k))
+          .filter((k) => k?.vm === vm)
+          .map((k) => k?.owner as string);
+  for (const owner of owners) {
+    const tx = await fleet.etcd
+      .if(fleet.nameKey(vm), "Create", "==", 0)
+      .then(fleet.etcd.delete().key(fleet.quotaKey(owner, vm)))
+      .commit();
+    if (tx.succeeded) forgetReserved(core, owner, vm);
   }
 }
 

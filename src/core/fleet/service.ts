@@ -18,7 +18,7 @@ export function startFleet(core: Core, fleet: Fleet): { stop(): Promise<void> } 
     const vm = e.target.slice("vm/".length);
     // The quota entry after the name: it goes only once no host claims the VM (a migrated VM keeps it).
     void releaseName(fleet, vm)
-      .then(() => releaseDeleted(fleet, vm))
+      .then(() => releaseDeleted(core, fleet, vm))
       .catch((err) =>
         log.warn("fleet name or quota entry not released; reconcile releases it", { vm, error: String(err) }),
       );
