@@ -25,6 +25,11 @@ export const FleetSchema = T.Object(
       default: "",
       description: "address the other hosts' libvirtd reach this host's libvirtd on (migration)",
     }),
+    migration_tls: T.Boolean({
+      default: false,
+      description:
+        "live migrations ask libvirt for TLS (VIR_MIGRATE_TLS): QEMU's migration stream and disk copy are encrypted with the x509 certificates of qemu.conf's migrate_tls_x509_cert_dir (default /etc/pki/qemu) on both hosts",
+    }),
     secret: T.String({
       maxLength: 512,
       default: "",

@@ -3,6 +3,7 @@ import { type Allocation, allocation } from "../db/allocation.ts";
 import { type AppError, BadRequest, CapacityExceeded, InsufficientStorage } from "../errors.ts";
 import { log } from "../log.ts";
 import type { Core } from "./context.ts";
+import { ensureRbdPool, RBD_FORMAT, rbdBackend } from "./storage/rbd.ts";
 import { ensureStoragePool } from "./storage-pool.ts";
 
 const GiB = 1024 ** 3;
@@ -126,7 +127,24 @@ export function checkDiskSize(core: Core, what: string, bytes: number): void {
  * telling it), so when they say `need` bytes do not fit, the pool is refreshed and measured again.
  */
 export async function poolSpace(core: Core, need: number): Promise<PoolSpace> {
-  const pool = await ensureStoragePool(core);
+  return measurePool(core, await ensureStoragePool(core), need);
+}
+
+/**
+ * The space a disk of `format` takes its `need` bytes from: with [storage] backend rbd a disk on RBD lives in
+ * libvirt's rbd pool, whose capacity and free space are its Ceph cluster's (rados cluster stats); any other
+ * disk in berth's directory pool.
+ */
+export async function spaceFor(
+  core: Core,
+  need: number,
+  format: string | null | undefined,
+): Promise<PoolSpace> {
+  if (format !== RBD_FORMAT) return poolSpace(core, need);
+  return measurePool(core, await ensureRbdPool(core), need);
+}
+
+async function measurePool(core: Core, pool: string, need: number): Promise<PoolSpace> {
   let info = await core.hv.call("pool.info", { pool });
   if (need > info.available * core.config.capacity.disk_overcommit) {
     await core.hv.call("pool.refresh", { pool });
@@ -167,12 +185,18 @@ export interface VmNeed extends VmShape {
 
 export interface Room {
   host: HostSize;
+  /** berth's directory pool (config drives, ISOs; every disk on backend dir). */
   space: PoolSpace;
+  /** Where the VM's own new disks go: `space`, or on backend rbd the rbd pool. */
+  disks: PoolSpace;
 }
 
-/** Measures the host and the pool for a VM that needs `diskBytes` of new disks. */
+/** Measures the host and the pools for a VM that needs `diskBytes` of new disks. */
 export async function measureRoom(core: Core, diskBytes: number): Promise<Room> {
-  return { host: await hostSize(core), space: await poolSpace(core, diskBytes) };
+  const host = await hostSize(core);
+  const space = await poolSpace(core, rbdBackend(core.config) ? 0 : diskBytes);
+  const disks = rbdBackend(core.config) ? await spaceFor(core, diskBytes, RBD_FORMAT) : space;
+  return { host, space, disks };
 }
 
 /**
@@ -184,7 +208,7 @@ export function checkVmFits(core: Core, room: Room, need: VmNeed, what: string):
   // One read of the totals serves both checks.
   const held = allocation(core.db);
   checkTotal(core, room.host, need, null, held);
-  checkDisksFit(core, room.space, need.disk_bytes, held);
+  checkDisksFit(core, room.disks, need.disk_bytes, held);
 }
 
 function formatBytes(bytes: number): string {

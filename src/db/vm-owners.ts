@@ -2,9 +2,9 @@
 import type { Database } from "bun:sqlite";
 
 /** Every VM with its pool membership: the FROM of each query below. */
-const VMS_WITH_LEASES = "vms v LEFT JOIN pool_vms pv ON pv.vm_name = v.name";
+export const VMS_WITH_LEASES = "vms v LEFT JOIN pool_vms pv ON pv.vm_name = v.name";
 /** The one definition of a VM's owner: its creator, else whoever holds it checked out. */
-const OWNER = "COALESCE(v.owner, CASE WHEN pv.status = 'checked_out' THEN pv.owner END)";
+export const OWNER = "COALESCE(v.owner, CASE WHEN pv.status = 'checked_out' THEN pv.owner END)";
 
 /** The owner of the VM named exactly `vmName`, or null (a pool's ready VM, berth's own, made with auth off). */
 export function ownerOfVm(db: Database, vmName: string): string | null {

@@ -94,4 +94,6 @@ export const MigrateFlags = {
   PERSIST_DEST: 8,
   UNDEFINE_SOURCE: 16,
   NON_SHARED_DISK: 64,
+  /** VIR_MIGRATE_TLS (1 << 16): QEMU's migration (and NBD disk copy) stream over TLS with qemu.conf's migration certificates. */
+  TLS: 65536,
 } as const;

@@ -196,6 +196,59 @@ describe("a VM on rbd", () => {
   }, 240_000);
 });
 
+describe("capacity of the Ceph pool", () => {
+  test("a create, disk add or resize larger than the cluster is refused before anything is made; one that fits is made", async () => {
+    const c = ceph as CephCluster;
+    const libvirtPool = "berth-fleet-rbd";
+    // The OSD is a 10 GiB file; the directory pool's filesystem has room for 20 GiB, the cluster has not.
+    const images = () => rbd(["ls", c.pool]).split("\n").filter(Boolean).sort();
+    const before = images();
+    const refused = async (method: string, path: string, body: unknown) => {
+      const r = await admin.call(method, path, body, 120_000);
+      expect({ status: r.status, code: (r.body as { error?: { code?: string } }).error?.code }).toEqual({
+        status: 507,
+        code: "insufficient_storage",
+      });
+      expect(JSON.stringify(r.body)).toContain(`storage pool ${libvirtPool}`);
+      expect(images()).toEqual(after);
+    };
+    const big = `rbig-${id}`;
+    let after = before;
+    await refused("POST", "/v1/vms?wait=true", {
+      name: big,
+      cpus: 1,
+      memory_mib: 32,
+      root_disk_gb: 20,
+      start: false,
+    });
+    expect((await admin.call("GET", `/v1/vms/${big}`)).status).toBe(404);
+    expect(run(["virsh", "-q", "-c", (host as LibvirtHost).uri, "list", "--all", "--name"])).not.toContain(
+      big,
+    );
+
+    const vm = `rfit-${id}`;
+    await ok(
+      "POST",
+      "/v1/vms?wait=true",
+      { name: vm, cpus: 1, memory_mib: 32, root_disk_gb: 1, start: false },
+      200,
+    );
+    const row = (await ok("GET", `/v1/vms/${vm}`, undefined, 200)) as { id: string };
+    const root = `vm-${row.id}-0`;
+    after = images();
+    expect(after).toEqual([...before, root].sort());
+    await refused("POST", `/v1/vms/${vm}/disks?wait=true`, { name: "huge", size_gb: 20 });
+    const rootDisk = ((await ok("GET", `/v1/vms/${vm}`, undefined, 200)) as { disks: { name: string }[] })
+      .disks[0]?.name as string;
+    await refused("PATCH", `/v1/vms/${vm}/disks/${rootDisk}`, { size_gb: 20 });
+    // A resize that fits grows the RBD image itself (the VM is stopped: resized in the rbd pool).
+    await ok("PATCH", `/v1/vms/${vm}/disks/${rootDisk}?wait=true`, { size_gb: 2 }, 200);
+    expect(rbd(["info", `${c.pool}/${root}`])).toContain("size 2 GiB");
+    await ok("DELETE", `/v1/vms/${vm}?wait=true`, undefined, 200);
+    expect(images()).toEqual(before);
+  }, 180_000);
+});
+
 describe("PVC's Ceph endpoints on rbd", () => {
   const pvc = async (path: string, method = "GET") => {
     const basic = Buffer.from(`admin:${USERS.admin.password}`).toString("base64");

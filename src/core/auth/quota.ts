@@ -1,6 +1,7 @@
 // Per-user quotas over every VM a user owns (created or checked out): count, vCPUs, memory, disk ([auth] max_*_per_user).
 import { usageOf } from "../../db/vm-owners.ts";
 import type { Core } from "../context.ts";
+import { heldElsewhere } from "../fleet/quota-cache.ts";
 import type { Caller } from "./caller.ts";
 import { QuotaExceeded } from "./errors.ts";
 
@@ -15,7 +16,7 @@ export interface Usage {
 const GiB = 1024 ** 3;
 
 /** The limits in force, each 0 for unlimited; max_running_vms_per_user is the older name of max_vms_per_user. */
-function limits(core: Core): Usage {
+export function quotaLimits(core: Core): Usage {
   const a = core.config.auth;
   const counts = [a.max_vms_per_user, a.max_running_vms_per_user].filter((n) => n > 0);
   return {
@@ -43,12 +44,8 @@ export function checkQuota(
   user: Caller | string | null,
   adding: Partial<Usage> | number = 1,
 ): void {
-  if (!core.config.auth.enabled) return;
-  if (typeof user === "object" && user?.system) return;
-  const name = typeof user === "string" ? user : user?.name;
-  if (!name) return;
-  const max = limits(core);
-  if (Object.values(max).every((m) => m === 0)) return;
+  const name = quotaSubject(core, user);
+  if (name === null) return;
   const add: Usage = {
     vms: 0,
     vcpus: 0,
@@ -56,7 +53,31 @@ export function checkQuota(
     disk_bytes: 0,
     ...(typeof adding === "number" ? { vms: adding } : adding),
   };
-  const held = usageOf(core.db, name);
+  // In a fleet, the user's VMs on other hosts as last read from etcd count too (a create reserves strictly).
+  const here = usageOf(core.db, name);
+  const there = heldElsewhere(core, name);
+  const held: Usage = {
+    vms: here.vms + there.vms,
+    vcpus: here.vcpus + there.vcpus,
+    memory_mib: here.memory_mib + there.memory_mib,
+    disk_bytes: here.disk_bytes + there.disk_bytes,
+  };
+  assertWithin(core, name, held, add);
+}
+
+/** The user name quotas apply to, or null: auth off, berth itself, anonymous, or every limit 0. */
+export function quotaSubject(core: Core, user: Caller | string | null): string | null {
+  if (!core.config.auth.enabled) return null;
+  if (typeof user === "object" && user?.system) return null;
+  const name = typeof user === "string" ? user : user?.name;
+  if (!name) return null;
+  if (Object.values(quotaLimits(core)).every((m) => m === 0)) return null;
+  return name;
+}
+
+/** 403 quota_exceeded when `held` plus `add` passes one of the limits in force. */
+export function assertWithin(core: Core, name: string, held: Usage, add: Usage): void {
+  const max = quotaLimits(core);
   for (const k of Object.keys(WHAT) as (keyof Usage)[]) {
     if (max[k] === 0 || held[k] + add[k] <= max[k]) continue;
     throw new QuotaExceeded(

@@ -40,6 +40,12 @@ export class Fleet {
     return `${this.#prefix}/names/${vm}`;
   }
 
+  /** An owner's quota ledger: one key per VM it owns in the fleet; `vm` empty is the ledger's head (its revision). */
+  quotaKey(owner?: string, vm = ""): string {
+    const root = `${this.#prefix}/quota/`;
+    return owner === undefined ? root : `${root}${encodeURIComponent(owner)}/${vm}`;
+  }
+
   close(): void {
     this.etcd.close();
   }

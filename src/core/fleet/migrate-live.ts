@@ -33,5 +33,7 @@ export async function migrateLive(core: Core, name: string, to: HostRecord, boot
         persistXml: withBootPaths(await xmlOf(DomainXmlFlags.INACTIVE | DomainXmlFlags.MIGRATABLE), boot),
       }
     : {};
-  await core.hv.call("domain.migrate", { name, uri: destinationUri(to), flags: LIVE_FLAGS, ...xml });
+  // [fleet] migration_tls: the destination refuses (and the VM stays here) unless both hosts have the certificates.
+  const flags = LIVE_FLAGS | (core.config.fleet.migration_tls ? MigrateFlags.TLS : 0);
+  await core.hv.call("domain.migrate", { name, uri: destinationUri(to), flags, ...xml });
 }

@@ -7,6 +7,7 @@ import { MAX_MIGRATION_MS } from "./migrate.ts";
 import { settleMoves } from "./moves-settle.ts";
 import { releaseName, settleNames } from "./names.ts";
 import { startFleetPools } from "./pools-service.ts";
+import { releaseDeleted, settleQuota } from "./quota.ts";
 
 /** Starts a fleet host's work on `core` (which has `fleet` set); `stop` ends it and leaves the fleet. */
 export function startFleet(core: Core, fleet: Fleet): { stop(): Promise<void> } {
@@ -15,9 +16,12 @@ export function startFleet(core: Core, fleet: Fleet): { stop(): Promise<void> } 
   const off = core.events.subscribe((e) => {
     if (e.type !== "vm.deleted") return;
     const vm = e.target.slice("vm/".length);
-    void releaseName(fleet, vm).catch((err) =>
-      log.warn("fleet name not released; reconcile releases it", { vm, error: String(err) }),
-    );
+    // The quota entry after the name: it goes only once no host claims the VM (a migrated VM keeps it).
+    void releaseName(fleet, vm)
+      .then(() => releaseDeleted(core, fleet, vm))
+      .catch((err) =>
+        log.warn("fleet name or quota entry not released; reconcile releases it", { vm, error: String(err) }),
+      );
   });
   // A claim with no VM behind it is older than two lease periods before it is released: no create takes that long to record its VM.
   const graceMs = 2 * fleet.ttlS * 1000;
@@ -35,6 +39,10 @@ export function startFleet(core: Core, fleet: Fleet): { stop(): Promise<void> } 
       })
       .then((r) => {
         if (r.released.length + r.claimed.length > 0) log.info("fleet names settled", r);
+        return settleQuota(core, fleet, graceMs);
+      })
+      .then((q) => {
+        if (q.written.length + q.released.length > 0) log.info("fleet quota ledger settled", q);
       })
       .catch((e) =>
         log.warn("fleet names not settled", { error: e instanceof Error ? e.message : String(e) }),

@@ -8,6 +8,7 @@ import { checkVmFits, measureRoom } from "../capacity.ts";
 import type { Core } from "../context.ts";
 import { claimForCreate, releaseUnrecorded } from "../fleet/names.ts";
 import { assertPlacedHere } from "../fleet/placement.ts";
+import { reserveQuota } from "../fleet/quota.ts";
 import { checkName } from "../names.ts";
 import type { OpContext, Operation } from "../operations.ts";
 import { Reverter } from "../reverter.ts";
@@ -68,6 +69,7 @@ export async function createVm(
   // In a fleet the name is claimed fleet-wide first; every refusal up to the insert gives it back.
   const release = await claimForCreate(core, row.name);
   let recorded = false;
+  let unreserve = async () => {};
   let tree: Awaited<ReturnType<typeof findInstallTree>> | null = null;
   let room: Awaited<ReturnType<typeof measureRoom>>;
   const build = async (ctx: OpContext): Promise<unknown> => {
@@ -111,17 +113,19 @@ export async function createVm(
     // A location that is not an install tree is a 400 before anything exists.
     tree = plan.boot.location ? await findInstallTree(plan.boot.location, core.config.images) : null;
     const need = planNeed(plan);
-    room = await measureRoom(core, need.disk_bytes);
-    // No await from here to the insert: a concurrent create counts this VM.
-    checkVmFits(core, room, need, `vm ${row.name}`);
     const disks = planDisks(plan);
-    // Synchronous from the check to the insert: two creates by one user cannot both slip under the quota.
-    checkQuota(core, row.owner ?? null, {
-      vms: 1,
+    const charge = {
       vcpus: row.vcpus,
       memory_mib: row.memory_mib,
       disk_bytes: disks.filter((d) => d.device === "disk").reduce((n, d) => n + d.size, 0),
-    });
+    };
+    // In a fleet the user's quota holds across hosts: reserved in etcd first, given back on any refusal below.
+    unreserve = await reserveQuota(core, row.owner ?? null, row.name, charge);
+    room = await measureRoom(core, need.disk_bytes);
+    // No await from here to the insert: a concurrent create counts this VM.
+    checkVmFits(core, room, need, `vm ${row.name}`);
+    // Synchronous from the check to the insert: two creates by one user cannot both slip under the quota.
+    if (!core.fleet) checkQuota(core, row.owner ?? null, { vms: 1, ...charge });
     // The row, the caller's own records and the operation in one commit; a refused lock takes the row back.
     op = core.db.transaction(() => {
       try {
@@ -137,7 +141,10 @@ export async function createVm(
     })();
     recorded = true;
   } finally {
-    if (!recorded) await release();
+    if (!recorded) {
+      await unreserve();
+      await release();
+    }
   }
   return op;
 }

@@ -13,11 +13,13 @@ import {
 import { BadRequest, Conflict, NotFound } from "../../errors.ts";
 import { buildDiskDeviceXml, diskTarget } from "../../xml/domain.ts";
 import { assertVmActor, assertVmSecrets, type Caller, checkQuota } from "../auth/index.ts";
-import { checkDiskSize, checkDisksFit, poolSpace } from "../capacity.ts";
+import { checkDiskSize, checkDisksFit, spaceFor } from "../capacity.ts";
 import type { Core } from "../context.ts";
 import { checkName } from "../names.ts";
 import type { Operation } from "../operations.ts";
 import { Reverter } from "../reverter.ts";
+import { ensureRbdPool } from "../storage/rbd.ts";
+import { isRbdDisk } from "../storage/rbd-volumes.ts";
 import { ensureStoragePool } from "../storage-pool.ts";
 import { domainState } from "./domain.ts";
 import { diskSpec, domainXmlFor } from "./domain-xml.ts";
@@ -67,9 +69,15 @@ export async function refuseSataHotplug(
 }
 
 /** Refuses before the 202 what the pool cannot hold (507) or the owner's disk quota does not allow (403). */
-export async function checkNewDiskBytes(core: Core, vmName: string, need: number): Promise<void> {
+export async function checkNewDiskBytes(
+  core: Core,
+  vmName: string,
+  need: number,
+  format?: string | null,
+): Promise<void> {
   checkQuota(core, ownerOfVm(core.db, vmName), { disk_bytes: need });
-  checkDisksFit(core, await poolSpace(core, need), need);
+  // A disk on RBD takes its bytes from the Ceph pool, not the directory pool.
+  checkDisksFit(core, await spaceFor(core, need, format), need);
 }
 
 /** The lowest unit no disk holds, after refusing a taken name (409) and a full VM (409). */
@@ -110,7 +118,7 @@ export async function addDisk(
   const { vm, name, unit } = newDiskSlot(core, caller, vmName, req.name);
   const plan = planVolume(core, vm.id, unit, { ...req, name });
   await refuseSataHotplug(core, vmName, plan.disk, "added to");
-  await checkNewDiskBytes(core, vmName, plan.shared ? 0 : plan.disk.size);
+  await checkNewDiskBytes(core, vmName, plan.shared ? 0 : plan.disk.size, plan.disk.format);
   return core.ops.start(
     "vm.disk.add",
     vmTarget(vmName),
@@ -121,7 +129,7 @@ export async function addDisk(
         await refuseSataHotplug(core, vmName, plan.disk, "added to");
         const pool = await ensureStoragePool(core);
         const need = plan.shared ? 0 : plan.disk.size;
-        checkDisksFit(core, await poolSpace(core, need), need);
+        checkDisksFit(core, await spaceFor(core, need, plan.disk.format), need);
         await createVolume(core, pool, plan, r);
         if (await isRunning(core, vmName)) {
           const xml = buildDiskDeviceXml(diskSpec(core, plan.disk), unit);
@@ -161,13 +169,14 @@ export async function growDisk(
     throw new BadRequest(`disk ${disk} is ${d.size} bytes; shrinking to ${bytes} is refused`);
   if (bytes === d.size) throw new Conflict(`disk ${disk} is already ${sizeGb} GiB`);
   checkDiskSize(core, `disk ${disk}`, bytes);
-  await checkNewDiskBytes(core, vmName, bytes - d.size);
+  await checkNewDiskBytes(core, vmName, bytes - d.size, d.format);
   return core.ops.start(
     "vm.disk.grow",
     vmTarget(vmName),
     async () => {
-      const pool = await ensureStoragePool(core);
-      checkDisksFit(core, await poolSpace(core, bytes - d.size), bytes - d.size);
+      // A disk on RBD is an image of the rbd pool: measured and resized there.
+      const pool = isRbdDisk(d) ? await ensureRbdPool(core) : await ensureStoragePool(core);
+      checkDisksFit(core, await spaceFor(core, bytes - d.size, d.format), bytes - d.size);
       if (await isRunning(core, vmName)) {
         await core.hv.call("domain.blockResize", { name: vmName, disk: diskTarget(d.bus, d.unit), bytes });
       } else {

@@ -26,6 +26,10 @@ export interface FleetSettings {
   importDirs?: string[];
   /** PVC's listener (host:port); off unless given. */
   pvcListen?: string;
+  /** More [auth] keys (quotas). */
+  authToml?: string[];
+  /** More [fleet] keys (migration_tls). */
+  fleetToml?: string[];
 }
 
 export class BerthNode {
@@ -73,9 +77,11 @@ export class BerthNode {
         `secret = "${this.fleet.secret}"`,
         `lease_ttl_s = ${this.fleet.leaseTtlS}`,
         `prefix = "${this.fleet.prefix}"`,
+        ...(this.fleet.fleetToml ?? []),
         "[auth]",
         "enabled = true",
         "users_can_create = true",
+        ...(this.fleet.authToml ?? []),
         this.fleet.usersToml,
         "",
       ].join("\n"),

@@ -32,6 +32,7 @@ export async function libvirtHostUp(
   ip: string,
   dir: string,
   hosts: string,
+  qemuConf: string[] = [],
 ): Promise<LibvirtHost> {
   for (const d of [
     "run/lock",
@@ -64,6 +65,7 @@ export async function libvirtHostUp(
       'security_driver = "none"',
       `migration_host = "${ip}"`,
       `migration_address = "${ip}"`,
+      ...qemuConf,
       "",
     ].join("\n"),
   );

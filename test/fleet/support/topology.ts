@@ -6,6 +6,7 @@ import { type EtcdCluster, etcdUp } from "./etcd.ts";
 import { type LibvirtHost, libvirtHostClear, libvirtHostUp } from "./libvirt-host.ts";
 import { type FleetNet, netDown, netNames, netUp } from "./net.ts";
 import { stopPids, until } from "./run.ts";
+import { issueHostCerts, MIGRATE_TLS_DIR, makeTestCa, migrateTlsDirOf } from "./tls.ts";
 
 export const USERS = {
   admin: { password: "fleet-admin-pw", admin: true },
@@ -43,7 +44,18 @@ export async function usersToml(): Promise<string> {
   return lines.join("\n");
 }
 
-export async function fleetUp(leaseTtlS = 3): Promise<Topology> {
+/** What a suite adds to every berth's config. */
+export interface FleetOptions {
+  /** More [auth] keys, e.g. quotas. */
+  authToml?: string[];
+  /**
+   * Live migrations over TLS: a test CA, each host's certificates in its migrate_tls_x509_cert_dir, libvirt told to
+   * refuse any migration without TLS (migrate_tls_force), and berth's [fleet] migration_tls on.
+   */
+  migrationTls?: boolean;
+}
+
+export async function fleetUp(leaseTtlS = 3, opts: FleetOptions = {}): Promise<Topology> {
   const id = crypto
     .getRandomValues(new Uint8Array(2))
     .reduce((s, b) => s + b.toString(16).padStart(2, "0"), "");
@@ -68,14 +80,12 @@ export async function fleetUp(leaseTtlS = 3): Promise<Topology> {
       .join("\n")}\n`;
     const hosts: Partial<Record<"a" | "b", LibvirtHost>> = {};
     made.hosts = hosts as Record<"a" | "b", LibvirtHost>;
+    const ca = opts.migrationTls ? makeTestCa(join(dir, "ca")) : null;
     for (const n of ["a", "b"] as const) {
-      const h = await libvirtHostUp(
-        n,
-        net.ns[n] as string,
-        net.ip[n] as string,
-        join(dir, `host-${n}`),
-        hostsFile,
-      );
+      const hostDir = join(dir, `host-${n}`);
+      if (ca) issueHostCerts(ca, migrateTlsDirOf(hostDir), n, net.ip[n] as string);
+      const tls = ca ? [`migrate_tls_x509_cert_dir = "${MIGRATE_TLS_DIR}"`, "migrate_tls_force = 1"] : [];
+      const h = await libvirtHostUp(n, net.ns[n] as string, net.ip[n] as string, hostDir, hostsFile, tls);
       hosts[n] = h;
       pids.push(h.libvirtdPid, h.virtlogdPid);
     }
@@ -91,6 +101,8 @@ export async function fleetUp(leaseTtlS = 3): Promise<Topology> {
       leaseTtlS,
       prefix,
       usersToml: await usersToml(),
+      authToml: opts.authToml,
+      fleetToml: opts.migrationTls ? ["migration_tls = true"] : [],
     };
     const berths = { a: new BerthNode(made.hosts.a, settings), b: new BerthNode(made.hosts.b, settings) };
     made.berths = berths;
