@@ -1,6 +1,6 @@
 // A client of one fleet host as one user: a token from that host, bounded requests, JSON answers.
 import type { BerthNode } from "./berth-node.ts";
-import { USERS, type UserName } from "./topology.ts";
+import { fleetUp, type Topology, USERS, type UserName } from "./topology.ts";
 
 export interface Answer {
   status: number;
@@ -46,4 +46,31 @@ export class FleetClient {
     }
     return { status: r.status, body: parsed, headers: r.headers };
   }
+}
+
+/** Which clients a suite wants: a name for each, with the host it talks to and the user it logs in as. */
+export type ClientSpec = Record<string, readonly ["a" | "b", UserName]>;
+
+/** Brings the test fleet up and logs in each client of `spec`; a failed login tears the fleet down again. */
+export async function fleetWithClients<S extends ClientSpec>(
+  spec: S,
+  leaseTtlS = 3,
+): Promise<{ fleet: Topology; clients: { [K in keyof S]: FleetClient } }> {
+  const fleet = await fleetUp(leaseTtlS);
+  try {
+    const entries = await Promise.all(
+      Object.entries(spec).map(async ([k, [host, user]]) => {
+        return [k, await new FleetClient(fleet.berths[host], user).login()] as const;
+      }),
+    );
+    return { fleet, clients: Object.fromEntries(entries) as { [K in keyof S]: FleetClient } };
+  } catch (e) {
+    await fleet.down();
+    throw e;
+  }
+}
+
+/** Logs each client of `host` in again: after that berth's restart. */
+export async function loginAgain(host: "a" | "b", ...clients: FleetClient[]): Promise<void> {
+  await Promise.all(clients.filter((c) => c.node.host.node === host).map((c) => c.login()));
 }
