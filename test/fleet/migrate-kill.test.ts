@@ -1,21 +1,22 @@
 // kill -9 of the destination berth mid-migration: afterwards exactly one host owns the VM, nothing is left behind, the VM works.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { join } from "node:path";
 import { type FleetClient, fleetWithClients, loginAgain } from "./support/client.ts";
 import {
   claimHost,
   consoleOf,
   curlFrom,
   domains,
+  fillDiskOnA,
+  inLivePart,
   movesSettled,
-  poolDirOf,
   poolFiles,
   runningGuestOnA,
   stagedFiles,
+  startMigration,
   ticks,
   tinyGuestEverywhere,
 } from "./support/moves.ts";
-import { run, until } from "./support/run.ts";
+import { until } from "./support/run.ts";
 import type { Topology } from "./support/topology.ts";
 
 let fleet: Topology;
@@ -75,18 +76,8 @@ describe("kill -9 of the destination", () => {
     });
     expect(made.status).toBe(200);
     const { id } = (made.body as { result: { id: string } }).result;
-    // 512 MiB of data in the disk so the pull lasts long enough to be cut.
-    run([
-      "qemu-io",
-      "-f",
-      "qcow2",
-      "-c",
-      "write -P 0xcd 0 512M",
-      join(poolDirOf(fleet, "a"), `vm-${id}-0.qcow2`),
-    ]);
-    const started = await aliceA.call("POST", `/v1/vms/${name}/migrate`, { host: "b" });
-    expect(started.status).toBe(202);
-    const op = `/v1/operations/${(started.body as { id: string }).id}`;
+    fillDiskOnA(fleet, id);
+    const op = await startMigration(aliceA, name, "b");
     await until(() => stagedFiles(fleet, "b").length > 0, 60_000, "b to start pulling the disk");
     fleet.berths.b.kill9();
     // The source's request to b broke: the migration failed there and the claim never moved.
@@ -118,16 +109,8 @@ describe("kill -9 of the destination", () => {
     const name = vmName("dl9");
     const { ip } = await runningGuestOnA(adminA, name);
     expect(curlFrom(fleet, "a", ip)).toContain("berth test guest");
-    const started = await adminA.call("POST", `/v1/vms/${name}/migrate`, { host: "b" });
-    expect(started.status).toBe(202);
-    const op = `/v1/operations/${(started.body as { id: string }).id}`;
-    await until(
-      async () =>
-        ((await adminA.call("GET", op)).body as { message: string }).message ===
-        "migrating the running guest",
-      60_000,
-      "the live part to start",
-    );
+    const op = await startMigration(adminA, name, "b");
+    await inLivePart(adminA, op);
     fleet.berths.b.kill9();
     // b's libvirtd, not its berth, takes the guest: the source hands the name over and finishes.
     expect(await ended(op)).toBe("succeeded");

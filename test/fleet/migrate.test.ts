@@ -1,7 +1,6 @@
 // Migration between fleet hosts: offline moves the record, disks and claim; bad targets change nothing; kill -9 of the source mid-copy settles to one owner.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { join } from "node:path";
 import { PVC_PORT } from "./support/berth-node.ts";
 import { type FleetClient, fleetWithClients, loginAgain } from "./support/client.ts";
 import * as moves from "./support/moves.ts";
@@ -37,7 +36,6 @@ afterAll(async () => {
 
 type Host = moves.Host;
 const domains = (host: Host, state?: string) => moves.domains(fleet, host, state);
-const poolDirOf = (host: Host) => moves.poolDirOf(fleet, host);
 const poolFiles = (host: Host) => moves.poolFiles(fleet, host);
 const claimHost = (name: string) => moves.claimHost(fleet, name);
 const rowsOf = (host: Host, table: "fleet_departures" | "fleet_arrivals") => moves.rowsOf(fleet, host, table);
@@ -128,12 +126,9 @@ describe("offline migration", () => {
   test("kill -9 of the source while b pulls the disk: after its restart exactly one owner (a), nothing left on b", async () => {
     const name = vmName("k9");
     const { id } = await createOnA(name);
-    // 512 MiB of data in the disk so the copy lasts long enough to be cut.
-    const disk = join(poolDirOf("a"), `vm-${id}-0.qcow2`);
-    run(["qemu-io", "-f", "qcow2", "-c", "write -P 0xab 0 512M", disk]);
+    moves.fillDiskOnA(fleet, id);
     const pulling = () => moves.stagedFiles(fleet, "b").some((f) => f.startsWith("arrival-"));
-    const started = await aliceA.call("POST", `/v1/vms/${name}/migrate`, { host: "b" });
-    expect(started.status).toBe(202);
+    await moves.startMigration(aliceA, name, "b");
     await until(pulling, 60_000, "b to start pulling the disk");
     fleet.berths.a.kill9();
     expect(await claimHost(name)).toBe("a");
@@ -211,16 +206,7 @@ describe("live migration", () => {
     const name = vmName("lk9");
     const { ip } = await moves.runningGuestOnA(adminA, name);
     expect(curlFrom("a", ip)).toContain("berth test guest");
-    const started = await adminA.call("POST", `/v1/vms/${name}/migrate`, { host: "b" });
-    expect(started.status).toBe(202);
-    const op = `/v1/operations/${(started.body as { id: string }).id}`;
-    await until(
-      async () =>
-        ((await adminA.call("GET", op)).body as { message: string }).message ===
-        "migrating the running guest",
-      30_000,
-      "the live part to start",
-    );
+    await moves.inLivePart(adminA, await moves.startMigration(adminA, name, "b"));
     fleet.berths.a.kill9();
     await fleet.berths.a.start();
     await loginAgain("a", adminA, aliceA);

@@ -123,3 +123,32 @@ export async function runningGuestOnA(admin: FleetClient, name: string): Promise
   await until(async () => (await ipOf()) !== undefined, 30_000, "an address");
   return { id: (made.body as { result: { id: string } }).result.id, ip: (await ipOf()) as string };
 }
+
+/** Writes 512 MiB into the root disk of VM `id` on a, so an offline copy lasts long enough to be cut. */
+export function fillDiskOnA(fleet: Topology, id: string): void {
+  run([
+    "qemu-io",
+    "-f",
+    "qcow2",
+    "-c",
+    "write -P 0xab 0 512M",
+    join(poolDirOf(fleet, "a"), `vm-${id}-0.qcow2`),
+  ]);
+}
+
+/** Starts a migration of `name` to `to` through `c` without waiting; answers its operation's path. */
+export async function startMigration(c: FleetClient, name: string, to: Host): Promise<string> {
+  const started = await c.call("POST", `/v1/vms/${name}/migrate`, { host: to });
+  if (started.status !== 202)
+    throw new Error(`migrate ${name}: ${started.status} ${JSON.stringify(started.body)}`);
+  return `/v1/operations/${(started.body as { id: string }).id}`;
+}
+
+/** Waits until the migration at `op` is in its live part (libvirt moves the guest). */
+export const inLivePart = (c: FleetClient, op: string) =>
+  until(
+    async () =>
+      ((await c.call("GET", op)).body as { message: string }).message === "migrating the running guest",
+    60_000,
+    "the live part to start",
+  );
