@@ -77,8 +77,10 @@ function libvirtJob(uri: string, name: string): { elapsedMs: number | null; down
   return { elapsedMs: ms("Time elapsed"), downtimeMs: ms("Total downtime") };
 }
 
-const { fleet, clients } = await fleetWithClients({ a: ["a", "admin"], b: ["b", "admin"] });
-const { a, b } = clients;
+const {
+  fleet,
+  clients: { adminA: a, adminB: b },
+} = await fleetWithClients();
 const pollers: ReturnType<typeof poller>[] = [];
 // The floor: a berth without [fleet] on host a's own libvirtd, beside the fleet's berth (its own port, data and pool).
 const solo = new BerthNode(

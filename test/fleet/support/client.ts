@@ -48,22 +48,27 @@ export class FleetClient {
   }
 }
 
-/** Which clients a suite wants: a name for each, with the host it talks to and the user it logs in as. */
-export type ClientSpec = Record<string, readonly ["a" | "b", UserName]>;
+/** Every user on every host (by the host it talks to and the user it logs in as): a suite takes the ones it needs. */
+export const CLIENTS = {
+  adminA: ["a", "admin"],
+  adminB: ["b", "admin"],
+  aliceA: ["a", "alice"],
+  aliceB: ["b", "alice"],
+  bobA: ["a", "bob"],
+  bobB: ["b", "bob"],
+} as const;
+export type Clients = Record<keyof typeof CLIENTS, FleetClient>;
 
-/** Brings the test fleet up and logs in each client of `spec`; a failed login tears the fleet down again. */
-export async function fleetWithClients<S extends ClientSpec>(
-  spec: S,
-  leaseTtlS = 3,
-): Promise<{ fleet: Topology; clients: { [K in keyof S]: FleetClient } }> {
+/** Brings the test fleet up and logs in every client of CLIENTS; a failed login tears the fleet down again. */
+export async function fleetWithClients(leaseTtlS = 3): Promise<{ fleet: Topology; clients: Clients }> {
   const fleet = await fleetUp(leaseTtlS);
   try {
     const entries = await Promise.all(
-      Object.entries(spec).map(async ([k, [host, user]]) => {
-        return [k, await new FleetClient(fleet.berths[host], user).login()] as const;
-      }),
+      Object.entries(CLIENTS).map(
+        async ([k, [host, user]]) => [k, await new FleetClient(fleet.berths[host], user).login()] as const,
+      ),
     );
-    return { fleet, clients: Object.fromEntries(entries) as { [K in keyof S]: FleetClient } };
+    return { fleet, clients: Object.fromEntries(entries) as Clients };
   } catch (e) {
     await fleet.down();
     throw e;

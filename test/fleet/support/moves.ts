@@ -152,3 +152,9 @@ export const inLivePart = (c: FleetClient, op: string) =>
     60_000,
     "the live part to start",
   );
+
+/** How a VM reads through `c`: status code, the host that answered (x-berth-host, null for `c`'s own) and the VM's status. */
+export async function shownThrough(c: FleetClient, name: string): Promise<[number, string | null, string]> {
+  const r = await c.call("GET", `/v1/vms/${name}`);
+  return [r.status, r.headers.get("x-berth-host"), (r.body as { status: string }).status];
+}
