@@ -2,7 +2,7 @@
 import { Elysia, t } from "elysia";
 import type { Core } from "../core/context.ts";
 import { type ArrivalRequest, commitArrival, dropArrival, prepareArrival } from "../core/fleet/arrive.ts";
-import { assertDeparting, departureDisk } from "../core/fleet/depart.ts";
+import { departureDisk, isDeparting } from "../core/fleet/depart.ts";
 import type { Fleet } from "../core/fleet/fleet.ts";
 import { NotFound } from "../errors.ts";
 import { forwardedOf } from "./fleet-arrival.ts";
@@ -64,10 +64,9 @@ export function fleetMoveRoutes(core: Core) {
     )
     .get(
       "/departures/:name",
-      ({ request, params, query }) => {
-        assertDeparting(core, sender(request), params.name, query.migration);
-        return { departing: params.name };
-      },
+      ({ request, params, query }) => ({
+        departing: isDeparting(core, sender(request), params.name, query.migration),
+      }),
       {
         params: ByName,
         query: Migration,

@@ -190,7 +190,7 @@ export async function dropArrival(
 }
 
 /**
- * Whether the source has given `a` up: it answers that it has no departure of this migration (it aborted,
+ * Whether the source has given `a` up: it answers that it does not depart it in this migration (it aborted,
  * e.g. when this host was killed mid-way and could not be told) and the claim is still not here. A source
  * that is not live or does not answer has not said so; a prepare running here is never given up.
  */
@@ -200,6 +200,7 @@ export async function abandonedBySource(fleet: Fleet, a: ArrivalRow): Promise<bo
   if (!source) return false;
   const path = `/v1/fleet/departures/${encodeURIComponent(a.vm_name)}?migration=${a.migration}`;
   const r = await fleetRequest(fleet, source, "GET", path).catch(() => null);
-  if (r?.status !== 404) return false;
+  // Only an explicit no: a host that does not know the question (404, an older berth) has not said so.
+  if (!r?.ok || ((await r.json()) as { departing?: unknown }).departing !== false) return false;
   return (await claimOf(fleet, a.vm_name))?.host !== fleet.name;
 }

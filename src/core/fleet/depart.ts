@@ -41,11 +41,10 @@ export async function unstage(files: string[]): Promise<void> {
   for (const f of files) await rm(f, { force: true });
 }
 
-/** 404 unless this host departs `vm` to host `from` (the asking host) in `migration`: a destination asks before it drops its arrival. */
-export function assertDeparting(core: Core, from: string, vm: string, migration: string): void {
+/** Whether this host departs `vm` to host `from` (the asking host) in `migration`: a destination asks before it drops its arrival. */
+export function isDeparting(core: Core, from: string, vm: string, migration: string): boolean {
   const dep = departureOf(core.db, vm);
-  if (dep?.to_host !== from || dep.migration !== migration)
-    throw new NotFound(`no departure of vm ${vm} to host ${from} for migration ${migration}`);
+  return dep?.to_host === from && dep.migration === migration;
 }
 
 /** Removes the files staged for a departure a kill cut short (the operation's own end removes them otherwise). */
@@ -55,9 +54,9 @@ async function unstageDeparture(core: Core, dep: DepartureRow, disks: DiskRow[])
 
 /** The staged file of disk `unit` of a VM departing to host `from` (the asking host) in `migration`; 404 otherwise. */
 export function departureDisk(core: Core, from: string, vm: string, unit: number, migration: string): string {
-  assertDeparting(core, from, vm, migration);
   const row = vmByName(core.db, vm);
-  if (!row) throw new NotFound(`no departure of vm ${vm} to host ${from} for migration ${migration}`);
+  if (!row || !isDeparting(core, from, vm, migration))
+    throw new NotFound(`no departure of vm ${vm} to host ${from} for migration ${migration}`);
   const d = disksOf(core.db, row.id).find((x) => x.unit === unit && ownsVolume(row.id, x));
   if (!d) throw new NotFound(`vm ${vm} has no own disk at unit ${unit}`);
   return sourceFile(core, migration, d);
