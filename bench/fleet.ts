@@ -106,6 +106,20 @@ try {
   // 1. Create latency: one VM at a time, the fleet's host a (name claimed in etcd) and the single host alternately.
   const fleetCreate: number[] = [];
   const soloCreate: number[] = [];
+  // One untimed create on each first: a host's first one also makes its storage pool and opens its connections.
+  for (const [c, n, extra] of [
+    [a, "wf", { host: "a" }],
+    [s, "ws", {}],
+  ] as const) {
+    await must(
+      c,
+      "POST",
+      "/v1/vms?wait=true",
+      { ...SMALL, name: `${n}-${fleet.id}`, start: false, ...extra },
+      200,
+    );
+    await must(c, "DELETE", `/v1/vms/${n}-${fleet.id}?wait=true`, undefined, 200);
+  }
   for (let i = 0; i < CREATES; i++) {
     const body = (n: string) => ({ ...SMALL, name: `${n}${i}-${fleet.id}`, start: false });
     fleetCreate.push(
