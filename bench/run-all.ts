@@ -11,6 +11,7 @@ const ALL = [
   "pool-fill",
   "vm-create",
   "tiers",
+  "fleet",
 ];
 const only = process.env.BENCH_ONLY?.split(",").map((s) => s.trim());
 const root = new URL("../", import.meta.url).pathname;

@@ -24,17 +24,29 @@ export function insertDeparture(db: Database, d: DepartureRow): void {
   ).run({ ...d });
 }
 
-export function departureOf(db: Database, vm: string): DepartureRow | null {
-  return db.query("SELECT * FROM fleet_departures WHERE vm_name = ?").get(vm) as DepartureRow | null;
+/** Each side's table, its row and the column its rows are listed by. */
+interface Moves {
+  fleet_departures: DepartureRow;
+  fleet_arrivals: ArrivalRow;
+}
+const LISTED_BY = { fleet_departures: "started_at", fleet_arrivals: "created_at" } as const;
+
+function moveOf<T extends keyof Moves>(db: Database, table: T, vm: string): Moves[T] | null {
+  return db.query(`SELECT * FROM ${table} WHERE vm_name = ?`).get(vm) as Moves[T] | null;
 }
 
-export function listDepartures(db: Database): DepartureRow[] {
-  return db.query("SELECT * FROM fleet_departures ORDER BY started_at").all() as DepartureRow[];
+function movesIn<T extends keyof Moves>(db: Database, table: T): Moves[T][] {
+  return db.query(`SELECT * FROM ${table} ORDER BY ${LISTED_BY[table]}`).all() as Moves[T][];
 }
 
-export function deleteDeparture(db: Database, vm: string, migration: string): void {
-  db.query("DELETE FROM fleet_departures WHERE vm_name = ? AND migration = ?").run(vm, migration);
+function deleteMove(db: Database, table: keyof Moves, vm: string, migration: string): void {
+  db.query(`DELETE FROM ${table} WHERE vm_name = ? AND migration = ?`).run(vm, migration);
 }
+
+export const departureOf = (db: Database, vm: string) => moveOf(db, "fleet_departures", vm);
+export const listDepartures = (db: Database) => movesIn(db, "fleet_departures");
+export const deleteDeparture = (db: Database, vm: string, migration: string) =>
+  deleteMove(db, "fleet_departures", vm, migration);
 
 /** Records (or replaces, for a retried migration) what is arriving. */
 export function putArrival(db: Database, a: ArrivalRow): void {
@@ -46,14 +58,7 @@ export function putArrival(db: Database, a: ArrivalRow): void {
   ).run({ ...a });
 }
 
-export function arrivalOf(db: Database, vm: string): ArrivalRow | null {
-  return db.query("SELECT * FROM fleet_arrivals WHERE vm_name = ?").get(vm) as ArrivalRow | null;
-}
-
-export function listArrivals(db: Database): ArrivalRow[] {
-  return db.query("SELECT * FROM fleet_arrivals ORDER BY created_at").all() as ArrivalRow[];
-}
-
-export function deleteArrival(db: Database, vm: string, migration: string): void {
-  db.query("DELETE FROM fleet_arrivals WHERE vm_name = ? AND migration = ?").run(vm, migration);
-}
+export const arrivalOf = (db: Database, vm: string) => moveOf(db, "fleet_arrivals", vm);
+export const listArrivals = (db: Database) => movesIn(db, "fleet_arrivals");
+export const deleteArrival = (db: Database, vm: string, migration: string) =>
+  deleteMove(db, "fleet_arrivals", vm, migration);

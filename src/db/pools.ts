@@ -181,6 +181,17 @@ export function stockCounts(db: Database): { pool: string; generation: number; n
     .all() as { pool: string; generation: number; n: number }[];
 }
 
+/** The first `limit` members of a pool's generation a surplus drains: ready before pending, the newest first. */
+export function surplusMembers(db: Database, pool: string, generation: number, limit: number): PoolMember[] {
+  return db
+    .query(
+      `SELECT pv.*, v.status AS vm_status FROM pool_vms pv LEFT JOIN vms v ON v.id = pv.vm_id
+       WHERE pv.pool = ? AND pv.generation = ? AND pv.status IN ('ready', 'pending')
+       ORDER BY pv.status = 'ready' DESC, pv.created_at DESC, pv.vm_name LIMIT ?`,
+    )
+    .all(pool, generation, limit) as PoolMember[];
+}
+
 /** Members still pending: the creations in flight are among them. */
 export function pendingMembers(db: Database): PoolMember[] {
   return db

@@ -2,7 +2,7 @@
 import { Elysia, t } from "elysia";
 import type { Core } from "../core/context.ts";
 import { type ArrivalRequest, commitArrival, dropArrival, prepareArrival } from "../core/fleet/arrive.ts";
-import { departureDisk } from "../core/fleet/depart.ts";
+import { departureDisk, isDeparting } from "../core/fleet/depart.ts";
 import type { Fleet } from "../core/fleet/fleet.ts";
 import { NotFound } from "../errors.ts";
 import { forwardedOf } from "./fleet-arrival.ts";
@@ -61,6 +61,17 @@ export function fleetMoveRoutes(core: Core) {
         return { dropped: params.name };
       },
       { params: ByName, query: Migration, detail: detail("fleet only: the migration was abandoned") },
+    )
+    .get(
+      "/departures/:name",
+      ({ request, params, query }) => ({
+        departing: isDeparting(core, sender(request), params.name, query.migration),
+      }),
+      {
+        params: ByName,
+        query: Migration,
+        detail: detail("fleet only: whether this host still departs a VM to the asking host"),
+      },
     )
     .get(
       "/departures/:name/disks/:unit",

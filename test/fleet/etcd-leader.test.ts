@@ -1,13 +1,18 @@
 // etcd losing its leader (kill -9) while creates run: the other two members elect another, and creates and name claims carry on.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { Etcd3 } from "etcd3";
-import { FleetClient } from "./support/client.ts";
-import { fleetUp, type Topology } from "./support/topology.ts";
+import { type FleetClient, fleetWithClients } from "./support/client.ts";
+import type { Topology } from "./support/topology.ts";
 
 let fleet: Topology;
+let a: FleetClient;
+let b: FleetClient;
 
 beforeAll(async () => {
-  fleet = await fleetUp(3);
+  ({
+    fleet,
+    clients: { adminA: a, adminB: b },
+  } = await fleetWithClients());
 }, 120_000);
 
 afterAll(async () => {
@@ -29,10 +34,6 @@ async function leaderIndex(): Promise<number> {
 }
 
 test("creates during and after the etcd leader's kill -9 succeed, and names stay unique", async () => {
-  const [a, b] = await Promise.all([
-    new FleetClient(fleet.berths.a, "admin").login(),
-    new FleetClient(fleet.berths.b, "admin").login(),
-  ]);
   const vm = (i: number) => ({ name: `e${i}-${fleet.id}`, cpus: 1, memory_mib: 16, start: false });
   const leader = await leaderIndex();
   const creates = [0, 1, 2, 3].map((i) =>

@@ -1,13 +1,17 @@
 // Fleet membership: each berth registers under an etcd lease with its figures; a berth killed with -9 drops out when its lease runs out.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { FleetClient } from "./support/client.ts";
+import { type FleetClient, fleetWithClients } from "./support/client.ts";
 import { until } from "./support/run.ts";
-import { fleetUp, type Topology } from "./support/topology.ts";
+import type { Topology } from "./support/topology.ts";
 
 let fleet: Topology;
+let a: FleetClient;
 
 beforeAll(async () => {
-  fleet = await fleetUp(3);
+  ({
+    fleet,
+    clients: { adminA: a },
+  } = await fleetWithClients());
 }, 120_000);
 
 afterAll(async () => {
@@ -37,7 +41,6 @@ describe("fleet membership", () => {
   });
 
   test("a host's record follows its allocation", async () => {
-    const a = await new FleetClient(fleet.berths.a, "admin").login();
     const made = await a.call("POST", "/v1/vms?wait=true", {
       name: `m${fleet.id}`,
       host: "a",
@@ -57,7 +60,6 @@ describe("fleet membership", () => {
   }, 60_000);
 
   test("kill -9 of a berth: its registration expires with its lease, its VMs answer unreachable; a restart brings both back", async () => {
-    const a = await new FleetClient(fleet.berths.a, "admin").login();
     const name = `k${fleet.id}`;
     expect(
       (await a.call("POST", "/v1/vms?wait=true", { name, host: "b", cpus: 1, memory_mib: 32, start: false }))

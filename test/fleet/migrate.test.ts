@@ -1,69 +1,39 @@
-// Migration between fleet hosts: offline moves the record, disks and claim; bad targets change nothing; kill -9 mid-copy settles to one owner.
+// Migration between fleet hosts: offline moves the record, disks and claim; bad targets change nothing; kill -9 of the source mid-copy settles to one owner.
 
-import { Database } from "bun:sqlite";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
-import { GUEST } from "../integration/support/guest.ts";
 import { PVC_PORT } from "./support/berth-node.ts";
-import { FleetClient } from "./support/client.ts";
+import { type FleetClient, fleetWithClients, loginAgain } from "./support/client.ts";
+import * as moves from "./support/moves.ts";
 import { run, until } from "./support/run.ts";
-import { fleetUp, type Topology, USERS } from "./support/topology.ts";
+import { type Topology, USERS } from "./support/topology.ts";
 
 let fleet: Topology;
 let aliceA: FleetClient;
 let aliceB: FleetClient;
 let bobB: FleetClient;
 let adminA: FleetClient;
+let adminB: FleetClient;
 
 const small = { cpus: 1, memory_mib: 32, root_disk_gb: 1, start: false };
 const vmName = (tag: string) => `${tag}-${fleet.id}`;
 
 beforeAll(async () => {
-  fleet = await fleetUp(3);
-  [aliceA, aliceB, bobB, adminA] = await Promise.all([
-    new FleetClient(fleet.berths.a, "alice").login(),
-    new FleetClient(fleet.berths.b, "alice").login(),
-    new FleetClient(fleet.berths.b, "bob").login(),
-    new FleetClient(fleet.berths.a, "admin").login(),
-  ]);
+  ({
+    fleet,
+    clients: { aliceA, aliceB, bobB, adminA, adminB },
+  } = await fleetWithClients());
 }, 120_000);
 
 afterAll(async () => {
   await fleet?.down();
 }, 120_000);
 
-function domains(host: "a" | "b", state = "--all"): string[] {
-  return run(["virsh", "-q", "-c", fleet.hosts[host].uri, "list", state, "--name"])
-    .split("\n")
-    .map((s) => s.trim())
-    .filter(Boolean);
-}
-
-/** berth's pool directory of a host, from the root namespace. */
-const poolDirOf = (host: "a" | "b") => join(fleet.hosts[host].dir, "lib/berth-pool");
-const poolFiles = (host: "a" | "b") => readdirSync(poolDirOf(host)).filter((f) => f.startsWith("vm-"));
-
-async function claimHost(name: string): Promise<string | null> {
-  const raw = await fleet.etcd.client.get(`${fleet.prefix}/names/${name}`).string();
-  return raw === null ? null : (JSON.parse(raw) as { host: string }).host;
-}
-
-/** Rows of a fleet table in a host's database (read-only, beside the running berth). */
-function rowsOf(host: "a" | "b", table: "fleet_departures" | "fleet_arrivals"): string[] {
-  const db = new Database(join(fleet.hosts[host].dir, "lib/berth-data/berth.db"), { readonly: true });
-  try {
-    return (db.query(`SELECT vm_name FROM ${table}`).all() as { vm_name: string }[]).map((r) => r.vm_name);
-  } finally {
-    db.close();
-  }
-}
-
-/** A host's console log of the VM with id `id` as its virtlogd wrote it (from the root namespace). */
-function readConsole(host: "a" | "b", id: string): string[] {
-  const file = join(fleet.hosts[host].dir, "lib/berth-data/console", `${id}.log`);
-  return existsSync(file) ? readFileSync(file, "utf8").split("\n") : [];
-}
+type Host = moves.Host;
+const domains = (host: Host, state?: string) => moves.domains(fleet, host, state);
+const poolFiles = (host: Host) => moves.poolFiles(fleet, host);
+const claimHost = (name: string) => moves.claimHost(fleet, name);
+const rowsOf = (host: Host, table: "fleet_departures" | "fleet_arrivals") => moves.rowsOf(fleet, host, table);
+const { consoleOf, ticks } = moves;
 
 async function createOnA(name: string, extra: Record<string, unknown> = {}): Promise<{ id: string }> {
   const r = await aliceA.call("POST", "/v1/vms?wait=true", { ...small, name, host: "a", ...extra });
@@ -150,18 +120,14 @@ describe("offline migration", () => {
   test("kill -9 of the source while b pulls the disk: after its restart exactly one owner (a), nothing left on b", async () => {
     const name = vmName("k9");
     const { id } = await createOnA(name);
-    // 512 MiB of data in the disk so the copy lasts long enough to be cut.
-    const disk = join(poolDirOf("a"), `vm-${id}-0.qcow2`);
-    run(["qemu-io", "-f", "qcow2", "-c", "write -P 0xab 0 512M", disk]);
-    const staging = join(fleet.hosts.b.dir, "lib/berth-data/staging");
-    const pulling = () => existsSync(staging) && readdirSync(staging).some((f) => f.startsWith("arrival-"));
-    const started = await aliceA.call("POST", `/v1/vms/${name}/migrate`, { host: "b" });
-    expect(started.status).toBe(202);
+    moves.fillDiskOnA(fleet, id);
+    const pulling = () => moves.stagedFiles(fleet, "b").some((f) => f.startsWith("arrival-"));
+    await moves.startMigration(aliceA, name, "b");
     await until(pulling, 60_000, "b to start pulling the disk");
     fleet.berths.a.kill9();
     expect(await claimHost(name)).toBe("a");
     await fleet.berths.a.start();
-    aliceA = await new FleetClient(fleet.berths.a, "alice").login();
+    await loginAgain("a", aliceA, adminA);
     // a's settle (every 3 s) abandons the departure and b drops what it had.
     await until(
       async () => rowsOf("a", "fleet_departures").length === 0 && rowsOf("b", "fleet_arrivals").length === 0,
@@ -169,6 +135,8 @@ describe("offline migration", () => {
       "a to abandon the departure and b to drop the arrival",
     );
     expect(pulling()).toBe(false);
+    // The flattened copy a staged for b went with the abandoned departure.
+    expect([moves.stagedFiles(fleet, "a"), moves.stagedFiles(fleet, "b")]).toEqual([[], []]);
     expect(poolFiles("b")).toEqual([]);
     expect(domains("b")).toEqual([]);
     expect(await claimHost(name)).toBe("a");
@@ -186,96 +154,28 @@ describe("offline migration", () => {
 });
 
 describe("live migration", () => {
-  const ticks = (lines: string[]) =>
-    lines
-      .map((l) => /BERTH-GUEST: tick (\d+)/.exec(l)?.[1])
-      .filter((t) => t !== undefined)
-      .map(Number);
-  const consoleOf = async (c: FleetClient, name: string) =>
-    ((await c.call("GET", `/v1/vms/${name}/console?lines=1000`)).body as { lines: string[] }).lines;
-  const curlFrom = (host: "a" | "b", ip: string) =>
-    Bun.spawnSync([
-      "ip",
-      "netns",
-      "exec",
-      fleet.net.ns[host] as string,
-      "curl",
-      "-s",
-      "-m",
-      "3",
-      `http://${ip}:8080/`,
-    ]).stdout.toString();
-
-  let adminB: FleetClient;
+  const curlFrom = (host: Host, ip: string) => moves.curlFrom(fleet, host, ip);
   beforeAll(async () => {
-    adminB = await new FleetClient(fleet.berths.b, "admin").login();
     // Each host has the guest's kernel image and the guest network under the same names.
-    for (const c of [adminA, adminB]) {
-      const img = await c.call(
-        "POST",
-        "/v1/images?wait=true",
-        { name: "tiny-k", kind: "kernel", kernel: { path: GUEST.kernel }, initrd: { path: GUEST.initrd } },
-        120_000,
-      );
-      expect(img.status).toBe(200);
-      expect(
-        (await c.call("POST", "/v1/networks", { name: "mignet", mode: "nat", subnet: "10.250.9.0/24" }))
-          .status,
-      ).toBe(201);
-    }
-    const profile = {
-      name: "tiny-p",
-      cpus: 1,
-      memory_mib: 256,
-      root_disk_gb: 1,
-      networks: ["mignet"],
-      boot: { mode: "kernel", kernel_image: "tiny-k", cmdline: GUEST.cmdline },
-    };
-    expect((await adminA.call("POST", "/v1/profiles", profile)).status).toBe(201);
+    await moves.tinyGuestEverywhere(adminA, adminB);
   }, 300_000);
 
   test("a running tiny guest keeps counting and answers HTTP from b, not rebooted", async () => {
     const name = vmName("live");
-    const made = await adminA.call(
-      "POST",
-      "/v1/vms?wait=true",
-      { name, host: "a", profile: "tiny-p" },
-      120_000,
-    );
-    expect(made.status).toBe(200);
-    await until(
-      async () => (await consoleOf(adminA, name)).some((l) => l.includes("listening 8080")),
-      90_000,
-      "the guest to listen",
-    );
-    const ip = await until(
-      async () => (await consoleOf(adminA, name)).some((l) => /BERTH-GUEST: ip eth0 /.test(l)),
-      30_000,
-      "an address",
-    ).then(
-      async () =>
-        (await consoleOf(adminA, name))
-          .map((l) => /BERTH-GUEST: ip eth0 (\S+)/.exec(l)?.[1])
-          .find(Boolean) as string,
-    );
+    const { id, ip } = await moves.runningGuestOnA(adminA, name);
     expect(curlFrom("a", ip)).toContain("berth test guest");
     await until(async () => ticks(await consoleOf(adminA, name)).length >= 2, 30_000, "two ticks on a");
 
     const moved = await adminA.call("POST", `/v1/vms/${name}/migrate?wait=true`, { host: "b" }, 180_000);
     expect([moved.status, (moved.body as { status: string }).status]).toEqual([200, "succeeded"]);
     expect((moved.body as { result: { live: boolean } }).result.live).toBe(true);
-    const lastOnA = Math.max(...ticks(readConsole("a", (made.body as { result: { id: string } }).result.id)));
+    const lastOnA = Math.max(...ticks(moves.readConsole(fleet, "a", id)));
     expect(domains("a")).toEqual([]);
     expect(domains("b", "--state-running")).toEqual([name]);
     expect(await claimHost(name)).toBe("b");
     expect([rowsOf("a", "fleet_departures"), rowsOf("b", "fleet_arrivals")]).toEqual([[], []]);
     // Through a, the VM is b's and running; its console (b's log) continues the count and never shows a boot.
-    const shown = await adminA.call("GET", `/v1/vms/${name}`);
-    expect([
-      shown.status,
-      shown.headers.get("x-berth-host"),
-      (shown.body as { status: string }).status,
-    ]).toEqual([200, "b", "running"]);
+    expect(await moves.shownThrough(adminA, name)).toEqual([200, "b", "running"]);
     await until(async () => ticks(await consoleOf(adminA, name)).length >= 1, 30_000, "a tick on b");
     const onB = await consoleOf(adminA, name);
     expect(onB.some((l) => l.includes("BERTH-GUEST: boot"))).toBe(false);
@@ -293,34 +193,12 @@ describe("live migration", () => {
 
   test("kill -9 of the source during a live migration: after its restart exactly one host owns and runs the guest", async () => {
     const name = vmName("lk9");
-    expect(
-      (await adminA.call("POST", "/v1/vms?wait=true", { name, host: "a", profile: "tiny-p" }, 120_000))
-        .status,
-    ).toBe(200);
-    await until(
-      async () => (await consoleOf(adminA, name)).some((l) => l.includes("listening 8080")),
-      90_000,
-      "the guest to listen",
-    );
-    const ipOf = async () =>
-      (await consoleOf(adminA, name)).map((l) => /BERTH-GUEST: ip eth0 (\S+)/.exec(l)?.[1]).find(Boolean);
-    await until(async () => (await ipOf()) !== undefined, 30_000, "an address");
-    const ip = (await ipOf()) as string;
+    const { ip } = await moves.runningGuestOnA(adminA, name);
     expect(curlFrom("a", ip)).toContain("berth test guest");
-    const started = await adminA.call("POST", `/v1/vms/${name}/migrate`, { host: "b" });
-    expect(started.status).toBe(202);
-    const op = `/v1/operations/${(started.body as { id: string }).id}`;
-    await until(
-      async () =>
-        ((await adminA.call("GET", op)).body as { message: string }).message ===
-        "migrating the running guest",
-      30_000,
-      "the live part to start",
-    );
+    await moves.inLivePart(adminA, await moves.startMigration(adminA, name, "b"));
     fleet.berths.a.kill9();
     await fleet.berths.a.start();
-    adminA = await new FleetClient(fleet.berths.a, "admin").login();
-    aliceA = await new FleetClient(fleet.berths.a, "alice").login();
+    await loginAgain("a", adminA, aliceA);
     // Settled: no departure or arrival left, the claim names the one host whose libvirt has the domain.
     await until(
       async () => rowsOf("a", "fleet_departures").length === 0 && rowsOf("b", "fleet_arrivals").length === 0,

@@ -1,8 +1,8 @@
 // One namespace over the fleet: placement of creates, any host acting on any VM (identity forwarded), fleet-wide names and lists.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { FleetClient } from "./support/client.ts";
+import { type FleetClient, fleetWithClients } from "./support/client.ts";
 import { run, until } from "./support/run.ts";
-import { fleetUp, type Topology } from "./support/topology.ts";
+import type { Topology } from "./support/topology.ts";
 
 let fleet: Topology;
 let adminA: FleetClient;
@@ -14,13 +14,10 @@ const small = { cpus: 1, memory_mib: 32, root_disk_gb: 1, start: false };
 const vmName = (tag: string) => `${tag}-${fleet.id}`;
 
 beforeAll(async () => {
-  fleet = await fleetUp(3);
-  [adminA, adminB, aliceA, bobA] = await Promise.all([
-    new FleetClient(fleet.berths.a, "admin").login(),
-    new FleetClient(fleet.berths.b, "admin").login(),
-    new FleetClient(fleet.berths.a, "alice").login(),
-    new FleetClient(fleet.berths.a, "bob").login(),
-  ]);
+  ({
+    fleet,
+    clients: { adminA, adminB, aliceA, bobA },
+  } = await fleetWithClients());
 }, 120_000);
 
 afterAll(async () => {

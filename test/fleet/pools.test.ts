@@ -1,11 +1,12 @@
 // Fleet pools: each host's ready VMs published in etcd, a checkout at any host taking VMs of every host all or nothing, crashes settled.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { FleetClient } from "./support/client.ts";
+import { type FleetClient, fleetWithClients } from "./support/client.ts";
 import { alive, until } from "./support/run.ts";
-import { fleetUp, type Topology } from "./support/topology.ts";
+import type { Topology } from "./support/topology.ts";
 
 let fleet: Topology;
-const admin: Partial<Record<"a" | "b", FleetClient>> = {};
+let adminA: FleetClient | undefined;
+let adminB: FleetClient | undefined;
 let aliceA: FleetClient;
 let aliceB: FleetClient;
 let bobA: FleetClient;
@@ -26,7 +27,7 @@ interface Stock {
   hosts: Record<string, number>;
 }
 
-const host = (h: "a" | "b") => admin[h] as FleetClient;
+const host = (h: "a" | "b") => (h === "a" ? adminA : adminB) as FleetClient;
 
 async function stock(h: "a" | "b"): Promise<Stock> {
   const r = await host(h).call("GET", `/v1/fleet/pools/${pool}`);
@@ -65,16 +66,11 @@ async function giveBack(vms: Vm[], as: FleetClient): Promise<void> {
 }
 
 beforeAll(async () => {
-  fleet = await fleetUp(3);
+  ({
+    fleet,
+    clients: { adminA, adminB, aliceA, aliceB, bobA, bobB },
+  } = await fleetWithClients());
   pool = `fp${fleet.id}`;
-  [admin.a, admin.b, aliceA, aliceB, bobA, bobB] = await Promise.all([
-    new FleetClient(fleet.berths.a, "admin").login(),
-    new FleetClient(fleet.berths.b, "admin").login(),
-    new FleetClient(fleet.berths.a, "alice").login(),
-    new FleetClient(fleet.berths.b, "alice").login(),
-    new FleetClient(fleet.berths.a, "bob").login(),
-    new FleetClient(fleet.berths.b, "bob").login(),
-  ]);
   // The same pool declared on each host: tiny VMs with a blank disk (the firmware idles; running is ready).
   for (const h of ["a", "b"] as const) {
     const p = await host(h).call("POST", "/v1/profiles", {
@@ -96,7 +92,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const h of ["a", "b"] as const) {
-    if (!admin[h] || !fleet?.berths[h].pid || !alive(fleet.berths[h].pid as number)) continue;
+    if (!(h === "a" ? adminA : adminB) || !fleet?.berths[h].pid || !alive(fleet.berths[h].pid as number))
+      continue;
     await host(h)
       .call("DELETE", `/v1/pools/${pool}`)
       .catch(() => null);

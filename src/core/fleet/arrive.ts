@@ -33,6 +33,13 @@ export interface ArrivalRequest {
 /** The disks of a record this host copies: the VM's own volumes (a migration of anything else is refused at the source). */
 const ownDisks = (r: { record: MovedRecord }) => r.record.disks.filter((d) => ownsVolume(r.record.vm.id, d));
 
+/** Where an offline arrival's disk `unit` is staged while it is pulled. */
+const stagedPath = (core: Core, migration: string, unit: number) =>
+  join(stagingDir(core.config), `arrival-${migration}-${unit}`);
+
+/** Migrations whose prepare runs in this process: their arrival is never dropped by a settle meanwhile. */
+const preparing = new Set<string>();
+
 /** Refuses an arrival this host cannot take: a VM of that name here, a claim not the sender's, other pool paths or networks. */
 async function checkArrival(core: Core, fleet: Fleet, from: string, req: ArrivalRequest): Promise<void> {
   const name = req.record.vm.name;
@@ -58,12 +65,11 @@ async function pullDisks(core: Core, fleet: Fleet, from: string, req: ArrivalReq
   const source = (await liveHosts(fleet)).get(from);
   if (!source) throw new Conflict(`host ${from} is not a live member of the fleet`);
   const pool = await ensureStoragePool(core);
-  const staging = stagingDir(core.config);
-  await mkdir(staging, { recursive: true });
+  await mkdir(stagingDir(core.config), { recursive: true });
   const name = req.record.vm.name;
   for (const d of ownDisks(req)) {
     await deleteVolume(core, pool, d.volume); // left by an earlier try of this migration
-    const staged = join(staging, `arrival-${req.migration}-${d.unit}`);
+    const staged = stagedPath(core, req.migration, d.unit);
     try {
       const path = `/v1/fleet/departures/${encodeURIComponent(name)}/disks/${d.unit}?migration=${req.migration}`;
       const answer = await fleetRequest(fleet, source, "GET", path);
@@ -113,26 +119,30 @@ export async function prepareArrival(
     record: JSON.stringify(req.record),
     created_at: now(),
   };
-  await new Reverter().run(async (r) => {
-    putArrival(core.db, row);
-    r.add("forget the arrival", () => deleteArrival(core.db, row.vm_name, row.migration));
-    // The definition logs the console here: QEMU opens it on arrival (live) or at the first start.
-    await mkdir(consoleDir(core.config), { recursive: true });
-    // Live: libvirt creates the disks in this pool's directory, which must then be an active pool.
-    if (req.live) await ensureStoragePool(core);
-    else await pullDisks(core, fleet, from, req, r);
-  });
+  preparing.add(req.migration);
+  await new Reverter()
+    .run(async (r) => {
+      putArrival(core.db, row);
+      r.add("forget the arrival", () => deleteArrival(core.db, row.vm_name, row.migration));
+      // The definition logs the console here: QEMU opens it on arrival (live) or at the first start.
+      await mkdir(consoleDir(core.config), { recursive: true });
+      // Live: libvirt creates the disks in this pool's directory, which must then be an active pool.
+      if (req.live) await ensureStoragePool(core);
+      else await pullDisks(core, fleet, from, req, r);
+    })
+    .finally(() => preparing.delete(req.migration));
   return boot ? { boot } : {};
 }
 
-/** The arrival of `vm` in `migration`; `from` (a host asking) must be the host it comes from. */
-function arrivalFor(core: Core, vm: string, migration: string, from?: string): ArrivalRow {
+/** The arrival of `vm` in `migration` (`from`, a host asking, must be where it comes from), its record, and whether the claim is here. */
+async function openArrival(core: Core, fleet: Fleet, vm: string, migration: string, from?: string) {
   const a = arrivalOf(core.db, vm);
   if (!a || a.migration !== migration || (from !== undefined && a.from_host !== from))
     throw new NotFound(
       `no arrival of vm ${vm} for migration ${migration}${from ? ` from host ${from}` : ""}`,
     );
-  return a;
+  const claimedHere = (await claimOf(fleet, vm))?.host === fleet.name;
+  return { a, record: JSON.parse(a.record) as MovedRecord, claimedHere };
 }
 
 /** Commit: once the claim is this host's, the domain is defined (offline) and the record inserted. Idempotent. */
@@ -143,10 +153,8 @@ export async function commitArrival(
   migration: string,
   from?: string,
 ): Promise<void> {
-  const a = arrivalFor(core, vm, migration, from);
-  const claim = await claimOf(fleet, vm);
-  if (claim?.host !== fleet.name) throw new Conflict(`vm ${vm} is not yet claimed by host ${fleet.name}`);
-  const record = JSON.parse(a.record) as MovedRecord;
+  const { a, record, claimedHere } = await openArrival(core, fleet, vm, migration, from);
+  if (!claimedHere) throw new Conflict(`vm ${vm} is not yet claimed by host ${fleet.name}`);
   // A live migration left the domain here already (persistent); an offline one defines it now.
   const defined = (await core.hv.call("domain.list", {})).some((d) => d.name === vm);
   if (!defined) await core.hv.call("domain.define", { xml: record.xml });
@@ -158,7 +166,7 @@ export async function commitArrival(
   core.events.publish("vm.arrived", vmTarget(vm), { id: record.vm.id, from: a.from_host });
 }
 
-/** Drop: the migration did not commit (the claim is not here); the copied volumes and the arrival go. */
+/** Drop: the migration did not commit (the claim is not here); the copied volumes, staged files and the arrival go. */
 export async function dropArrival(
   core: Core,
   fleet: Fleet,
@@ -166,17 +174,33 @@ export async function dropArrival(
   migration: string,
   from?: string,
 ): Promise<void> {
-  const a = arrivalFor(core, vm, migration, from);
-  const claim = await claimOf(fleet, vm);
-  if (claim?.host === fleet.name) throw new Conflict(`vm ${vm} is already claimed by host ${fleet.name}`);
+  const { a, record, claimedHere } = await openArrival(core, fleet, vm, migration, from);
+  if (claimedHere) throw new Conflict(`vm ${vm} is already claimed by host ${fleet.name}`);
   // A domain here is a live migration libvirt completed: it is this host's to keep, for the source to hand over.
   if ((await core.hv.call("domain.list", {})).some((d) => d.name === vm))
     throw new Conflict(`vm ${vm}'s domain is already on host ${fleet.name}`);
-  const record = JSON.parse(a.record) as MovedRecord;
+  // A pull a kill cut short left its staged file (a finished pull removes its own).
+  for (const d of ownDisks({ record })) await rm(stagedPath(core, migration, d.unit), { force: true });
   if (vmByName(core.db, vm) === null) {
     const pool = await ensureStoragePool(core);
     for (const d of ownDisks({ record })) await deleteVolume(core, pool, d.volume);
   }
   deleteArrival(core.db, vm, migration);
   log.info("fleet: arrival dropped", { vm, from: a.from_host, migration });
+}
+
+/**
+ * Whether the source has given `a` up: it answers that it does not depart it in this migration (it aborted,
+ * e.g. when this host was killed mid-way and could not be told) and the claim is still not here. A source
+ * that is not live or does not answer has not said so; a prepare running here is never given up.
+ */
+export async function abandonedBySource(fleet: Fleet, a: ArrivalRow): Promise<boolean> {
+  if (preparing.has(a.migration)) return false;
+  const source = (await liveHosts(fleet)).get(a.from_host);
+  if (!source) return false;
+  const path = `/v1/fleet/departures/${encodeURIComponent(a.vm_name)}?migration=${a.migration}`;
+  const r = await fleetRequest(fleet, source, "GET", path).catch(() => null);
+  // Only an explicit no: a host that does not know the question (404, an older berth) has not said so.
+  if (!r?.ok || ((await r.json()) as { departing?: unknown }).departing !== false) return false;
+  return (await claimOf(fleet, a.vm_name))?.host !== fleet.name;
 }

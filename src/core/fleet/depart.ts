@@ -41,12 +41,22 @@ export async function unstage(files: string[]): Promise<void> {
   for (const f of files) await rm(f, { force: true });
 }
 
+/** Whether this host departs `vm` to host `from` (the asking host) in `migration`: a destination asks before it drops its arrival. */
+export function isDeparting(core: Core, from: string, vm: string, migration: string): boolean {
+  const dep = departureOf(core.db, vm);
+  return dep?.to_host === from && dep.migration === migration;
+}
+
+/** Removes the files staged for a departure a kill cut short (the operation's own end removes them otherwise). */
+async function unstageDeparture(core: Core, dep: DepartureRow, disks: DiskRow[]): Promise<void> {
+  await unstage(disks.map((d) => stagedPath(core, dep.migration, d.unit)));
+}
+
 /** The staged file of disk `unit` of a VM departing to host `from` (the asking host) in `migration`; 404 otherwise. */
 export function departureDisk(core: Core, from: string, vm: string, unit: number, migration: string): string {
-  const dep = departureOf(core.db, vm);
   const row = vmByName(core.db, vm);
-  const missing = new NotFound(`no departure of vm ${vm} to host ${from} for migration ${migration}`);
-  if (!dep || !row || dep.to_host !== from || dep.migration !== migration) throw missing;
+  if (!row || !isDeparting(core, from, vm, migration))
+    throw new NotFound(`no departure of vm ${vm} to host ${from} for migration ${migration}`);
   const d = disksOf(core.db, row.id).find((x) => x.unit === unit && ownsVolume(row.id, x));
   if (!d) throw new NotFound(`vm ${vm} has no own disk at unit ${unit}`);
   return sourceFile(core, migration, d);
@@ -56,6 +66,7 @@ export function departureDisk(core: Core, from: string, vm: string, unit: number
 export async function finishDeparture(core: Core, dep: DepartureRow): Promise<void> {
   const row = vmByName(core.db, dep.vm_name);
   if (row) {
+    await unstageDeparture(core, dep, disksOf(core.db, row.id));
     await removeDomain(core, dep.vm_name);
     const pool = await ensureStoragePool(core);
     for (const d of disksOf(core.db, row.id))
@@ -69,6 +80,8 @@ export async function finishDeparture(core: Core, dep: DepartureRow): Promise<vo
 
 /** The claim stayed here: the departure ends and the destination is told to drop what it prepared (it also drops it on its own). */
 export async function abortDeparture(core: Core, fleet: Fleet, dep: DepartureRow): Promise<void> {
+  const row = vmByName(core.db, dep.vm_name);
+  if (row) await unstageDeparture(core, dep, disksOf(core.db, row.id));
   deleteDeparture(core.db, dep.vm_name, dep.migration);
   await tellDestination(fleet, dep, "DELETE", "");
   log.info("fleet: migration abandoned", { vm: dep.vm_name, to: dep.to_host, migration: dep.migration });

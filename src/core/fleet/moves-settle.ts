@@ -4,7 +4,7 @@ import { log } from "../../log.ts";
 import type { Core } from "../context.ts";
 import { domainState } from "../vms/domain.ts";
 import { vmTarget } from "../vms/records.ts";
-import { commitArrival, dropArrival } from "./arrive.ts";
+import { abandonedBySource, commitArrival, dropArrival } from "./arrive.ts";
 import { abortDeparture, finishDeparture, tellDestination } from "./depart.ts";
 import type { Fleet } from "./fleet.ts";
 import { claimOf, handOver } from "./names.ts";
@@ -30,7 +30,8 @@ export interface MovesSettled {
  * Departures no operation is running for (a berth killed mid-way): the claim at the destination means the
  * VM left (finish); a live migration whose domain libvirt already moved hands the claim over first (one whose
  * domain is still here waits `abandonAfterMs`: libvirtd may still be moving it); else abort.
- * Arrivals: a claim here commits; one older than `dropAfterMs` without the claim is dropped.
+ * Arrivals: a claim here commits; one without the claim is dropped when older than `dropAfterMs` or when its
+ * source says it no longer departs it (it aborted while this host was down and could not be told).
  */
 export async function settleMoves(
   core: Core,
@@ -68,7 +69,7 @@ export async function settleMoves(
     if (claim?.host === fleet.name) {
       await commitArrival(core, fleet, a.vm_name, a.migration);
       out.committed.push(a.vm_name);
-    } else if (Date.now() - Date.parse(a.created_at) > dropAfterMs) {
+    } else if (Date.now() - Date.parse(a.created_at) > dropAfterMs || (await abandonedBySource(fleet, a))) {
       await dropArrival(core, fleet, a.vm_name, a.migration).catch((e) =>
         log.error("fleet: arrival neither committed nor dropped", { vm: a.vm_name, error: String(e) }),
       );

@@ -6,7 +6,6 @@ import {
   endedSince,
   insertMember,
   lastHistorySeq,
-  listMembers,
   listPoolRows,
   membersNeedingAttention,
   moveMember,
@@ -15,6 +14,7 @@ import {
   readyBefore,
   setMemberVmId,
   stockCounts,
+  surplusMembers,
 } from "../../db/pools.ts";
 import { vmByName } from "../../db/vms.ts";
 import { AppError, Conflict, NotFound } from "../../errors.ts";
@@ -265,13 +265,8 @@ async function refill(core: Core, pools: PoolRecord[], now: number, r: TickRepor
     // Too many (the size was lowered, a request cancelled): drain the surplus, ready ones first, the newest first.
     const surplus = stockCount - target;
     if (surplus > 0) {
-      const stock = listMembers(core.db, pool.name).filter(
-        (m) => m.generation === pool.generation && (m.status === "pending" || m.status === "ready"),
-      );
-      const order = [...stock].sort((a, b) =>
-        a.status === b.status ? b.created_at.localeCompare(a.created_at) : a.status === "ready" ? -1 : 1,
-      );
-      for (const m of order.slice(0, surplus)) drain(core, m, "pool size lowered or request cancelled", r);
+      for (const m of surplusMembers(core.db, pool.name, pool.generation, surplus))
+        drain(core, m, "pool size lowered or request cancelled", r);
       continue;
     }
     for (let missing = target - stockCount; missing > 0 && budget > 0; missing--, budget--) {

@@ -32,6 +32,23 @@ export interface FleetSettings {
   fleetToml?: string[];
 }
 
+/** Where a berth sits on its host: a second berth on the same host (a benchmark's single-host floor) takes other ones. */
+export interface BerthPlace {
+  /** Its directory's name under the host's (config and log). */
+  dir: string;
+  port: number;
+  dataPath: string;
+  poolPath: string;
+  poolName: string;
+}
+const FLEET_PLACE: BerthPlace = {
+  dir: "berth",
+  port: BERTH_PORT,
+  dataPath: DATA_PATH,
+  poolPath: POOL_PATH,
+  poolName: "berth-fleet",
+};
+
 export class BerthNode {
   readonly api: string;
   readonly configFile: string;
@@ -41,26 +58,27 @@ export class BerthNode {
   constructor(
     readonly host: LibvirtHost,
     readonly fleet: FleetSettings,
+    place: BerthPlace = FLEET_PLACE,
   ) {
-    this.api = `http://${host.ip}:${BERTH_PORT}`;
-    const dir = join(host.dir, "berth");
+    this.api = `http://${host.ip}:${place.port}`;
+    const dir = join(host.dir, place.dir);
     mkdirSync(dir, { recursive: true, mode: 0o755 });
     this.configFile = join(dir, "berth.toml");
     this.logFile = join(dir, "berth.log");
     writeFileSync(
       this.configFile,
       [
-        `listen = "${host.ip}:${BERTH_PORT}"`,
+        `listen = "${host.ip}:${place.port}"`,
         // Same paths on every host, each host's own (its /var/lib/libvirt): a migrated guest's console log and disks keep theirs.
-        `data_dir = "${DATA_PATH}"`,
+        `data_dir = "${place.dataPath}"`,
         'log_level = "info"',
         "[hypervisor]",
         'uri = "qemu:///system"',
         'domain_type = "qemu"',
         "workers = 2",
         "[storage]",
-        'pool = "berth-fleet"',
-        `path = "${POOL_PATH}"`,
+        `pool = "${place.poolName}"`,
+        `path = "${place.poolPath}"`,
         ...(this.fleet.storageToml ?? []),
         "[images]",
         // The tiny guest's kernel and initrd are imported from the fixture cache by path.
