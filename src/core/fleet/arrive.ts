@@ -15,7 +15,9 @@ import { Reverter } from "../reverter.ts";
 import { ensureStoragePool } from "../storage-pool.ts";
 import { now } from "../time.ts";
 import { type BootConfig, vmTarget } from "../vms/records.ts";
+import { domainState } from "../vms/domain.ts";
 import { deleteVolume, ownsVolume } from "../vms/volumes.ts";
+import { markAsBerth } from "../vms/xml-define.ts";
 import { answerError } from "./errors.ts";
 import type { Fleet } from "./fleet.ts";
 import { fleetRequest } from "./forward.ts";
@@ -160,6 +162,9 @@ export async function commitArrival(
   if (!defined) await core.hv.call("domain.define", { xml: record.xml });
   // Disks libvirt copied in are files the pool has not listed yet: refreshed, they are volumes berth can delete.
   else await core.hv.call("pool.refresh", { pool: await ensureStoragePool(core) });
+  // The domain still carries the source installation's mark: this host's reconcile would never take it as its own.
+  const state = await domainState(core, vm);
+  await markAsBerth(core, vm, record.vm.id, state === "running" || state === "paused");
   insertMoved(core.db, record);
   deleteArrival(core.db, vm, migration);
   log.info("fleet: vm arrived", { vm, from: a.from_host, migration });

@@ -93,14 +93,18 @@ export function inactiveXml(core: Core, name: string): Promise<string> {
   return core.hv.call("domain.xml", { name, flags: DomainXmlFlags.INACTIVE | DomainXmlFlags.SECURE });
 }
 
-/** Marks the persistent definition as berth's VM `id`, replacing whatever the user's XML put in berth's namespace. */
-export async function markAsBerth(core: Core, name: string, id: string): Promise<void> {
+/**
+ * Marks the persistent definition (and with `live`, the running domain's too) as this installation's VM
+ * `id`, replacing whatever the user's XML, or another host's berth, put in berth's namespace.
+ */
+export async function markAsBerth(core: Core, name: string, id: string, live = false): Promise<void> {
   await core.hv.call("domain.setMetadata", {
     name,
     uri: BERTH_NS,
     key: BERTH_NS_KEY,
     xml: berthMetadataXml(id, instanceId(core.db)),
     config: true,
+    live,
   });
   // No lifecycle event tells reconcile's cache that the mark changed.
   forgetMarkNamed(core.hv, name);
