@@ -10,11 +10,12 @@ import { liveHosts } from "../core/fleet/members.ts";
 import { claimHolders } from "../core/fleet/names.ts";
 import { VM_STATUSES } from "../core/vms/index.ts";
 import { listVmsEncoded, type VmListQuery } from "../core/vms/list.ts";
-import { Conflict } from "../errors.ts";
+import { Conflict, NotFound } from "../errors.ts";
 import { log } from "../log.ts";
 import { callerOf } from "./auth.ts";
 import { answer, bodyOf, forwardedOf } from "./fleet-arrival.ts";
 import { LIST_LIMIT_MAX, nextLink } from "./native/vm-list-query.ts";
+import { PVC_FLEET_BASE, pvcAnswer, pvcFleetForward } from "./pvc/fleet-forward.ts";
 
 /** On a fleet-wide list: the hosts whose VMs it could not include. */
 const UNREACHABLE_HEADER = "x-berth-fleet-unreachable";
@@ -137,7 +138,17 @@ export function fleetForward(core: Core, listener: ListenerPlan) {
   return new Elysia().onRequest(async ({ request }) => {
     if (forwardedOf(request)) return;
     const path = new URL(request.url).pathname;
-    if (frontOn(listener, path) !== "native") return;
+    const front = frontOn(listener, path);
+    if (front === "pvc") {
+      try {
+        return await pvcFleetForward(core, fleet, listener, request, callerOf({ request }));
+      } catch (e) {
+        return pvcAnswer(e);
+      }
+    }
+    if (front !== "native") return;
+    // PVC's routes for other hosts answer only their signed requests.
+    if (path.startsWith(`${PVC_FLEET_BASE}/`)) return answer(new NotFound(`no route ${path}`));
     const m = VM_PATH.exec(path);
     const op = OPERATION_PATH.exec(path);
     if (!m && !op) return;

@@ -3,6 +3,7 @@ import { vmByName } from "../../db/vms.ts";
 import { AppError } from "../../errors.ts";
 import type { Caller } from "../auth/index.ts";
 import type { Core } from "../context.ts";
+import { placeableHosts } from "../fleet/domain-state.ts";
 import type { Fleet } from "../fleet/fleet.ts";
 import { liveHosts } from "../fleet/members.ts";
 import { type LastHost, migrateVm } from "../fleet/migrate.ts";
@@ -13,15 +14,17 @@ type Move = "move" | "migrate" | "unmigrate";
 
 /** `node`, or PVC's default: the live host with the least allocated memory other than this one. */
 async function targetOf(fleet: Fleet, ref: string, node: string | undefined): Promise<string> {
-  const hosts = await liveHosts(fleet);
   if (node !== undefined && node !== "") {
-    if (!hosts.has(node)) throw new AppError(400, "invalid_request", `Specified node "${node}" is invalid.`);
+    if (!(await liveHosts(fleet)).has(node))
+      throw new AppError(400, "invalid_request", `Specified node "${node}" is invalid.`);
     return node;
   }
-  hosts.delete(fleet.name);
-  if (hosts.size === 0)
+  // PVC's default target: the least allocated node that is not flushed, never this one.
+  const placeable = await placeableHosts(fleet);
+  placeable.delete(fleet.name);
+  if (placeable.size === 0)
     throw new AppError(409, "no_other_node", `Cannot move VM "${ref}": no other node is available.`);
-  return placeVm(hosts, {});
+  return placeVm(placeable, {});
 }
 
 /**

@@ -30,6 +30,7 @@ import { vmPowerRoutes } from "../native/vm-power.ts";
 import { vmSnapshotRoutes } from "../native/vm-snapshots.ts";
 import { vmXmlRoutes } from "../native/vm-xml.ts";
 import { vmRoutes } from "../native/vms.ts";
+import { pvcFleetRoutes } from "../pvc/fleet-forward.ts";
 import type { Front } from "./front.ts";
 
 function isNativeErrorBody(body: unknown): boolean {
@@ -84,6 +85,7 @@ export const nativeFront: Front = {
       .use(vmPowerRoutes(core))
       .use(vmMigrateRoutes(core))
       .use(fleetMoveRoutes(core))
+      .use(pvcFleetRoutes(core))
       .use(vmDiskRoutes(core))
       .use(vmSnapshotRoutes(core))
       .use(vmInfoRoutes(core))
