@@ -38,7 +38,7 @@ function pvcPath(listener: ListenerPlan, path: string): string | null {
 }
 
 /** The body without PVC's `token` value: a caller's token never leaves its host. */
-async function withoutToken(
+export async function withoutToken(
   request: Request,
   body: Uint8Array,
 ): Promise<{ body: Uint8Array; type?: string }> {
@@ -58,10 +58,9 @@ async function withoutToken(
   }
   // Re-encoded by Bun (a new boundary): the form as read, without the token.
   const rebuilt = new Response(form as unknown as URLSearchParams);
-  return {
-    body: new Uint8Array(await rebuilt.arrayBuffer()),
-    type: rebuilt.headers.get("content-type") ?? media,
-  };
+  // Read before the body: Bun drops the generated content-type once the body is consumed.
+  const type = rebuilt.headers.get("content-type") ?? media;
+  return { body: new Uint8Array(await rebuilt.arrayBuffer()), type };
 }
 
 /** Forwards to `host`'s PVC_FLEET_BASE; its native error answer becomes an AppError this front shapes as PVC's. */

@@ -1,0 +1,266 @@
+// The fronts on a fleet: PVC's define placed by node and selector, PVC's VM actions forwarded to the VM's host, its node list and flush.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { PVC_PORT } from "./support/berth-node.ts";
+import { FleetClient } from "./support/client.ts";
+import { run, until } from "./support/run.ts";
+import { fleetUp, type Topology, USERS, type UserName } from "./support/topology.ts";
+
+let fleet: Topology;
+let adminA: FleetClient;
+let adminB: FleetClient;
+const tokens: Partial<Record<UserName, string>> = {};
+
+const vmName = (tag: string) => `${tag}-${fleet.id}`;
+
+/** A berth token of `user`, issued by host a: what a PVC client sends as its `token` value. */
+async function tokenOf(user: UserName): Promise<string> {
+  const basic = Buffer.from(`${user}:${USERS[user].password}`).toString("base64");
+  const r = await fetch(`${fleet.berths.a.api}/v1/tokens`, {
+    method: "POST",
+    headers: { authorization: `Basic ${basic}` },
+    signal: AbortSignal.timeout(10_000),
+  });
+  expect(r.status).toBe(201);
+  return ((await r.json()) as { token: string }).token;
+}
+
+interface PvcAnswer {
+  status: number;
+  body: unknown;
+  text: string;
+  host: string | null;
+}
+
+/**
+ * A request as PVC's clients sent them: values in an urlencoded form body (POST) or the query string (GET),
+ * the token among them.
+ */
+async function pvc(
+  host: "a" | "b",
+  method: "GET" | "POST",
+  path: string,
+  values: Record<string, string> = {},
+  user: UserName = "admin",
+): Promise<PvcAnswer> {
+  const all = new URLSearchParams({ ...values, token: tokens[user] as string });
+  const url = `http://${fleet.hosts[host].ip}:${PVC_PORT}/api/v1${path}`;
+  const r = await fetch(method === "GET" ? `${url}?${all}` : url, {
+    method,
+    ...(method === "POST"
+      ? { headers: { "content-type": "application/x-www-form-urlencoded" }, body: all.toString() }
+      : {}),
+    signal: AbortSignal.timeout(180_000),
+  });
+  const text = await r.text();
+  let body: unknown = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = text; // the XML dump
+  }
+  return { status: r.status, body, text, host: r.headers.get("x-berth-host") };
+}
+
+/** A VM as PVC's users define it: raw libvirt XML, no disk (the firmware idles). */
+const domainXml = (name: string, mib: number) => `<domain type='qemu'>
+  <name>${name}</name>
+  <memory unit='MiB'>${mib}</memory>
+  <vcpu>1</vcpu>
+  <os><type arch='x86_64' machine='pc'>hvm</type></os>
+  <devices><console type='pty'><target type='serial' port='0'/></console></devices>
+</domain>`;
+
+function domains(host: "a" | "b", state = "--all"): string[] {
+  return run(["virsh", "-q", "-c", fleet.hosts[host].uri, "list", state, "--name"])
+    .split("\n")
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+/** Waits until host records show these allocated MiB (placement reads the records). */
+const recordsShow = (mib: Record<"a" | "b", number>) =>
+  until(
+    async () => {
+      const m = await fleet.members();
+      return (["a", "b"] as const).every(
+        (h) => (m[h] as { allocation: { memory_mib: number } }).allocation.memory_mib === mib[h],
+      );
+    },
+    15_000,
+    `host records to show ${JSON.stringify(mib)} MiB`,
+  );
+
+beforeAll(async () => {
+  fleet = await fleetUp(3);
+  [adminA, adminB] = await Promise.all([
+    new FleetClient(fleet.berths.a, "admin").login(),
+    new FleetClient(fleet.berths.b, "admin").login(),
+  ]);
+  tokens.admin = await tokenOf("admin");
+  tokens.alice = await tokenOf("alice");
+}, 120_000);
+
+afterAll(async () => {
+  await fleet?.down();
+}, 120_000);
+
+describe("PVC's define on a fleet", () => {
+  test("node places the VM on that host, no node places it by the selector (mem by default); bad ones are 510", async () => {
+    const [onB, byMem] = [vmName("pdb"), vmName("pdm")];
+    const placed = await pvc("a", "POST", "/vm/ignored/define", { xml: domainXml(onB, 64), node: "b" });
+    expect(placed.status).toBe(200);
+    expect((placed.body as { message: string }).message).toContain(`Added new VM with Name '${onB}'`);
+    expect([domains("a"), domains("b")]).toEqual([[], [onB]]);
+    await recordsShow({ a: 0, b: 64 });
+    // Asked of b, with no node: the least allocated memory is a's.
+    const chosen = await pvc("b", "POST", "/vm/ignored/define", {
+      xml: domainXml(byMem, 16),
+      selector: "mem",
+    });
+    expect([chosen.status, chosen.host]).toEqual([200, "a"]);
+    expect([domains("a"), domains("b")]).toEqual([[byMem], [onB]]);
+    const bad = await pvc("a", "POST", "/vm/x/define", { xml: domainXml(vmName("pdx"), 16), node: "nosuch" });
+    expect(bad).toMatchObject({
+      status: 510,
+      body: { message: "ERROR: Specified node 'nosuch' is invalid." },
+    });
+    const badSel = await pvc("a", "POST", "/vm/x/define", {
+      xml: domainXml(vmName("pdx"), 16),
+      selector: "x",
+    });
+    expect(badSel.status).toBe(510);
+    expect((badSel.body as { message: string }).message).toContain("Specified selector 'x' is invalid");
+    for (const [h, n] of [
+      ["b", onB],
+      ["a", byMem],
+    ] as const)
+      expect((await pvc(h === "a" ? "b" : "a", "POST", `/vm/${n}/remove`)).status).toBe(200);
+    expect([domains("a"), domains("b")]).toEqual([[], []]);
+  }, 180_000);
+});
+
+describe("PVC's VM actions at a for a VM of b", () => {
+  test("read, dump, start, stop and remove go to b as the caller", async () => {
+    const name = vmName("pfw");
+    expect((await pvc("b", "POST", "/vm/x/define", { xml: domainXml(name, 32) })).status).toBe(200);
+    expect(domains("b")).toEqual([name]);
+    const shown = await pvc("a", "GET", `/vm/${name}`);
+    expect([shown.status, shown.host]).toEqual([200, "b"]);
+    expect((shown.body as { name: string; node: string; state: string }[])[0]).toMatchObject({
+      name,
+      node: "b",
+      state: "stop",
+    });
+    const dump = await pvc("a", "GET", `/vm/${name}/dump`);
+    expect([dump.status, dump.text.includes(`<name>${name}</name>`)]).toEqual([200, true]);
+    expect(await pvc("a", "POST", `/vm/${name}/start`)).toMatchObject({
+      status: 200,
+      host: "b",
+      body: { message: `Starting VM '${name}'.` },
+    });
+    expect(domains("b", "--state-running")).toEqual([name]);
+    // Another user's token: b decides, as on one host (PVC's 510 "Could not find").
+    const alices = await pvc("a", "POST", `/vm/${name}/stop`, {}, "alice");
+    expect(alices.status).toBe(510);
+    expect((alices.body as { message: string }).message).toContain("Could not find VM");
+    expect(domains("b", "--state-running")).toEqual([name]);
+    expect((await pvc("a", "POST", `/vm/${name}/stop`)).body).toEqual({
+      message: `Forcibly stopping VM '${name}'.`,
+    });
+    expect(domains("b", "--state-running")).toEqual([]);
+    expect((await pvc("a", "POST", `/vm/${name}/remove`)).body).toEqual({
+      message: `Removed VM '${name}' and disks from the cluster.`,
+    });
+    expect(domains("b")).toEqual([]);
+    expect((await pvc("a", "GET", `/vm/${name}`)).status).toBe(404);
+  }, 120_000);
+});
+
+describe("PVC's nodes on a fleet", () => {
+  test("the node list is the fleet's hosts; flush moves b's VMs to a (live when running) and placement skips b until unflush", async () => {
+    const list = await pvc("a", "GET", "/node");
+    expect(list.status).toBe(200);
+    const nodes = list.body as Record<string, unknown>[];
+    expect(nodes.map((n) => n.name)).toEqual(["a", "b"]);
+    for (const n of nodes) {
+      expect(n).toMatchObject({ daemon_state: "run", domain_state: "ready" });
+      expect(typeof n.cpu_count).toBe("string");
+      expect(typeof (n.memory as { total: unknown }).total).toBe("number");
+      expect(typeof (n.vcpu as { allocated: unknown }).allocated).toBe("string");
+    }
+    expect(((await pvc("a", "GET", "/node/b")).body as { name: string }[]).map((n) => n.name)).toEqual(["b"]);
+    expect((await pvc("a", "GET", "/node/nosuch")).body).toEqual([]);
+
+    const [running, stopped] = [vmName("flr"), vmName("fls")];
+    const small = { cpus: 1, memory_mib: 32, root_disk_gb: 1, host: "b" };
+    expect(
+      (await adminA.call("POST", "/v1/vms?wait=true", { ...small, name: running, start: true })).status,
+    ).toBe(200);
+    expect(
+      (await adminA.call("POST", "/v1/vms?wait=true", { ...small, name: stopped, start: false })).status,
+    ).toBe(200);
+    expect(domains("b", "--state-running")).toEqual([running]);
+
+    // Admins only.
+    const refused = await pvc("a", "POST", "/node/b/flush", {}, "alice");
+    expect(refused.status).toBe(510);
+    expect(domains("b").sort()).toEqual([running, stopped].sort());
+
+    const flushed = await pvc("a", "POST", "/node/b/flush");
+    expect(flushed).toMatchObject({
+      status: 200,
+      body: { message: "Flushing hypervisor b of running VMs." },
+    });
+    await until(async () => domains("b").length === 0, 120_000, "b's VMs to leave");
+    expect(domains("a").sort()).toEqual([running, stopped].sort());
+    // The running one moved live: it never stopped.
+    expect(domains("a", "--state-running")).toEqual([running]);
+    await until(
+      async () =>
+        ((await pvc("b", "GET", "/node/b")).body as { domain_state: string }[])[0]?.domain_state ===
+        "flushed",
+      30_000,
+      "b to be flushed",
+    );
+    await recordsShow({ a: 64, b: 0 });
+    // b holds nothing, a 64 MiB, yet b is skipped: the native create and PVC's define both go to a.
+    const native = vmName("fln");
+    expect(
+      (
+        await adminB.call("POST", "/v1/vms?wait=true", {
+          ...small,
+          host: undefined,
+          name: native,
+          start: false,
+        })
+      ).status,
+    ).toBe(200);
+    const defined = vmName("fld");
+    expect((await pvc("b", "POST", "/vm/x/define", { xml: domainXml(defined, 16) })).status).toBe(200);
+    expect(domains("b")).toEqual([]);
+
+    // unflush (asked at b itself this time): placement may use b again.
+    expect(await pvc("b", "POST", "/node/b/unflush")).toMatchObject({
+      status: 200,
+      body: { message: "Restoring hypervisor b to active service." },
+    });
+    expect(((await pvc("a", "GET", "/node/b")).body as { domain_state: string }[])[0]?.domain_state).toBe(
+      "ready",
+    );
+    const back = vmName("flb");
+    expect(
+      (
+        await adminA.call("POST", "/v1/vms?wait=true", {
+          ...small,
+          host: undefined,
+          name: back,
+          start: false,
+        })
+      ).status,
+    ).toBe(200);
+    expect(domains("b")).toEqual([back]);
+    for (const n of [running, stopped, native, back])
+      expect((await adminA.call("DELETE", `/v1/vms/${n}?wait=true`)).status).toBe(200);
+    expect((await pvc("a", "POST", `/vm/${defined}/remove`)).status).toBe(200);
+  }, 400_000);
+});
