@@ -14,6 +14,7 @@ import { Conflict, NotFound } from "../errors.ts";
 import { log } from "../log.ts";
 import { callerOf } from "./auth.ts";
 import { answer, bodyOf, forwardedOf } from "./fleet-arrival.ts";
+import { CONSOLE_PATH, markRemoteConsole } from "./fleet-console.ts";
 import { LIST_LIMIT_MAX, nextLink } from "./native/vm-list-query.ts";
 import { PVC_FLEET_BASE, pvcAnswer, pvcFleetForward } from "./pvc/fleet-forward.ts";
 
@@ -173,8 +174,11 @@ export function fleetForward(core: Core, listener: ListenerPlan) {
       const vm = decodeURIComponent(m[1]);
       const to = await hostHolding(core, vm);
       if (!to) return;
-      if (request.headers.get("upgrade"))
+      if (request.headers.get("upgrade")) {
+        // The console route proxies it to the VM's host (a WebSocket cannot be answered from this hook).
+        if (CONSOLE_PATH.test(path)) return markRemoteConsole(request, to);
         throw new Conflict(`vm ${vm} is on host ${to.name}: connect to ${to.api}`);
+      }
       return operations.note(
         await forwardTo(fleet, to, request, await bodyOf(request, max), caller),
         to.name,

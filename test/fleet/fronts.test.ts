@@ -8,14 +8,15 @@ import { fleetUp, type Topology, USERS, type UserName } from "./support/topology
 let fleet: Topology;
 let adminA: FleetClient;
 let adminB: FleetClient;
-const tokens: Partial<Record<UserName, string>> = {};
+/** Tokens by host and user: a token is its host's, never valid on another. */
+const tokens: Record<"a" | "b", Partial<Record<UserName, string>>> = { a: {}, b: {} };
 
 const vmName = (tag: string) => `${tag}-${fleet.id}`;
 
-/** A berth token of `user`, issued by host a: what a PVC client sends as its `token` value. */
-async function tokenOf(user: UserName): Promise<string> {
+/** A berth token of `user`, issued by `host`: what a PVC client sends as its `token` value. */
+async function tokenOf(host: "a" | "b", user: UserName): Promise<string> {
   const basic = Buffer.from(`${user}:${USERS[user].password}`).toString("base64");
-  const r = await fetch(`${fleet.berths.a.api}/v1/tokens`, {
+  const r = await fetch(`${fleet.berths[host].api}/v1/tokens`, {
     method: "POST",
     headers: { authorization: `Basic ${basic}` },
     signal: AbortSignal.timeout(10_000),
@@ -42,7 +43,7 @@ async function pvc(
   values: Record<string, string> = {},
   user: UserName = "admin",
 ): Promise<PvcAnswer> {
-  const all = new URLSearchParams({ ...values, token: tokens[user] as string });
+  const all = new URLSearchParams({ ...values, token: tokens[host][user] as string });
   const url = `http://${fleet.hosts[host].ip}:${PVC_PORT}/api/v1${path}`;
   const r = await fetch(method === "GET" ? `${url}?${all}` : url, {
     method,
@@ -96,8 +97,8 @@ beforeAll(async () => {
     new FleetClient(fleet.berths.a, "admin").login(),
     new FleetClient(fleet.berths.b, "admin").login(),
   ]);
-  tokens.admin = await tokenOf("admin");
-  tokens.alice = await tokenOf("alice");
+  for (const h of ["a", "b"] as const)
+    for (const u of ["admin", "alice"] as const) tokens[h][u] = await tokenOf(h, u);
 }, 120_000);
 
 afterAll(async () => {
@@ -142,7 +143,9 @@ describe("PVC's define on a fleet", () => {
 describe("PVC's VM actions at a for a VM of b", () => {
   test("read, dump, start, stop and remove go to b as the caller", async () => {
     const name = vmName("pfw");
-    expect((await pvc("b", "POST", "/vm/x/define", { xml: domainXml(name, 32) })).status).toBe(200);
+    expect((await pvc("b", "POST", "/vm/x/define", { xml: domainXml(name, 32), node: "b" })).status).toBe(
+      200,
+    );
     expect(domains("b")).toEqual([name]);
     const shown = await pvc("a", "GET", `/vm/${name}`);
     expect([shown.status, shown.host]).toEqual([200, "b"]);
@@ -173,6 +176,57 @@ describe("PVC's VM actions at a for a VM of b", () => {
     });
     expect(domains("b")).toEqual([]);
     expect((await pvc("a", "GET", `/vm/${name}`)).status).toBe(404);
+  }, 120_000);
+});
+
+/** Opens a console WebSocket at `host` as `user`: "open", or the refusal Bun's client reports. */
+function openConsole(
+  host: "a" | "b",
+  vm: string,
+  user: UserName,
+): Promise<{ ws: WebSocket; outcome: string }> {
+  const url = `${fleet.berths[host].api.replace("http:", "ws:")}/v1/vms/${vm}/console`;
+  const ws = new WebSocket(url, {
+    headers: { authorization: `Bearer ${tokens[host][user]}` },
+  } as unknown as string[]);
+  return new Promise((resolve) => {
+    ws.addEventListener("open", () => resolve({ ws, outcome: "open" }));
+    ws.addEventListener("error", (e) => resolve({ ws, outcome: (e as ErrorEvent).message ?? "error" }));
+  });
+}
+
+describe("the console of a VM of b, opened at a", () => {
+  test("is proxied to b as the caller: b holds the one session, another user is refused, closing frees it", async () => {
+    const name = vmName("con");
+    const made = await adminA.call("POST", "/v1/vms?wait=true", {
+      cpus: 1,
+      memory_mib: 32,
+      root_disk_gb: 1,
+      host: "b",
+      start: true,
+      ...{ name },
+    });
+    expect(made.status).toBe(200);
+    const alices = await openConsole("a", name, "alice");
+    expect(alices.outcome).toContain("404");
+    const proxied = await openConsole("a", name, "admin");
+    expect(proxied.outcome).toBe("open");
+    // b has the session: a second one there is refused (one session per VM).
+    const second = await openConsole("b", name, "admin");
+    expect(second.outcome).toContain("409");
+    const closed = new Promise((r) => proxied.ws.addEventListener("close", r));
+    proxied.ws.close(1000, "done");
+    await closed;
+    await until(
+      async () => {
+        const again = await openConsole("b", name, "admin");
+        again.ws.close();
+        return again.outcome === "open";
+      },
+      10_000,
+      "b's console session to end with the proxied one",
+    );
+    expect((await adminA.call("DELETE", `/v1/vms/${name}?wait=true`)).status).toBe(200);
   }, 120_000);
 });
 
