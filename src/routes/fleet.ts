@@ -10,13 +10,16 @@ import { liveHosts } from "../core/fleet/members.ts";
 import { claimHolders } from "../core/fleet/names.ts";
 import { VM_STATUSES } from "../core/vms/index.ts";
 import { listVmsEncoded, type VmListQuery } from "../core/vms/list.ts";
-import { Conflict, NotFound } from "../errors.ts";
+import { AppError, Conflict, NotFound } from "../errors.ts";
 import { log } from "../log.ts";
 import { callerOf } from "./auth.ts";
+import { toErrorResponse } from "./errors.ts";
 import { answer, bodyOf, forwardedOf } from "./fleet-arrival.ts";
 import { CONSOLE_PATH, markRemoteConsole } from "./fleet-console.ts";
+import { frontAt } from "./fronts/registry.ts";
+import { kahuFleetForward } from "./kahu/fleet-forward.ts";
 import { LIST_LIMIT_MAX, nextLink } from "./native/vm-list-query.ts";
-import { PVC_FLEET_BASE, pvcAnswer, pvcFleetForward } from "./pvc/fleet-forward.ts";
+import { PVC_FLEET_BASE, pvcFleetForward } from "./pvc/fleet-forward.ts";
 
 /** On a fleet-wide list: the hosts whose VMs it could not include. */
 const UNREACHABLE_HEADER = "x-berth-fleet-unreachable";
@@ -126,6 +129,14 @@ async function fleetList(core: Core, request: Request, caller: Caller | null): P
   return Response.json(body, { headers });
 }
 
+/** An AppError as the answer of the front `path` is under (these hooks run before the one mapping). */
+function frontAnswer(listener: ListenerPlan, path: string, e: unknown): Response {
+  if (!(e instanceof AppError)) throw e;
+  const { status, body } = toErrorResponse(e.errorCode, e);
+  const front = frontAt(listener, path);
+  return Response.json(front.errorBody(body), { status: front.errorStatus?.(status, body, false) ?? status });
+}
+
 /**
  * Mounted after the auth guard (it needs the caller): on the native front, an action on a VM another host
  * holds is forwarded there; a create goes to the host placement picks; a list covers the fleet.
@@ -140,11 +151,12 @@ export function fleetForward(core: Core, listener: ListenerPlan) {
     if (forwardedOf(request)) return;
     const path = new URL(request.url).pathname;
     const front = frontOn(listener, path);
-    if (front === "pvc") {
+    const other = front === "pvc" ? pvcFleetForward : front === "kahu" ? kahuFleetForward : undefined;
+    if (other) {
       try {
-        return await pvcFleetForward(core, fleet, listener, request, callerOf({ request }));
+        return await other(core, fleet, listener, request, callerOf({ request }));
       } catch (e) {
-        return pvcAnswer(e);
+        return frontAnswer(listener, path, e);
       }
     }
     if (front !== "native") return;

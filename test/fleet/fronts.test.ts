@@ -318,3 +318,53 @@ describe("PVC's nodes on a fleet", () => {
     expect((await pvc("a", "POST", `/vm/${defined}/remove`)).status).toBe(200);
   }, 400_000);
 });
+
+describe("Kahu's hypervisor on a fleet", () => {
+  /** quickstart.py's create: every field a file part (python requests files=), a host's own token. */
+  async function kahuCreate(host: "a" | "b", fields: Record<string, string>): Promise<Response> {
+    const form = new FormData();
+    for (const [k, v] of Object.entries(fields)) form.append(k, new Blob([v]), k);
+    return await fetch(`${fleet.berths[host].api}/v0//compute/instance/`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${tokens[host].admin}` },
+      body: form,
+      signal: AbortSignal.timeout(120_000),
+    });
+  }
+
+  test("hypervisor/instance/<host> creates the instance on that host, its Location there; 0 is the host asked", async () => {
+    const profile = `kp${fleet.id}`;
+    for (const c of [adminA, adminB])
+      expect(
+        (await c.call("POST", "/v1/profiles", { name: profile, cpus: 1, memory_mib: 32, root_disk_gb: 1 }))
+          .status,
+      ).toBe(201);
+    const there = await kahuCreate("a", {
+      profile,
+      name: vmName("kb"),
+      hypervisor: "/v0/hypervisor/instance/b",
+    });
+    expect([there.status, there.status === 201 ? "" : await there.text()]).toEqual([201, ""]);
+    const location = there.headers.get("location") as string;
+    expect(location).toMatch(new RegExp(`^${fleet.berths.b.api}/v0/compute/instance/[0-9]+/$`));
+    const shown = await fetch(location, {
+      headers: { authorization: `Bearer ${tokens.b.admin}` },
+      signal: AbortSignal.timeout(10_000),
+    });
+    expect(shown.status).toBe(200);
+    const onB = ((await shown.json()) as { name: string }).name;
+    expect(domains("b")).toEqual([onB]);
+    expect(domains("a")).toEqual([]);
+    // The 2019 document's form, no leading slash, id 0: the host asked.
+    const here = await kahuCreate("a", { profile, hypervisor: "v0/hypervisor/instance/0" });
+    expect(here.status).toBe(201);
+    expect(here.headers.get("location")).toMatch(/^\/v0\/compute\/instance\/[0-9]+\/$/);
+    expect(domains("a").length).toBe(1);
+    expect((await kahuCreate("a", { profile, hypervisor: "/v0/hypervisor/instance/nosuch" })).status).toBe(
+      400,
+    );
+    for (const n of [onB, ...domains("a")])
+      expect((await adminA.call("DELETE", `/v1/vms/${n}?wait=true`)).status).toBe(200);
+    expect([domains("a"), domains("b")]).toEqual([[], []]);
+  }, 180_000);
+});

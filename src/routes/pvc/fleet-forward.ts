@@ -9,9 +9,7 @@ import { hostHolding } from "../../core/fleet/locate.ts";
 import { type HostRecord, liveHosts } from "../../core/fleet/members.ts";
 import { pvcPlacement } from "../../core/fronts/pvc-placement.ts";
 import { AppError } from "../../errors.ts";
-import { toErrorResponse } from "../errors.ts";
 import { bodyOf } from "../fleet-arrival.ts";
-import { pvcErrorBody, pvcErrorStatus } from "./errors.ts";
 import { pvcNodeRoutes } from "./nodes.ts";
 import { pvcValues } from "./values.ts";
 import { pvcVmRoutes } from "./vms.ts";
@@ -91,13 +89,6 @@ async function forwardPvc(
     error = undefined; // not berth's error shape: passed on as text below
   }
   throw new AppError(answer.status, error?.code ?? "fleet_step_failed", error?.message ?? text);
-}
-
-/** An AppError as PVC's answer (this runs before any route, so before the one mapping). */
-export function pvcAnswer(e: unknown): Response {
-  if (!(e instanceof AppError)) throw e;
-  const { status, body } = toErrorResponse(e.errorCode, e);
-  return Response.json(pvcErrorBody(body), { status: pvcErrorStatus(status, body, false) });
 }
 
 /**
