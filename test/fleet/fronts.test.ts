@@ -171,6 +171,28 @@ describe("PVC's VM actions at a for a VM of b", () => {
       message: `Forcibly stopping VM '${name}'.`,
     });
     expect(domains("b", "--state-running")).toEqual([]);
+    // The list covers the fleet, each VM with its node; node= is one host's list.
+    const local = vmName("pfa");
+    expect((await pvc("a", "POST", "/vm/x/define", { xml: domainXml(local, 16), node: "a" })).status).toBe(
+      200,
+    );
+    const nodes = (r: PvcAnswer) => (r.body as { name: string; node: string }[]).map((v) => [v.name, v.node]);
+    const both = [
+      [name, "b"],
+      [local, "a"],
+    ].sort();
+    expect(nodes(await pvc("a", "GET", "/vm"))).toEqual(both);
+    expect(nodes(await pvc("b", "GET", "/vm", { limit: `^p(fw|fa)-${fleet.id}$` }))).toEqual(both);
+    expect(nodes(await pvc("a", "GET", "/vm", { node: "b" }))).toEqual([[name, "b"]]);
+    expect((await pvc("a", "GET", "/vm", { limit: "^nosuchvm" })).body).toEqual({ message: "VM not found." });
+    // A move's selector is checked (with two hosts the other one is the only target).
+    const badSel = await pvc("a", "POST", `/vm/${local}/move`, { selector: "fastest" });
+    expect([badSel.status, (badSel.body as { message: string }).message]).toEqual([
+      510,
+      "ERROR: Specified selector 'fastest' is invalid.",
+    ]);
+    expect(domains("a")).toEqual([local]);
+    expect((await pvc("a", "POST", `/vm/${local}/remove`)).status).toBe(200);
     expect((await pvc("a", "POST", `/vm/${name}/remove`)).body).toEqual({
       message: `Removed VM '${name}' and disks from the cluster.`,
     });

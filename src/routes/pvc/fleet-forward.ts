@@ -8,8 +8,11 @@ import { forwardTo } from "../../core/fleet/forward.ts";
 import { hostHolding } from "../../core/fleet/locate.ts";
 import { type HostRecord, liveHosts } from "../../core/fleet/members.ts";
 import { pvcPlacement } from "../../core/fronts/pvc-placement.ts";
+import { pvcVmList } from "../../core/fronts/pvc-vms.ts";
 import { AppError } from "../../errors.ts";
+import { log } from "../../log.ts";
 import { bodyOf } from "../fleet-arrival.ts";
+import { VmNotFound } from "./errors.ts";
 import { pvcNodeRoutes } from "./nodes.ts";
 import { pvcValues } from "./values.ts";
 import { pvcVmRoutes } from "./vms.ts";
@@ -17,6 +20,7 @@ import { pvcVmRoutes } from "./vms.ts";
 /** Where a host serves the PVC requests other hosts forward to it (on its fleet API, signed requests only). */
 export const PVC_FLEET_BASE = "/v1/fleet/fronts/pvc";
 const VM_PATH = /^\/api\/v1\/vm\/([^/]+)(?:\/([a-z]+))?\/?$/;
+const VM_LIST = /^\/api\/v1\/vm\/?$/;
 const NODE_ACTION = /^\/api\/v1\/node\/([^/]+)\/(flush|unflush|ready)\/?$/;
 const FORMS = ["application/x-www-form-urlencoded", "multipart/form-data"];
 
@@ -92,6 +96,60 @@ async function forwardPvc(
 }
 
 /**
+ * GET /vm on a fleet: the VMs of every live host, each with its `node`, sorted by name (404 "VM not found."
+ * when no host has one that matches); `node=<host>` is that host's own list. Hosts that do not answer are left out.
+ */
+async function pvcFleetList(
+  core: Core,
+  fleet: Fleet,
+  request: Request,
+  rel: string,
+  caller: Caller | null,
+): Promise<Response | undefined> {
+  const max = core.config.limits.max_body_bytes;
+  let q: { limit?: string; node?: string; state?: string };
+  {
+    await using values = await pvcValues(core, request.clone() as Request);
+    q = { limit: values.get("limit"), node: values.get("node"), state: values.get("state") };
+  }
+  const hosts = await liveHosts(fleet);
+  if (q.node !== undefined && q.node !== "") {
+    if (q.node === fleet.name) return;
+    const host = hosts.get(q.node);
+    if (!host) throw new AppError(400, "invalid_request", `Specified node "${q.node}" is invalid.`);
+    return await forwardPvc(fleet, host, request, rel, caller, max);
+  }
+  const orEmpty = async (list: () => Promise<Record<string, unknown>[]>) => {
+    try {
+      return await list();
+    } catch (e) {
+      if (e instanceof AppError && e.errorCode === "vm_not_found") return [];
+      throw e;
+    }
+  };
+  const own = await orEmpty(() => pvcVmList(core, caller, q));
+  const others = [...hosts.values()].filter((h) => h.name !== fleet.name);
+  const theirs = await Promise.all(
+    others.map((h) =>
+      orEmpty(async () => {
+        try {
+          const r = await forwardPvc(fleet, h, request, rel, caller, max);
+          return (await r.json()) as Record<string, unknown>[];
+        } catch (e) {
+          if (e instanceof AppError && e.errorCode === "vm_not_found") throw e;
+          log.warn("pvc vm list: a host did not answer", { host: h.name, error: String(e) });
+          return [];
+        }
+      }),
+    ),
+  );
+  const name = (v: Record<string, unknown>) => String(v.name);
+  const all = [...own, ...theirs.flat()].sort((a, b) => (name(a) < name(b) ? -1 : name(a) > name(b) ? 1 : 0));
+  if (all.length === 0) throw new VmNotFound();
+  return Response.json(all);
+}
+
+/**
  * A PVC request this host does not answer itself, forwarded (signed, as the caller) to the host that does;
  * undefined when this host answers it. Placement and ownership are core's (placeVm, the name claims).
  */
@@ -113,6 +171,8 @@ export async function pvcFleetForward(
     // Not a live host: this host's route answers PVC's "No node named".
     return host ? await forwardPvc(fleet, host, request, rel, caller, max) : undefined;
   }
+  if (VM_LIST.test(rel) && request.method === "GET")
+    return await pvcFleetList(core, fleet, request, rel, caller);
   const vm = VM_PATH.exec(rel);
   if (!vm) return;
   if (vm[2] === "define") {
