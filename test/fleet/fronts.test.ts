@@ -198,6 +198,9 @@ describe("PVC's VM actions at a for a VM of b", () => {
     });
     expect(domains("b")).toEqual([]);
     expect((await pvc("a", "GET", `/vm/${name}`)).status).toBe(404);
+    // Where b serves PVC for the other hosts, a client's own request finds nothing, even an admin's.
+    const direct = await adminB.call("GET", "/v1/fleet/fronts/pvc/api/v1/node");
+    expect(direct.status).toBe(404);
   }, 120_000);
 });
 
