@@ -201,6 +201,12 @@ describe("PVC's VM actions at a for a VM of b", () => {
     // Where b serves PVC for the other hosts, a client's own request finds nothing, even an admin's.
     const direct = await adminB.call("GET", "/v1/fleet/fronts/pvc/api/v1/node");
     expect(direct.status).toBe(404);
+    // Nor is it in b's API document (PVC's own listener documents those routes).
+    const doc = await adminB.call("GET", "/openapi.json");
+    expect(doc.status).toBe(200);
+    expect(
+      Object.keys((doc.body as { paths: object }).paths).some((p) => p.startsWith("/v1/fleet/fronts")),
+    ).toBe(false);
   }, 120_000);
 });
 
@@ -342,6 +348,39 @@ describe("PVC's nodes on a fleet", () => {
       expect((await adminA.call("DELETE", `/v1/vms/${n}?wait=true`)).status).toBe(200);
     expect((await pvc("a", "POST", `/vm/${defined}/remove`)).status).toBe(200);
   }, 400_000);
+});
+
+describe("a flush berth did not finish", () => {
+  test("goes on when the host's berth starts again", async () => {
+    const name = vmName("flre");
+    const made = await adminA.call("POST", "/v1/vms?wait=true", {
+      name,
+      cpus: 1,
+      memory_mib: 32,
+      root_disk_gb: 1,
+      host: "b",
+      start: false,
+    });
+    expect(made.status).toBe(200);
+    // What a berth stopped right after its flush began leaves: the state in etcd, its VMs still here.
+    await fleet.etcd.client
+      .put(`${fleet.prefix}/domain-states/b`)
+      .value(JSON.stringify({ state: "flush", at: new Date().toISOString() }));
+    await fleet.berths.b.stop();
+    await fleet.berths.b.start();
+    await fleet.awaitMembers(["a", "b"]);
+    await until(async () => domains("b").length === 0, 60_000, "b's VM to leave after the restart");
+    expect(domains("a")).toEqual([name]);
+    await until(
+      async () =>
+        ((await pvc("a", "GET", "/node/b")).body as { domain_state: string }[])[0]?.domain_state ===
+        "flushed",
+      30_000,
+      "b to be flushed",
+    );
+    expect((await pvc("b", "POST", "/node/b/ready")).status).toBe(200);
+    expect((await adminA.call("DELETE", `/v1/vms/${name}?wait=true`)).status).toBe(200);
+  }, 180_000);
 });
 
 describe("Kahu's hypervisor on a fleet", () => {

@@ -2,6 +2,7 @@
 import { getMember } from "../../db/pools.ts";
 import { listVms } from "../../db/vms.ts";
 import { log } from "../../log.ts";
+import { SYSTEM } from "../auth/access.ts";
 import type { Caller } from "../auth/caller.ts";
 import type { Core } from "../context.ts";
 import { operationFinished } from "../operation-outcome.ts";
@@ -59,6 +60,15 @@ export async function flushHost(core: Core, fleet: Fleet, caller: Caller | null)
     .catch((e) => log.warn("flush did not finish", { error: e instanceof Error ? e.message : String(e) }))
     .finally(() => draining.delete(fleet));
   draining.set(fleet, run);
+}
+
+/** At start: a flush this host had not finished (berth stopped mid-drain) goes on, as berth's own work. */
+export async function resumeFlush(core: Core, fleet: Fleet): Promise<void> {
+  if ((await domainStates(fleet)).get(fleet.name) !== "flush") return;
+  // One lease period first: this host registered, its VMs' states read, the other hosts seen live.
+  await Bun.sleep(fleet.ttlS * 1000);
+  log.info("resuming this host's flush", { host: fleet.name });
+  await flushHost(core, fleet, SYSTEM);
 }
 
 /** Ready again: placement may choose this host. */

@@ -27,7 +27,10 @@ const FORMS = ["application/x-www-form-urlencoded", "multipart/form-data"];
 /** PVC's VM and node routes under PVC_FLEET_BASE, mounted on a fleet host's native API. */
 export function pvcFleetRoutes(core: Core) {
   if (!core.fleet) return new Elysia();
-  return new Elysia({ prefix: `${PVC_FLEET_BASE}/api/v1` }).use(pvcVmRoutes(core)).use(pvcNodeRoutes(core));
+  // Fleet-only: not in this listener's OpenAPI document (PVC's own listener documents these routes).
+  return new Elysia({ prefix: `${PVC_FLEET_BASE}/api/v1` }).guard({ detail: { hide: true } }, (app) =>
+    app.use(pvcVmRoutes(core)).use(pvcNodeRoutes(core)),
+  );
 }
 
 /** The request's PVC path under its base on this listener (`/api/v1/...`), or null. */
