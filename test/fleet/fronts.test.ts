@@ -262,7 +262,7 @@ describe("the console of a VM of b, opened at a", () => {
 });
 
 describe("PVC's nodes on a fleet", () => {
-  test("the node list is the fleet's hosts; flush moves b's VMs to a (live when running) and placement skips b until unflush", async () => {
+  test("the node list is the fleet's hosts; flush moves b's VMs to a (live when running) and placement skips b; unflush brings them back", async () => {
     const list = await pvc("a", "GET", "/node");
     expect(list.status).toBe(200);
     const nodes = list.body as Record<string, unknown>[];
@@ -316,6 +316,8 @@ describe("PVC's nodes on a fleet", () => {
           ...small,
           host: undefined,
           name: native,
+          // Large, so that a stays the fuller host while b's VMs come back after the unflush below.
+          memory_mib: 128,
           start: false,
         })
       ).status,
@@ -324,7 +326,7 @@ describe("PVC's nodes on a fleet", () => {
     expect((await pvc("b", "POST", "/vm/x/define", { xml: domainXml(defined, 16) })).status).toBe(200);
     expect(domains("b")).toEqual([]);
 
-    // unflush (asked at b itself this time): placement may use b again.
+    // unflush (asked at b itself this time): placement may use b again, and a sends b's VMs back.
     expect(await pvc("b", "POST", "/node/b/unflush")).toMatchObject({
       status: 200,
       body: { message: "Restoring hypervisor b to active service." },
@@ -343,7 +345,18 @@ describe("PVC's nodes on a fleet", () => {
         })
       ).status,
     ).toBe(200);
-    expect(domains("b")).toEqual([back]);
+    expect(domains("b")).toContain(back);
+    await until(
+      async () => domains("b").sort().join() === [back, running, stopped].sort().join(),
+      120_000,
+      "the flushed VMs to come back to b",
+    );
+    expect(domains("b", "--state-running")).toEqual([running]);
+    expect(domains("a").sort()).toEqual([native, defined].sort());
+    // Their last node is cleared: nothing to unmigrate.
+    expect(
+      ((await pvc("a", "POST", `/vm/${running}/unmigrate`)).body as { message: string }).message,
+    ).toContain("has not been previously migrated");
     for (const n of [running, stopped, native, back])
       expect((await adminA.call("DELETE", `/v1/vms/${n}?wait=true`)).status).toBe(200);
     expect((await pvc("a", "POST", `/vm/${defined}/remove`)).status).toBe(200);
@@ -378,7 +391,9 @@ describe("a flush berth did not finish", () => {
       30_000,
       "b to be flushed",
     );
+    // ready is unflush's alias: the VM comes back.
     expect((await pvc("b", "POST", "/node/b/ready")).status).toBe(200);
+    await until(async () => domains("b").join() === name, 60_000, "the VM to come back to b");
     expect((await adminA.call("DELETE", `/v1/vms/${name}?wait=true`)).status).toBe(200);
   }, 180_000);
 });

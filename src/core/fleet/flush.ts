@@ -8,6 +8,8 @@ import type { Core } from "../context.ts";
 import { operationFinished } from "../operation-outcome.ts";
 import { domainStates, markFlushed, placeableHosts, setDomainState } from "./domain-state.ts";
 import type { Fleet } from "./fleet.ts";
+import { fleetRequest } from "./forward.ts";
+import { liveHosts } from "./members.ts";
 import { migrateVm } from "./migrate.ts";
 import { placeVm } from "./placement.ts";
 
@@ -71,9 +73,43 @@ export async function resumeFlush(core: Core, fleet: Fleet): Promise<void> {
   await flushHost(core, fleet, SYSTEM);
 }
 
-/** Ready again: placement may choose this host. */
+/**
+ * Ready again: placement may choose this host, and every other live host sends back the VMs that left it
+ * (their last_node is this host), as PVC's unflush restored migrated VMs; in the background, best effort.
+ */
 export async function unflushHost(fleet: Fleet): Promise<void> {
   await setDomainState(fleet, fleet.name, "ready");
+  const others = [...(await liveHosts(fleet)).values()].filter((h) => h.name !== fleet.name);
+  for (const h of others) {
+    void fleetRequest(fleet, h, "POST", `/v1/fleet/returns/${encodeURIComponent(fleet.name)}`)
+      .then(async (r) => {
+        if (!r.ok) throw new Error(`${r.status} ${await r.text()}`);
+      })
+      .catch((e) =>
+        log.warn("unflush: a host was not asked to send VMs back", { host: h.name, error: String(e) }),
+      );
+  }
+}
+
+/** This host's VMs whose last_node is `to`: migrated back there one at a time (live when running), last_node cleared. */
+export function returnVms(core: Core, to: string): string[] {
+  const names = listVms(core.db)
+    .filter((v) => v.last_host === to && v.status !== "gone")
+    .map((v) => v.name);
+  void (async () => {
+    for (const name of names) {
+      try {
+        await operationFinished(core.ops, await migrateVm(core, SYSTEM, name, { host: to }, "clear"));
+      } catch (e) {
+        log.warn("unflush: vm not sent back", {
+          vm: name,
+          to,
+          error: e instanceof Error ? e.message : String(e),
+        });
+      }
+    }
+  })();
+  return names;
 }
 
 /** This host's drain, for a caller (tests, shutdown) that must wait for it. */

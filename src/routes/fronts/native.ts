@@ -3,6 +3,7 @@ import { Elysia } from "elysia";
 import type { Core } from "../../core/context.ts";
 import { dashboardRoutes } from "../dashboard.ts";
 import type { ErrorBody } from "../errors.ts";
+import { fleetFlushRoutes } from "../fleet-flush.ts";
 import { fleetMoveRoutes } from "../fleet-moves.ts";
 import { fleetPoolRoutes } from "../fleet-pools.ts";
 import { metricsRoutes } from "../metrics.ts";
@@ -86,6 +87,7 @@ export const nativeFront: Front = {
       .use(vmMigrateRoutes(core))
       .use(fleetMoveRoutes(core))
       .use(pvcFleetRoutes(core))
+      .use(fleetFlushRoutes(core))
       .use(vmDiskRoutes(core))
       .use(vmSnapshotRoutes(core))
       .use(vmInfoRoutes(core))
