@@ -10,11 +10,16 @@ import { liveHosts } from "../core/fleet/members.ts";
 import { claimHolders } from "../core/fleet/names.ts";
 import { VM_STATUSES } from "../core/vms/index.ts";
 import { listVmsEncoded, type VmListQuery } from "../core/vms/list.ts";
-import { Conflict } from "../errors.ts";
+import { AppError, Conflict, NotFound } from "../errors.ts";
 import { log } from "../log.ts";
 import { callerOf } from "./auth.ts";
+import { toErrorResponse } from "./errors.ts";
 import { answer, bodyOf, forwardedOf } from "./fleet-arrival.ts";
+import { CONSOLE_PATH, markRemoteConsole } from "./fleet-console.ts";
+import { frontAt } from "./fronts/registry.ts";
+import { kahuFleetForward } from "./kahu/fleet-forward.ts";
 import { LIST_LIMIT_MAX, nextLink } from "./native/vm-list-query.ts";
+import { PVC_FLEET_BASE, pvcFleetForward } from "./pvc/fleet-forward.ts";
 
 /** On a fleet-wide list: the hosts whose VMs it could not include. */
 const UNREACHABLE_HEADER = "x-berth-fleet-unreachable";
@@ -124,6 +129,14 @@ async function fleetList(core: Core, request: Request, caller: Caller | null): P
   return Response.json(body, { headers });
 }
 
+/** An AppError as the answer of the front `path` is under (these hooks run before the one mapping). */
+function frontAnswer(listener: ListenerPlan, path: string, e: unknown): Response {
+  if (!(e instanceof AppError)) throw e;
+  const { status, body } = toErrorResponse(e.errorCode, e);
+  const front = frontAt(listener, path);
+  return Response.json(front.errorBody(body), { status: front.errorStatus?.(status, body, false) ?? status });
+}
+
 /**
  * Mounted after the auth guard (it needs the caller): on the native front, an action on a VM another host
  * holds is forwarded there; a create goes to the host placement picks; a list covers the fleet.
@@ -137,7 +150,18 @@ export function fleetForward(core: Core, listener: ListenerPlan) {
   return new Elysia().onRequest(async ({ request }) => {
     if (forwardedOf(request)) return;
     const path = new URL(request.url).pathname;
-    if (frontOn(listener, path) !== "native") return;
+    const front = frontOn(listener, path);
+    const other = front === "pvc" ? pvcFleetForward : front === "kahu" ? kahuFleetForward : undefined;
+    if (other) {
+      try {
+        return await other(core, fleet, listener, request, callerOf({ request }));
+      } catch (e) {
+        return frontAnswer(listener, path, e);
+      }
+    }
+    if (front !== "native") return;
+    // PVC's routes for other hosts answer only their signed requests.
+    if (path.startsWith(`${PVC_FLEET_BASE}/`)) return answer(new NotFound(`no route ${path}`));
     const m = VM_PATH.exec(path);
     const op = OPERATION_PATH.exec(path);
     if (!m && !op) return;
@@ -162,8 +186,11 @@ export function fleetForward(core: Core, listener: ListenerPlan) {
       const vm = decodeURIComponent(m[1]);
       const to = await hostHolding(core, vm);
       if (!to) return;
-      if (request.headers.get("upgrade"))
+      if (request.headers.get("upgrade")) {
+        // The console route proxies it to the VM's host (a WebSocket cannot be answered from this hook).
+        if (CONSOLE_PATH.test(path)) return markRemoteConsole(request, to);
         throw new Conflict(`vm ${vm} is on host ${to.name}: connect to ${to.api}`);
+      }
       return operations.note(
         await forwardTo(fleet, to, request, await bodyOf(request, max), caller),
         to.name,

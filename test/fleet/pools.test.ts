@@ -220,6 +220,39 @@ describe("fleet pools", () => {
     }
   }, 150_000);
 
+  test("vmpooler's POST /vm/<pool> and POST /vm check out a fleet pool fleet-wide, all or nothing, in vmpooler's shape", async () => {
+    await stockIs({ a: SIZE, b: SIZE });
+    // vmfloaty's form: the pool repeated in the path, one VM each; more than a holds takes b's too.
+    const path = Array(SIZE + 1)
+      .fill(pool)
+      .join("+");
+    const r = await aliceA.call("POST", `/api/v1/vm/${path}`);
+    expect(r.status).toBe(200);
+    const body = r.body as Record<string, unknown>;
+    expect(body.ok).toBe(true);
+    const names = (body[pool] as { hostname: string[] }).hostname;
+    expect(names.length).toBe(SIZE + 1);
+    expect(new Set(names).size).toBe(SIZE + 1);
+    expect([(await counts("a")).checked_out, (await counts("b")).checked_out]).toEqual([SIZE, 1]);
+    expect(await pendingInEtcd()).toEqual([]);
+    // The JSON body form asks for more than the fleet has left: 503 {ok: false}, nothing taken.
+    await stockIs({ a: SIZE, b: SIZE }, 90_000);
+    const short = await aliceB.call("POST", "/api/v1/vm", { [pool]: String(2 * SIZE + 1) });
+    expect([short.status, (short.body as { ok: boolean }).ok]).toEqual([503, false]);
+    expect(await pendingInEtcd()).toEqual([]);
+    expect([(await counts("a")).checked_out, (await counts("b")).checked_out]).toEqual([SIZE, 1]);
+    const two = await aliceB.call("POST", "/api/v1/vm", { [pool]: "2" });
+    expect(two.status).toBe(200);
+    const more = ((two.body as Record<string, { hostname: string[] }>)[pool] as { hostname: string[] })
+      .hostname;
+    expect(more.length).toBe(2);
+    expect(more.some((n) => names.includes(n))).toBe(false);
+    await giveBack(
+      [...names, ...more].map((name) => ({ name }) as Vm),
+      aliceA,
+    );
+  }, 200_000);
+
   test("a local-only path (on-demand request) refuses a fleet pool; the record route refuses clients", async () => {
     const r = await aliceA.call("POST", "/v1/requests", { [pool]: 1 });
     expect([r.status, (r.body as { error: { code: string } }).error.code]).toEqual([409, "conflict"]);

@@ -46,6 +46,11 @@ export class Fleet {
     return owner === undefined ? root : `${root}${encodeURIComponent(owner)}/${vm}`;
   }
 
+  /** Where a host's PVC domain state lives (flush, flushed, unflush; none: ready), kept across restarts. */
+  domainStateKey(host = ""): string {
+    return `${this.#prefix}/domain-states/${host}`;
+  }
+
   close(): void {
     this.etcd.close();
   }

@@ -51,19 +51,10 @@ export async function forwardTo(
   caller: Caller | null,
 ): Promise<Response> {
   const path = pathOf(request.url);
-  const time = String(Date.now());
-  const nonce = randomBytes(16).toString("hex");
-  const who = caller?.name ?? "";
   const headers = new Headers(request.headers);
   for (const h of CREDENTIALS) headers.delete(h);
-  headers.set(FLEET_HEADERS.from, fleet.name);
-  headers.set(FLEET_HEADERS.caller, who);
-  headers.set(FLEET_HEADERS.time, time);
-  headers.set(FLEET_HEADERS.nonce, nonce);
-  headers.set(
-    FLEET_HEADERS.signature,
-    signed(fleet.secret, [request.method, path, time, nonce, fleet.name, who, bodyHash(body)]),
-  );
+  for (const [k, v] of Object.entries(fleetHeaders(fleet, request.method, path, caller, body)))
+    headers.set(k, v);
   try {
     const answer = await fetch(host.api + path, {
       method: request.method,
@@ -83,6 +74,34 @@ export async function forwardTo(
   }
 }
 
+/** The fleet headers that sign `method path` with `body` for `caller` (a WebSocket handshake's, where no Request is forwarded). */
+export function fleetHeaders(
+  fleet: Fleet,
+  method: string,
+  path: string,
+  caller: Caller | null,
+  body: Uint8Array = new Uint8Array(),
+): Record<string, string> {
+  const time = String(Date.now());
+  const nonce = randomBytes(16).toString("hex");
+  const who = caller?.name ?? "";
+  return {
+    [FLEET_HEADERS.from]: fleet.name,
+    [FLEET_HEADERS.caller]: who,
+    [FLEET_HEADERS.time]: time,
+    [FLEET_HEADERS.nonce]: nonce,
+    [FLEET_HEADERS.signature]: signed(fleet.secret, [
+      method,
+      path,
+      time,
+      nonce,
+      fleet.name,
+      who,
+      bodyHash(body),
+    ]),
+  };
+}
+
 /**
  * A request this host itself makes to another host (a migration's steps): signed as a forwarded request with
  * no caller, its answer returned as a stream (a disk is not buffered). Non-2xx answers are the caller's to read.
@@ -96,23 +115,7 @@ export async function fleetRequest(
   timeoutMs = FORWARD_TIMEOUT_MS,
 ): Promise<Response> {
   const bytes = body === undefined ? new Uint8Array() : new TextEncoder().encode(JSON.stringify(body));
-  const time = String(Date.now());
-  const nonce = randomBytes(16).toString("hex");
-  const headers = new Headers({
-    [FLEET_HEADERS.from]: fleet.name,
-    [FLEET_HEADERS.caller]: "",
-    [FLEET_HEADERS.time]: time,
-    [FLEET_HEADERS.nonce]: nonce,
-    [FLEET_HEADERS.signature]: signed(fleet.secret, [
-      method,
-      path,
-      time,
-      nonce,
-      fleet.name,
-      "",
-      bodyHash(bytes),
-    ]),
-  });
+  const headers = new Headers(fleetHeaders(fleet, method, path, null, bytes));
   if (body !== undefined) headers.set("content-type", "application/json");
   try {
     return await fetch(host.api + path, {

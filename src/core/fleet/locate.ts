@@ -2,6 +2,7 @@
 import { getOperation } from "../../db/operations.ts";
 import { vmByName } from "../../db/vms.ts";
 import type { Core } from "../context.ts";
+import { placeableHosts } from "./domain-state.ts";
 import { HostUnreachable } from "./errors.ts";
 import { type HostRecord, liveHosts } from "./members.ts";
 import { claimOf } from "./names.ts";
@@ -36,7 +37,8 @@ export async function placementOf(core: Core, body: Uint8Array): Promise<HostRec
   if (typeof req !== "object" || req === null || "xml" in req) return null;
   const host = typeof req.host === "string" ? req.host : undefined;
   const selector = SELECTORS.includes(req.selector as Selector) ? (req.selector as Selector) : undefined;
-  const hosts = await liveHosts(fleet);
+  // A named host may be any live one; a selector skips flushed hosts (PVC's flush).
+  const hosts = host !== undefined ? await liveHosts(fleet) : await placeableHosts(fleet);
   const chosen = placeVm(hosts, { host, selector });
   return chosen === fleet.name ? null : (hosts.get(chosen) ?? null);
 }

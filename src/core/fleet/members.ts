@@ -1,5 +1,5 @@
 // Membership: this host's registration under an etcd lease (renewed, refreshed), and the list of live hosts.
-import { loadavg } from "node:os";
+import { arch, loadavg, release, type } from "node:os";
 import type { Lease } from "etcd3";
 import { allocation } from "../../db/allocation.ts";
 import { log } from "../../log.ts";
@@ -21,7 +21,14 @@ export interface HostRecord {
   load: number;
   vms: number;
   updated_at: string;
+  /** The host's kernel release, OS and machine (PVC's node list shows them); absent in older records. */
+  kernel?: string;
+  os?: string;
+  arch?: string;
 }
+
+/** Python's platform.machine() names (what PVC showed); Node's os.arch() uses Go-like ones. */
+export const MACHINE: Record<string, string> = { x64: "x86_64", arm64: "aarch64", ia32: "i686" };
 
 /** This host's record now, from its database and libvirt's node info. */
 export function ownRecord(core: Core, fleet: Fleet): HostRecord {
@@ -37,6 +44,9 @@ export function ownRecord(core: Core, fleet: Fleet): HostRecord {
     load: loadavg()[0] ?? 0,
     vms: vms.n,
     updated_at: new Date().toISOString(),
+    kernel: release(),
+    os: type().toLowerCase(),
+    arch: MACHINE[arch()] ?? arch(),
   };
 }
 

@@ -2,6 +2,7 @@
 import { log } from "../../log.ts";
 import type { Core } from "../context.ts";
 import type { Fleet } from "./fleet.ts";
+import { resumeFlush } from "./flush.ts";
 import { registerHost } from "./members.ts";
 import { MAX_MIGRATION_MS } from "./migrate.ts";
 import { settleMoves } from "./moves-settle.ts";
@@ -13,6 +14,9 @@ import { releaseDeleted, settleQuota } from "./quota.ts";
 export function startFleet(core: Core, fleet: Fleet): { stop(): Promise<void> } {
   const registration = registerHost(core, fleet);
   const pools = startFleetPools(core, fleet);
+  void resumeFlush(core, fleet).catch((e) =>
+    log.warn("this host's flush not resumed", { error: e instanceof Error ? e.message : String(e) }),
+  );
   const off = core.events.subscribe((e) => {
     if (e.type !== "vm.deleted") return;
     const vm = e.target.slice("vm/".length);

@@ -170,9 +170,10 @@ const ARCH: Record<string, string> = { x64: "x86_64", arm64: "aarch64", ppc64: "
 
 /** This host as Kahu's hypervisor instance 0 (its name from libvirt when it answers). */
 export async function kahuHypervisor(core: Core): Promise<KahuHypervisor> {
-  let name = "";
+  // In a fleet the hypervisor instances are the fleet's hosts, named as the fleet names them.
+  let name = core.fleet?.name ?? "";
   try {
-    name = (await core.hv.call("hostInfo", {})).hostname;
+    if (!core.fleet) name = (await core.hv.call("hostInfo", {})).hostname;
   } catch (e) {
     if (!(e instanceof HypervisorUnavailable)) throw e;
   }
@@ -186,10 +187,15 @@ export async function kahuHypervisor(core: Core): Promise<KahuHypervisor> {
   };
 }
 
+/** The id a `hypervisor` value names: the tail of any value ending in hypervisor/instance/<id>[/], else null. */
+export function hypervisorIdOf(value: string): string | null {
+  return /(?:^|\/)hypervisor\/instance\/([^/]+)\/?$/.exec(value)?.[1] ?? null;
+}
+
 /** Whether a create's `hypervisor` names this host: any value ending in hypervisor/instance/<0 or its name>[/]. */
 export function namesThisHypervisor(value: string, hostname: string): boolean {
-  const m = /(?:^|\/)hypervisor\/instance\/([^/]+)\/?$/.exec(value);
-  return m !== null && (m[1] === HYPERVISOR_ID || (hostname !== "" && m[1] === hostname));
+  const id = hypervisorIdOf(value);
+  return id !== null && (id === HYPERVISOR_ID || (hostname !== "" && id === hostname));
 }
 
 /** RFC 3339 with nine fraction digits in the host's local offset (Z at UTC), as Go printed Kahu's snapshot times. */

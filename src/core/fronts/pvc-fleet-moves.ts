@@ -3,25 +3,35 @@ import { vmByName } from "../../db/vms.ts";
 import { AppError } from "../../errors.ts";
 import type { Caller } from "../auth/index.ts";
 import type { Core } from "../context.ts";
+import { placeableHosts } from "../fleet/domain-state.ts";
 import type { Fleet } from "../fleet/fleet.ts";
 import { liveHosts } from "../fleet/members.ts";
 import { type LastHost, migrateVm } from "../fleet/migrate.ts";
-import { placeVm } from "../fleet/placement.ts";
+import { placeVm, SELECTORS, type Selector } from "../fleet/placement.ts";
 import { operationFinished } from "../operation-outcome.ts";
 
 type Move = "move" | "migrate" | "unmigrate";
 
-/** `node`, or PVC's default: the live host with the least allocated memory other than this one. */
-async function targetOf(fleet: Fleet, ref: string, node: string | undefined): Promise<string> {
-  const hosts = await liveHosts(fleet);
+/** `node`, or by `selector` (PVC's default mem: least allocated memory) the best placeable host other than this one. */
+async function targetOf(
+  fleet: Fleet,
+  ref: string,
+  node: string | undefined,
+  selector: string | undefined,
+): Promise<string> {
   if (node !== undefined && node !== "") {
-    if (!hosts.has(node)) throw new AppError(400, "invalid_request", `Specified node "${node}" is invalid.`);
+    if (!(await liveHosts(fleet)).has(node))
+      throw new AppError(400, "invalid_request", `Specified node "${node}" is invalid.`);
     return node;
   }
-  hosts.delete(fleet.name);
-  if (hosts.size === 0)
+  // PVC's default target: the least allocated node that is not flushed, never this one.
+  const placeable = await placeableHosts(fleet);
+  placeable.delete(fleet.name);
+  if (placeable.size === 0)
     throw new AppError(409, "no_other_node", `Cannot move VM "${ref}": no other node is available.`);
-  return placeVm(hosts, {});
+  if (selector !== undefined && selector !== "" && !SELECTORS.includes(selector as Selector))
+    throw new AppError(400, "invalid_request", `Specified selector "${selector}" is invalid.`);
+  return placeVm(placeable, { selector: selector === "" ? undefined : (selector as Selector | undefined) });
 }
 
 /**
@@ -38,6 +48,7 @@ export async function pvcFleetMove(
   action: Move,
   node: string | undefined,
   force: boolean,
+  selector?: string,
 ): Promise<string> {
   const last = vmByName(core.db, name)?.last_host ?? null;
   let to: string;
@@ -49,7 +60,7 @@ export async function pvcFleetMove(
   } else {
     if (action === "migrate" && last !== null && !force)
       throw new AppError(409, "conflict", `VM "${ref}" has been previously migrated.`);
-    to = await targetOf(fleet, ref, node);
+    to = await targetOf(fleet, ref, node, selector);
     lastHost = action === "migrate" ? "set" : "clear";
   }
   if (to === fleet.name)

@@ -1,10 +1,14 @@
 // PVC's nodes over core: this host is the one node (libvirt's hostname), the primary coordinator, with its CPUs, memory and running VMs.
 import { arch, freemem, loadavg, release, type } from "node:os";
 import { AppError } from "../../errors.ts";
-import type { Caller } from "../auth/index.ts";
+import { type Caller, requireAdmin } from "../auth/index.ts";
 import { hostSize } from "../capacity.ts";
 import type { Core } from "../context.ts";
+import { domainStates } from "../fleet/domain-state.ts";
+import { flushHost, unflushHost } from "../fleet/flush.ts";
+import { MACHINE } from "../fleet/members.ts";
 import { listVmViews } from "../vms/index.ts";
+import { pvcFleetNodes } from "./pvc-fleet-nodes.ts";
 import { pvcLimitMatcher } from "./pvc-limit.ts";
 
 // Per hypervisor client: the hostname changes only with a new host.
@@ -21,9 +25,6 @@ export async function pvcNodeName(core: Core): Promise<string> {
   return name;
 }
 
-/** Python's platform.machine() names; Node's os.arch() uses Go-like ones. */
-const MACHINE: Record<string, string> = { x64: "x86_64", arm64: "aarch64", ia32: "i686" };
-
 /** This host as PVC's node object (client-common getNodeInformation): counts as strings, memory as int MiB. */
 export async function pvcNode(core: Core, caller: Caller | null): Promise<Record<string, unknown>> {
   const [name, size, vms] = await Promise.all([pvcNodeName(core), hostSize(core), listVmViews(core, caller)]);
@@ -35,7 +36,7 @@ export async function pvcNode(core: Core, caller: Caller | null): Promise<Record
     name,
     daemon_state: "run",
     coordinator_state: "primary",
-    domain_state: "ready",
+    domain_state: core.fleet ? ((await domainStates(core.fleet)).get(name) ?? "ready") : "ready",
     cpu_count: String(size.cpus),
     kernel: release(),
     os: type().toLowerCase(),
@@ -55,8 +56,10 @@ export async function pvcNodes(
   q: { limit?: string; exact?: string },
 ): Promise<Record<string, unknown>[]> {
   const matches = pvcLimitMatcher(q.limit);
+  const wanted = (name: string) => (q.exact !== undefined ? q.exact === name : matches(name));
+  if (core.fleet) return await pvcFleetNodes(core, core.fleet, caller, wanted);
   const name = await pvcNodeName(core);
-  if (q.exact !== undefined ? q.exact !== name : !matches(name)) return [];
+  if (!wanted(name)) return [];
   return [await pvcNode(core, caller)];
 }
 
@@ -77,9 +80,15 @@ export type PvcNodeAction = "secondary" | "primary" | "flush" | "unflush" | "rea
 /**
  * POST /node/<node>/<action>, as PVC answered for its single primary coordinator: `secondary` is accepted
  * (PVC cleared the primary, and the only coordinator took it back at once), `primary` fails (already
- * primary); flush and unflush/ready need another node to move VMs to.
+ * primary); flush and unflush/ready need another node to move VMs to. On a fleet they are real
+ * (admins only), asked of the node itself (the PVC front forwards them there).
  */
-export async function pvcNodeAction(core: Core, node: string, action: PvcNodeAction): Promise<string> {
+export async function pvcNodeAction(
+  core: Core,
+  node: string,
+  action: PvcNodeAction,
+  caller: Caller | null = null,
+): Promise<string> {
   if (node !== (await pvcNodeName(core))) throw noSuchNode(node);
   switch (action) {
     case "secondary":
@@ -87,8 +96,14 @@ export async function pvcNodeAction(core: Core, node: string, action: PvcNodeAct
     case "primary":
       throw new AppError(409, "conflict", `Node "${node}" is already in primary router mode.`);
     case "flush":
-      throw noOtherNode(`flush node "${node}"`);
+      if (!core.fleet) throw noOtherNode(`flush node "${node}"`);
+      requireAdmin(core, caller, "flush a node");
+      await flushHost(core, core.fleet, caller);
+      return `Flushing hypervisor ${node} of running VMs.`;
     default:
-      throw noOtherNode(`unflush node "${node}"`);
+      if (!core.fleet) throw noOtherNode(`unflush node "${node}"`);
+      requireAdmin(core, caller, "unflush a node");
+      await unflushHost(core.fleet);
+      return `Restoring hypervisor ${node} to active service.`;
   }
 }

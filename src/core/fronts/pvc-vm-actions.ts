@@ -148,10 +148,12 @@ export async function pvcMove(
   action: PvcMove,
   node: string | undefined,
   force = false,
+  selector?: string,
 ): Promise<string> {
   const name = await vmName(core, caller, ref);
   assertVmActor(core, caller, name);
-  if (core.fleet) return await pvcFleetMove(core, core.fleet, caller, name, ref, action, node, force);
+  if (core.fleet)
+    return await pvcFleetMove(core, core.fleet, caller, name, ref, action, node, force, selector);
   const here = await pvcNodeName(core);
   if (action === "unmigrate") {
     throw new AppError(

@@ -5,8 +5,8 @@ import { tokenByHash, tokenById } from "../../db/tokens.ts";
 import { BadRequest, NotFound } from "../../errors.ts";
 import { AuthDisabled, type Caller, hashToken, issueToken, listTokens, revokeToken } from "../auth/index.ts";
 import type { Core } from "../context.ts";
+import { checkoutAtAnyHost } from "../fleet/pools-entry.ts";
 import { toPoolRecord } from "../pools/records.ts";
-import { checkoutAwake } from "../pools/wake.ts";
 import { now } from "../time.ts";
 import { addDisk } from "../vms/index.ts";
 import { createSnapshot, revertSnapshot } from "../vms/snapshots.ts";
@@ -61,7 +61,8 @@ export async function vmpoolerCheckout(
   caller: Caller | null,
 ): Promise<Ok> {
   // vmpooler clients use the host at once: a paused or saved pool's VM is woken before the answer.
-  const { vms } = await checkoutAwake(core, counts, { owner: caller?.name ?? null });
+  // Fleet pools go through the fleet's checkout (any host's VMs, all or nothing), local ones as before.
+  const { vms } = await checkoutAtAnyHost(core, caller, counts, {});
   const hosts = new Map<string, string[]>();
   for (const vm of vms) hosts.set(vm.requested, [...(hosts.get(vm.requested) ?? []), vm.name]);
   const out: Record<string, unknown> = {};

@@ -3,6 +3,7 @@ import { Elysia } from "elysia";
 import type { Core } from "../../core/context.ts";
 import { dashboardRoutes } from "../dashboard.ts";
 import type { ErrorBody } from "../errors.ts";
+import { fleetFlushRoutes } from "../fleet-flush.ts";
 import { fleetMoveRoutes } from "../fleet-moves.ts";
 import { fleetPoolRoutes } from "../fleet-pools.ts";
 import { metricsRoutes } from "../metrics.ts";
@@ -30,6 +31,7 @@ import { vmPowerRoutes } from "../native/vm-power.ts";
 import { vmSnapshotRoutes } from "../native/vm-snapshots.ts";
 import { vmXmlRoutes } from "../native/vm-xml.ts";
 import { vmRoutes } from "../native/vms.ts";
+import { pvcFleetRoutes } from "../pvc/fleet-forward.ts";
 import type { Front } from "./front.ts";
 
 function isNativeErrorBody(body: unknown): boolean {
@@ -84,6 +86,8 @@ export const nativeFront: Front = {
       .use(vmPowerRoutes(core))
       .use(vmMigrateRoutes(core))
       .use(fleetMoveRoutes(core))
+      .use(pvcFleetRoutes(core))
+      .use(fleetFlushRoutes(core))
       .use(vmDiskRoutes(core))
       .use(vmSnapshotRoutes(core))
       .use(vmInfoRoutes(core))

@@ -2,9 +2,11 @@
 import { Elysia, t } from "elysia";
 import { Forbidden } from "../../core/auth/index.ts";
 import type { Core } from "../../core/context.ts";
+import { attachRemoteConsole } from "../../core/fleet/console-proxy.ts";
 import type { ConsoleSession } from "../../core/hypervisor/console-hub.ts";
 import { attachConsole } from "../../core/vms/console-session.ts";
 import { callerOf } from "../auth.ts";
+import { remoteConsoleOf } from "../fleet-console.ts";
 import { CONSOLE_PROTOCOL, offeredProtocols } from "../socket-protocol.ts";
 import { VmName } from "./vm-schemas.ts";
 
@@ -93,13 +95,21 @@ export function vmConsoleSocketRoutes(core: Core) {
     async upgrade({ request, params, query, set }) {
       assertSameOrigin(request);
       const bridge = new Bridge();
-      bridge.session = await attachConsole(
-        core,
-        callerOf({ request }),
-        String(params.name), // validated by `params` before upgrade runs; its context is untyped
-        { force: query.force === "1" },
-        { data: (b) => bridge.data(b), end: (r) => bridge.end(r) },
-      );
+      const name = String(params.name); // validated by `params` before upgrade runs; its context is untyped
+      const handlers = { data: (b: Uint8Array) => bridge.data(b), end: (r: string) => bridge.end(r) };
+      const remote = remoteConsoleOf(request);
+      const url = new URL(request.url);
+      bridge.session =
+        remote && core.fleet
+          ? await attachRemoteConsole(
+              core.fleet,
+              remote,
+              name,
+              url.pathname + url.search,
+              callerOf({ request }),
+              handlers,
+            )
+          : await attachConsole(core, callerOf({ request }), name, { force: query.force === "1" }, handlers);
       bridges.set(request, bridge);
       // A browser fails the handshake unless one offered protocol is selected: ours, never the token.
       if (offeredProtocols(request.headers).includes(CONSOLE_PROTOCOL)) {

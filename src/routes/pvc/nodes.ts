@@ -40,7 +40,7 @@ export function pvcNodeRoutes(core: Core) {
   for (const action of ACTIONS) {
     app.post(
       `/node/:node/${action}`,
-      async (ctx) => ({ message: await pvcNodeAction(core, ctx.params.node, action) }),
+      async (ctx) => ({ message: await pvcNodeAction(core, ctx.params.node, action, callerOf(ctx)) }),
       {
         params: NodeParams,
         parse: "none",
@@ -48,7 +48,7 @@ export function pvcNodeRoutes(core: Core) {
           summary:
             action === "secondary" || action === "primary"
               ? `Coordinator mode ${action} (this host is the only, primary coordinator)`
-              : `${action}: 510, there is no other node to move VMs to`,
+              : `${action}: on a fleet (admins), ${action === "flush" ? "placement skips the node and its VMs migrate to other nodes" : "placement may use the node again"}; on one host 510, there is no other node`,
           responses: {
             200:
               action === "secondary" || action === "primary"

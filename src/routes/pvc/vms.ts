@@ -178,6 +178,7 @@ export function pvcVmRoutes(core: Core) {
           action,
           values.get("node"),
           flag(values, "flag_force"),
+          values.get("selector"),
         );
         return { message };
       },
