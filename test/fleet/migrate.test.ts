@@ -58,6 +58,7 @@ describe("offline migration", () => {
     });
     expect(domains("a")).toEqual([]);
     expect(domains("b")).toEqual([name]);
+    expect(moves.markInstance(fleet, "b", name)).toBe(moves.instanceOf(fleet, "b"));
     expect(poolFiles("a")).toEqual([]);
     expect(poolFiles("b")).toEqual([`vm-${id}-0.qcow2`]);
     expect(await claimHost(name)).toBe("b");
@@ -176,6 +177,8 @@ describe("live migration", () => {
     expect([rowsOf("a", "fleet_departures"), rowsOf("b", "fleet_arrivals")]).toEqual([[], []]);
     // Through a, the VM is b's and running; its console (b's log) continues the count and never shows a boot.
     expect(await moves.shownThrough(adminA, name)).toEqual([200, "b", "running"]);
+    // The running domain is b's now: its mark names b's installation, or b's reconcile would pass it by.
+    expect(moves.markInstance(fleet, "b", name)).toBe(moves.instanceOf(fleet, "b"));
     await until(async () => ticks(await consoleOf(adminA, name)).length >= 1, 30_000, "a tick on b");
     const onB = await consoleOf(adminA, name);
     expect(onB.some((l) => l.includes("BERTH-GUEST: boot"))).toBe(false);

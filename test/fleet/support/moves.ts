@@ -43,6 +43,28 @@ export function rowsOf(fleet: Topology, host: Host, table: "fleet_departures" | 
   }
 }
 
+/** The installation a domain's berth mark names on a host (live definition when running), or null. */
+export function markInstance(fleet: Topology, host: Host, name: string): string | null {
+  const xml = run(
+    ["virsh", "-q", "-c", fleet.hosts[host].uri, "metadata", name, "--uri", "https://berth.dev/xmlns/vm/1"],
+    { allowFail: true },
+  );
+  return /instance="([^"]+)"/.exec(xml)?.[1] ?? null;
+}
+
+/** A host's berth installation id, from its database. */
+export function instanceOf(fleet: Topology, host: Host): string | null {
+  const db = new Database(join(fleet.hosts[host].dir, "lib/berth-data/berth.db"), { readonly: true });
+  try {
+    const row = db.query("SELECT value FROM host_meta WHERE key = 'instance_id'").get() as {
+      value: string;
+    } | null;
+    return row?.value ?? null;
+  } finally {
+    db.close();
+  }
+}
+
 /** Waits until neither host has a departure or an arrival left. */
 export const movesSettled = (fleet: Topology, timeoutMs: number) =>
   until(
