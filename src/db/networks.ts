@@ -43,31 +43,36 @@ export type NetworkOptions = Pick<
   | "description"
 >;
 
+/** The columns a network's options fill (insert and update alike), in one order. */
+const OPTION_COLUMNS = [
+  "forward",
+  "gateway",
+  "dhcp",
+  "dhcp_start",
+  "dhcp_end",
+  "domain",
+  "subnet6",
+  "gateway6",
+  "vni",
+  "description",
+] as const satisfies readonly (keyof NetworkOptions)[];
+const INSERT_COLUMNS = [
+  "name",
+  "kind",
+  "bridge",
+  "vlan",
+  "trunk",
+  "subnet",
+  "owns_bridge",
+  "created_at",
+  ...OPTION_COLUMNS,
+] as const satisfies readonly (keyof NetworkRow)[];
+const UPDATE_COLUMNS = ["subnet", "vlan", ...OPTION_COLUMNS] as const;
+
 export function insertNetwork(db: Database, r: NetworkRow): void {
   db.query(
-    `INSERT INTO networks (name, kind, bridge, vlan, trunk, subnet, owns_bridge, created_at,
-       forward, gateway, dhcp, dhcp_start, dhcp_end, domain, subnet6, gateway6, vni, description)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  ).run(
-    r.name,
-    r.kind,
-    r.bridge,
-    r.vlan,
-    r.trunk,
-    r.subnet,
-    r.owns_bridge,
-    r.created_at,
-    r.forward,
-    r.gateway,
-    r.dhcp,
-    r.dhcp_start,
-    r.dhcp_end,
-    r.domain,
-    r.subnet6,
-    r.gateway6,
-    r.vni,
-    r.description,
-  );
+    `INSERT INTO networks (${INSERT_COLUMNS.join(", ")}) VALUES (${INSERT_COLUMNS.map(() => "?").join(", ")})`,
+  ).run(...INSERT_COLUMNS.map((c) => r[c]));
 }
 
 /** Rewrites a network's subnet, VLAN and options (its name, kind and bridge stay). */
@@ -76,22 +81,8 @@ export function updateNetworkRow(
   name: string,
   r: NetworkOptions & Pick<NetworkRow, "subnet" | "vlan">,
 ): void {
-  db.query(
-    `UPDATE networks SET subnet = ?, vlan = ?, forward = ?, gateway = ?, dhcp = ?, dhcp_start = ?, dhcp_end = ?,
-       domain = ?, subnet6 = ?, gateway6 = ?, vni = ?, description = ? WHERE name = ?`,
-  ).run(
-    r.subnet,
-    r.vlan,
-    r.forward,
-    r.gateway,
-    r.dhcp,
-    r.dhcp_start,
-    r.dhcp_end,
-    r.domain,
-    r.subnet6,
-    r.gateway6,
-    r.vni,
-    r.description,
+  db.query(`UPDATE networks SET ${UPDATE_COLUMNS.map((c) => `${c} = ?`).join(", ")} WHERE name = ?`).run(
+    ...UPDATE_COLUMNS.map((c) => r[c]),
     name,
   );
 }
