@@ -56,48 +56,64 @@ export class Exposition {
   }
 }
 
-/** Label sets in a stable key (the order of `names`). */
-const keyOf = (names: readonly string[], l: Labels) => JSON.stringify(names.map((n) => l[n] ?? ""));
+/** Label sets in a stable key (the order of `names`; label values never hold NUL). */
+const keyOf = (names: readonly string[], l: Labels) => names.map((n) => l[n] ?? "").join("\0");
 
 /** A counter by label set; declared label sets exist at 0 before anything is counted. */
 export class LabeledCounter {
   readonly #values = new Map<string, { labels: Labels; n: number }>();
   constructor(readonly labelNames: readonly string[]) {}
-  declare(l: Labels): void {
+  #entry(l: Labels): { labels: Labels; n: number } {
     const k = keyOf(this.labelNames, l);
-    if (!this.#values.has(k)) this.#values.set(k, { labels: l, n: 0 });
+    let v = this.#values.get(k);
+    if (!v) {
+      v = { labels: l, n: 0 };
+      this.#values.set(k, v);
+    }
+    return v;
+  }
+  declare(l: Labels): void {
+    this.#entry(l);
   }
   inc(l: Labels, by = 1): void {
-    this.declare(l);
-    (this.#values.get(keyOf(this.labelNames, l)) as { n: number }).n += by;
+    this.#entry(l).n += by;
   }
   render(e: Exposition, name: string): void {
     for (const { labels, n } of this.#values.values()) e.sample(name, labels, n);
   }
 }
 
+interface HistogramEntry {
+  labels: Labels;
+  cumulative: number[];
+  count: number;
+  sum: number;
+}
+
 /** A histogram by label set (cumulative buckets kept as they come); declared label sets exist at 0. */
 export class LabeledHistogram {
-  readonly #values = new Map<string, { labels: Labels; cumulative: number[]; count: number; sum: number }>();
+  readonly #values = new Map<string, HistogramEntry>();
   constructor(
     readonly labelNames: readonly string[],
     readonly buckets: readonly number[],
   ) {}
-  declare(l: Labels): void {
+  #entry(l: Labels): HistogramEntry {
     const k = keyOf(this.labelNames, l);
-    if (!this.#values.has(k))
-      this.#values.set(k, { labels: l, cumulative: this.buckets.map(() => 0), count: 0, sum: 0 });
+    let h = this.#values.get(k);
+    if (!h) {
+      h = { labels: l, cumulative: this.buckets.map(() => 0), count: 0, sum: 0 };
+      this.#values.set(k, h);
+    }
+    return h;
+  }
+  declare(l: Labels): void {
+    this.#entry(l);
   }
   observe(l: Labels, value: number): void {
-    this.declare(l);
-    const h = this.#values.get(keyOf(this.labelNames, l)) as {
-      cumulative: number[];
-      count: number;
-      sum: number;
-    };
-    this.buckets.forEach((le, i) => {
-      if (value <= le) h.cumulative[i] = (h.cumulative[i] ?? 0) + 1;
-    });
+    const h = this.#entry(l);
+    for (let i = 0; i < this.buckets.length; i++) {
+      if (value <= (this.buckets[i] as number)) h.cumulative[i] = (h.cumulative[i] ?? 0) + 1;
+    }
     h.count++;
     h.sum += value;
   }
