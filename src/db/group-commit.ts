@@ -109,10 +109,10 @@ interface Unit {
 
 type Outcome = { unit: Unit; ok: true; value: unknown } | { unit: Unit; ok: false; error: unknown };
 
-/** Runs one statement; the error it threw, or null. */
+/** Runs one statement (prepared once per connection: these run several times per batch); the error it threw, or null. */
 function runOrError(db: Database, sql: string): unknown {
   try {
-    db.run(sql);
+    db.query(sql).run();
     return null;
   } catch (e) {
     return e;
@@ -125,7 +125,7 @@ function applyUnit(db: Database, unit: Unit): Outcome {
   try {
     const value = unit.work();
     if (value instanceof Promise) throw new TypeError("group commit work must be synchronous");
-    db.run("RELEASE group_unit");
+    db.query("RELEASE group_unit").run();
     return { unit, ok: true, value };
   } catch (error) {
     // Some errors (SQLITE_FULL, I/O) end the whole transaction: then there is no savepoint to go back to.
