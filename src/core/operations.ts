@@ -53,6 +53,13 @@ function present(row: OperationRow): Operation {
 /** How many outcomes the database could not take are kept in memory. */
 const UNRECORDED_KEPT = 1000;
 
+/** An operation recorded but not yet running (see Operations.prepare). */
+export interface PreparedOperation {
+  op: Operation;
+  launch(): void;
+  abandon(): void;
+}
+
 export class Operations {
   #waiters = new Map<string, Set<() => void>>();
   #aborts = new Map<string, AbortController>();
@@ -83,6 +90,22 @@ export class Operations {
     fn: (ctx: OpContext) => Promise<unknown>,
     opts: { lock?: boolean; owner?: string | null } = {},
   ): Operation {
+    const prepared = this.prepare(kind, target, fn, opts);
+    prepared.launch();
+    return prepared.op;
+  }
+
+  /**
+   * Records the operation (and takes its lock) without running it: for a caller that records it inside a
+   * transaction of its own, which must commit before `launch()` sets `fn` going. If that transaction
+   * fails, `abandon()` lets the lock go; the operation's row went with the transaction.
+   */
+  prepare(
+    kind: string,
+    target: string,
+    fn: (ctx: OpContext) => Promise<unknown>,
+    opts: { lock?: boolean; owner?: string | null } = {},
+  ): PreparedOperation {
     const id = newId();
     if (opts.lock) this.locks.acquire(target, id, kind);
     const at = now();
@@ -92,22 +115,40 @@ export class Operations {
       if (opts.lock) this.locks.release(target, id);
       throw e;
     }
-    const abort = new AbortController();
-    this.#aborts.set(id, abort);
-    this.events.publish("operation.started", `operation/${id}`, { kind, target });
-    const ctx: OpContext = {
-      id,
-      signal: abort.signal,
-      progress: (fraction, message = "") => {
-        if (!this.#aborts.has(id)) return; // the operation has ended
-        const p = Math.max(0, Math.min(1, fraction));
-        updateProgress(this.db, id, p, message, now());
-        this.events.publish("operation.progress", `operation/${id}`, { kind, target, progress: p, message });
+    const op = this.get(id);
+    let settled = false;
+    return {
+      op,
+      launch: () => {
+        if (settled) return;
+        settled = true;
+        const abort = new AbortController();
+        this.#aborts.set(id, abort);
+        this.events.publish("operation.started", `operation/${id}`, { kind, target });
+        const ctx: OpContext = {
+          id,
+          signal: abort.signal,
+          progress: (fraction, message = "") => {
+            if (!this.#aborts.has(id)) return; // the operation has ended
+            const p = Math.max(0, Math.min(1, fraction));
+            updateProgress(this.db, id, p, message, now());
+            this.events.publish("operation.progress", `operation/${id}`, {
+              kind,
+              target,
+              progress: p,
+              message,
+            });
+          },
+        };
+        // Runs after the caller has the operation in hand (and after the 202 is on its way).
+        queueMicrotask(() => void this.#run(id, kind, target, fn, ctx, abort, opts.lock ?? false));
+      },
+      abandon: () => {
+        if (settled) return;
+        settled = true;
+        if (opts.lock) this.locks.release(target, id);
       },
     };
-    // Runs after the caller has the operation in hand (and after the 202 is on its way).
-    queueMicrotask(() => void this.#run(id, kind, target, fn, ctx, abort, opts.lock ?? false));
-    return this.get(id);
   }
 
   async #run(

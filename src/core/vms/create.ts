@@ -10,7 +10,7 @@ import { claimForCreate, releaseUnrecorded } from "../fleet/names.ts";
 import { assertPlacedHere } from "../fleet/placement.ts";
 import { reserveQuota } from "../fleet/quota.ts";
 import { checkName } from "../names.ts";
-import type { OpContext, Operation } from "../operations.ts";
+import type { OpContext, Operation, PreparedOperation } from "../operations.ts";
 import { Reverter } from "../reverter.ts";
 import { now } from "../time.ts";
 import { storeConfigDrive } from "./cloud-init.ts";
@@ -127,18 +127,30 @@ export async function createVm(
     // Synchronous from the check to the insert: two creates by one user cannot both slip under the quota.
     if (!core.fleet) checkQuota(core, row.owner ?? null, { vms: 1, ...charge });
     // The row, the caller's own records and the operation in one commit; a refused lock takes the row back.
-    op = core.db.transaction(() => {
-      try {
-        insertVm(core.db, row, planDisks(plan), plan.nics);
-      } catch (e) {
-        // Two creates of one name raced past the check above; the UNIQUE constraint settles it.
-        if ((e as { code?: string }).code === "SQLITE_CONSTRAINT_UNIQUE")
-          throw new Conflict(`vm ${row.name} already exists`);
-        throw e;
-      }
-      opts.recorded?.(row);
-      return core.ops.start("vm.create", vmTarget(row.name), build, { lock: true, owner: row.owner ?? null });
-    })();
+    // The build starts only once that commit holds: a commit a full disk refuses must leave nothing running.
+    const prepared: { op?: PreparedOperation } = {};
+    try {
+      op = core.db.transaction(() => {
+        try {
+          insertVm(core.db, row, planDisks(plan), plan.nics);
+        } catch (e) {
+          // Two creates of one name raced past the check above; the UNIQUE constraint settles it.
+          if ((e as { code?: string }).code === "SQLITE_CONSTRAINT_UNIQUE")
+            throw new Conflict(`vm ${row.name} already exists`);
+          throw e;
+        }
+        opts.recorded?.(row);
+        prepared.op = core.ops.prepare("vm.create", vmTarget(row.name), build, {
+          lock: true,
+          owner: row.owner ?? null,
+        });
+        return prepared.op.op;
+      })();
+    } catch (e) {
+      prepared.op?.abandon();
+      throw e;
+    }
+    prepared.op?.launch();
     recorded = true;
   } finally {
     if (!recorded) {

@@ -61,3 +61,35 @@ test("start fails and so does deleting the volume: the row stays creating, and r
   expect(core.db.query("SELECT count(*) AS n FROM vms WHERE name = 'cu-vm'").get()).toEqual({ n: 0 });
   expect(await volumes()).not.toContain(`vm-${row.id}-0.qcow2`);
 });
+
+test("a create whose commit is refused (a full disk, a deferred constraint) starts nothing and holds no lock", async () => {
+  // The commit itself fails: a foreign key checked only at COMMIT, set up by the caller's own records.
+  const refuseCommit = () => {
+    core.db.run("PRAGMA defer_foreign_keys = ON");
+    core.db.run(
+      "INSERT INTO pool_vms (vm_name, vm_id, pool, generation, status, created_at) VALUES ('cu-x', 'no-such-vm', 'cu-p', 0, 'pending', 'now')",
+    );
+  };
+  const req = { name: "cu-commit", cpus: 1, memory_mib: 64, root_disk_gb: 1 };
+  const ran: string[] = [];
+  const off = core.events.subscribe((e) => {
+    if (e.type.startsWith("operation.") && e.data.target === "vm/cu-commit") ran.push(e.type);
+  });
+  const refused = await createVm(core, SYSTEM, req, { recorded: refuseCommit }).then(
+    () => null,
+    (e: Error) => e.message,
+  );
+  expect(refused).toContain("FOREIGN KEY");
+  await Bun.sleep(200); // a build that had started would have made (and undone) its volume and domain by now
+  off();
+  expect(ran).toEqual([]);
+  expect(await domains()).not.toContain("cu-commit");
+  expect((await volumes()).filter((v) => v.startsWith("vm-"))).toEqual([]);
+  expect(core.db.query("SELECT count(*) AS n FROM vms WHERE name = 'cu-commit'").get()).toEqual({ n: 0 });
+  expect(core.locks.holder("vm/cu-commit")).toBeUndefined();
+  // The name is free: the same create now goes through.
+  const op = await createVm(core, SYSTEM, req);
+  expect((await core.ops.wait(op.id, 10)).status).toBe("succeeded");
+  const { deleteVmOp } = await import("../../../src/core/vms/delete.ts");
+  await core.ops.wait(deleteVmOp(core, SYSTEM, "cu-commit").id, 10);
+});
