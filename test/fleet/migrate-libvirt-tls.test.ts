@@ -16,7 +16,8 @@ const running = { cpus: 1, memory_mib: 64, root_disk_gb: 1, start: true };
 const vmName = (tag: string) => `${tag}-${fleet.id}`;
 
 beforeAll(async () => {
-  fleet = await fleetUp(3, { libvirtTls: true });
+  // Both of libvirt's channels over TLS: libvirtd to libvirtd (qemu+tls) and QEMU to QEMU (migration_tls, forced).
+  fleet = await fleetUp(3, { libvirtTls: true, migrationTls: true });
   aliceA = await new FleetClient(fleet.berths.a, "alice").login();
 }, 120_000);
 
@@ -85,7 +86,7 @@ describe("live migration with libvirtd's peer-to-peer connection over TLS", () =
     expect(domains("a")).toEqual([]);
     expect(await claimHost(name())).toBe("b");
     console.info(
-      `live migration, libvirtd over qemu+tls (TCG, 64 MiB, 1 GiB disk copied): ${(moved.body as { result: { elapsed_ms: number } }).result.elapsed_ms} ms`,
+      `live migration, libvirtd over qemu+tls and QEMU over TLS (TCG, 64 MiB, 1 GiB disk copied): ${(moved.body as { result: { elapsed_ms: number } }).result.elapsed_ms} ms`,
     );
   }, 240_000);
 
