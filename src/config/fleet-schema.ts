@@ -30,6 +30,18 @@ export const FleetSchema = T.Object(
       description:
         "live migrations ask libvirt for TLS (VIR_MIGRATE_TLS): QEMU's migration stream and disk copy are encrypted with the x509 certificates of qemu.conf's migrate_tls_x509_cert_dir (default /etc/pki/qemu) on both hosts",
     }),
+    libvirt_transport: T.Union([T.Literal("tcp"), T.Literal("tls")], {
+      default: "tcp",
+      description:
+        "how this host's libvirtd connects to the destination's for a live migration (peer to peer): tcp = qemu+tcp:// (port 16509, no encryption), tls = qemu+tls:// (port 16514, x509 certificates both ways: libvirt's /etc/pki/CA and /etc/pki/libvirt)",
+    }),
+    libvirt_pki_path: T.String({
+      pattern: "^(/[A-Za-z0-9._/-]*)?$",
+      maxLength: 256,
+      default: "",
+      description:
+        "with libvirt_transport = tls: the directory of this host's libvirt client certificate (cacert.pem, clientcert.pem, clientkey.pem), given to libvirt as the URI's pkipath; empty: libvirt's defaults (/etc/pki/CA/cacert.pem, /etc/pki/libvirt/clientcert.pem, /etc/pki/libvirt/private/clientkey.pem)",
+    }),
     secret: T.String({
       maxLength: 512,
       default: "",

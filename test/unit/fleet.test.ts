@@ -3,6 +3,7 @@ import { expect, test } from "bun:test";
 import { parseConfig } from "../../src/config/load.ts";
 import { openFleet } from "../../src/core/fleet/fleet.ts";
 import type { HostRecord } from "../../src/core/fleet/members.ts";
+import { destinationUri } from "../../src/core/fleet/migrate-live.ts";
 import { placeVm } from "../../src/core/fleet/placement.ts";
 import { ConfigError } from "../../src/errors.ts";
 
@@ -50,4 +51,23 @@ test("placement: the named host, else the least by the selector (mem by default)
   expect(placeVm(hosts, { selector: "load" })).toBe("c");
   expect(placeVm(hosts, { selector: "vms" })).toBe("c");
   expect(() => placeVm(new Map(), {})).toThrow(/no live host/);
+});
+
+test("[fleet] libvirt_transport: tcp by default, tls gives qemu+tls (with the client pkipath when set)", () => {
+  const fleet = (extra: string) => parseConfig(`[fleet]\n${extra}`, "t").fleet;
+  const b = host("b", 0, 0, 0, 0);
+  expect(destinationUri({ ...b, migration_address: "10.0.0.2" }, fleet(""))).toBe(
+    "qemu+tcp://10.0.0.2/system",
+  );
+  expect(destinationUri({ ...b, migration_address: "10.0.0.2" }, fleet('libvirt_transport = "tls"'))).toBe(
+    "qemu+tls://10.0.0.2/system",
+  );
+  expect(
+    destinationUri(
+      { ...b, migration_address: "fd01::2" },
+      fleet('libvirt_transport = "tls"\nlibvirt_pki_path = "/etc/libvirt/pki"'),
+    ),
+  ).toBe("qemu+tls://[fd01::2]/system?pkipath=/etc/libvirt/pki");
+  expect(() => fleet('libvirt_transport = "ssh"')).toThrow(ConfigError);
+  expect(() => fleet('libvirt_pki_path = "/etc/pki&no_verify=1"')).toThrow(ConfigError);
 });

@@ -1,4 +1,5 @@
 // Live migration of a running guest: libvirt peer to peer from this host's libvirtd to the destination's, disks copied (local qcow2).
+import type { FleetConfig } from "../../config/schema.ts";
 import { Conflict } from "../../errors.ts";
 import { DomainXmlFlags, MigrateFlags } from "../../ffi/constants.ts";
 import { type BootPaths, withBootPaths } from "../../xml/boot-paths.ts";
@@ -13,12 +14,21 @@ export const LIVE_FLAGS =
   MigrateFlags.UNDEFINE_SOURCE |
   MigrateFlags.NON_SHARED_DISK;
 
-/** The destination libvirtd as the source libvirtd reaches it (peer to peer: never berth's client). */
-export function destinationUri(to: HostRecord): string {
+/**
+ * The destination libvirtd as the source libvirtd reaches it (peer to peer: never berth's client), over this host's
+ * [fleet] libvirt_transport; with tls libvirt checks the destination's server certificate against this address.
+ */
+export function destinationUri(
+  to: HostRecord,
+  fleet: Pick<FleetConfig, "libvirt_transport" | "libvirt_pki_path">,
+): string {
   if (to.migration_address === "")
     throw new Conflict(`host ${to.name} has no [fleet] migration_address: it cannot take a live migration`);
   const host = to.migration_address.includes(":") ? `[${to.migration_address}]` : to.migration_address;
-  return `qemu+tcp://${host}/system`;
+  if (fleet.libvirt_transport === "tcp") return `qemu+tcp://${host}/system`;
+  // The schema allows only [A-Za-z0-9._/-] in the path: nothing to escape in the query.
+  const pki = fleet.libvirt_pki_path === "" ? "" : `?pkipath=${fleet.libvirt_pki_path}`;
+  return `qemu+tls://${host}/system${pki}`;
 }
 
 /**
@@ -35,5 +45,5 @@ export async function migrateLive(core: Core, name: string, to: HostRecord, boot
     : {};
   // [fleet] migration_tls: the destination refuses (and the VM stays here) unless both hosts have the certificates.
   const flags = LIVE_FLAGS | (core.config.fleet.migration_tls ? MigrateFlags.TLS : 0);
-  await core.hv.call("domain.migrate", { name, uri: destinationUri(to), flags, ...xml });
+  await core.hv.call("domain.migrate", { name, uri: destinationUri(to, core.config.fleet), flags, ...xml });
 }

@@ -2,6 +2,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { run, until } from "./run.ts";
+import { LIBVIRT_PKI_DIR } from "./tls.ts";
 
 export interface LibvirtHost {
   node: string;
@@ -33,6 +34,8 @@ export async function libvirtHostUp(
   dir: string,
   hosts: string,
   qemuConf: string[] = [],
+  /** Only libvirtd's TLS listener (16514, certificates in LIBVIRT_PKI_DIR), its TCP listener closed. */
+  libvirtdTls = false,
 ): Promise<LibvirtHost> {
   for (const d of [
     "run/lock",
@@ -48,10 +51,16 @@ export async function libvirtHostUp(
   writeFileSync(
     join(dir, "etc/libvirtd.conf"),
     [
-      "listen_tls = 0",
-      "listen_tcp = 1",
+      ...(libvirtdTls
+        ? [
+            "listen_tls = 1",
+            "listen_tcp = 0",
+            `key_file = "${LIBVIRT_PKI_DIR}/serverkey.pem"`,
+            `cert_file = "${LIBVIRT_PKI_DIR}/servercert.pem"`,
+            `ca_file = "${LIBVIRT_PKI_DIR}/cacert.pem"`,
+          ]
+        : ["listen_tls = 0", "listen_tcp = 1", 'auth_tcp = "none"']),
       `listen_addr = "${ip}"`,
-      'auth_tcp = "none"',
       // No DMI here: each host needs its own UUID, or libvirt refuses to migrate between them.
       `host_uuid = "f1ee7000-0000-4000-8000-${last.toString(16).padStart(12, "0")}"`,
       'log_outputs = "3:file:/var/log/libvirt/libvirtd.log"',

@@ -1,5 +1,5 @@
-// A test CA and per-host QEMU migration certificates (openssl argv), in the layout qemu.conf's migrate_tls_x509_cert_dir wants.
-import { chmodSync, copyFileSync, mkdirSync, rmSync } from "node:fs";
+// A test CA and per-host certificates (openssl argv): QEMU's migration ones (migrate_tls_x509_cert_dir) and libvirtd's (qemu+tls).
+import { chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { run } from "./run.ts";
 
@@ -47,20 +47,14 @@ export function makeTestCa(dir: string): { cert: string; key: string } {
   return { cert, key };
 }
 
-/**
- * Issues `node`'s certificate (its IP and name as subject alternative names: the source QEMU checks the
- * destination's against the address it connects to) and writes every file of CERT_FILES into `out`; the one
- * certificate serves as server (incoming migration) and client (outgoing).
- */
-export function issueHostCerts(
+/** Issues a certificate for `node` signed by `ca` (its IP and name as subject alternative names, server and client usage). */
+function issueCert(
   ca: { cert: string; key: string },
-  out: string,
+  key: string,
+  cert: string,
   node: string,
   ip: string,
 ): void {
-  mkdirSync(out, { recursive: true, mode: 0o755 });
-  const key = join(out, "server-key.pem");
-  const cert = join(out, "server-cert.pem");
   run(["openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-out", key]);
   run([
     "openssl",
@@ -88,11 +82,74 @@ export function issueHostCerts(
     "-addext",
     `subjectAltName=IP:${ip},DNS:fleet-${node}`,
   ]);
+}
+
+/**
+ * Issues `node`'s certificate (its IP and name as subject alternative names: the source QEMU checks the
+ * destination's against the address it connects to) and writes every file of CERT_FILES into `out`; the one
+ * certificate serves as server (incoming migration) and client (outgoing).
+ */
+export function issueHostCerts(
+  ca: { cert: string; key: string },
+  out: string,
+  node: string,
+  ip: string,
+): void {
+  mkdirSync(out, { recursive: true, mode: 0o755 });
+  const key = join(out, "server-key.pem");
+  const cert = join(out, "server-cert.pem");
+  issueCert(ca, key, cert, node, ip);
   copyFileSync(ca.cert, join(out, "ca-cert.pem"));
   copyFileSync(cert, join(out, "client-cert.pem"));
   copyFileSync(key, join(out, "client-key.pem"));
   // QEMU runs as the libvirt-qemu user: the test keys must be readable by it (a real host keeps them 0640 root:qemu).
   for (const f of CERT_FILES) chmodSync(join(out, f), 0o644);
+}
+
+/**
+ * A host's libvirtd certificate directory as its libvirtd sees it: the server files named in its libvirtd.conf
+ * (key_file, cert_file, ca_file) and the client files its outgoing connections take through the URI's pkipath.
+ */
+export const LIBVIRT_PKI_DIR = "/etc/libvirt/pki";
+/** The same directory from the root namespace. */
+export const libvirtPkiDirOf = (hostDir: string) => join(hostDir, "etc/pki");
+/** The files of a libvirt pkipath directory (client side) plus the server pair. */
+export const LIBVIRT_PKI_FILES = [
+  "cacert.pem",
+  "servercert.pem",
+  "serverkey.pem",
+  "clientcert.pem",
+  "clientkey.pem",
+] as const;
+
+/** libvirtd's certificates for `node` (libvirt's names; one certificate as server and client) in `out`. */
+export function issueLibvirtPki(
+  ca: { cert: string; key: string },
+  out: string,
+  node: string,
+  ip: string,
+): void {
+  mkdirSync(out, { recursive: true, mode: 0o700 });
+  issueCert(ca, join(out, "serverkey.pem"), join(out, "servercert.pem"), node, ip);
+  copyFileSync(ca.cert, join(out, "cacert.pem"));
+  copyFileSync(join(out, "servercert.pem"), join(out, "clientcert.pem"));
+  copyFileSync(join(out, "serverkey.pem"), join(out, "clientkey.pem"));
+}
+
+/**
+ * Gives `node` (in `out`, a libvirt pki directory) a client certificate from a CA the other hosts do not know, and a
+ * cacert.pem of both CAs (its own credentials still pass libvirt's check, and it still trusts the others' servers).
+ */
+export function issueUntrustedClient(
+  ca: { cert: string; key: string },
+  scratch: string,
+  out: string,
+  node: string,
+  ip: string,
+): void {
+  const rogue = makeTestCa(scratch);
+  issueCert(rogue, join(out, "clientkey.pem"), join(out, "clientcert.pem"), node, ip);
+  writeFileSync(join(out, "cacert.pem"), readFileSync(ca.cert, "utf8") + readFileSync(rogue.cert, "utf8"));
 }
 
 /** Removes a host's certificate files but keeps the directory (libvirtd only checks it exists at start). */

@@ -6,7 +6,15 @@ import { type EtcdCluster, etcdUp } from "./etcd.ts";
 import { type LibvirtHost, libvirtHostClear, libvirtHostUp } from "./libvirt-host.ts";
 import { type FleetNet, netDown, netNames, netUp } from "./net.ts";
 import { stopPids, until } from "./run.ts";
-import { issueHostCerts, MIGRATE_TLS_DIR, makeTestCa, migrateTlsDirOf } from "./tls.ts";
+import {
+  issueHostCerts,
+  issueLibvirtPki,
+  LIBVIRT_PKI_DIR,
+  libvirtPkiDirOf,
+  MIGRATE_TLS_DIR,
+  makeTestCa,
+  migrateTlsDirOf,
+} from "./tls.ts";
 
 export const USERS = {
   admin: { password: "fleet-admin-pw", admin: true },
@@ -53,6 +61,11 @@ export interface FleetOptions {
    * refuse any migration without TLS (migrate_tls_force), and berth's [fleet] migration_tls on.
    */
   migrationTls?: boolean;
+  /**
+   * libvirtd's own peer-to-peer connection over TLS: each host's libvirtd listens only on TLS (its TCP listener
+   * closed) with certificates from a test CA, and berth's [fleet] libvirt_transport = "tls" with that pkipath.
+   */
+  libvirtTls?: boolean;
 }
 
 export async function fleetUp(leaseTtlS = 3, opts: FleetOptions = {}): Promise<Topology> {
@@ -80,12 +93,23 @@ export async function fleetUp(leaseTtlS = 3, opts: FleetOptions = {}): Promise<T
       .join("\n")}\n`;
     const hosts: Partial<Record<"a" | "b", LibvirtHost>> = {};
     made.hosts = hosts as Record<"a" | "b", LibvirtHost>;
-    const ca = opts.migrationTls ? makeTestCa(join(dir, "ca")) : null;
+    const ca = opts.migrationTls || opts.libvirtTls ? makeTestCa(join(dir, "ca")) : null;
     for (const n of ["a", "b"] as const) {
       const hostDir = join(dir, `host-${n}`);
-      if (ca) issueHostCerts(ca, migrateTlsDirOf(hostDir), n, net.ip[n] as string);
-      const tls = ca ? [`migrate_tls_x509_cert_dir = "${MIGRATE_TLS_DIR}"`, "migrate_tls_force = 1"] : [];
-      const h = await libvirtHostUp(n, net.ns[n] as string, net.ip[n] as string, hostDir, hostsFile, tls);
+      if (ca && opts.migrationTls) issueHostCerts(ca, migrateTlsDirOf(hostDir), n, net.ip[n] as string);
+      if (ca && opts.libvirtTls) issueLibvirtPki(ca, libvirtPkiDirOf(hostDir), n, net.ip[n] as string);
+      const tls = opts.migrationTls
+        ? [`migrate_tls_x509_cert_dir = "${MIGRATE_TLS_DIR}"`, "migrate_tls_force = 1"]
+        : [];
+      const h = await libvirtHostUp(
+        n,
+        net.ns[n] as string,
+        net.ip[n] as string,
+        hostDir,
+        hostsFile,
+        tls,
+        opts.libvirtTls === true,
+      );
       hosts[n] = h;
       pids.push(h.libvirtdPid, h.virtlogdPid);
     }
@@ -102,7 +126,10 @@ export async function fleetUp(leaseTtlS = 3, opts: FleetOptions = {}): Promise<T
       prefix,
       usersToml: await usersToml(),
       authToml: opts.authToml,
-      fleetToml: opts.migrationTls ? ["migration_tls = true"] : [],
+      fleetToml: [
+        ...(opts.migrationTls ? ["migration_tls = true"] : []),
+        ...(opts.libvirtTls ? ['libvirt_transport = "tls"', `libvirt_pki_path = "${LIBVIRT_PKI_DIR}"`] : []),
+      ],
     };
     const berths = { a: new BerthNode(made.hosts.a, settings), b: new BerthNode(made.hosts.b, settings) };
     made.berths = berths;
