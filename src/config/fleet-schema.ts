@@ -25,6 +25,12 @@ export const FleetSchema = T.Object(
       default: "",
       description: "address the other hosts' libvirtd reach this host's libvirtd on (migration)",
     }),
+    fence_address: T.String({
+      pattern: "^([0-9.]{7,15}|[0-9A-Fa-f:]{2,39})?$",
+      default: "",
+      description:
+        "the IP address this host's Ceph clients (its QEMUs) use; another host recovering this host's VMs blocklists it at Ceph first. Empty: migration_address",
+    }),
     secret: T.String({
       maxLength: 512,
       default: "",

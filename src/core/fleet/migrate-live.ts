@@ -1,17 +1,16 @@
-// Live migration of a running guest: libvirt peer to peer from this host's libvirtd to the destination's, disks copied (local qcow2).
+// Live migration of a running guest: libvirt peer to peer from this host's libvirtd to the destination's, disks copied (local qcow2) or shared (RBD).
 import { Conflict } from "../../errors.ts";
 import { DomainXmlFlags, MigrateFlags } from "../../ffi/constants.ts";
 import { type BootPaths, withBootPaths } from "../../xml/boot-paths.ts";
 import type { Core } from "../context.ts";
 import type { HostRecord } from "./members.ts";
 
-/** LIVE | PEER2PEER | PERSIST_DEST | UNDEFINE_SOURCE | NON_SHARED_DISK (0x5b), as fleet-reference §2 measured. */
-export const LIVE_FLAGS =
-  MigrateFlags.LIVE |
-  MigrateFlags.PEER2PEER |
-  MigrateFlags.PERSIST_DEST |
-  MigrateFlags.UNDEFINE_SOURCE |
-  MigrateFlags.NON_SHARED_DISK;
+/** LIVE | PEER2PEER | PERSIST_DEST | UNDEFINE_SOURCE (0x1b): every disk shared (RBD), nothing to copy, as fleet-reference §2 measured. */
+export const SHARED_LIVE_FLAGS =
+  MigrateFlags.LIVE | MigrateFlags.PEER2PEER | MigrateFlags.PERSIST_DEST | MigrateFlags.UNDEFINE_SOURCE;
+
+/** The same with NON_SHARED_DISK (0x5b): local disks are copied to the destination. */
+export const LIVE_FLAGS = SHARED_LIVE_FLAGS | MigrateFlags.NON_SHARED_DISK;
 
 /** The destination libvirtd as the source libvirtd reaches it (peer to peer: never berth's client). */
 export function destinationUri(to: HostRecord): string {
@@ -25,7 +24,13 @@ export function destinationUri(to: HostRecord): string {
  * Moves the running domain `name` to `to`; on return it runs there and is no longer defined here. `boot`:
  * where the destination keeps the kernel and initrd (its own image files), written into both definitions it gets.
  */
-export async function migrateLive(core: Core, name: string, to: HostRecord, boot?: BootPaths): Promise<void> {
+export async function migrateLive(
+  core: Core,
+  name: string,
+  to: HostRecord,
+  boot?: BootPaths,
+  sharedDisks = false,
+): Promise<void> {
   const xmlOf = (flags: number) => core.hv.call("domain.xml", { name, flags: flags | DomainXmlFlags.SECURE });
   const xml = boot
     ? {
@@ -33,5 +38,6 @@ export async function migrateLive(core: Core, name: string, to: HostRecord, boot
         persistXml: withBootPaths(await xmlOf(DomainXmlFlags.INACTIVE | DomainXmlFlags.MIGRATABLE), boot),
       }
     : {};
-  await core.hv.call("domain.migrate", { name, uri: destinationUri(to), flags: LIVE_FLAGS, ...xml });
+  const flags = sharedDisks ? SHARED_LIVE_FLAGS : LIVE_FLAGS;
+  await core.hv.call("domain.migrate", { name, uri: destinationUri(to), flags, ...xml });
 }

@@ -1,16 +1,31 @@
-// A fleet host's background work: its registration, releasing names of deleted VMs, and settling claims.
+// A fleet host's background work: its registration, releasing names of deleted VMs, settling claims, publishing VM records, dropping VMs recovered elsewhere.
 import { log } from "../../log.ts";
 import type { Core } from "../context.ts";
+import { publishNode } from "./fence.ts";
 import type { Fleet } from "./fleet.ts";
 import { registerHost } from "./members.ts";
 import { MAX_MIGRATION_MS } from "./migrate.ts";
 import { settleMoves } from "./moves-settle.ts";
 import { releaseName, settleNames } from "./names.ts";
 import { startFleetPools } from "./pools-service.ts";
+import { syncRecords } from "./records.ts";
+import { dropRecoveredAway } from "./stale.ts";
 
 /** Starts a fleet host's work on `core` (which has `fleet` set); `stop` ends it and leaves the fleet. */
 export function startFleet(core: Core, fleet: Fleet): { stop(): Promise<void> } {
   const registration = registerHost(core, fleet);
+  void publishNode(fleet).catch((e) => log.warn("fleet: fence address not published", { error: String(e) }));
+  // Back after another host recovered VMs of this one: those go before anything could start them here.
+  const dropStale = () =>
+    dropRecoveredAway(core, fleet).catch((e) => {
+      log.warn("fleet: vms recovered elsewhere not dropped yet", { error: String(e) });
+      return [] as string[];
+    });
+  // The first pass runs now; the interval's passes wait for it.
+  let busy = true;
+  let settling: Promise<unknown> = dropStale().finally(() => {
+    busy = false;
+  });
   const pools = startFleetPools(core, fleet);
   const off = core.events.subscribe((e) => {
     if (e.type !== "vm.deleted") return;
@@ -21,20 +36,21 @@ export function startFleet(core: Core, fleet: Fleet): { stop(): Promise<void> } 
   });
   // A claim with no VM behind it is older than two lease periods before it is released: no create takes that long to record its VM.
   const graceMs = 2 * fleet.ttlS * 1000;
-  let settling: Promise<unknown> = Promise.resolve();
-  let busy = false;
   const settle = setInterval(() => {
     // One pass at a time: two passes would finish the same departure twice.
     if (busy) return;
     busy = true;
     // Migrations first: a departure or arrival settled there is not a stray claim for settleNames.
-    settling = settleMoves(core, fleet, MAX_MIGRATION_MS)
+    settling = dropStale()
+      .then(() => settleMoves(core, fleet, MAX_MIGRATION_MS))
       .then((m) => {
         if (Object.values(m).some((l) => l.length > 0)) log.info("fleet migrations settled", { ...m });
         return settleNames(core, fleet, graceMs);
       })
       .then((r) => {
         if (r.released.length + r.claimed.length > 0) log.info("fleet names settled", r);
+        // What other hosts show and recover of this host's VMs if it dies.
+        return syncRecords(core, fleet);
       })
       .catch((e) =>
         log.warn("fleet names not settled", { error: e instanceof Error ? e.message : String(e) }),
