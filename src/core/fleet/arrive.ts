@@ -12,7 +12,7 @@ import { findImage } from "../images/records.ts";
 import { storeVolume } from "../images/store.ts";
 import { consoleDir, poolDir, stagingDir } from "../paths.ts";
 import { Reverter } from "../reverter.ts";
-import { rbdBackend, rbdSettings } from "../storage/rbd.ts";
+import { ensureRbdPool, rbdBackend, rbdSettings } from "../storage/rbd.ts";
 import { isRbdDisk } from "../storage/rbd-volumes.ts";
 import { ensureStoragePool } from "../storage-pool.ts";
 import { now } from "../time.ts";
@@ -135,6 +135,8 @@ export async function prepareArrival(
     r.add("forget the arrival", () => deleteArrival(core.db, row.vm_name, row.migration));
     // The definition logs the console here: QEMU opens it on arrival (live) or at the first start.
     await mkdir(consoleDir(core.config), { recursive: true });
+    // RBD disks open through the cephx secret, which libvirt here must hold before the domain arrives.
+    if (req.record.disks.some(isRbdDisk)) await ensureRbdPool(core);
     // Live: libvirt creates the disks in this pool's directory, which must then be an active pool.
     if (req.live) await ensureStoragePool(core);
     else await pullDisks(core, fleet, from, req, r);

@@ -9,6 +9,7 @@ import { checkVmShape } from "../capacity.ts";
 import type { Core } from "../context.ts";
 import { newId } from "../names.ts";
 import type { OpContext, Operation } from "../operations.ts";
+import { ensureRbdPool } from "../storage/rbd.ts";
 import { isRbdDisk } from "../storage/rbd-volumes.ts";
 import { now } from "../time.ts";
 import { recordState } from "../vms/power.ts";
@@ -109,6 +110,8 @@ async function runRecovery(core: Core, fleet: Fleet, name: string, ctx: OpContex
     record: JSON.stringify(here),
     created_at: now(),
   };
+  // The domain's RBD disks open through the cephx secret libvirt here must hold.
+  await ensureRbdPool(core);
   putArrival(core.db, arrival);
   let moved = false;
   try {
