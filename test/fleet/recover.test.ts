@@ -185,6 +185,14 @@ describe("a host that dies", () => {
         "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl test@recover",
       ],
     });
+    // A VM b has no room for: b already holds a stopped one as large, and both exceed b's memory × 1.5.
+    const capacityOfB = (await fleet.members()).b?.capacity as { memory_mib: number } | undefined;
+    const hostMib = Number(capacityOfB?.memory_mib);
+    expect(hostMib).toBeGreaterThan(0);
+    const large = { cpus: 1, memory_mib: Math.floor(hostMib * 0.8), root_disk_gb: 1, start: false };
+    const big = vmName("big");
+    await create(admin.a, { name: big, host: "a", ...large });
+    await create(admin.b, { name: vmName("ballast"), host: "b", ...large });
     const volume = `vm-${id}-0`;
     await guestUp("a", id);
     // Records are published every lease period: wait until a's is there, then a dies.
@@ -226,7 +234,17 @@ describe("a host that dies", () => {
       name,
     );
     const filtered = await admin.b.call("GET", "/v1/vms?state=unreachable");
-    expect((filtered.body as { name: string }[]).map((v) => v.name).sort()).toEqual([local, name].sort());
+    expect((filtered.body as { name: string }[]).map((v) => v.name).sort()).toEqual(
+      [big, local, name].sort(),
+    );
+
+    // No room on b: refused as capacity, nothing taken over.
+    const full = await admin.b.call("POST", `/v1/vms/${big}/recover?wait=true`, { host: "b" });
+    expect([full.status, (full.body as { error: { code: string } }).error.code]).toEqual([
+      409,
+      "capacity_exceeded",
+    ]);
+    expect((await claimOf(big))?.host).toBe("a");
 
     // Not RBD only: refused, naming the disk.
     const iso = await admin.b.call("POST", `/v1/vms/${local}/recover?wait=true`, { host: "b" });
@@ -278,7 +296,7 @@ describe("a host that dies", () => {
     );
     expect(await fleet.etcd.client.get(`${fleet.prefix}/fences/a`).string()).toBeNull();
     // The VM a still holds (not recovered) stays a's; through a, the recovered one is b's and running.
-    expect(domains("a")).toEqual([local]);
+    expect(domains("a").sort()).toEqual([big, local].sort());
     expect((await claimOf(local))?.host).toBe("a");
     const adminA = await new FleetClient(fleet.berths.a, "admin").login();
     const viaA = await adminA.call("GET", `/v1/vms/${name}`);
@@ -291,6 +309,11 @@ describe("a host that dies", () => {
     );
     expect((await alice.b.call("DELETE", `/v1/vms/${name}?wait=true`, undefined, 120_000)).status).toBe(200);
     expect(rbdImages()).not.toContain(volume);
-    expect((await adminA.call("DELETE", `/v1/vms/${local}?wait=true`, undefined, 120_000)).status).toBe(200);
+    for (const [c, vm] of [
+      [adminA, local],
+      [adminA, big],
+      [admin.b, vmName("ballast")],
+    ] as const)
+      expect((await c.call("DELETE", `/v1/vms/${vm}?wait=true`, undefined, 120_000)).status).toBe(200);
   }, 600_000);
 });
