@@ -289,12 +289,14 @@ describe("a host that dies", () => {
     await until(() => !vmRows("a").includes(name), 10_000, "a to drop its record of the vm");
     expect(domains("a", "--state-running")).toEqual([]);
     expect(rbdImages()).toContain(volume);
+    // Lifted at Ceph first, then its record in etcd.
     await until(
-      () => !ceph().admin("ceph", ["osd", "blocklist", "ls"]).includes(`${fleet.hosts.a.ip}:0/0`),
+      async () =>
+        !ceph().admin("ceph", ["osd", "blocklist", "ls"]).includes(`${fleet.hosts.a.ip}:0/0`) &&
+        (await fleet.etcd.client.get(`${fleet.prefix}/fences/a`).string()) === null,
       30_000,
       "a to lift its fence",
     );
-    expect(await fleet.etcd.client.get(`${fleet.prefix}/fences/a`).string()).toBeNull();
     // The VM a still holds (not recovered) stays a's; through a, the recovered one is b's and running.
     expect(domains("a").sort()).toEqual([big, local].sort());
     expect((await claimOf(local))?.host).toBe("a");
@@ -304,6 +306,17 @@ describe("a host that dies", () => {
       [200, "b", "running"],
     );
     expect(curlFrom("b", ip)).toContain("berth test guest");
+    // A host never starts a VM whose claim is another host's, even while it still has its record.
+    const localKey = `${fleet.prefix}/names/${local}`;
+    const ownClaim = (await fleet.etcd.client.get(localKey).string()) as string;
+    await fleet.etcd.client.put(localKey).value(JSON.stringify({ host: "b", at: new Date().toISOString() }));
+    const notHers = await adminA.call("POST", `/v1/vms/${local}/start?wait=true`);
+    await fleet.etcd.client.put(localKey).value(ownClaim);
+    expect([notHers.status, JSON.stringify(notHers.body)]).toEqual([
+      409,
+      expect.stringContaining("belongs to host b"),
+    ]);
+    expect(domains("a", "--state-running")).toEqual([]);
     console.info(
       `host death: unreachable after ${unreachableMs} ms; recover ${recoverMs} ms (operation ${(rec.body as { result: { elapsed_ms: number } }).result.elapsed_ms} ms); guest answering ${answeringMs} ms after the recover call`,
     );
