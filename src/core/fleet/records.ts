@@ -47,8 +47,8 @@ export async function publishedRecords(fleet: Fleet): Promise<Map<string, Publis
   return out;
 }
 
-/** Publishes the record of `row` as this host holds it now (its persistent definition read from libvirt). */
-export async function publishRecord(core: Core, fleet: Fleet, row: VmRow): Promise<void> {
+/** Publishes the record of `row` as this host holds it now (its persistent definition read from libvirt); returns its mark and mod revision. */
+export async function publishRecord(core: Core, fleet: Fleet, row: VmRow): Promise<Published> {
   const xml = await core.hv.call("domain.xml", {
     name: row.name,
     flags: DomainXmlFlags.INACTIVE | DomainXmlFlags.SECURE,
@@ -59,46 +59,75 @@ export async function publishRecord(core: Core, fleet: Fleet, row: VmRow): Promi
     at: new Date().toISOString(),
     record: recordOf(core.db, row, xml),
   };
-  await fleet.etcd.put(fleet.recordKey(row.name)).value(JSON.stringify(value));
+  const put = await fleet.etcd.put(fleet.recordKey(row.name)).value(JSON.stringify(value)).exec();
+  return { mark: value.mark, mod: put.header.revision };
 }
 
+/** What this host last published of one VM: its mark, and the revision of its put (a delete compares it). */
+interface Published {
+  mark: string;
+  mod: string;
+}
+
+/** Passes between two full reads of the published records (a record changed by hand or lost is then put again). */
+const RESEED_EVERY = 20;
+
 /**
- * One pass: publishes the records of this host's VMs that changed since their last publication (or were never
- * published), and deletes this host's records of VMs it no longer has (deleted, or moved away: then the new
- * host's record is left alone, by comparing the version read).
+ * Keeps this host's published records in step with its VMs: each pass publishes those whose mark changed
+ * (or that were never published) and deletes its records of VMs it no longer has (deleted, or moved away;
+ * compared by revision, so the new host's record is left alone). What was published is remembered, so etcd
+ * is read whole only on the first pass and every RESEED_EVERY passes.
  */
-export async function syncRecords(core: Core, fleet: Fleet): Promise<{ published: number; removed: number }> {
-  const all = await fleet.etcd.getAll().prefix(fleet.recordKey()).exec();
-  const held = new Map<string, { host: string; mark: string; mod: string }>();
-  for (const kv of all.kvs) {
-    const p = JSON.parse(kv.value.toString()) as PublishedRecord;
-    held.set(kv.key.toString().slice(fleet.recordKey().length), {
-      host: p.host,
-      mark: p.mark,
-      mod: kv.mod_revision,
-    });
-  }
-  let published = 0;
-  let removed = 0;
-  const rows = core.db.query("SELECT * FROM vms WHERE status NOT IN ('creating', 'gone')").all() as VmRow[];
-  for (const row of rows) {
-    const h = held.get(row.name);
-    if (h?.host === fleet.name && h.mark === markOf(core, row)) continue;
-    // A VM leaving or arriving is published by whichever host holds it once the move is settled.
-    if (departureOf(core.db, row.name) || arrivalOf(core.db, row.name)) continue;
-    if ((await domainState(core, row.name)) === null) continue;
-    try {
-      await publishRecord(core, fleet, row);
-      published++;
-    } catch (e) {
-      log.warn("fleet: vm record not published", { vm: row.name, error: String(e) });
+export class RecordSync {
+  #published = new Map<string, Published>();
+  #passes = 0;
+
+  constructor(
+    readonly core: Core,
+    readonly fleet: Fleet,
+  ) {}
+
+  async #reseed(): Promise<void> {
+    const fleet = this.fleet;
+    const all = await fleet.etcd.getAll().prefix(fleet.recordKey()).exec();
+    this.#published.clear();
+    for (const kv of all.kvs) {
+      const p = JSON.parse(kv.value.toString()) as PublishedRecord;
+      if (p.host !== fleet.name) continue;
+      this.#published.set(kv.key.toString().slice(fleet.recordKey().length), {
+        mark: p.mark,
+        mod: kv.mod_revision,
+      });
     }
   }
-  for (const [vm, h] of held) {
-    if (h.host !== fleet.name || vmByName(core.db, vm) !== null || arrivalOf(core.db, vm)) continue;
-    const key = fleet.recordKey(vm);
-    await fleet.etcd.if(key, "Mod", "==", h.mod).then(fleet.etcd.delete().key(key)).commit();
-    removed++;
+
+  async pass(): Promise<{ published: number; removed: number }> {
+    const { core, fleet } = this;
+    if (this.#passes++ % RESEED_EVERY === 0) await this.#reseed();
+    let published = 0;
+    let removed = 0;
+    const rows = core.db.query("SELECT * FROM vms WHERE status NOT IN ('creating', 'gone')").all() as VmRow[];
+    const names = new Set<string>();
+    for (const row of rows) {
+      names.add(row.name);
+      if (this.#published.get(row.name)?.mark === markOf(core, row)) continue;
+      // A VM leaving or arriving is published by whichever host holds it once the move is settled.
+      if (departureOf(core.db, row.name) || arrivalOf(core.db, row.name)) continue;
+      if ((await domainState(core, row.name)) === null) continue;
+      try {
+        this.#published.set(row.name, await publishRecord(core, fleet, row));
+        published++;
+      } catch (e) {
+        log.warn("fleet: vm record not published", { vm: row.name, error: String(e) });
+      }
+    }
+    for (const [vm, p] of this.#published) {
+      if (names.has(vm) || vmByName(core.db, vm) !== null || arrivalOf(core.db, vm)) continue;
+      const key = fleet.recordKey(vm);
+      await fleet.etcd.if(key, "Mod", "==", p.mod).then(fleet.etcd.delete().key(key)).commit();
+      this.#published.delete(vm);
+      removed++;
+    }
+    return { published, removed };
   }
-  return { published, removed };
 }

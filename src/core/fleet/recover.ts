@@ -139,7 +139,7 @@ async function runRecovery(core: Core, fleet: Fleet, name: string, ctx: OpContex
   await core.hv.call("domain.create", { name });
   if (row) {
     recordState(core, row.id, name, "running");
-    await publishRecord(core, fleet, row).catch((e) =>
+    await publishRecord(core, fleet, row).catch((e): unknown =>
       log.warn("fleet: recovered vm's record not published; the next settle does it", {
         vm: name,
         error: String(e),

@@ -8,7 +8,7 @@ import { MAX_MIGRATION_MS } from "./migrate.ts";
 import { settleMoves } from "./moves-settle.ts";
 import { releaseName, settleNames } from "./names.ts";
 import { startFleetPools } from "./pools-service.ts";
-import { syncRecords } from "./records.ts";
+import { RecordSync } from "./records.ts";
 import { dropRecoveredAway } from "./stale.ts";
 
 /** Starts a fleet host's work on `core` (which has `fleet` set); `stop` ends it and leaves the fleet. */
@@ -27,6 +27,7 @@ export function startFleet(core: Core, fleet: Fleet): { stop(): Promise<void> } 
     busy = false;
   });
   const pools = startFleetPools(core, fleet);
+  const records = new RecordSync(core, fleet);
   const off = core.events.subscribe((e) => {
     if (e.type !== "vm.deleted") return;
     const vm = e.target.slice("vm/".length);
@@ -50,7 +51,7 @@ export function startFleet(core: Core, fleet: Fleet): { stop(): Promise<void> } 
       .then((r) => {
         if (r.released.length + r.claimed.length > 0) log.info("fleet names settled", r);
         // What other hosts show and recover of this host's VMs if it dies.
-        return syncRecords(core, fleet);
+        return records.pass();
       })
       .catch((e) =>
         log.warn("fleet names not settled", { error: e instanceof Error ? e.message : String(e) }),
