@@ -1,6 +1,6 @@
 // A host back after another recovered its VMs: it never starts them, and drops their domains and records (never their RBD disks).
 import { arrivalOf, departureOf } from "../../db/fleet-moves.ts";
-import { deleteVm, type VmRow } from "../../db/vms.ts";
+import { deleteVm, type VmRow, vmByName } from "../../db/vms.ts";
 import { Conflict } from "../../errors.ts";
 import { log } from "../../log.ts";
 import type { Core } from "../context.ts";
@@ -47,8 +47,18 @@ export async function dropRecoveredAway(core: Core, fleet: Fleet): Promise<strin
     });
     core.events.publish("vm.departed", vmTarget(vm), { id: row.id, to: claim.host });
   }
-  if (left === 0) await liftOwnFence(core, fleet);
+  if (left === 0 && (await safeToLift(core, fleet))) await liftOwnFence(core, fleet);
   return dropped;
+}
+
+/**
+ * The fence may go only while this host is registered (a recovery's transaction, which needs its member key
+ * absent, then fails) and, read again after that, no VM recovered away from it is still here.
+ */
+async function safeToLift(core: Core, fleet: Fleet): Promise<boolean> {
+  if (!(await fleet.etcd.get(fleet.hostKey(fleet.name)).exists())) return false;
+  for (const vm of (await recoveredAway(fleet)).keys()) if (vmByName(core.db, vm) !== null) return false;
+  return true;
 }
 
 /** A start on a fleet host: only of a VM whose name this host holds (another host may have recovered it). */
