@@ -165,7 +165,7 @@ describe("live migration on RBD", () => {
     expect(Math.min(...ticks(consoleLines("b", id)))).toBe(lastOnA + 1);
     expect(curlFrom("b", ip)).toContain("berth test guest");
     console.info(
-      `live migration on RBD (TCG): ${(moved.body as { result: { elapsed_ms: number } }).result.elapsed_ms} ms, downtime ${downtime}`,
+      `live migration on RBD (TCG): ${(moved.body as { result: { elapsed_ms: number } }).result.elapsed_ms} ms, downtime ${downtime?.replace(/\s+/g, " ")}`,
     );
     // Deleted on b, its image goes with it.
     expect((await admin.a.call("DELETE", `/v1/vms/${name}?wait=true`, undefined, 120_000)).status).toBe(200);
