@@ -176,7 +176,13 @@ describe("live migration on RBD", () => {
 describe("a host that dies", () => {
   test("its VMs show unreachable; an admin recovers one on b from RBD; a back never runs it and keeps its disk", async () => {
     const name = vmName("rc");
-    const id = await create(alice.a, { name, host: "a", profile: "tiny-rbd" });
+    const id = await create(alice.a, {
+      name,
+      host: "a",
+      profile: "tiny-rbd",
+      tags: { team: "blue" },
+      description: "recovered once",
+    });
     // A VM with a config drive (a local ISO) cannot be recovered from RBD alone.
     const local = vmName("iso");
     await create(admin.a, {
@@ -270,11 +276,8 @@ describe("a host that dies", () => {
     expect(domains("b", "--state-running")).toEqual([name]);
     // The record came along: owner (alice acts on it on b), id, the same RBD image.
     const shown = await alice.b.call("GET", `/v1/vms/${name}`);
-    expect([shown.status, (shown.body as { id: string }).id, shown.headers.get("x-berth-host")]).toEqual([
-      200,
-      id,
-      null,
-    ]);
+    expect([shown.status, shown.headers.get("x-berth-host")]).toEqual([200, null]);
+    expect(shown.body).toMatchObject({ id, tags: { team: "blue" }, description: "recovered once", vcpus: 1 });
     expect(run(["virsh", "-c", fleet.hosts.b.uri, "dumpxml", name])).toContain(
       `<source protocol='rbd' name='${ceph().pool}/${volume}'`,
     );
