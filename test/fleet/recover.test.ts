@@ -305,6 +305,10 @@ describe("a host that dies", () => {
       30_000,
       "a to lift its fence",
     );
+    // The fleet's record of the recovered VM stays b's (a, back, never publishes it again).
+    await Bun.sleep(fleet.leaseTtlS * 1000 + 500);
+    const rec2 = await fleet.etcd.client.get(`${fleet.prefix}/records/${name}`).string();
+    expect((JSON.parse(rec2 as string) as { host: string }).host).toBe("b");
     // The VM a still holds (not recovered) stays a's; through a, the recovered one is b's and running.
     expect(domains("a").sort()).toEqual([big, local].sort());
     expect((await claimOf(local))?.host).toBe("a");

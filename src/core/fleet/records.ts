@@ -101,7 +101,8 @@ export class RecordSync {
     }
   }
 
-  async pass(): Promise<{ published: number; removed: number }> {
+  /** `skip`: VMs whose name another host holds now (recovered away): their record is that host's. */
+  async pass(skip: ReadonlySet<string> = new Set()): Promise<{ published: number; removed: number }> {
     const { core, fleet } = this;
     if (this.#passes++ % RESEED_EVERY === 0) await this.#reseed();
     let published = 0;
@@ -110,7 +111,7 @@ export class RecordSync {
     const names = new Set<string>();
     for (const row of rows) {
       names.add(row.name);
-      if (this.#published.get(row.name)?.mark === markOf(core, row)) continue;
+      if (skip.has(row.name) || this.#published.get(row.name)?.mark === markOf(core, row)) continue;
       // A VM leaving or arriving is published by whichever host holds it once the move is settled.
       if (departureOf(core.db, row.name) || arrivalOf(core.db, row.name)) continue;
       if ((await domainState(core, row.name)) === null) continue;

@@ -16,11 +16,16 @@ export function startFleet(core: Core, fleet: Fleet): { stop(): Promise<void> } 
   const registration = registerHost(core, fleet);
   void publishNode(fleet).catch((e) => log.warn("fleet: fence address not published", { error: String(e) }));
   // Back after another host recovered VMs of this one: those go before anything could start them here.
+  // VMs another host recovered from this one: never published from here again (their record is that host's).
+  let away = new Set<string>();
   const dropStale = () =>
-    dropRecoveredAway(core, fleet).catch((e) => {
-      log.warn("fleet: vms recovered elsewhere not dropped yet", { error: String(e) });
-      return [] as string[];
-    });
+    dropRecoveredAway(core, fleet)
+      .then((r) => {
+        away = r.away;
+      })
+      .catch((e) => {
+        log.warn("fleet: vms recovered elsewhere not dropped yet", { error: String(e) });
+      });
   // The first pass runs now; the interval's passes wait for it.
   let busy = true;
   let settling: Promise<unknown> = dropStale().finally(() => {
@@ -51,7 +56,7 @@ export function startFleet(core: Core, fleet: Fleet): { stop(): Promise<void> } 
       .then((r) => {
         if (r.released.length + r.claimed.length > 0) log.info("fleet names settled", r);
         // What other hosts show and recover of this host's VMs if it dies.
-        return records.pass();
+        return records.pass(away);
       })
       .catch((e) =>
         log.warn("fleet names not settled", { error: e instanceof Error ? e.message : String(e) }),

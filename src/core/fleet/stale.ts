@@ -25,9 +25,12 @@ async function recoveredAway(fleet: Fleet): Promise<Map<string, NameClaim>> {
 /**
  * Drops every VM of this host that another host recovered: its domain (stopped first if it runs) and its
  * record go, its disks stay (the RBD images are the recovering host's VM now). Then, with nothing stale left,
- * this host lifts its own Ceph fence. Returns the VMs dropped.
+ * this host lifts its own Ceph fence. Returns the VMs dropped, and every VM recovered away (dropped or not yet).
  */
-export async function dropRecoveredAway(core: Core, fleet: Fleet): Promise<string[]> {
+export async function dropRecoveredAway(
+  core: Core,
+  fleet: Fleet,
+): Promise<{ dropped: string[]; away: Set<string> }> {
   const away = await recoveredAway(fleet);
   const dropped: string[] = [];
   let left = 0;
@@ -48,7 +51,7 @@ export async function dropRecoveredAway(core: Core, fleet: Fleet): Promise<strin
     core.events.publish("vm.departed", vmTarget(vm), { id: row.id, to: claim.host });
   }
   if (left === 0 && (await safeToLift(core, fleet))) await liftOwnFence(core, fleet);
-  return dropped;
+  return { dropped, away: new Set(away.keys()) };
 }
 
 /**
