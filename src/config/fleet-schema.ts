@@ -42,6 +42,12 @@ export const FleetSchema = T.Object(
       description:
         "with libvirt_transport = tls: the directory of this host's libvirt client certificate (cacert.pem, clientcert.pem, clientkey.pem), given to libvirt as the URI's pkipath; empty: libvirt's defaults (/etc/pki/CA/cacert.pem, /etc/pki/libvirt/clientcert.pem, /etc/pki/libvirt/private/clientkey.pem)",
     }),
+    fence_address: T.String({
+      pattern: "^([0-9.]{7,15}|[0-9A-Fa-f:]{2,39})?$",
+      default: "",
+      description:
+        "the IP address this host's Ceph clients (its QEMUs) use; another host recovering this host's VMs blocklists it at Ceph first. Empty: migration_address",
+    }),
     secret: T.String({
       maxLength: 512,
       default: "",

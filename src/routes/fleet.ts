@@ -8,9 +8,10 @@ import { forwardTo } from "../core/fleet/forward.ts";
 import { hostHolding, operationHere, placementOf } from "../core/fleet/locate.ts";
 import { liveHosts } from "../core/fleet/members.ts";
 import { claimHolders } from "../core/fleet/names.ts";
+import { UNREACHABLE, unreachableVm, unreachableVms } from "../core/fleet/unreachable.ts";
 import { VM_STATUSES } from "../core/vms/index.ts";
 import { listVmsEncoded, type VmListQuery } from "../core/vms/list.ts";
-import { AppError, Conflict, NotFound } from "../errors.ts";
+import { AppError, BadRequest, Conflict, NotFound } from "../errors.ts";
 import { log } from "../log.ts";
 import { callerOf } from "./auth.ts";
 import { toErrorResponse } from "./errors.ts";
@@ -49,7 +50,7 @@ class OperationHosts {
 
 /** Filters every host applies to its own VMs; the list level and the page are the fleet-wide list's. */
 const FILTER_KEYS = new Set(["state", "name", "tag", "project", "pool", "owner"]);
-const STATES = new Set<string>(VM_STATUSES);
+const STATES = new Set<string>([...VM_STATUSES, UNREACHABLE]);
 const WHOLE_NUMBER = /^[0-9]{1,4}$/;
 
 /** A fleet list's query, or undefined for one the route itself refuses (400) or answers alone. */
@@ -89,13 +90,17 @@ async function fleetList(core: Core, request: Request, caller: Caller | null): P
   const q = fleetListQuery(url.searchParams);
   if (!q) return;
   const filters = Object.fromEntries(q.filters) as VmListQuery;
-  const ownPage = await listVmsEncoded(core, caller, filters);
+  // Only VMs of dead hosts are unreachable: no live host has one to add.
+  const onlyDead = filters.state === UNREACHABLE;
+  const ownPage = onlyDead ? { body: "[]" } : await listVmsEncoded(core, caller, filters);
   const own = (JSON.parse(ownPage.body) as Record<string, unknown>[]).map((vm) => ({
     ...vm,
     host: fleet.name,
   }));
   const live = await liveHosts(fleet);
-  const others = [...live.values()].filter((h) => h.name !== fleet.name);
+  const others = onlyDead ? [] : [...live.values()].filter((h) => h.name !== fleet.name);
+  // A dead host's VMs are listed from their last published records, as unreachable.
+  const dead = await unreachableVms(core, fleet, caller, filters, new Set(live.keys()));
   // Hosts that hold VMs but are not live (or do not answer) are named, so a missing VM is never silent.
   const unreachable = new Set(
     [...(await claimHolders(fleet))].filter((h) => h !== fleet.name && !live.has(h)),
@@ -117,7 +122,9 @@ async function fleetList(core: Core, request: Request, caller: Caller | null): P
     }),
   );
   const name = (vm: Record<string, unknown>) => String(vm.name);
-  let all = [...own, ...theirs.flat()].sort((a, b) => (name(a) < name(b) ? -1 : name(a) > name(b) ? 1 : 0));
+  let all = [...own, ...theirs.flat(), ...(dead as Record<string, unknown>[])].sort((a, b) =>
+    name(a) < name(b) ? -1 : name(a) > name(b) ? 1 : 0,
+  );
   if (q.after !== undefined) all = all.filter((vm) => name(vm) > (q.after as string));
   const headers: Record<string, string> = {};
   if (q.limit !== undefined && all.length > q.limit) {
@@ -135,6 +142,16 @@ function frontAnswer(listener: ListenerPlan, path: string, e: unknown): Response
   const { status, body } = toErrorResponse(e.errorCode, e);
   const front = frontAt(listener, path);
   return Response.json(front.errorBody(body), { status: front.errorStatus?.(status, body, false) ?? status });
+}
+
+/** The host a recovery names in its body, or undefined (not JSON, no host: this host's route answers it). */
+function recoveryHost(body: Uint8Array): string | undefined {
+  try {
+    const host = (JSON.parse(new TextDecoder().decode(body)) as { host?: unknown }).host;
+    return typeof host === "string" ? host : undefined;
+  } catch {
+    return undefined; // not JSON: this host's route answers it with its 400
+  }
 }
 
 /**
@@ -184,7 +201,24 @@ export function fleetForward(core: Core, listener: ListenerPlan) {
         return to ? operations.note(await forwardTo(fleet, to, request, body, caller), to.name) : undefined;
       }
       const vm = decodeURIComponent(m[1]);
-      const to = await hostHolding(core, vm);
+      if (request.method === "POST" && path === `/v1/vms/${m[1]}/recover`) {
+        const body = await bodyOf(request, max);
+        const target = recoveryHost(body);
+        if (target === undefined || target === fleet.name) return;
+        const there = (await liveHosts(fleet)).get(target);
+        if (!there) throw new BadRequest(`host ${target} is not a live member of the fleet`);
+        return operations.note(await forwardTo(fleet, there, request, body, caller), there.name);
+      }
+      const to = await hostHolding(core, vm).catch(async (e) => {
+        // A read of one VM whose host is not live: its last record, as unreachable.
+        if (!(e instanceof HostUnreachable) || request.method !== "GET" || path !== `/v1/vms/${m[1]}`)
+          throw e;
+        const view = await unreachableVm(core, caller, vm);
+        if (view === undefined) throw e;
+        if (view === null) throw new NotFound(`vm ${vm} does not exist`);
+        return Response.json(view, { headers: { "x-berth-host": view.host } });
+      });
+      if (to instanceof Response) return to;
       if (!to) return;
       if (request.headers.get("upgrade")) {
         // The console route proxies it to the VM's host (a WebSocket cannot be answered from this hook).

@@ -59,7 +59,7 @@ describe("fleet membership", () => {
     expect((await a.call("DELETE", `/v1/vms/m${fleet.id}?wait=true`)).status).toBe(200);
   }, 60_000);
 
-  test("kill -9 of a berth: its registration expires with its lease, its VMs answer unreachable; a restart brings both back", async () => {
+  test("kill -9 of a berth: its registration expires with its lease, its VMs show unreachable; a restart brings both back", async () => {
     const name = `k${fleet.id}`;
     expect(
       (await a.call("POST", "/v1/vms?wait=true", { name, host: "b", cpus: 1, memory_mib: 32, start: false }))
@@ -70,13 +70,23 @@ describe("fleet membership", () => {
     expect(Object.keys(await registered())).toEqual(["a"]);
     // Not before the lease (3 s) could have run out: the record went because the lease expired.
     expect(gone).toBeGreaterThan(1000);
+    // Reads show it as unreachable on its host; actions on it cannot reach that host.
     const shown = await a.call("GET", `/v1/vms/${name}`);
-    expect([shown.status, (shown.body as { error: { code: string } }).error.code]).toEqual([
+    expect([shown.status, shown.body]).toEqual([
+      200,
+      expect.objectContaining({ name, status: "unreachable", host: "b" }),
+    ]);
+    const started = await a.call("POST", `/v1/vms/${name}/start`);
+    expect([started.status, (started.body as { error: { code: string } }).error.code]).toEqual([
       503,
       "host_unreachable",
     ]);
     const list = await a.call("GET", "/v1/vms");
-    expect([list.status, list.body, list.headers.get("x-berth-fleet-unreachable")]).toEqual([200, [], "b"]);
+    expect([list.status, list.body, list.headers.get("x-berth-fleet-unreachable")]).toEqual([
+      200,
+      [expect.objectContaining({ name, status: "unreachable", host: "b" })],
+      "b",
+    ]);
     await fleet.berths.b.start();
     await fleet.awaitMembers(["a", "b"], 10_000);
     expect(Object.keys(await registered()).sort()).toEqual(["a", "b"]);

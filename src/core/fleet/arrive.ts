@@ -2,7 +2,7 @@
 import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { type ArrivalRow, arrivalOf, deleteArrival, putArrival } from "../../db/fleet-moves.ts";
-import { vmByName } from "../../db/vms.ts";
+import { type DiskRow, vmByName } from "../../db/vms.ts";
 import { Conflict, NotFound } from "../../errors.ts";
 import { log } from "../../log.ts";
 import type { BootPaths } from "../../xml/boot-paths.ts";
@@ -12,6 +12,8 @@ import { findImage } from "../images/records.ts";
 import { storeVolume } from "../images/store.ts";
 import { consoleDir, poolDir, stagingDir } from "../paths.ts";
 import { Reverter } from "../reverter.ts";
+import { ensureRbdPool, rbdBackend, rbdSettings } from "../storage/rbd.ts";
+import { isRbdDisk } from "../storage/rbd-volumes.ts";
 import { ensureStoragePool } from "../storage-pool.ts";
 import { now } from "../time.ts";
 import { domainState } from "../vms/domain.ts";
@@ -34,6 +36,8 @@ export interface ArrivalRequest {
 
 /** The disks of a record this host copies: the VM's own volumes (a migration of anything else is refused at the source). */
 const ownDisks = (r: { record: MovedRecord }) => r.record.disks.filter((d) => ownsVolume(r.record.vm.id, d));
+/** The own disks that are copies this host makes (RBD disks are shared: never this host's to delete on a drop). */
+const copiedDisks = (r: { record: MovedRecord }) => ownDisks(r).filter((d) => !isRbdDisk(d));
 
 /** Where an offline arrival's disk `unit` is staged while it is pulled. */
 const stagedPath = (core: Core, migration: string, unit: number) =>
@@ -50,6 +54,10 @@ async function checkArrival(core: Core, fleet: Fleet, from: string, req: Arrival
   if (claim?.host !== from) throw new Conflict(`vm ${name} is not claimed by host ${from}`);
   const dir = poolDir(core.config);
   for (const d of ownDisks(req)) {
+    if (isRbdDisk(d)) {
+      checkRbdDisk(core, fleet, name, d);
+      continue;
+    }
     if (d.path !== join(dir, d.volume))
       throw new Conflict(
         `disk ${d.name} of vm ${name} is at ${d.path}; host ${fleet.name}'s pool keeps volumes in ${dir} (pool paths must be the same on every host)`,
@@ -62,6 +70,15 @@ async function checkArrival(core: Core, fleet: Fleet, from: string, req: Arrival
   }
 }
 
+/** An RBD disk is shared storage: this host must use the same Ceph pool (and then has nothing to copy). */
+export function checkRbdDisk(core: Core, fleet: Fleet, vm: string, d: DiskRow): void {
+  const here = rbdBackend(core.config) ? `${rbdSettings(core.config).cephPool}/${d.volume}` : null;
+  if (d.path !== here)
+    throw new Conflict(
+      `disk ${d.name} of vm ${vm} is RBD image ${d.path}; host ${fleet.name} ${here ? `keeps its RBD disks in another Ceph pool` : 'has no [storage] backend = "rbd"'}`,
+    );
+}
+
 /** Pulls each of the VM's own volumes from the source into this host's pool, under the same name. */
 async function pullDisks(core: Core, fleet: Fleet, from: string, req: ArrivalRequest, r: Reverter) {
   const source = (await liveHosts(fleet)).get(from);
@@ -69,7 +86,7 @@ async function pullDisks(core: Core, fleet: Fleet, from: string, req: ArrivalReq
   const pool = await ensureStoragePool(core);
   await mkdir(stagingDir(core.config), { recursive: true });
   const name = req.record.vm.name;
-  for (const d of ownDisks(req)) {
+  for (const d of copiedDisks(req)) {
     await deleteVolume(core, pool, d.volume); // left by an earlier try of this migration
     const staged = stagedPath(core, req.migration, d.unit);
     try {
@@ -86,7 +103,7 @@ async function pullDisks(core: Core, fleet: Fleet, from: string, req: ArrivalReq
 }
 
 /** Where this host keeps the kernel (and initrd) a kernel-booted VM starts from: its image of the same name. */
-function bootPathsHere(core: Core, fleet: Fleet, record: MovedRecord): BootPaths | undefined {
+export function bootPathsHere(core: Core, fleet: Fleet, record: MovedRecord): BootPaths | undefined {
   const boot = JSON.parse(record.vm.boot) as BootConfig;
   if (boot.mode !== "kernel" || !boot.kernel_image) return undefined;
   try {
@@ -128,6 +145,8 @@ export async function prepareArrival(
       r.add("forget the arrival", () => deleteArrival(core.db, row.vm_name, row.migration));
       // The definition logs the console here: QEMU opens it on arrival (live) or at the first start.
       await mkdir(consoleDir(core.config), { recursive: true });
+      // RBD disks open through the cephx secret, which libvirt here must hold before the domain arrives.
+      if (req.record.disks.some(isRbdDisk)) await ensureRbdPool(core);
       // Live: libvirt creates the disks in this pool's directory, which must then be an active pool.
       if (req.live) await ensureStoragePool(core);
       else await pullDisks(core, fleet, from, req, r);
@@ -188,7 +207,7 @@ export async function dropArrival(
   for (const d of ownDisks({ record })) await rm(stagedPath(core, migration, d.unit), { force: true });
   if (vmByName(core.db, vm) === null) {
     const pool = await ensureStoragePool(core);
-    for (const d of ownDisks({ record })) await deleteVolume(core, pool, d.volume);
+    for (const d of copiedDisks({ record })) await deleteVolume(core, pool, d.volume);
   }
   deleteArrival(core.db, vm, migration);
   log.info("fleet: arrival dropped", { vm, from: a.from_host, migration });

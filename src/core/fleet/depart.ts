@@ -8,6 +8,7 @@ import { log } from "../../log.ts";
 import type { Core } from "../context.ts";
 import { stagingDir } from "../paths.ts";
 import { runQemuImg } from "../qemu-img.ts";
+import { isRbdDisk } from "../storage/rbd-volumes.ts";
 import { ensureStoragePool } from "../storage-pool.ts";
 import { removeDomain } from "../vms/domain.ts";
 import { vmTarget } from "../vms/records.ts";
@@ -69,8 +70,9 @@ export async function finishDeparture(core: Core, dep: DepartureRow): Promise<vo
     await unstageDeparture(core, dep, disksOf(core.db, row.id));
     await removeDomain(core, dep.vm_name);
     const pool = await ensureStoragePool(core);
+    // RBD disks are shared: the destination runs on them now.
     for (const d of disksOf(core.db, row.id))
-      if (ownsVolume(row.id, d)) await deleteVolume(core, pool, d.volume);
+      if (ownsVolume(row.id, d) && !isRbdDisk(d)) await deleteVolume(core, pool, d.volume);
     deleteVm(core.db, row.id);
   }
   deleteDeparture(core.db, dep.vm_name, dep.migration);

@@ -11,6 +11,8 @@ export class Fleet {
   readonly name: string;
   readonly api: string;
   readonly migrationAddress: string;
+  /** The address a recovering host blocklists at Ceph when this host is taken for dead. */
+  readonly fenceAddress: string;
   readonly secret: string;
   readonly ttlS: number;
   readonly #prefix: string;
@@ -23,6 +25,7 @@ export class Fleet {
     this.name = config.name;
     this.api = config.api;
     this.migrationAddress = config.migration_address;
+    this.fenceAddress = config.fence_address || config.migration_address;
     this.secret = config.secret;
     this.ttlS = config.lease_ttl_s;
     this.#prefix = config.prefix.replace(/\/+$/, "");
@@ -49,6 +52,21 @@ export class Fleet {
   /** Where a host's PVC domain state lives (flush, flushed, unflush; none: ready), kept across restarts. */
   domainStateKey(host = ""): string {
     return `${this.#prefix}/domain-states/${host}`;
+  }
+
+  /** The last record the VM's host published (no lease: it outlives the host, so another host can recover the VM). */
+  recordKey(vm = ""): string {
+    return `${this.#prefix}/records/${vm}`;
+  }
+
+  /** What other hosts need to know of a host after it died (its fence address); no lease. */
+  nodeKey(host = ""): string {
+    return `${this.#prefix}/nodes/${host}`;
+  }
+
+  /** A fence a recovering host put on `host` at Ceph; the fenced host lifts it when it is back and clean. */
+  fenceKey(host = ""): string {
+    return `${this.#prefix}/fences/${host}`;
   }
 
   close(): void {

@@ -1,4 +1,4 @@
-// Live migration of a running guest: libvirt peer to peer from this host's libvirtd to the destination's, disks copied (local qcow2).
+// Live migration of a running guest: libvirt peer to peer from this host's libvirtd to the destination's, disks copied (local qcow2) or shared (RBD).
 import type { FleetConfig } from "../../config/schema.ts";
 import { Conflict } from "../../errors.ts";
 import { DomainXmlFlags, MigrateFlags } from "../../ffi/constants.ts";
@@ -6,13 +6,12 @@ import { type BootPaths, withBootPaths } from "../../xml/boot-paths.ts";
 import type { Core } from "../context.ts";
 import type { HostRecord } from "./members.ts";
 
-/** LIVE | PEER2PEER | PERSIST_DEST | UNDEFINE_SOURCE | NON_SHARED_DISK (0x5b), as fleet-reference §2 measured. */
-export const LIVE_FLAGS =
-  MigrateFlags.LIVE |
-  MigrateFlags.PEER2PEER |
-  MigrateFlags.PERSIST_DEST |
-  MigrateFlags.UNDEFINE_SOURCE |
-  MigrateFlags.NON_SHARED_DISK;
+/** LIVE | PEER2PEER | PERSIST_DEST | UNDEFINE_SOURCE (0x1b): every disk shared (RBD), nothing to copy, as fleet-reference §2 measured. */
+export const SHARED_LIVE_FLAGS =
+  MigrateFlags.LIVE | MigrateFlags.PEER2PEER | MigrateFlags.PERSIST_DEST | MigrateFlags.UNDEFINE_SOURCE;
+
+/** The same with NON_SHARED_DISK (0x5b): local disks are copied to the destination. */
+export const LIVE_FLAGS = SHARED_LIVE_FLAGS | MigrateFlags.NON_SHARED_DISK;
 
 /**
  * The destination libvirtd as the source libvirtd reaches it (peer to peer: never berth's client), over this host's
@@ -35,7 +34,13 @@ export function destinationUri(
  * Moves the running domain `name` to `to`; on return it runs there and is no longer defined here. `boot`:
  * where the destination keeps the kernel and initrd (its own image files), written into both definitions it gets.
  */
-export async function migrateLive(core: Core, name: string, to: HostRecord, boot?: BootPaths): Promise<void> {
+export async function migrateLive(
+  core: Core,
+  name: string,
+  to: HostRecord,
+  boot?: BootPaths,
+  sharedDisks = false,
+): Promise<void> {
   const xmlOf = (flags: number) => core.hv.call("domain.xml", { name, flags: flags | DomainXmlFlags.SECURE });
   const xml = boot
     ? {
@@ -44,6 +49,7 @@ export async function migrateLive(core: Core, name: string, to: HostRecord, boot
       }
     : {};
   // [fleet] migration_tls: the destination refuses (and the VM stays here) unless both hosts have the certificates.
-  const flags = LIVE_FLAGS | (core.config.fleet.migration_tls ? MigrateFlags.TLS : 0);
+  const flags =
+    (sharedDisks ? SHARED_LIVE_FLAGS : LIVE_FLAGS) | (core.config.fleet.migration_tls ? MigrateFlags.TLS : 0);
   await core.hv.call("domain.migrate", { name, uri: destinationUri(to, core.config.fleet), flags, ...xml });
 }

@@ -9,6 +9,7 @@ import { assertVmActor, type Caller, ownerNameOf } from "../auth/index.ts";
 import type { Core } from "../context.ts";
 import { newId } from "../names.ts";
 import type { OpContext, Operation } from "../operations.ts";
+import { isRbdDisk } from "../storage/rbd-volumes.ts";
 import { now } from "../time.ts";
 import { domainState } from "../vms/domain.ts";
 import { findVmRow, vmTarget } from "../vms/records.ts";
@@ -148,7 +149,9 @@ async function runMigration(
     const { boot } = (await prepared.json()) as { boot?: BootPaths };
     if (live) {
       ctx.progress(0.2, "migrating the running guest");
-      await migrateLive(core, name, to, boot);
+      // Only RBD disks: the destination opens the same images, so libvirt copies nothing.
+      const shared = record.disks.every((d) => d.device !== "disk" || isRbdDisk(d));
+      await migrateLive(core, name, to, boot, shared);
     }
   } catch (e) {
     // Before the hand-over nothing has moved: the departure ends here and the destination drops its part.

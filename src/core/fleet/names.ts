@@ -11,6 +11,8 @@ import type { Fleet } from "./fleet.ts";
 export interface NameClaim {
   host: string;
   at: string;
+  /** Set by a recovery: the dead host the VM was taken from (which drops it when it comes back). */
+  recovered_from?: string;
 }
 
 function fleetDown(what: string, cause: unknown): FleetUnavailable {

@@ -31,6 +31,16 @@ export function runRbd(s: RbdSettings, args: string[]): Promise<string> {
   );
 }
 
+/** `ceph -c /dev/null --id USER --keyfile FILE -m MONS <args>` (the ceph CLI reads a config file; everything it needs is on the line). */
+export function runCeph(s: RbdSettings, args: string[]): Promise<string> {
+  const mons = s.monitors.map((m) => `${m.host}:${m.port}`).join(",");
+  return runTool(
+    `ceph ${args.slice(0, 3).join(" ")}`,
+    ["ceph", "-c", "/dev/null", "--id", s.user, "--keyfile", s.keyFile, "-m", mons, ...args],
+    RBD_TIMEOUT_MS,
+  );
+}
+
 /** The RBD images of the pool, by exact name. */
 export async function rbdImages(s: RbdSettings): Promise<Set<string>> {
   return new Set(

@@ -5,6 +5,7 @@ import { AppError, Conflict } from "../../errors.ts";
 import type { DomainState } from "../../ffi/constants.ts";
 import { assertVmActor, type Caller } from "../auth/index.ts";
 import type { Core } from "../context.ts";
+import { assertHeldHere } from "../fleet/stale.ts";
 import type { Operation } from "../operations.ts";
 import { now } from "../time.ts";
 import { domainState } from "./domain.ts";
@@ -123,6 +124,8 @@ export async function powerVm(
     return state;
   };
   await check();
+  // Another fleet host may have recovered it from RBD while this host was taken for dead.
+  if (action === "start") await assertHeldHere(core, name);
   return core.ops.start(
     `vm.${action}`,
     vmTarget(name),

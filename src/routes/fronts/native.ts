@@ -28,6 +28,7 @@ import { vmDiskRoutes } from "../native/vm-disks.ts";
 import { vmInfoRoutes } from "../native/vm-info.ts";
 import { vmMigrateRoutes } from "../native/vm-migrate.ts";
 import { vmPowerRoutes } from "../native/vm-power.ts";
+import { vmRecoverRoutes } from "../native/vm-recover.ts";
 import { vmSnapshotRoutes } from "../native/vm-snapshots.ts";
 import { vmXmlRoutes } from "../native/vm-xml.ts";
 import { vmRoutes } from "../native/vms.ts";
@@ -85,6 +86,7 @@ export const nativeFront: Front = {
       .use(projectRoutes(core))
       .use(vmPowerRoutes(core))
       .use(vmMigrateRoutes(core))
+      .use(vmRecoverRoutes(core))
       .use(fleetMoveRoutes(core))
       .use(pvcFleetRoutes(core))
       .use(fleetFlushRoutes(core))

@@ -1,5 +1,5 @@
 // One libvirt "host" of the test fleet: its own virtlogd + libvirtd in the node's network namespace and a private mount namespace.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { run, until } from "./run.ts";
 import { LIBVIRT_PKI_DIR } from "./tls.ts";
@@ -108,6 +108,14 @@ export async function libvirtHostUp(
     libvirtdPid: pid("libvirtd.pid"),
     virtlogdPid: pid("virtlogd.pid"),
   };
+}
+
+/** Starts a host whose daemons were killed again, on the same directory (its domains, networks and pools as they were). */
+export function libvirtHostRestart(h: LibvirtHost): Promise<LibvirtHost> {
+  // A killed daemon leaves its socket and pid files: the new ones must be waited for, not the old ones read.
+  for (const f of ["run/libvirtd.pid", "run/virtlogd.pid", "run/libvirt/libvirt-sock"])
+    rmSync(join(h.dir, f), { force: true });
+  return libvirtHostUp(h.node, h.ns, h.ip, h.dir, readFileSync(join(h.dir, "hosts"), "utf8"));
 }
 
 /** Destroys and undefines every domain this host's libvirtd knows (only it: its own socket), so no QEMU outlives it. */

@@ -1,11 +1,12 @@
 // The whole test fleet: network, libvirt hosts a and b, a 3-member etcd on a, b and c, one berth per host; torn down by pid and exact name.
-import { chmodSync, mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { BerthNode } from "./berth-node.ts";
+import { BerthNode, type FleetSettings } from "./berth-node.ts";
+import { type CephCluster, cephUp } from "./ceph.ts";
 import { type EtcdCluster, etcdUp } from "./etcd.ts";
-import { type LibvirtHost, libvirtHostClear, libvirtHostUp } from "./libvirt-host.ts";
+import { type LibvirtHost, libvirtHostClear, libvirtHostRestart, libvirtHostUp } from "./libvirt-host.ts";
 import { type FleetNet, netDown, netNames, netUp } from "./net.ts";
-import { stopPids, until } from "./run.ts";
+import { alive, stopPids, until } from "./run.ts";
 import {
   issueHostCerts,
   issueLibvirtPki,
@@ -30,12 +31,19 @@ export interface Topology {
   hosts: Record<"a" | "b", LibvirtHost>;
   etcd: EtcdCluster;
   berths: Record<"a" | "b", BerthNode>;
+  /** With `ceph`: a single-node Ceph on c, and every berth on [storage] backend = "rbd". */
+  ceph?: CephCluster;
+  settings: FleetSettings;
   prefix: string;
   leaseTtlS: number;
   /** The registered hosts' records, by name, as etcd holds them now. */
   members(): Promise<Record<string, Record<string, unknown>>>;
   /** Waits (bounded) until exactly `names` are registered. */
   awaitMembers(names: string[], timeoutMs?: number): Promise<number>;
+  /** kill -9 of a host's berth, libvirtd, virtlogd and every QEMU it ran (pids started here or read from its run dir). */
+  killHost(n: "a" | "b"): Promise<void>;
+  /** Starts a killed host again: its libvirtd and virtlogd, then a berth (hosts[n] and berths[n] are the new ones). */
+  reviveHost(n: "a" | "b"): Promise<void>;
   down(): Promise<void>;
 }
 
@@ -66,6 +74,8 @@ export interface FleetOptions {
    * closed) with certificates from a test CA, and berth's [fleet] libvirt_transport = "tls" with that pkipath.
    */
   libvirtTls?: boolean;
+  /** A single-node Ceph on c, every berth on `[storage] backend = "rbd"`. */
+  ceph?: boolean;
 }
 
 export async function fleetUp(leaseTtlS = 3, opts: FleetOptions = {}): Promise<Topology> {
@@ -83,6 +93,7 @@ export async function fleetUp(leaseTtlS = 3, opts: FleetOptions = {}): Promise<T
     for (const h of Object.values(made.hosts ?? {})) libvirtHostClear(h);
     made.etcd?.client.close();
     await stopPids(pids);
+    await made.ceph?.down();
     netDown(net);
     rmSync(dir, { recursive: true, force: true });
   };
@@ -119,7 +130,21 @@ export async function fleetUp(leaseTtlS = 3, opts: FleetOptions = {}): Promise<T
     );
     made.etcd = etcd;
     pids.push(...etcd.pids);
-    const settings = {
+    const ceph = opts.ceph
+      ? await cephUp(net.ns.c as string, net.ip.c as string, join(dir, "ceph"))
+      : undefined;
+    made.ceph = ceph;
+    // A recovery's fence is added under `profile rbd`; lifting it (osd blocklist rm) needs the command allowed too.
+    ceph?.admin("ceph", [
+      "auth",
+      "caps",
+      `client.${ceph.user}`,
+      "mon",
+      'profile rbd, allow command "osd blocklist"',
+      "osd",
+      `profile rbd pool=${ceph.pool}`,
+    ]);
+    const settings: FleetSettings = {
       etcd: etcd.endpoints,
       secret: `fleet-test-secret-${id}-0123456789abcdef`,
       leaseTtlS,
@@ -130,6 +155,17 @@ export async function fleetUp(leaseTtlS = 3, opts: FleetOptions = {}): Promise<T
         ...(opts.migrationTls ? ["migration_tls = true"] : []),
         ...(opts.libvirtTls ? ['libvirt_transport = "tls"', `libvirt_pki_path = "${LIBVIRT_PKI_DIR}"`] : []),
       ],
+      ...(ceph
+        ? {
+            storageToml: [
+              'backend = "rbd"',
+              `rbd_pool = "${ceph.pool}"`,
+              `ceph_monitors = ["${ceph.ip}:6789"]`,
+              `ceph_user = "${ceph.user}"`,
+              `ceph_key_file = "${ceph.keyFile}"`,
+            ],
+          }
+        : {}),
     };
     const berths = { a: new BerthNode(made.hosts.a, settings), b: new BerthNode(made.hosts.b, settings) };
     made.berths = berths;
@@ -150,7 +186,44 @@ export async function fleetUp(leaseTtlS = 3, opts: FleetOptions = {}): Promise<T
         `fleet members ${names.join(", ")}`,
       );
     await awaitMembers(["a", "b"]);
-    return { id, dir, net, hosts: made.hosts, etcd, berths, prefix, leaseTtlS, members, awaitMembers, down };
+    const killHost = async (n: "a" | "b") => {
+      const h = (made.hosts as Record<"a" | "b", LibvirtHost>)[n];
+      const qemuDir = join(h.dir, "run/libvirt/qemu");
+      const qemus = existsSync(qemuDir)
+        ? readdirSync(qemuDir)
+            .filter((f) => f.endsWith(".pid"))
+            .map((f) => Number(readFileSync(join(qemuDir, f), "utf8").trim()))
+        : [];
+      berths[n].kill9();
+      const gone = [h.libvirtdPid, h.virtlogdPid, ...qemus];
+      for (const p of gone) if (alive(p)) process.kill(p, "SIGKILL");
+      await until(() => gone.every((p) => !alive(p)), 10_000, `host ${n}'s processes to die`);
+      if (berths[n].pid !== null) await berths[n].stop();
+    };
+    const reviveHost = async (n: "a" | "b") => {
+      const h = await libvirtHostRestart((made.hosts as Record<"a" | "b", LibvirtHost>)[n]);
+      (made.hosts as Record<"a" | "b", LibvirtHost>)[n] = h;
+      pids.push(h.libvirtdPid, h.virtlogdPid);
+      berths[n] = new BerthNode(h, settings);
+      await berths[n].start();
+    };
+    return {
+      id,
+      dir,
+      net,
+      hosts: made.hosts,
+      etcd,
+      berths,
+      ...(ceph ? { ceph } : {}),
+      settings,
+      prefix,
+      leaseTtlS,
+      members,
+      awaitMembers,
+      killHost,
+      reviveHost,
+      down,
+    };
   } catch (e) {
     await down();
     throw e;
