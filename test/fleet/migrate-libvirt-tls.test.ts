@@ -1,10 +1,10 @@
 // [fleet] libvirt_transport = "tls": the source libvirtd reaches the destination's over qemu+tls (TCP listeners closed), and a destination that does not trust the source's client certificate.
-import { Database } from "bun:sqlite";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { copyFileSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { FleetClient } from "./support/client.ts";
-import { run, until } from "./support/run.ts";
+import * as moves from "./support/moves.ts";
+import { until } from "./support/run.ts";
 import { issueUntrustedClient, libvirtPkiDirOf } from "./support/tls.ts";
 import { fleetUp, type Topology } from "./support/topology.ts";
 
@@ -25,27 +25,10 @@ afterAll(async () => {
   await fleet?.down();
 }, 120_000);
 
-function domains(host: "a" | "b", state = "--all"): string[] {
-  return run(["virsh", "-q", "-c", fleet.hosts[host].uri, "list", state, "--name"])
-    .split("\n")
-    .map((s) => s.trim())
-    .filter(Boolean);
-}
-
-async function claimHost(name: string): Promise<string | null> {
-  const raw = await fleet.etcd.client.get(`${fleet.prefix}/names/${name}`).string();
-  return raw === null ? null : (JSON.parse(raw) as { host: string }).host;
-}
-
-function rowsOf(host: "a" | "b", table: "fleet_departures" | "fleet_arrivals" | "vms"): string[] {
-  const db = new Database(join(fleet.hosts[host].dir, "lib/berth-data/berth.db"), { readonly: true });
-  try {
-    const col = table === "vms" ? "name" : "vm_name";
-    return (db.query(`SELECT ${col} AS n FROM ${table}`).all() as { n: string }[]).map((r) => r.n);
-  } finally {
-    db.close();
-  }
-}
+const domains = (host: moves.Host, state?: string) => moves.domains(fleet, host, state);
+const claimHost = (name: string) => moves.claimHost(fleet, name);
+const rowsOf = (host: moves.Host, table: "fleet_departures" | "fleet_arrivals" | "vms") =>
+  moves.rowsOf(fleet, host, table);
 
 /** Whether something accepts a TCP connection at ip:port (from the root namespace, through the fleet's switch). */
 async function accepts(ip: string, port: number): Promise<boolean> {

@@ -1,9 +1,9 @@
 // [fleet] migration_tls: live migration over QEMU's TLS (libvirt told to refuse any other), and a destination without certificates.
-import { Database } from "bun:sqlite";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { renameSync } from "node:fs";
 import { join } from "node:path";
 import { FleetClient } from "./support/client.ts";
+import * as moves from "./support/moves.ts";
 import { run, until } from "./support/run.ts";
 import { CERT_FILES, migrateTlsDirOf } from "./support/tls.ts";
 import { fleetUp, type Topology } from "./support/topology.ts";
@@ -24,27 +24,10 @@ afterAll(async () => {
   await fleet?.down();
 }, 120_000);
 
-function domains(host: "a" | "b", state = "--all"): string[] {
-  return run(["virsh", "-q", "-c", fleet.hosts[host].uri, "list", state, "--name"])
-    .split("\n")
-    .map((s) => s.trim())
-    .filter(Boolean);
-}
-
-async function claimHost(name: string): Promise<string | null> {
-  const raw = await fleet.etcd.client.get(`${fleet.prefix}/names/${name}`).string();
-  return raw === null ? null : (JSON.parse(raw) as { host: string }).host;
-}
-
-function rowsOf(host: "a" | "b", table: "fleet_departures" | "fleet_arrivals" | "vms"): string[] {
-  const db = new Database(join(fleet.hosts[host].dir, "lib/berth-data/berth.db"), { readonly: true });
-  try {
-    const col = table === "vms" ? "name" : "vm_name";
-    return (db.query(`SELECT ${col} AS n FROM ${table}`).all() as { n: string }[]).map((r) => r.n);
-  } finally {
-    db.close();
-  }
-}
+const domains = (host: moves.Host, state?: string) => moves.domains(fleet, host, state);
+const claimHost = (name: string) => moves.claimHost(fleet, name);
+const rowsOf = (host: moves.Host, table: "fleet_departures" | "fleet_arrivals" | "vms") =>
+  moves.rowsOf(fleet, host, table);
 
 const migrate = (name: string, host: "a" | "b") =>
   aliceA.call("POST", `/v1/vms/${name}/migrate?wait=true`, { host, live: true }, 180_000);

@@ -33,11 +33,16 @@ export async function claimHost(fleet: Topology, name: string): Promise<string |
   return raw === null ? null : (JSON.parse(raw) as { host: string }).host;
 }
 
-/** Rows of a fleet table in a host's database (read-only, beside the running berth). */
-export function rowsOf(fleet: Topology, host: Host, table: "fleet_departures" | "fleet_arrivals"): string[] {
+/** Names in a fleet table (or the VMs table) of a host's database (read-only, beside the running berth). */
+export function rowsOf(
+  fleet: Topology,
+  host: Host,
+  table: "fleet_departures" | "fleet_arrivals" | "vms",
+): string[] {
   const db = new Database(join(fleet.hosts[host].dir, "lib/berth-data/berth.db"), { readonly: true });
   try {
-    return (db.query(`SELECT vm_name FROM ${table}`).all() as { vm_name: string }[]).map((r) => r.vm_name);
+    const col = table === "vms" ? "name" : "vm_name";
+    return (db.query(`SELECT ${col} AS n FROM ${table}`).all() as { n: string }[]).map((r) => r.n);
   } finally {
     db.close();
   }
