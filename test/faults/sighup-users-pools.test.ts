@@ -159,6 +159,10 @@ test("SIGHUP applies declared pools and users: a removed user's tokens and passw
 
 test("after logrotate's rename, SIGHUP reopens the log file: new lines go to a new file at the path", async () => {
   const rotated = `${logPath}.1`;
+  // Lines are written in order, after the answer: once this request's line is in, every earlier one is.
+  await fetch(`${url}/v1/sizes`);
+  for (let i = 0; i < 100 && !lines().some((l) => l.msg === "access" && l.path === "/v1/sizes"); i++)
+    await Bun.sleep(20);
   renameSync(logPath, rotated);
   const before = lines(rotated).length;
   berth.kill("SIGHUP");
