@@ -30,6 +30,20 @@ export const FleetSchema = T.Object(
       description:
         "live migrations ask libvirt for TLS (VIR_MIGRATE_TLS): QEMU's migration stream and disk copy are encrypted with the x509 certificates of qemu.conf's migrate_tls_x509_cert_dir (default /etc/pki/qemu) on both hosts",
     }),
+    migration_bandwidth_mib: T.Integer({
+      minimum: 0,
+      maximum: 1_048_576,
+      default: 0,
+      description:
+        "limit of each live migration from this host in MiB/s (libvirt's VIR_MIGRATE_PARAM_BANDWIDTH; it also limits each disk copy); 0: unlimited",
+    }),
+    migration_port: T.Integer({
+      minimum: 0,
+      maximum: 65_535,
+      default: 0,
+      description:
+        "port this host's QEMU takes incoming live migrations on (sent as migrate_uri tcp://<migration_address>:<port>); 0: libvirt picks one of qemu.conf's migration_port_min..max (49152-49215)",
+    }),
     secret: T.String({
       maxLength: 512,
       default: "",

@@ -1,4 +1,5 @@
 // Live migration of a running guest: libvirt peer to peer from this host's libvirtd to the destination's, disks copied (local qcow2).
+import type { FleetConfig } from "../../config/schema.ts";
 import { Conflict } from "../../errors.ts";
 import { DomainXmlFlags, MigrateFlags } from "../../ffi/constants.ts";
 import { type BootPaths, withBootPaths } from "../../xml/boot-paths.ts";
@@ -17,8 +18,26 @@ export const LIVE_FLAGS =
 export function destinationUri(to: HostRecord): string {
   if (to.migration_address === "")
     throw new Conflict(`host ${to.name} has no [fleet] migration_address: it cannot take a live migration`);
-  const host = to.migration_address.includes(":") ? `[${to.migration_address}]` : to.migration_address;
-  return `qemu+tcp://${host}/system`;
+  return `qemu+tcp://${uriHost(to.migration_address)}/system`;
+}
+
+/** A bare address, bracketed when it is IPv6 (a URI's host). */
+const uriHost = (address: string) => (address.includes(":") ? `[${address}]` : address);
+
+/**
+ * The tuning a live migration from this host to `to` asks libvirt for: this host's bandwidth limit (0 sends
+ * none: unlimited) and, when `to` publishes a migration_port, the migrate_uri its QEMU listens on.
+ */
+export function migrationParams(
+  config: Pick<FleetConfig, "migration_bandwidth_mib">,
+  to: HostRecord,
+): { bandwidthMib?: number; migrateUri?: string } {
+  return {
+    ...(config.migration_bandwidth_mib > 0 ? { bandwidthMib: config.migration_bandwidth_mib } : {}),
+    ...(to.migration_port
+      ? { migrateUri: `tcp://${uriHost(to.migration_address)}:${to.migration_port}` }
+      : {}),
+  };
 }
 
 /**
@@ -35,5 +54,6 @@ export async function migrateLive(core: Core, name: string, to: HostRecord, boot
     : {};
   // [fleet] migration_tls: the destination refuses (and the VM stays here) unless both hosts have the certificates.
   const flags = LIVE_FLAGS | (core.config.fleet.migration_tls ? MigrateFlags.TLS : 0);
-  await core.hv.call("domain.migrate", { name, uri: destinationUri(to), flags, ...xml });
+  const tuning = migrationParams(core.config.fleet, to);
+  await core.hv.call("domain.migrate", { name, uri: destinationUri(to), flags, ...xml, ...tuning });
 }

@@ -53,6 +53,8 @@ export interface FleetOptions {
    * refuse any migration without TLS (migrate_tls_force), and berth's [fleet] migration_tls on.
    */
   migrationTls?: boolean;
+  /** More [fleet] keys on every host, e.g. migration tuning. */
+  fleetToml?: string[];
 }
 
 export async function fleetUp(leaseTtlS = 3, opts: FleetOptions = {}): Promise<Topology> {
@@ -102,7 +104,7 @@ export async function fleetUp(leaseTtlS = 3, opts: FleetOptions = {}): Promise<T
       prefix,
       usersToml: await usersToml(),
       authToml: opts.authToml,
-      fleetToml: opts.migrationTls ? ["migration_tls = true"] : [],
+      fleetToml: [...(opts.migrationTls ? ["migration_tls = true"] : []), ...(opts.fleetToml ?? [])],
     };
     const berths = { a: new BerthNode(made.hosts.a, settings), b: new BerthNode(made.hosts.b, settings) };
     made.berths = berths;
