@@ -48,10 +48,13 @@ export function startFleetPools(core: Core, fleet: Fleet): { stop(): Promise<voi
     if (e.type.startsWith("pool.")) soon();
     if (e.type === "pool.request.created" || e.type === "pool.vm.ready") fulfil();
   });
-  const publishTimer = setInterval(() => {
-    sync();
-    fulfil();
-  }, Math.max(500, (fleet.ttlS * 1000) / 3));
+  const publishTimer = setInterval(
+    () => {
+      sync();
+      fulfil();
+    },
+    Math.max(500, (fleet.ttlS * 1000) / 3),
+  );
   // Later, only what the checking-out host had its chance to record: else both record it, and its answer cannot say so.
   const settleTimer = setInterval(() => settle(SETTLE_GRACE_MS), fleet.ttlS * 1000);
   return {

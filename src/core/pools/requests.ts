@@ -20,7 +20,12 @@ import type { Caller } from "../auth/caller.ts";
 import { NotOwner } from "../auth/errors.ts";
 import { checkQuota } from "../auth/quota.ts";
 import type { Core } from "../context.ts";
-import { checkFleetRequest, fleetReadyToward, isFleetRequest, releaseElsewhere } from "../fleet/pools-requests.ts";
+import {
+  checkFleetRequest,
+  fleetReadyToward,
+  isFleetRequest,
+  releaseElsewhere,
+} from "../fleet/pools-requests.ts";
 import { newId } from "../names.ts";
 import { deleteVmOp } from "../vms/delete.ts";
 import { assertPoolProject, defaultLifetime, lifetimeFor, resolveRequest } from "./checkout.ts";
