@@ -48,6 +48,20 @@ export const FleetSchema = T.Object(
       description:
         "the IP address this host's Ceph clients (its QEMUs) use; another host recovering this host's VMs blocklists it at Ceph first. Empty: migration_address",
     }),
+    migration_bandwidth_mib: T.Integer({
+      minimum: 0,
+      maximum: 1_048_576,
+      default: 0,
+      description:
+        "limit of each live migration from this host in MiB/s (libvirt's VIR_MIGRATE_PARAM_BANDWIDTH; it also limits each disk copy); 0: unlimited",
+    }),
+    migration_port: T.Integer({
+      minimum: 0,
+      maximum: 65_535,
+      default: 0,
+      description:
+        "port this host's QEMU takes incoming live migrations on (sent as migrate_uri tcp://<migration_address>:<port>); 0: libvirt picks one of qemu.conf's migration_port_min..max (49152-49215)",
+    }),
     secret: T.String({
       maxLength: 512,
       default: "",

@@ -28,6 +28,14 @@ export interface InterfaceAddresses {
   addresses: { type: "ipv4" | "ipv6"; address: string; prefix: number }[];
 }
 
+/** The typed parameters berth passes to virDomainMigrateToURI3; absent ones are not sent. */
+export interface MigrateParams {
+  destXml?: string | undefined;
+  persistXml?: string | undefined;
+  migrateUri?: string | undefined;
+  bandwidthMib?: number | undefined;
+}
+
 export class Domain extends Handle {
   constructor(p: Pointer) {
     super(p, (q) => sym.virDomainFree(q));
@@ -146,29 +154,27 @@ export class Domain extends Handle {
     check(sym.virDomainManagedSaveRemove(this[RAW](), 0));
   }
 
-  /** virDomainUndefineFlags (see DomainUndefineFlags). */
   /**
    * virDomainMigrateToURI3 to the libvirtd at `dconnuri` (PEER2PEER: the destination picks its addresses from
    * its qemu.conf); `destXml` (VIR_MIGRATE_PARAM_DEST_XML) and `persistXml` (VIR_MIGRATE_PARAM_PERSIST_XML)
-   * are the running and the persistent definitions the destination gets.
+   * are the running and the persistent definitions the destination gets; `bandwidthMib`
+   * (VIR_MIGRATE_PARAM_BANDWIDTH, MiB/s, also each disk copy's) limits the stream; `migrateUri`
+   * (VIR_MIGRATE_PARAM_URI) is where the destination QEMU listens for it.
    */
-  migrateToURI3(
-    dconnuri: string,
-    flags: number,
-    xml: { destXml?: string | undefined; persistXml?: string | undefined } = {},
-  ): void {
-    // virTypedParamsAddString grows an array libvirt allocates; this thread frees it with virTypedParamsFree.
-    const params = new BigUint64Array(1);
+  migrateToURI3(dconnuri: string, flags: number, params: MigrateParams = {}): void {
+    // virTypedParamsAdd* grow an array libvirt allocates; this thread frees it with virTypedParamsFree.
+    const list = new BigUint64Array(1);
     const counts = new Int32Array(2); // nparams, maxparams
-    const list = () => (params[0] === 0n ? null : (read.ptr(ptr(params), 0) as Pointer));
+    const head = () => (list[0] === 0n ? null : (read.ptr(ptr(list), 0) as Pointer));
     try {
       for (const [field, value] of [
-        ["destination_xml", xml.destXml],
-        ["persistent_xml", xml.persistXml],
+        ["destination_xml", params.destXml],
+        ["persistent_xml", params.persistXml],
+        ["migrate_uri", params.migrateUri],
       ] as const) {
         if (value === undefined) continue;
         const rc = sym.virTypedParamsAddString(
-          ptr(params),
+          ptr(list),
           ptr(counts),
           ptr(counts, 4),
           cstr(field),
@@ -176,14 +182,25 @@ export class Domain extends Handle {
         );
         if (rc < 0) throw lastError("virTypedParamsAddString failed");
       }
-      const rc = sym.virDomainMigrateToURI3(this[RAW](), cstr(dconnuri), list(), counts[0] ?? 0, flags);
+      if (params.bandwidthMib !== undefined) {
+        const rc = sym.virTypedParamsAddULLong(
+          ptr(list),
+          ptr(counts),
+          ptr(counts, 4),
+          cstr("bandwidth"),
+          BigInt(params.bandwidthMib),
+        );
+        if (rc < 0) throw lastError("virTypedParamsAddULLong failed");
+      }
+      const rc = sym.virDomainMigrateToURI3(this[RAW](), cstr(dconnuri), head(), counts[0] ?? 0, flags);
       if (rc < 0) throw lastError("virDomainMigrateToURI3 failed");
     } finally {
-      const p = list();
+      const p = head();
       if (p !== null) sym.virTypedParamsFree(p, counts[0] ?? 0);
     }
   }
 
+  /** virDomainUndefineFlags (see DomainUndefineFlags). */
   undefine(flags = 0): void {
     check(sym.virDomainUndefineFlags(this[RAW](), flags));
   }

@@ -8,7 +8,13 @@ export {
   type NodeInfo,
 } from "./connect.ts";
 export * from "./constants.ts";
-export { Domain, type DomainInfo, type InterfaceAddresses, isNoSuchDomain } from "./domain.ts";
+export {
+  Domain,
+  type DomainInfo,
+  type InterfaceAddresses,
+  isNoSuchDomain,
+  type MigrateParams,
+} from "./domain.ts";
 export {
   allDomainStats,
   type DomainStatsRecord,

@@ -34,6 +34,7 @@ const libvirtSymbols = {
   virDomainMigrateToURI3: { args: [ptr, ptr, ptr, u32, u32], returns: i32 },
   virDomainGetJobInfo: { args: [ptr, ptr], returns: i32 },
   virTypedParamsAddString: { args: [ptr, ptr, ptr, ptr, ptr], returns: i32 },
+  virTypedParamsAddULLong: { args: [ptr, ptr, ptr, ptr, u64], returns: i32 },
   virTypedParamsFree: { args: [ptr, i32], returns: none },
   virDomainCreateWithFlags: { args: [ptr, u32], returns: i32 },
   virDomainDestroyFlags: { args: [ptr, u32], returns: i32 },

@@ -98,7 +98,7 @@ beforeAll(async () => {
     new FleetClient(fleet.berths.b, "admin").login(),
   ]);
   for (const h of ["a", "b"] as const)
-    for (const u of ["admin", "alice"] as const) tokens[h][u] = await tokenOf(h, u);
+    for (const u of ["admin", "alice", "bob"] as const) tokens[h][u] = await tokenOf(h, u);
 }, 120_000);
 
 afterAll(async () => {
@@ -445,5 +445,61 @@ describe("Kahu's hypervisor on a fleet", () => {
     for (const n of [onB, ...domains("a")])
       expect((await adminA.call("DELETE", `/v1/vms/${n}?wait=true`)).status).toBe(200);
     expect([domains("a"), domains("b")]).toEqual([[], []]);
+  }, 180_000);
+
+  /** A Kahu request to `host` with that host's token of `user`. */
+  const kahu = (host: "a" | "b", user: UserName, method: string, path: string) =>
+    fetch(`${fleet.berths[host].api}/v0${path}`, {
+      method,
+      headers: { authorization: `Bearer ${tokens[host][user]}` },
+      signal: AbortSignal.timeout(60_000),
+    });
+
+  test("<id>@<host> names another host's instance at any host: forwarded there as the caller", async () => {
+    const profile = `kq${fleet.id}`;
+    for (const c of [adminA, adminB])
+      expect(
+        (await c.call("POST", "/v1/profiles", { name: profile, cpus: 1, memory_mib: 32, root_disk_gb: 1 }))
+          .status,
+      ).toBe(201);
+    const form = new FormData();
+    for (const [k, v] of Object.entries({
+      profile,
+      name: vmName("kq"),
+      hypervisor: "/v0/hypervisor/instance/b",
+    }))
+      form.append(k, v);
+    const made = await fetch(`${fleet.berths.a.api}/v0/compute/instance/`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${tokens.a.alice}` },
+      body: form,
+      signal: AbortSignal.timeout(120_000),
+    });
+    expect(made.status).toBe(201);
+    const id = /\/compute\/instance\/([0-9]+)\/$/.exec(made.headers.get("location") as string)?.[1] as string;
+    expect(domains("b")).toEqual([vmName("kq")]);
+    // At a, with a's token: read, stop and start it on b by its qualified id; the answer says where it ran.
+    const shown = await kahu("a", "alice", "GET", `/compute/instance/${id}@b/`);
+    expect([shown.status, shown.headers.get("x-berth-host")]).toEqual([200, "b"]);
+    expect(((await shown.json()) as { name: string }).name).toBe(vmName("kq"));
+    // Created stopped (Kahu's create does not start): started and stopped on b from a.
+    for (const [verb, state] of [
+      ["start", "--state-running"],
+      ["stop", "--state-shutoff"],
+    ] as const) {
+      const r = await kahu("a", "alice", "POST", `/compute/instance/${id}@b/${verb}`);
+      expect([verb, r.status, r.status === 200 ? "" : await r.text()]).toEqual([verb, 200, ""]);
+      await until(() => domains("b", state).join() === vmName("kq"), 60_000, `${verb} on b`);
+    }
+    // As the caller: another user is refused by b as on b itself.
+    expect((await kahu("a", "bob", "GET", `/compute/instance/${id}@b/`)).status).toBe(
+      (await kahu("b", "bob", "GET", `/compute/instance/${id}/`)).status,
+    );
+    // The host's own name is this host's instance; a host that is not a live member is a 503; a plain id is a's own.
+    expect((await kahu("b", "alice", "GET", `/compute/instance/${id}@b/`)).status).toBe(200);
+    expect((await kahu("a", "alice", "GET", `/compute/instance/${id}@nosuch/`)).status).toBe(503);
+    expect((await kahu("a", "alice", "GET", `/compute/instance/${id}/`)).status).toBe(404);
+    expect((await kahu("a", "alice", "DELETE", `/compute/instance/${id}@b/`)).status).toBe(200);
+    await until(() => domains("b").length === 0, 60_000, "deleted on b");
   }, 180_000);
 });

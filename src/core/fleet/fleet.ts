@@ -13,6 +13,8 @@ export class Fleet {
   readonly migrationAddress: string;
   /** The address a recovering host blocklists at Ceph when this host is taken for dead. */
   readonly fenceAddress: string;
+  /** Where this host's QEMU takes incoming live migrations; 0: libvirt picks from qemu.conf's range. */
+  readonly migrationPort: number;
   readonly secret: string;
   readonly ttlS: number;
   readonly #prefix: string;
@@ -22,7 +24,16 @@ export class Fleet {
     if (missing.length > 0) throw new ConfigError(`[fleet] needs ${missing.join(", ")} when etcd is set`);
     if (config.secret.length < MIN_SECRET)
       throw new ConfigError(`[fleet] secret must be at least ${MIN_SECRET} characters`);
+    if (config.migration_port !== 0 && config.migration_port < 1024)
+      throw new ConfigError(
+        `[fleet] migration_port must be 0 (libvirt picks from qemu.conf's migration_port_min..max) or 1024-65535, not ${config.migration_port}`,
+      );
+    if (config.migration_port !== 0 && config.migration_address === "")
+      throw new ConfigError(
+        "[fleet] migration_port needs migration_address: the other hosts connect to both",
+      );
     this.name = config.name;
+    this.migrationPort = config.migration_port;
     this.api = config.api;
     this.migrationAddress = config.migration_address;
     this.fenceAddress = config.fence_address || config.migration_address;

@@ -14,6 +14,8 @@ export interface HostRecord {
   name: string;
   api: string;
   migration_address: string;
+  /** Its [fleet] migration_port (0 or absent in older records: libvirt picks the port). */
+  migration_port?: number;
   version: string;
   capacity: { cpus: number; memory_mib: number };
   allocation: { vcpus: number; memory_mib: number };
@@ -38,6 +40,7 @@ export function ownRecord(core: Core, fleet: Fleet): HostRecord {
     name: fleet.name,
     api: fleet.api,
     migration_address: fleet.migrationAddress,
+    migration_port: fleet.migrationPort,
     version: BERTH_VERSION,
     capacity: knownHostSize(core) ?? { cpus: 0, memory_mib: 0 },
     allocation: { vcpus: held.vcpus, memory_mib: held.memory_mib },

@@ -23,11 +23,30 @@ export function destinationUri(
 ): string {
   if (to.migration_address === "")
     throw new Conflict(`host ${to.name} has no [fleet] migration_address: it cannot take a live migration`);
-  const host = to.migration_address.includes(":") ? `[${to.migration_address}]` : to.migration_address;
+  const host = uriHost(to.migration_address);
   if (fleet.libvirt_transport === "tcp") return `qemu+tcp://${host}/system`;
   // The schema allows only [A-Za-z0-9._/-] in the path: nothing to escape in the query.
   const pki = fleet.libvirt_pki_path === "" ? "" : `?pkipath=${fleet.libvirt_pki_path}`;
   return `qemu+tls://${host}/system${pki}`;
+}
+
+/** A bare address, bracketed when it is IPv6 (a URI's host). */
+const uriHost = (address: string) => (address.includes(":") ? `[${address}]` : address);
+
+/**
+ * The tuning a live migration from this host to `to` asks libvirt for: this host's bandwidth limit (0 sends
+ * none: unlimited) and, when `to` publishes a migration_port, the migrate_uri its QEMU listens on.
+ */
+export function migrationParams(
+  config: Pick<FleetConfig, "migration_bandwidth_mib">,
+  to: HostRecord,
+): { bandwidthMib?: number; migrateUri?: string } {
+  return {
+    ...(config.migration_bandwidth_mib > 0 ? { bandwidthMib: config.migration_bandwidth_mib } : {}),
+    ...(to.migration_port
+      ? { migrateUri: `tcp://${uriHost(to.migration_address)}:${to.migration_port}` }
+      : {}),
+  };
 }
 
 /**
@@ -51,5 +70,12 @@ export async function migrateLive(
   // [fleet] migration_tls: the destination refuses (and the VM stays here) unless both hosts have the certificates.
   const flags =
     (sharedDisks ? SHARED_LIVE_FLAGS : LIVE_FLAGS) | (core.config.fleet.migration_tls ? MigrateFlags.TLS : 0);
-  await core.hv.call("domain.migrate", { name, uri: destinationUri(to, core.config.fleet), flags, ...xml });
+  const tuning = migrationParams(core.config.fleet, to);
+  await core.hv.call("domain.migrate", {
+    name,
+    uri: destinationUri(to, core.config.fleet),
+    flags,
+    ...xml,
+    ...tuning,
+  });
 }

@@ -46,8 +46,8 @@ export type FleetCheckedOutVm = CheckedOutVm & { host: string; status: FleetVmSt
 export interface FleetCheckoutOptions {
   lifetime?: number;
   tags?: Record<string, string>;
-  /** Runs once the VMs are taken in etcd, before any host records them; a throw gives them back (nothing taken). */
-  alongside?: () => Promise<void>;
+  /** Runs once the VMs are taken in etcd (given what was taken), before any host records them; a throw gives them back (nothing taken). */
+  alongside?: (taken: readonly { vm: string; pool: string; host: string }[]) => Promise<void>;
 }
 
 /** 503: every try lost a race with other checkouts for the same VMs; nothing was taken, a retry may succeed. */
@@ -251,7 +251,7 @@ async function takeFromFleet(
     if (!result.succeeded) continue; // another checkout took one of the picks: read again
     if (opts.alongside) {
       try {
-        await opts.alongside();
+        await opts.alongside(taken);
       } catch (e) {
         await giveBack(fleet, id, taken);
         throw e;

@@ -3,7 +3,7 @@ import { Conflict } from "../../errors.ts";
 import type { Core } from "../context.ts";
 import type { PoolRecord } from "../pools/records.ts";
 
-/** 409 for a local hand-out (a front's checkout, an on-demand request) of a fleet pool's VMs. */
+/** 409 for a local checkout of a fleet pool's VMs (on-demand requests of fleet pools go through pools-requests.ts). */
 export function refuseFleetPools(core: Core, wanted: { pools: readonly PoolRecord[] }[]): void {
   if (!core.fleet) return;
   const fleetPools = wanted.flatMap((w) => w.pools).filter((p) => p.spec.fleet === true);

@@ -3,6 +3,7 @@ import { log } from "../../log.ts";
 import type { Core } from "../context.ts";
 import type { Fleet } from "./fleet.ts";
 import { settleTaken } from "./pools-record.ts";
+import { fleetRequestsPass, fulfillFleetRequestsSoon } from "./pools-requests.ts";
 import { exclusive, StockLease, syncStock } from "./pools-stock.ts";
 
 /** A burst of pool events is published as one sync this long after the first. */
@@ -39,10 +40,21 @@ export function startFleetPools(core: Core, fleet: Fleet): { stop(): Promise<voi
   };
   // First what checkouts took while this host was away, then its stock (a taken VM is never published again).
   settle(0);
+  // Pending fleet requests: tried when one is made or a VM here turns ready, and every third of a lease period (other hosts' stock).
+  const fulfil = () => {
+    if (!stopped) void fulfillFleetRequestsSoon(core, fleet);
+  };
   const off = core.events.subscribe((e) => {
     if (e.type.startsWith("pool.")) soon();
+    if (e.type === "pool.request.created" || e.type === "pool.vm.ready") fulfil();
   });
-  const publishTimer = setInterval(sync, Math.max(500, (fleet.ttlS * 1000) / 3));
+  const publishTimer = setInterval(
+    () => {
+      sync();
+      fulfil();
+    },
+    Math.max(500, (fleet.ttlS * 1000) / 3),
+  );
   // Later, only what the checking-out host had its chance to record: else both record it, and its answer cannot say so.
   const settleTimer = setInterval(() => settle(SETTLE_GRACE_MS), fleet.ttlS * 1000);
   return {
@@ -54,6 +66,7 @@ export function startFleetPools(core: Core, fleet: Fleet): { stop(): Promise<voi
       clearInterval(settleTimer);
       if (queued) clearTimeout(queued);
       await last;
+      await fleetRequestsPass(core); // the pass in flight, if any
       await exclusive(core, async () => {}); // every sync and record in flight is done
       await lease.revoke().catch((e) => log.warn("fleet stock lease not revoked", { error: errText(e) }));
     },

@@ -150,9 +150,18 @@ export function instanceId(core: Core, vm: Pick<Vm, "id">): number {
   return n;
 }
 
-/** The berth VM an instance id names; 404 in Kahu's words when there is none. */
+/** An instance id qualified by its fleet host: `<number>@<host>` (numbers are per host). */
+export const QUALIFIED_INSTANCE = /^(0|[1-9][0-9]{0,15})@((?!-)[a-z0-9-]{1,63}(?<!-))$/;
+
+/**
+ * The berth VM an instance id names; 404 in Kahu's words when there is none. On a fleet `<number>@<this
+ * host>` names this host's instance (another host's is forwarded there before any route runs).
+ */
 export function vmOfInstance(core: Core, id: string): string {
-  const name = /^(0|[1-9][0-9]{0,15})$/.test(id) ? vmNameByNumber(core.db, Number(id)) : null;
+  const qualified = QUALIFIED_INSTANCE.exec(id);
+  const own = qualified !== null && qualified[2] === core.fleet?.name;
+  const num = own ? (qualified?.[1] as string) : id;
+  const name = /^(0|[1-9][0-9]{0,15})$/.test(num) ? vmNameByNumber(core.db, Number(num)) : null;
   if (name === null) throw new NotFound(`instance ${id} does not exist`);
   return name;
 }

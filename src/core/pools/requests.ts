@@ -20,7 +20,12 @@ import type { Caller } from "../auth/caller.ts";
 import { NotOwner } from "../auth/errors.ts";
 import { checkQuota } from "../auth/quota.ts";
 import type { Core } from "../context.ts";
-import { refuseFleetPools } from "../fleet/pools-guard.ts";
+import {
+  checkFleetRequest,
+  fleetReadyToward,
+  isFleetRequest,
+  releaseElsewhere,
+} from "../fleet/pools-requests.ts";
 import { newId } from "../names.ts";
 import { deleteVmOp } from "../vms/delete.ts";
 import { assertPoolProject, defaultLifetime, lifetimeFor, resolveRequest } from "./checkout.ts";
@@ -63,7 +68,7 @@ export function createRequest(
 ): RequestView {
   const counts = new Map<string, number>();
   const wanted = resolveRequest(core, body);
-  refuseFleetPools(core, wanted);
+  checkFleetRequest(core, wanted); // fleet pools: fulfilled fleet-wide (fleet/pools-requests.ts), not here
   for (const w of wanted) {
     const pool = servingPool(core, w.pools);
     // The pool's own lifetime is applied at hand-out; one asked for is checked against max_lifetime now.
@@ -113,12 +118,17 @@ export function requestViewFor(core: Core, caller: Caller | null, id: string): R
 export function requestView(core: Core, id: string): RequestView {
   const r = getRequest(core.db, id);
   if (!r) throw new NotFound(`request ${id} does not exist`);
+  const fleet = r.status === "pending" && isFleetRequest(core, id);
   const pools = requestItems(core.db, id).map((i): RequestPoolView => {
     const vms = JSON.parse(i.vms) as string[];
     if (r.status === "ready") return { pool: i.pool, requested: i.count, ready: i.count, pending: 0, vms };
     if (r.status !== "pending") return { pool: i.pool, requested: i.count, ready: 0, pending: 0, vms };
     const row = getPoolRow(core.db, i.pool);
-    const ready = row ? readyMembers(core.db, i.pool, row.generation, i.count).length : 0;
+    const ready = fleet
+      ? Math.min(i.count, fleetReadyToward(core, id, i.pool))
+      : row
+        ? readyMembers(core.db, i.pool, row.generation, i.count).length
+        : 0;
     return { pool: i.pool, requested: i.count, ready, pending: i.count - ready, vms };
   });
   return {
@@ -151,10 +161,13 @@ export function cancelRequest(core: Core, id: string, caller: Caller | null): Re
   // Synchronous from here: a scheduler pass cannot fulfil the request between the read and the move.
   if (!moveRequest(core.db, id, r.status, "cancelled")) throw new Conflict(`request ${id} changed meanwhile`);
   const released: string[] = [];
+  const elsewhere: string[] = [];
   if (r.status === "ready") {
+    const fleet = isFleetRequest(core, id);
     for (const item of requestItems(core.db, id)) {
       for (const vm of JSON.parse(item.vms) as string[]) {
         const m = getMember(core.db, vm);
+        if (m === null && fleet) elsewhere.push(vm); // a fleet request's VM of another host: returned there
         // Returned early or given to someone else since: not this request's to release.
         if (m?.status !== "checked_out" || m.owner !== r.owner) continue;
         try {
@@ -168,7 +181,8 @@ export function cancelRequest(core: Core, id: string, caller: Caller | null): Re
       }
     }
   }
-  core.events.publish("pool.request.cancelled", requestTarget(id), { was: r.status, released });
+  core.events.publish("pool.request.cancelled", requestTarget(id), { was: r.status, released, elsewhere });
+  if (elsewhere.length > 0) void releaseElsewhere(core, elsewhere, r.owner);
   return requestView(core, id);
 }
 
@@ -191,6 +205,7 @@ export function fulfillRequests(core: Core, now: number): string[] {
       const row = getPoolRow(core.db, i.pool);
       if (row) pools.set(i.pool, toPoolRecord(row));
     }
+    if (isFleetRequest(core, r.id)) continue; // fulfilled fleet-wide by the fleet's own pass
     const gone = items.find((i) => !pools.has(i.pool));
     if (gone) {
       fail(core, r, `pool ${gone.pool} was deleted`);

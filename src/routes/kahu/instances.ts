@@ -27,7 +27,8 @@ const tags = ["kahu"];
 
 /** The path parameters of a scope: a tenant's id (a berth project name), when the scope is a tenant's. */
 export const TenantParam = { tenant: t.Optional(t.String({ pattern: PROJECT_NAME })) };
-export const InstanceParams = t.Object({ ...TenantParam, id: t.String({ maxLength: 20 }) });
+/** An instance id: its number on this host, or on a fleet `<number>@<host>` (16 digits, "@", a 63-character label). */
+export const InstanceParams = t.Object({ ...TenantParam, id: t.String({ maxLength: 80 }) });
 /** A scope's own routes have no parameter at the top level (Elysia then has none to validate). */
 const scopeParams = (scopePath: string) => (scopePath === "" ? {} : { params: t.Object(TenantParam) });
 

@@ -76,6 +76,8 @@ export interface FleetOptions {
   libvirtTls?: boolean;
   /** A single-node Ceph on c, every berth on `[storage] backend = "rbd"`. */
   ceph?: boolean;
+  /** More [fleet] keys on every host, e.g. migration tuning. */
+  fleetToml?: string[];
 }
 
 export async function fleetUp(leaseTtlS = 3, opts: FleetOptions = {}): Promise<Topology> {
@@ -154,6 +156,7 @@ export async function fleetUp(leaseTtlS = 3, opts: FleetOptions = {}): Promise<T
       fleetToml: [
         ...(opts.migrationTls ? ["migration_tls = true"] : []),
         ...(opts.libvirtTls ? ['libvirt_transport = "tls"', `libvirt_pki_path = "${LIBVIRT_PKI_DIR}"`] : []),
+        ...(opts.fleetToml ?? []),
       ],
       ...(ceph
         ? {

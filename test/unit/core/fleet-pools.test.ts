@@ -8,7 +8,12 @@ import { pickStock, type Stock } from "../../../src/core/fleet/pools-checkout.ts
 import { parsePoolKey, readyKey, takenKey } from "../../../src/core/fleet/pools-keys.ts";
 import { checkout, resolveRequest } from "../../../src/core/pools/checkout.ts";
 import { createPool } from "../../../src/core/pools/pools.ts";
-import { createRequest } from "../../../src/core/pools/requests.ts";
+import {
+  cancelRequest,
+  createRequest,
+  fulfillRequests,
+  requestView,
+} from "../../../src/core/pools/requests.ts";
 import { fleetReadyMembers } from "../../../src/db/fleet-pools.ts";
 import { Conflict } from "../../../src/errors.ts";
 import { cleanup, fill, poolCore } from "./pools-support.ts";
@@ -102,12 +107,19 @@ describe("one host's part", () => {
     expect(parsePoolKey(fleet, "/f/pools/p/other/vm-1")).toBeNull();
   });
 
-  test("in a fleet, the single-host checkout and on-demand requests refuse a fleet pool; local pools are untouched", () => {
+  test("in a fleet, the single-host checkout refuses a fleet pool and its requests are left to the fleet; local pools are untouched", () => {
     if (!fleet) throw new Error("no fleet");
     core.fleet = fleet;
     try {
       expect(() => checkout(core, { [`${P}-fl`]: 1 })).toThrow(Conflict);
-      expect(() => createRequest(core, { [`${P}-fl`]: 1 })).toThrow(/fleet pools are checked out fleet-wide/);
+      // Recorded here, never handed out from this host's own stock: the fleet checkout fulfils it.
+      const asked = createRequest(core, { [`${P}-fl`]: 1 });
+      expect(asked.status).toBe("pending");
+      expect(fulfillRequests(core, Date.now())).toEqual([]);
+      expect(requestView(core, asked.id).status).toBe("pending");
+      expect(cancelRequest(core, asked.id, null).status).toBe("cancelled");
+      expect(() => createRequest(core, { [`${P}-fl`]: 1, [`${P}-lo`]: 1 })).toThrow(/are not fleet pools/);
+      expect(() => createRequest(core, { [`${P}-fl`]: 61 })).toThrow(/at most 60 VMs/);
       expect(checkout(core, { [`${P}-lo`]: 1 }).vms.length).toBe(1);
     } finally {
       delete core.fleet;

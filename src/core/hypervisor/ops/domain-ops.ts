@@ -8,6 +8,7 @@ import {
   type InterfaceAddresses,
   isNoSuchDomain,
   ListDomains,
+  type MigrateParams,
 } from "../../../ffi/index.ts";
 import { buildDomainXml, type DomainSpec } from "../../../xml/domain.ts";
 
@@ -139,12 +140,14 @@ export const domainOps = {
     withDomain(c, a.name, (d) => d.updateDevice(a.xml, affect(a))),
   "domain.blockResize": (c: Connection, a: ByName & { disk: string; bytes: number }) =>
     withDomain(c, a.name, (d) => d.blockResize(a.disk, a.bytes)),
-  "domain.migrate": (
-    c: Connection,
-    a: ByName & { uri: string; flags: number; destXml?: string; persistXml?: string },
-  ) =>
+  "domain.migrate": (c: Connection, a: ByName & { uri: string; flags: number } & MigrateParams) =>
     withDomain(c, a.name, (d) =>
-      d.migrateToURI3(a.uri, a.flags, { destXml: a.destXml, persistXml: a.persistXml }),
+      d.migrateToURI3(a.uri, a.flags, {
+        destXml: a.destXml,
+        persistXml: a.persistXml,
+        migrateUri: a.migrateUri,
+        bandwidthMib: a.bandwidthMib,
+      }),
     ),
   "domain.hasJob": (c: Connection, a: ByName) => withDomain(c, a.name, (d) => d.hasJob()),
   "domain.addresses": (c: Connection, a: ByName & { source: AddressSourceName }): InterfaceAddresses[] =>
