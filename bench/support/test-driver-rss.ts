@@ -1,4 +1,4 @@
-// Child process of bench/idle-rss.ts: what libvirt's test driver alone holds in memory for N domains and N volumes.
+// Child process of bench/idle-rss.ts: what libvirt's test driver alone holds in memory for N running domains and N volumes.
 // Usage: bun bench/support/test-driver-rss.ts <n> <domain-xml-file>; prints {"before":{...},"after":{...}} (MiB).
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -27,8 +27,9 @@ for (let i = 0; i < n; i++) {
       `<volume><name>td-${i}.qcow2</name><capacity unit='bytes'>1048576</capacity><target><format type='qcow2'/></target></volume>`,
     )
     .free();
-  // Same XML as berth's VM, renamed (the name is an XML-safe DNS label).
-  c.defineDomain(sample.replace(`<name>${name}</name>`, `<name>td-${i}</name>`)).free();
+  // Same XML as berth's VM, renamed (the name is an XML-safe DNS label), running as berth's are.
+  using d = c.defineDomain(sample.replace(`<name>${name}</name>`, `<name>td-${i}</name>`));
+  d.create();
 }
 pool.free();
 Bun.gc(true);
