@@ -64,6 +64,30 @@ test("a quick call never waits behind long ones: with 3 Workers, long calls leav
   }
 });
 
+test("Workers start on demand: one at start, more while calls queue (up to `workers`), idle ones ended", async () => {
+  const grow = new Hypervisor({ ...opts, workers: 3, idleWorkerMs: 300 });
+  await grow.start();
+  try {
+    expect(grow.workerCount).toBe(1);
+    // One call at a time never needs a second Worker.
+    for (let i = 0; i < 5; i++) await grow.call("domain.list", {});
+    expect(grow.workerCount).toBe(1);
+    // Three calls at once: each gets its own Worker, so they run side by side; a fourth queues.
+    const calls = Array.from({ length: 4 }, () => grow.call("debug.block", { ms: 300 }));
+    expect(grow.workerCount).toBe(3);
+    const t0 = performance.now();
+    await Promise.all(calls);
+    // Side by side: two rounds of 300 ms, not four.
+    expect(performance.now() - t0).toBeLessThan(1100);
+    // Idle past idleWorkerMs, the extra Workers end; the first stays and answers.
+    for (let i = 0; i < 40 && grow.workerCount > 1; i++) await Bun.sleep(50);
+    expect(grow.workerCount).toBe(1);
+    expect((await grow.call("hostInfo", {})).uri).toBe("test:///default");
+  } finally {
+    await grow.close();
+  }
+});
+
 test("many concurrent calls all get answers", async () => {
   const results = await Promise.all(Array.from({ length: 200 }, () => hv.call("domain.list", {})));
   expect(results.every((r) => r.length >= 1)).toBe(true);

@@ -20,7 +20,10 @@ export interface HypervisorOptions {
   uri: string;
   workerUrl: string;
   pumpUrl?: string;
+  /** At most this many Workers: one runs from the start, more while calls queue on every one. */
   workers: number;
+  /** A Worker beyond the first that answered nothing for this long is ended (default 30 s). */
+  idleWorkerMs?: number;
   callTimeoutMs: number;
   longCallTimeoutMs: number;
   reconnectMaxMs: number;
@@ -50,6 +53,8 @@ class Slot {
     this.send({ type: "init", uri });
   }
   #long = 0;
+  /** performance.now() of the last call sent or answered here. */
+  usedAt = performance.now();
   send(m: ToWorker): void {
     this.worker.postMessage(m);
   }
@@ -61,6 +66,7 @@ class Slot {
   take(id: number): Pending | undefined {
     const p = this.pending.get(id);
     if (!p) return undefined;
+    this.usedAt = performance.now();
     this.pending.delete(id);
     if (LONG_OPS.has(p.op as OpName)) this.#long--;
     return p;
@@ -89,6 +95,7 @@ export function fromWire(e: WireError, op: string): AppError {
 
 /** From this many Workers on, the first one is kept for quick calls. */
 const QUICK_LANE_MIN_WORKERS = 3;
+const IDLE_WORKER_MS = 30_000;
 
 export type CallOutcome = "ok" | "error" | "timeout";
 /** Told of every call's duration and outcome (metrics). */
@@ -102,6 +109,7 @@ export class Hypervisor {
   #reason = "starting";
   #backoffMs = 0;
   #reconnectTimer: Timer | null = null;
+  #reapTimer: Timer | null = null;
   #closed = false;
   readonly #lifecycle = new Set<LifecycleListener>();
   readonly #stateListeners = new Set<StateListener>();
@@ -124,9 +132,17 @@ export class Hypervisor {
     return this.#reason;
   }
 
-  /** Starts the Workers and tries to connect once; berth serves (with 503s) even if libvirtd is down. */
+  /** Workers running now (one when idle; up to `workers` while calls queue). */
+  get workerCount(): number {
+    return this.#slots.length;
+  }
+
+  /** Starts one Worker and tries to connect once; berth serves (with 503s) even if libvirtd is down. */
   async start(): Promise<void> {
-    for (let i = 0; i < this.opts.workers; i++) this.#slots.push(this.#spawn());
+    this.#slots.push(this.#spawn());
+    const idleMs = this.opts.idleWorkerMs ?? IDLE_WORKER_MS;
+    this.#reapTimer = setInterval(() => this.#reapIdle(idleMs), Math.max(10, idleMs / 2));
+    this.#reapTimer.unref();
     if (this.opts.pumpUrl) this.#pump = attachPump(this.opts.pumpUrl, (m) => this.#onPump(m));
     await this.#probe();
   }
@@ -189,6 +205,7 @@ export class Hypervisor {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => this.#timedOut(slot, id, deadline), deadline);
       slot.add(id, { resolve, reject, timer, op, args, sentAt: performance.now() });
+      slot.usedAt = performance.now();
       slot.send({ type: "call", id, op, args });
     });
   }
@@ -196,17 +213,18 @@ export class Hypervisor {
   /**
    * Where a call goes. Quick calls prefer a Worker without a long call (start, destroy, volume copies: up
    * to seconds) queued; with 3 Workers or more, long calls never take the first one, so a list or a
-   * lookup never waits behind a storm of creates. With fewer, long calls keep every Worker.
+   * lookup never waits behind a storm of creates. With fewer, long calls keep every Worker. When every
+   * candidate already has a call and fewer than `workers` run, a new Worker takes it.
    */
   #slotFor(op: string): Slot {
     const first = this.#slots[0];
     if (!first) throw new HypervisorUnavailable("hypervisor client is not started");
     const long = LONG_OPS.has(op as OpName);
     const candidates =
-      long && this.#slots.length >= QUICK_LANE_MIN_WORKERS ? this.#slots.slice(1) : this.#slots;
+      long && this.opts.workers >= QUICK_LANE_MIN_WORKERS ? this.#slots.slice(1) : this.#slots;
     const cost = (s: Slot) => (long ? 0 : s.longPending() * 1000) + s.pending.size;
-    let best = candidates[0] as Slot;
-    let least = cost(best);
+    let best = candidates[0];
+    let least = best ? cost(best) : Number.POSITIVE_INFINITY;
     for (const s of candidates) {
       const c = cost(s);
       if (c < least) {
@@ -214,7 +232,24 @@ export class Hypervisor {
         least = c;
       }
     }
-    return best;
+    if (best && least === 0) return best;
+    if (this.#slots.length < this.opts.workers) {
+      const added = this.#spawn();
+      this.#slots.push(added);
+      return added;
+    }
+    return best ?? first;
+  }
+
+  /** Ends the Workers beyond the first that have had no call for `idleMs` (the first one always stays). */
+  #reapIdle(idleMs: number): void {
+    const now = performance.now();
+    for (let i = this.#slots.length - 1; i >= 1; i--) {
+      const s = this.#slots[i] as Slot;
+      if (s.pending.size > 0 || now - s.usedAt < idleMs) continue;
+      this.#slots.splice(i, 1);
+      s.worker.terminate();
+    }
   }
 
   #spawn(): Slot {
@@ -310,6 +345,7 @@ export class Hypervisor {
   async close(): Promise<void> {
     this.#closed = true;
     if (this.#reconnectTimer) clearTimeout(this.#reconnectTimer);
+    if (this.#reapTimer) clearInterval(this.#reapTimer);
     for (const s of this.#slots) {
       for (const p of s.pending.values()) {
         clearTimeout(p.timer);
