@@ -62,7 +62,7 @@ export async function removeRbdImage(core: Core, imageId: string): Promise<void>
   const image = `${s.cephPool}/${volume}`;
   const snaps = await rbdSnapsOf(s, volume);
   for (const snap of snaps) {
-    const clones = (await runRbd(s, ["children", `${image}@${snap.name}`]))
+    const clones = (await runRbd(s, ["children", "--all", `${image}@${snap.name}`]))
       .split("\n")
       .map((l) => l.trim())
       .filter(Boolean);
