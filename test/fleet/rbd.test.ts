@@ -79,6 +79,44 @@ async function ok(method: string, path: string, body: unknown, want: number): Pr
 }
 
 const rbd = (args: string[]) => (ceph as CephCluster).admin("rbd", args);
+const snapNames = (volume: string) =>
+  (
+    JSON.parse(rbd(["snap", "ls", "--format", "json", `${(ceph as CephCluster).pool}/${volume}`])) as {
+      name: string;
+    }[]
+  )
+    .map((s) => s.name)
+    .sort();
+
+/** sha256 of the whole RBD image as `rbd export` streams it (never held in memory at once). */
+async function rbdSum(volume: string): Promise<string> {
+  const c = ceph as CephCluster;
+  const p = Bun.spawn(
+    ["ip", "netns", "exec", c.ns, "rbd", "-c", c.conf, "export", "--no-progress", `${c.pool}/${volume}`, "-"],
+    { stdout: "pipe", stderr: "pipe" },
+  );
+  const h = new Bun.CryptoHasher("sha256");
+  for await (const chunk of p.stdout) h.update(chunk);
+  if ((await p.exited) !== 0) throw new Error(`rbd export ${volume}: ${await new Response(p.stderr).text()}`);
+  return h.digest("hex");
+}
+
+/** Writes 64 KiB of `rbd bench` data at the image's start (a different pattern each time: random offsets within it). */
+const scribble = (volume: string) =>
+  rbd([
+    "bench",
+    "--io-type",
+    "write",
+    "--io-size",
+    "4096",
+    "--io-threads",
+    "1",
+    "--io-total",
+    "65536",
+    "--io-pattern",
+    "rand",
+    `${(ceph as CephCluster).pool}/${volume}`,
+  ]);
 
 describe("a VM on rbd", () => {
   test("boots the tiny guest from an RBD clone of its image, answers on HTTP, and its clone goes with it", async () => {
@@ -180,10 +218,16 @@ describe("a VM on rbd", () => {
     );
     await ok("DELETE", `/v1/vms/${vm}/disks/data?wait=true`, undefined, 200);
     expect(rbd(["ls", c.pool]).split("\n")).not.toContain(data);
-    // Snapshots need qcow2: refused, naming the disk's format.
-    const snap = await admin.call("POST", `/v1/vms/${vm}/snapshots`, { name: "s1" });
-    expect(snap.status).toBe(409);
-    expect(JSON.stringify(snap.body)).toContain("rbd");
+    // A snapshot of the running VM is an RBD snapshot of its disk (no memory); a revert while it runs is refused.
+    const snap = (await ok("POST", `/v1/vms/${vm}/snapshots?wait=true`, { name: "s1" }, 200)) as {
+      result: { name: string; state: string; memory_state: boolean };
+    };
+    expect(snap.result).toMatchObject({ name: "s1", state: "running", memory_state: false });
+    expect(snapNames(volume)).toEqual(["s1"]);
+    const revert = await admin.call("POST", `/v1/vms/${vm}/snapshots/s1/revert?wait=true`);
+    expect(revert.status).toBe(409);
+    expect(JSON.stringify(revert.body)).toContain("stop it");
+    // Deleting the VM removes its RBD image, snapshots and all.
     await ok("DELETE", `/v1/vms/${vm}?wait=true`, undefined, 200);
     expect(rbd(["ls", c.pool]).split("\n")).not.toContain(volume);
     // The image's own RBD volume stays for the next clone.
@@ -193,6 +237,90 @@ describe("a VM on rbd", () => {
         .some((l) => l.startsWith("image-")),
     ).toBe(true);
     expect(img).toBeTruthy();
+  }, 240_000);
+});
+
+describe("snapshots on rbd", () => {
+  test("one RBD snapshot per disk, the config drive left out; revert (stopped) restores the content; delete removes them; a clash part-way leaves none", async () => {
+    const c = ceph as CephCluster;
+    const vm = `rs-${id}`;
+    await ok(
+      "POST",
+      "/v1/vms?wait=true",
+      {
+        name: vm,
+        profile: "p",
+        root_disk_gb: 1,
+        start: false,
+        ssh_keys: [
+          `ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl rs-${id}@x`,
+        ],
+      },
+      200,
+    );
+    await ok("POST", `/v1/vms/${vm}/disks?wait=true`, { name: "data", size_gb: 1 }, 200);
+    const disks = (
+      (await ok("GET", `/v1/vms/${vm}`, undefined, 200)) as {
+        disks: { name: string; path: string; device: string }[];
+      }
+    ).disks;
+    const vols = disks
+      .filter((d) => d.path.startsWith(`${c.pool}/`))
+      .map((d) => d.path.slice(c.pool.length + 1));
+    expect(vols.length).toBe(2);
+    // The config drive is a local CD-ROM: the VM has one, and it is not an RBD image.
+    expect(disks.some((d) => d.device === "cdrom" && !d.path.startsWith(`${c.pool}/`))).toBe(true);
+    for (const v of vols) scribble(v);
+    const before = await Promise.all(vols.map(rbdSum));
+
+    const taken = (await ok(
+      "POST",
+      `/v1/vms/${vm}/snapshots?wait=true`,
+      { name: "s1", description: "d" },
+      200,
+    )) as {
+      result: unknown;
+      message: string;
+    };
+    expect(taken.result).toMatchObject({
+      name: "s1",
+      description: "d",
+      state: "shutoff",
+      memory_state: false,
+    });
+    // The operation says which disks the snapshot left out: the config drive.
+    const cdrom = disks.find((d) => d.device === "cdrom") as { name: string };
+    expect(taken.message).toContain(`left out: ${cdrom.name} (`);
+    for (const v of vols) expect(snapNames(v)).toEqual(["s1"]);
+    const listed = (await ok("GET", `/v1/vms/${vm}/snapshots`, undefined, 200)) as { name: string }[];
+    expect(listed.map((s) => s.name)).toEqual(["s1"]);
+    expect(await ok("GET", `/v1/vms/${vm}/snapshots/s1`, undefined, 200)).toEqual(taken.result);
+
+    // Written after the snapshot: the content differs; the revert brings back the snapshot's bytes.
+    for (const v of vols) scribble(v);
+    const after = await Promise.all(vols.map(rbdSum));
+    expect(after).not.toEqual(before);
+    await ok("POST", `/v1/vms/${vm}/snapshots/s1/revert?wait=true`, undefined, 200);
+    expect(await Promise.all(vols.map(rbdSum))).toEqual(before);
+
+    // A snapshot name already taken outside berth on the second disk: found part-way, the first disk's is removed.
+    const second = vols[1] as string;
+    rbd(["snap", "create", `${c.pool}/${second}@clash`]);
+    const clash = await admin.call("POST", `/v1/vms/${vm}/snapshots?wait=true`, { name: "clash" }, 120_000);
+    expect(clash.status).toBe(409);
+    expect(snapNames(vols[0] as string)).toEqual(["s1"]);
+    expect(snapNames(second)).toEqual(["clash", "s1"]);
+    expect(
+      ((await ok("GET", `/v1/vms/${vm}/snapshots`, undefined, 200)) as { name: string }[]).map((s) => s.name),
+    ).toEqual(["s1"]);
+    rbd(["snap", "rm", `${c.pool}/${second}@clash`]);
+
+    // Delete removes every disk's RBD snapshot and the record.
+    await ok("DELETE", `/v1/vms/${vm}/snapshots/s1?wait=true`, undefined, 200);
+    for (const v of vols) expect(snapNames(v)).toEqual([]);
+    expect(await ok("GET", `/v1/vms/${vm}/snapshots`, undefined, 200)).toEqual([]);
+    await ok("DELETE", `/v1/vms/${vm}?wait=true`, undefined, 200);
+    for (const v of vols) expect(rbd(["ls", c.pool]).split("\n")).not.toContain(v);
   }, 240_000);
 });
 
@@ -295,4 +423,29 @@ describe("PVC's Ceph endpoints on rbd", () => {
     expect(JSON.stringify((await pvc("/status")).body)).not.toContain(c.key);
     c.admin("rbd", ["rm", `${c.pool}/outside-${id}`]);
   }, 60_000);
+});
+
+describe("an image on rbd", () => {
+  test("deleting it removes its RBD image and snapshot; refused with 409 while a clone of it exists", async () => {
+    const c = ceph as CephCluster;
+    const img = (await ok("GET", "/v1/images/base", undefined, 200)) as { id: string };
+    const volume = `image-${img.id}`;
+    expect(rbd(["ls", c.pool]).split("\n")).toContain(volume);
+    // The profile names the image; the VMs made from it are gone.
+    expect([200, 204]).toContain((await admin.call("DELETE", "/v1/profiles/p")).status);
+    // A clone berth's records do not know (a VM disk of another host, say) holds the image.
+    const [snap] = snapNames(volume);
+    expect(snap).toBeTruthy();
+    const clone = `outside-clone-${id}`;
+    rbd(["clone", `${c.pool}/${volume}@${snap}`, `${c.pool}/${clone}`]);
+    const refused = await admin.call("DELETE", "/v1/images/base");
+    expect(refused.status).toBe(409);
+    expect(JSON.stringify(refused.body)).toContain(`${c.pool}/${clone}`);
+    expect((await admin.call("GET", "/v1/images/base")).status).toBe(200);
+    expect(rbd(["ls", c.pool]).split("\n")).toContain(volume);
+    rbd(["rm", "--no-progress", `${c.pool}/${clone}`]);
+    await ok("DELETE", "/v1/images/base", undefined, 200);
+    expect(rbd(["ls", c.pool]).split("\n")).not.toContain(volume);
+    expect((await admin.call("GET", "/v1/images/base")).status).toBe(404);
+  }, 120_000);
 });

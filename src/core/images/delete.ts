@@ -1,9 +1,11 @@
-// DELETE /v1/images/{name}: refused while importing or in use; otherwise its volumes and row go.
+// DELETE /v1/images/{name}: refused while importing or in use; otherwise its volumes (its RBD image too) and row go.
 import { deleteImage as deleteRow, insertImage, markImageReady } from "../../db/images.ts";
 import { Conflict } from "../../errors.ts";
 import { type Caller, requireAdmin } from "../auth/index.ts";
 import type { Core } from "../context.ts";
 import { Reverter } from "../reverter.ts";
+import { rbdBackend } from "../storage/rbd.ts";
+import { removeRbdImage } from "../storage/rbd-images.ts";
 import { ensureStoragePool } from "../storage-pool.ts";
 import { type ImageView, imageInUse, imageRow, presentImage } from "./records.ts";
 import { removeVolume } from "./store.ts";
@@ -26,6 +28,8 @@ export async function deleteImage(core: Core, caller: Caller | null, name: strin
     markImageReady(core.db, row.id, row);
   });
   await r.run(async () => {
+    // First: a refusal (clones on RBD) must leave the image whole.
+    if (rbdBackend(core.config)) await removeRbdImage(core, row.id);
     const pool = await ensureStoragePool(core);
     if (row.volume !== "") await removeVolume(core, pool, row.volume);
     if (row.initrd_volume !== null) await removeVolume(core, pool, row.initrd_volume);

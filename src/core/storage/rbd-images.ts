@@ -1,9 +1,11 @@
 // Images on RBD: each ready disk image imported once into the Ceph pool (raw), the parent of its VMs' clones.
 import { instanceId } from "../../db/host-meta.ts";
+import { Conflict } from "../../errors.ts";
 import type { Core } from "../context.ts";
 import type { ImageRecord } from "../images/records.ts";
 import { ensureRbdPool, rbdSettings } from "./rbd.ts";
 import { importToRbd, rbdImages, runRbd } from "./rbd-cli.ts";
+import { rbdSnapsOf } from "./rbd-snapshots.ts";
 
 /** The RBD image holding berth image `id`: named by its id, so a rename or a new image of the same name never reuses it. */
 export function rbdImageVolume(imageId: string): string {
@@ -47,4 +49,30 @@ async function importOnce(core: Core, image: ImageRecord): Promise<string> {
   // libvirt caches an rbd pool's volumes per daemon: an image made outside it shows after a refresh.
   await core.hv.call("pool.refresh", { pool });
   return volume;
+}
+
+/**
+ * Removes the RBD image of berth image `imageId` with the snapshots its clones were made from; refused (409)
+ * while any clone of it exists (a VM's disk on any host). Never imported: nothing to do.
+ */
+export async function removeRbdImage(core: Core, imageId: string): Promise<void> {
+  const s = rbdSettings(core.config);
+  const volume = rbdImageVolume(imageId);
+  if (!(await rbdImages(s)).has(volume)) return;
+  const image = `${s.cephPool}/${volume}`;
+  const snaps = await rbdSnapsOf(s, volume);
+  for (const snap of snaps) {
+    const clones = (await runRbd(s, ["children", "--all", `${image}@${snap.name}`]))
+      .split("\n")
+      .map((l) => l.trim())
+      .filter(Boolean);
+    if (clones.length > 0)
+      throw new Conflict(`RBD image ${image} still has clones (VM disks on some host): ${clones.join(", ")}`);
+  }
+  for (const snap of snaps) {
+    if (snap.protected) await runRbd(s, ["snap", "unprotect", `${image}@${snap.name}`]);
+    await runRbd(s, ["snap", "rm", "--no-progress", `${image}@${snap.name}`]);
+  }
+  await runRbd(s, ["rm", "--no-progress", image]);
+  await core.hv.call("pool.refresh", { pool: await ensureRbdPool(core) });
 }

@@ -10,6 +10,7 @@ import { isLibvirt } from "../storage-pool.ts";
 import type { VolumePlan } from "../vms/plan.ts";
 import { ensureRbdPool, RBD_FORMAT, rbdBackend, rbdSettings, rbdSource } from "./rbd.ts";
 import { ensureRbdImage } from "./rbd-images.ts";
+import { purgeRbdSnapshots } from "./rbd-snapshots.ts";
 
 /** The RBD image a VM owns at `unit`. */
 export function rbdUnitVolume(vmId: string, unit: number): string {
@@ -49,9 +50,11 @@ export async function createRbdVolume(core: Core, v: VolumePlan, r: Reverter): P
     await core.hv.call("volume.resize", { pool, volume: v.disk.volume, bytes: v.disk.size });
 }
 
-/** Deletes a VM's RBD image (the image's snapshot it was cloned from stays); one already gone is fine. */
+/** Deletes a VM's RBD image and its snapshots (the image's snapshot it was cloned from stays); one already gone is fine. */
 export async function deleteRbdVolume(core: Core, volume: string): Promise<void> {
   const pool = await ensureRbdPool(core);
+  // librbd refuses to remove an image that still has snapshots (berth's VM snapshots on RBD).
+  await purgeRbdSnapshots(rbdSettings(core.config), volume);
   const del = () => core.hv.call("volume.delete", { pool, volume });
   try {
     await del();

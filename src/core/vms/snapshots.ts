@@ -1,4 +1,4 @@
-// A VM's snapshots: libvirt internal snapshots (with RAM when running) recorded with the VM's config at that time.
+// A VM's snapshots: libvirt internal snapshots (with RAM when running), or RBD snapshots of RBD disks, recorded with the VM's config at that time.
 import {
   deleteSnapshot,
   insertSnapshot,
@@ -16,12 +16,14 @@ import type { Core } from "../context.ts";
 import { checkName, generateName } from "../names.ts";
 import type { Operation } from "../operations.ts";
 import { Reverter } from "../reverter.ts";
+import { isRbdDisk } from "../storage/rbd-volumes.ts";
 import { isLibvirt } from "../storage-pool.ts";
 import { now } from "../time.ts";
 import { domainState } from "./domain.ts";
 import { recordState } from "./power.ts";
 import { findVmRow, loadVm, vmTarget } from "./records.ts";
 import { checkReshape } from "./reshape.ts";
+import { deleteRbdSnapshot, rbdSnapshotPlan, revertRbdSnapshot, takeRbdSnapshot } from "./snapshots-rbd.ts";
 
 /** What the VM looked like when the snapshot was taken (berth's records at that moment). */
 export interface SnapshotConfig {
@@ -126,15 +128,16 @@ export async function createSnapshot(
   const vm = findVmRow(core, vmName);
   if (req.name !== undefined) checkName("snapshot", req.name);
   const disks = disksOf(core.db, vm.id);
+  const rbd = rbdSnapshotPlan(vmName, disks);
   const raw = disks.find((d) => d.device === "disk" && d.format !== "qcow2");
-  if (raw) {
+  if (raw && !rbd) {
     throw new Conflict(
       `vm ${vmName} cannot be snapshotted: disk ${raw.name} (${diskTarget(raw.bus, raw.unit)}) is ${raw.format}, ` +
         "and libvirt keeps internal snapshots only in qcow2 disks",
     );
   }
   await checkActionable(core, vm);
-  const inLibvirt = new Set(await core.hv.call("snapshot.list", { name: vmName }));
+  const inLibvirt = new Set(rbd ? [] : await core.hv.call("snapshot.list", { name: vmName }));
   const name = snapshotName(vm, req.name, (n) => {
     if (snapshotByName(core.db, vm.id, n)) return "";
     return inLibvirt.has(n) ? " in libvirt (not taken by berth)" : null;
@@ -152,6 +155,30 @@ export async function createSnapshot(
       return r.run(async () => {
         const at = now();
         const config = configOf(core, findVmRow(core, vmName));
+        if (rbd) {
+          const state = await takeRbdSnapshot(core, vmName, rbd, name);
+          r.add(`delete rbd snapshot ${name}`, () => deleteRbdSnapshot(core, rbd, name));
+          ctx.progress(
+            0.8,
+            rbd.leftOut.length ? `snapshot taken; left out: ${rbd.leftOut.join(", ")}` : "snapshot taken",
+          );
+          const row: SnapshotRow = {
+            vm_id: vm.id,
+            name,
+            description: req.description ?? "",
+            state,
+            memory_state: 0,
+            config: JSON.stringify(config),
+            created_at: at,
+          };
+          insertSnapshot(core.db, row);
+          core.events.publish("vm.snapshot.created", vmTarget(vmName), {
+            snapshot: name,
+            memory_state: false,
+            left_out: rbd.leftOut,
+          });
+          return view(row);
+        }
         await core.hv.call("snapshot.create", { name: vmName, xml });
         r.add(`delete snapshot ${name}`, () =>
           core.hv.call("snapshot.delete", { name: vmName, snapshot: name }),
@@ -206,6 +233,24 @@ export async function revertSnapshot(
   const then = JSON.parse(row.config) as SnapshotConfig;
   const why = revertRefusal(configOf(core, vm), then);
   if (why) throw new Conflict(`cannot revert vm ${vmName} to snapshot ${snap}: ${why}`);
+  const rbd = rbdSnapshotPlan(vmName, disksOf(core.db, vm.id));
+  if (rbd) {
+    await checkActionable(core, vm);
+    if ((await domainState(core, vmName)) !== "shutoff")
+      throw new Conflict(
+        `vm ${vmName} runs: stop it before reverting to snapshot ${snap} (its disks are RBD)`,
+      );
+    return core.ops.start(
+      "vm.snapshot.revert",
+      vmTarget(vmName),
+      async () => {
+        await revertRbdSnapshot(core, vm, rbd, snap);
+        core.events.publish("vm.snapshot.reverted", vmTarget(vmName), { snapshot: snap, state: "shutoff" });
+        return loadVm(core, vmName);
+      },
+      { lock: true },
+    );
+  }
   // The snapshot's shape comes back: it must still fit the host and its owner's quota.
   await checkReshape(core, vm, then, `vm ${vmName} at snapshot ${snap}`);
   await checkActionable(core, vm);
@@ -242,15 +287,23 @@ export function deleteSnapshotOp(core: Core, caller: Caller | null, vmName: stri
   assertVmActor(core, caller, vmName);
   const vm = findVmRow(core, vmName);
   findSnapshot(core, vm, snap);
+  const disks = disksOf(core.db, vm.id).filter((d) => d.device === "disk");
+  const rbd = disks.some(isRbdDisk)
+    ? { volumes: disks.filter(isRbdDisk).map((d) => d.volume), leftOut: [] }
+    : null;
   return core.ops.start(
     "vm.snapshot.delete",
     vmTarget(vmName),
     async () => {
-      try {
-        await core.hv.call("snapshot.delete", { name: vmName, snapshot: snap });
-      } catch (e) {
-        // Gone from libvirt already (the domain or the snapshot): only the record is left to remove.
-        if (!isLibvirt(e, ErrorCode.NO_DOMAIN_SNAPSHOT) && !isLibvirt(e, ErrorCode.NO_DOMAIN)) throw e;
+      if (rbd) {
+        await deleteRbdSnapshot(core, rbd, snap);
+      } else {
+        try {
+          await core.hv.call("snapshot.delete", { name: vmName, snapshot: snap });
+        } catch (e) {
+          // Gone from libvirt already (the domain or the snapshot): only the record is left to remove.
+          if (!isLibvirt(e, ErrorCode.NO_DOMAIN_SNAPSHOT) && !isLibvirt(e, ErrorCode.NO_DOMAIN)) throw e;
+        }
       }
       deleteSnapshot(core.db, vm.id, snap);
       core.events.publish("vm.snapshot.deleted", vmTarget(vmName), { snapshot: snap });

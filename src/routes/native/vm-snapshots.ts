@@ -99,7 +99,7 @@ export function vmSnapshotRoutes(core: Core) {
         detail: {
           summary: "Revert the VM to a snapshot (its result is the VM afterwards)",
           description:
-            "Disks, definition and (if it was taken running) the running guest come back; vcpus, memory and disk sizes are recorded as they were then. 409 when disks or NICs were added or removed since.",
+            "Disks, definition and (if it was taken running) the running guest come back; vcpus, memory and disk sizes are recorded as they were then. 409 when disks or NICs were added or removed since. On RBD disks: only while the VM is stopped (409 otherwise); the disks come back (content and size), vcpus and memory stay.",
           tags,
         },
       },
