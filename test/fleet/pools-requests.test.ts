@@ -1,7 +1,8 @@
 // On-demand requests of fleet pools: fulfilled from any host's ready VMs (all or nothing), pending while the fleet holds too few.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { type FleetClient, fleetWithClients } from "./support/client.ts";
-import { alive, until } from "./support/run.ts";
+import { declareFleetPool, dropFleetPool, stockIs as fleetStockIs } from "./support/fleet-pool.ts";
+import { until } from "./support/run.ts";
 import type { Topology } from "./support/topology.ts";
 
 let fleet: Topology;
@@ -15,22 +16,9 @@ const SIZE = 1;
 
 const host = (h: "a" | "b") => (h === "a" ? adminA : adminB) as FleetClient;
 
-interface Stock {
-  ready: number;
-  hosts: Record<string, number>;
-}
-
-async function stockIs(want: Record<string, number>, timeoutMs = 90_000): Promise<void> {
-  const sorted = (o: Record<string, number>) => JSON.stringify(Object.entries(o).sort());
-  await until(
-    async () => {
-      const r = await host("a").call("GET", `/v1/fleet/pools/${pool}`);
-      return sorted((r.body as Stock).hosts) === sorted(want);
-    },
-    timeoutMs,
-    `fleet stock ${JSON.stringify(want)}`,
-  );
-}
+/** Waits until etcd shows `want` ready VMs per host, as host a answers it. */
+const stockIs = (want: Record<string, number>, timeoutMs = 90_000) =>
+  fleetStockIs([host("a")], pool, want, timeoutMs);
 
 /** The host whose name claim holds `vm`. */
 async function hostOf(vm: string): Promise<string | null> {
@@ -63,32 +51,11 @@ beforeAll(async () => {
     clients: { adminA, adminB, aliceA, aliceB },
   } = await fleetWithClients());
   pool = `fr${fleet.id}`;
-  for (const h of ["a", "b"] as const) {
-    const p = await host(h).call("POST", "/v1/profiles", {
-      name: `${pool}-p`,
-      cpus: 1,
-      memory_mib: 32,
-      root_disk_gb: 1,
-    });
-    expect(p.status).toBe(201);
-    const made = await host(h).call("POST", "/v1/pools", {
-      name: pool,
-      profile: `${pool}-p`,
-      size: SIZE,
-      fleet: true,
-    });
-    expect(made.status).toBe(201);
-  }
+  await declareFleetPool({ a: adminA, b: adminB }, pool, SIZE);
 }, 180_000);
 
 afterAll(async () => {
-  for (const h of ["a", "b"] as const) {
-    if (!(h === "a" ? adminA : adminB) || !fleet?.berths[h].pid || !alive(fleet.berths[h].pid as number))
-      continue;
-    await host(h)
-      .call("DELETE", `/v1/pools/${pool}`)
-      .catch(() => null);
-  }
+  await dropFleetPool(fleet, { a: adminA, b: adminB }, pool);
   await fleet?.down();
 }, 120_000);
 

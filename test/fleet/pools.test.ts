@@ -1,7 +1,14 @@
 // Fleet pools: each host's ready VMs published in etcd, a checkout at any host taking VMs of every host all or nothing, crashes settled.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { type FleetClient, fleetWithClients } from "./support/client.ts";
-import { alive, until } from "./support/run.ts";
+import {
+  declareFleetPool,
+  dropFleetPool,
+  stockIs as fleetStockIs,
+  type Stock,
+  stockAt,
+} from "./support/fleet-pool.ts";
+import { until } from "./support/run.ts";
 import type { Topology } from "./support/topology.ts";
 
 let fleet: Topology;
@@ -22,29 +29,12 @@ interface Vm {
   owner: string | null;
   status: string;
 }
-interface Stock {
-  ready: number;
-  hosts: Record<string, number>;
-}
-
 const host = (h: "a" | "b") => (h === "a" ? adminA : adminB) as FleetClient;
 
-async function stock(h: "a" | "b"): Promise<Stock> {
-  const r = await host(h).call("GET", `/v1/fleet/pools/${pool}`);
-  expect(r.status).toBe(200);
-  return r.body as Stock;
-}
-
+const stock = (h: "a" | "b") => stockAt(host(h), pool);
 /** Waits until etcd shows `want` ready VMs per host, as both hosts answer it. */
-async function stockIs(want: Record<string, number>, timeoutMs = 60_000): Promise<void> {
-  const sorted = (o: Record<string, number>) => JSON.stringify(Object.entries(o).sort());
-  const same = (s: Stock) => sorted(s.hosts) === sorted(want);
-  await until(
-    async () => same(await stock("a")) && same(await stock("b")),
-    timeoutMs,
-    `fleet stock ${JSON.stringify(want)}`,
-  );
-}
+const stockIs = (want: Record<string, number>, timeoutMs = 60_000) =>
+  fleetStockIs([host("a"), host("b")], pool, want, timeoutMs);
 
 /** A host's own view of the pool: its members by status (from its SQLite). */
 async function counts(h: "a" | "b"): Promise<Record<string, number>> {
@@ -71,33 +61,11 @@ beforeAll(async () => {
     clients: { adminA, adminB, aliceA, aliceB, bobA, bobB },
   } = await fleetWithClients());
   pool = `fp${fleet.id}`;
-  // The same pool declared on each host: tiny VMs with a blank disk (the firmware idles; running is ready).
-  for (const h of ["a", "b"] as const) {
-    const p = await host(h).call("POST", "/v1/profiles", {
-      name: `${pool}-p`,
-      cpus: 1,
-      memory_mib: 32,
-      root_disk_gb: 1,
-    });
-    expect(p.status).toBe(201);
-    const made = await host(h).call("POST", "/v1/pools", {
-      name: pool,
-      profile: `${pool}-p`,
-      size: SIZE,
-      fleet: true,
-    });
-    expect(made.status).toBe(201);
-  }
+  await declareFleetPool({ a: adminA, b: adminB }, pool, SIZE);
 }, 180_000);
 
 afterAll(async () => {
-  for (const h of ["a", "b"] as const) {
-    if (!(h === "a" ? adminA : adminB) || !fleet?.berths[h].pid || !alive(fleet.berths[h].pid as number))
-      continue;
-    await host(h)
-      .call("DELETE", `/v1/pools/${pool}`)
-      .catch(() => null);
-  }
+  await dropFleetPool(fleet, { a: adminA, b: adminB }, pool);
   await fleet?.down();
 }, 120_000);
 

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { GUEST } from "../integration/support/guest.ts";
 import type { CephCluster } from "./support/ceph.ts";
 import { FleetClient } from "./support/client.ts";
+import * as moves from "./support/moves.ts";
 import { run, until } from "./support/run.ts";
 import { fleetUp, type Topology } from "./support/topology.ts";
 
@@ -88,18 +89,7 @@ function consoleLines(host: Host, id: string): string[] {
   return existsSync(file) ? readFileSync(file, "utf8").split("\n") : [];
 }
 
-const curlFrom = (host: Host, ip: string) =>
-  Bun.spawnSync([
-    "ip",
-    "netns",
-    "exec",
-    fleet.net.ns[host] as string,
-    "curl",
-    "-s",
-    "-m",
-    "3",
-    `http://${ip}:8080/`,
-  ]).stdout.toString();
+const curlFrom = (host: Host, ip: string) => moves.curlFrom(fleet, host, ip);
 
 /** Waits until the guest with id `id` on `host` has listened since its console had `after` lines; its address then. */
 async function guestUp(host: Host, id: string, after = 0): Promise<string> {
