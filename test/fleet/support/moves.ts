@@ -1,5 +1,6 @@
 // What migration tests look at on each host from outside berth: libvirt's domains, pool files, etcd's claim, the moves tables, the guest.
 import { Database } from "bun:sqlite";
+import { expect } from "bun:test";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { GUEST } from "../../integration/support/guest.ts";
@@ -68,6 +69,32 @@ export function instanceOf(fleet: Topology, host: Host): string | null {
   } finally {
     db.close();
   }
+}
+
+/**
+ * After a migration `from` → `to` failed: the VM still runs on `from` alone (domain, row, claim), the failed
+ * move's departure and arrival are gone, and any host shows it on `from`, running.
+ */
+export async function expectStayed(fleet: Topology, c: FleetClient, name: string, from: Host): Promise<void> {
+  const to: Host = from === "a" ? "b" : "a";
+  expect(domains(fleet, from, "--state-running")).toEqual([name]);
+  expect(domains(fleet, to)).toEqual([]);
+  expect(await claimHost(fleet, name)).toBe(from);
+  expect(rowsOf(fleet, from, "vms")).toContain(name);
+  expect(rowsOf(fleet, to, "vms")).not.toContain(name);
+  await until(
+    () =>
+      rowsOf(fleet, from, "fleet_departures").length === 0 &&
+      rowsOf(fleet, to, "fleet_arrivals").length === 0,
+    30_000,
+    "the failed migration's departure and arrival to be gone",
+  );
+  const shown = await c.call("GET", `/v1/vms/${name}`);
+  expect([
+    shown.status,
+    shown.headers.get("x-berth-host"),
+    (shown.body as { status: string }).status,
+  ]).toEqual([200, from, "running"]);
 }
 
 /** Waits until neither host has a departure or an arrival left. */
