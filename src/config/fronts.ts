@@ -165,6 +165,23 @@ export function frontOn(listener: ListenerPlan, path: string): FrontName {
   return (claim ?? listener.fronts[0])?.front ?? listener.socket ?? "native";
 }
 
+/**
+ * `path` without the base `front` is served under on this listener, when it lies below that base's `root`
+ * (e.g. "/v0/", "/api/v1/"); null when it does not.
+ */
+export function pathUnderFront(
+  listener: ListenerPlan,
+  front: FrontName,
+  root: string,
+  path: string,
+): string | null {
+  for (const p of listener.fronts) {
+    if (p.front !== front) continue;
+    for (const base of p.bases) if (path.startsWith(`${base}${root}`)) return path.slice(base.length);
+  }
+  return null;
+}
+
 /** One line per pair of fronts whose paths overlap on one listener; empty when none do. */
 export function frontPathCollisions(config: FrontConfig): string[] {
   const problems: string[] = [];

@@ -1,5 +1,5 @@
 // Kahu on a fleet: a create whose `hypervisor` is another host goes there, and so does a request for `<id>@<host>`.
-import type { ListenerPlan } from "../../config/fronts.ts";
+import { type ListenerPlan, pathUnderFront } from "../../config/fronts.ts";
 import type { Caller } from "../../core/auth/caller.ts";
 import type { Core } from "../../core/context.ts";
 import { HostUnreachable } from "../../core/fleet/errors.ts";
@@ -17,11 +17,7 @@ const INSTANCE = /^\/v0(?:\/tenant\/[^/]+)?\/compute\/instance\/([^/]+)(?:\/.*)?
 
 /** `path` without the Kahu base it is under on this listener, or null when it is not under one. */
 function kahuPath(listener: ListenerPlan, path: string): string | null {
-  for (const p of listener.fronts) {
-    if (p.front !== "kahu") continue;
-    for (const base of p.bases) if (path.startsWith(`${base}/v0/`)) return path.slice(base.length);
-  }
-  return null;
+  return pathUnderFront(listener, "kahu", "/v0/", path);
 }
 
 /** The fleet host a request's `<id>@<host>` instance names, when it is not this one (undefined: answered here). */

@@ -1,6 +1,6 @@
 // PVC's requests on a fleet: a VM another host holds, a define placed on another host and another node's flush go to that host.
 import { Elysia } from "elysia";
-import type { ListenerPlan } from "../../config/fronts.ts";
+import { type ListenerPlan, pathUnderFront } from "../../config/fronts.ts";
 import type { Caller } from "../../core/auth/caller.ts";
 import type { Core } from "../../core/context.ts";
 import type { Fleet } from "../../core/fleet/fleet.ts";
@@ -35,11 +35,7 @@ export function pvcFleetRoutes(core: Core) {
 
 /** The request's PVC path under its base on this listener (`/api/v1/...`), or null. */
 function pvcPath(listener: ListenerPlan, path: string): string | null {
-  for (const p of listener.fronts) {
-    if (p.front !== "pvc") continue;
-    for (const base of p.bases) if (path.startsWith(`${base}/api/v1/`)) return path.slice(base.length);
-  }
-  return null;
+  return pathUnderFront(listener, "pvc", "/api/v1/", path);
 }
 
 /** The body without PVC's `token` value: a caller's token never leaves its host. */
