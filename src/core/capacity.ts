@@ -4,7 +4,7 @@ import { type AppError, BadRequest, CapacityExceeded, InsufficientStorage } from
 import { log } from "../log.ts";
 import type { Core } from "./context.ts";
 import { ensureRbdPool, RBD_FORMAT, rbdBackend } from "./storage/rbd.ts";
-import { ensureStoragePool } from "./storage-pool.ts";
+import { ensureStoragePool, refreshPool } from "./storage-pool.ts";
 
 const GiB = 1024 ** 3;
 /** The host's CPUs and memory change only with hot-plug: one reading serves this long. */
@@ -146,8 +146,10 @@ export async function spaceFor(
 
 async function measurePool(core: Core, pool: string, need: number): Promise<PoolSpace> {
   let info = await core.hv.call("pool.info", { pool });
-  if (need > info.available * core.config.capacity.disk_overcommit) {
-    await core.hv.call("pool.refresh", { pool });
+  const ratio = core.config.capacity.disk_overcommit;
+  // With the space checks off (ratio 0) nothing is measured against fresh figures.
+  if (ratio > 0 && need > info.available * ratio) {
+    await refreshPool(core, pool);
     info = await core.hv.call("pool.info", { pool });
   }
   return { pool, capacity: info.capacity, available: info.available };

@@ -40,6 +40,33 @@ async function ensure(core: Core): Promise<string> {
   return name;
 }
 
+/** How long a refresh waits for the pool's running volume jobs (berth's builds are qemu-img creates: ms). */
+const REFRESH_WAIT_MS = 30_000;
+
+/**
+ * libvirt refuses to refresh a pool while a volume is being built in it ("has asynchronous jobs running"):
+ * with concurrent creates that is routine, not a failure. Retried with a short backoff until the jobs end
+ * (bounded by REFRESH_WAIT_MS); any other failure is thrown at once.
+ */
+export async function refreshPool(core: Core, pool: string): Promise<void> {
+  const deadline = Date.now() + REFRESH_WAIT_MS;
+  for (let wait = 10; ; wait = Math.min(wait * 2, 250)) {
+    try {
+      await core.hv.call("pool.refresh", { pool });
+      return;
+    } catch (e) {
+      if (!jobsRunning(e) || Date.now() + wait > deadline) throw e;
+      await Bun.sleep(wait);
+    }
+  }
+}
+
+function jobsRunning(e: unknown): boolean {
+  return (
+    isLibvirt(e, ErrorCode.INTERNAL_ERROR) && (e as AppError).message.includes("asynchronous jobs running")
+  );
+}
+
 /**
  * Makes the pool directory POOL_DIR_MODE. Pools built by earlier versions were 0755 with 0644 images:
  * the first start after the upgrade also takes group and other bits off the files in them (libvirt

@@ -14,7 +14,7 @@ import { consoleDir, poolDir, stagingDir } from "../paths.ts";
 import { Reverter } from "../reverter.ts";
 import { ensureRbdPool, rbdBackend, rbdSettings } from "../storage/rbd.ts";
 import { isRbdDisk } from "../storage/rbd-volumes.ts";
-import { ensureStoragePool } from "../storage-pool.ts";
+import { ensureStoragePool, refreshPool } from "../storage-pool.ts";
 import { now } from "../time.ts";
 import { domainState } from "../vms/domain.ts";
 import { type BootConfig, vmTarget } from "../vms/records.ts";
@@ -180,7 +180,7 @@ export async function commitArrival(
   const defined = (await core.hv.call("domain.list", {})).some((d) => d.name === vm);
   if (!defined) await core.hv.call("domain.define", { xml: record.xml });
   // Disks libvirt copied in are files the pool has not listed yet: refreshed, they are volumes berth can delete.
-  else await core.hv.call("pool.refresh", { pool: await ensureStoragePool(core) });
+  else await refreshPool(core, await ensureStoragePool(core));
   // The domain still carries the source installation's mark: this host's reconcile would never take it as its own.
   const state = await domainState(core, vm);
   await markAsBerth(core, vm, record.vm.id, state === "running" || state === "paused");

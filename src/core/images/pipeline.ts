@@ -11,7 +11,7 @@ import { Conflict } from "../../errors.ts";
 import type { Core } from "../context.ts";
 import { checkName, newId } from "../names.ts";
 import { Reverter } from "../reverter.ts";
-import { ensureStoragePool } from "../storage-pool.ts";
+import { ensureStoragePool, refreshPool } from "../storage-pool.ts";
 import { now } from "../time.ts";
 import { detectImage } from "./detect.ts";
 import { type ImageView, presentImage } from "./records.ts";
@@ -88,7 +88,7 @@ export function storeImage(
         sha256: staged.sha256,
       });
     }
-    await core.hv.call("pool.refresh", { pool });
+    await refreshPool(core, pool);
     ctx.signal.throwIfAborted();
     const [main, initrd] = stored;
     if (!main) throw new Error("an image import had no parts");

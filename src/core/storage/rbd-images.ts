@@ -3,6 +3,7 @@ import { instanceId } from "../../db/host-meta.ts";
 import { Conflict } from "../../errors.ts";
 import type { Core } from "../context.ts";
 import type { ImageRecord } from "../images/records.ts";
+import { refreshPool } from "../storage-pool.ts";
 import { ensureRbdPool, rbdSettings } from "./rbd.ts";
 import { importToRbd, rbdImages, runRbd } from "./rbd-cli.ts";
 import { rbdSnapsOf } from "./rbd-snapshots.ts";
@@ -47,7 +48,7 @@ async function importOnce(core: Core, image: ImageRecord): Promise<string> {
     }
   }
   // libvirt caches an rbd pool's volumes per daemon: an image made outside it shows after a refresh.
-  await core.hv.call("pool.refresh", { pool });
+  await refreshPool(core, pool);
   return volume;
 }
 
@@ -74,5 +75,5 @@ export async function removeRbdImage(core: Core, imageId: string): Promise<void>
     await runRbd(s, ["snap", "rm", "--no-progress", `${image}@${snap.name}`]);
   }
   await runRbd(s, ["rm", "--no-progress", image]);
-  await core.hv.call("pool.refresh", { pool: await ensureRbdPool(core) });
+  await refreshPool(core, await ensureRbdPool(core));
 }

@@ -6,7 +6,7 @@ import { buildRbdVolumeXml } from "../../xml/rbd.ts";
 import type { Core } from "../context.ts";
 import { findImage } from "../images/index.ts";
 import type { Reverter } from "../reverter.ts";
-import { isLibvirt } from "../storage-pool.ts";
+import { isLibvirt, refreshPool } from "../storage-pool.ts";
 import type { VolumePlan } from "../vms/plan.ts";
 import { ensureRbdPool, RBD_FORMAT, rbdBackend, rbdSettings, rbdSource } from "./rbd.ts";
 import { ensureRbdImage } from "./rbd-images.ts";
@@ -61,7 +61,7 @@ export async function deleteRbdVolume(core: Core, volume: string): Promise<void>
   } catch (e) {
     if (!isLibvirt(e, ErrorCode.NO_STORAGE_VOL)) throw e;
     // libvirt caches an rbd pool's volumes per daemon: one another host made is unknown here until a refresh.
-    await core.hv.call("pool.refresh", { pool });
+    await refreshPool(core, pool);
     await del().catch((again) => {
       if (!isLibvirt(again, ErrorCode.NO_STORAGE_VOL)) throw again;
     });

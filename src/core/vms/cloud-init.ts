@@ -10,6 +10,7 @@ import { storeVolume } from "../images/store.ts";
 import { poolDir, stagingDir } from "../paths.ts";
 import { SSH_KEY } from "../profile-check.ts";
 import type { Reverter } from "../reverter.ts";
+import { refreshPool } from "../storage-pool.ts";
 
 /** The config drive's disk name and the volume label cloud-init looks for. */
 export const CIDATA = "cidata";
@@ -134,6 +135,6 @@ export async function storeConfigDrive(
     virtualSize: st.size,
     allocatedSize: st.blocks * 512,
   });
-  await core.hv.call("pool.refresh", { pool });
+  await refreshPool(core, pool);
   plan.disk.size = st.size;
 }

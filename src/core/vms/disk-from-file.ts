@@ -11,7 +11,7 @@ import { storeVolume } from "../images/store.ts";
 import type { Operation } from "../operations.ts";
 import { poolDir } from "../paths.ts";
 import { Reverter } from "../reverter.ts";
-import { ensureStoragePool } from "../storage-pool.ts";
+import { ensureStoragePool, refreshPool } from "../storage-pool.ts";
 import { checkNewDiskBytes, isRunning, newDiskSlot, persist, refuseSataHotplug } from "./disks.ts";
 import { diskSpec } from "./domain-xml.ts";
 import { diskView, type VmDisk, vmTarget } from "./records.ts";
@@ -90,7 +90,7 @@ export async function addDiskFromFile(
         if (held.virtualSize !== detected.virtualSize) {
           throw invalidImage(`${label} changed while it was being added`);
         }
-        await core.hv.call("pool.refresh", { pool });
+        await refreshPool(core, pool);
         if (await isRunning(core, vmName)) {
           const xml = buildDiskDeviceXml(diskSpec(core, disk), unit);
           await core.hv.call("domain.attachDevice", { name: vmName, xml, live: true });

@@ -14,6 +14,7 @@ import { checkLiteralHost, FetchFailed, safeFetch } from "../net/safe-fetch.ts";
 import type { OpContext } from "../operations.ts";
 import { stagingDir } from "../paths.ts";
 import type { Reverter } from "../reverter.ts";
+import { refreshPool } from "../storage-pool.ts";
 import { installVolumes } from "./install-boot.ts";
 
 /**
@@ -292,5 +293,5 @@ export async function fetchInstallFiles(
       allocatedSize: st.blocks * 512,
     });
   }
-  await core.hv.call("pool.refresh", { pool });
+  await refreshPool(core, pool);
 }

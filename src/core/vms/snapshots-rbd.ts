@@ -12,6 +12,7 @@ import {
   rollbackRbdSnapshots,
 } from "../storage/rbd-snapshots.ts";
 import { isRbdDisk } from "../storage/rbd-volumes.ts";
+import { refreshPool } from "../storage-pool.ts";
 import { domainState } from "./domain.ts";
 
 export interface RbdSnapshotPlan {
@@ -74,7 +75,7 @@ export async function revertRbdSnapshot(
       updateDiskSize(core.db, vm.id, d.unit, await rbdImageSize(s, d.volume));
   }
   // libvirt caches an rbd pool's volumes (their capacity too) per daemon.
-  await core.hv.call("pool.refresh", { pool: await ensureRbdPool(core) });
+  await refreshPool(core, await ensureRbdPool(core));
 }
 
 /** Removes `snap` from every disk; one already gone is fine. */

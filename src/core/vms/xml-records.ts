@@ -8,7 +8,7 @@ import type { DomainDiskFacts, DomainFacts } from "../../xml/domain-read.ts";
 import type { Core } from "../context.ts";
 import { DNS_LABEL } from "../names.ts";
 import { poolDir } from "../paths.ts";
-import { ensureStoragePool } from "../storage-pool.ts";
+import { ensureStoragePool, refreshPool } from "../storage-pool.ts";
 import { ownsVolume } from "./volumes.ts";
 
 const DNS_LABEL_RE = new RegExp(DNS_LABEL);
@@ -34,7 +34,7 @@ async function capacities(core: Core, paths: string[]): Promise<Map<string, numb
     new Map((await core.hv.call("volume.list", { pool })).map((v) => [v.path, v.capacity]));
   let sizes = await list();
   if (paths.some((p) => !sizes.has(p))) {
-    await core.hv.call("pool.refresh", { pool });
+    await refreshPool(core, pool);
     sizes = await list();
   }
   return sizes;

@@ -8,7 +8,7 @@ import type { DiskVolume } from "../../xml/user-domain.ts";
 import { readVolumeFormat } from "../../xml/volume-read.ts";
 import type { Core } from "../context.ts";
 import { poolDir } from "../paths.ts";
-import { ensureStoragePool } from "../storage-pool.ts";
+import { ensureStoragePool, refreshPool } from "../storage-pool.ts";
 import { headerProblem } from "../volume-header.ts";
 
 export const realpath = (p: string) => (existsSync(p) ? realpathSync(p) : p);
@@ -45,7 +45,7 @@ async function poolVolumes(core: Core, pool: string, want: string[]): Promise<Ma
     new Map((await core.hv.call("volume.list", { pool })).map((v) => [v.path, v.name]));
   const found = await list();
   if (want.every((p) => found.has(p))) return found;
-  await core.hv.call("pool.refresh", { pool });
+  await refreshPool(core, pool);
   return await list();
 }
 
