@@ -1,9 +1,12 @@
 // A pool refill on libvirt's test driver, in-process: event-loop lag, HTTP-thread CPU and hypervisor calls per VM.
 import type { Database } from "bun:sqlite";
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { SYSTEM } from "../../src/core/auth/access.ts";
 import { newId } from "../../src/core/names.ts";
 import { createPool } from "../../src/core/pools/pools.ts";
+import { startCheckpointer } from "../../src/db/checkpointer.ts";
+import { DB_FILE } from "../../src/db/open.ts";
 import { insertVm } from "../../src/db/vms.ts";
 import { createApp } from "../../src/routes/app.ts";
 import { startPoolScheduler } from "../../src/scheduler/pools.ts";
@@ -144,6 +147,12 @@ export async function measureRefill(size: number, tag = "rf", known = 0): Promis
   seedKnown(core.db, known, tag);
   const floor = { insertCommitMs: insertCommitFloor(core.db), workerRoundTripMs: await roundTripFloor(core) };
   for (const k of Object.keys(calls)) delete calls[k];
+  // As berth serve runs: WAL checkpoints in their Worker, never inside a commit on this thread.
+  const checkpointer = await startCheckpointer(
+    core.db,
+    join(core.config.data_dir, DB_FILE),
+    new URL("../../src/workers/checkpointer.ts", import.meta.url).href,
+  );
   const scheduler = startPoolScheduler(core);
   try {
     await scheduler.idle();
@@ -175,6 +184,7 @@ export async function measureRefill(size: number, tag = "rf", known = 0): Promis
     return { vms: size, known, seconds, lag, cpuMsPerVm, hvCallsPerVm, floor, failed };
   } finally {
     await scheduler.stop();
+    await checkpointer.stop();
     await core.close();
   }
 }

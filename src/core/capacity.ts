@@ -4,7 +4,7 @@ import { type AppError, BadRequest, CapacityExceeded, InsufficientStorage } from
 import { log } from "../log.ts";
 import type { Core } from "./context.ts";
 import { ensureRbdPool, RBD_FORMAT, rbdBackend } from "./storage/rbd.ts";
-import { ensureStoragePool, refreshPool } from "./storage-pool.ts";
+import { ensureStoragePool, forgetStoragePool, poolMissing, refreshPool } from "./storage-pool.ts";
 
 const GiB = 1024 ** 3;
 /** The host's CPUs and memory change only with hot-plug: one reading serves this long. */
@@ -127,7 +127,14 @@ export function checkDiskSize(core: Core, what: string, bytes: number): void {
  * telling it), so when they say `need` bytes do not fit, the pool is refreshed and measured again.
  */
 export async function poolSpace(core: Core, need: number): Promise<PoolSpace> {
-  return measurePool(core, await ensureStoragePool(core), need);
+  try {
+    return await measurePool(core, await ensureStoragePool(core), need);
+  } catch (e) {
+    if (!poolMissing(e)) throw e;
+    // Removed or stopped since berth ensured it: ensured again (defined, started) once.
+    forgetStoragePool(core);
+    return measurePool(core, await ensureStoragePool(core), need);
+  }
 }
 
 /**

@@ -1,5 +1,6 @@
 // Operations: long actions run in the background with progress, a per-target lock, and bounded waits.
 import type { Database } from "bun:sqlite";
+import { groupCommitOf } from "../db/group-commit.ts";
 import {
   failInterrupted,
   finishOperation,
@@ -69,6 +70,9 @@ export class Operations {
     Pick<OperationRow, "status" | "error" | "result" | "updated_at" | "finished_at">
   >();
 
+  /** Running operations' latest progress: its write shares a later commit, and reads see it at once. */
+  #progress = new Map<string, Pick<OperationRow, "progress" | "message" | "updated_at">>();
+
   constructor(
     private readonly db: Database,
     private readonly events: EventBus,
@@ -131,7 +135,14 @@ export class Operations {
           progress: (fraction, message = "") => {
             if (!this.#aborts.has(id)) return; // the operation has ended
             const p = Math.max(0, Math.min(1, fraction));
-            updateProgress(this.db, id, p, message, now());
+            // Shares a commit with the other writes of this turn (a refill's creates step together). Only a
+            // running operation's row takes it, so one that lands after the end changes nothing; a lost
+            // one (a full disk) loses a step the end will overwrite.
+            const at = now();
+            this.#progress.set(id, { progress: p, message, updated_at: at });
+            groupCommitOf(this.db)
+              .run(() => updateProgress(this.db, id, p, message, at))
+              .catch((e) => log.debug("operation progress not recorded", { id, error: String(e) }));
             this.events.publish("operation.progress", `operation/${id}`, {
               kind,
               target,
@@ -163,7 +174,7 @@ export class Operations {
     try {
       abort.signal.throwIfAborted(); // cancelled before it began
       const result = await fn(ctx);
-      this.#finish(id, "succeeded", { result: result === undefined ? null : JSON.stringify(result) });
+      await this.#finish(id, "succeeded", { result: result === undefined ? null : JSON.stringify(result) });
       this.events.publish("operation.succeeded", `operation/${id}`, { kind, target });
     } catch (thrown) {
       const cancelled = abort.signal.aborted;
@@ -176,7 +187,7 @@ export class Operations {
             : { code: "internal", message: e instanceof Error ? e.message : String(e), status: 500 };
       if (!(e instanceof AppError) && !cancelled)
         log.error("operation failed", { id, kind, target, error: String(e) });
-      this.#finish(id, cancelled ? "cancelled" : "failed", { error: JSON.stringify(error) });
+      await this.#finish(id, cancelled ? "cancelled" : "failed", { error: JSON.stringify(error) });
       this.events.publish(cancelled ? "operation.cancelled" : "operation.failed", `operation/${id}`, {
         kind,
         target,
@@ -185,20 +196,24 @@ export class Operations {
     } finally {
       if (locked) this.locks.release(target, id);
       this.#aborts.delete(id);
+      this.#progress.delete(id);
       for (const wake of this.#waiters.get(id) ?? []) wake();
       this.#waiters.delete(id);
     }
   }
 
-  /** Records the outcome; a database that cannot take it (disk full) is logged, and the next start marks it interrupted. */
-  #finish(
+  /**
+   * Records the outcome, in a commit shared with the other writes of this turn; a database that cannot take
+   * it (disk full) is logged, and the next start marks it interrupted.
+   */
+  async #finish(
     id: string,
     status: "succeeded" | "failed" | "cancelled",
     outcome: { result?: string | null; error?: string },
-  ): void {
+  ): Promise<void> {
     const at = now();
     try {
-      finishOperation(this.db, id, status, outcome, at);
+      await groupCommitOf(this.db).run(() => finishOperation(this.db, id, status, outcome, at));
     } catch (e) {
       log.error("cannot record the end of an operation", { id, status, error: String(e) });
       const end = { status, error: outcome.error ?? null, result: outcome.result ?? null };
@@ -212,8 +227,15 @@ export class Operations {
   get(id: string): Operation {
     const row = getOperation(this.db, id);
     if (!row) throw new NotFound(`operation ${id} does not exist`);
-    const end = row.status === "running" ? this.#unrecorded.get(id) : undefined;
-    return present(end ? { ...row, ...end } : row);
+    return present(this.#current(row));
+  }
+
+  /** A row as this process knows it now: a running one's latest progress, an outcome not recorded. */
+  #current(row: OperationRow): OperationRow {
+    if (row.status !== "running") return row;
+    const step = this.#progress.get(row.id);
+    const end = this.#unrecorded.get(row.id);
+    return step || end ? { ...row, ...step, ...end } : row;
   }
 
   list(
@@ -225,7 +247,9 @@ export class Operations {
       limit?: number;
     } = {},
   ): Operation[] {
-    return listOperations(this.db, { ...filter, limit: filter.limit ?? 100 }).map(present);
+    return listOperations(this.db, { ...filter, limit: filter.limit ?? 100 }).map((row) =>
+      present(this.#current(row)),
+    );
   }
 
   /** Resolves when the operation ends or after `timeoutSeconds` (capped), with its latest state. */

@@ -14,10 +14,39 @@ function isLibvirt(e: unknown, code: number): boolean {
 
 // One ensure at a time per configuration: concurrent first users wait for the same define/build/start.
 const once = singleFlight<string>();
+/**
+ * The pool ensured on a hypervisor connection, for the configuration it was ensured for: a create asks for
+ * it every time, and checking it again (a list, an autostart, a stat) cost two calls per create. Forgotten
+ * when the connection goes down (libvirtd may come back without it) and by forgetStoragePool.
+ */
+const ensured = new WeakMap<Core["hv"], { config: Core["config"]; name: string }>();
+const watched = new WeakSet<Core["hv"]>();
 
 /** Makes sure the pool exists and runs; safe to call at every start, after reconnects, and concurrently. */
 export function ensureStoragePool(core: Core): Promise<string> {
-  return once(core.config, () => ensure(core));
+  const known = ensured.get(core.hv);
+  if (known?.config === core.config) return Promise.resolve(known.name);
+  return once(core.config, async () => {
+    const name = await ensure(core);
+    if (!watched.has(core.hv)) {
+      watched.add(core.hv);
+      core.hv.onState((state) => {
+        if (state !== "up") ensured.delete(core.hv);
+      });
+    }
+    ensured.set(core.hv, { config: core.config, name });
+    return name;
+  });
+}
+
+/** The pool went missing under berth (an admin removed or stopped it): the next ensure checks it again. */
+export function forgetStoragePool(core: Core): void {
+  ensured.delete(core.hv);
+}
+
+/** libvirt's answer for a pool that is gone or stopped. */
+export function poolMissing(e: unknown): boolean {
+  return isLibvirt(e, ErrorCode.NO_STORAGE_POOL) || isLibvirt(e, ErrorCode.OPERATION_INVALID);
 }
 
 async function ensure(core: Core): Promise<string> {

@@ -140,7 +140,8 @@ function applyUnit(db: Database, unit: Unit): Outcome {
 
 /** The transaction is gone: units that had succeeded in it were not committed. */
 function lost(outcomes: Outcome[], cause: unknown): void {
-  const what = "the transaction holding this change was rolled back; nothing was changed";
+  const why = cause instanceof Error && cause.message ? ` (${cause.message})` : "";
+  const what = `the transaction holding this change was rolled back${why}; nothing was changed`;
   const error =
     cause instanceof AppError
       ? cause

@@ -1,5 +1,6 @@
 // One pass of the pool scheduler: readiness, failures, recycling, expiry, draining and refill, as core calls.
 
+import { groupCommitOf } from "../../db/group-commit.ts";
 import {
   countFailure,
   deleteMember,
@@ -202,11 +203,15 @@ async function pass(core: Core, now: number, readyReview: boolean): Promise<Tick
     const check = parseReadyCheck(pool.spec.ready_check) ?? { kind: "running" };
     checks.push(
       readyInTier(core, pool, m.vm_name, check).then(
-        (ok) => {
-          if (
+        async (ok) => {
+          // The members found ready in one pass share a commit.
+          const ready_at = new Date(now).toISOString();
+          const moved =
             ok &&
-            moveMember(core.db, m.vm_name, ["pending"], "ready", { ready_at: new Date(now).toISOString() })
-          ) {
+            (await groupCommitOf(core.db).run(() =>
+              moveMember(core.db, m.vm_name, ["pending"], "ready", { ready_at }),
+            ));
+          if (moved) {
             core.events.publish("pool.vm.ready", poolTarget(m.pool), {
               vm: m.vm_name,
               check: pool.spec.ready_check,
@@ -269,10 +274,13 @@ async function refill(core: Core, pools: PoolRecord[], now: number, r: TickRepor
         drain(core, m, "pool size lowered or request cancelled", r);
       continue;
     }
-    for (let missing = target - stockCount; missing > 0 && budget > 0; missing--, budget--) {
-      const name = await createMember(core, pool, now, r);
-      if (name === null) break; // this pool's recipe is broken right now: do not hammer it
-    }
+    const missing = Math.min(target - stockCount, budget);
+    if (missing <= 0) continue;
+    budget -= missing;
+    // One create first: a pool whose recipe is broken right now is not hammered. The rest start together,
+    // so their records share group commits.
+    if ((await createMember(core, pool, now, r)) === null) continue;
+    await Promise.all(Array.from({ length: missing - 1 }, () => createMember(core, pool, now, r)));
   }
 }
 

@@ -1,4 +1,5 @@
 // Creating a VM: plan and record it, then volumes, definition and start as one operation that undoes itself.
+import { groupCommitOf } from "../../db/group-commit.ts";
 import { deleteVm, insertVm, updateDiskSize, updateVm, type VmRow } from "../../db/vms.ts";
 import { Conflict } from "../../errors.ts";
 import { DEFAULT_PROJECT } from "../../patterns.ts";
@@ -92,14 +93,17 @@ export async function createVm(
         spec: domainSpecFor(core, row, planDisks(plan), plan.nics),
       });
       r.add(`remove domain ${row.name}`, () => removeDomain(core, row.name));
-      core.db.transaction(() => {
-        updateVm(core.db, row.id, { uuid: defined.uuid, status: "stopped", updated_at: now() });
-        ctx.progress(plan.volumes.length / (plan.volumes.length + 2), "defined");
-      })();
+      await groupCommitOf(core.db).run(() =>
+        updateVm(core.db, row.id, { uuid: defined.uuid, status: "stopped", updated_at: now() }),
+      );
+      ctx.progress(plan.volumes.length / (plan.volumes.length + 2), "defined");
       if (plan.start) {
         await core.hv.call("domain.create", { name: row.name });
         const at = now();
-        updateVm(core.db, row.id, { status: "running", started_at: at, updated_at: at });
+        // Shares a commit with the other creates' steps of this turn (a pool's refill runs many at once).
+        await groupCommitOf(core.db).run(() =>
+          updateVm(core.db, row.id, { status: "running", started_at: at, updated_at: at }),
+        );
       }
       core.events.publish("vm.created", vmTarget(row.name), { id: row.id, started: plan.start });
       // The state it was just brought to: reading it back would cost a call per create.
@@ -122,15 +126,16 @@ export async function createVm(
     // In a fleet the user's quota holds across hosts: reserved in etcd first, given back on any refusal below.
     unreserve = await reserveQuota(core, row.owner ?? null, row.name, charge);
     room = await measureRoom(core, need.disk_bytes);
-    // No await from here to the insert: a concurrent create counts this VM.
-    checkVmFits(core, room, need, `vm ${row.name}`);
-    // Synchronous from the check to the insert: two creates by one user cannot both slip under the quota.
-    if (!core.fleet) checkQuota(core, row.owner ?? null, { vms: 1, ...charge });
-    // The row, the caller's own records and the operation in one commit; a refused lock takes the row back.
-    // The build starts only once that commit holds: a commit a full disk refuses must leave nothing running.
+    // The checks, the row, the caller's own records and the operation in one unit of a group commit (the
+    // creates of one turn, like a refill's, share its commit): synchronous from the checks to the insert, so
+    // a concurrent create counts this VM and two creates by one user cannot both slip under the quota. A
+    // refused lock takes the row back. The build starts only once the commit holds: a commit a full disk
+    // refuses must leave nothing running.
     const prepared: { op?: PreparedOperation } = {};
     try {
-      op = core.db.transaction(() => {
+      op = await groupCommitOf(core.db).run(() => {
+        checkVmFits(core, room, need, `vm ${row.name}`);
+        if (!core.fleet) checkQuota(core, row.owner ?? null, { vms: 1, ...charge });
         try {
           insertVm(core.db, row, planDisks(plan), plan.nics);
         } catch (e) {
@@ -145,7 +150,7 @@ export async function createVm(
           owner: row.owner ?? null,
         });
         return prepared.op.op;
-      })();
+      });
     } catch (e) {
       prepared.op?.abandon();
       throw e;
