@@ -274,13 +274,15 @@ async function refill(core: Core, pools: PoolRecord[], now: number, r: TickRepor
         drain(core, m, "pool size lowered or request cancelled", r);
       continue;
     }
-    const missing = Math.min(target - stockCount, budget);
-    if (missing <= 0) continue;
-    budget -= missing;
-    // One create first: a pool whose recipe is broken right now is not hammered. The rest start together,
-    // so their records share group commits.
+    const missing = target - stockCount;
+    if (missing <= 0 || budget <= 0) continue;
+    // One create first: a pool whose recipe is broken right now is not hammered (and spends one of the
+    // budget). The rest start together, so their records share group commits.
+    budget--;
     if ((await createMember(core, pool, now, r)) === null) continue;
-    await Promise.all(Array.from({ length: missing - 1 }, () => createMember(core, pool, now, r)));
+    const rest = Math.min(missing - 1, budget);
+    budget -= rest;
+    await Promise.all(Array.from({ length: rest }, () => createMember(core, pool, now, r)));
   }
 }
 
