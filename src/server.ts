@@ -22,6 +22,7 @@ import { restoreDhcpHosts } from "./core/networks/dhcp-restore.ts";
 import { Operations } from "./core/operations.ts";
 import { stagingDir } from "./core/paths.ts";
 import { trackLibvirtCalls } from "./core/status/live-metrics.ts";
+import { forgetStoragePool } from "./core/storage-pool.ts";
 import { watchInstalls } from "./core/vms/install.ts";
 import { vmStates } from "./core/vms/state-map.ts";
 import { berthDomains, trackLifecycle } from "./core/vms/track.ts";
@@ -76,6 +77,7 @@ export async function buildCore(config: Config, db: Database, hv: Hypervisor): P
   };
   hv.onState((state, reason) => {
     log[state === "down" ? "warn" : "info"](`hypervisor ${state}`, { reason });
+    if (state !== "up") forgetStoragePool(hv); // libvirtd may come back without it
     if (state === "up" && domainType === "unknown") void probe();
   });
   const ours = berthDomains(db);

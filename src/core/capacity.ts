@@ -132,7 +132,7 @@ export async function poolSpace(core: Core, need: number): Promise<PoolSpace> {
   } catch (e) {
     if (!poolMissing(e)) throw e;
     // Removed or stopped since berth ensured it: ensured again (defined, started) once.
-    forgetStoragePool(core);
+    forgetStoragePool(core.hv);
     return measurePool(core, await ensureStoragePool(core), need);
   }
 }

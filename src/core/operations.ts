@@ -174,7 +174,7 @@ export class Operations {
     try {
       abort.signal.throwIfAborted(); // cancelled before it began
       const result = await fn(ctx);
-      await this.#finish(id, "succeeded", { result: result === undefined ? null : JSON.stringify(result) });
+      this.#finish(id, "succeeded", { result: result === undefined ? null : JSON.stringify(result) });
       this.events.publish("operation.succeeded", `operation/${id}`, { kind, target });
     } catch (thrown) {
       const cancelled = abort.signal.aborted;
@@ -187,7 +187,7 @@ export class Operations {
             : { code: "internal", message: e instanceof Error ? e.message : String(e), status: 500 };
       if (!(e instanceof AppError) && !cancelled)
         log.error("operation failed", { id, kind, target, error: String(e) });
-      await this.#finish(id, cancelled ? "cancelled" : "failed", { error: JSON.stringify(error) });
+      this.#finish(id, cancelled ? "cancelled" : "failed", { error: JSON.stringify(error) });
       this.events.publish(cancelled ? "operation.cancelled" : "operation.failed", `operation/${id}`, {
         kind,
         target,
@@ -203,17 +203,17 @@ export class Operations {
   }
 
   /**
-   * Records the outcome, in a commit shared with the other writes of this turn; a database that cannot take
-   * it (disk full) is logged, and the next start marks it interrupted.
+   * Records the outcome at once (callers that awaited the work go on, and the lock goes, right after it); a
+   * database that cannot take it (disk full) is logged, and the next start marks it interrupted.
    */
-  async #finish(
+  #finish(
     id: string,
     status: "succeeded" | "failed" | "cancelled",
     outcome: { result?: string | null; error?: string },
-  ): Promise<void> {
+  ): void {
     const at = now();
     try {
-      await groupCommitOf(this.db).run(() => finishOperation(this.db, id, status, outcome, at));
+      finishOperation(this.db, id, status, outcome, at);
     } catch (e) {
       log.error("cannot record the end of an operation", { id, status, error: String(e) });
       const end = { status, error: outcome.error ?? null, result: outcome.result ?? null };

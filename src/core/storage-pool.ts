@@ -17,10 +17,10 @@ const once = singleFlight<string>();
 /**
  * The pool ensured on a hypervisor connection, for the configuration it was ensured for: a create asks for
  * it every time, and checking it again (a list, an autostart, a stat) cost two calls per create. Forgotten
- * when the connection goes down (libvirtd may come back without it) and by forgetStoragePool.
+ * by forgetStoragePool: when the connection goes down (libvirtd may come back without it; buildCore) and
+ * when libvirt says it is gone.
  */
 const ensured = new WeakMap<Core["hv"], { config: Core["config"]; name: string }>();
-const watched = new WeakSet<Core["hv"]>();
 
 /** Makes sure the pool exists and runs; safe to call at every start, after reconnects, and concurrently. */
 export function ensureStoragePool(core: Core): Promise<string> {
@@ -28,20 +28,14 @@ export function ensureStoragePool(core: Core): Promise<string> {
   if (known?.config === core.config) return Promise.resolve(known.name);
   return once(core.config, async () => {
     const name = await ensure(core);
-    if (!watched.has(core.hv)) {
-      watched.add(core.hv);
-      core.hv.onState((state) => {
-        if (state !== "up") ensured.delete(core.hv);
-      });
-    }
     ensured.set(core.hv, { config: core.config, name });
     return name;
   });
 }
 
-/** The pool went missing under berth (an admin removed or stopped it): the next ensure checks it again. */
-export function forgetStoragePool(core: Core): void {
-  ensured.delete(core.hv);
+/** The next ensure on this connection checks the pool again (define, build, start as needed). */
+export function forgetStoragePool(hv: Core["hv"]): void {
+  ensured.delete(hv);
 }
 
 /** libvirt's answer for a pool that is gone or stopped. */

@@ -5,7 +5,9 @@ import { AppError, asInsufficientStorage, DatabaseError } from "../errors.ts";
 /**
  * The contract:
  * - `run(work)` queues `work`; the queue is applied on the next turn of the event loop (setImmediate),
- *   at most `maxBatch` units per transaction, in the order they were submitted.
+ *   at most `maxBatch` units per transaction, in the order they were submitted. A transaction also ends
+ *   once its units took `maxBatchMs` of this thread: the rest wait for the next turn, so a burst (a
+ *   refill's creates) never holds the event loop for long.
  * - One `BEGIN IMMEDIATE … COMMIT` holds the batch; each unit runs in its own SAVEPOINT. A unit that
  *   throws is rolled back to its savepoint (all or nothing for that unit) and the others go on.
  * - Nothing is settled before the transaction holding it ended: a unit's promise resolves with what
@@ -17,15 +19,17 @@ import { AppError, asInsufficientStorage, DatabaseError } from "../errors.ts";
 export class GroupCommit {
   readonly #db: Database;
   readonly #maxBatch: number;
+  readonly #maxBatchMs: number;
   #queue: Unit[] = [];
   #scheduled = false;
   #closed = false;
   /** Transactions committed so far (tests and benchmarks read it). */
   commits = 0;
 
-  constructor(db: Database, opts: { maxBatch?: number } = {}) {
+  constructor(db: Database, opts: { maxBatch?: number; maxBatchMs?: number } = {}) {
     this.#db = db;
     this.#maxBatch = Math.max(1, opts.maxBatch ?? 256);
+    this.#maxBatchMs = opts.maxBatchMs ?? 2;
   }
 
   run<T>(work: () => T): Promise<T> {
@@ -80,9 +84,12 @@ export class GroupCommit {
       for (const unit of batch) outcomes.push({ unit, ok: false, error: begun });
       return;
     }
+    const started = performance.now();
     for (const unit of batch) {
-      if (!db.inTransaction) {
-        // SQLite ended the transaction (see applyUnit): the rest waits for the next one.
+      // SQLite ended the transaction (see applyUnit), or this one had its share of the thread: the rest
+      // waits for the next one.
+      const spent = outcomes.length > 0 && performance.now() - started >= this.#maxBatchMs;
+      if (!db.inTransaction || spent) {
         this.#queue.unshift(...batch.slice(outcomes.length));
         break;
       }

@@ -71,7 +71,6 @@ describe("allocation totals against a full sum", () => {
       get state() {
         return core.hv.state;
       },
-      onState: (fn: Parameters<Core["hv"]["onState"]>[0]) => core.hv.onState(fn),
       call: async (op: string, args: unknown) => {
         if (op === "domain.create") throw new HypervisorUnavailable("hypervisor unavailable: injected");
         return core.hv.call(op as never, args as never);

@@ -29,7 +29,6 @@ test("start fails and so does deleting the volume: the row stays creating, and r
     get state() {
       return core.hv.state;
     },
-    onState: (fn: Parameters<Core["hv"]["onState"]>[0]) => core.hv.onState(fn),
     call: async (op: string, args: unknown) => {
       if (op === "domain.create") {
         down = true;

@@ -120,6 +120,32 @@ test("more than maxBatch units are split over several transactions, none lost", 
   expect(names(other)).toEqual(all);
 });
 
+test("a batch ends once its units took maxBatchMs of the thread; the rest commit on later turns, in order", async () => {
+  const g = new GroupCommit(db, { maxBatchMs: 5 });
+  const slow = (name: string) => () => {
+    const until = performance.now() + 2;
+    while (performance.now() < until) {} // 2 ms of this thread
+    return insert(name)();
+  };
+  const all = Array.from({ length: 9 }, (_, i) => `s${i}`);
+  const turns: number[] = [];
+  let turn = 0;
+  const ticking = setInterval(() => turn++, 0);
+  const done = all.map((n) =>
+    g.run(slow(n)).then((v) => {
+      turns.push(turn);
+      return v;
+    }),
+  );
+  expect(await Promise.all(done)).toEqual(all);
+  clearInterval(ticking);
+  // 18 ms of units in batches of at most ~5 ms + one unit: at least three transactions (one without the
+  // bound), and timers ran between them.
+  expect(g.commits).toBeGreaterThanOrEqual(3);
+  expect(new Set(turns).size).toBeGreaterThan(1);
+  expect(names(other)).toEqual(all);
+});
+
 test("close applies what is queued, then refuses", async () => {
   const g = new GroupCommit(db);
   const a = g.run(insert("a"));

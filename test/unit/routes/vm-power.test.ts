@@ -86,7 +86,6 @@ test("an action whose check passed just before another client stopped the VM end
     get state() {
       return core.hv.state;
     },
-    onState: (fn: Parameters<Core["hv"]["onState"]>[0]) => core.hv.onState(fn),
     call: async (op: string, args: unknown) => {
       const r = await core.hv.call(op as never, args as never);
       if (op === "domain.info" && !fired) {
