@@ -67,7 +67,8 @@ export class Operations {
   /** Outcomes the database could not take (disk full): this process still answers them; a restart marks them interrupted. */
   #unrecorded = new Map<
     string,
-    Pick<OperationRow, "status" | "error" | "result" | "updated_at" | "finished_at">
+    Pick<OperationRow, "status" | "error" | "result" | "updated_at" | "finished_at"> &
+      Partial<Pick<OperationRow, "progress" | "message">>
   >();
 
   /** Running operations' latest progress: its write shares a later commit, and reads see it at once. */
@@ -212,11 +213,13 @@ export class Operations {
     outcome: { result?: string | null; error?: string },
   ): void {
     const at = now();
+    // The last progress step goes with it: its own write lands after this one, on a row no longer running.
+    const step = this.#progress.get(id);
     try {
-      finishOperation(this.db, id, status, outcome, at);
+      finishOperation(this.db, id, status, { ...outcome, step }, at);
     } catch (e) {
       log.error("cannot record the end of an operation", { id, status, error: String(e) });
-      const end = { status, error: outcome.error ?? null, result: outcome.result ?? null };
+      const end = { ...step, status, error: outcome.error ?? null, result: outcome.result ?? null };
       this.#unrecorded.set(id, { ...end, updated_at: at, finished_at: at });
       // Bounded: the oldest go first (their callers have had their answer long since).
       if (this.#unrecorded.size > UNRECORDED_KEPT)

@@ -44,13 +44,27 @@ export function finishOperation(
   db: Database,
   id: string,
   status: Exclude<OperationStatus, "running">,
-  fields: { error?: string | null; result?: string | null },
+  fields: {
+    error?: string | null;
+    result?: string | null;
+    /** The last progress step, when its own write may not have landed yet. */
+    step?: { progress: number; message: string };
+  },
   at: string,
 ): void {
   db.query(
-    `UPDATE operations SET status = ?, error = ?, result = ?, progress = CASE WHEN ? = 'succeeded' THEN 1 ELSE progress END,
-       updated_at = ?, finished_at = ? WHERE id = ?`,
-  ).run(status, fields.error ?? null, fields.result ?? null, status, at, at, id);
+    `UPDATE operations SET status = ?1, error = ?2, result = ?3,
+       progress = CASE WHEN ?1 = 'succeeded' THEN 1 ELSE coalesce(?4, progress) END,
+       message = coalesce(?5, message), updated_at = ?6, finished_at = ?6 WHERE id = ?7`,
+  ).run(
+    status,
+    fields.error ?? null,
+    fields.result ?? null,
+    fields.step?.progress ?? null,
+    fields.step?.message ?? null,
+    at,
+    id,
+  );
 }
 
 export function getOperation(db: Database, id: string): OperationRow | null {

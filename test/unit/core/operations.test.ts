@@ -110,6 +110,25 @@ test("progress is stored, clamped to 0..1 and published", async () => {
   expect((await ops.wait(op.id, 5)).status).toBe("succeeded");
 });
 
+test("the last progress step outlives the end: stored with it, for a succeeded and a failed operation", async () => {
+  const { ops, db } = rig();
+  const ok = ops.start("vm.snapshot", "vm/a", async (ctx) => {
+    ctx.progress(0.5, "left out: cidata");
+    return null;
+  });
+  const bad = ops.start("vm.snapshot", "vm/b", async (ctx) => {
+    ctx.progress(0.4, "half-way");
+    throw new Error("boom");
+  });
+  expect((await ops.wait(ok.id, 5)).message).toBe("left out: cidata");
+  expect((await ops.wait(bad.id, 5)).message).toBe("half-way");
+  await Bun.sleep(5); // the progress writes' own commit, which must change nothing now
+  const row = (id: string) =>
+    db.query("SELECT status, progress, message FROM operations WHERE id = ?").get(id);
+  expect(row(ok.id)).toEqual({ status: "succeeded", progress: 1, message: "left out: cidata" });
+  expect(row(bad.id)).toEqual({ status: "failed", progress: 0.4, message: "half-way" });
+});
+
 test("an AppError fails the operation with its code, message and status", async () => {
   const { ops, seen } = rig();
   const op = ops.start("vm.start", "vm/a", async () => {
