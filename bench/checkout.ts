@@ -1,7 +1,7 @@
 // Checkout under load with wrk against a real `berth serve` on test:///default, beside the floors measured in the
 // same run (GET /v1/sizes, and a minimal Bun server doing one SQLite write transaction per request), with ratios.
 // Usage: bun bench/checkout.ts   (env BENCH_CONCURRENCY="1,16,128", BENCH_CHECKOUTS="500,2000,6000",
-//   BENCH_REFILL=300, BENCH_REFILL_CHECKOUTS=500, BENCH_WRK_SECONDS=5; needs wrk). Exit 1 if a VM was handed out twice.
+//   BENCH_REFILL=300 (0 skips the refill phase), BENCH_REFILL_CHECKOUTS=500, BENCH_WRK_SECONDS=5; needs wrk). Exit 1 if a VM was handed out twice.
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -92,22 +92,24 @@ try {
     table[`POST /v1/checkout c=${c}`] = { ...row(r), refused: JSON.stringify(r.refused) };
   }
   // A second pool, empty and refilling (its own tiny profile), while one client checks out of the first.
-  const refillProfile = await seedTinyProfile(api, "bench-rf");
-  await api.expect("POST", "/v1/pools", 201, { name: REFILLING, profile: refillProfile, size: refillSize });
-  const readyOf = async () =>
-    (await api.expect("GET", `/v1/pools/${REFILLING}`, 200)).body.counts.ready as number;
-  // The scheduler wakes 100 ms after the pool appears: measure once its creates are under way.
-  while ((await api.expect("GET", `/v1/pools/${REFILLING}`, 200)).body.counts.pending === 0)
-    await Bun.sleep(5);
-  const readyBefore = await readyOf();
-  const r = await wrkCheckouts(`${berth.url}/v1/checkout`, { [POOL]: 1 }, 1, refillCheckouts, seconds);
-  const readyAfter = await readyOf();
-  refilling = { ...r, readyBefore, readyAfter };
-  handedOut.push(...r.names);
-  table[`POST /v1/checkout c=1 while ${REFILLING} refills`] = {
-    ...row(r),
-    refused: JSON.stringify(r.refused),
-  };
+  if (refillSize > 0) {
+    const refillProfile = await seedTinyProfile(api, "bench-rf");
+    await api.expect("POST", "/v1/pools", 201, { name: REFILLING, profile: refillProfile, size: refillSize });
+    const readyOf = async () =>
+      (await api.expect("GET", `/v1/pools/${REFILLING}`, 200)).body.counts.ready as number;
+    // The scheduler wakes 100 ms after the pool appears: measure once its creates are under way.
+    while ((await api.expect("GET", `/v1/pools/${REFILLING}`, 200)).body.counts.pending === 0)
+      await Bun.sleep(5);
+    const readyBefore = await readyOf();
+    const r = await wrkCheckouts(`${berth.url}/v1/checkout`, { [POOL]: 1 }, 1, refillCheckouts, seconds);
+    const readyAfter = await readyOf();
+    refilling = { ...r, readyBefore, readyAfter };
+    handedOut.push(...r.names);
+    table[`POST /v1/checkout c=1 while ${REFILLING} refills`] = {
+      ...row(r),
+      refused: JSON.stringify(r.refused),
+    };
+  }
   checkedOutInPool = (await api.expect("GET", `/v1/pools/${POOL}`, 200)).body.counts.checked_out;
 } finally {
   await berth.stop();

@@ -136,13 +136,14 @@ export class Operations {
           progress: (fraction, message = "") => {
             if (!this.#aborts.has(id)) return; // the operation has ended
             const p = Math.max(0, Math.min(1, fraction));
-            // Shares a commit with the other writes of this turn (a refill's creates step together). Only a
+            // Shares a background commit with berth's other writes of this turn (a refill's creates step
+            // together; requests' writes go first). Only a
             // running operation's row takes it, so one that lands after the end changes nothing; a lost
             // one (a full disk) loses a step the end will overwrite.
             const at = now();
             this.#progress.set(id, { progress: p, message, updated_at: at });
             groupCommitOf(this.db)
-              .run(() => updateProgress(this.db, id, p, message, at))
+              .run(() => updateProgress(this.db, id, p, message, at), { background: true })
               .catch((e) => log.debug("operation progress not recorded", { id, error: String(e) }));
             this.events.publish("operation.progress", `operation/${id}`, {
               kind,

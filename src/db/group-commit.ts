@@ -8,6 +8,11 @@ import { AppError, asInsufficientStorage, DatabaseError } from "../errors.ts";
  *   at most `maxBatch` units per transaction, in the order they were submitted. A transaction also ends
  *   once its units took `maxBatchMs` of this thread: the rest wait for the next turn, so a burst (a
  *   refill's creates) never holds the event loop for long.
+ * - Two lanes: `run(work, { background: true })` is berth's own work (a pool's refill, operation progress),
+ *   every other unit is a request's. A transaction holds units of one lane; while both have units waiting
+ *   they take turns, and a background transaction ends after `backgroundMs`. A request waits behind at most
+ *   one short background transaction, never behind a whole refill, and a stream of requests never starves
+ *   the refill. Each lane keeps its order; units of different lanes may commit in either order.
  * - One `BEGIN IMMEDIATE … COMMIT` holds the batch; each unit runs in its own SAVEPOINT. A unit that
  *   throws is rolled back to its savepoint (all or nothing for that unit) and the others go on.
  * - Nothing is settled before the transaction holding it ended: a unit's promise resolves with what
@@ -20,30 +25,40 @@ export class GroupCommit {
   readonly #db: Database;
   readonly #maxBatch: number;
   readonly #maxBatchMs: number;
-  #queue: Unit[] = [];
+  readonly #backgroundMs: number;
+  #requests: Unit[] = [];
+  #background: Unit[] = [];
+  /** The background lane goes next when both have units waiting (set after a request transaction). */
+  #backgroundTurn = false;
   #scheduled = false;
   #closed = false;
   /** Transactions committed so far (tests and benchmarks read it). */
   commits = 0;
 
-  constructor(db: Database, opts: { maxBatch?: number; maxBatchMs?: number } = {}) {
+  constructor(db: Database, opts: { maxBatch?: number; maxBatchMs?: number; backgroundMs?: number } = {}) {
     this.#db = db;
     this.#maxBatch = Math.max(1, opts.maxBatch ?? 256);
     this.#maxBatchMs = opts.maxBatchMs ?? 2;
+    this.#backgroundMs = opts.backgroundMs ?? 1;
   }
 
-  run<T>(work: () => T): Promise<T> {
+  run<T>(work: () => T, opts: { background?: boolean } = {}): Promise<T> {
     if (this.#closed) return Promise.reject(new DatabaseError("the database is closing"));
     return new Promise<T>((resolve, reject) => {
-      this.#queue.push({ work, resolve: resolve as (v: unknown) => void, reject });
+      const lane = opts.background ? this.#background : this.#requests;
+      lane.push({ work, resolve: resolve as (v: unknown) => void, reject });
       this.#schedule();
     });
   }
 
   /** Applies every queued unit now, then refuses new ones (before the database is closed). */
   close(): void {
-    while (this.#queue.length > 0) this.#flush();
+    while (this.#waiting()) this.#flush();
     this.#closed = true;
+  }
+
+  #waiting(): boolean {
+    return this.#requests.length > 0 || this.#background.length > 0;
   }
 
   #schedule(): void {
@@ -52,22 +67,25 @@ export class GroupCommit {
     setImmediate(() => {
       this.#scheduled = false;
       this.#flush();
-      if (this.#queue.length > 0) this.#schedule();
+      if (this.#waiting()) this.#schedule();
     });
   }
 
   #flush(): void {
-    const batch = this.#queue.splice(0, this.#maxBatch);
+    const background = this.#background.length > 0 && (this.#requests.length === 0 || this.#backgroundTurn);
+    this.#backgroundTurn = !background;
+    const lane = background ? this.#background : this.#requests;
+    const batch = lane.splice(0, this.#maxBatch);
     if (batch.length === 0) return;
     const outcomes: Outcome[] = [];
     try {
-      this.#apply(batch, outcomes);
+      this.#apply(batch, outcomes, lane, background ? this.#backgroundMs : this.#maxBatchMs);
     } catch (e) {
       // Not expected (every step above handles its own failure); if it happens, nothing of the batch is kept.
       if (this.#db.inTransaction) runOrError(this.#db, "ROLLBACK");
       lost(outcomes, e);
       const settled = new Set(outcomes.map((o) => o.unit));
-      const queued = new Set(this.#queue);
+      const queued = new Set(lane);
       for (const u of batch)
         if (!settled.has(u) && !queued.has(u)) outcomes.push({ unit: u, ok: false, error: e });
     }
@@ -77,7 +95,8 @@ export class GroupCommit {
     }
   }
 
-  #apply(batch: Unit[], outcomes: Outcome[]): void {
+  /** Applies `batch` in one transaction of at most `budgetMs`; the units it had no time for go back to the head of `lane`. */
+  #apply(batch: Unit[], outcomes: Outcome[], lane: Unit[], budgetMs: number): void {
     const db = this.#db;
     const begun = runOrError(db, "BEGIN IMMEDIATE");
     if (begun !== null) {
@@ -88,9 +107,9 @@ export class GroupCommit {
     for (const unit of batch) {
       // SQLite ended the transaction (see applyUnit), or this one had its share of the thread: the rest
       // waits for the next one.
-      const spent = outcomes.length > 0 && performance.now() - started >= this.#maxBatchMs;
+      const spent = outcomes.length > 0 && performance.now() - started >= budgetMs;
       if (!db.inTransaction || spent) {
-        this.#queue.unshift(...batch.slice(outcomes.length));
+        lane.unshift(...batch.slice(outcomes.length));
         break;
       }
       const outcome = applyUnit(db, unit);

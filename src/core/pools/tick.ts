@@ -208,8 +208,9 @@ async function pass(core: Core, now: number, readyReview: boolean): Promise<Tick
           const ready_at = new Date(now).toISOString();
           const moved =
             ok &&
-            (await groupCommitOf(core.db).run(() =>
-              moveMember(core.db, m.vm_name, ["pending"], "ready", { ready_at }),
+            (await groupCommitOf(core.db).run(
+              () => moveMember(core.db, m.vm_name, ["pending"], "ready", { ready_at }),
+              { background: true },
             ));
           if (moved) {
             core.events.publish("pool.vm.ready", poolTarget(m.pool), {
@@ -252,6 +253,9 @@ function attention(
   return out;
 }
 
+/** The starts of a refill's creates between two turns of the event loop (ms of this thread). */
+const START_SLICE_MS = 1;
+
 /** Per pool, creates VMs until pending + ready = size + what requests wait for, within the limit on creations. */
 async function refill(core: Core, pools: PoolRecord[], now: number, r: TickReport): Promise<void> {
   let budget =
@@ -277,12 +281,20 @@ async function refill(core: Core, pools: PoolRecord[], now: number, r: TickRepor
     const missing = target - stockCount;
     if (missing <= 0 || budget <= 0) continue;
     // One create first: a pool whose recipe is broken right now is not hammered (and spends one of the
-    // budget). The rest start together, so their records share group commits.
+    // budget). The rest start in slices of START_SLICE_MS of this thread (each create plans its VM before
+    // its first wait), so a request waits behind one slice, not behind every start; the creates of a
+    // slice share group commits.
     budget--;
     if ((await createMember(core, pool, now, r)) === null) continue;
     const rest = Math.min(missing - 1, budget);
     budget -= rest;
-    await Promise.all(Array.from({ length: rest }, () => createMember(core, pool, now, r)));
+    const started: Promise<string | null>[] = [];
+    const slice = slicer(START_SLICE_MS);
+    for (let i = 0; i < rest; i++) {
+      started.push(createMember(core, pool, now, r));
+      await slice();
+    }
+    await Promise.all(started);
   }
 }
 
@@ -320,6 +332,7 @@ async function createMember(
           });
           setMemberVmId(core.db, name, row.id);
         },
+        background: true,
       },
     );
   } catch (e) {

@@ -45,6 +45,8 @@ export function forgetCreated(core: Core, r: Reverter, row: Pick<VmRow, "id" | "
 export interface CreateVmOptions {
   /** Runs in the transaction that records the VM (berth's own callers record what they track with it). */
   recorded?: (row: VmRow) => void;
+  /** berth's own create (a pool's refill): its writes take group commit's background lane, behind requests. */
+  background?: boolean;
 }
 
 export async function createVm(
@@ -69,6 +71,7 @@ export async function createVm(
   }
   // In a fleet the name is claimed fleet-wide first; every refusal up to the insert gives it back.
   const release = await claimForCreate(core, row.name);
+  const lane = { background: opts.background === true };
   let recorded = false;
   let unreserve = async () => {};
   let tree: Awaited<ReturnType<typeof findInstallTree>> | null = null;
@@ -93,16 +96,18 @@ export async function createVm(
         spec: domainSpecFor(core, row, planDisks(plan), plan.nics),
       });
       r.add(`remove domain ${row.name}`, () => removeDomain(core, row.name));
-      await groupCommitOf(core.db).run(() =>
-        updateVm(core.db, row.id, { uuid: defined.uuid, status: "stopped", updated_at: now() }),
+      await groupCommitOf(core.db).run(
+        () => updateVm(core.db, row.id, { uuid: defined.uuid, status: "stopped", updated_at: now() }),
+        lane,
       );
       ctx.progress(plan.volumes.length / (plan.volumes.length + 2), "defined");
       if (plan.start) {
         await core.hv.call("domain.create", { name: row.name });
         const at = now();
         // Shares a commit with the other creates' steps of this turn (a pool's refill runs many at once).
-        await groupCommitOf(core.db).run(() =>
-          updateVm(core.db, row.id, { status: "running", started_at: at, updated_at: at }),
+        await groupCommitOf(core.db).run(
+          () => updateVm(core.db, row.id, { status: "running", started_at: at, updated_at: at }),
+          lane,
         );
       }
       core.events.publish("vm.created", vmTarget(row.name), { id: row.id, started: plan.start });
@@ -150,7 +155,7 @@ export async function createVm(
           owner: row.owner ?? null,
         });
         return prepared.op.op;
-      });
+      }, lane);
     } catch (e) {
       prepared.op?.abandon();
       throw e;

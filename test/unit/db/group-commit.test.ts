@@ -146,6 +146,51 @@ test("a batch ends once its units took maxBatchMs of the thread; the rest commit
   expect(names(other)).toEqual(all);
 });
 
+/** A unit that holds this thread for `ms`, then inserts `name` and notes which transaction it ran in. */
+const busy = (g: GroupCommit, name: string, ms: number, log: { name: string; tx: number }[]) => () => {
+  const until = performance.now() + ms;
+  while (performance.now() < until) {}
+  log.push({ name, tx: g.commits });
+  return insert(name)();
+};
+
+test("a request's unit goes ahead of queued background units, in a transaction of its own", async () => {
+  const g = new GroupCommit(db, { backgroundMs: 1 });
+  const log: { name: string; tx: number }[] = [];
+  const background = Array.from({ length: 20 }, (_, i) =>
+    g.run(busy(g, `bg${i}`, 0.3, log), { background: true }),
+  );
+  const request = g.run(busy(g, "req", 0, log));
+  await Promise.all([...background, request]);
+  // Queued last, applied first; no background unit shares its transaction.
+  expect(log[0]?.name).toBe("req");
+  expect(log.filter((l) => l.tx === log[0]?.tx).map((l) => l.name)).toEqual(["req"]);
+  // The background lane kept its order, in transactions bounded by backgroundMs (20 × 0.3 ms: several).
+  const bg = log.filter((l) => l.name !== "req").map((l) => l.name);
+  expect(bg).toEqual(Array.from({ length: 20 }, (_, i) => `bg${i}`));
+  expect(new Set(log.filter((l) => l.name !== "req").map((l) => l.tx)).size).toBeGreaterThanOrEqual(3);
+  expect(names(other)).toHaveLength(21);
+});
+
+test("a steady stream of requests does not starve the background lane: the lanes take turns", async () => {
+  const g = new GroupCommit(db, { backgroundMs: 1 });
+  const log: { name: string; tx: number }[] = [];
+  const background = Array.from({ length: 6 }, (_, i) =>
+    g.run(busy(g, `bg${i}`, 0.6, log), { background: true }),
+  );
+  // Each request queues the next one as it is answered: there is always a request waiting.
+  let n = 0;
+  const chain = async (): Promise<void> => {
+    while (n < 40) await g.run(busy(g, `req${n++}`, 0, log));
+  };
+  await Promise.all([...background, chain()]);
+  const lastBg = log.findLastIndex((l) => l.name.startsWith("bg"));
+  const lastReq = log.findLastIndex((l) => l.name.startsWith("req"));
+  // Every background unit was applied while requests were still coming.
+  expect(lastBg).toBeLessThan(lastReq);
+  expect(names(other)).toHaveLength(46);
+});
+
 test("close applies what is queued, then refuses", async () => {
   const g = new GroupCommit(db);
   const a = g.run(insert("a"));
