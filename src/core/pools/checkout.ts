@@ -12,6 +12,7 @@ import { refuseFleetPools } from "../fleet/pools-guard.ts";
 import { countCheckout } from "../status/counters.ts";
 import { vmTarget } from "../vms/records.ts";
 import { findPool, type PoolRecord, poolTarget, resolvePools } from "./records.ts";
+import type { PoolTier } from "./spec.ts";
 
 const HOUR_MS = 3_600_000;
 
@@ -39,6 +40,8 @@ export interface CheckedOutVm {
 
 export interface CheckoutResult {
   vms: CheckedOutVm[];
+  /** Each pool's tier as the checkout read it (pool name → tier): what the VMs taken from it need to wake. */
+  tiers: ReadonlyMap<string, PoolTier>;
 }
 
 /** 503: nothing was taken because these pools had too few ready VMs. */
@@ -94,8 +97,7 @@ export function checkout(
   opts: CheckoutOptions = {},
 ): CheckoutResult {
   try {
-    const vms = core.db.transaction(() => takeVms(core, request, opts)).immediate();
-    return settled(core, vms);
+    return settled(core, core.db.transaction(() => takeVms(core, request, opts)).immediate());
   } catch (e) {
     throw failed(core, e);
   }
@@ -111,24 +113,23 @@ export async function checkoutGrouped(
   opts: CheckoutOptions = {},
 ): Promise<CheckoutResult> {
   try {
-    const vms = await groupCommitOf(core.db).run(() => takeVms(core, request, opts));
-    return settled(core, vms);
+    return settled(core, await groupCommitOf(core.db).run(() => takeVms(core, request, opts)));
   } catch (e) {
     throw failed(core, e);
   }
 }
 
 /** After the commit: count it and tell the event stream. */
-function settled(core: Core, vms: CheckedOutVm[]): CheckoutResult {
+function settled(core: Core, taken: CheckoutResult): CheckoutResult {
   countCheckout(core, "success");
-  for (const vm of vms) {
+  for (const vm of taken.vms) {
     core.events.publish("pool.checkout", poolTarget(vm.pool), {
       vm: vm.name,
       owner: vm.owner,
       expires_at: vm.expires_at,
     });
   }
-  return { vms };
+  return taken;
 }
 
 function failed(core: Core, e: unknown): unknown {
@@ -205,7 +206,7 @@ function takeReadyVms(
 }
 
 /** The checkout's work, inside a transaction or savepoint: any throw undoes every move it made. */
-function takeVms(core: Core, request: Record<string, number>, opts: CheckoutOptions): CheckedOutVm[] {
+function takeVms(core: Core, request: Record<string, number>, opts: CheckoutOptions): CheckoutResult {
   const wanted = resolveRequest(core, request);
   refuseFleetPools(core, wanted);
   const at = opts.now ?? Date.now();
@@ -225,7 +226,8 @@ function takeVms(core: Core, request: Record<string, number>, opts: CheckoutOpti
   });
   if (short.length > 0) throw new PoolEmpty(short); // undoes the moves: nothing taken
   for (const { pool } of picks) lifetimeFor(core, pool, opts.lifetime, owner);
-  return picks.map(({ vm, vmId, pool, asked, lease }) => {
+  const tiers = new Map(picks.map(({ pool }) => [pool.name, pool.spec.tier]));
+  const vms = picks.map(({ vm, vmId, pool, asked, lease }) => {
     const before = stampVm(core.db, vmId, checkedOutAt);
     if (before !== null) {
       const tags = { ...(JSON.parse(before) as Record<string, string>), ...opts.tags, pool: pool.name };
@@ -238,6 +240,7 @@ function takeVms(core: Core, request: Record<string, number>, opts: CheckoutOpti
     }
     return { name: vm, pool: pool.name, requested: asked, ...lease };
   });
+  return { vms, tiers };
 }
 
 /** What a checked-out VM's lease looks like; null for a VM that is not checked out from a pool. */

@@ -157,9 +157,14 @@ export function resumeRestore(core: Core, m: PoolMember): void {
 /**
  * Hands-out without a wait (checkout with wait=false, fulfilled on-demand requests): the VMs of paused
  * or saved pools are marked restoring and woken in the background; one that fails drains. Returns them.
+ * `tierOf` gives each pool's tier (a checkout passes what its transaction read; default the cached records).
  */
-export function wakeLater(core: Core, vms: { name: string; pool: string }[]): Set<string> {
-  const asleep = vms.filter((vm) => tierOfPool(core, vm.pool) !== "running");
+export function wakeLater(
+  core: Core,
+  vms: { name: string; pool: string }[],
+  tierOf: (pool: string) => PoolTier = (pool) => tierOfPool(core, pool),
+): Set<string> {
+  const asleep = vms.filter((vm) => tierOf(vm.pool) !== "running");
   if (asleep.length === 0) return new Set();
   markRestoring(
     core,

@@ -1,16 +1,7 @@
 // Checkout of pools with a tier: hands out VMs all or nothing, then wakes the paused and saved ones.
 import type { Core } from "../context.ts";
 import { type CheckedOutVm, type CheckoutOptions, checkoutGrouped } from "./checkout.ts";
-import type { PoolTier } from "./spec.ts";
-import {
-  drainCheckedOut,
-  dropBroken,
-  markRestoring,
-  RestoreFailed,
-  tierOfPool,
-  wakeLater,
-  wakeVm,
-} from "./tiers.ts";
+import { drainCheckedOut, dropBroken, markRestoring, RestoreFailed, wakeLater, wakeVm } from "./tiers.ts";
 
 export interface AwakeOptions extends CheckoutOptions {
   /** false: answer at once, VMs of paused or saved pools `restoring` (a vm.restored event follows). */
@@ -34,14 +25,13 @@ export async function checkoutAwake(
   opts: AwakeOptions = {},
   round = 0,
 ): Promise<{ vms: AwakeVm[] }> {
-  const { vms } = await checkoutGrouped(core, request, opts);
+  const { vms, tiers } = await checkoutGrouped(core, request, opts);
+  const tierOf = (pool: string) => tiers.get(pool) ?? "running";
   if (opts.wait === false) {
-    const restoring = wakeLater(core, vms);
+    const restoring = wakeLater(core, vms, tierOf);
     return { vms: vms.map((vm) => ({ ...vm, status: restoring.has(vm.name) ? "restoring" : "running" })) };
   }
-  const tiers = new Map<string, PoolTier>();
-  for (const vm of vms) if (!tiers.has(vm.pool)) tiers.set(vm.pool, tierOfPool(core, vm.pool));
-  const asleep = vms.filter((vm) => tiers.get(vm.pool) !== "running");
+  const asleep = vms.filter((vm) => tierOf(vm.pool) !== "running");
   if (asleep.length === 0) return { vms: vms.map((vm) => ({ ...vm, status: "running" })) };
 
   markRestoring(
