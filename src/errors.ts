@@ -93,6 +93,30 @@ export function asInsufficientStorage(e: unknown, what: string): InsufficientSto
   return new InsufficientStorage(`${what}: out of disk space (${reason})`, { cause: e });
 }
 
+/** SQLite's write lock stayed with another connection (the WAL checkpointer's TRUNCATE) past the wait: retry. */
+export class DatabaseBusy extends AppError {
+  constructor(message: string, opts?: AppErrorOptions) {
+    super(503, "database_busy", message, opts);
+  }
+}
+
+/** True for SQLITE_BUSY and SQLITE_LOCKED and their extended codes (SQLITE_BUSY_SNAPSHOT, …). */
+export function isDatabaseBusy(e: unknown): boolean {
+  if (e instanceof DatabaseBusy) return true;
+  const code = (e as { code?: unknown } | null)?.code;
+  return typeof code === "string" && /^SQLITE_(BUSY|LOCKED)(_|$)/.test(code);
+}
+
+/** The 503 a busy database stands for (keeping it as the cause), or null for any other failure. */
+export function asDatabaseBusy(e: unknown, what: string): DatabaseBusy | null {
+  if (e instanceof DatabaseBusy) return e;
+  if (!isDatabaseBusy(e)) return null;
+  const reason = e instanceof Error ? e.message : String(e);
+  return new DatabaseBusy(`${what}: the database stayed busy (${reason}); nothing was changed, try again`, {
+    cause: e,
+  });
+}
+
 export class ConfigError extends AppError {
   constructor(
     message: string,

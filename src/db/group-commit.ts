@@ -1,6 +1,6 @@
 // Group commit: synchronous units of work submitted in the same tick share one SQLite transaction and one commit.
 import type { Database } from "bun:sqlite";
-import { AppError, asInsufficientStorage, DatabaseError } from "../errors.ts";
+import { AppError, asDatabaseBusy, asInsufficientStorage, DatabaseError, isDatabaseBusy } from "../errors.ts";
 
 /**
  * The contract:
@@ -20,6 +20,9 @@ import { AppError, asInsufficientStorage, DatabaseError } from "../errors.ts";
  *   the BEGIN or the COMMIT fails, or SQLite rolls the whole transaction back, units that had
  *   succeeded reject (nothing of theirs was committed).
  * - `work` must be synchronous (no await inside a transaction: no other code may interleave with it).
+ * - A BEGIN refused because another connection holds SQLite's write lock (the WAL checkpointer's TRUNCATE)
+ *   does not wait on this thread: the batch goes back to its lane and is tried again a few ms later, for
+ *   up to `busyWaitMs`; past that its units reject with a 503 `database_busy`.
  */
 export class GroupCommit {
   readonly #db: Database;
@@ -32,11 +35,20 @@ export class GroupCommit {
   #backgroundTurn = false;
   #scheduled = false;
   #closed = false;
+  readonly #busyWaitMs: number;
+  /** When BEGIN was first refused as busy, since the last BEGIN that succeeded (null: not busy). */
+  #busySince: number | null = null;
+  /** The connection's own busy_timeout, put back after each BEGIN (which is tried without one). */
+  #busyTimeout: number | null = null;
   /** Transactions committed so far (tests and benchmarks read it). */
   commits = 0;
 
-  constructor(db: Database, opts: { maxBatch?: number; maxBatchMs?: number; backgroundMs?: number } = {}) {
+  constructor(
+    db: Database,
+    opts: { maxBatch?: number; maxBatchMs?: number; backgroundMs?: number; busyWaitMs?: number } = {},
+  ) {
     this.#db = db;
+    this.#busyWaitMs = opts.busyWaitMs ?? 30_000;
     this.#maxBatch = Math.max(1, opts.maxBatch ?? 256);
     this.#maxBatchMs = opts.maxBatchMs ?? 2;
     this.#backgroundMs = opts.backgroundMs ?? 1;
@@ -61,14 +73,16 @@ export class GroupCommit {
     return this.#requests.length > 0 || this.#background.length > 0;
   }
 
-  #schedule(): void {
+  #schedule(delayMs = 0): void {
     if (this.#scheduled) return;
     this.#scheduled = true;
-    setImmediate(() => {
+    const go = () => {
       this.#scheduled = false;
       this.#flush();
-      if (this.#waiting()) this.#schedule();
-    });
+      if (this.#waiting()) this.#schedule(this.#busySince === null ? 0 : BUSY_RETRY_MS);
+    };
+    if (delayMs > 0) setTimeout(go, delayMs);
+    else setImmediate(go);
   }
 
   #flush(): void {
@@ -95,14 +109,40 @@ export class GroupCommit {
     }
   }
 
+  /** BEGIN IMMEDIATE without waiting for the write lock (the caller retries later): the error, or null. */
+  #begin(): unknown {
+    const db = this.#db;
+    try {
+      this.#busyTimeout ??= (db.query("PRAGMA busy_timeout").get() as { timeout: number }).timeout;
+      if (this.#busyTimeout === 0) return runOrError(db, "BEGIN IMMEDIATE");
+      db.query("PRAGMA busy_timeout = 0").run();
+      try {
+        return runOrError(db, "BEGIN IMMEDIATE");
+      } finally {
+        db.query(`PRAGMA busy_timeout = ${this.#busyTimeout}`).run();
+      }
+    } catch (e) {
+      return e; // a closed database, as for BEGIN itself
+    }
+  }
+
   /** Applies `batch` in one transaction of at most `budgetMs`; the units it had no time for go back to the head of `lane`. */
   #apply(batch: Unit[], outcomes: Outcome[], lane: Unit[], budgetMs: number): void {
     const db = this.#db;
-    const begun = runOrError(db, "BEGIN IMMEDIATE");
+    const begun = this.#begin();
     if (begun !== null) {
-      for (const unit of batch) outcomes.push({ unit, ok: false, error: begun });
+      const busy = isDatabaseBusy(begun);
+      const at = performance.now();
+      if (busy) this.#busySince ??= at;
+      if (busy && at - (this.#busySince ?? at) < this.#busyWaitMs) {
+        lane.unshift(...batch); // tried again in BUSY_RETRY_MS
+        return;
+      }
+      const error = asDatabaseBusy(begun, "the transaction could not begin") ?? begun;
+      for (const unit of batch) outcomes.push({ unit, ok: false, error });
       return;
     }
+    this.#busySince = null;
     const started = performance.now();
     for (const unit of batch) {
       // SQLite ended the transaction (see applyUnit), or this one had its share of the thread: the rest
@@ -126,6 +166,9 @@ export class GroupCommit {
     lost(outcomes, failed);
   }
 }
+
+/** How long a batch refused as busy waits before it is tried again. */
+const BUSY_RETRY_MS = 5;
 
 interface Unit {
   work: () => unknown;
@@ -171,7 +214,9 @@ function lost(outcomes: Outcome[], cause: unknown): void {
   const error =
     cause instanceof AppError
       ? cause
-      : (asInsufficientStorage(cause, what) ?? new DatabaseError(what, { cause }));
+      : (asInsufficientStorage(cause, what) ??
+        asDatabaseBusy(cause, what) ??
+        new DatabaseError(what, { cause }));
   outcomes.forEach((o, i) => {
     if (o.ok) outcomes[i] = { unit: o.unit, ok: false, error };
   });

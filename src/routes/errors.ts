@@ -1,6 +1,6 @@
 // The one error mapping: every failure becomes a status and {"error": {"code", "message"}}, then the path's front's shape.
 import { Elysia } from "elysia";
-import { AppError, asInsufficientStorage } from "../errors.ts";
+import { AppError, asDatabaseBusy, asInsufficientStorage } from "../errors.ts";
 
 export interface ErrorBody {
   error: { code: string; message: string; details?: Record<string, unknown> };
@@ -102,9 +102,12 @@ export function toErrorResponse(code: string | number, error: unknown): { status
         body: { error: { code: "invalid_request", message: String((error as Error).message) } },
       };
     default: {
-      // SQLITE_FULL from a write on a full data directory: the client can retry once space returns.
+      // SQLITE_FULL from a write on a full data directory: the client can retry once space returns; a
+      // database whose write lock stayed taken (SQLITE_BUSY) is a 503 too.
       const full = asInsufficientStorage(error, "the database");
       if (full) return toErrorResponse(code, full);
+      const busy = asDatabaseBusy(error, "the database");
+      if (busy) return toErrorResponse(code, busy);
       // A bug: log it with its stack, answer without one.
       console.error("berth: unhandled error", error);
       return { status: 500, body: { error: { code: "internal", message: "internal error" } } };

@@ -5,6 +5,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { GroupCommit } from "../../../src/db/group-commit.ts";
+import { DatabaseBusy } from "../../../src/errors.ts";
 
 let dir: string;
 let db: Database;
@@ -189,6 +190,42 @@ test("a steady stream of requests does not starve the background lane: the lanes
   // Every background unit was applied while requests were still coming.
   expect(lastBg).toBeLessThan(lastReq);
   expect(names(other)).toHaveLength(46);
+});
+
+test("a BEGIN refused because another connection holds the write lock waits off the thread, then commits", async () => {
+  db.run("PRAGMA busy_timeout = 2000");
+  const g = new GroupCommit(db);
+  other.run("BEGIN IMMEDIATE"); // the write lock, as the WAL checkpointer's TRUNCATE holds it
+  let ticks = 0;
+  const ticking = setInterval(() => ticks++, 1);
+  const t0 = performance.now();
+  const done = g.run(insert("a"));
+  await Bun.sleep(60);
+  // Nothing committed yet, and the event loop kept turning (a 2 s busy_timeout would have held it).
+  expect(names(db)).toEqual([]);
+  expect(ticks).toBeGreaterThan(10);
+  other.run("COMMIT");
+  expect(await done).toBe("a");
+  clearInterval(ticking);
+  expect(performance.now() - t0).toBeLessThan(1000);
+  expect(names(other)).toEqual(["a"]);
+  // The connection's own wait is back for its other statements.
+  expect((db.query("PRAGMA busy_timeout").get() as { timeout: number }).timeout).toBe(2000);
+});
+
+test("a write lock held past busyWaitMs: the units reject with 503 database_busy, later ones commit", async () => {
+  const g = new GroupCommit(db, { busyWaitMs: 50 });
+  other.run("BEGIN IMMEDIATE");
+  const refused = await g.run(insert("a")).then(
+    () => null,
+    (e: unknown) => e,
+  );
+  other.run("COMMIT");
+  expect(refused).toBeInstanceOf(DatabaseBusy);
+  expect((refused as DatabaseBusy).httpStatus).toBe(503);
+  expect((refused as DatabaseBusy).errorCode).toBe("database_busy");
+  expect(await g.run(insert("b"))).toBe("b");
+  expect(names(other)).toEqual(["b"]);
 });
 
 test("close applies what is queued, then refuses", async () => {

@@ -24,6 +24,10 @@ const app = new Elysia({ normalize: false })
     // What bun:sqlite throws when a write finds the data directory's disk full.
     throw Object.assign(new Error("database or disk is full"), { code: "SQLITE_FULL", errno: 13 });
   })
+  .post("/busy", () => {
+    // What bun:sqlite throws when another connection kept the write lock past busy_timeout.
+    throw Object.assign(new Error("database is locked"), { code: "SQLITE_BUSY", errno: 5 });
+  })
   .get("/bug", () => {
     throw new TypeError("secret internal detail at /src/x.ts:12");
   });
@@ -97,4 +101,12 @@ test("a database write on a full disk (SQLITE_FULL) is 507 insufficient_storage,
   const body = await json(res);
   expect(body.error.code).toBe("insufficient_storage");
   expect(body.error.message).toContain("out of disk space");
+});
+
+test("a database whose write lock stayed taken (SQLITE_BUSY) is 503 database_busy, not a 500", async () => {
+  const res = await app.handle(new Request("http://localhost/busy", { method: "POST" }));
+  expect(res.status).toBe(503);
+  const body = await json(res);
+  expect(body.error.code).toBe("database_busy");
+  expect(body.error.message).toContain("try again");
 });
