@@ -34,6 +34,7 @@ export class GroupCommit {
   /** The background lane goes next when both have units waiting (set after a request transaction). */
   #backgroundTurn = false;
   #scheduled = false;
+  #closing = false;
   #closed = false;
   readonly #busyWaitMs: number;
   /** When BEGIN was first refused as busy, since the last BEGIN that succeeded (null: not busy). */
@@ -65,6 +66,8 @@ export class GroupCommit {
 
   /** Applies every queued unit now, then refuses new ones (before the database is closed). */
   close(): void {
+    // Closing may wait on this thread: each BEGIN waits for the write lock with the connection's busy_timeout.
+    this.#closing = true;
     while (this.#waiting()) this.#flush();
     this.#closed = true;
   }
@@ -114,7 +117,7 @@ export class GroupCommit {
     const db = this.#db;
     try {
       this.#busyTimeout ??= (db.query("PRAGMA busy_timeout").get() as { timeout: number }).timeout;
-      if (this.#busyTimeout === 0) return runOrError(db, "BEGIN IMMEDIATE");
+      if (this.#busyTimeout === 0 || this.#closing) return runOrError(db, "BEGIN IMMEDIATE");
       db.query("PRAGMA busy_timeout = 0").run();
       try {
         return runOrError(db, "BEGIN IMMEDIATE");
