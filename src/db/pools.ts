@@ -128,27 +128,45 @@ export function memberCounts(db: Database, pool: string): Record<PoolVmStatus, n
 }
 
 /**
- * The members a scheduler pass must look at: not yet linked to their VM, pending, draining, checked out
- * past `now` or left restoring, and (`readyReview`) ready ones whose VM left its tier's status (running,
- * paused, stopped) or whose pool is gone or newer.
+ * The members a scheduler pass must look at (without the ready members' review): not yet linked to their
+ * VM, pending, draining, checked out past `now` or left restoring.
  */
-export function membersNeedingAttention(db: Database, now: string, readyReview = true): PoolMember[] {
-  return db.query(readyReview ? ATTENTION_ALL : ATTENTION_CHANGED).all(now) as PoolMember[];
+export function membersNeedingAttention(db: Database, now: string): PoolMember[] {
+  return db.query(ATTENTION_CHANGED).all(now) as PoolMember[];
 }
 
-/** Every member a pass may act on: a scan of all members (ready ones whose VM, pool or generation changed). */
-const ATTENTION_ALL = `SELECT pv.*, v.status AS vm_status FROM pool_vms pv
+/**
+ * One slice of the full review, in rowid order: of the (at most `limit`) members after rowid `after`, those
+ * needing attention as above, plus ready ones whose VM left its tier's status (running, paused, stopped) or
+ * whose pool is gone or newer. `next` is the rowid to go on after; null once the slice reached the end.
+ */
+export function membersNeedingReview(
+  db: Database,
+  now: string,
+  after: number,
+  limit: number,
+): { members: PoolMember[]; next: number | null } {
+  const bound = db
+    .query("SELECT rowid AS id FROM pool_vms WHERE rowid > ?1 ORDER BY rowid LIMIT 1 OFFSET ?2")
+    .get(after, Math.max(1, limit) - 1) as { id: number } | null;
+  const upTo = bound?.id ?? Number.MAX_SAFE_INTEGER;
+  const members = db.query(REVIEW_SLICE).all(now, after, upTo) as PoolMember[];
+  return { members, next: bound ? bound.id : null };
+}
+
+/** A rowid range of members (NOT INDEXED: read in rowid order, so a slice costs its own rows, not the pool's). */
+const REVIEW_SLICE = `SELECT pv.*, v.status AS vm_status FROM pool_vms pv NOT INDEXED
   LEFT JOIN vms v ON v.id = pv.vm_id
   LEFT JOIN pools p ON p.name = pv.pool
-  WHERE pv.vm_id IS NULL OR pv.status IN ('pending', 'draining')
+  WHERE pv.rowid > ?2 AND pv.rowid <= ?3 AND (
+        pv.vm_id IS NULL OR pv.status IN ('pending', 'draining')
      OR (pv.status = 'checked_out' AND pv.expires_at <= ?1)
      OR (pv.status = 'checked_out' AND v.status = 'restoring')
-     OR (pv.status = 'ready' AND (v.status IS NOT p.ready_vm_status OR p.name IS NULL OR pv.generation != p.generation))
-  ORDER BY pv.created_at, pv.vm_name`;
+     OR (pv.status = 'ready' AND (v.status IS NOT p.ready_vm_status OR p.name IS NULL OR pv.generation != p.generation)))`;
 
 /**
- * The same without the ready members' review, each part through an index (migration 21): what a pass woken
- * by creates and checkouts needs, in time that grows with the members in flux rather than with the pool.
+ * Each part through an index (migration 21): what a pass woken by creates and checkouts needs, in time that
+ * grows with the members in flux rather than with the pool.
  */
 const ATTENTION_CHANGED = `SELECT pv.*, v.status AS vm_status FROM pool_vms pv
   LEFT JOIN vms v ON v.id = pv.vm_id

@@ -9,6 +9,7 @@ import {
   lastHistorySeq,
   listPoolRows,
   membersNeedingAttention,
+  membersNeedingReview,
   moveMember,
   type PoolMember,
   pendingMembers,
@@ -26,7 +27,7 @@ import { generateName, labelOf } from "../names.ts";
 import { createVm } from "../vms/create.ts";
 import { deleteVmOp } from "../vms/delete.ts";
 import { vmTarget } from "../vms/records.ts";
-import { slicer } from "../yield.ts";
+import { slicer, yieldToLoop } from "../yield.ts";
 import { type PoolRecord, poolRecords, poolTarget, toPoolRecord } from "./records.ts";
 import { extraDemand, fulfillRequests } from "./requests.ts";
 import { parseReadyCheck } from "./spec.ts";
@@ -142,7 +143,7 @@ async function pass(core: Core, now: number, readyReview: boolean): Promise<Tick
   const checks: Promise<void>[] = [];
 
   const checkpoint = slicer();
-  for (const m of attention(core, pools, now, readyReview)) {
+  for (const m of await attention(core, pools, now, readyReview)) {
     await checkpoint(); // hundreds of members (a refill's pending ones): the HTTP thread keeps serving
     const pool = pools.get(m.pool);
     if (m.vm_id === null) {
@@ -235,13 +236,14 @@ async function pass(core: Core, now: number, readyReview: boolean): Promise<Tick
  * The members this pass acts on: those needing attention, plus ready ones past their pool's ready_ttl.
  * Healthy ready and checked-out members (the bulk of a big pool) are not read at all.
  */
-function attention(
+async function attention(
   core: Core,
   pools: Map<string, PoolRecord>,
   now: number,
   readyReview: boolean,
-): PoolMember[] {
-  const out = membersNeedingAttention(core.db, new Date(now).toISOString(), readyReview);
+): Promise<PoolMember[]> {
+  const at = new Date(now).toISOString();
+  const out = readyReview ? await review(core, at) : membersNeedingAttention(core.db, at);
   const seenNames = new Set(out.map((m) => m.vm_name));
   for (const pool of pools.values()) {
     if (pool.spec.ready_ttl <= 0) continue;
@@ -252,6 +254,30 @@ function attention(
   }
   return out;
 }
+
+/** Members read per slice of the full review (about a millisecond of this thread each). */
+const REVIEW_SLICE = 1000;
+
+/**
+ * The full review (every member, ready ones included) in slices of REVIEW_SLICE with a turn of the event
+ * loop between them, so a pool of 10 000 never holds the HTTP thread in one piece; oldest first, as a pass
+ * acts on them.
+ */
+async function review(core: Core, at: string): Promise<PoolMember[]> {
+  const found = new Map<string, PoolMember>();
+  let after = 0;
+  for (;;) {
+    const { members, next } = membersNeedingReview(core.db, at, after, REVIEW_SLICE);
+    for (const m of members) found.set(m.vm_name, m); // a row rewritten meanwhile is read once
+    if (next === null) break;
+    after = next;
+    await yieldToLoop();
+  }
+  return [...found.values()].sort((a, b) => cmp(a.created_at, b.created_at) || cmp(a.vm_name, b.vm_name));
+}
+
+// SQLite's BINARY order, which for these ASCII strings (ISO times, names) is code-unit order.
+const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /** The starts of a refill's creates between two turns of the event loop (ms of this thread). */
 const START_SLICE_MS = 1;
