@@ -150,12 +150,12 @@ export function membersNeedingReview(
     .query("SELECT rowid AS id FROM pool_vms WHERE rowid > ?1 ORDER BY rowid LIMIT 1 OFFSET ?2")
     .get(after, Math.max(1, limit) - 1) as { id: number } | null;
   const upTo = bound?.id ?? Number.MAX_SAFE_INTEGER;
-  const members = db.query(REVIEW_SLICE).all(now, after, upTo) as PoolMember[];
+  const members = db.query(REVIEW_RANGE).all(now, after, upTo) as PoolMember[];
   return { members, next: bound ? bound.id : null };
 }
 
 /** A rowid range of members (NOT INDEXED: read in rowid order, so a slice costs its own rows, not the pool's). */
-const REVIEW_SLICE = `SELECT pv.*, v.status AS vm_status FROM pool_vms pv NOT INDEXED
+const REVIEW_RANGE = `SELECT pv.*, v.status AS vm_status FROM pool_vms pv NOT INDEXED
   LEFT JOIN vms v ON v.id = pv.vm_id
   LEFT JOIN pools p ON p.name = pv.pool
   WHERE pv.rowid > ?2 AND pv.rowid <= ?3 AND (

@@ -40,9 +40,9 @@ test("slices find exactly what one read finds: a stopped ready VM, an old genera
   // A full, healthy pool: nothing to review.
   expect(reviewIn(2, now).names).toEqual([]);
 
-  const [a, b] = listMembers(core.db, pool).map((m) => m.vm_name);
-  core.db.query("UPDATE vms SET status = 'stopped' WHERE name = ?").run(a as string);
-  core.db.query("UPDATE pool_vms SET generation = generation - 1 WHERE vm_name = ?").run(b as string);
+  const [a, b] = listMembers(core.db, pool).map((m) => m.vm_name) as [string, string];
+  core.db.query("UPDATE vms SET status = 'stopped' WHERE name = ?").run(a);
+  core.db.query("UPDATE pool_vms SET generation = generation - 1 WHERE vm_name = ?").run(b);
   insertMember(core.db, { vm_name: `${P}-orphan`, pool, generation: 1, created_at: now });
   const want = [a, b, `${P}-orphan`].sort();
 
