@@ -203,7 +203,7 @@ test("a BEGIN refused because another connection holds the write lock waits off 
   await Bun.sleep(60);
   // Nothing committed yet, and the event loop kept turning (a 2 s busy_timeout would have held it).
   expect(names(db)).toEqual([]);
-  expect(ticks).toBeGreaterThan(10);
+  expect(ticks).toBeGreaterThan(3);
   other.run("COMMIT");
   expect(await done).toBe("a");
   clearInterval(ticking);
