@@ -1,5 +1,6 @@
 // The statements of a checkout: take a pool's oldest ready VMs in one guarded UPDATE, then stamp their VM rows.
 import type { Database, Statement } from "bun:sqlite";
+import { binaryCompare } from "./binary-order.ts";
 
 /** What a checked-out member records about its checkout. */
 export interface Lease {
@@ -75,7 +76,7 @@ export function takeReady(
     lease.expires_at,
   ) as Taken[];
   // RETURNING follows no ORDER BY: put them back in the order they were picked.
-  return rows.sort((a, b) => byReady(a.ready_at, b.ready_at) || cmp(a.vm_name, b.vm_name));
+  return rows.sort((a, b) => byReady(a.ready_at, b.ready_at) || binaryCompare(a.vm_name, b.vm_name));
 }
 
 /** How many VMs takeReady would find, at most `limit`. */
@@ -93,12 +94,10 @@ export function retagVm(db: Database, vmId: string, tags: string): void {
   statements(db).retag.run(vmId, tags);
 }
 
-// SQLite's order: NULL first, then BINARY (byte) order, which for these ASCII strings is code-unit order.
+// SQLite's order: NULL first, then BINARY.
 function byReady(a: string | null, b: string | null): number {
   if (a === b) return 0;
   if (a === null) return -1;
   if (b === null) return 1;
-  return cmp(a, b);
+  return binaryCompare(a, b);
 }
-
-const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);

@@ -1,5 +1,6 @@
 // pools and pool_vms tables: pool definitions, and which VM belongs to which pool in which state.
 import type { Database } from "bun:sqlite";
+import { binaryCompare } from "./binary-order.ts";
 import type { Origin } from "./sizes.ts";
 
 export interface PoolRow {
@@ -152,6 +153,11 @@ export function membersNeedingReview(
   const upTo = bound?.id ?? Number.MAX_SAFE_INTEGER;
   const members = db.query(REVIEW_RANGE).all(now, after, upTo) as PoolMember[];
   return { members, next: bound ? bound.id : null };
+}
+
+/** The order of ATTENTION_CHANGED (created_at, then name): slices of the review are merged back into it. */
+export function byCreated(a: PoolMember, b: PoolMember): number {
+  return binaryCompare(a.created_at, b.created_at) || binaryCompare(a.vm_name, b.vm_name);
 }
 
 /** A rowid range of members (NOT INDEXED: read in rowid order, so a slice costs its own rows, not the pool's). */

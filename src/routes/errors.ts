@@ -104,10 +104,8 @@ export function toErrorResponse(code: string | number, error: unknown): { status
     default: {
       // SQLITE_FULL from a write on a full data directory: the client can retry once space returns; a
       // database whose write lock stayed taken (SQLITE_BUSY) is a 503 too.
-      const full = asInsufficientStorage(error, "the database");
-      if (full) return toErrorResponse(code, full);
-      const busy = asDatabaseBusy(error, "the database");
-      if (busy) return toErrorResponse(code, busy);
+      const known = asInsufficientStorage(error, "the database") ?? asDatabaseBusy(error, "the database");
+      if (known) return toErrorResponse(code, known);
       // A bug: log it with its stack, answer without one.
       console.error("berth: unhandled error", error);
       return { status: 500, body: { error: { code: "internal", message: "internal error" } } };

@@ -2,6 +2,7 @@
 
 import { groupCommitOf } from "../../db/group-commit.ts";
 import {
+  byCreated,
   countFailure,
   deleteMember,
   endedSince,
@@ -273,11 +274,8 @@ async function review(core: Core, at: string): Promise<PoolMember[]> {
     after = next;
     await yieldToLoop();
   }
-  return [...found.values()].sort((a, b) => cmp(a.created_at, b.created_at) || cmp(a.vm_name, b.vm_name));
+  return [...found.values()].sort(byCreated);
 }
-
-// SQLite's BINARY order, which for these ASCII strings (ISO times, names) is code-unit order.
-const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /** The starts of a refill's creates between two turns of the event loop (ms of this thread). */
 const START_SLICE_MS = 1;
