@@ -73,6 +73,11 @@ export function setLogSink(fn: (line: string) => void): () => void {
   };
 }
 
+/** Writes a line another thread formatted (at a level it checked) where this thread's lines go. */
+export function writeLogLine(line: string): void {
+  sink(line);
+}
+
 /** Opens `path` for appending (0640, created when missing); throws when it cannot be opened. */
 export function openLogFile(path: string): number {
   return openSync(path, "a", 0o640);

@@ -6,6 +6,7 @@ const workers = {
   hypervisor: new URL("./workers/hypervisor.ts", import.meta.url).href,
   pump: new URL("./workers/event-pump.ts", import.meta.url).href,
   checkpointer: new URL("./workers/checkpointer.ts", import.meta.url).href,
+  members: new URL("./workers/pool-members.ts", import.meta.url).href,
 };
 
 process.exit(await runCli(Bun.argv.slice(2), workers));

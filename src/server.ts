@@ -14,13 +14,15 @@ import { openFleet } from "./core/fleet/fleet.ts";
 import { startFleet } from "./core/fleet/service.ts";
 import { startPvcAcls } from "./core/fronts/pvc-acls.ts";
 import { ensureSysadmTls } from "./core/fronts/sysadm-tls.ts";
-import { probeDomainType } from "./core/host.ts";
-import { Hypervisor } from "./core/hypervisor/client.ts";
+import { watchDomainType } from "./core/host.ts";
+import type { Hypervisor } from "./core/hypervisor/client.ts";
+import { openHypervisor } from "./core/hypervisor/open.ts";
 import { recoverImports } from "./core/images/index.ts";
 import { Locks } from "./core/locks.ts";
 import { restoreDhcpHosts } from "./core/networks/dhcp-restore.ts";
 import { Operations } from "./core/operations.ts";
 import { stagingDir } from "./core/paths.ts";
+import { MemberWorker } from "./core/pools/member-worker.ts";
 import { trackLibvirtCalls } from "./core/status/live-metrics.ts";
 import { forgetStoragePool } from "./core/storage-pool.ts";
 import { watchInstalls } from "./core/vms/install.ts";
@@ -42,25 +44,14 @@ export interface WorkerUrls {
   hypervisor: string;
   pump: string;
   checkpointer: string;
+  /** The Worker a pool's members are created in (src/workers/pool-members.ts). */
+  members: string;
 }
 
 export interface RunningBerth {
   core: Core;
   url: string;
   stop(): Promise<void>;
-}
-
-export function createHypervisor(config: Config, urls: WorkerUrls): Hypervisor {
-  const hv = config.hypervisor;
-  return new Hypervisor({
-    uri: hv.uri,
-    workerUrl: urls.hypervisor,
-    pumpUrl: urls.pump,
-    workers: hv.workers,
-    callTimeoutMs: hv.call_timeout_ms,
-    longCallTimeoutMs: hv.long_call_timeout_ms,
-    reconnectMaxMs: hv.reconnect_max_ms,
-  });
 }
 
 export async function buildCore(config: Config, db: Database, hv: Hypervisor): Promise<Core> {
@@ -71,14 +62,9 @@ export async function buildCore(config: Config, db: Database, hv: Hypervisor): P
   const interrupted = ops.recoverInterrupted();
   if (interrupted > 0)
     log.warn("operations interrupted by the last stop were marked failed", { count: interrupted });
-  let domainType: "kvm" | "qemu" | "unknown" = "unknown";
-  const probe = async () => {
-    domainType = await probeDomainType(hv, config.hypervisor.domain_type);
-  };
   hv.onState((state, reason) => {
     log[state === "down" ? "warn" : "info"](`hypervisor ${state}`, { reason });
     if (state !== "up") forgetStoragePool(hv); // libvirtd may come back without it
-    if (state === "up" && domainType === "unknown") void probe();
   });
   const ours = berthDomains(db);
   hv.onLifecycle((e) => {
@@ -94,8 +80,8 @@ export async function buildCore(config: Config, db: Database, hv: Hypervisor): P
   // The lists' state map hears events and loads once libvirt is up: the first list waits for no read.
   vmStates(hv);
   await hv.start();
-  await probe();
-  const core: Core = { config, db, hv, events, locks, ops, domainType: () => domainType };
+  const domainType = await watchDomainType(hv, config.hypervisor.domain_type);
+  const core: Core = { config, db, hv, events, locks, ops, domainType };
   trackLifecycle(core);
   watchInstalls(core);
   // Size and profile definitions check the host's bounds synchronously: they need its size known.
@@ -221,7 +207,7 @@ export async function startBerth(config: Config, urls: WorkerUrls): Promise<Runn
     setMeta(db, "first_started", new Date().toISOString());
   }
   setMeta(db, "hypervisor_uri", config.hypervisor.uri);
-  const hv = createHypervisor(config, urls);
+  const hv = openHypervisor(config, urls);
   const core = await buildCore(config, db, hv);
   if (fleet) core.fleet = fleet;
   const fleetWork = fleet ? startFleet(core, fleet) : null;
@@ -232,7 +218,11 @@ export async function startBerth(config: Config, urls: WorkerUrls): Promise<Runn
   });
   const reconciler = startReconciler(core);
   const stopAcls = startPvcAcls(core);
-  const pools = startPoolScheduler(core); // applies [[pools]] (ConfigError if broken), then keeps them filled
+  // Pool members are created in a Worker of their own, on its own connection (a fleet's creates claim names
+  // in etcd, through this thread's fleet handle, and an in-memory database has no second connection).
+  const members = fleet || config.data_dir === ":memory:" ? null : new MemberWorker(core, urls);
+  // Applies [[pools]] (ConfigError if broken), then keeps them filled.
+  const pools = startPoolScheduler(core, members ? { create: members.create } : {});
   // Imports a crash interrupted are settled before the demo may import its image.
   whenUp(hv, () => recoverImports(core).finally(() => ensureDemo(core)));
   whenUp(hv, () => restoreDhcpHosts(core));
@@ -265,6 +255,7 @@ export async function startBerth(config: Config, urls: WorkerUrls): Promise<Runn
       await fleetWork?.stop();
       stopAcls();
       await pools.stop();
+      await members?.stop();
       await reconciler.stop();
       // Console sessions end first and tell their clients why; other connections get a grace, then are cut.
       await hv.consoles.close();

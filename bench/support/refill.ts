@@ -4,6 +4,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { SYSTEM } from "../../src/core/auth/access.ts";
 import { newId } from "../../src/core/names.ts";
+import { MemberWorker } from "../../src/core/pools/member-worker.ts";
 import { createPool } from "../../src/core/pools/pools.ts";
 import { startCheckpointer } from "../../src/db/checkpointer.ts";
 import { DB_FILE } from "../../src/db/open.ts";
@@ -12,6 +13,7 @@ import { createApp } from "../../src/routes/app.ts";
 import { startPoolScheduler } from "../../src/scheduler/pools.ts";
 import { startLagProbe } from "../../test/integration/support/lag.ts";
 import { testConfig, testCore } from "../../test/support/core.ts";
+import { WORKERS } from "../../test/support/workers.ts";
 import type { HttpClient, HttpReply } from "./http.ts";
 import { seedTinyProfile, testDriverToml } from "./test-driver.ts";
 
@@ -51,13 +53,18 @@ export function inProcessClient(app: ReturnType<typeof createApp>): HttpClient {
   };
 }
 
+/** Where a refill's creates run: their Worker (berth serve) or the HTTP thread (a fleet host). */
+export type RefillMode = "worker" | "thread";
+
 export interface RefillResult {
+  mode: RefillMode;
   vms: number;
   /** VMs berth knew before the refill began (rows only: what the create path's reads and writes see). */
   known: number;
   seconds: number;
   lag: { p99: number; max: number; samples: number };
   cpuMsPerVm: number;
+  /** The HTTP thread's hypervisor calls (the Worker's own client is not counted). */
   hvCallsPerVm: Record<string, number>;
   /** Baselines on the same database and hypervisor client, in the same run (HTTP-thread CPU ms each). */
   floor: { insertCommitMs: number; workerRoundTripMs: number };
@@ -133,7 +140,12 @@ async function roundTripFloor(core: Awaited<ReturnType<typeof testCore>>, n = 50
  * Fills a pool of `size` tiny VMs (readiness `running`) from empty with the scheduler, as `berth serve` runs
  * it, with `known` VMs recorded beforehand.
  */
-export async function measureRefill(size: number, tag = "rf", known = 0): Promise<RefillResult> {
+export async function measureRefill(
+  size: number,
+  tag = "rf",
+  known = 0,
+  mode: RefillMode = "worker",
+): Promise<RefillResult> {
   const toml = testDriverToml({ extra: "" }).replace('pool = "bench-store"', `pool = "${tag}-store"`);
   const core = await testCore(testConfig(toml.replace(/^\[hypervisor\]\nuri = "[^"]*"\n/, "[hypervisor]\n")));
   const api = inProcessClient(createApp(core));
@@ -151,9 +163,11 @@ export async function measureRefill(size: number, tag = "rf", known = 0): Promis
   const checkpointer = await startCheckpointer(
     core.db,
     join(core.config.data_dir, DB_FILE),
-    new URL("../../src/workers/checkpointer.ts", import.meta.url).href,
+    WORKERS.checkpointer,
   );
-  const scheduler = startPoolScheduler(core);
+  // `worker`: members are created in their Worker, as berth serve does; `thread`: on this thread (a fleet's way).
+  const members = mode === "worker" ? new MemberWorker(core, WORKERS) : null;
+  const scheduler = startPoolScheduler(core, members ? { create: members.create } : {});
   try {
     await scheduler.idle();
     // Counted from the scheduler's own events: polling the members would add its own cost to the thread's.
@@ -181,9 +195,10 @@ export async function measureRefill(size: number, tag = "rf", known = 0): Promis
     const hvCallsPerVm = Object.fromEntries(
       Object.entries(calls).map(([k, v]) => [k, Math.round((v / size) * 100) / 100]),
     );
-    return { vms: size, known, seconds, lag, cpuMsPerVm, hvCallsPerVm, floor, failed };
+    return { mode, vms: size, known, seconds, lag, cpuMsPerVm, hvCallsPerVm, floor, failed };
   } finally {
     await scheduler.stop();
+    await members?.stop();
     await checkpointer.stop();
     await core.close();
   }

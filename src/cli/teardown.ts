@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { parseListen } from "../config/listen.ts";
 import { loadConfig } from "../config/load.ts";
 import type { Config } from "../config/schema.ts";
+import { openHypervisor } from "../core/hypervisor/open.ts";
 import { poolDir } from "../core/paths.ts";
 import { isLibvirt } from "../core/storage-pool.ts";
 import { instanceId } from "../db/host-meta.ts";
@@ -12,7 +13,7 @@ import { DB_FILE, openDatabase } from "../db/open.ts";
 import { AppError } from "../errors.ts";
 import { DomainUndefineFlags } from "../ffi/constants.ts";
 import { ErrorCode } from "../ffi/error.ts";
-import { createHypervisor, type WorkerUrls } from "../server.ts";
+import type { WorkerUrls } from "../server.ts";
 import { attrOf, fromXml, textOf } from "../xml/codec.ts";
 import { BERTH_NS } from "../xml/domain.ts";
 import { readBerthMark } from "../xml/domain-read.ts";
@@ -39,7 +40,7 @@ function assertStopped(config: Config): void {
   }
 }
 
-type Hv = ReturnType<typeof createHypervisor>;
+type Hv = ReturnType<typeof openHypervisor>;
 
 /** The domains this installation made: berth's metadata naming this instance (or, written before instances were recorded, one of its VM ids). */
 async function ourDomains(hv: Hv, instance: string, ids: Set<string>) {
@@ -141,7 +142,7 @@ export async function runTeardown(configPath: string | undefined, urls: WorkerUr
     const ids = new Set((db.query("SELECT id FROM vms").all() as { id: string }[]).map((r) => r.id));
     const networks = listNetworkRows(db);
     db.close();
-    hv = createHypervisor(config, urls);
+    hv = openHypervisor(config, urls);
     await hv.start();
     if (hv.state !== "up")
       throw new Refused(

@@ -89,3 +89,22 @@ export async function probeDomainType(
     throw e;
   }
 }
+
+/**
+ * The domain type berth defines guests with, probed once the client is up (it may come up later): call
+ * after `hv.start()`; the function answers "unknown" until a probe succeeded.
+ */
+export async function watchDomainType(
+  hv: Hypervisor,
+  setting: "auto" | "kvm" | "qemu",
+): Promise<() => "kvm" | "qemu" | "unknown"> {
+  let domainType: "kvm" | "qemu" | "unknown" = "unknown";
+  const probe = async () => {
+    domainType = await probeDomainType(hv, setting);
+  };
+  hv.onState((state) => {
+    if (state === "up" && domainType === "unknown") void probe();
+  });
+  await probe();
+  return () => domainType;
+}

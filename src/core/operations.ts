@@ -61,6 +61,20 @@ export interface PreparedOperation {
   abandon(): void;
 }
 
+/** What this thread hears of an operation another thread runs (see Operations.adopt). */
+export interface AdoptedOperation {
+  progress(fraction: number, message: string): void;
+  /** It ended (its outcome is in the database): waiters read it. */
+  ended(): void;
+}
+
+export interface OperationOptions {
+  lock?: boolean;
+  owner?: string | null;
+  /** The id to record it under (one this thread chose and locked for another thread's operation); a new one if absent. */
+  id?: string;
+}
+
 export class Operations {
   #waiters = new Map<string, Set<() => void>>();
   #aborts = new Map<string, AbortController>();
@@ -73,6 +87,9 @@ export class Operations {
 
   /** Running operations' latest progress: its write shares a later commit, and reads see it at once. */
   #progress = new Map<string, Pick<OperationRow, "progress" | "message" | "updated_at">>();
+
+  /** Operations another thread runs (a pool's creates): how to ask it to cancel one. */
+  #adopted = new Map<string, () => void>();
 
   constructor(
     private readonly db: Database,
@@ -93,7 +110,7 @@ export class Operations {
     kind: string,
     target: string,
     fn: (ctx: OpContext) => Promise<unknown>,
-    opts: { lock?: boolean; owner?: string | null } = {},
+    opts: OperationOptions = {},
   ): Operation {
     const prepared = this.prepare(kind, target, fn, opts);
     prepared.launch();
@@ -109,9 +126,9 @@ export class Operations {
     kind: string,
     target: string,
     fn: (ctx: OpContext) => Promise<unknown>,
-    opts: { lock?: boolean; owner?: string | null } = {},
+    opts: OperationOptions = {},
   ): PreparedOperation {
-    const id = newId();
+    const id = opts.id ?? newId();
     if (opts.lock) this.locks.acquire(target, id, kind);
     const at = now();
     try {
@@ -199,9 +216,32 @@ export class Operations {
       if (locked) this.locks.release(target, id);
       this.#aborts.delete(id);
       this.#progress.delete(id);
-      for (const wake of this.#waiters.get(id) ?? []) wake();
-      this.#waiters.delete(id);
+      this.#wake(id);
     }
+  }
+
+  #wake(id: string): void {
+    for (const wake of this.#waiters.get(id) ?? []) wake();
+    this.#waiters.delete(id);
+  }
+
+  /**
+   * Answers for operation `id` that another thread runs on this database (its row, progress and end are
+   * that thread's writes): reads show the progress it reports, waits end when it reports the end, and a
+   * cancel is passed on to it through `cancel`.
+   */
+  adopt(id: string, cancel: () => void): AdoptedOperation {
+    this.#adopted.set(id, cancel);
+    return {
+      progress: (fraction, message) => {
+        if (this.#adopted.has(id)) this.#progress.set(id, { progress: fraction, message, updated_at: now() });
+      },
+      ended: () => {
+        this.#adopted.delete(id);
+        this.#progress.delete(id);
+        this.#wake(id);
+      },
+    };
   }
 
   /**
@@ -280,6 +320,7 @@ export class Operations {
   cancel(id: string): Operation {
     const op = this.get(id);
     this.#aborts.get(id)?.abort(new AppError(409, "cancelled", `operation ${id} was cancelled`));
+    this.#adopted.get(id)?.();
     return op;
   }
 }

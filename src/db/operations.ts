@@ -111,6 +111,18 @@ export function failInterrupted(db: Database, at: string): number {
     .run(at).changes;
 }
 
+/** Marks operation `id` failed with `error` if it still runs (its runner is gone); true when it did. */
+export function failIfRunning(db: Database, id: string, error: string, at: string): boolean {
+  return (
+    db
+      .query(
+        `UPDATE operations SET status = 'failed', error = ?2, updated_at = ?3, finished_at = ?3
+         WHERE id = ?1 AND status = 'running'`,
+      )
+      .run(id, error, at).changes > 0
+  );
+}
+
 /** The latest operation on `target`, read through the operations_target index (reconcile asks per VM). */
 export function lastOperationOn(db: Database, target: string): OperationRow | null {
   return db

@@ -1,6 +1,7 @@
 // Runs the pool scheduler: a pass at start, every scheduler.interval_s, and whenever something pools care about changes.
 import type { Core } from "../core/context.ts";
 import { syncDeclaredPools } from "../core/pools/declared.ts";
+import type { CreateMember } from "../core/pools/member-create.ts";
 import { type PassScope, tick } from "../core/pools/tick.ts";
 import { log } from "../log.ts";
 import { type PeriodicJob, startPeriodic } from "./periodic.ts";
@@ -33,8 +34,11 @@ const wider = (a: PassScope, b: PassScope) => (RANK[a] >= RANK[b] ? a : b);
  */
 const WAKE_DELAY_MS = 100;
 
-/** Applies the pools declared in the config file (a broken one throws ConfigError), then starts the passes. */
-export function startPoolScheduler(core: Core): PeriodicJob {
+/**
+ * Applies the pools declared in the config file (a broken one throws ConfigError), then starts the passes;
+ * members are created with `opts.create` (their Worker) or else on this thread.
+ */
+export function startPoolScheduler(core: Core, opts: { create?: CreateMember } = {}): PeriodicJob {
   syncDeclaredPools(core);
   // The widest scope the events asked for since the last pass began. Any other reason (the start, the
   // interval, a caller's trigger) asks for a full pass, and so does a pass an interval after the last full
@@ -48,7 +52,7 @@ export function startPoolScheduler(core: Core): PeriodicJob {
     const scope = woken.has(reason) && at - lastFull < intervalMs ? due : "full";
     due = "refill";
     if (scope === "full") lastFull = at;
-    const r = await tick(core, at, { scope });
+    const r = await tick(core, at, { scope, create: opts.create });
     const changed =
       r.created.length + r.ready.length + r.failed.length + r.drained.length + r.forgotten.length;
     if (changed > 0) log.info("pool scheduler", { reason, ...r });

@@ -1,9 +1,12 @@
 // A warm pool of tiny guests on real libvirtd: it fills (tcp:8080 readiness), checkout hands out VMs that
-// answer on their port, and an expired VM is destroyed while the pool refills.
+// answer on their port, and an expired VM is destroyed while the pool refills. Members are created in their
+// Worker, on its own libvirt connection, as berth serve makes them.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { MemberWorker } from "../../src/core/pools/member-worker.ts";
 import type { PeriodicJob } from "../../src/scheduler/periodic.ts";
 import { startPoolScheduler } from "../../src/scheduler/pools.ts";
 import type { Json } from "../support/http.ts";
+import { WORKERS } from "../support/workers.ts";
 import { waitFor } from "./support/daemons.ts";
 import { integrationReady } from "./support/env.ts";
 import { type TinyPoolEnv, tinyPoolEnv } from "./support/tiny-pool.ts";
@@ -13,6 +16,7 @@ const POOL = `itp-${process.pid}`;
 describe.skipIf(!integrationReady())("a warm pool on libvirtd", () => {
   let env: TinyPoolEnv;
   let scheduler: PeriodicJob | null = null;
+  let members: MemberWorker | null = null;
   const ok = async (p: Promise<{ status: number; body: Json }>, want = 200) => {
     const r = await p;
     if (r.status !== want) throw new Error(`expected ${want}, got ${r.status}: ${JSON.stringify(r.body)}`);
@@ -30,6 +34,7 @@ describe.skipIf(!integrationReady())("a warm pool on libvirtd", () => {
 
   afterAll(async () => {
     await scheduler?.stop();
+    await members?.stop();
     await env?.teardown();
   }, 180_000);
 
@@ -46,7 +51,8 @@ describe.skipIf(!integrationReady())("a warm pool on libvirtd", () => {
       201,
     );
     const t0 = performance.now();
-    scheduler = startPoolScheduler(env.core);
+    members = new MemberWorker(env.core, WORKERS);
+    scheduler = startPoolScheduler(env.core, { create: members.create });
     await waitFor(async () => (await counts()).ready === 2, 150_000, "2 ready VMs");
     console.log(
       `pool of 2 tiny guests ready from empty in ${((performance.now() - t0) / 1000).toFixed(1)} s`,

@@ -5,8 +5,9 @@ import { join } from "node:path";
 import { parseConfig } from "../../src/config/load.ts";
 import type { Config } from "../../src/config/schema.ts";
 import type { Core } from "../../src/core/context.ts";
+import { openHypervisor } from "../../src/core/hypervisor/open.ts";
 import { openDatabase } from "../../src/db/open.ts";
-import { buildCore, createHypervisor } from "../../src/server.ts";
+import { buildCore } from "../../src/server.ts";
 import { WORKERS } from "./workers.ts";
 
 /** A config on the test driver with a fresh temporary data_dir (its database, pool and console paths). */
@@ -27,7 +28,7 @@ export function testConfig(toml = "", env: Record<string, string> = {}): Config 
 
 export async function testCore(config: Config = testConfig()): Promise<Core & { close(): Promise<void> }> {
   const db = openDatabase(config.data_dir);
-  const hv = createHypervisor(config, WORKERS);
+  const hv = openHypervisor(config, WORKERS);
   const core = await buildCore(config, db, hv);
   return {
     ...core,

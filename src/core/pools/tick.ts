@@ -6,7 +6,6 @@ import {
   countFailure,
   deleteMember,
   endedSince,
-  insertMember,
   lastHistorySeq,
   listPoolRows,
   membersNeedingAttention,
@@ -24,11 +23,11 @@ import { AppError, Conflict, NotFound } from "../../errors.ts";
 import { log } from "../../log.ts";
 import { SYSTEM } from "../auth/access.ts";
 import type { Core } from "../context.ts";
-import { generateName, labelOf } from "../names.ts";
-import { createVm } from "../vms/create.ts";
+import { generateName, labelOf, newId } from "../names.ts";
 import { deleteVmOp } from "../vms/delete.ts";
 import { vmTarget } from "../vms/records.ts";
 import { slicer, yieldToLoop } from "../yield.ts";
+import { type CreateMember, createMemberHere, memberRequest } from "./member-create.ts";
 import { type PoolRecord, poolRecords, poolTarget, toPoolRecord } from "./records.ts";
 import { extraDemand, fulfillRequests } from "./requests.ts";
 import { parseReadyCheck } from "./spec.ts";
@@ -86,15 +85,19 @@ const running = new WeakMap<Core, Promise<unknown>>();
  */
 export type PassScope = "full" | "changed" | "refill";
 
+export interface TickOptions {
+  scope?: PassScope;
+  /** How members are created: on this thread unless the scheduler has them made elsewhere (a Worker). */
+  create?: CreateMember;
+}
+
 /** Runs one pass after any pass in progress; `now` (ms) is the clock, injectable for tests. */
-export function tick(
-  core: Core,
-  now: number = Date.now(),
-  opts: { scope?: PassScope } = {},
-): Promise<TickReport> {
+export function tick(core: Core, now: number = Date.now(), opts: TickOptions = {}): Promise<TickReport> {
   const prev = running.get(core) ?? Promise.resolve();
   const scope = opts.scope ?? "full";
-  const run = () => (scope === "refill" ? refillPass(core, now) : pass(core, now, scope === "full"));
+  const create = opts.create ?? createMemberHere(core);
+  const run = () =>
+    scope === "refill" ? refillPass(core, now, create) : pass(core, now, scope === "full", create);
   const next = prev.then(run, run);
   running.set(core, next);
   return next;
@@ -126,15 +129,20 @@ function fail(core: Core, m: PoolMember, reason: string, r: TickReport): void {
 }
 
 /** Requests, then refill: what a checkout can change. */
-async function refillPass(core: Core, now: number): Promise<TickReport> {
+async function refillPass(core: Core, now: number, create: CreateMember): Promise<TickReport> {
   const r: TickReport = { created: [], ready: [], failed: [], drained: [], forgotten: [] };
   if (core.hv.state !== "up") return r;
   fulfillRequests(core, now);
-  await refill(core, poolRecords(core), now, r);
+  await refill(core, poolRecords(core), now, r, create);
   return r;
 }
 
-async function pass(core: Core, now: number, readyReview: boolean): Promise<TickReport> {
+async function pass(
+  core: Core,
+  now: number,
+  readyReview: boolean,
+  create: CreateMember,
+): Promise<TickReport> {
   const r: TickReport = { created: [], ready: [], failed: [], drained: [], forgotten: [] };
   if (core.hv.state !== "up") return r; // every call would fail; the "up" transition wakes the scheduler
   // History written before this core started belongs to an earlier run: not this run's failures.
@@ -229,7 +237,7 @@ async function pass(core: Core, now: number, readyReview: boolean): Promise<Tick
   }
   await Promise.all(checks);
   fulfillRequests(core, now);
-  await refill(core, [...pools.values()], now, r);
+  await refill(core, [...pools.values()], now, r, create);
   return r;
 }
 
@@ -281,7 +289,13 @@ async function review(core: Core, at: string): Promise<PoolMember[]> {
 const START_SLICE_MS = 1;
 
 /** Per pool, creates VMs until pending + ready = size + what requests wait for, within the limit on creations. */
-async function refill(core: Core, pools: PoolRecord[], now: number, r: TickReport): Promise<void> {
+async function refill(
+  core: Core,
+  pools: PoolRecord[],
+  now: number,
+  r: TickReport,
+  create: CreateMember,
+): Promise<void> {
   let budget =
     core.config.scheduler.max_concurrent_creates -
     pendingMembers(core.db).filter(
@@ -309,13 +323,13 @@ async function refill(core: Core, pools: PoolRecord[], now: number, r: TickRepor
     // its first wait), so a request waits behind one slice, not behind every start; the creates of a
     // slice share group commits.
     budget--;
-    if ((await createMember(core, pool, now, r)) === null) continue;
+    if ((await createMember(core, pool, now, r, create)) === null) continue;
     const rest = Math.min(missing - 1, budget);
     budget -= rest;
     const started: Promise<string | null>[] = [];
     const slice = slicer(START_SLICE_MS);
     for (let i = 0; i < rest; i++) {
-      started.push(createMember(core, pool, now, r));
+      started.push(createMember(core, pool, now, r, create));
       await slice();
     }
     await Promise.all(started);
@@ -327,38 +341,18 @@ async function createMember(
   pool: PoolRecord,
   now: number,
   r: TickReport,
+  create: CreateMember,
 ): Promise<string | null> {
   const name = generateName(labelOf(pool.name));
-  const { spec } = pool;
   try {
-    await createVm(
-      core,
-      SYSTEM,
-      {
-        name,
-        ...(spec.profile !== undefined
-          ? { profile: spec.profile }
-          : { image: spec.image, size: spec.vm_size }),
-        ...(spec.networks !== undefined ? { networks: spec.networks } : {}),
-        start: true,
-        tags: { pool: pool.name },
-        description: `pool ${pool.name}`,
-      },
-      // The member is recorded, with its VM's id, in the commit that records the VM: one commit, and a
-      // crash leaves both or neither. A create refused before that leaves no member to forget.
-      {
-        recorded: (row) => {
-          insertMember(core.db, {
-            vm_name: name,
-            pool: pool.name,
-            generation: pool.generation,
-            created_at: new Date(now).toISOString(),
-          });
-          setMemberVmId(core.db, name, row.id);
-        },
-        background: true,
-      },
-    );
+    await create({
+      pool: pool.name,
+      generation: pool.generation,
+      name,
+      created_at: new Date(now).toISOString(),
+      request: memberRequest(pool, name),
+      operation: newId(),
+    });
   } catch (e) {
     forget(core, name);
     countFailure(core.db, pool.name);

@@ -47,6 +47,8 @@ export interface CreateVmOptions {
   recorded?: (row: VmRow) => void;
   /** berth's own create (a pool's refill): its writes take group commit's background lane, behind requests. */
   background?: boolean;
+  /** The operation's id: one the caller chose (and holds the VM's lock under, in another thread). */
+  operationId?: string;
 }
 
 export async function createVm(
@@ -153,6 +155,7 @@ export async function createVm(
         prepared.op = core.ops.prepare("vm.create", vmTarget(row.name), build, {
           lock: true,
           owner: row.owner ?? null,
+          id: opts.operationId,
         });
         return prepared.op.op;
       }, lane);

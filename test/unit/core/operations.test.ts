@@ -394,3 +394,36 @@ test("an end the database cannot take (disk full) is still the answer of this pr
     (db.query("SELECT status FROM operations WHERE id = ?").get(op.id) as { status: string }).status,
   ).toBe("running");
 });
+
+test("an adopted operation (another thread runs it): its progress shows in reads, a wait ends at its end, a cancel is passed on", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "berth-adopt-"));
+  try {
+    const here = rig(openDatabase(dir));
+    // The other thread's connection records and ends the operation; this one only hears of it.
+    const there = rig(openDatabase(dir));
+    const op = there.ops.start("vm.create", "vm/a", () => new Promise(() => {}), { id: "op-from-there" });
+    expect(op.id).toBe("op-from-there");
+    let cancels = 0;
+    const adopted = here.ops.adopt(op.id, () => cancels++);
+    adopted.progress(0.5, "volume root");
+    expect(here.ops.get(op.id)).toMatchObject({ status: "running", progress: 0.5, message: "volume root" });
+    let waited: string | null = null;
+    const wait = here.ops.wait(op.id, 30).then((o) => {
+      waited = o.status;
+    });
+    await Bun.sleep(20);
+    expect(waited).toBeNull();
+    here.ops.cancel(op.id);
+    expect(cancels).toBe(1);
+    there.db.query("UPDATE operations SET status = 'succeeded', progress = 1 WHERE id = ?").run(op.id);
+    adopted.ended();
+    await wait;
+    expect(waited as string | null).toBe("succeeded");
+    // Ended: its progress is no longer laid over the row, and a cancel goes nowhere.
+    expect(here.ops.get(op.id).progress).toBe(1);
+    here.ops.cancel(op.id);
+    expect(cancels).toBe(1);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

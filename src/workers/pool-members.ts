@@ -1,0 +1,66 @@
+// The pool members' Worker: creates pool VMs on its own connection and hypervisor client, off the HTTP thread.
+
+import { type MemberCore, openMemberCore } from "../core/pools/member-core.ts";
+import { createMemberHere } from "../core/pools/member-create.ts";
+import type { FromMembers, ToMembers, WireAppError } from "../core/pools/member-protocol.ts";
+import { AppError, NotFound } from "../errors.ts";
+import { setLogLevel, setLogSink } from "../log.ts";
+
+declare const self: Worker;
+
+const post = (m: FromMembers) => self.postMessage(m);
+
+// Lines go to the HTTP thread, which writes them where its own go (stderr or [log] file, across reloads).
+setLogSink((line) => post({ kind: "log", line }));
+
+function toWire(e: unknown): WireAppError {
+  if (e instanceof AppError) return { status: e.httpStatus, code: e.errorCode, message: e.message };
+  return { status: 500, code: "internal", message: e instanceof Error ? e.message : String(e) };
+}
+
+let host: MemberCore | null = null;
+
+self.onmessage = async (ev: MessageEvent<ToMembers>) => {
+  const msg = ev.data;
+  switch (msg.kind) {
+    case "start":
+      try {
+        host = await openMemberCore(msg.config, msg.hypervisor, (type, target, data) =>
+          post({ kind: "event", type, target, data }),
+        );
+        post({ kind: "ready" });
+      } catch (e) {
+        post({ kind: "start-failed", error: toWire(e) });
+      }
+      return;
+    case "create": {
+      setLogLevel(msg.logLevel);
+      const id = msg.member.operation;
+      if (!host) {
+        post({
+          kind: "refused",
+          operation: id,
+          error: toWire(new Error("the members' Worker is not started")),
+        });
+        return;
+      }
+      createMemberHere(host.core)(msg.member).then(
+        () => post({ kind: "created", operation: id }),
+        (e) => post({ kind: "refused", operation: id, error: toWire(e) }),
+      );
+      return;
+    }
+    case "cancel":
+      try {
+        host?.core.ops.cancel(msg.operation);
+      } catch (e) {
+        if (!(e instanceof NotFound)) throw e; // one that ended meanwhile has nothing to cancel
+      }
+      return;
+    case "stop":
+      await host?.close();
+      host = null;
+      post({ kind: "stopped" });
+      return;
+  }
+};
