@@ -128,4 +128,32 @@ describe("pool members created in their Worker", () => {
     expect(core.locks.holder(vmTarget(m.name))).toBeUndefined();
     expect(core.db.query("SELECT 1 FROM vms WHERE name = ?").get(m.name)).toBeNull();
   });
+
+  test("a Worker that fails outright: its unanswered create is refused, its running operation recorded failed, both locks freed", async () => {
+    const dying = new MemberWorker(core, {
+      ...WORKERS,
+      members: new URL("./support/dying-members-worker.ts", import.meta.url).href,
+    });
+    try {
+      const first = member(`${P}-orphaned`);
+      await dying.create(first);
+      expect(core.ops.get(first.operation).status).toBe("running");
+      expect(core.locks.holder(vmTarget(first.name))).toBe(first.operation);
+      const second = member(`${P}-unanswered`);
+      const refused = await dying.create(second).catch((e: unknown) => e);
+      expect((refused as AppError).httpStatus).toBe(500);
+      expect((refused as AppError).message).toContain("the test Worker broke");
+      const failed = core.ops.get(first.operation);
+      expect(failed.status).toBe("failed");
+      expect(failed.error?.message).toContain("the pool members' Worker failed");
+      expect(
+        events.some((e) => e.type === "operation.failed" && e.target === `operation/${first.operation}`),
+      ).toBe(true);
+      expect(core.locks.holder(vmTarget(first.name))).toBeUndefined();
+      expect(core.locks.holder(vmTarget(second.name))).toBeUndefined();
+      expect(dying.running).toBe(false);
+    } finally {
+      await dying.stop();
+    }
+  });
 });
