@@ -171,7 +171,7 @@ export class GroupCommit {
 }
 
 /** How long a batch refused as busy waits before it is tried again. */
-const BUSY_RETRY_MS = 5;
+const BUSY_RETRY_MS = 1;
 
 interface Unit {
   work: () => unknown;

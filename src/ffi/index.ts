@@ -25,6 +25,7 @@ export {
 export { ErrorCode, LibvirtError } from "./error.ts";
 export { addLoopTimer, registerEventLoop, runEventLoopOnce } from "./events.ts";
 export { type DhcpLease, Network } from "./network.ts";
+export { setThreadNice } from "./priority.ts";
 export { Secret } from "./secret.ts";
 export { DomainSnapshot } from "./snapshot.ts";
 export { StoragePool, type StoragePoolInfo } from "./storage-pool.ts";

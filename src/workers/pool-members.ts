@@ -4,11 +4,19 @@ import { type MemberCore, openMemberCore } from "../core/pools/member-core.ts";
 import { createMemberHere } from "../core/pools/member-create.ts";
 import type { FromMembers, ToMembers, WireAppError } from "../core/pools/member-protocol.ts";
 import { AppError, NotFound } from "../errors.ts";
+import { setThreadNice } from "../ffi/index.ts";
 import { setLogLevel, setLogSink } from "../log.ts";
 
 declare const self: Worker;
 
 const post = (m: FromMembers) => self.postMessage(m);
+
+/**
+ * The creates are berth's own background work: on a busy host this thread (and the hypervisor Workers it
+ * starts, which inherit its nice value) gives the CPU to the HTTP thread first.
+ */
+const BACKGROUND_NICE = 10;
+setThreadNice(BACKGROUND_NICE);
 
 // Lines go to the HTTP thread, which writes them where its own go (stderr or [log] file, across reloads).
 setLogSink((line) => post({ kind: "log", line }));

@@ -1,7 +1,7 @@
 // Pool members created in their Worker (as berth serve makes them): on test:///default, with a database file
 // both threads open. The HTTP thread holds each VM's lock, answers for its operation and hears its events.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SYSTEM } from "../../../src/core/auth/access.ts";
@@ -95,6 +95,20 @@ describe("pool members created in their Worker", () => {
     expect(done.status).toBe("succeeded");
     expect(core.locks.holder(vmTarget(m.name))).toBeUndefined();
     expect(listMembers(core.db, POOL).find((x) => x.vm_name === m.name)?.vm_id).toBeString();
+  });
+
+  test("the Worker's thread, and the hypervisor Workers it starts, run at nice 10: requests get the CPU first", async () => {
+    const m = member(`${P}-niced`);
+    await members.create(m);
+    expect(members.running).toBe(true);
+    // Field 19 of /proc/<pid>/task/<tid>/stat is the thread's nice value.
+    const nices = readdirSync(`/proc/${process.pid}/task`).map((tid) => {
+      const stat = readFileSync(`/proc/${process.pid}/task/${tid}/stat`, "utf8");
+      return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[16]);
+    });
+    expect(nices.filter((n) => n === 10).length).toBeGreaterThanOrEqual(2);
+    expect(nices).toContain(0); // this thread's own
+    expect((await core.ops.wait(m.operation, 30)).status).toBe("succeeded");
   });
 
   test("a create the Worker refuses rejects with its error, records nothing and lets the lock go", async () => {
