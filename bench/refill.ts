@@ -26,6 +26,7 @@ for (const r of runs) {
     `${r.known} known, refill of ${r.vms}, creates in ${r.mode === "worker" ? "their Worker" : "HTTP thread"}`
   ] = {
     "CPU ms per create": fmt(r.cpuMsPerVm, 2),
+    "of which system": fmt(r.systemMsPerVm, 2),
     "target ms": TARGET_MS,
     "× target": fmt(r.cpuMsPerVm / TARGET_MS, 1),
     "× HTTP-thread creates": baseline ? fmt(r.cpuMsPerVm / baseline, 2) : "",

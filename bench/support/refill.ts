@@ -17,7 +17,14 @@ import { WORKERS } from "../../test/support/workers.ts";
 import type { HttpClient, HttpReply } from "./http.ts";
 import { seedTinyProfile, testDriverToml } from "./test-driver.ts";
 
-/** CPU seconds of this process's main thread (its task id is the pid): user + system, 10 ms ticks. */
+/** CPU ms of this process's main thread (its task id is the pid) in the kernel, 10 ms ticks. */
+function mainThreadSystemMs(): number {
+  const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[12]) * 1000) / 100;
+}
+
+/** CPU ms of this process's main thread: user + system, 10 ms ticks. */
 export function mainThreadCpuMs(): number {
   const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, "utf8");
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
@@ -64,6 +71,8 @@ export interface RefillResult {
   seconds: number;
   lag: { p99: number; max: number; samples: number };
   cpuMsPerVm: number;
+  /** Of which in the kernel (wake-ups, message passing, SQLite's file reads and writes). */
+  systemMsPerVm: number;
   /** The HTTP thread's hypervisor calls (the Worker's own client is not counted). */
   hvCallsPerVm: Record<string, number>;
   /** Baselines on the same database and hypervisor client, in the same run (HTTP-thread CPU ms each). */
@@ -181,6 +190,7 @@ export async function measureRefill(
     });
     const probe = startLagProbe(5);
     const cpu0 = mainThreadCpuMs();
+    const sys0 = mainThreadSystemMs();
     const t0 = performance.now();
     createPool(core, SYSTEM, { name: `${tag}-pool`, profile, size });
     const timeout = setTimeout(
@@ -190,12 +200,13 @@ export async function measureRefill(
     await allReady.promise.finally(() => clearTimeout(timeout));
     const seconds = (performance.now() - t0) / 1000;
     const cpuMsPerVm = (mainThreadCpuMs() - cpu0) / size;
+    const systemMsPerVm = (mainThreadSystemMs() - sys0) / size;
     const lag = probe.stop();
     off();
     const hvCallsPerVm = Object.fromEntries(
       Object.entries(calls).map(([k, v]) => [k, Math.round((v / size) * 100) / 100]),
     );
-    return { mode, vms: size, known, seconds, lag, cpuMsPerVm, hvCallsPerVm, floor, failed };
+    return { mode, vms: size, known, seconds, lag, cpuMsPerVm, systemMsPerVm, hvCallsPerVm, floor, failed };
   } finally {
     await scheduler.stop();
     await members?.stop();

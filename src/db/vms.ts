@@ -110,6 +110,17 @@ export function vmByName(db: Database, name: string): VmRow | null {
   return db.query("SELECT * FROM vms WHERE name = ?").get(name) as VmRow | null;
 }
 
+/** What a lifecycle event is checked against: the few columns of the VM named `name` (one indexed read). */
+export function vmIdentityByName(
+  db: Database,
+  name: string,
+): Pick<VmRow, "id" | "name" | "uuid" | "status"> | null {
+  return db.query("SELECT id, name, uuid, status FROM vms WHERE name = ?").get(name) as Pick<
+    VmRow,
+    "id" | "name" | "uuid" | "status"
+  > | null;
+}
+
 export function vmNameTaken(db: Database, name: string): boolean {
   return db.query("SELECT 1 FROM vms WHERE name = ?").get(name) !== null;
 }

@@ -2,7 +2,7 @@
 import type { Core } from "../core/context.ts";
 import { syncDeclaredPools } from "../core/pools/declared.ts";
 import type { CreateMember } from "../core/pools/member-create.ts";
-import { type PassScope, tick } from "../core/pools/tick.ts";
+import { type PassScope, passForLifecycle, tick } from "../core/pools/tick.ts";
 import { log } from "../log.ts";
 import { type PeriodicJob, startPeriodic } from "./periodic.ts";
 
@@ -10,7 +10,8 @@ import { type PeriodicJob, startPeriodic } from "./periodic.ts";
  * Events that can change what a pool needs (the scheduler's own pool.vm.* decisions are not among them),
  * each with the pass it asks for: a checkout only takes from stock (refill); creates, deletions and requests
  * change members in flux (review those, then refill); the rest, like the interval and the start, may
- * have changed ready members too (review every member).
+ * have changed ready members too (review every member). A domain's lifecycle event asks for the pass its
+ * VM's member needs (passForLifecycle).
  */
 const WAKE: ReadonlyMap<string, PassScope> = new Map([
   ["pool.created", "changed"],
@@ -22,7 +23,6 @@ const WAKE: ReadonlyMap<string, PassScope> = new Map([
   ["pool.request.cancelled", "changed"],
   ["vm.created", "changed"],
   ["vm.deleted", "changed"],
-  ["domain.lifecycle", "full"],
 ]);
 const WAKE_OPS = new Set(["vm.create", "vm.delete"]);
 const RANK: Record<PassScope, number> = { refill: 0, changed: 1, full: 2 };
@@ -67,9 +67,12 @@ export function startPoolScheduler(core: Core, opts: { create?: CreateMember } =
       job.trigger(reason);
     }, WAKE_DELAY_MS);
   };
+  // A full pass already due needs no read of the domain's member.
+  const lifecycleScope = (target: string): PassScope =>
+    due === "full" ? "full" : passForLifecycle(core, target.slice("domain/".length));
   const offEvents = core.events.subscribe((e) => {
     const opKind = e.type.startsWith("operation.") && e.type !== "operation.progress" ? e.data.kind : null;
-    const scope = WAKE.get(e.type);
+    const scope = e.type === "domain.lifecycle" ? lifecycleScope(e.target) : WAKE.get(e.type);
     if (scope) wake(e.type, scope);
     else if (typeof opKind === "string" && WAKE_OPS.has(opKind)) wake(`operation ${opKind}`, "changed");
   });

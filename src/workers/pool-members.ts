@@ -2,14 +2,29 @@
 
 import { type MemberCore, openMemberCore } from "../core/pools/member-core.ts";
 import { createMemberHere } from "../core/pools/member-create.ts";
-import type { FromMembers, ToMembers, WireAppError } from "../core/pools/member-protocol.ts";
+import type {
+  FromMembers,
+  FromMembersBatch,
+  ToMembers,
+  WireAppError,
+} from "../core/pools/member-protocol.ts";
 import { AppError, NotFound } from "../errors.ts";
 import { setThreadNice } from "../ffi/index.ts";
 import { setLogLevel, setLogSink } from "../log.ts";
 
 declare const self: Worker;
 
-const post = (m: FromMembers) => self.postMessage(m);
+// What a turn of this loop produced (a refill's creates step together) crosses to the HTTP thread as one message.
+let outbox: FromMembersBatch = [];
+function flush(): void {
+  const batch = outbox;
+  outbox = [];
+  self.postMessage(batch);
+}
+function post(m: FromMembers): void {
+  outbox.push(m);
+  if (outbox.length === 1) setImmediate(flush);
+}
 
 /**
  * The creates are berth's own background work: on a busy host this thread (and the hypervisor Workers it

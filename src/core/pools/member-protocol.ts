@@ -17,6 +17,9 @@ export type ToMembers =
   | { kind: "cancel"; operation: string }
   | { kind: "stop" };
 
+/** The Worker posts its messages in batches, one per turn of its event loop: fewer wake-ups of the HTTP thread. */
+export type FromMembersBatch = FromMembers[];
+
 export type FromMembers =
   | { kind: "ready" }
   | { kind: "start-failed"; error: WireAppError }

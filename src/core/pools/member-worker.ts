@@ -7,7 +7,7 @@ import type { AdoptedOperation } from "../operations.ts";
 import { now } from "../time.ts";
 import { vmTarget } from "../vms/records.ts";
 import type { CreateMember } from "./member-create.ts";
-import type { FromMembers, ToMembers, WireAppError } from "./member-protocol.ts";
+import type { FromMembers, FromMembersBatch, ToMembers, WireAppError } from "./member-protocol.ts";
 
 const ENDS = new Set(["operation.succeeded", "operation.failed", "operation.cancelled"]);
 const OPERATION = "operation/";
@@ -88,17 +88,18 @@ export class MemberWorker {
     if (this.#worker) return Promise.resolve(this.#worker);
     this.#starting ??= new Promise<Worker>((resolve, reject) => {
       const w = new Worker(this.urls.members);
-      w.onmessage = (ev: MessageEvent<FromMembers>) => {
-        const m = ev.data;
-        if (m.kind === "ready") {
-          this.#worker = w;
-          this.#starting = null;
-          resolve(w);
-        } else if (m.kind === "start-failed") {
-          this.#starting = null;
-          w.terminate();
-          reject(fromWire(m.error));
-        } else this.#onMessage(m);
+      w.onmessage = (ev: MessageEvent<FromMembersBatch>) => {
+        for (const m of ev.data) {
+          if (m.kind === "ready") {
+            this.#worker = w;
+            this.#starting = null;
+            resolve(w);
+          } else if (m.kind === "start-failed") {
+            this.#starting = null;
+            w.terminate();
+            reject(fromWire(m.error));
+          } else this.#onMessage(m);
+        }
       };
       w.addEventListener("error", (ev) => {
         if (w === this.#worker) return this.#died(w, ev.message);
@@ -186,8 +187,8 @@ export class MemberWorker {
     if (w === this.#worker) this.#worker = null;
     const stopped = new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, STOP_WAIT_MS);
-      w.addEventListener("message", (ev: MessageEvent<FromMembers>) => {
-        if (ev.data.kind !== "stopped") return;
+      w.addEventListener("message", (ev: MessageEvent<FromMembersBatch>) => {
+        if (!ev.data.some((m) => m.kind === "stopped")) return;
         clearTimeout(timer);
         resolve();
       });

@@ -6,6 +6,7 @@ import {
   countFailure,
   deleteMember,
   endedSince,
+  getMember,
   lastHistorySeq,
   listPoolRows,
   membersNeedingAttention,
@@ -89,6 +90,19 @@ export interface TickOptions {
   scope?: PassScope;
   /** How members are created: on this thread unless the scheduler has them made elsewhere (a Worker). */
   create?: CreateMember;
+}
+
+/** Member statuses a `changed` pass reads (membersNeedingAttention). */
+const IN_FLUX = new Set(["pending", "draining"]);
+
+/**
+ * The pass a lifecycle event of VM `vmName` asks for: a member in flux (a refill's VMs being defined and
+ * started) needs only the pass that reads those; any other VM's may have taken a ready member out of its
+ * tier, so every member is reviewed.
+ */
+export function passForLifecycle(core: Core, vmName: string): PassScope {
+  const member = getMember(core.db, vmName);
+  return member && IN_FLUX.has(member.status) ? "changed" : "full";
 }
 
 /** Runs one pass after any pass in progress; `now` (ms) is the clock, injectable for tests. */

@@ -1,7 +1,7 @@
 // Keeps each VM's recorded status in step with libvirt's lifecycle events (a guest powering itself off, …).
 
 import type { Database } from "bun:sqlite";
-import { vmByName } from "../../db/vms.ts";
+import { vmIdentityByName } from "../../db/vms.ts";
 import type { Core } from "../context.ts";
 import { recordState, statusOf } from "./power.ts";
 import { vmTarget } from "./records.ts";
@@ -11,11 +11,12 @@ import { STATE_AFTER } from "./state-map.ts";
 export function trackLifecycle(core: Core): () => void {
   return core.hv.onLifecycle((e) => {
     const state = STATE_AFTER[e.event];
-    if (!state) return;
-    const row = vmByName(core.db, e.name);
+    // Checked before the row is read: a refill's creates (locked while they run) send two events each.
+    if (!state || core.locks.holder(vmTarget(e.name))) return;
+    const row = vmIdentityByName(core.db, e.name);
     if (!row || row.status === "creating" || row.status === "gone") return;
     if (row.uuid && row.uuid !== e.uuid) return; // a namesake berth does not manage
-    if (core.locks.holder(vmTarget(row.name)) || statusOf(state) === row.status) return;
+    if (statusOf(state) === row.status) return;
     recordState(core, row.id, row.name, state);
   });
 }
@@ -31,14 +32,15 @@ const REMEMBERED = 4096;
 export function berthDomains(db: Database): (e: { name: string; uuid: string }) => boolean {
   const seen = new Set<string>();
   return (e) => {
-    const row = vmByName(db, e.name);
+    // A uuid is one domain's: one seen as berth's needs no read (a VM's later events, and those after its row went).
+    if (seen.has(e.uuid)) return true;
+    const row = vmIdentityByName(db, e.name);
     if (row && (row.uuid === null || row.uuid === e.uuid)) {
-      seen.delete(e.uuid);
       seen.add(e.uuid);
-      // A Set iterates in insertion order: the first one is the least recently seen.
+      // A Set iterates in insertion order: the first one was seen first.
       if (seen.size > REMEMBERED) seen.delete(seen.values().next().value as string);
       return true;
     }
-    return seen.has(e.uuid);
+    return false;
   };
 }

@@ -5,7 +5,7 @@ import { SYSTEM } from "../../../src/core/auth/access.ts";
 import type { BerthEvent } from "../../../src/core/events.ts";
 import { checkout } from "../../../src/core/pools/checkout.ts";
 import { createPool } from "../../../src/core/pools/pools.ts";
-import { tick } from "../../../src/core/pools/tick.ts";
+import { passForLifecycle, tick } from "../../../src/core/pools/tick.ts";
 import { listMembers } from "../../../src/db/pools.ts";
 import { startPoolScheduler } from "../../../src/scheduler/pools.ts";
 import { cleanup, fill, poolCore } from "../core/pools-support.ts";
@@ -103,6 +103,26 @@ test("a pass of scope changed reviews members in flux but not ready ones; a full
     expect(changed.drained).toEqual([out.vm_name]);
     const full = await tick(core, Date.now(), { scope: "full" });
     expect(full.drained).toEqual([stale.vm_name]);
+  } finally {
+    await cleanup(core);
+    await core.close();
+  }
+});
+
+test("a lifecycle event asks for a changed pass for a member in flux, a full one for a ready member or any other VM", async () => {
+  const P = "uplc";
+  const core = await poolCore(P);
+  try {
+    createPool(core, SYSTEM, { name: P, profile: `${P}-tiny`, size: 2 });
+    await fill(core, P, 2);
+    const [pending, ready] = listMembers(core.db, P);
+    if (!pending || !ready) throw new Error("expected two members");
+    core.db.run("UPDATE pool_vms SET status = 'pending' WHERE vm_name = ?", [pending.vm_name]);
+    expect(passForLifecycle(core, pending.vm_name)).toBe("changed");
+    core.db.run("UPDATE pool_vms SET status = 'draining' WHERE vm_name = ?", [pending.vm_name]);
+    expect(passForLifecycle(core, pending.vm_name)).toBe("changed");
+    expect(passForLifecycle(core, ready.vm_name)).toBe("full");
+    expect(passForLifecycle(core, `${P}-not-a-member`)).toBe("full");
   } finally {
     await cleanup(core);
     await core.close();

@@ -11,7 +11,7 @@ declare const self: Worker;
 
 let dataDir = "";
 let creates = 0;
-const post = (m: FromMembers) => self.postMessage(m);
+const post = (m: FromMembers) => self.postMessage([m]);
 
 self.onmessage = (ev: MessageEvent<ToMembers>) => {
   const msg = ev.data;
