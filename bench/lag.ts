@@ -26,13 +26,13 @@ if (refill) {
         "lag p99 ms": fmt(refill.lag.p99, 1),
         "lag max ms": fmt(refill.lag.max, 1),
         "HTTP-thread CPU ms per VM": fmt(refill.cpuMsPerVm, 2),
-        "hypervisor calls per VM": Object.values(refill.hvCallsPerVm)
+        "HTTP-thread hv calls per VM": Object.values(refill.hvCallsPerVm)
           .reduce((a, b) => a + b, 0)
           .toFixed(1),
       },
     },
   );
-  console.log("hypervisor calls per VM:", refill.hvCallsPerVm);
+  console.log("HTTP-thread hypervisor calls per VM (creates in the members' Worker):", refill.hvCallsPerVm);
 }
 if (vms === 0) {
   writeResults("lag", { method: "in-process 5 ms timer on the HTTP thread", refill });
