@@ -1,7 +1,7 @@
 // The pool members' Worker: creates pool VMs on its own connection and hypervisor client, off the HTTP thread.
 
 import { type MemberCore, openMemberCore } from "../core/pools/member-core.ts";
-import { createMemberHere } from "../core/pools/member-create.ts";
+import { type CreateMember, createMemberHere } from "../core/pools/member-create.ts";
 import type {
   FromMembers,
   FromMembersBatch,
@@ -42,6 +42,7 @@ function toWire(e: unknown): WireAppError {
 }
 
 let host: MemberCore | null = null;
+let create: CreateMember | null = null;
 
 self.onmessage = async (ev: MessageEvent<ToMembers>) => {
   const msg = ev.data;
@@ -51,6 +52,7 @@ self.onmessage = async (ev: MessageEvent<ToMembers>) => {
         host = await openMemberCore(msg.config, msg.hypervisor, (type, target, data) =>
           post({ kind: "event", type, target, data }),
         );
+        create = createMemberHere(host.core);
         post({ kind: "ready" });
       } catch (e) {
         post({ kind: "start-failed", error: toWire(e) });
@@ -59,7 +61,7 @@ self.onmessage = async (ev: MessageEvent<ToMembers>) => {
     case "create": {
       setLogLevel(msg.logLevel);
       const id = msg.member.operation;
-      if (!host) {
+      if (!create) {
         post({
           kind: "refused",
           operation: id,
@@ -67,7 +69,7 @@ self.onmessage = async (ev: MessageEvent<ToMembers>) => {
         });
         return;
       }
-      createMemberHere(host.core)(msg.member).then(
+      create(msg.member).then(
         () => post({ kind: "created", operation: id }),
         (e) => post({ kind: "refused", operation: id, error: toWire(e) }),
       );
@@ -81,6 +83,7 @@ self.onmessage = async (ev: MessageEvent<ToMembers>) => {
       }
       return;
     case "stop":
+      create = null;
       await host?.close();
       host = null;
       post({ kind: "stopped" });

@@ -88,24 +88,30 @@ export class MemberWorker {
     if (this.#worker) return Promise.resolve(this.#worker);
     this.#starting ??= new Promise<Worker>((resolve, reject) => {
       const w = new Worker(this.urls.members);
+      let starting = true;
+      const failedToStart = (e: Error) => {
+        starting = false;
+        this.#starting = null;
+        w.terminate();
+        reject(e);
+      };
       w.onmessage = (ev: MessageEvent<FromMembersBatch>) => {
         for (const m of ev.data) {
           if (m.kind === "ready") {
+            starting = false;
             this.#worker = w;
             this.#starting = null;
             resolve(w);
-          } else if (m.kind === "start-failed") {
-            this.#starting = null;
-            w.terminate();
-            reject(fromWire(m.error));
-          } else this.#onMessage(m);
+          } else if (m.kind === "start-failed") failedToStart(fromWire(m.error));
+          else this.#onMessage(m);
         }
       };
       w.addEventListener("error", (ev) => {
-        if (w === this.#worker) return this.#died(w, ev.message);
-        this.#starting = null;
-        w.terminate();
-        reject(new AppError(500, "internal", `the pool members' Worker did not start: ${ev.message}`));
+        if (starting)
+          failedToStart(
+            new AppError(500, "internal", `the pool members' Worker did not start: ${ev.message}`),
+          );
+        else this.#died(w, ev.message); // a Worker already stopped is no longer this.#worker: ignored there
       });
       w.postMessage({
         kind: "start",
