@@ -93,7 +93,7 @@ export function asInsufficientStorage(e: unknown, what: string): InsufficientSto
   return new InsufficientStorage(`${what}: out of disk space (${reason})`, { cause: e });
 }
 
-/** SQLite's write lock stayed with another connection (the WAL checkpointer's TRUNCATE) past the wait: retry. */
+/** SQLite's write lock stayed with another connection (the pool members' Worker, the WAL checkpointer) past the wait: retry. */
 export class DatabaseBusy extends AppError {
   constructor(message: string, opts?: AppErrorOptions) {
     super(503, "database_busy", message, opts);

@@ -17,18 +17,19 @@ import { WORKERS } from "../../test/support/workers.ts";
 import type { HttpClient, HttpReply } from "./http.ts";
 import { seedTinyProfile, testDriverToml } from "./test-driver.ts";
 
-/** CPU ms of this process's main thread (its task id is the pid) in the kernel, 10 ms ticks. */
-function mainThreadSystemMs(): number {
+/** CPU ms of this process's main thread (its task id is the pid) in user space and in the kernel, 10 ms ticks. */
+function mainThreadTimes(): { user: number; system: number } {
   const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, "utf8");
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[12]) * 1000) / 100;
+  return { user: Number(fields[11]) * 10, system: Number(fields[12]) * 10 };
 }
 
-/** CPU ms of this process's main thread: user + system, 10 ms ticks. */
+const mainThreadSystemMs = () => mainThreadTimes().system;
+
+/** CPU ms of this process's main thread: user + system. */
 export function mainThreadCpuMs(): number {
-  const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  const { user, system } = mainThreadTimes();
+  return user + system;
 }
 
 /** An HttpClient over app.handle: the same routes, no socket. */

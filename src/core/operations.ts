@@ -97,6 +97,11 @@ export class Operations {
     private readonly locks: Locks,
   ) {}
 
+  /** The ids of the operations this instance runs now. */
+  running(): string[] {
+    return [...this.#aborts.keys()];
+  }
+
   /** Marks operations a previous run left behind as failed; returns how many. */
   recoverInterrupted(): number {
     return failInterrupted(this.db, now());

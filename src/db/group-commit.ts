@@ -20,9 +20,9 @@ import { AppError, asDatabaseBusy, asInsufficientStorage, DatabaseError, isDatab
  *   the BEGIN or the COMMIT fails, or SQLite rolls the whole transaction back, units that had
  *   succeeded reject (nothing of theirs was committed).
  * - `work` must be synchronous (no await inside a transaction: no other code may interleave with it).
- * - A BEGIN refused because another connection holds SQLite's write lock (the WAL checkpointer's TRUNCATE)
- *   does not wait on this thread: the batch goes back to its lane and is tried again a few ms later, for
- *   up to `busyWaitMs`; past that its units reject with a 503 `database_busy`.
+ * - A BEGIN refused because another connection holds SQLite's write lock (the pool members' Worker, the WAL
+ *   checkpointer's TRUNCATE) does not wait on this thread: the batch goes back to its lane and is tried
+ *   again BUSY_RETRY_MS later, for up to `busyWaitMs`; past that its units reject with a 503 `database_busy`.
  */
 export class GroupCommit {
   readonly #db: Database;

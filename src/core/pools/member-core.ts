@@ -10,10 +10,8 @@ import { openHypervisor } from "../hypervisor/open.ts";
 import { Locks } from "../locks.ts";
 import { Operations } from "../operations.ts";
 
-const ENDS = new Set(["operation.succeeded", "operation.failed", "operation.cancelled"]);
-
-/** How long a stop waits for the creates it cut short to record their ends. */
-const STOP_SETTLE_MS = 5000;
+/** How long a stop waits for the creates it cut short to record their ends (seconds). */
+const STOP_SETTLE_S = 5;
 
 export interface MemberCore {
   core: Core;
@@ -34,16 +32,7 @@ export async function openMemberCore(
   const db = openDatabase(config.data_dir);
   const hv = openHypervisor(config, { hypervisor: hypervisorUrl });
   const events = new EventBus(0);
-  const running = new Set<string>();
-  let settled: (() => void) | null = null;
-  events.subscribe((e) => {
-    if (e.type === "operation.started") running.add(e.target);
-    else if (ENDS.has(e.type)) {
-      running.delete(e.target);
-      if (running.size === 0) settled?.();
-    }
-    relay(e.type, e.target, e.data);
-  });
+  events.subscribe((e) => relay(e.type, e.target, e.data));
   const locks = new Locks();
   const ops = new Operations(db, events, locks);
   await hv.start();
@@ -54,12 +43,7 @@ export async function openMemberCore(
     core,
     async close() {
       await hv.close(); // the creates' calls fail now, and their undos run
-      if (running.size > 0) {
-        await new Promise<void>((resolve) => {
-          settled = resolve;
-          setTimeout(resolve, STOP_SETTLE_MS);
-        });
-      }
+      await Promise.all(ops.running().map((id) => ops.wait(id, STOP_SETTLE_S)));
       groupCommitOf(db).close();
       db.close();
     },

@@ -403,6 +403,9 @@ test("an adopted operation (another thread runs it): its progress shows in reads
     const there = rig(openDatabase(dir));
     const op = there.ops.start("vm.create", "vm/a", () => new Promise(() => {}), { id: "op-from-there" });
     expect(op.id).toBe("op-from-there");
+    // Only the thread that runs it counts it as running.
+    expect(there.ops.running()).toEqual([op.id]);
+    expect(here.ops.running()).toEqual([]);
     let cancels = 0;
     const adopted = here.ops.adopt(op.id, () => cancels++);
     adopted.progress(0.5, "volume root");

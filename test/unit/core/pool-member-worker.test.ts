@@ -143,6 +143,15 @@ describe("pool members created in their Worker", () => {
     expect(core.db.query("SELECT 1 FROM vms WHERE name = ?").get(m.name)).toBeNull();
   });
 
+  test("a stop waits for the creates under way to record their ends before the Worker closes its database", async () => {
+    const other = new MemberWorker(core, WORKERS);
+    const m = member(`${P}-cut-short`);
+    await other.create(m);
+    await other.stop();
+    expect(["succeeded", "failed"]).toContain(core.ops.get(m.operation).status);
+    expect(core.locks.holder(vmTarget(m.name))).toBeUndefined();
+  });
+
   test("a Worker that fails outright: its unanswered create is refused, its running operation recorded failed, both locks freed", async () => {
     const dying = new MemberWorker(core, {
       ...WORKERS,
