@@ -3,6 +3,7 @@ import { nicsOf, vmByName } from "../../db/vms.ts";
 import type { Core } from "../context.ts";
 import { primaryIpv4 } from "../vms/addresses.ts";
 import { domainState } from "../vms/domain.ts";
+import { vmStates } from "../vms/state-map.ts";
 import type { ReadyCheck } from "./spec.ts";
 
 const TCP_TIMEOUT_MS = 2000;
@@ -38,9 +39,19 @@ export function tcpOpen(host: string, port: number, timeoutMs = TCP_TIMEOUT_MS):
   });
 }
 
+/**
+ * libvirt's state of the VM's domain: the state map's while lifecycle events keep it current, so a refill's
+ * pending VMs cost the HTTP thread no call each; asked of libvirt while the map is not loaded. A map that
+ * lags (the start's event not here yet) only defers readiness: that event asks for the next pass.
+ */
+function currentState(core: Core, vmName: string) {
+  const map = vmStates(core.hv);
+  return map.loaded ? (map.get(vmName) ?? null) : domainState(core, vmName);
+}
+
 /** Whether the VM passes the pool's readiness check now. */
 export async function isReady(core: Core, vmName: string, check: ReadyCheck): Promise<boolean> {
-  const state = await domainState(core, vmName);
+  const state = await currentState(core, vmName);
   if (state !== "running") return false;
   if (check.kind === "running") return true;
   const row = vmByName(core.db, vmName);

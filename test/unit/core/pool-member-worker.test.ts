@@ -67,6 +67,8 @@ describe("pool members created in their Worker", () => {
       await tick(core, Date.now(), { create: members.create });
       await settle(core);
       if (listMembers(core.db, POOL).filter((m) => m.status === "ready").length === 3) break;
+      // Readiness reads the state map, which hears of the Worker's starts through libvirt's events.
+      await Bun.sleep(25);
     }
     const ready = listMembers(core.db, POOL).filter((m) => m.status === "ready");
     expect(ready).toHaveLength(3);
