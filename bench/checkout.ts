@@ -142,6 +142,14 @@ if (topRun && topFloor) {
 const oneFloor = floorWrite.get(1);
 if (refilling && oneFloor) {
   ratios["c=1 checkout p99 while refilling / floor p99"] = fmt(refilling.p99 / oneFloor.p99, 2);
+  // What the refill itself adds, apart from berth's own one-client tail (wrk's p99 at c=1 counts the time the
+  // server stalled: each answer slower than the run's mean interval adds corrected samples, one per interval).
+  const quiet = checkouts.get(1);
+  const read = floorRead.get(1);
+  if (quiet)
+    ratios["c=1 checkout p99 while refilling / without a refill"] = fmt(refilling.p99 / quiet.p99, 2);
+  if (read)
+    ratios["c=1 checkout p99 while refilling / berth's GET /v1/sizes p99"] = fmt(refilling.p99 / read.p99, 2);
   console.log(
     `target c=1 while ${REFILLING} refills (ready ${refilling.readyBefore} -> ${refilling.readyAfter} of ${refillSize} during the run): checkout p99 ${fmt(refilling.p99, 2)} ms <= 2x the floor's ${fmt(oneFloor.p99, 2)} ms: ${fmt(refilling.p99 / oneFloor.p99, 2)}x`,
   );
