@@ -15,6 +15,7 @@ import { tick } from "../../../src/core/pools/tick.ts";
 import { vmTarget } from "../../../src/core/vms/records.ts";
 import { listMembers } from "../../../src/db/pools.ts";
 import { AppError } from "../../../src/errors.ts";
+import { recordCalls } from "../../support/hv-calls.ts";
 import { WORKERS } from "../../support/workers.ts";
 import { cleanup, poolCore, settle } from "./pools-support.ts";
 
@@ -26,18 +27,14 @@ describe("pool members created in their Worker", () => {
   let core: Awaited<ReturnType<typeof poolCore>>;
   let members: MemberWorker;
   const events: BerthEvent[] = [];
-  const calls: string[] = [];
+  let calls: string[] = [];
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "berth-members-"));
     core = await poolCore(P, "", dir);
     members = new MemberWorker(core, WORKERS, { idleMs: 300 });
     core.events.subscribe((e) => events.push(e));
-    const call = core.hv.call.bind(core.hv);
-    core.hv.call = ((op: string, args: unknown, opts?: { timeoutMs?: number }) => {
-      calls.push(op);
-      return call(op as never, args as never, opts);
-    }) as typeof core.hv.call;
+    calls = recordCalls(core.hv);
     createPool(core, SYSTEM, { name: POOL, profile: `${P}-tiny`, size: 3 });
   });
 

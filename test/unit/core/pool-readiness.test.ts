@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { isReady } from "../../../src/core/pools/readiness.ts";
 import { loadedStates, vmStates } from "../../../src/core/vms/state-map.ts";
 import { testCore } from "../../support/core.ts";
+import { recordCalls } from "../../support/hv-calls.ts";
 
 const DOM = `rdy${process.pid}`;
 const XML = `<domain type='test'><name>${DOM}</name><memory unit='MiB'>64</memory><os><type>hvm</type></os></domain>`;
@@ -11,15 +12,11 @@ const RUNNING = { kind: "running" } as const;
 
 describe("pool readiness", () => {
   let core: Awaited<ReturnType<typeof testCore>>;
-  const calls: string[] = [];
+  let calls: string[] = [];
 
   beforeAll(async () => {
     core = await testCore();
-    const call = core.hv.call.bind(core.hv);
-    core.hv.call = ((op: string, args: unknown, opts?: { timeoutMs?: number }) => {
-      calls.push(op);
-      return call(op as never, args as never, opts);
-    }) as typeof core.hv.call;
+    calls = recordCalls(core.hv);
     await core.hv.call("domain.define", { xml: XML });
     await core.hv.call("domain.create", { name: DOM });
   });

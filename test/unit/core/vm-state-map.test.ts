@@ -3,6 +3,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { Hypervisor } from "../../../src/core/hypervisor/client.ts";
 import { loadedStates, refreshStates, VmStateMap, vmStates } from "../../../src/core/vms/state-map.ts";
+import { recordCalls } from "../../support/hv-calls.ts";
 import { WORKERS } from "../../support/workers.ts";
 
 const opts = {
@@ -26,17 +27,6 @@ async function client(withPump: boolean): Promise<Hypervisor> {
   open.push(hv);
   await hv.start();
   return hv;
-}
-
-/** Counts the libvirt calls of `hv` by name. */
-function counting(hv: Hypervisor): string[] {
-  const calls: string[] = [];
-  const real = hv.call.bind(hv);
-  hv.call = ((op: string, args: unknown, o?: unknown) => {
-    calls.push(op);
-    return (real as (a: string, b: unknown, c?: unknown) => Promise<unknown>)(op, args, o);
-  }) as typeof hv.call;
-  return calls;
 }
 
 async function until(cond: () => boolean, what: string): Promise<void> {
@@ -136,7 +126,7 @@ describe("on test:///default", () => {
     expect(map.get("test")).toBe("running");
     // The pump's connection registers after "up": wait until its own read after that has landed.
     await Bun.sleep(300);
-    const calls = counting(hv);
+    const calls = recordCalls(hv);
     await other.call("domain.define", { xml: xml(dom) });
     await until(() => map.get(dom) === "shutoff", "defined");
     await other.call("domain.create", { name: dom });
@@ -198,7 +188,7 @@ describe("on test:///default", () => {
 
   test("concurrent first lists share one read", async () => {
     const hv = await client(false);
-    const calls = counting(hv);
+    const calls = recordCalls(hv);
     vmStates(hv).forget();
     const maps = await Promise.all(Array.from({ length: 8 }, () => loadedStates(hv)));
     expect(maps.every((m) => m === vmStates(hv))).toBe(true);

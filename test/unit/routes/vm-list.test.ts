@@ -14,6 +14,7 @@ import { checkOutMember, insertMember, setLifetime } from "../../../src/db/pools
 import { VmSchema } from "../../../src/routes/native/vm-schemas.ts";
 import { apiClient } from "../../support/api.ts";
 import { testConfig, testCore } from "../../support/core.ts";
+import { recordCalls } from "../../support/hv-calls.ts";
 import { insertVmRow } from "../../support/vm-rows.ts";
 
 const hash = await Bun.password.hash("pw");
@@ -140,12 +141,8 @@ describe("the same bytes as before", () => {
 describe("no libvirt call per request", () => {
   test("twenty lists make no hypervisor call, and their states are libvirt's", async () => {
     await get("root", "/v1/vms"); // the first list may wait for the first full read
-    const calls: string[] = [];
-    const real = core.hv.call.bind(core.hv);
-    core.hv.call = ((op: string, args: unknown, opts?: { timeoutMs?: number }) => {
-      calls.push(op);
-      return (real as (o: string, a: unknown, p?: unknown) => Promise<unknown>)(op, args, opts);
-    }) as typeof core.hv.call;
+    const real = core.hv.call;
+    const calls = recordCalls(core.hv);
     let listed: { name: string; state: string }[] = [];
     try {
       for (let i = 0; i < 20; i++) listed = JSON.parse((await get("root", "/v1/vms")).text);
