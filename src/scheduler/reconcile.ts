@@ -1,5 +1,6 @@
 // Runs reconcile at start, every reconcile.interval_s and whenever the hypervisor comes back up.
 import type { Core } from "../core/context.ts";
+import { recordPass } from "../core/reconcile/passes.ts";
 import { type ReconcileReport, reconcile } from "../core/reconcile/reconcile.ts";
 import { log } from "../log.ts";
 import { type PeriodicJob, startPeriodic } from "./periodic.ts";
@@ -25,9 +26,17 @@ export function startReconciler(core: Core): Reconciler {
       return;
     }
     const t0 = performance.now();
-    const report = await reconcile(core);
+    const ended = () => Math.round(performance.now() - t0);
+    let report: ReconcileReport;
+    try {
+      report = await reconcile(core);
+    } catch (e) {
+      recordPass(core, "errors", Date.now(), ended());
+      throw e;
+    }
     last = report;
-    const ms = Math.round(performance.now() - t0);
+    const ms = ended();
+    recordPass(core, report.errors.length > 0 ? "errors" : "ok", Date.now(), ms);
     if (report.errors.length > 0)
       log.warn("reconcile finished with errors", { reason, ms, errors: report.errors });
     else if (changed(report)) log.info("reconcile", { reason, ms, ...report });

@@ -1,6 +1,7 @@
 // GET /metrics: pool gauges, checkout counters, duration histograms, errors, libvirt, HTTP, process, VMs and users.
 import { bootSpans, cloneSpans, failedOperationsByKind, type Span } from "../../db/history.ts";
 import type { Core } from "../context.ts";
+import { reconcilePasses } from "../reconcile/passes.ts";
 import { checkoutCounts } from "./counters.ts";
 import { Exposition } from "./exposition.ts";
 import { liveMetrics } from "./live-metrics.ts";
@@ -19,6 +20,22 @@ function byPool(spans: Span[], pools: string[]): Map<string, number[]> {
   const m = new Map<string, number[]>(pools.map((p) => [p, []]));
   for (const s of spans) m.set(s.pool, [...(m.get(s.pool) ?? []), s.seconds]);
   return m;
+}
+
+/** Reconcile passes since start by outcome, and when the last one ended (0 before the first) and how long it took. */
+function renderReconcile(e: Exposition, core: Core): void {
+  const passes = reconcilePasses(core);
+  e.family("berth_reconcile_passes_total", "reconcile passes since start, by outcome", "counter");
+  e.sample("berth_reconcile_passes_total", { outcome: "ok" }, passes.ok);
+  e.sample("berth_reconcile_passes_total", { outcome: "errors" }, passes.errors);
+  e.family(
+    "berth_reconcile_last_pass_timestamp_seconds",
+    "when the last reconcile pass ended (Unix time; 0 before the first)",
+    "gauge",
+  );
+  e.sample("berth_reconcile_last_pass_timestamp_seconds", {}, (passes.lastEndedAt ?? 0) / 1000);
+  e.family("berth_reconcile_last_pass_duration_seconds", "how long the last reconcile pass took", "gauge");
+  e.sample("berth_reconcile_last_pass_duration_seconds", {}, (passes.lastMs ?? 0) / 1000);
 }
 
 /** `perUser`: include each owner's usage (user names: the route gives it to admins only when auth is on). */
@@ -65,6 +82,7 @@ export function renderMetrics(
     e.sample("berth_operation_errors_total", { kind }, n);
   e.family("berth_libvirt_up", "1 when berth's libvirt connection is up, else 0", "gauge");
   e.sample("berth_libvirt_up", {}, core.hv.state === "up" ? 1 : 0);
+  renderReconcile(e, core);
   renderStateMetrics(e, core, opts.perUser ?? true);
   liveMetrics(core).render(e);
   renderProcessMetrics(e, core.domainType());

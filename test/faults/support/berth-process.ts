@@ -182,6 +182,15 @@ export class BerthProcess {
     return this.api("GET", path, undefined, timeoutMs);
   }
 
+  /** Reconcile passes this process has ended (any outcome), read from /metrics. */
+  async reconcilePasses(): Promise<number> {
+    const r = await this.get("/metrics");
+    const text: string = typeof r.body?.unparsed === "string" ? r.body.unparsed : "";
+    let n = 0;
+    for (const m of text.matchAll(/^berth_reconcile_passes_total\{[^}]*\} (\d+)$/gm)) n += Number(m[1]);
+    return n;
+  }
+
   /** Expects `want`; throws with the answer otherwise. */
   async ok(method: string, path: string, body: unknown, want: number): Promise<Json> {
     const r = await this.api(method, path, body);

@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import { issueToken } from "../../../src/core/auth/tokens.ts";
+import { recordPass } from "../../../src/core/reconcile/passes.ts";
 import { HypervisorTimeout } from "../../../src/errors.ts";
 import { createApp } from "../../../src/routes/app.ts";
 import { testConfig, testCore } from "../../support/core.ts";
@@ -150,6 +151,23 @@ describe("GET /metrics families", () => {
       expect(sample(families.get("berth_libvirt_call_timeouts_total"), { call })?.value).toBe("0");
       expect(histogram(text, "berth_libvirt_call_duration_seconds", { call }).count).toBe(0);
     }
+  });
+
+  test("reconcile passes: 0 before the first; each pass counts by outcome and stamps its end and length", async () => {
+    const value = (families: Map<string, Family>, name: string, labels: Record<string, string> = {}) =>
+      Number(sample(families.get(name), labels)?.value);
+    const before = (await scrape()).families;
+    expect(before.get("berth_reconcile_passes_total")?.type).toBe("COUNTER");
+    expect(value(before, "berth_reconcile_passes_total", { outcome: "ok" })).toBe(0);
+    expect(value(before, "berth_reconcile_passes_total", { outcome: "errors" })).toBe(0);
+    expect(value(before, "berth_reconcile_last_pass_timestamp_seconds")).toBe(0);
+    recordPass(core, "ok", 1_700_000_000_000, 120);
+    recordPass(core, "errors", 1_700_000_060_000, 250);
+    const after = (await scrape()).families;
+    expect(value(after, "berth_reconcile_passes_total", { outcome: "ok" })).toBe(1);
+    expect(value(after, "berth_reconcile_passes_total", { outcome: "errors" })).toBe(1);
+    expect(value(after, "berth_reconcile_last_pass_timestamp_seconds")).toBe(1_700_000_060);
+    expect(value(after, "berth_reconcile_last_pass_duration_seconds")).toBe(0.25);
   });
 
   test("a request increments its route template's histogram and status class, never a series named by the raw path", async () => {
