@@ -21,7 +21,12 @@ const countAt = (i: number) => counts[i] ?? counts.at(-1) ?? 500;
 // wrk answers past a thread's quota (and drops some in flight when it stops): room for one round per client.
 const poolSize = levels.reduce((n, c, i) => n + countAt(i) + 2 * c, 0) + refillCheckouts + 50;
 
-const row = (r: WrkRun) => ({ "req/s": fmt(r.rps, 0), "p50 ms": fmt(r.p50, 2), "p99 ms": fmt(r.p99, 2) });
+const row = (r: WrkRun) => ({
+  "req/s": fmt(r.rps, 0),
+  "p50 ms": fmt(r.p50, 2),
+  "p99 ms": fmt(r.p99, 2),
+  "run s": fmt(r.requests / r.rps, 2),
+});
 
 /** The one-write floor in a process of its own, like berth. */
 async function startFloor(): Promise<{ url: string; stop(): Promise<void> }> {
@@ -51,6 +56,8 @@ async function startFloor(): Promise<{ url: string; stop(): Promise<void> }> {
 const table: Table = {};
 const handedOut: string[] = [];
 const floorWrite = new Map<number, WrkRun>();
+/** The floor at one client for all of BENCH_WRK_SECONDS, like the timed GET runs: long enough to meet the host's stalls. */
+let floorTimed: WrkRun | null = null;
 const floorRead = new Map<number, WrkRun>();
 const checkouts = new Map<number, CheckoutRun>();
 let refilling: (CheckoutRun & { readyBefore: number; readyAfter: number }) | null = null;
@@ -63,6 +70,8 @@ try {
     floorWrite.set(c, r);
     table[`floor: one write tx/request c=${c}`] = row(r);
   }
+  floorTimed = await wrkCheckouts(floor.url, { [POOL]: 1 }, 1, 0, seconds);
+  table[`floor: one write tx/request c=1 for ${seconds} s`] = row(floorTimed);
 } finally {
   await floor.stop();
 }
@@ -150,6 +159,16 @@ if (refilling && oneFloor) {
     ratios["c=1 checkout p99 while refilling / without a refill"] = fmt(refilling.p99 / quiet.p99, 2);
   if (read)
     ratios["c=1 checkout p99 while refilling / berth's GET /v1/sizes p99"] = fmt(refilling.p99 / read.p99, 2);
+  // Like with like: p99 over runs of the same length (a count-based run at one client lasts a fraction of a
+  // second, and may or may not meet the host's periodic stalls).
+  if (floorTimed) {
+    ratios[`c=1 checkout p99 while refilling / floor p99 over ${seconds} s`] = fmt(
+      refilling.p99 / floorTimed.p99,
+      2,
+    );
+    if (read)
+      ratios[`c=1 GET /v1/sizes p99 / floor p99, both over ${seconds} s`] = fmt(read.p99 / floorTimed.p99, 2);
+  }
   console.log(
     `target c=1 while ${REFILLING} refills (ready ${refilling.readyBefore} -> ${refilling.readyAfter} of ${refillSize} during the run): checkout p99 ${fmt(refilling.p99, 2)} ms <= 2x the floor's ${fmt(oneFloor.p99, 2)} ms: ${fmt(refilling.p99 / oneFloor.p99, 2)}x`,
   );

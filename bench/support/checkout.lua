@@ -1,4 +1,4 @@
--- wrk script: POSTs checkouts (body from CK_BODY); each thread stops after CK_QUOTA answers and writes
+-- wrk script: POSTs checkouts (body from CK_BODY); each thread stops after CK_QUOTA answers (0: it runs for all of -d) and writes
 -- every VM name it was given (or "!<status>" for a refusal) to CK_OUT-<thread>.txt, for the double-hand-out check,
 -- then "#us <microseconds from its start to its last answer>".
 local ffi = require("ffi")

@@ -64,7 +64,7 @@ export async function wrkTimed(url: string, connections: number, seconds: number
 
 /**
  * `total` POSTs of `body` at `connections` clients (each wrk thread stops after its share; `maxSeconds`
- * bounds the run), every answer's VM names collected from checkout.lua's files.
+ * bounds the run; `total` 0 runs for all of `maxSeconds`), every answer's VM names collected from checkout.lua's files.
  */
 export async function wrkCheckouts(
   url: string,
@@ -74,7 +74,7 @@ export async function wrkCheckouts(
   maxSeconds: number,
 ): Promise<CheckoutRun> {
   const threads = threadsFor(connections);
-  const quota = Math.max(1, Math.ceil(total / threads));
+  const quota = total > 0 ? Math.ceil(total / threads) : 0;
   const dir = mkdtempSync(join(tmpdir(), "berth-wrk-"));
   const out = await wrk(
     ["-t", String(threads), "-c", String(connections), "-d", `${maxSeconds}s`, "--latency", "-s", LUA, url],

@@ -1,7 +1,7 @@
 // Long loops on the HTTP thread run in slices: after SLICE_MS of work they let the event loop run.
 
 /** Work between two yields: short enough that a request waiting behind it is barely delayed. */
-export const SLICE_MS = 4;
+export const SLICE_MS = 1;
 
 /** Resolves on a later turn of the event loop, after the I/O and timers that are due. */
 export function yieldToLoop(): Promise<void> {
