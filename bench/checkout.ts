@@ -170,7 +170,7 @@ if (refilling && oneFloor) {
       ratios[`c=1 GET /v1/sizes p99 / floor p99, both over ${seconds} s`] = fmt(read.p99 / floorTimed.p99, 2);
   }
   console.log(
-    `target c=1 while ${REFILLING} refills (ready ${refilling.readyBefore} -> ${refilling.readyAfter} of ${refillSize} during the run): checkout p99 ${fmt(refilling.p99, 2)} ms <= 2x the floor's ${fmt(oneFloor.p99, 2)} ms: ${fmt(refilling.p99 / oneFloor.p99, 2)}x`,
+    `target c=1 while ${REFILLING} refills (ready ${refilling.readyBefore} -> ${refilling.readyAfter} of ${refillSize} during the run): checkout p99 ${fmt(refilling.p99, 2)} ms <= 2x the floor's: ${floorTimed ? `${fmt(refilling.p99 / floorTimed.p99, 2)}x its ${fmt(floorTimed.p99, 2)} ms over ${seconds} s; ` : ""}${fmt(refilling.p99 / oneFloor.p99, 2)}x its ${fmt(oneFloor.p99, 2)} ms over its ${fmt(oneFloor.requests / oneFloor.rps, 2)} s count-based run`,
   );
 }
 console.table(ratios);
