@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { type FleetClient, fleetWithClients, loginAgain } from "./support/client.ts";
 import {
+  answersOn,
   claimHost,
   consoleOf,
   curlFrom,
@@ -116,11 +117,7 @@ describe("kill -9 of the destination", () => {
     expect([domains(fleet, "a"), domains(fleet, "b", "--state-running")]).toEqual([[], [name]]);
     expect([stagedFiles(fleet, "a"), stagedFiles(fleet, "b")]).toEqual([[], []]);
     expect(await shownThrough(adminA, name)).toEqual([200, "b", "running"]);
-    await until(
-      () => curlFrom(fleet, "b", ip).includes("berth test guest"),
-      15_000,
-      "the guest to answer on b",
-    );
+    await answersOn(fleet, "b", ip);
     expect(curlFrom(fleet, "a", ip)).toBe("");
     await until(async () => ticks(await consoleOf(adminA, name)).length >= 1, 30_000, "a tick on b");
     expect((await consoleOf(adminA, name)).some((l) => l.includes("BERTH-GUEST: boot"))).toBe(false);

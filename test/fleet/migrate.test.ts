@@ -183,7 +183,7 @@ describe("live migration", () => {
     const onB = await consoleOf(adminA, name);
     expect(onB.some((l) => l.includes("BERTH-GUEST: boot"))).toBe(false);
     expect(Math.min(...ticks(onB))).toBe(lastOnA + 1);
-    expect(curlFrom("b", ip)).toContain("berth test guest");
+    await moves.answersOn(fleet, "b", ip);
     expect(curlFrom("a", ip)).toBe("");
     console.info(
       `live migration of the tiny guest (TCG): ${(moved.body as { result: { elapsed_ms: number } }).result.elapsed_ms} ms`,
@@ -215,11 +215,7 @@ describe("live migration", () => {
     expect(domains(other)).toEqual([]);
     const shown = await adminA.call("GET", `/v1/vms/${name}`);
     expect([shown.status, shown.headers.get("x-berth-host") ?? "a"]).toEqual([200, owner]);
-    await until(
-      () => curlFrom(owner, ip).includes("berth test guest"),
-      15_000,
-      `the guest to answer on ${owner}`,
-    );
+    await moves.answersOn(fleet, owner, ip);
     expect((await adminA.call("DELETE", `/v1/vms/${name}?wait=true`)).status).toBe(200);
     expect([domains("a"), domains("b")]).toEqual([[], []]);
   }, 300_000);
