@@ -27,12 +27,25 @@ const STATE_AFTER_CALL: Record<string, DomainState> = {
 /** The calls that define a domain (from XML, or from a spec built into XML in the Worker); they answer its name. */
 const DEFINES = new Set(["domain.define", "domain.defineSpec"]);
 
-/** One domain's entry: its state (null once undefined), the number of the change that set it, when an event last did. */
+/** How long a call's own event is awaited before events of other states count again (they come in ms). */
+const ECHO_WAIT_MS = 10_000;
+/** Events remembered per domain, to tell whether a call's own event already came. */
+const RECENT_EVENTS = 4;
+/** No events yet (shared: a domain's list is replaced, never changed in place). */
+const NO_EVENTS: readonly { state: DomainState | null; at: number }[] = [];
+
+/** One domain's entry: its state (null once undefined), the number of the change that set it, its recent events. */
 interface Entry {
   state: DomainState | null;
   seq: number;
-  /** performance.now() of the last lifecycle event applied (0: none since the last full read). */
-  eventAt: number;
+  /** The last few lifecycle events' states and performance.now() of arrival, oldest first (none since the last full read). */
+  recent: readonly { state: DomainState | null; at: number }[];
+  /**
+   * Set when berth's own call set the state before that call's event came: until the event with this state
+   * arrives (or `until` passes), events of other states are older than the call (libvirt sends one domain's
+   * events in order) and are not applied.
+   */
+  awaiting: { state: DomainState; until: number } | null;
 }
 
 /**
@@ -62,43 +75,53 @@ export class VmStateMap {
     return this.#seq;
   }
 
-  /** A domain's state changed (or it was undefined: null); `byEvent` when libvirt's event said so. */
-  set(name: string, state: DomainState | null, byEvent = false): void {
+  /** A domain's state changed (or it was undefined: null), by berth's own call until `applyEvent` says otherwise. */
+  set(name: string, state: DomainState | null, awaiting: Entry["awaiting"] = null): void {
     const old = this.#entries.get(name);
-    const eventAt = byEvent ? performance.now() : (old?.eventAt ?? 0);
-    this.#entries.set(name, { state, seq: ++this.#seq, eventAt });
+    this.#entries.set(name, { state, seq: ++this.#seq, recent: old?.recent ?? NO_EVENTS, awaiting });
     if (old?.state !== state) this.version++;
   }
 
   /** Applies one lifecycle event: `defined` only names a domain not known yet (as shut off). */
   applyEvent(name: string, event: LifecycleEvent): void {
-    if (event === "undefined") this.set(name, null, true);
-    else if (event === "defined") {
-      if (this.get(name) === undefined) this.set(name, "shutoff", true);
-    } else {
-      const state = STATE_AFTER[event];
-      if (state) this.set(name, state, true);
-    }
+    if (event === "defined" && this.get(name) !== undefined) return;
+    const state = event === "undefined" ? null : event === "defined" ? "shutoff" : STATE_AFTER[event];
+    if (state === undefined) return;
+    const old = this.#entries.get(name);
+    const at = performance.now();
+    const recent = [...(old?.recent ?? NO_EVENTS), { state, at }].slice(-RECENT_EVENTS);
+    const awaiting = old?.awaiting && old.awaiting.until > at ? old.awaiting : null;
+    // An event from before berth's own call (a restart's stop, after its start was answered) changes nothing.
+    const stale = awaiting !== null && state !== awaiting.state;
+    const next = stale ? (old?.state ?? null) : state;
+    this.#entries.set(name, { state: next, seq: ++this.#seq, recent, awaiting: stale ? awaiting : null });
+    if (old?.state !== next) this.version++;
   }
 
   /**
    * Applies a call of berth's that succeeded, sent at `sentAt`: what it did is known before libvirt's
-   * event arrives. An event that arrived since it was sent may be newer (a guest that crashed at once):
-   * then the call tells nothing more, and its own event follows anyway.
+   * event arrives. When the call's own event already came (after `sentAt`), every event since is newer
+   * (a guest that crashed at once) and the call tells nothing more. Otherwise each event seen since it was
+   * sent is older than the call's effect, and later ones are too until the call's own event arrives.
    */
   applyCall(op: string, args: unknown, value: unknown, sentAt: number): void {
     const defines = DEFINES.has(op);
     const named = defines ? value : args;
     const name = (named as { name?: unknown } | null)?.name;
-    if (typeof name !== "string" || (this.#entries.get(name)?.eventAt ?? 0) >= sentAt) return;
+    if (typeof name !== "string") return;
     if (defines) {
       if (this.get(name) === undefined) this.set(name, "shutoff");
       return;
     }
     const state = STATE_AFTER_CALL[op];
-    if (state) this.set(name, state);
+    const recent = this.#entries.get(name)?.recent ?? NO_EVENTS;
+    if (state) {
+      if (recent.some((e) => e.state === state && e.at >= sentAt)) return;
+      this.set(name, state, { state, until: performance.now() + ECHO_WAIT_MS });
+    }
     // An undefined domain that still runs (made transient) goes when it stops: its event tells.
-    else if (op === "domain.undefine" && this.get(name) === "shutoff") this.set(name, null);
+    else if (op === "domain.undefine" && this.get(name) === "shutoff" && !recent.some((e) => e.at >= sentAt))
+      this.set(name, null);
   }
 
   /** The hypervisor went away: states are unknown until the next full read. */
@@ -110,7 +133,8 @@ export class VmStateMap {
   /** @internal see refreshStates */
   replace(entries: Iterable<{ name: string; state: DomainState }>, since: number): void {
     const next = new Map<string, Entry>();
-    for (const e of entries) next.set(e.name, { state: e.state, seq: since, eventAt: 0 });
+    for (const e of entries)
+      next.set(e.name, { state: e.state, seq: since, recent: NO_EVENTS, awaiting: null });
     // Changes after the read began are newer than the read: they stay (a deletion stays a deletion).
     for (const [name, e] of this.#entries) if (e.seq > since) next.set(name, e);
     for (const [name, e] of next) if (e.state === null && e.seq <= since) next.delete(name);

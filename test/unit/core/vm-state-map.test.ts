@@ -99,11 +99,12 @@ describe("refreshStates", () => {
     expect(map.version).toBe(v + 1);
   });
 
-  test("a call's answer never overwrites an event that arrived after the call was sent", () => {
+  test("a call's answer never overwrites events that came after its own event", () => {
     const map = new VmStateMap();
     const sent = performance.now();
     Bun.sleepSync(1);
-    // The guest crashed right after its start: the crash's event beats the start's answer here.
+    // The guest crashed right after its start: the start's event and the crash's beat the start's answer here.
+    map.applyEvent("g", "started");
     map.applyEvent("g", "crashed");
     map.applyCall("domain.create", { name: "g" }, null, sent);
     expect(map.get("g")).toBe("crashed");
@@ -113,6 +114,36 @@ describe("refreshStates", () => {
     expect(map.get("g")).toBe("running");
     map.applyCall("domain.define", { xml: "<domain/>" }, { name: "h", uuid: "u" }, performance.now());
     expect(map.get("h")).toBe("shutoff");
+  });
+
+  test("a restart's stop event, arriving after the start was answered, does not undo the start", () => {
+    const map = new VmStateMap();
+    map.applyEvent("r", "started");
+    // berth restarts r: destroy, then create, both answered before libvirt's events for them arrive.
+    map.applyCall("domain.destroy", { name: "r" }, null, performance.now());
+    map.applyCall("domain.create", { name: "r" }, null, performance.now());
+    expect(map.get("r")).toBe("running");
+    map.applyEvent("r", "stopped");
+    expect(map.get("r")).toBe("running");
+    map.applyEvent("r", "started");
+    expect(map.get("r")).toBe("running");
+    // After the start's own event, a stop is news again.
+    map.applyEvent("r", "stopped");
+    expect(map.get("r")).toBe("shutoff");
+  });
+
+  test("the destroy's event arriving while the start is in flight does not hold back the start's answer", () => {
+    const map = new VmStateMap();
+    map.applyEvent("s", "started");
+    map.applyCall("domain.destroy", { name: "s" }, null, performance.now());
+    const sent = performance.now();
+    Bun.sleepSync(1);
+    map.applyEvent("s", "stopped");
+    expect(map.get("s")).toBe("shutoff");
+    map.applyCall("domain.create", { name: "s" }, null, sent);
+    expect(map.get("s")).toBe("running");
+    map.applyEvent("s", "started");
+    expect(map.get("s")).toBe("running");
   });
 });
 
