@@ -2,23 +2,37 @@
 
 import type { Database } from "bun:sqlite";
 import { vmIdentityByName } from "../../db/vms.ts";
+import type { LifecycleEvent } from "../../ffi/constants.ts";
 import type { Core } from "../context.ts";
 import { recordState, statusOf } from "./power.ts";
 import { vmTarget } from "./records.ts";
-import { STATE_AFTER } from "./state-map.ts";
+import { STATE_AFTER, type VmStateMap, vmStates } from "./state-map.ts";
 
-/** Subscribes to the event pump; returns the unsubscribe. An action in progress records its own outcome. */
+/**
+ * Subscribes to the event pump; returns the unsubscribe. An action in progress records its own outcome.
+ * The state map is subscribed first, so each event is read through it: an event older than berth's own
+ * call (a restart's stop, arriving after its start was answered) leaves the map, and so the row, as it is.
+ */
 export function trackLifecycle(core: Core): () => void {
-  return core.hv.onLifecycle((e) => {
-    const state = STATE_AFTER[e.event];
-    // Checked before the row is read: a refill's creates (locked while they run) send two events each.
-    if (!state || core.locks.holder(vmTarget(e.name))) return;
-    const row = vmIdentityByName(core.db, e.name);
-    if (!row || row.status === "creating" || row.status === "gone") return;
-    if (row.uuid && row.uuid !== e.uuid) return; // a namesake berth does not manage
-    if (statusOf(state) === row.status) return;
-    recordState(core, row.id, row.name, state);
-  });
+  const states = vmStates(core.hv);
+  return core.hv.onLifecycle((e) => recordLifecycle(core, states, e));
+}
+
+/** Records the state `states` holds for the event's domain once the event is applied, when it moved the VM's status. */
+export function recordLifecycle(
+  core: Core,
+  states: VmStateMap,
+  e: { name: string; uuid: string; event: LifecycleEvent },
+): void {
+  // Checked before the row is read: a refill's creates (locked while they run) send two events each.
+  if (!STATE_AFTER[e.event] || core.locks.holder(vmTarget(e.name))) return;
+  const state = states.get(e.name);
+  if (!state) return;
+  const row = vmIdentityByName(core.db, e.name);
+  if (!row || row.status === "creating" || row.status === "gone") return;
+  if (row.uuid && row.uuid !== e.uuid) return; // a namesake berth does not manage
+  if (statusOf(state) === row.status) return;
+  recordState(core, row.id, row.name, state);
 }
 
 /** How many uuids of berth's domains are remembered, so events that follow a VM's deletion still pass. */
