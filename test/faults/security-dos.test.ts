@@ -365,7 +365,7 @@ describe.if(ready)("denial of service (issue 10 findings 8 and 9)", () => {
     "stopLibvirtd stops the libvirtd of its pid file and spares another process named libvirtd",
     async () => {
       const dir = mkdtempSync(join(tmpdir(), `${P}-decoy-`));
-      // A process whose name is libvirtd that is not the daemon: pkill -x libvirtd killed it too.
+      // A process whose name is libvirtd that is not the daemon: stopping by name (the old way) killed it too.
       const decoyExe = join(dir, "libvirtd");
       copyFileSync("/bin/sleep", decoyExe);
       const decoy = Bun.spawn([decoyExe, "120"], { stdout: "ignore", stderr: "ignore" });
