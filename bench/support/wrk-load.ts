@@ -28,14 +28,18 @@ function latencyMs(out: string, q: number): number {
   return Number(m[1]) * scale;
 }
 
-function wrk(argv: string[], env: Record<string, string> = {}): string {
-  const r = Bun.spawnSync(["wrk", ...argv], {
-    stdout: "pipe",
-    stderr: "pipe",
-    env: { ...process.env, ...env },
-  });
-  const out = r.stdout.toString();
-  if (r.exitCode !== 0) throw new Error(`wrk ${argv.join(" ")}: ${r.stderr.toString()}${out}`);
+/**
+ * Runs wrk without blocking this process's event loop: it keeps reading the stderr of the berth it measures.
+ * (Blocked, the pipe filled at 128 clients and berth's log writes failed with EAGAIN ~6 000 times a run.)
+ */
+async function wrk(argv: string[], env: Record<string, string> = {}): Promise<string> {
+  const p = Bun.spawn(["wrk", ...argv], { stdout: "pipe", stderr: "pipe", env: { ...process.env, ...env } });
+  const [out, err, code] = await Promise.all([
+    new Response(p.stdout).text(),
+    new Response(p.stderr).text(),
+    p.exited,
+  ]);
+  if (code !== 0) throw new Error(`wrk ${argv.join(" ")}: ${err}${out}`);
   return out;
 }
 
